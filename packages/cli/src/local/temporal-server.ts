@@ -1,0 +1,67 @@
+import { Connection } from '@temporalio/client';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { spawnManaged, waitUntilReady } from './child-process';
+import { freePort } from './free-port';
+
+export interface TemporalDevServer {
+  /** host:port of the frontend gRPC service. */
+  readonly address: string;
+  readonly namespace: string;
+  /** URL of the web UI, when it was started with one. */
+  readonly uiUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface TemporalDevServerOptions {
+  cliPath: string;
+  /** SQLite file that keeps workflows across restarts; in memory when omitted. */
+  dbFilename?: string;
+  port?: number;
+  /** Starts the web UI on this port (0 = a free one); headless when undefined. */
+  uiPort?: number;
+  namespace?: string;
+  /** The SDK's own helper waits only 5 s; a cold start on a loaded 2-core machine can take longer. */
+  readyTimeoutMs?: number;
+}
+
+async function namespaceReady(address: string, namespace: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Starts `temporal server start-dev` on loopback ports and waits until its namespace answers. */
+export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  const namespace = options.namespace ?? 'default';
+  const port = options.port ?? (await freePort());
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--http-port', String(await freePort()),
+    '--metrics-port', String(await freePort()),
+    '--namespace', namespace,
+    '--log-level', 'warn',
+  ];
+  let uiUrl: string | undefined;
+  if (options.uiPort === undefined) {
+    args.push('--headless');
+  } else {
+    const uiPort = options.uiPort === 0 ? await freePort() : options.uiPort;
+    args.push('--ui-port', String(uiPort));
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+  }
+  if (options.dbFilename !== undefined) {
+    await mkdir(dirname(options.dbFilename), { recursive: true });
+    args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=WAL');
+  }
+  const server = spawnManaged(options.cliPath, args);
+  const address = `127.0.0.1:${port}`;
+  await waitUntilReady('Temporal dev server', server, () => namespaceReady(address, namespace), options.readyTimeoutMs ?? 60_000);
+  return { address, namespace, uiUrl, stop: () => server.stop() };
+}

@@ -1,0 +1,6 @@
+export * from './amount';
+export * from './codec';
+export * from './currency';
+export * from './errors';
+export * from './invariant';
+export * from './schemas';

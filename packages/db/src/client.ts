@@ -1,0 +1,115 @@
+import { PGlite } from '@electric-sql/pglite';
+import { ConfigError } from '@tokenwise/core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
+import * as schema from './schema/index';
+
+export type Schema = typeof schema;
+/** A database handle or a transaction: query functions accept either. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Backend = 'pglite' | 'postgres';
+
+export const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** Any fixed number works; it only has to be the same in every process that migrates. */
+const migrationLockKey = 7_206_118_113;
+
+export interface DatabaseOptions {
+  /** postgres:// URL of a real server. */
+  url?: string;
+  /** PGlite data directory (embedded mode). With neither, an in-memory PGlite (tests). */
+  dataDir?: string;
+  /** Connections in the node-postgres pool. */
+  poolSize?: number;
+}
+
+export interface Database {
+  readonly db: Db;
+  readonly backend: Backend;
+  /** Where the data lives, without credentials. */
+  readonly location: string;
+  /** Applies pending migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparseable URL)';
+  }
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(url)}".`);
+  }
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = drizzleNodePg(pool, { schema, casing: 'snake_case' });
+  return {
+    db,
+    backend: 'postgres',
+    location: redactUrl(url),
+    async migrate() {
+      // drizzle's migrator takes no lock: two processes starting together would both migrate.
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [migrationLockKey]);
+        try {
+          await migrateNodePg(drizzleNodePg(client, { schema, casing: 'snake_case' }), { migrationsFolder });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [migrationLockKey]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  let lock: DataDirLock | undefined;
+  if (dataDir !== undefined) {
+    await mkdir(dataDir, { recursive: true });
+    lock = await acquireDataDirLock(dataDir);
+  }
+  try {
+    const client = new PGlite(dataDir);
+    await client.waitReady;
+    const db = drizzlePglite(client, { schema, casing: 'snake_case' });
+    return {
+      db,
+      backend: 'pglite',
+      location: dataDir ?? 'in memory',
+      migrate: () => migratePglite(db, { migrationsFolder }),
+      async close() {
+        await client.close();
+        await lock?.release();
+      },
+    };
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+/** Opens node-postgres when `url` is given, else PGlite (on `dataDir`, or in memory). */
+export function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  if (options.url !== undefined && options.url !== '') return openPostgres(options.url, options.poolSize ?? 10);
+  return openPglite(options.dataDir);
+}

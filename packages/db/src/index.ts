@@ -1,0 +1,7 @@
+export { openDatabase, migrationsFolder, type Backend, type Database, type DatabaseOptions, type Db, type Schema, type Tx } from './client';
+export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
+export { migrationState, type MigrationState } from './migration-state';
+export * from './queries/audit';
+export * from './queries/orgs';
+export { executeRows } from './execute-rows';
+export { pgErrorOf, type PgErrorInfo } from './pg-error';

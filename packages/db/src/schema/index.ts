@@ -1,0 +1,4 @@
+export * from './audit';
+export * from './orgs';
+export * from './users';
+export * from './columns';

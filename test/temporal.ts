@@ -1,0 +1,33 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { dataConverter } from '@tokenwise/workflows';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+
+export interface TestTemporal {
+  client: Client;
+  workerConnection: NativeConnection;
+  namespace: string;
+  /** A task queue no other test file uses, so workers never steal each other's tasks. */
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+/** Connects a client and a worker connection to the run's Temporal dev server. */
+export async function connectTestTemporal(): Promise<TestTemporal> {
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const connection = await Connection.connect({ address });
+  const workerConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection, namespace, dataConverter });
+  return {
+    client,
+    workerConnection,
+    namespace,
+    taskQueue: `test-${randomBytes(4).toString('hex')}`,
+    async close() {
+      await connection.close();
+      await workerConnection.close();
+    },
+  };
+}

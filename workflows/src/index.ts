@@ -1,0 +1,3 @@
+export { createWorker, dataConverter, payloadConverterPath, taskQueue, workflowsPath, type WorkerDeps } from './worker';
+export type { PlatformCheckInput, PlatformCheckResult } from './platform/workflows';
+export { payloadConverter } from './payload-converter';

@@ -1,0 +1,33 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Database } from '@tokenwise/db';
+import { fileURLToPath } from 'node:url';
+import { createPlatformActivities } from './platform/activities';
+
+/** The one task queue of the Tokenwise worker. */
+export const taskQueue = 'tokenwise-settlement';
+
+export const payloadConverterPath = fileURLToPath(new URL('./payload-converter.ts', import.meta.url));
+export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
+
+/** The data converter every client and worker of Tokenwise must share. */
+export const dataConverter = { payloadConverterPath };
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  database: Database;
+  taskQueue?: string;
+}
+
+/** Creates the Tokenwise worker with real activities wired to the given dependencies. */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue ?? taskQueue,
+    workflowsPath,
+    dataConverter,
+    activities: { ...createPlatformActivities({ database: deps.database }) },
+    bundlerOptions: { ignoreModules: [] },
+  });
+}
