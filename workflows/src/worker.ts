@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { fileURLToPath } from 'node:url';
 import { createPlatformActivities } from './platform/activities';

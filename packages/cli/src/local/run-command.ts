@@ -33,8 +33,8 @@ export function runCommand(
 }
 
 /** Finds an executable on PATH, like `command -v`. */
-export async function which(name: string): Promise<string | undefined> {
-  const result = await runCommand('sh', ['-c', `command -v "$1"`, 'sh', name]);
+export async function which(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const result = await runCommand('/bin/sh', ['-c', `command -v "$1"`, 'sh', name], { env });
   const path = result.stdout.trim();
   return result.code === 0 && path.startsWith('/') ? path : undefined;
 }

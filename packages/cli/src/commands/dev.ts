@@ -1,0 +1,115 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { openDatabase, type Database } from '@tokenwise/db';
+import { createWorker, dataConverter, installTemporalRuntime, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { freePort } from '../local/free-port';
+import { ensureTemporalCli } from '../local/provision';
+import { startTemporalDevServer } from '../local/temporal-server';
+import { removeRunInfo, writeRunInfo } from '../run-file';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Closes what was started, newest first, even when one step fails. */
+class Stack {
+  private readonly closers: { name: string; close: () => Promise<unknown> }[] = [];
+  push(name: string, close: () => Promise<unknown>): void {
+    this.closers.push({ name, close });
+  }
+  async closeAll(): Promise<void> {
+    for (const { name, close } of this.closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        process.stderr.write(`Stopping ${name} failed: ${(error as Error).message}\n`);
+      }
+    }
+  }
+}
+
+async function preferredPort(port: number): Promise<number> {
+  if (port === 0) return freePort();
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(freePort()));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)));
+  });
+}
+
+/** `tokenwise dev` (npm start): database, Temporal, worker on this machine until Ctrl-C. */
+export async function runDev(): Promise<number> {
+  const config = loadConfig();
+  installTemporalRuntime(process.env.TEMPORAL_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN');
+  await mkdir(config.dataDir, { recursive: true });
+  const stack = new Stack();
+  try {
+    const database: Database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
+    stack.push('database', () => database.close());
+    await database.migrate();
+    log(`Database: ${database.backend} at ${database.location}, migrations applied.`);
+
+    let address = config.temporalAddress;
+    let uiUrl: string | undefined;
+    if (address === undefined) {
+      const cli = await ensureTemporalCli({ log });
+      const server = await startTemporalDevServer({
+        cliPath: cli.path,
+        dbFilename: join(config.dataDir, 'temporal.db'),
+        uiPort: await preferredPort(config.temporalUiPort),
+        namespace: config.temporalNamespace,
+      });
+      stack.push('Temporal dev server', () => server.stop());
+      address = server.address;
+      uiUrl = server.uiUrl;
+    }
+    log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
+
+    const workerConnection = await NativeConnection.connect({ address });
+    stack.push('worker connection', () => workerConnection.close());
+    const worker = await createWorker({ connection: workerConnection, namespace: config.temporalNamespace, database });
+    const workerRun = worker.run();
+    stack.push('worker', async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    });
+
+    const connection = await Connection.connect({ address });
+    stack.push('client connection', () => connection.close());
+    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
+    const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
+      taskQueue,
+      workflowId: `platform-check-${Date.now()}`,
+      args: [{ amount: 1n }],
+      workflowExecutionTimeout: '30 seconds',
+    });
+    log(`Worker: task queue ${taskQueue}, platform check passed (${check.migrationsApplied} migrations on ${check.backend}).`);
+
+    await writeRunInfo(config.dataDir, {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      temporalAddress: address,
+      temporalNamespace: config.temporalNamespace,
+      temporalUiUrl: uiUrl,
+      database: database.location,
+    });
+    stack.push('run file', () => removeRunInfo(config.dataDir));
+    log('\nTokenwise is running: database, Temporal and the worker.');
+    log('Not built yet (coming in later issues): the gateway, the tRPC API, the Slack bot and the demo seed.');
+    log('Press Ctrl-C to stop.');
+
+    await Promise.race([
+      workerRun,
+      new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      }),
+    ]);
+    log('\nStopping...');
+    return 0;
+  } finally {
+    await stack.closeAll();
+  }
+}

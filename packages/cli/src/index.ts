@@ -1,0 +1,2 @@
+export { main, usage } from './main';
+export { loadConfig, type Config } from './config';

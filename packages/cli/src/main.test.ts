@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/tokenwise.mjs', import.meta.url));
+
+function tokenwise(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the tokenwise command', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tw-cli-'));
+    env = { TOKENWISE_DATA_DIR: dataDir, DATABASE_URL: '', TEMPORAL_ADDRESS: undefined };
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('migrates the embedded database, then reports it up to date', async () => {
+    const first = await tokenwise(['migrate'], env);
+    expect(first.stderr).toBe('');
+    expect(first).toMatchObject({ code: 0, stdout: expect.stringMatching(/Applied 2 migration\(s\) to pglite/) });
+    const second = await tokenwise(['migrate'], env);
+    expect(second).toMatchObject({ code: 0, stdout: expect.stringMatching(/is up to date: 2 migrations applied/) });
+  });
+
+  it('doctor reports the Node version, the database and its migration state as JSON', async () => {
+    const result = await tokenwise(['doctor', '--json'], env);
+    const report = JSON.parse(result.stdout) as { checks: { name: string; status: string; detail: string }[] };
+    const byName = Object.fromEntries(report.checks.map((check) => [check.name, check]));
+    expect(byName['Node.js']).toMatchObject({ status: 'ok', detail: `v${process.versions.node}` });
+    expect(byName.Database).toMatchObject({ status: 'ok', detail: expect.stringMatching(/migrations: 2\/2 applied, none pending/) });
+    expect(byName.Platform).toMatchObject({ detail: expect.stringMatching(/not running/) });
+    expect(result.code).toBe(0);
+  });
+
+  it('exits 2 with the usage for an unknown command or option, and 1 for bad configuration', async () => {
+    const unknown = await tokenwise(['frobnicate'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown command "frobnicate"[\s\S]*Usage: tokenwise/);
+    const badOption = await tokenwise(['doctor', '--colour'], env);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/Unknown option '--colour'/);
+    const badConfig = await tokenwise(['migrate'], { ...env, DATABASE_URL: 'mysql://nope' });
+    expect(badConfig.code).toBe(1);
+    expect(badConfig.stderr).toMatch(/DATABASE_URL: must be a postgres/);
+  });
+});
