@@ -77,7 +77,10 @@ export const priceListSchema = z
     carbonPrice: carbonPriceSchema.optional(),
   })
   .superRefine((list, ctx) => {
+    // Zod runs this refinement even after a field failed; then the totals are meaningless.
+    if (ctx.issues.length > 0) return;
     for (const [modelId, model] of Object.entries(list.models)) {
+      refineTierOrder(modelId, model, ctx);
       for (const [currency, worst] of worstCaseByCurrency(model, list.carbonPrice)) {
         if (worst > amountMax) {
           ctx.addIssue({
@@ -89,6 +92,22 @@ export const priceListSchema = z
       }
     }
   });
+
+/** A higher tier never costs less than a lower one paid in the same currency. */
+function refineTierOrder(modelId: string, model: z.output<typeof modelPriceSchema>, ctx: z.RefinementCtx): void {
+  priorityTiers.forEach((tier, index) => {
+    for (const lower of priorityTiers.slice(0, index)) {
+      const [a, b] = [model.tiers[lower], model.tiers[tier]];
+      if (a.currency === b.currency && b.fee < a.fee) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', modelId, 'tiers', tier, 'fee'],
+          message: `must be at least tiers.${lower}.fee (${a.fee} ${a.currency}): a higher priority never costs less in the same currency`,
+        });
+      }
+    }
+  });
+}
 
 export type PriceList = z.output<typeof priceListSchema>;
 export type ModelPrice = PriceList['models'][string];
