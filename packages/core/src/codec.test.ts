@@ -66,3 +66,11 @@ describe('the amount codec', () => {
     expect(amountSchema.safeParse(amountMax + 1n).success).toBe(false);
   });
 });
+
+describe('canonical JSON', () => {
+  it('gives the same text whatever the key order, and keeps bigints', async () => {
+    const { canonicalJson } = await import('./codec');
+    expect(canonicalJson({ b: 1, a: { d: 2n, c: [{ z: 1, y: 2 }] } })).toBe(canonicalJson({ a: { c: [{ y: 2, z: 1 }], d: 2n }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+});

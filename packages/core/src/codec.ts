@@ -86,3 +86,19 @@ export const amountCodec = {
   serialize: (value: unknown): JsonValue => toJsonValue(value),
   deserialize: (value: unknown): unknown => fromJsonValue(value),
 } as const;
+
+/**
+ * JSON with object keys sorted at every level: the same value always gives the same text, whatever
+ * order its keys were built in (jsonb reorders keys). Used where text is hashed or MACed.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(toJsonValue(value)));
+}
+
+function sortKeys(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortKeys);
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortKeys(value[key] as JsonValue);
+  return out;
+}

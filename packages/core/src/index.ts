@@ -4,6 +4,7 @@ export * from './currency';
 export * from './errors';
 export * from './invariant';
 export * from './schemas';
+export * from './period';
 export * from './pricing/exact';
 export * from './pricing/price-list';
 export * from './pricing/cost';

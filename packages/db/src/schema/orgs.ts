@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** An organisation: the tenant. Budget periods and allowances are computed in its IANA time zone. */
 export const orgs = pgTable(
@@ -9,6 +9,8 @@ export const orgs = pgTable(
     slug: text().notNull(),
     name: text().notNull(),
     timeZone: text().notNull().default('UTC'),
+    /** Whether employees may move tokens to each other (off by default: tokens are pay, not currency). */
+    allowPeerTransfers: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

@@ -1,0 +1,78 @@
+import { currencyByCode, ValidationError } from '@tokenwise/core';
+import type { Db } from '@tokenwise/db';
+import { ledgerAccounts } from '@tokenwise/db/schema';
+import { and, eq } from 'drizzle-orm';
+import type { Account, OwnerType } from './types';
+
+export const accountColumns = {
+  id: ledgerAccounts.id,
+  orgId: ledgerAccounts.orgId,
+  ownerType: ledgerAccounts.ownerType,
+  ownerId: ledgerAccounts.ownerId,
+  currency: ledgerAccounts.currency,
+  purpose: ledgerAccounts.purpose,
+  debitsMustNotExceedCredits: ledgerAccounts.debitsMustNotExceedCredits,
+  balanceDerived: ledgerAccounts.balanceDerived,
+};
+
+/**
+ * What an account is for decides its flags: wallets and funded pools may never go below zero;
+ * the issuance account is where tokens come from (it goes negative by design); the consumption
+ * account receives every charge and is derived, so it never serialises the hot path.
+ */
+export const accountPurposes = {
+  wallet: { debitsMustNotExceedCredits: true, balanceDerived: false },
+  reward_pool: { debitsMustNotExceedCredits: true, balanceDerived: false },
+  issuance: { debitsMustNotExceedCredits: false, balanceDerived: false },
+  consumption: { debitsMustNotExceedCredits: false, balanceDerived: true },
+} as const;
+export type AccountPurpose = keyof typeof accountPurposes;
+
+export interface AccountKey {
+  ownerType: OwnerType;
+  ownerId: string;
+  currency: string;
+  purpose: AccountPurpose;
+  orgId?: string | null;
+}
+
+/** Opens the account for (owner, currency, purpose), or returns the one that exists. Safe under races. */
+export async function ensureAccount(db: Db, key: AccountKey): Promise<Account> {
+  currencyByCode(key.currency);
+  const flags = accountPurposes[key.purpose];
+  if (flags === undefined) throw new ValidationError(`Unknown account purpose "${key.purpose}": use one of ${Object.keys(accountPurposes).join(', ')}.`);
+  if (key.ownerId.length === 0 || key.ownerId.length > 100) throw new ValidationError('Account owner id must be 1..100 characters.');
+  const [created] = await db
+    .insert(ledgerAccounts)
+    .values({ ownerType: key.ownerType, ownerId: key.ownerId, currency: key.currency, purpose: key.purpose, orgId: key.orgId ?? null, ...flags })
+    .onConflictDoNothing()
+    .returning(accountColumns);
+  if (created !== undefined) return created;
+  const existing = await findAccount(db, key);
+  if (existing === undefined) throw new Error(`account for ${key.ownerType}:${key.ownerId} vanished after a conflicting insert`);
+  return existing;
+}
+
+export async function findAccount(db: Db, key: Omit<AccountKey, 'orgId'>): Promise<Account | undefined> {
+  const [row] = await db
+    .select(accountColumns)
+    .from(ledgerAccounts)
+    .where(and(eq(ledgerAccounts.ownerType, key.ownerType), eq(ledgerAccounts.ownerId, key.ownerId), eq(ledgerAccounts.currency, key.currency), eq(ledgerAccounts.purpose, key.purpose)))
+    .limit(1);
+  return row;
+}
+
+export async function findAccountById(db: Db, id: string): Promise<Account | undefined> {
+  const [row] = await db.select(accountColumns).from(ledgerAccounts).where(eq(ledgerAccounts.id, id)).limit(1);
+  return row;
+}
+
+/** The one issuance account per currency: grants are debited from it. */
+export function issuanceAccount(db: Db, currency: string): Promise<Account> {
+  return ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' });
+}
+
+/** The one consumption account per currency: every charge is credited to it. */
+export function consumptionAccount(db: Db, currency: string): Promise<Account> {
+  return ensureAccount(db, { ownerType: 'system', ownerId: 'consumption', currency, purpose: 'consumption' });
+}

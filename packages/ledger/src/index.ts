@@ -1,0 +1,12 @@
+export { accountPurposes, consumptionAccount, ensureAccount, findAccount, findAccountById, issuanceAccount, type AccountKey, type AccountPurpose } from './accounts';
+export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+export { LedgerOverloadedError, LedgerUnavailableError } from './errors';
+export { checkInvariants } from './invariants';
+export { createLedger, type Ledger, type LedgerOptions } from './ledger';
+export * from './limits';
+export { hmacKeyBytesMin } from './mac';
+export { getBalance, getHistory, getTransfer, journalTotals } from './queries';
+export type * from './types';
+export { failureCodes } from './types';
+export { verifyLedger, type VerifyReport } from './verify';
+export type { ChainHead } from './writer';

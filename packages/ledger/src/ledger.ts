@@ -1,0 +1,197 @@
+import {
+  ForbiddenError,
+  IdempotencyConflictError,
+  InsufficientFundsError,
+  NotFoundError,
+  ValidationError,
+  monthlyPeriod,
+  type Amount,
+} from '@tokenwise/core';
+import type { Db } from '@tokenwise/db';
+import { consumptionAccount, issuanceAccount } from './accounts';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { batchOpsMax } from './limits';
+import { assertHmacKey } from './mac';
+import { findExpiredPending, getBalance, getHistory } from './queries';
+import type { Balance, LedgerOp, OpResult, Transfer } from './types';
+import { invalidReason } from './validate';
+import { verifyLedger, type VerifyReport } from './verify';
+import { BatchWriter, chainsOf, type ChainHead } from './writer';
+
+export interface LedgerOptions {
+  db: Db;
+  /** HMAC key of the journal chain, >= 32 bytes, never stored in the database. */
+  hmacKey: Buffer;
+  /** Where the chain head is exported; none when omitted (tests). */
+  checkpointPath?: string;
+  /** Exports happen at most this often, and on close. */
+  checkpointIntervalMs?: number;
+  clock?: () => Date;
+  /** Test hook inside each batch transaction, before COMMIT. */
+  beforeCommit?: (db: Db) => Promise<void>;
+}
+
+/** The Tokenwise ledger: the only way tokens move. */
+export interface Ledger {
+  /** Low level: one result per op, in order; failures are results, not exceptions. */
+  submit(ops: LedgerOp[]): Promise<OpResult[]>;
+  /** Submits one op and returns its transfer, or throws the matching domain error. */
+  execute(op: LedgerOp): Promise<{ transfer: Transfer; duplicate: boolean }>;
+  /** Issues tokens from the currency's issuance account to an account. */
+  grant(params: { id: string; to: string; currency: string; amount: Amount; actor: string; reason: string; orgId?: string | null }): Promise<{ transfer: Transfer; duplicate: boolean }>;
+  /** The monthly allowance: its id is derived from (account, month in the org's zone), so a rerun never grants twice. */
+  grantAllowance(params: { to: string; currency: string; amount: Amount; at: Date; timeZone: string; actor: string; orgId?: string | null }): Promise<{ transfer: Transfer; duplicate: boolean; period: string }>;
+  /** Holds up to `amount` of a wallet for a request, credited to consumption when posted. */
+  hold(params: { id: string; from: string; currency: string; amount: Amount; timeoutSeconds: number; userData?: Record<string, unknown> }): Promise<{ transfer: Transfer; duplicate: boolean }>;
+  balance(accountId: string): Promise<Balance>;
+  history(accountId: string, page?: { limit?: number; beforeSeq?: bigint }): Promise<Transfer[]>;
+  /** Releases holds past their expiry; returns how many it released. */
+  expireDue(limit?: number): Promise<number>;
+  verify(): Promise<VerifyReport>;
+  /** The chain head as last committed by this process. */
+  head(): ChainHead | undefined;
+  close(): Promise<void>;
+}
+
+const errorsByCode = {
+  insufficient_funds: InsufficientFundsError,
+  idempotency_conflict: IdempotencyConflictError,
+  account_not_found: NotFoundError,
+  pending_not_found: NotFoundError,
+  peer_transfers_not_allowed: ForbiddenError,
+} as const;
+
+/** Creates the ledger over a database; one per process, since it owns that process's batch writer. */
+export function createLedger(options: LedgerOptions): Ledger {
+  assertHmacKey(options.hmacKey);
+  const clock = options.clock ?? (() => new Date());
+  let head: ChainHead | undefined;
+  let exportTimer: NodeJS.Timeout | undefined;
+  let exporting: Promise<void> = Promise.resolve();
+  const exportNow = () => {
+    exportTimer = undefined;
+    const current = head;
+    if (options.checkpointPath === undefined || current === undefined) return;
+    const checkpoint: Checkpoint = { batchSeq: current.batchSeq.toString(), mac: current.mac, lastTransferSeq: current.lastTransferSeq.toString(), at: clock().toISOString() };
+    const path = options.checkpointPath;
+    exporting = exporting.then(() => writeCheckpoint(path, checkpoint)).catch((error: unknown) => {
+      process.stderr.write(`ledger: exporting the checkpoint failed: ${(error as Error).message}\n`);
+    });
+  };
+  const writer = new BatchWriter({
+    db: options.db,
+    hmacKey: options.hmacKey,
+    clock,
+    beforeCommit: options.beforeCommit,
+    onCommit: (committed) => {
+      if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
+      if (options.checkpointPath !== undefined && exportTimer === undefined) {
+        exportTimer = setTimeout(exportNow, options.checkpointIntervalMs ?? 200);
+        exportTimer.unref();
+      }
+    },
+  });
+
+  const submit = async (ops: LedgerOp[]): Promise<OpResult[]> => {
+    if (ops.length > batchOpsMax) throw new ValidationError(`At most ${batchOpsMax} operations per call.`);
+    // A malformed op never reaches the database; the rest of its linked chain fails with it.
+    const results: (OpResult | undefined)[] = new Array(ops.length).fill(undefined);
+    const valid: LedgerOp[] = [];
+    const validIndexes: number[] = [];
+    let index = 0;
+    for (const chain of chainsOf(ops)) {
+      const reasons = chain.map(invalidReason);
+      const bad = reasons.findIndex((reason) => reason !== undefined);
+      chain.forEach((op, offset) => {
+        if (bad < 0) {
+          valid.push(op);
+          validIndexes.push(index + offset);
+        } else {
+          const reason = reasons[offset];
+          results[index + offset] = reason === undefined ? { ok: false, code: 'linked_event_failed', message: `Not applied: op ${index + bad} of its linked chain is invalid.` } : { ok: false, code: 'invalid', message: reason };
+        }
+      });
+      index += chain.length;
+    }
+    const committed = await writer.submit(valid);
+    committed.forEach((result, position) => (results[validIndexes[position] as number] = result));
+    return results as OpResult[];
+  };
+
+  const execute = async (op: LedgerOp) => {
+    const [result] = await submit([op]);
+    if (result === undefined) throw new Error('no result for a submitted op');
+    if (result.ok) return { transfer: result.transfer, duplicate: result.duplicate };
+    const ErrorClass = errorsByCode[result.code as keyof typeof errorsByCode] ?? ValidationError;
+    throw new ErrorClass(result.message, { ledgerCode: result.code });
+  };
+
+  return {
+    submit,
+    execute,
+    async grant(params) {
+      const source = await issuanceAccount(options.db, params.currency);
+      return execute({
+        type: 'transfer',
+        id: params.id,
+        debitAccountId: source.id,
+        creditAccountId: params.to,
+        amount: params.amount,
+        code: 'grant',
+        userData: { reason: params.reason },
+        audit: { orgId: params.orgId ?? null, actor: params.actor, action: 'ledger.grant' },
+      });
+    },
+    async grantAllowance(params) {
+      const period = monthlyPeriod(params.at, params.timeZone);
+      const source = await issuanceAccount(options.db, params.currency);
+      const result = await execute({
+        type: 'transfer',
+        id: `allowance-${params.to}-${period}`,
+        debitAccountId: source.id,
+        creditAccountId: params.to,
+        amount: params.amount,
+        code: 'allowance',
+        userData: { period },
+        audit: { orgId: params.orgId ?? null, actor: params.actor, action: 'ledger.allowance' },
+      });
+      return { ...result, period };
+    },
+    async hold(params) {
+      const sink = await consumptionAccount(options.db, params.currency);
+      return execute({
+        type: 'pending',
+        id: params.id,
+        debitAccountId: params.from,
+        creditAccountId: sink.id,
+        amount: params.amount,
+        timeoutSeconds: params.timeoutSeconds,
+        code: 'hold',
+        userData: params.userData,
+      });
+    },
+    async balance(accountId) {
+      const balance = await getBalance(options.db, accountId);
+      if (balance === undefined) throw new NotFoundError(`No ledger account ${accountId}.`);
+      return balance;
+    },
+    history: (accountId, page = {}) => getHistory(options.db, { accountId, ...page }),
+    async expireDue(limit = 500) {
+      const ids = await findExpiredPending(options.db, { now: clock(), limit });
+      if (ids.length === 0) return 0;
+      const results = await submit(ids.map((pendingId) => ({ type: 'expire' as const, id: `expire-${pendingId}`, pendingId })));
+      return results.filter((result) => result.ok && !result.duplicate).length;
+    },
+    async verify() {
+      const checkpoint = options.checkpointPath === undefined ? undefined : await readCheckpoint(options.checkpointPath);
+      return verifyLedger(options.db, { hmacKey: options.hmacKey, checkpoint });
+    },
+    head: () => head,
+    async close() {
+      await writer.close();
+      if (exportTimer !== undefined) clearTimeout(exportTimer);
+      exportNow();
+      await exporting;
+    },
+  };
+}
