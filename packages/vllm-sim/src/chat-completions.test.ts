@@ -33,7 +33,7 @@ describe('POST /v1/chat/completions', () => {
 
   it('repeats the same text for the same seed and request, and differs for another seed', async () => {
     const client = clientFor(sim);
-    const ask = (seed: number) => client.chat.completions.create({ messages, seed, max_tokens: 12 }).then((c) => c.choices[0]?.message.content);
+    const ask = (seed: number) => client.chat.completions.create({ model: sim.model, messages, seed, max_tokens: 12 }).then((c) => c.choices[0]?.message.content);
     const first = await ask(1);
     expect(await ask(1)).toBe(first);
     expect(await ask(2)).not.toBe(first);
@@ -41,23 +41,23 @@ describe('POST /v1/chat/completions', () => {
 
   it('prefers max_completion_tokens over max_tokens and stops naturally when neither cuts it', async () => {
     const client = clientFor(sim);
-    const capped = await client.chat.completions.create({ messages, max_tokens: 50, max_completion_tokens: 3 });
+    const capped = await client.chat.completions.create({ model: sim.model, messages, max_tokens: 50, max_completion_tokens: 3 });
     expect(capped.usage?.completion_tokens).toBe(3);
-    const natural = await client.chat.completions.create({ messages });
+    const natural = await client.chat.completions.create({ model: sim.model, messages });
     expect(natural.choices[0]?.finish_reason).toBe('stop');
     expect(natural.usage?.completion_tokens).toBeGreaterThanOrEqual(20);
     expect(natural.usage?.completion_tokens).toBeLessThanOrEqual(30);
   });
 
   it('returns n choices with their own text, and usage over all of them', async () => {
-    const completion = await clientFor(sim).chat.completions.create({ messages, n: 3, max_tokens: 5 });
+    const completion = await clientFor(sim).chat.completions.create({ model: sim.model, messages, n: 3, max_tokens: 5 });
     expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(new Set(completion.choices.map((c) => c.message.content)).size).toBe(3);
     expect(completion.usage?.completion_tokens).toBe(15);
   });
 
   it('cuts at a stop string with finish_reason "stop" and the string as stop_reason', async () => {
-    const full = await clientFor(sim).chat.completions.create({ messages, seed: 9, max_tokens: 12 });
+    const full = await clientFor(sim).chat.completions.create({ model: sim.model, messages, seed: 9, max_tokens: 12 });
     const text = full.choices[0]!.message.content!;
     const words = text.split(' ').filter((w) => w.length > 0);
     const stopWord = ` ${words[4]}`;
@@ -72,8 +72,8 @@ describe('POST /v1/chat/completions', () => {
 
   it('streams role chunk, content chunks and [DONE], without usage unless asked', async () => {
     const client = clientFor(sim);
-    const whole = await client.chat.completions.create({ messages, seed: 4, max_tokens: 6 });
-    const stream = await client.chat.completions.create({ messages, seed: 4, max_tokens: 6, stream: true });
+    const whole = await client.chat.completions.create({ model: sim.model, messages, seed: 4, max_tokens: 6 });
+    const stream = await client.chat.completions.create({ model: sim.model, messages, seed: 4, max_tokens: 6, stream: true });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: 'assistant', content: '' });
@@ -85,7 +85,7 @@ describe('POST /v1/chat/completions', () => {
   });
 
   it('sends usage in a final chunk with empty choices when include_usage is set', async () => {
-    const stream = await clientFor(sim).chat.completions.create({ messages, max_tokens: 4, n: 2, stream: true, stream_options: { include_usage: true } });
+    const stream = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 4, n: 2, stream: true, stream_options: { include_usage: true } });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     const last = chunks.at(-1)!;
@@ -96,6 +96,7 @@ describe('POST /v1/chat/completions', () => {
 
   it('puts cumulative usage on every chunk with continuous_usage_stats', async () => {
     const stream = await clientFor(sim).chat.completions.create({
+      model: sim.model,
       messages,
       max_tokens: 5,
       stream: true,
@@ -124,6 +125,7 @@ describe('POST /v1/chat/completions', () => {
       additionalProperties: false,
     };
     const completion = await clientFor(sim).chat.completions.create({
+      model: sim.model,
       messages,
       response_format: { type: 'json_schema', json_schema: { name: 'review', schema, strict: true } },
     });
@@ -131,7 +133,7 @@ describe('POST /v1/chat/completions', () => {
     const value = JSON.parse(completion.choices[0]!.message.content!) as unknown;
     expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
     expect(completion.choices[0]?.finish_reason).toBe('stop');
-    const object = await clientFor(sim).chat.completions.create({ messages, response_format: { type: 'json_object' } });
+    const object = await clientFor(sim).chat.completions.create({ model: sim.model, messages, response_format: { type: 'json_object' } });
     expect(typeof JSON.parse(object.choices[0]!.message.content!)).toBe('object');
   });
 
@@ -157,6 +159,6 @@ describe('POST /v1/chat/completions', () => {
     expect(streamOptions.body).toMatchObject({ error: { param: 'stream_options', code: 400 } });
     const badShape = await postJson(url, { messages: 'hello' });
     expect(badShape.body).toMatchObject({ error: { type: 'Bad Request', code: 400 } });
-    await expect(clientFor(sim).chat.completions.create({ messages, n: 0 })).rejects.toMatchObject({ status: 400 });
+    await expect(clientFor(sim).chat.completions.create({ model: sim.model, messages, n: 0 })).rejects.toMatchObject({ status: 400 });
   });
 });

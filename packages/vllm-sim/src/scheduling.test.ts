@@ -17,7 +17,7 @@ describe('scheduling', () => {
 
   function run(label: string, priority: number, order: string[], maxTokens = 20) {
     return clientFor(sim)
-      .chat.completions.create({ messages, max_tokens: maxTokens, ignore_eos: true, priority } as never)
+      .chat.completions.create({ model: sim.model, messages, max_tokens: maxTokens, ignore_eos: true, priority } as never)
       .then((completion: { choices: Array<{ message: { content: string | null } }> }) => {
         order.push(label);
         return completion.choices[0]?.message.content;
@@ -26,17 +26,17 @@ describe('scheduling', () => {
 
   it('refuses a non-zero priority without priority scheduling, with vLLM message and status', async () => {
     sim = await startTestSim();
-    await expect(clientFor(sim).chat.completions.create({ messages, priority: 1 } as never)).rejects.toMatchObject({
+    await expect(clientFor(sim).chat.completions.create({ model: sim.model, messages, priority: 1 } as never)).rejects.toMatchObject({
       status: 400,
       error: { message: 'Got priority 1 but Priority scheduling is not enabled.', type: 'BadRequestError', code: 400 },
     });
-    const ok = await clientFor(sim).chat.completions.create({ messages, max_tokens: 1, priority: 0 } as never);
+    const ok = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 1, priority: 0 } as never);
     expect(ok.choices).toHaveLength(1);
   });
 
   it('can ignore the priority instead, as vLLM V1 does', async () => {
     sim = await startTestSim({ priorityWithoutPolicy: 'ignore' });
-    const ok = await clientFor(sim).chat.completions.create({ messages, max_tokens: 1, priority: 3 } as never);
+    const ok = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 1, priority: 3 } as never);
     expect(ok.choices).toHaveLength(1);
   });
 
@@ -84,7 +84,7 @@ describe('scheduling', () => {
     sim = await startTestSim({ maxNumSeqs: 1, latency: overlapLatency });
     const controller = new AbortController();
     const stream = await clientFor(sim).chat.completions.create(
-      { messages, max_tokens: 10_000, ignore_eos: true, stream: true } as never,
+      { messages, max_tokens: 8000, ignore_eos: true, stream: true } as never,
       { signal: controller.signal },
     );
     const iterator = (stream as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]();
@@ -93,7 +93,7 @@ describe('scheduling', () => {
     controller.abort();
     await until(() => sim.metrics().requestSuccess.abort === 1);
     expect(sim.metrics().running).toBe(0);
-    const after = await clientFor(sim).chat.completions.create({ messages, max_tokens: 2 });
+    const after = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 2 });
     expect(after.usage?.completion_tokens).toBe(2);
   });
 });
