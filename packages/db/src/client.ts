@@ -57,8 +57,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(url)}".`);
   }
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
-  // An idle client that loses its server must not crash the process; the next query reports it.
+  // A client that loses its server (idle, or mid-transaction) must not crash the process with an
+  // unhandled 'error' event: the query in flight rejects, and the pool replaces the client.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = drizzleNodePg(pool, { schema, casing: 'snake_case' });
   return {
     db,
