@@ -4,6 +4,9 @@ import { type FinishedReason, type SimMetrics } from './metrics';
 
 export type SchedulingPolicy = 'fcfs' | 'priority';
 
+/** Node timers fire with about 1 ms resolution; work due that close is done in the same tick. */
+const timerSlackMs = 1;
+
 /** What the engine schedules: one HTTP generation request with its `seqs` sequences (the `n` choices). */
 export interface EngineJob {
   readonly seqs: number;
@@ -202,18 +205,16 @@ export class SimEngine {
     const stepMs = decodeStepMs(this.options.latency(), this.runningSeqs);
     let nextMs = Infinity;
     let finished = false;
-    // Iterate over a stable copy: decodeStep may abort (client gone) and mutate `running`.
-    for (const slot of this.running.slice()) {
-      if (slot.state !== 'running') continue;
-      if (slot.readyAtMs > nowMs) {
-        nextMs = Math.min(nextMs, slot.readyAtMs);
-        continue;
-      }
+    // Backwards, without a copy: a step can only remove its own slot (finish, or a dropped connection).
+    for (let i = this.running.length - 1; i >= 0; i--) {
+      const slot = this.running[i] as Slot;
+      // Slots due within the timer's granularity share this tick instead of waking it again.
+      if (slot.readyAtMs > nowMs + timerSlackMs) continue;
       if (this.step(slot, nowMs)) finished = true;
-      else if (slot.state === 'running') nextMs = Math.min(nextMs, Math.max(slot.readyAtMs, nowMs + stepMs));
+      else if (slot.state === 'running') slot.readyAtMs = Math.max(slot.readyAtMs, nowMs + stepMs);
     }
     if (finished) this.schedule(nowMs);
-    for (const slot of this.running) if (slot.readyAtMs > nowMs) nextMs = Math.min(nextMs, slot.readyAtMs);
+    for (const slot of this.running) nextMs = Math.min(nextMs, slot.readyAtMs);
     if (nextMs < Infinity) this.arm(nextMs);
   };
 
