@@ -5,3 +5,5 @@ export * from './queries/audit';
 export * from './queries/orgs';
 export { executeRows } from './execute-rows';
 export { pgErrorOf, type PgErrorInfo } from './pg-error';
+export { pgArray } from './pg-array';
+export { stringifyJsonb } from './schema/columns';

@@ -89,7 +89,7 @@ function invariantNever(value: never): never {
  */
 export function evaluateBatch(groups: readonly (readonly LedgerOp[])[], state: BatchState): { decisions: Decision[][]; drafts: Draft[] } {
   const drafts: Draft[] = [];
-  const inBatch = new Map<string, Draft>();
+  const inBatch = new InBatch();
   const decisions: Decision[][] = [];
   let opIndex = 0;
   for (const group of groups) {
@@ -120,6 +120,25 @@ export function evaluateBatch(groups: readonly (readonly LedgerOp[])[], state: B
   return { decisions, drafts };
 }
 
+/** Drafts already accepted in this batch, by id and by the pending transfer they resolve. */
+class InBatch {
+  private readonly byId = new Map<string, Draft>();
+  private readonly byPendingId = new Map<string, Draft>();
+  get(id: string): Draft | undefined {
+    return this.byId.get(id);
+  }
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+  resolution(pendingId: string): Draft | undefined {
+    return this.byPendingId.get(pendingId);
+  }
+  set(id: string, draft: Draft): void {
+    this.byId.set(id, draft);
+    if (draft.pendingId !== null) this.byPendingId.set(draft.pendingId, draft);
+  }
+}
+
 /** A chain's view of the batch: account copies and drafts that become real only on commit. */
 class Scratch {
   private readonly accounts = new Map<string, AccountState>();
@@ -128,7 +147,7 @@ class Scratch {
 
   constructor(
     readonly state: BatchState,
-    readonly inBatch: Map<string, Draft>,
+    readonly inBatch: InBatch,
   ) {}
 
   account(id: string): AccountState | undefined {
@@ -146,10 +165,9 @@ class Scratch {
   }
 
   resolutionOf(pendingId: string): TransferType | undefined {
-    const draft = [...this.drafts, ...this.expiries].find((candidate) => candidate.pendingId === pendingId);
-    if (draft !== undefined) return draft.type;
-    for (const existing of this.inBatch.values()) if (existing.pendingId === pendingId) return existing.type;
-    return this.state.resolutions.get(pendingId);
+    // A chain holds a handful of drafts: scanning them is cheaper than indexing.
+    const draft = this.drafts.find((candidate) => candidate.pendingId === pendingId) ?? this.expiries.find((candidate) => candidate.pendingId === pendingId);
+    return draft?.type ?? this.inBatch.resolution(pendingId)?.type ?? this.state.resolutions.get(pendingId);
   }
 
   commit(out: Draft[]): void {

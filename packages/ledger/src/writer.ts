@@ -1,7 +1,8 @@
 import { invariant } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
-import { auditLog, ledgerAccounts, ledgerBatches, ledgerTransfers, orgs } from '@tokenwise/db/schema';
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
+import { sql } from 'drizzle-orm';
+import { loadBatch, writeBatch, type LoadedBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
 import { LedgerOverloadedError, LedgerUnavailableError } from './errors';
 import { accountCacheEntriesMax, batchAttemptsMax, batchOpsMax, queueOpsMax } from './limits';
@@ -144,39 +145,32 @@ export class BatchWriter {
   private async execute(batch: Submission[]): Promise<OpResult[][]> {
     const groups = batch.flatMap((submission) => submission.groups);
     const ops = groups.flat();
-    return this.deps.db.transaction(async (tx) => {
+    const { results, head } = await this.deps.db.transaction(async (tx) => {
+      // The chain lock comes first, in its own statement, so that what follows reads every batch
+      // committed before it (each statement takes a fresh snapshot under READ COMMITTED).
       await tx.execute(sql`select pg_advisory_xact_lock(${chainLockKey})`);
       const now = this.deps.clock();
-      const [head] = await tx
-        .select({ seq: ledgerBatches.seq, mac: ledgerBatches.mac, lastTransferSeq: ledgerBatches.lastTransferSeq })
-        .from(ledgerBatches)
-        .orderBy(desc(ledgerBatches.seq))
-        .limit(1);
-      const state = await this.loadState(tx, ops, now);
+      const { state, head: previous } = await this.loadState(tx, ops, now);
       const { decisions, drafts } = evaluateBatch(groups, state);
-      const batchSeq = (head?.seq ?? 0n) + 1n;
-      let nextSeq = (head?.lastTransferSeq ?? 0n) + 1n;
+      const batchSeq = (previous?.seq ?? 0n) + 1n;
+      let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
       const transfers = new Map<Draft, Transfer>();
       for (const draft of drafts) {
         const { opIndex: _opIndex, ...columns } = draft;
         transfers.set(draft, { ...columns, seq: nextSeq++, batchSeq, createdAt: now });
       }
-      let newHead: ChainHead | undefined;
+      let written: ChainHead | undefined;
       if (drafts.length > 0) {
-        newHead = await this.write(tx, { batchSeq, prevMac: head?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
+        written = await this.write(tx, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
       }
       if (this.deps.beforeCommit) await this.deps.beforeCommit(tx);
-      const results = this.results(batch, decisions, transfers);
-      if (newHead !== undefined) {
-        const committed = newHead;
-        // Reported after COMMIT by the caller of transaction(); see the finally below.
-        queueMicrotask(() => this.deps.onCommit?.(committed));
-      }
-      return results;
+      return { results: this.results(batch, decisions, transfers), head: written };
     });
+    if (head !== undefined) this.deps.onCommit?.(head);
+    return results;
   }
 
-  private async loadState(tx: Db, ops: LedgerOp[], now: Date): Promise<BatchState> {
+  private async loadState(tx: Db, ops: LedgerOp[], now: Date): Promise<{ state: BatchState; head: LoadedBatch['head'] }> {
     const accountIds = new Set<string>();
     const transferIds = new Set<string>();
     const pendingIds = new Set<string>();
@@ -190,66 +184,29 @@ export class BatchWriter {
         transferIds.add(op.pendingId);
       }
     }
-    const existingRows = await tx.select(transferColumns).from(ledgerTransfers).where(inArray(ledgerTransfers.id, [...transferIds]));
-    const existing = new Map(existingRows.map((row) => [row.id, row as Transfer]));
-    for (const row of existingRows) {
-      if (row.type === 'pending' || row.type === 'post' || row.type === 'void') {
-        accountIds.add(row.debitAccountId);
-        accountIds.add(row.creditAccountId);
-      }
-    }
-    const resolutions = new Map<string, Transfer['type']>();
-    if (pendingIds.size > 0) {
-      const rows = await tx
-        .select({ pendingId: ledgerTransfers.pendingId, type: ledgerTransfers.type })
-        .from(ledgerTransfers)
-        .where(inArray(ledgerTransfers.pendingId, [...pendingIds]));
-      for (const row of rows) if (row.pendingId !== null) resolutions.set(row.pendingId, row.type);
-    }
-    return { accounts: await this.lockAccounts(tx, accountIds), existing, resolutions, now };
-  }
-
-  /** Locks the batch's materialized accounts in id order; derived accounts come from memory. */
-  private async lockAccounts(tx: Db, ids: Set<string>): Promise<Map<string, AccountState>> {
     const accounts = new Map<string, AccountState>();
-    const toLoad: string[] = [];
-    for (const id of ids) {
+    for (const id of accountIds) {
       const derived = this.derivedAccounts.get(id);
-      if (derived === undefined) toLoad.push(id);
-      else accounts.set(id, { ...derived, debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n, allowPeerTransfers: false });
+      if (derived === undefined) continue;
+      accounts.set(id, { ...derived, debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n, allowPeerTransfers: false });
+      accountIds.delete(id);
     }
-    if (toLoad.length === 0) return accounts;
-    const rows = await tx
-      .select({
-        id: ledgerAccounts.id,
-        orgId: ledgerAccounts.orgId,
-        ownerType: ledgerAccounts.ownerType,
-        ownerId: ledgerAccounts.ownerId,
-        currency: ledgerAccounts.currency,
-        purpose: ledgerAccounts.purpose,
-        debitsMustNotExceedCredits: ledgerAccounts.debitsMustNotExceedCredits,
-        balanceDerived: ledgerAccounts.balanceDerived,
-        debitsPending: ledgerAccounts.debitsPending,
-        debitsPosted: ledgerAccounts.debitsPosted,
-        creditsPending: ledgerAccounts.creditsPending,
-        creditsPosted: ledgerAccounts.creditsPosted,
-        allowPeerTransfers: orgs.allowPeerTransfers,
-      })
-      .from(ledgerAccounts)
-      .leftJoin(orgs, eq(orgs.id, ledgerAccounts.orgId))
-      .where(inArray(ledgerAccounts.id, toLoad.sort()))
-      .orderBy(ledgerAccounts.id)
-      .for('update', { of: ledgerAccounts });
-    for (const row of rows) {
-      const state: AccountState = { ...row, allowPeerTransfers: row.allowPeerTransfers ?? false };
-      accounts.set(row.id, state);
-      if (row.balanceDerived) {
+    const loaded = await loadBatch(tx, { accountIds: [...accountIds], transferIds: [...transferIds], pendingIds: [...pendingIds] });
+    for (const account of loaded.accounts) {
+      accounts.set(account.id, account);
+      if (account.balanceDerived) {
         if (this.derivedAccounts.size >= accountCacheEntriesMax) this.derivedAccounts.clear();
-        const { debitsPending: _a, debitsPosted: _b, creditsPending: _c, creditsPosted: _d, allowPeerTransfers: _e, ...meta } = state;
-        this.derivedAccounts.set(row.id, meta);
+        const { debitsPending: _a, debitsPosted: _b, creditsPending: _c, creditsPosted: _d, allowPeerTransfers: _e, ...meta } = account;
+        this.derivedAccounts.set(account.id, meta);
       }
     }
-    return accounts;
+    const existing = new Map<string, Transfer>();
+    const resolutions = new Map<string, Transfer['type']>();
+    for (const transfer of loaded.transfers) {
+      if (transferIds.has(transfer.id)) existing.set(transfer.id, transfer);
+      if (transfer.pendingId !== null && pendingIds.has(transfer.pendingId)) resolutions.set(transfer.pendingId, transfer.type);
+    }
+    return { state: { accounts, existing, resolutions, now }, head: loaded.head };
   }
 
   private async write(
@@ -257,17 +214,14 @@ export class BatchWriter {
     batch: { batchSeq: bigint; prevMac: string; now: Date; transfers: Transfer[]; state: BatchState; ops: LedgerOp[]; decisions: Decision[] },
   ): Promise<ChainHead> {
     const rows = batch.transfers.map((transfer) => ({ ...transfer, rowMac: transferMac(this.deps.hmacKey, transfer) }));
-    await tx.insert(ledgerTransfers).values(rows);
     const touched = new Set(batch.transfers.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]));
-    const updates = [...touched].map((id) => batch.state.accounts.get(id)).filter((account): account is AccountState => account !== undefined && !account.balanceDerived);
-    if (updates.length > 0) {
-      const values = sql.join(
-        updates.map((a) => sql`(${a.id}::uuid, ${a.debitsPending.toString()}::bigint, ${a.debitsPosted.toString()}::bigint, ${a.creditsPending.toString()}::bigint, ${a.creditsPosted.toString()}::bigint)`),
-        sql`, `,
-      );
-      await tx.execute(sql`update ledger_accounts as a set debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
-        from (values ${values}) as v(id, dp, dpo, cp, cpo) where a.id = v.id`);
-    }
+    const accounts = [...touched].map((id) => batch.state.accounts.get(id)).filter((account): account is AccountState => account !== undefined && !account.balanceDerived);
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    invariant(first !== undefined && last !== undefined, 'a written batch has transfers');
+    const link = { seq: batch.batchSeq, prevMac: batch.prevMac, firstTransferSeq: first.seq, lastTransferSeq: last.seq, transferCount: rows.length, createdAt: batch.now };
+    const mac = batchMac(this.deps.hmacKey, link, rows.map((row) => row.rowMac));
+    await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts });
     const audits = batch.ops.flatMap((op, index) => {
       const decision = batch.decisions[index];
       if (op.audit === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return [];
@@ -275,12 +229,6 @@ export class BatchWriter {
       return [{ ...op.audit, entityType: op.audit.entityType ?? 'ledger_transfer', entityId: op.audit.entityId ?? op.id, before: null, after: transfer ?? null }];
     });
     if (audits.length > 0) await tx.insert(auditLog).values(audits);
-    const first = rows[0];
-    const last = rows[rows.length - 1];
-    invariant(first !== undefined && last !== undefined, 'a written batch has transfers');
-    const link = { seq: batch.batchSeq, prevMac: batch.prevMac, firstTransferSeq: first.seq, lastTransferSeq: last.seq, transferCount: rows.length, createdAt: batch.now };
-    const mac = batchMac(this.deps.hmacKey, link, rows.map((row) => row.rowMac));
-    await tx.insert(ledgerBatches).values({ ...link, mac });
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
   }
 
