@@ -16,6 +16,10 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).max(255).default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
+  TOKENWISE_LEDGER_KEY: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{64,}|[A-Za-z0-9+/]{43,}={0,2})$/, 'must be at least 32 bytes as hex (64+ characters) or base64')
+    .optional(),
 });
 
 export interface Config {
@@ -25,6 +29,10 @@ export interface Config {
   temporalAddress: string | undefined;
   temporalNamespace: string;
   temporalUiPort: number;
+  /** The journal's HMAC key, when given in the environment; else it lives in `<dataDir>/ledger.key`. */
+  ledgerKey: Buffer | undefined;
+  ledgerKeyPath: string;
+  ledgerCheckpointPath: string;
 }
 
 /** Reads and validates configuration from the environment; a bad value names the key and what is allowed. */
@@ -42,5 +50,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     temporalAddress: parsed.data.TEMPORAL_ADDRESS,
     temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
     temporalUiPort: parsed.data.TEMPORAL_UI_PORT,
+    ledgerKey: decodeKey(parsed.data.TOKENWISE_LEDGER_KEY),
+    ledgerKeyPath: resolve(dataDir, 'ledger.key'),
+    ledgerCheckpointPath: resolve(dataDir, 'ledger-checkpoint.json'),
   };
+}
+
+function decodeKey(text: string | undefined): Buffer | undefined {
+  if (text === undefined) return undefined;
+  const key = /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length < 32) throw new ConfigError('Invalid configuration:\n  TOKENWISE_LEDGER_KEY: must decode to at least 32 bytes');
+  return key;
 }

@@ -1,7 +1,9 @@
 import { isDomainError } from '@tokenwise/core';
 import { parseArgs } from 'node:util';
 import { runDev } from './commands/dev';
+import { adminCommands } from './commands/admin-commands';
 import { runDoctor } from './commands/doctor';
+import { runAdminCommand } from './commands/run-admin-command';
 import { runMigrate } from './commands/migrate';
 import { runProvision } from './commands/provision';
 import { ProvisionError } from './local/provision';
@@ -14,10 +16,18 @@ Commands:
   migrate              apply pending database migrations
   doctor               report what is installed and running
   provision            install the pinned Temporal CLI (and, with --for-tests, check PostgreSQL)
+  org create           --slug S --name N [--time-zone Europe/Berlin]
+  team create          --org S --slug S --name N
+  user create          --org S --email E --name N [--team S] [--roles employee,lead,esg,admin]
+  grant                --org S [--user E | --team S] --amount 12.5 [--currency innovation]
+                       --reason R [--id KEY] | --monthly (this month's allowance, once)
+  balance              --org S [--user E | --team S]
+  history              --org S [--user E | --team S] [--currency C] [--limit 20]
+  ledger verify        check the journal against its HMAC chain and exported checkpoint
 
 Options:
   -h, --help           show this help
-  --json               (doctor) print the report as JSON
+  --json               print data as JSON (doctor and the commands above)
   --for-tests          (provision) also provision what \`npm test\` needs
 
 Configuration comes from the environment: TOKENWISE_DATA_DIR (default .tokenwise),
@@ -40,9 +50,21 @@ export async function main(argv: readonly string[]): Promise<number> {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' }, 'for-tests': { type: 'boolean' } },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        'for-tests': { type: 'boolean' },
+        monthly: { type: 'boolean' },
+        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit'].map((key) => [key, { type: 'string' as const }])),
+      },
     });
     const [name, ...extra] = positionals;
+    const adminName = [`${name} ${extra[0] ?? ''}`, name].find((candidate) => candidate !== undefined && candidate in adminCommands);
+    if (adminName !== undefined && !values.help) {
+      const rest = extra.slice(adminName.includes(' ') ? 1 : 0);
+      if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}" after "${adminName}".`);
+      return await runAdminCommand(adminName, values);
+    }
     if (values.help || name === 'help') {
       process.stdout.write(`${usage}\n`);
       return 0;

@@ -9,12 +9,14 @@ export interface RunInfo {
   temporalNamespace: string;
   temporalUiUrl: string | undefined;
   database: string;
+  /** Loopback endpoint where the CLI runs database commands (PGlite serves one process). */
+  control?: { url: string; token: string };
 }
 
 const runFileName = 'run.json';
 
 export async function writeRunInfo(dataDir: string, info: RunInfo): Promise<void> {
-  await writeFile(join(dataDir, runFileName), `${JSON.stringify(info, null, 2)}\n`);
+  await writeFile(join(dataDir, runFileName), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 export async function removeRunInfo(dataDir: string): Promise<void> {

@@ -12,3 +12,4 @@ export * from './pricing/prompt-bound';
 export * from './pricing/admission-estimate';
 export * from './carbon/coefficients';
 export * from './carbon/request-emissions';
+export * from './parse-with';

@@ -7,3 +7,4 @@ export { executeRows } from './execute-rows';
 export { pgErrorOf, type PgErrorInfo } from './pg-error';
 export { pgArray } from './pg-array';
 export { stringifyJsonb } from './schema/columns';
+export * from './queries/users';

@@ -1,6 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { openDatabase, type Database } from '@tokenwise/db';
 import { createWorker, dataConverter, installTemporalRuntime, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +7,9 @@ import { loadConfig } from '../config';
 import { freePort } from '../local/free-port';
 import { ensureTemporalCli } from '../local/provision';
 import { startTemporalDevServer } from '../local/temporal-server';
+import { startControlServer } from '../control/control-server';
 import { removeRunInfo, writeRunInfo } from '../run-file';
+import { openServices, type Services } from '../services';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -39,6 +40,24 @@ async function preferredPort(port: number): Promise<number> {
   });
 }
 
+/** Hold expiry between reconciliation runs: releases lapsed holds every few seconds. */
+const expirySweepIntervalMs = 5_000;
+
+function startExpirySweeper(services: Services): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running
+      .then(() => services.ledger.expireDue())
+      .catch((error: unknown) => process.stderr.write(`Hold expiry sweep failed (retrying): ${(error as Error).message}\n`));
+  }, expirySweepIntervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 /** `tokenwise dev` (npm start): database, Temporal, worker on this machine until Ctrl-C. */
 export async function runDev(): Promise<number> {
   const config = loadConfig();
@@ -46,10 +65,15 @@ export async function runDev(): Promise<number> {
   await mkdir(config.dataDir, { recursive: true });
   const stack = new Stack();
   try {
-    const database: Database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
-    stack.push('database', () => database.close());
-    await database.migrate();
+    const services = await openServices(config);
+    stack.push('database and ledger', () => services.close());
+    const { database } = services;
     log(`Database: ${database.backend} at ${database.location}, migrations applied.`);
+    log(`Ledger: journal HMAC key ${config.ledgerKey ? 'from TOKENWISE_LEDGER_KEY' : `in ${config.ledgerKeyPath}`}, checkpoints exported to ${config.ledgerCheckpointPath}.`);
+    const sweeper = startExpirySweeper(services);
+    stack.push('hold expiry sweeper', () => sweeper.stop());
+    const control = await startControlServer(services);
+    stack.push('control endpoint', () => control.close());
 
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
@@ -94,9 +118,11 @@ export async function runDev(): Promise<number> {
       temporalNamespace: config.temporalNamespace,
       temporalUiUrl: uiUrl,
       database: database.location,
+      control: { url: control.url, token: control.token },
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
-    log('\nTokenwise is running: database, Temporal and the worker.');
+    log('\nTokenwise is running: database, ledger, Temporal and the worker.');
+    log('Try: npx tokenwise org create --slug acme --name Acme; npx tokenwise doctor');
     log('Not built yet (coming in later issues): the gateway, the tRPC API, the Slack bot and the demo seed.');
     log('Press Ctrl-C to stop.');
 

@@ -1,4 +1,4 @@
-import { slugSchema, timeZoneSchema, ValidationError } from '@tokenwise/core';
+import { parseWith, slugSchema, timeZoneSchema } from '@tokenwise/core';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../client';
@@ -14,18 +14,9 @@ export const createOrgInput = z.object({
   timeZone: timeZoneSchema.default('UTC'),
 });
 
-function parseOrFail<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`);
-    throw new ValidationError(`Invalid ${what}: ${issues.join('; ')}.`, { issues });
-  }
-  return parsed.data;
-}
-
 /** Creates an org and its audit row in one transaction. */
 export async function createOrg(db: Db, params: { actor: string; input: z.input<typeof createOrgInput> }): Promise<Org> {
-  const input = parseOrFail(createOrgInput, params.input, 'org');
+  const input = parseWith(createOrgInput, params.input, 'org');
   return db.transaction(async (tx) => {
     const [org] = await tx.insert(orgs).values(input).returning(orgColumns);
     if (org === undefined) throw new Error('insert into orgs returned no row');

@@ -1,0 +1,144 @@
+import { currencies, currencyByCode, formatAmount, NotFoundError, parseAmount, ValidationError } from '@tokenwise/core';
+import { createOrg, createTeam, createUser, findOrgBySlug, findTeamBySlug, findUserByEmail, type Db, type Org } from '@tokenwise/db';
+import { roles } from '@tokenwise/db/schema';
+import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
+import { randomUUID } from 'node:crypto';
+import type { Services } from '../services';
+import { UsageError } from '../usage-error';
+
+export type CommandOptions = Record<string, string | boolean | undefined>;
+export interface CommandOutput {
+  text: string;
+  data: unknown;
+  exitCode?: number;
+}
+/** A command that needs the database and ledger; it runs in the platform process or in the CLI. */
+export type AdminCommand = (services: Services, options: CommandOptions, actor: string) => Promise<CommandOutput>;
+
+function text(options: CommandOptions, name: string): string {
+  const value = options[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} is required.`);
+  return value.trim();
+}
+
+function optionalText(options: CommandOptions, name: string): string | undefined {
+  const value = options[name];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+async function orgOf(db: Db, options: CommandOptions): Promise<Org> {
+  const slug = text(options, 'org');
+  const org = await findOrgBySlug(db, { slug });
+  if (org === undefined) throw new NotFoundError(`No org "${slug}". Create it with \`tokenwise org create --slug ${slug} --name ...\`.`);
+  return org;
+}
+
+/** The wallet owner named by --user (email), --team (slug), or the org itself when neither is given. */
+async function ownerOf(db: Db, options: CommandOptions) {
+  const org = await orgOf(db, options);
+  const email = optionalText(options, 'user');
+  const teamSlug = optionalText(options, 'team');
+  if (email !== undefined && teamSlug !== undefined) throw new UsageError('Give --user or --team, not both.');
+  if (email !== undefined) {
+    const user = await findUserByEmail(db, { orgId: org.id, email });
+    if (user === undefined) throw new NotFoundError(`No user ${email} in org ${org.slug}.`);
+    return { org, ownerType: 'user' as const, ownerId: user.id, label: `${email} (${org.slug})` };
+  }
+  if (teamSlug !== undefined) {
+    const team = await findTeamBySlug(db, { orgId: org.id, slug: teamSlug });
+    if (team === undefined) throw new NotFoundError(`No team ${teamSlug} in org ${org.slug}.`);
+    return { org, ownerType: 'team' as const, ownerId: team.id, label: `team ${teamSlug} (${org.slug})` };
+  }
+  return { org, ownerType: 'org' as const, ownerId: org.id, label: `org ${org.slug}` };
+}
+
+function describeTransfer(transfer: Transfer, accountId: string): string {
+  const currency = currencyByCode(transfer.currency);
+  const sign = transfer.creditAccountId === accountId ? '+' : '-';
+  const held = transfer.type === 'pending' ? ' (held)' : transfer.type === 'void' || transfer.type === 'expire' ? ' (released)' : '';
+  return `${transfer.createdAt.toISOString()}  ${String(transfer.seq).padStart(8)}  ${transfer.type.padEnd(8)} ${sign}${formatAmount(transfer.amount, currency).padStart(14)} ${currency.code}${held}  ${transfer.code}  ${transfer.id}`;
+}
+
+export const adminCommands: Record<string, AdminCommand> = {
+  async 'org create'({ database }, options, actor) {
+    const org = await createOrg(database.db, { actor, input: { slug: text(options, 'slug'), name: text(options, 'name'), timeZone: optionalText(options, 'time-zone') ?? 'UTC' } });
+    return { text: `Created org ${org.slug} (${org.id}), time zone ${org.timeZone}.`, data: org };
+  },
+
+  async 'team create'({ database }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const team = await createTeam(database.db, { actor, input: { orgId: org.id, slug: text(options, 'slug'), name: text(options, 'name') } });
+    return { text: `Created team ${team.slug} in ${org.slug} (${team.id}).`, data: team };
+  },
+
+  async 'user create'({ database }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const teamSlug = optionalText(options, 'team');
+    const team = teamSlug === undefined ? undefined : await findTeamBySlug(database.db, { orgId: org.id, slug: teamSlug });
+    if (teamSlug !== undefined && team === undefined) throw new NotFoundError(`No team ${teamSlug} in org ${org.slug}.`);
+    const roleList = (optionalText(options, 'roles') ?? 'employee').split(',').map((role) => role.trim());
+    const unknown = roleList.filter((role) => !(roles as readonly string[]).includes(role));
+    if (unknown.length > 0) throw new ValidationError(`Unknown role(s) ${unknown.join(', ')}: use ${roles.join(', ')}.`);
+    const user = await createUser(database.db, {
+      actor,
+      input: { orgId: org.id, teamId: team?.id ?? null, email: text(options, 'email'), displayName: text(options, 'name'), roles: roleList as (typeof roles)[number][] },
+    });
+    return { text: `Created user ${user.email} in ${org.slug} (${user.id}), roles ${user.roles.join(', ')}.`, data: user };
+  },
+
+  async grant({ database, ledger }, options, actor) {
+    const owner = await ownerOf(database.db, options);
+    const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
+    const amount = parseAmount(text(options, 'amount'), currency);
+    if (amount <= 0n) throw new ValidationError('--amount must be greater than zero.');
+    const wallet = await ensureAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, orgId: owner.org.id, currency: currency.code, purpose: 'wallet' });
+    if (options.monthly === true) {
+      const result = await ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount, at: new Date(), timeZone: owner.org.timeZone, actor, orgId: owner.org.id });
+      const verb = result.duplicate ? 'was already granted' : 'granted';
+      return { text: `Monthly allowance ${result.period} (${owner.org.timeZone}) ${verb}: ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}.`, data: result };
+    }
+    const id = optionalText(options, 'id') ?? `grant-${randomUUID()}`;
+    const result = await ledger.grant({ id, to: wallet.id, currency: currency.code, amount, actor, reason: text(options, 'reason'), orgId: owner.org.id });
+    const balance = await ledger.balance(wallet.id);
+    const note = result.duplicate ? ' (already applied earlier: nothing moved this time)' : '';
+    return {
+      text: `Granted ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}${note}. Transfer id ${id}. Available: ${formatAmount(balance.available, currency)} ${currency.code}.`,
+      data: { ...result, balance },
+    };
+  },
+
+  async balance({ database, ledger }, options) {
+    const owner = await ownerOf(database.db, options);
+    const lines: string[] = [];
+    const data: unknown[] = [];
+    for (const currency of currencies) {
+      const account = await findAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, currency: currency.code, purpose: 'wallet' });
+      if (account === undefined) {
+        lines.push(`${currency.code.padEnd(11)} available 0 (no wallet yet)`);
+        continue;
+      }
+      const balance = await ledger.balance(account.id);
+      data.push(balance);
+      lines.push(`${currency.code.padEnd(11)} available ${formatAmount(balance.available, currency)}, held ${formatAmount(balance.debitsPending, currency)}, posted ${formatAmount(balance.posted, currency)}`);
+    }
+    return { text: `Balance of ${owner.label}:\n  ${lines.join('\n  ')}`, data };
+  },
+
+  async history({ database, ledger }, options) {
+    const owner = await ownerOf(database.db, options);
+    const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
+    const limit = Number(optionalText(options, 'limit') ?? '20');
+    const account = await findAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, currency: currency.code, purpose: 'wallet' });
+    if (account === undefined) return { text: `${owner.label} has no ${currency.code} wallet yet.`, data: [] };
+    const transfers = await ledger.history(account.id, { limit });
+    const body = transfers.length === 0 ? '(no transfers)' : transfers.map((transfer) => describeTransfer(transfer, account.id)).join('\n  ');
+    return { text: `Latest ${currency.code} transfers of ${owner.label}, newest first:\n  ${body}`, data: transfers };
+  },
+
+  async 'ledger verify'({ ledger }) {
+    const report = await ledger.verify();
+    const summary = `Checked ${report.transfers} transfers in ${report.batches} batches against the HMAC chain and the exported checkpoint.`;
+    if (report.ok) return { text: `${summary}\nThe ledger is intact.`, data: report };
+    return { text: `${summary}\nTAMPERING OR CORRUPTION FOUND:\n  ${report.problems.join('\n  ')}`, data: report, exitCode: 1 };
+  },
+};

@@ -1,0 +1,55 @@
+import { openDatabase, type Database } from '@tokenwise/db';
+import { createLedger, hmacKeyBytesMin, type Ledger } from '@tokenwise/ledger';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Config } from './config';
+
+/** What commands run against: in the platform process, or opened by the CLI itself. */
+export interface Services {
+  config: Config;
+  database: Database;
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+/**
+ * The journal's HMAC key: from TOKENWISE_LEDGER_KEY, else from `<dataDir>/ledger.key`, created
+ * (owner-only) on first use. It must never be stored in the database it protects.
+ */
+export async function loadLedgerKey(config: Config): Promise<Buffer> {
+  if (config.ledgerKey !== undefined) return config.ledgerKey;
+  try {
+    const key = Buffer.from((await readFile(config.ledgerKeyPath, 'utf8')).trim(), 'hex');
+    if (key.length < hmacKeyBytesMin) throw new Error(`${config.ledgerKeyPath} holds fewer than ${hmacKeyBytesMin} bytes.`);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  await mkdir(dirname(config.ledgerKeyPath), { recursive: true });
+  await writeFile(config.ledgerKeyPath, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+/** Opens the database (migrated) and the ledger. */
+export async function openServices(config: Config): Promise<Services> {
+  await mkdir(config.dataDir, { recursive: true });
+  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
+  try {
+    await database.migrate();
+    const ledger = createLedger({ db: database.db, hmacKey: await loadLedgerKey(config), checkpointPath: config.ledgerCheckpointPath });
+    return {
+      config,
+      database,
+      ledger,
+      async close() {
+        await ledger.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
