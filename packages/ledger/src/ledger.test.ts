@@ -161,6 +161,21 @@ describeEachBackend('ledger', (database) => {
     expect(await ledger.balance(id)).toMatchObject({ debitsPending: BigInt(admitted) * 7n, available: 1_000n - BigInt(admitted) * 7n });
   });
 
+  it('inserts attached rows with the op that applies, once, and not with an op that fails', async () => {
+    const { auditLog } = await import('@tokenwise/db/schema');
+    const { eq } = await import('drizzle-orm');
+    const id = await funded(10n);
+    const sink = await consumptionAccount(database().db, 'innovation');
+    const attach = (tag: string) => [{ table: auditLog, row: { actor: 'test', action: 'attach.test', entityType: 'attach', entityId: `${tag}-${id}`, before: null, after: null } }];
+    const op = { type: 'pending' as const, id: `att-${id}`, debitAccountId: id, creditAccountId: sink.id, amount: 5n, code: 'hold', timeoutSeconds: 60, attach: attach('ok') };
+    await ledger.submit([op]);
+    await ledger.submit([op]);
+    await ledger.submit([{ ...op, id: `att2-${id}`, amount: 50n, attach: attach('refused') }]);
+    const rows = async (tag: string) => database().db.select().from(auditLog).where(eq(auditLog.entityId, `${tag}-${id}`));
+    expect(await rows('ok')).toHaveLength(1);
+    expect(await rows('refused')).toHaveLength(0);
+  });
+
   it('keeps every invariant and a verifiable chain after all of the above', async () => {
     expect(await checkInvariants(database().db)).toEqual([]);
     const report = await ledger.verify();

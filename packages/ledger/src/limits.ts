@@ -11,3 +11,5 @@ export const pendingTimeoutSecondsMax = 30 * 24 * 3600;
 export const historyPageSizeMax = 100;
 /** Known account metadata kept in memory (it never changes once written). */
 export const accountCacheEntriesMax = 100_000;
+/** Rows an op may attach to its transaction (admission row, usage row, outbox row, ...). */
+export const attachRowsMax = 4;

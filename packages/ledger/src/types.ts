@@ -1,4 +1,5 @@
 import type { Amount } from '@tokenwise/core';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { AuditEntry } from '@tokenwise/db';
 import type { TransferType } from '@tokenwise/db/schema';
 
@@ -12,6 +13,12 @@ interface OpBase {
   userData?: Record<string, unknown>;
   /** Written in the same transaction when the op commits (not on an idempotent replay). */
   audit?: Omit<AuditEntry, 'entityId' | 'entityType' | 'after' | 'before'> & { entityType?: string; entityId?: string };
+  /**
+   * Rows inserted in the same transaction when this op is newly applied (not on a replay or a
+   * failure): the gateway's admission row with its hold, its usage row with its charge. Inserted
+   * with ON CONFLICT DO NOTHING, so a retried batch writes each once.
+   */
+  attach?: { table: PgTable; row: Record<string, unknown> }[];
 }
 
 export type TransferOp = OpBase & { type: 'transfer'; debitAccountId: string; creditAccountId: string; amount: Amount; code: string };

@@ -1,5 +1,5 @@
 import { assertNonNegativeAmount, canonicalJson, isAmount } from '@tokenwise/core';
-import { pendingTimeoutSecondsMax, transferIdLengthMax, userDataBytesMax } from './limits';
+import { attachRowsMax, pendingTimeoutSecondsMax, transferIdLengthMax, userDataBytesMax } from './limits';
 import type { LedgerOp } from './types';
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -8,6 +8,7 @@ const codePattern = /^[a-z][a-z0-9_]{0,31}$/;
 /** Why an op is malformed, or undefined when it is well formed. Checked before it reaches a batch. */
 export function invalidReason(op: LedgerOp): string | undefined {
   if (typeof op.id !== 'string' || op.id.length === 0 || op.id.length > transferIdLengthMax) return `id must be 1..${transferIdLengthMax} characters.`;
+  if (op.attach !== undefined && (!Array.isArray(op.attach) || op.attach.length > attachRowsMax)) return `attach takes at most ${attachRowsMax} rows.`;
   if (op.userData !== undefined) {
     if (op.userData === null || typeof op.userData !== 'object' || Array.isArray(op.userData)) return 'userData must be a JSON object.';
     try {

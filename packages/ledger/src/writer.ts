@@ -2,6 +2,7 @@ import { invariant } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
 import { sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { loadBatch, writeBatch, type LoadedBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
 import { LedgerOverloadedError, LedgerUnavailableError } from './errors';
@@ -229,7 +230,18 @@ export class BatchWriter {
       return [{ ...op.audit, entityType: op.audit.entityType ?? 'ledger_transfer', entityId: op.audit.entityId ?? op.id, before: null, after: transfer ?? null }];
     });
     if (audits.length > 0) await tx.insert(auditLog).values(audits);
+    await this.writeAttachments(tx, batch.ops, batch.decisions);
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
+  }
+
+  private async writeAttachments(tx: Db, ops: LedgerOp[], decisions: Decision[]): Promise<void> {
+    const byTable = new Map<PgTable, Record<string, unknown>[]>();
+    ops.forEach((op, index) => {
+      const decision = decisions[index];
+      if (op.attach === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return;
+      for (const { table, row } of op.attach) byTable.set(table, [...(byTable.get(table) ?? []), row]);
+    });
+    for (const [table, rows] of byTable) await tx.insert(table).values(rows).onConflictDoNothing();
   }
 
   private results(batch: Submission[], decisions: Decision[][], transfers: Map<Draft, Transfer>): OpResult[][] {

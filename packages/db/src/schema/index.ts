@@ -3,3 +3,4 @@ export * from './orgs';
 export * from './users';
 export * from './columns';
 export * from './ledger';
+export * from './gateway';

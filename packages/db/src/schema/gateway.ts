@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { amount, codecJsonb } from './columns';
+import { orgs } from './orgs';
+import { users } from './users';
+
+/**
+ * API keys `tw_<id>_<secret>`: looked up by id, the secret checked against an HMAC-SHA-256 under a
+ * server-side pepper (never a slow password hash on the hot path, never the secret itself).
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text().primaryKey(),
+    orgId: uuid()
+      .notNull()
+      .references(() => orgs.id),
+    /** The employee the key bills; null for system keys (judge calls), which bill `systemOwner`. */
+    userId: uuid().references(() => users.id),
+    /** For system keys: the system account owner id that pays (e.g. `judge`). */
+    systemOwner: text(),
+    name: text().notNull(),
+    secretHmac: text().notNull(),
+    scopes: text().array().$type<('inference' | 'api')[]>().notNull(),
+    /** null: every model the org serves. */
+    allowedModels: text().array(),
+    rpmLimit: integer(),
+    tpmLimit: integer(),
+    expiresAt: timestamp({ withTimezone: true }),
+    revokedAt: timestamp({ withTimezone: true }),
+    /** Set on the old key when rotated: it keeps working until its `expiresAt` (the overlap). */
+    replacedBy: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('api_keys_user_idx').on(table.userId),
+    check('api_keys_owner', sql`(${table.userId} is not null) <> (${table.systemOwner} is not null)`),
+    check('api_keys_scopes', sql`${table.scopes} <@ array['inference','api']::text[] and cardinality(${table.scopes}) > 0`),
+  ],
+);
+
+/** Versioned price lists; the newest version prices new requests, and every usage row names its version. */
+export const priceLists = pgTable('price_lists', {
+  version: integer().primaryKey(),
+  body: codecJsonb().notNull(),
+  createdBy: text().notNull(),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * One row per admitted request, written in the transaction that places the hold: if the gateway
+ * dies mid-request, reconciliation finds the row and closes the hold. Immutable: whether it
+ * completed is the usage row (or the hold's void), never an update here.
+ */
+export const gatewayRequests = pgTable(
+  'gateway_requests',
+  {
+    requestId: text().primaryKey(),
+    keyId: text().notNull(),
+    orgId: uuid().notNull(),
+    userId: uuid(),
+    teamId: uuid(),
+    model: text().notNull(),
+    tier: text().notNull(),
+    currency: text().notNull(),
+    estimate: amount().notNull(),
+    feeCurrency: text(),
+    feeEstimate: amount(),
+    priceListVersion: integer().notNull(),
+    /** The team's settlement-policy version at admission; settlement applies this one. */
+    policyVersion: integer(),
+    system: boolean().notNull().default(false),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('gateway_requests_created_idx').on(table.createdAt)],
+);
+
+/** What a completed request consumed and was charged: one row per request id, final. */
+export const usageRecords = pgTable(
+  'usage_records',
+  {
+    requestId: text().primaryKey(),
+    orgId: uuid().notNull(),
+    userId: uuid(),
+    teamId: uuid(),
+    keyId: text().notNull(),
+    model: text().notNull(),
+    cluster: text().notNull(),
+    replica: text().notNull(),
+    tier: text().notNull(),
+    promptTokens: integer().notNull(),
+    completionTokens: integer().notNull(),
+    currency: text().notNull(),
+    cost: amount().notNull(),
+    feeCurrency: text(),
+    fee: amount(),
+    priceListVersion: integer().notNull(),
+    latencyMs: integer().notNull(),
+    ttftMs: integer(),
+    co2eMicrograms: amount().notNull(),
+    energyMicroWh: amount().notNull(),
+    /** The OpenAI `user` field, as the client sent it. */
+    endUser: text(),
+    /** `x-tokenwise-*` headers (repository, experiment, ...) that scoring plugins read. */
+    tags: codecJsonb(),
+    /** Usage of system accounts (judge calls): never settled, so scoring cannot loop on itself. */
+    system: boolean().notNull(),
+    /** completed, or client_aborted (charged for what was generated). */
+    outcome: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('usage_records_user_idx').on(table.userId, table.createdAt), index('usage_records_team_idx').on(table.teamId, table.createdAt)],
+);
+
+/** Settlement work for the worker's relay; written with the usage row, in its transaction. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial({ mode: 'bigint' }).primaryKey(),
+    requestId: text().notNull(),
+    kind: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp({ withTimezone: true }),
+    attempts: integer().notNull().default(0),
+  },
+  (table) => [uniqueIndex('outbox_request_kind_key').on(table.requestId, table.kind), index('outbox_pending_idx').on(table.id).where(sql`${table.deliveredAt} is null`)],
+);
+
+/** Prompt and completion by request id, for scoring plugins: size-capped, with a retention deadline. */
+export const requestPayloads = pgTable('request_payloads', {
+  requestId: text().primaryKey(),
+  prompt: codecJsonb().notNull(),
+  completion: text().notNull(),
+  truncated: boolean().notNull(),
+  expiresAt: timestamp({ withTimezone: true }).notNull(),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
