@@ -1,0 +1,85 @@
+import { parseWith } from '@tokenwise/core';
+import { z } from 'zod';
+import { type ClusterConfig } from './types';
+
+/** Clusters one gateway routes to. */
+export const clustersMax = 64;
+/** Replicas per cluster: replica choice scans them on every request. */
+export const replicasPerClusterMax = 64;
+/** Served model names per cluster. */
+export const modelsPerClusterMax = 64;
+/** vLLM's max_num_seqs rarely exceeds 1024; more is a typo. */
+export const concurrencyPerReplicaMax = 4096;
+export const queueDepthMaxLimit = 100_000;
+/** Ten minutes, in milliseconds: longer waits belong in a batch API. */
+export const queueWaitMsMaxLimit = 600_000;
+
+const namePattern = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/;
+const nameMessage = 'must be 1..128 letters, digits and ._:/@+- starting with a letter or digit';
+
+const positiveInt = (max: number, unit: string) =>
+  z
+    .number({ error: `must be a positive integer ${unit}` })
+    .int(`must be a positive integer ${unit}`)
+    .min(1, `must be at least 1 ${unit}`)
+    .max(max, `must be at most ${max} ${unit}`);
+
+const baseUrl = z
+  .string({ error: 'must be an http(s) base URL such as "http://10.0.0.5:8000"' })
+  .refine((value) => isHttpUrl(value), 'must be an http(s) base URL such as "http://10.0.0.5:8000"')
+  .refine((value) => !/\/v1\/?$/.test(value), 'must be the base URL without /v1 (the gateway appends /v1/...)')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const replicaSchema = z.strictObject({ id: z.string().regex(namePattern, nameMessage), url: baseUrl });
+
+const clusterSchema = z.strictObject({
+  name: z.string().regex(namePattern, nameMessage),
+  models: z.array(z.string().regex(namePattern, nameMessage)).min(1, 'must list at least one served model').max(modelsPerClusterMax, `must list at most ${modelsPerClusterMax} models`),
+  replicas: z.array(replicaSchema).min(1, 'must list at least one replica').max(replicasPerClusterMax, `must list at most ${replicasPerClusterMax} replicas`),
+  maxConcurrencyPerReplica: positiveInt(concurrencyPerReplicaMax, 'requests'),
+  priorityScheduling: z.boolean({ error: 'must be true when the replicas run vLLM with --scheduling-policy priority, else false' }),
+  queueDepthMax: positiveInt(queueDepthMaxLimit, 'requests'),
+  queueWaitMsMax: positiveInt(queueWaitMsMaxLimit, 'ms'),
+  region: z.string().min(1, 'must name the region, such as "eu-west-1"').max(64, 'must be at most 64 characters'),
+  gridIntensityGCo2ePerKwh: z.number({ error: 'must be a number of gCO2e per kWh' }).min(0, 'must be at least 0 gCO2e/kWh').max(2000, 'must be at most 2000 gCO2e/kWh'),
+  pue: z.number({ error: 'must be a power usage effectiveness such as 1.2' }).min(1, 'must be at least 1 (PUE)').max(3, 'must be at most 3 (PUE)').optional(),
+});
+
+/** ClusterConfig[]: unique cluster names and replica ids, each model served by one cluster only, positive limits, http(s) URLs. */
+export const clusterConfigSchema = z
+  .array(clusterSchema)
+  .min(1, 'must list at least one cluster')
+  .max(clustersMax, `must list at most ${clustersMax} clusters`)
+  .superRefine((clusters, ctx) => {
+    const clusterByName = new Map<string, number>();
+    const clusterByModel = new Map<string, string>();
+    const clusterByReplica = new Map<string, string>();
+    clusters.forEach((cluster, index) => {
+      if (clusterByName.has(cluster.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${cluster.name}" names two clusters; cluster names must be unique` });
+      clusterByName.set(cluster.name, index);
+      cluster.models.forEach((model, modelIndex) => {
+        const owner = clusterByModel.get(model);
+        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'models', modelIndex], message: `"${model}" is already served by cluster "${owner}"; a model is served by one cluster only` });
+        else clusterByModel.set(model, cluster.name);
+      });
+      cluster.replicas.forEach((replica, replicaIndex) => {
+        const owner = clusterByReplica.get(replica.id);
+        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'replicas', replicaIndex, 'id'], message: `"${replica.id}" is already a replica id in cluster "${owner}"; replica ids must be unique across clusters` });
+        else clusterByReplica.set(replica.id, cluster.name);
+      });
+    });
+  });
+
+// The schema's output must stay assignable to the contract's ClusterConfig.
+const _outputMatchesContract: (value: z.output<typeof clusterConfigSchema>) => ClusterConfig[] = (value) => value;
+
+/** Validates cluster configuration, throwing one ValidationError whose message names every bad field. */
+export function parseClusterConfigs(input: unknown): ClusterConfig[] {
+  return parseWith(clusterConfigSchema, input, 'clusters');
+}
+
+function isHttpUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+}

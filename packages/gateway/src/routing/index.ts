@@ -1,0 +1,29 @@
+export { CircuitBreaker, circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circuit-breaker';
+export {
+  clusterConfigSchema,
+  clustersMax,
+  concurrencyPerReplicaMax,
+  modelsPerClusterMax,
+  parseClusterConfigs,
+  queueDepthMaxLimit,
+  queueWaitMsMaxLimit,
+  replicasPerClusterMax,
+} from './config-schema';
+export { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownModelError, type RoutingErrorCode } from './errors';
+export { healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault } from './health-checker';
+export { tiersByUrgency, vllmPriorityOf } from './priority';
+export { createRouter, type CheckedRouter } from './router';
+export { estimateRetryAfterSeconds, retryAfterSecondsMax } from './service-rate';
+export type {
+  AcquireOptions,
+  CircuitState,
+  ClusterConfig,
+  Lease,
+  ModelSnapshot,
+  Replica,
+  ReplicaConfig,
+  ReplicaSnapshot,
+  Router,
+  RouterOptions,
+  RouterSnapshot,
+} from './types';

@@ -1,0 +1,11 @@
+import { type PriorityTier } from '@tokenwise/core';
+
+/** Tiers from first served to last; the index is vLLM's `priority` (lower is served first). */
+export const tiersByUrgency = ['urgent', 'high', 'normal', 'low'] as const satisfies readonly PriorityTier[];
+
+const vllmPriorityByTier: Readonly<Record<PriorityTier, number>> = { urgent: 0, high: 1, normal: 2, low: 3 };
+
+/** vLLM's integer `priority` for a tier (lower = served first): urgent 0, high 1, normal 2, low 3. */
+export function vllmPriorityOf(tier: PriorityTier): number {
+  return vllmPriorityByTier[tier];
+}

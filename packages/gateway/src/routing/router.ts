@@ -1,0 +1,78 @@
+import { type PriorityTier, invariant } from '@tokenwise/core';
+import { circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circuit-breaker';
+import { ClusterRoute } from './cluster-route';
+import { parseClusterConfigs } from './config-schema';
+import { UnknownModelError } from './errors';
+import { type HealthTarget, healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault, startHealthChecks } from './health-checker';
+import { type RouteLease } from './route-lease';
+import { type AcquireOptions, type ClusterConfig, type Lease, type Router, type RouterOptions, type RouterSnapshot } from './types';
+
+/** A router that also lets callers (tests, startup) run a health-check round and wait for it. */
+export interface CheckedRouter extends Router {
+  /** Runs one health-check round now and resolves when every replica answered or timed out. */
+  checkHealth(): Promise<void>;
+}
+
+/** Routes requests to the replicas of validated clusters; starts health checks at once (call close() to stop them). */
+export function createRouter(options: RouterOptions): CheckedRouter {
+  const clusters = parseClusterConfigs(options.clusters);
+  const clock = options.clock ?? Date.now;
+  const healthCheckIntervalMs = options.healthCheckIntervalMs ?? healthCheckIntervalMsDefault;
+  const routeOptions = {
+    clock,
+    circuitFailuresToOpen: options.circuitFailuresToOpen ?? circuitFailuresToOpenDefault,
+    circuitCooldownMs: options.circuitCooldownMs ?? circuitCooldownMsDefault,
+  };
+  const routes = clusters.map((config) => new ClusterRoute(config, routeOptions));
+  const routeByModel = new Map<string, ClusterRoute>();
+  for (const route of routes) for (const model of route.config.models) routeByModel.set(model, route);
+  const servedModels = [...routeByModel.keys()];
+  const targets: HealthTarget[] = routes.flatMap((route) =>
+    route.replicas.map((state) => ({ url: state.replica.url, onResult: (healthy: boolean) => route.setHealthy(state, healthy) })),
+  );
+  const health = startHealthChecks({
+    targets,
+    intervalMs: healthCheckIntervalMs,
+    timeoutMs: options.healthCheckTimeoutMs ?? Math.min(healthCheckTimeoutMsDefault, healthCheckIntervalMs),
+    fetch: options.fetch ?? fetch,
+    // Also wakes waiters whose replica's circuit cooldown ended on an injected clock.
+    onRound: () => routes.forEach((route) => route.dispatch()),
+  });
+  let closing: Promise<void> | undefined;
+
+  const acquire = async (model: string, tier: PriorityTier, acquireOptions?: AcquireOptions): Promise<Lease> => {
+    const route = routeByModel.get(model);
+    if (route === undefined) throw new UnknownModelError(model, servedModels);
+    const signal = acquireOptions?.signal;
+    const lease = (await route.acquire(model, tier, signal, acquireOptions?.exclude)) as RouteLease;
+    if (signal?.aborted) {
+      // Aborted between the grant and this continuation: pass the slot on rather than lose it.
+      lease.returnUnused();
+      throw signal.reason;
+    }
+    return lease;
+  };
+
+  return {
+    clusterFor: (model: string): ClusterConfig | undefined => routeByModel.get(model)?.config,
+    models: () => [...servedModels],
+    acquire,
+    queueDepth: (model: string) => routeByModel.get(model)?.queueDepth(model) ?? 0,
+    snapshot: (): RouterSnapshot => ({
+      replicas: routes.flatMap((route) => route.snapshotReplicas()),
+      models: servedModels.map((model) => {
+        const route = routeByModel.get(model);
+        invariant(route !== undefined, `model "${model}" has a route`);
+        return { model, cluster: route.config.name, queueDepth: route.queueDepth(model) };
+      }),
+    }),
+    checkHealth: () => health.checkNow(),
+    close: () => {
+      closing ??= (async () => {
+        for (const route of routes) route.close();
+        await health.stop();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { type PriorityTier } from '@tokenwise/core';
+
+export { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownModelError, type RoutingErrorCode } from './errors';
+
+export interface ReplicaConfig {
+  id: string;
+  /** Base URL without /v1, e.g. http://10.0.0.5:8000. */
+  url: string;
+}
+
+export interface ClusterConfig {
+  name: string;
+  /** Served model names (what clients put in `model`). */
+  models: string[];
+  replicas: ReplicaConfig[];
+  /** Requests in flight per replica (vLLM's max_num_seqs or less). */
+  maxConcurrencyPerReplica: number;
+  /** True when the replicas run vLLM with --scheduling-policy priority: then the tier is passed as vLLM's integer `priority`. */
+  priorityScheduling: boolean;
+  /** Requests that may wait per model before new ones are refused with 429. */
+  queueDepthMax: number;
+  /** Longest a request waits for a slot before it is refused with 429. */
+  queueWaitMsMax: number;
+  region: string;
+  gridIntensityGCo2ePerKwh: number;
+  pue?: number;
+}
+
+export interface Replica {
+  id: string;
+  url: string;
+  cluster: string;
+}
+
+export interface Lease {
+  replica: Replica;
+  cluster: ClusterConfig;
+  /** vLLM `priority` to send, or undefined when the cluster does not run priority scheduling. */
+  vllmPriority: number | undefined;
+  /** Call exactly once. ok=false counts towards the replica's circuit breaker. */
+  release(outcome: { ok: boolean }): void;
+}
+
+/** closed: serving; open: refused until the cooldown ends; half-open: one trial request decides. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface ReplicaSnapshot {
+  id: string;
+  url: string;
+  cluster: string;
+  healthy: boolean;
+  circuit: CircuitState;
+  inFlight: number;
+}
+
+export interface ModelSnapshot {
+  model: string;
+  cluster: string;
+  queueDepth: number;
+}
+
+export interface RouterSnapshot {
+  replicas: ReplicaSnapshot[];
+  models: ModelSnapshot[];
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  exclude?: ReadonlySet<string>;
+}
+
+export interface Router {
+  clusterFor(model: string): ClusterConfig | undefined;
+  models(): string[];
+  /** Waits in the model's priority queue (urgent > high > normal > low; FIFO within a tier) for a free slot on a healthy replica, least outstanding requests first. `exclude`: replica ids not to use (failover after a failure before the first byte). Aborting `signal` removes the waiter. */
+  acquire(model: string, tier: PriorityTier, options?: AcquireOptions): Promise<Lease>;
+  queueDepth(model: string): number;
+  /** Per replica: id, url, healthy, circuit state, inFlight; per model: queue depth. For /metrics. */
+  snapshot(): RouterSnapshot;
+  close(): Promise<void>;
+}
+
+export interface RouterOptions {
+  clusters: ClusterConfig[];
+  /** Default 2000. */
+  healthCheckIntervalMs?: number;
+  /** One health check gives up after this; default min(1000, healthCheckIntervalMs). */
+  healthCheckTimeoutMs?: number;
+  /** Consecutive failed outcomes that open a replica's circuit; default 5. */
+  circuitFailuresToOpen?: number;
+  /** How long an open circuit refuses requests before one trial; default 5000, measured with `clock`. */
+  circuitCooldownMs?: number;
+  fetch?: typeof fetch;
+  /** Milliseconds; default Date.now. Drives circuit cooldowns and the service-rate estimate. */
+  clock?: () => number;
+}
