@@ -1,0 +1,18 @@
+/** Longest a looked-up key row is trusted: revocation, rotation and expiry reach every replica within this. */
+export const cacheTtlMsMax = 1_000;
+/** Unknown key ids are remembered this long, so a flood of the same bad key does not reach the database. */
+export const negativeCacheTtlMs = 1_000;
+/** Key rows cached per gateway process (a few hundred bytes each). */
+export const positiveCacheEntriesMax = 50_000;
+/** Unknown key ids cached per gateway process. */
+export const negativeCacheEntriesMax = 10_000;
+/** Longest a rotated key keeps working beside its replacement: thirty days. */
+export const overlapSecondsMax = 30 * 24 * 3600;
+export const keyNameLengthMax = 100;
+export const allowedModelsMax = 100;
+export const modelNameLengthMax = 200;
+export const requestLimitMax = 1_000_000_000;
+/** Keys in one `listApiKeys` answer. */
+export const listKeysMax = 1_000;
+/** Rate-limit windows kept per gateway process; the least recently used is dropped beyond this. */
+export const rateLimitKeysMax = 20_000;
