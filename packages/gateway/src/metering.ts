@@ -1,0 +1,216 @@
+import {
+  assertCostWithinEstimate,
+  co2eMicrogramsBound,
+  currencyByCode,
+  formatAmount,
+  InsufficientFundsError,
+  quoteCost,
+  requestEmissions,
+  type AdmissionEstimate,
+  type Amount,
+  type CarbonClusterProfile,
+  type CarbonModelProfile,
+  type CostQuote,
+  type PriorityTier,
+} from '@tokenwise/core';
+import { gatewayRequests, outbox, usageRecords } from '@tokenwise/db/schema';
+import type { Ledger, LedgerOp, OpResult } from '@tokenwise/ledger';
+import type { CurrentPriceList } from './price-lists';
+import type { PayerAccounts } from './payer-accounts';
+import type { ClusterInfo, Principal } from './ports';
+import type { TokenUsage } from './stream-usage';
+
+/** One admitted request: its holds, one per currency the estimate needs. */
+export interface Admission {
+  requestId: string;
+  principal: Principal;
+  model: string;
+  tier: PriorityTier;
+  priceList: CurrentPriceList;
+  estimate: AdmissionEstimate;
+  holds: { currency: string; holdId: string; amount: Amount; wallet: string }[];
+  system: boolean;
+}
+
+export interface Completion {
+  usage: TokenUsage;
+  cluster: ClusterInfo;
+  replica: string;
+  latencyMs: number;
+  ttftMs: number | undefined;
+  outcome: 'completed' | 'client_aborted';
+  endUser: string | null;
+  tags: Record<string, string>;
+}
+
+export interface Charge {
+  cost: CostQuote;
+  co2eMicrograms: bigint;
+  energyMicroWh: bigint;
+}
+
+export function carbonProfileOf(model: string, priceList: CurrentPriceList, profiles: Record<string, CarbonModelProfile>): CarbonModelProfile {
+  const profile = profiles[model];
+  if (profile !== undefined) return profile;
+  const weight = Number(priceList.list.models[model]?.weightMilliBillions ?? 1000n) / 1000;
+  return { totalParamsBillions: weight, activeParamsBillions: weight };
+}
+
+export function clusterProfileOf(cluster: ClusterInfo): CarbonClusterProfile {
+  return { region: cluster.region, gridIntensityGCo2ePerKwh: cluster.gridIntensityGCo2ePerKwh, overrides: cluster.pue === undefined ? undefined : { pue: cluster.pue } };
+}
+
+/** The co2e bound the estimate needs when the price list prices carbon. */
+export function co2eBoundFor(model: CarbonModelProfile, cluster: ClusterInfo): (outputTokens: number) => bigint {
+  return (outputTokens) => co2eMicrogramsBound(model, clusterProfileOf(cluster), outputTokens);
+}
+
+const failed = (result: OpResult | undefined) => result !== undefined && !result.ok;
+
+/**
+ * Places the holds (one per currency, linked: all or none) and writes the admission row in the
+ * same transaction. Insufficient tokens: an error that states the estimate and the balance.
+ */
+export async function admit(
+  deps: { ledger: Ledger; accounts: PayerAccounts; holdTimeoutSeconds: number },
+  request: Omit<Admission, 'holds'> & { policyVersion: number | null },
+): Promise<Admission> {
+  const { principal, estimate, requestId } = request;
+  const currencies = Object.entries(estimate.cost.totals).filter(([, amount]) => amount > 0n);
+  const holds = await Promise.all(
+    currencies.map(async ([currency, amount]) => ({
+      currency,
+      amount,
+      holdId: `hold-${requestId}-${currency}`,
+      wallet: await deps.accounts.walletOf(principal, currency),
+      sink: await deps.accounts.consumptionOf(currency),
+    })),
+  );
+  const modelCurrency = request.priceList.list.models[request.model]?.currency ?? 'innovation';
+  const fee = holds.find((hold) => hold.currency !== modelCurrency);
+  const admissionRow = {
+    requestId,
+    keyId: principal.keyId,
+    orgId: principal.orgId,
+    userId: principal.userId,
+    teamId: principal.teamId,
+    model: request.model,
+    tier: request.tier,
+    currency: modelCurrency,
+    estimate: estimate.cost.totals[modelCurrency] ?? 0n,
+    feeCurrency: fee?.currency ?? null,
+    feeEstimate: fee?.amount ?? null,
+    priceListVersion: request.priceList.version,
+    policyVersion: request.policyVersion,
+    system: request.system,
+  };
+  const ops: LedgerOp[] = holds.map((hold, index) => ({
+    type: 'pending',
+    id: hold.holdId,
+    debitAccountId: hold.wallet,
+    creditAccountId: hold.sink,
+    amount: hold.amount,
+    code: 'hold',
+    timeoutSeconds: deps.holdTimeoutSeconds,
+    userData: { requestId },
+    linked: index < holds.length - 1,
+    attach: index === 0 ? [{ table: gatewayRequests, row: admissionRow }] : undefined,
+  }));
+  if (ops.length > 0) {
+    const results = await deps.ledger.submit(ops);
+    const refused = results.findIndex((result) => result.ok === false && result.code !== 'linked_event_failed');
+    if (refused >= 0 || results.some(failed)) {
+      const hold = holds[Math.max(refused, 0)];
+      const result = results[Math.max(refused, 0)];
+      if (hold !== undefined && result !== undefined && !result.ok && result.code === 'insufficient_funds') {
+        const balance = await deps.ledger.balance(hold.wallet);
+        const currency = currencyByCode(hold.currency);
+        throw new InsufficientFundsError(
+          `Insufficient ${currency.code} tokens: this request may cost up to ${formatAmount(hold.amount, currency)} and you have ${formatAmount(balance.available, currency)} available. ` +
+            'Lower max_tokens (or n), choose a smaller model or a lower priority, or ask your lead for a grant.',
+          { estimate: hold.amount.toString(), available: balance.available.toString(), currency: currency.code },
+        );
+      }
+      throw new Error(`Placing the hold failed: ${result !== undefined && !result.ok ? `${result.code}: ${result.message}` : 'unknown'}`);
+    }
+  }
+  return { ...request, holds: holds.map(({ currency, holdId, amount, wallet }) => ({ currency, holdId, amount, wallet })) };
+}
+
+/** Prices what was actually used, from the same price list as the estimate; never above it. */
+export function priceUsage(admission: Admission, completion: Completion, profiles: Record<string, CarbonModelProfile>): Charge {
+  const emissions = requestEmissions(carbonProfileOf(admission.model, admission.priceList, profiles), clusterProfileOf(completion.cluster), {
+    outputTokens: completion.usage.completionTokens,
+    latencySeconds: completion.latencyMs / 1000,
+  });
+  const cost = quoteCost(admission.priceList.list, {
+    modelId: admission.model,
+    tier: admission.tier,
+    inputTokens: completion.usage.promptTokens,
+    outputTokens: completion.usage.completionTokens,
+    co2eMicrograms: admission.priceList.list.carbonPrice === undefined ? undefined : emissions.co2eMicrograms,
+  });
+  assertCostWithinEstimate(admission.estimate, cost);
+  return { cost, co2eMicrograms: emissions.co2eMicrograms, energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)) };
+}
+
+/**
+ * The charge, final: posts each hold for the actual cost (the rest returns to the wallet) and
+ * writes the usage row and, unless it is system usage, the settlement outbox row, in one
+ * transaction.
+ */
+export async function charge(ledger: Ledger, admission: Admission, completion: Completion, priced: Charge): Promise<void> {
+  const modelCurrency = admission.priceList.list.models[admission.model]?.currency ?? 'innovation';
+  const feeCurrency = Object.keys(priced.cost.totals).find((currency) => currency !== modelCurrency) ?? null;
+  const usageRow = {
+    requestId: admission.requestId,
+    orgId: admission.principal.orgId,
+    userId: admission.principal.userId,
+    teamId: admission.principal.teamId,
+    keyId: admission.principal.keyId,
+    model: admission.model,
+    cluster: completion.cluster.name,
+    replica: completion.replica,
+    tier: admission.tier,
+    promptTokens: completion.usage.promptTokens,
+    completionTokens: completion.usage.completionTokens,
+    currency: modelCurrency,
+    cost: priced.cost.totals[modelCurrency] ?? 0n,
+    feeCurrency,
+    fee: feeCurrency === null ? null : (priced.cost.totals[feeCurrency] ?? 0n),
+    priceListVersion: admission.priceList.version,
+    latencyMs: Math.round(completion.latencyMs),
+    ttftMs: completion.ttftMs === undefined ? null : Math.round(completion.ttftMs),
+    co2eMicrograms: priced.co2eMicrograms,
+    energyMicroWh: priced.energyMicroWh,
+    endUser: completion.endUser,
+    tags: completion.tags,
+    system: admission.system,
+    outcome: completion.outcome,
+  };
+  const attach: NonNullable<LedgerOp['attach']> = [{ table: usageRecords, row: usageRow }];
+  if (!admission.system) attach.push({ table: outbox, row: { requestId: admission.requestId, kind: 'settle' } });
+  const ops: LedgerOp[] = admission.holds.map((hold, index) => ({
+    type: 'post',
+    id: `charge-${admission.requestId}-${hold.currency}`,
+    pendingId: hold.holdId,
+    amount: priced.cost.totals[hold.currency] ?? 0n,
+    code: 'charge',
+    linked: index < admission.holds.length - 1,
+    attach: index === 0 ? attach : undefined,
+  }));
+  if (ops.length === 0) return;
+  const results = await ledger.submit(ops);
+  const problem = results.find((result) => !result.ok);
+  if (problem !== undefined && !problem.ok) throw new Error(`Charging request ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
+}
+
+/** Nobody pays for an error: releases every hold of the request. */
+export async function release(ledger: Ledger, admission: Admission, reason: string): Promise<void> {
+  if (admission.holds.length === 0) return;
+  const results = await ledger.submit(
+    admission.holds.map((hold) => ({ type: 'void' as const, id: `void-${admission.requestId}-${hold.currency}`, pendingId: hold.holdId, userData: { reason: reason.slice(0, 200) } })),
+  );
+  const problem = results.find((result) => !result.ok && result.code !== 'pending_already_voided');
+  if (problem !== undefined && !problem.ok) throw new Error(`Releasing the holds of ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
+}

@@ -1,0 +1,59 @@
+/** Upper bounds of the added-latency histogram, in milliseconds. */
+const addedLatencyBucketsMs = [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 1000];
+
+/** The gateway's own Prometheus metrics. */
+export class GatewayMetrics {
+  private readonly requests = new Map<string, number>();
+  private readonly addedLatencyCounts = new Array<number>(addedLatencyBucketsMs.length + 1).fill(0);
+  private addedLatencySumMs = 0;
+  private addedLatencyCount = 0;
+  private readonly tokens = new Map<string, number>();
+  private readonly cost = new Map<string, bigint>();
+  private co2eMicrograms = 0n;
+
+  countRequest(route: string, status: number): void {
+    const key = `route="${route}",status="${status}"`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+  }
+
+  observeAddedLatency(ms: number): void {
+    let bucket = addedLatencyBucketsMs.findIndex((bound) => ms <= bound);
+    if (bucket < 0) bucket = addedLatencyBucketsMs.length;
+    this.addedLatencyCounts[bucket] = (this.addedLatencyCounts[bucket] ?? 0) + 1;
+    this.addedLatencySumMs += ms;
+    this.addedLatencyCount++;
+  }
+
+  observeUsage(model: string, promptTokens: number, completionTokens: number, cost: Readonly<Record<string, bigint>>, co2eMicrograms: bigint): void {
+    for (const [kind, value] of [['prompt', promptTokens], ['completion', completionTokens]] as const) {
+      const key = `model="${model}",kind="${kind}"`;
+      this.tokens.set(key, (this.tokens.get(key) ?? 0) + value);
+    }
+    for (const [currency, amount] of Object.entries(cost)) this.cost.set(currency, (this.cost.get(currency) ?? 0n) + amount);
+    this.co2eMicrograms += co2eMicrograms;
+  }
+
+  /** Prometheus text exposition; `queueDepths` comes from the router at scrape time. */
+  render(queueDepths: Record<string, number>): string {
+    const lines: string[] = [];
+    lines.push('# HELP tokenwise_gateway_requests_total Requests by route and HTTP status.', '# TYPE tokenwise_gateway_requests_total counter');
+    for (const [labels, value] of this.requests) lines.push(`tokenwise_gateway_requests_total{${labels}} ${value}`);
+    lines.push('# HELP tokenwise_gateway_added_latency_ms Time the gateway adds to a request, in ms.', '# TYPE tokenwise_gateway_added_latency_ms histogram');
+    let cumulative = 0;
+    addedLatencyBucketsMs.forEach((bound, index) => {
+      cumulative += this.addedLatencyCounts[index] ?? 0;
+      lines.push(`tokenwise_gateway_added_latency_ms_bucket{le="${bound}"} ${cumulative}`);
+    });
+    lines.push(`tokenwise_gateway_added_latency_ms_bucket{le="+Inf"} ${this.addedLatencyCount}`);
+    lines.push(`tokenwise_gateway_added_latency_ms_sum ${this.addedLatencySumMs}`, `tokenwise_gateway_added_latency_ms_count ${this.addedLatencyCount}`);
+    lines.push('# HELP tokenwise_gateway_queue_depth Requests waiting for a model slot.', '# TYPE tokenwise_gateway_queue_depth gauge');
+    for (const [model, depth] of Object.entries(queueDepths)) lines.push(`tokenwise_gateway_queue_depth{model="${model}"} ${depth}`);
+    lines.push('# HELP tokenwise_gateway_llm_tokens_total LLM tokens metered.', '# TYPE tokenwise_gateway_llm_tokens_total counter');
+    for (const [labels, value] of this.tokens) lines.push(`tokenwise_gateway_llm_tokens_total{${labels}} ${value}`);
+    lines.push('# HELP tokenwise_gateway_cost_minor_units_total Charged cost in minor units.', '# TYPE tokenwise_gateway_cost_minor_units_total counter');
+    for (const [currency, value] of this.cost) lines.push(`tokenwise_gateway_cost_minor_units_total{currency="${currency}"} ${value}`);
+    lines.push('# HELP tokenwise_gateway_co2e_grams_total Emissions of charged requests, gCO2e.', '# TYPE tokenwise_gateway_co2e_grams_total counter');
+    lines.push(`tokenwise_gateway_co2e_grams_total ${Number(this.co2eMicrograms) / 1e6}`);
+    return `${lines.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,46 @@
+import type { PriorityTier } from '@tokenwise/core';
+
+/**
+ * What the request path needs from its collaborators. The key store (keys/) and the router
+ * (routing/) implement these; tests may pass small fakes of the same shape.
+ */
+export interface Principal {
+  keyId: string;
+  orgId: string;
+  userId: string | null;
+  teamId: string | null;
+  systemOwner: string | null;
+  scopes: readonly ('inference' | 'api')[];
+  allowedModels: readonly string[] | null;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+}
+
+export interface Authenticator {
+  authenticate(authorization: string | undefined): Promise<Principal>;
+}
+
+export interface RequestLimiter {
+  checkRequest(principal: Principal, estimatedTokens: number): void;
+  recordTokens(principal: Principal, tokens: number): void;
+}
+
+export interface ClusterInfo {
+  name: string;
+  region: string;
+  gridIntensityGCo2ePerKwh: number;
+  pue?: number;
+}
+
+export interface UpstreamLease {
+  replica: { id: string; url: string; cluster: string };
+  cluster: ClusterInfo;
+  vllmPriority: number | undefined;
+  release(outcome: { ok: boolean }): void;
+}
+
+export interface UpstreamRouter {
+  clusterFor(model: string): ClusterInfo | undefined;
+  models(): string[];
+  acquire(model: string, tier: PriorityTier, options?: { signal?: AbortSignal; exclude?: ReadonlySet<string> }): Promise<UpstreamLease>;
+}

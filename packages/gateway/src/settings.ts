@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** Carbon profile of a served model; without one, the price list's weight is used for both. */
+export const modelProfileSchema = z.object({
+  totalParamsBillions: z.number().positive().max(100_000),
+  activeParamsBillions: z.number().positive().max(100_000),
+});
+
+export const gatewaySettingsSchema = z.object({
+  /** Completion tokens per choice when the client sets no max_tokens (written into the forwarded body). */
+  completionTokensCap: z.number().int().min(1).max(1_000_000).default(4_096),
+  /** Refuse a max_tokens above the cap instead of honouring it. */
+  enforceCompletionTokensCap: z.boolean().default(false),
+  /** Longest a request may run, queue wait included; streams are cut after it. */
+  requestTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  bodyBytesMax: z.number().int().min(1_024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Prompt and completion kept for scoring, each at most this many bytes. */
+  payloadBytesMax: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  payloadRetentionDays: z.number().int().min(1).max(3_650).default(30),
+  /** Upstream responses (non-streaming) larger than this are refused. */
+  upstreamBodyBytesMax: z.number().int().min(1_024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+  modelProfiles: z.record(z.string(), modelProfileSchema).default({}),
+});
+
+export type GatewaySettings = z.output<typeof gatewaySettingsSchema>;
+export type GatewaySettingsInput = z.input<typeof gatewaySettingsSchema>;
+
+/**
+ * A hold outlives the longest request the gateway allows, so it never lapses under a live
+ * request; what is left after a crash is closed by reconciliation or by expiry.
+ */
+export function holdTimeoutSeconds(settings: GatewaySettings): number {
+  return Math.ceil((settings.requestTimeoutMs * 2) / 1000) + 60;
+}
