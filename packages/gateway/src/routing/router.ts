@@ -13,7 +13,11 @@ export interface CheckedRouter extends Router {
   checkHealth(): Promise<void>;
 }
 
-/** Routes requests to the replicas of validated clusters; starts health checks at once (call close() to stop them). */
+/**
+ * Routes requests to the replicas of validated clusters; starts health checks at once (call close() to stop them).
+ * Replicas count as healthy until a check fails, so a gateway serves from its first second; a replica that is
+ * down fails its first request at worst, which the caller's failover (`exclude`) absorbs.
+ */
 export function createRouter(options: RouterOptions): CheckedRouter {
   const clusters = parseClusterConfigs(options.clusters);
   const clock = options.clock ?? Date.now;
