@@ -1,1 +1,5 @@
-export {};
+export { startGateway, type GatewayOptions, type RunningGateway } from './gateway';
+export * from './keys/index';
+export { createPriceListSource, loadNewestPriceList, publishPriceList, type CurrentPriceList, type PriceListSource } from './price-lists';
+export * from './routing/index';
+export { gatewaySettingsSchema, type GatewaySettings, type GatewaySettingsInput } from './settings';

@@ -1,0 +1,79 @@
+import type { Db } from '@tokenwise/db';
+import type { Ledger } from '@tokenwise/ledger';
+import type { Server } from 'node:http';
+import { createKeyStore, createRateLimiter } from './keys/index';
+import { GatewayMetrics } from './metrics';
+import { createPayerAccounts } from './payer-accounts';
+import { createPriceListSource } from './price-lists';
+import { createRouter, type ClusterConfig } from './routing/index';
+import { createGatewayServer } from './server';
+import { gatewaySettingsSchema, type GatewaySettingsInput } from './settings';
+import { UpstreamPools } from './upstream-pools';
+
+export interface GatewayOptions {
+  db: Db;
+  ledger: Ledger;
+  /** Server-side pepper of the API key HMACs. */
+  keyPepper: Buffer;
+  clusters: ClusterConfig[];
+  settings?: GatewaySettingsInput;
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  healthCheckIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningGateway {
+  /** Base URL; the OpenAI-compatible API is under `${url}/v1`. */
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Wires keys, router, price lists, ledger and metering into the HTTP server and starts listening. */
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const settings = gatewaySettingsSchema.parse(options.settings ?? {});
+  const log = options.log ?? ((line: string) => process.stderr.write(`gateway: ${line}\n`));
+  const keys = createKeyStore({ db: options.db, pepper: options.keyPepper });
+  const router = createRouter({ clusters: options.clusters, healthCheckIntervalMs: options.healthCheckIntervalMs });
+  const priceLists = createPriceListSource(options.db);
+  const pools = new UpstreamPools();
+  const metrics = new GatewayMetrics();
+  const server = createGatewayServer({
+    db: options.db,
+    ledger: options.ledger,
+    auth: keys,
+    router,
+    limiter: createRateLimiter(),
+    priceLists,
+    accounts: createPayerAccounts(options.db),
+    pools,
+    settings,
+    metrics,
+    log,
+    queueDepths: () => Object.fromEntries(router.models().map((model) => [model, router.queueDepth(model)])),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await router.close();
+      await pools.close();
+      keys.close();
+      priceLists.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { PriceListInput } from '@tokenwise/core';
+import { createOrg, createUser, type Database } from '@tokenwise/db';
+import { createLedger, ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { startVllmSim, type VllmSim, type VllmSimOptions } from '@tokenwise/vllm-sim';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { startGateway, type RunningGateway } from './gateway';
+import { createApiKey } from './keys/index';
+import { publishPriceList } from './price-lists';
+import type { ClusterConfig } from './routing/index';
+import type { GatewaySettingsInput } from './settings';
+
+export const testModel = 'sim-llama-8b';
+
+/** A price list with round numbers: 1 minor unit per input token, 2 per output token, urgent paid in priority tokens. */
+export function testPriceList(model = testModel): PriceListInput {
+  return {
+    version: 'test-1',
+    models: {
+      [model]: {
+        currency: 'innovation',
+        cInputPerMTok: '1000000',
+        cOutputPerMTok: '2000000',
+        weightBillions: '8',
+        cModelPerBParam: '10',
+        tiers: {
+          low: { fee: '0', currency: 'innovation' },
+          normal: { fee: '0', currency: 'innovation' },
+          high: { fee: '100', currency: 'innovation' },
+          urgent: { fee: '1000', currency: 'priority' },
+        },
+      },
+    },
+  };
+}
+
+export interface GatewayWorld {
+  ledger: Ledger;
+  sims: VllmSim[];
+  gateway: RunningGateway;
+  orgId: string;
+  /** Creates a user with a funded wallet and an inference key; returns the key and wallet ids. */
+  user(funds: { innovation?: bigint; priority?: bigint }, keyOptions?: { allowedModels?: string[] }): Promise<{ apiKey: string; userId: string; wallets: Record<string, string> }>;
+  close(): Promise<void>;
+}
+
+/** A whole request path on loopback: ledger on `database`, vllm-sim replicas, the gateway in front. */
+export async function startGatewayWorld(
+  database: Database,
+  options: { replicas?: number; sim?: Partial<VllmSimOptions>; cluster?: Partial<ClusterConfig>; settings?: GatewaySettingsInput; priceList?: PriceListInput } = {},
+): Promise<GatewayWorld> {
+  const db = database.db;
+  const ledger = createLedger({ db, hmacKey: randomBytes(32) });
+  const pepper = randomBytes(32);
+  const sims = await Promise.all(
+    Array.from({ length: options.replicas ?? 1 }, (_, index) => startVllmSim({ model: testModel, seed: index, latency: { ttftMs: 5, tpotMs: 1 }, outputTokens: { min: 8, max: 24 }, ...options.sim })),
+  );
+  await publishPriceList(db, { body: options.priceList ?? testPriceList(), actor: 'test' });
+  const gateway = await startGateway({
+    db,
+    ledger,
+    keyPepper: pepper,
+    clusters: [
+      {
+        name: 'test-cluster',
+        models: [testModel],
+        replicas: sims.map((sim, index) => ({ id: `replica-${index}`, url: sim.url })),
+        maxConcurrencyPerReplica: 64,
+        priorityScheduling: false,
+        queueDepthMax: 1_000,
+        queueWaitMsMax: 30_000,
+        region: 'eu-west',
+        gridIntensityGCo2ePerKwh: 300,
+        ...options.cluster,
+      },
+    ],
+    settings: { completionTokensCap: 64, ...options.settings },
+    healthCheckIntervalMs: 200,
+    log: () => {},
+  });
+  const org = await createOrg(db, { actor: 'test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Test org' } });
+  const issuance = async (currency: string) => (await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
+  return {
+    ledger,
+    sims,
+    gateway,
+    orgId: org.id,
+    async user(funds, keyOptions = {}) {
+      const user = await createUser(db, { actor: 'test', input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' } });
+      const wallets: Record<string, string> = {};
+      for (const [currency, amount] of Object.entries(funds)) {
+        const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: org.id, currency, purpose: 'wallet' });
+        wallets[currency] = wallet.id;
+        if (amount > 0n) await ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: await issuance(currency), creditAccountId: wallet.id, amount, code: 'grant' }]);
+      }
+      const { secret } = await createApiKey(db, { pepper, orgId: org.id, userId: user.id, name: 'test key', allowedModels: keyOptions.allowedModels ?? null, actor: 'test' });
+      return { apiKey: secret, userId: user.id, wallets };
+    },
+    async close() {
+      await gateway.close();
+      await Promise.all(sims.map((sim) => sim.close()));
+      await ledger.close();
+    },
+  };
+}
