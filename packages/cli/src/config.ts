@@ -20,6 +20,10 @@ const envSchema = z.object({
     .string()
     .regex(/^(?:[0-9a-fA-F]{64,}|[A-Za-z0-9+/]{43,}={0,2})$/, 'must be at least 32 bytes as hex (64+ characters) or base64')
     .optional(),
+  TOKENWISE_KEY_PEPPER: z
+    .string()
+    .regex(/^(?:[0-9a-fA-F]{2}){32,}$/, 'must be at least 32 bytes as hex (64+ characters, an even count)')
+    .optional(),
 });
 
 export interface Config {
@@ -33,6 +37,9 @@ export interface Config {
   ledgerKey: Buffer | undefined;
   ledgerKeyPath: string;
   ledgerCheckpointPath: string;
+  /** The API keys' HMAC pepper, when given in the environment; else it lives in `<dataDir>/key-pepper`. */
+  keyPepper: Buffer | undefined;
+  keyPepperPath: string;
 }
 
 /** Reads and validates configuration from the environment; a bad value names the key and what is allowed. */
@@ -53,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ledgerKey: decodeKey(parsed.data.TOKENWISE_LEDGER_KEY),
     ledgerKeyPath: resolve(dataDir, 'ledger.key'),
     ledgerCheckpointPath: resolve(dataDir, 'ledger-checkpoint.json'),
+    keyPepper: parsed.data.TOKENWISE_KEY_PEPPER === undefined ? undefined : Buffer.from(parsed.data.TOKENWISE_KEY_PEPPER, 'hex'),
+    keyPepperPath: resolve(dataDir, 'key-pepper'),
   };
 }
 

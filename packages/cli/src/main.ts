@@ -24,6 +24,12 @@ Commands:
   balance              --org S [--user E | --team S]
   history              --org S [--user E | --team S] [--currency C] [--limit 20]
   ledger verify        check the journal against its HMAC chain and exported checkpoint
+  keys create          --org S (--user E | --system OWNER) [--name N] [--scopes inference,api]
+                       [--models a,b] [--rpm N] [--tpm N] [--expires-in-days N]
+                       prints the key once: it is never shown again
+  keys list            --org S [--user E]  (ids, owners, scopes, limits, status; never secrets)
+  keys revoke          --id ID  (every gateway refuses the key within a second)
+  keys rotate          --id ID [--overlap-seconds 3600]  (a new key; the old one works for the overlap)
 
 Options:
   -h, --help           show this help
@@ -32,7 +38,8 @@ Options:
 
 Configuration comes from the environment: TOKENWISE_DATA_DIR (default .tokenwise),
 DATABASE_URL (a PostgreSQL server; PGlite under the data dir when unset), TEMPORAL_ADDRESS
-(an existing Temporal server; a local dev server when unset), TEMPORAL_NAMESPACE, TEMPORAL_UI_PORT.`;
+(an existing Temporal server; a local dev server when unset), TEMPORAL_NAMESPACE, TEMPORAL_UI_PORT,
+TOKENWISE_LEDGER_KEY and TOKENWISE_KEY_PEPPER (hex, 32+ bytes; else kept under the data dir).`;
 
 type Command = (options: { json: boolean; forTests: boolean }) => Promise<number>;
 
@@ -55,7 +62,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         json: { type: 'boolean' },
         'for-tests': { type: 'boolean' },
         monthly: { type: 'boolean' },
-        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit'].map((key) => [key, { type: 'string' as const }])),
+        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds'].map((key) => [key, { type: 'string' as const }])),
       },
     });
     const [name, ...extra] = positionals;

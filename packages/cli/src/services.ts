@@ -4,12 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from './config';
+import { loadKeyPepper } from './key-pepper';
 
 /** What commands run against: in the platform process, or opened by the CLI itself. */
 export interface Services {
   config: Config;
   database: Database;
   ledger: Ledger;
+  /** The HMAC pepper of API key secrets. */
+  keyPepper: Buffer;
   close(): Promise<void>;
 }
 
@@ -38,11 +41,13 @@ export async function openServices(config: Config): Promise<Services> {
   const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
   try {
     await database.migrate();
+    const keyPepper = await loadKeyPepper(config);
     const ledger = createLedger({ db: database.db, hmacKey: await loadLedgerKey(config), checkpointPath: config.ledgerCheckpointPath });
     return {
       config,
       database,
       ledger,
+      keyPepper,
       async close() {
         await ledger.close();
         await database.close();

@@ -1,6 +1,7 @@
 import { currencies, currencyByCode, formatAmount, NotFoundError, parseAmount, ValidationError } from '@tokenwise/core';
 import { createOrg, createTeam, createUser, findOrgBySlug, findTeamBySlug, findUserByEmail, type Db, type Org } from '@tokenwise/db';
 import { roles } from '@tokenwise/db/schema';
+import { createApiKey, keyScopes, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyInfo, type KeyScope } from '@tokenwise/gateway';
 import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../services';
@@ -57,6 +58,37 @@ function describeTransfer(transfer: Transfer, accountId: string): string {
   const sign = transfer.creditAccountId === accountId ? '+' : '-';
   const held = transfer.type === 'pending' ? ' (held)' : transfer.type === 'void' || transfer.type === 'expire' ? ' (released)' : '';
   return `${transfer.createdAt.toISOString()}  ${String(transfer.seq).padStart(8)}  ${transfer.type.padEnd(8)} ${sign}${formatAmount(transfer.amount, currency).padStart(14)} ${currency.code}${held}  ${transfer.code}  ${transfer.id}`;
+}
+
+/** A whole number option within bounds, or undefined when not given. */
+function optionalCount(options: CommandOptions, name: string, max: number): number | undefined {
+  const value = optionalText(options, name);
+  if (value === undefined) return undefined;
+  const count = /^[0-9]{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= max)) throw new ValidationError(`--${name} must be a whole number from 1 to ${max}, got "${value}".`);
+  return count;
+}
+
+function list(options: CommandOptions, name: string): string[] | undefined {
+  const value = optionalText(options, name);
+  return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function keyStatus(key: ApiKeyInfo, now: Date): string {
+  const at = (date: Date | string) => new Date(date).toISOString();
+  if (key.revokedAt !== null) return `revoked ${at(key.revokedAt)}`;
+  if (key.expiresAt !== null && new Date(key.expiresAt) <= now) return `expired ${at(key.expiresAt)}`;
+  if (key.replacedBy !== null) return `rotated to ${key.replacedBy}, works until ${at(key.expiresAt ?? now)}`;
+  return key.expiresAt === null ? 'active' : `active until ${at(key.expiresAt)}`;
+}
+
+function describeKey(key: ApiKeyInfo, owner: string): string {
+  const limits = [key.rpmLimit === null ? undefined : `rpm ${key.rpmLimit}`, key.tpmLimit === null ? undefined : `tpm ${key.tpmLimit}`].filter((item) => item !== undefined);
+  return `${key.id}  "${key.name}"  ${owner}  scopes ${key.scopes.join(',')}  models ${key.allowedModels?.join(',') ?? 'all'}  ${limits.length === 0 ? 'no rate limits' : limits.join(' ')}`;
+}
+
+function shownOnce(secret: string): string {
+  return `\n\n  ${secret}\n\nStore it now: this is the only time the key is shown. It cannot be recovered, only rotated or revoked.`;
 }
 
 export const adminCommands: Record<string, AdminCommand> = {
@@ -133,6 +165,62 @@ export const adminCommands: Record<string, AdminCommand> = {
     const transfers = await ledger.history(account.id, { limit });
     const body = transfers.length === 0 ? '(no transfers)' : transfers.map((transfer) => describeTransfer(transfer, account.id)).join('\n  ');
     return { text: `Latest ${currency.code} transfers of ${owner.label}, newest first:\n  ${body}`, data: transfers };
+  },
+
+  async 'keys create'({ database, keyPepper }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const email = optionalText(options, 'user');
+    const systemOwner = optionalText(options, 'system');
+    if ((email === undefined) === (systemOwner === undefined)) throw new UsageError('Give --user EMAIL (an employee pays) or --system OWNER (a system account pays, e.g. judge), not both.');
+    const user = email === undefined ? undefined : await findUserByEmail(database.db, { orgId: org.id, email });
+    if (email !== undefined && user === undefined) throw new NotFoundError(`No user ${email} in org ${org.slug}.`);
+    const scopes = list(options, 'scopes');
+    const unknown = (scopes ?? []).filter((scope) => !(keyScopes as readonly string[]).includes(scope));
+    if (unknown.length > 0) throw new ValidationError(`Unknown scope(s) ${unknown.join(', ')}: use ${keyScopes.join(', ')}.`);
+    const days = optionalCount(options, 'expires-in-days', 3_650);
+    const { key, secret } = await createApiKey(database.db, {
+      pepper: keyPepper,
+      orgId: org.id,
+      userId: user?.id ?? null,
+      systemOwner: systemOwner ?? null,
+      name: optionalText(options, 'name') ?? (email === undefined ? `system ${systemOwner}` : `${email} key`),
+      scopes: scopes as KeyScope[] | undefined,
+      allowedModels: list(options, 'models') ?? null,
+      rpmLimit: optionalCount(options, 'rpm', 1_000_000_000) ?? null,
+      tpmLimit: optionalCount(options, 'tpm', 1_000_000_000) ?? null,
+      expiresAt: days === undefined ? null : new Date(Date.now() + days * 86_400_000),
+      actor,
+    });
+    const owner = email === undefined ? `system account ${systemOwner} (${org.slug})` : `${email} (${org.slug})`;
+    return { text: `Created API key ${describeKey(key, owner)}, ${keyStatus(key, new Date())}:${shownOnce(secret)}`, data: { key, secret } };
+  },
+
+  async 'keys list'({ database }, options) {
+    const org = await orgOf(database.db, options);
+    const email = optionalText(options, 'user');
+    const user = email === undefined ? undefined : await findUserByEmail(database.db, { orgId: org.id, email });
+    if (email !== undefined && user === undefined) throw new NotFoundError(`No user ${email} in org ${org.slug}.`);
+    const keys = await listApiKeys(database.db, user === undefined ? { orgId: org.id } : { orgId: org.id, userId: user.id });
+    const now = new Date();
+    const owner = (key: ApiKeyInfo) => (key.userId === null ? `system ${key.systemOwner}` : key.userId === user?.id ? (email as string) : `user ${key.userId}`);
+    const lines = keys.map((key) => `${describeKey(key, owner(key))}  ${keyStatus(key, now)}`);
+    return { text: `API keys of ${email ?? `org ${org.slug}`}, newest first:\n  ${lines.length === 0 ? '(none)' : lines.join('\n  ')}`, data: keys };
+  },
+
+  async 'keys revoke'({ database }, options, actor) {
+    const startedAt = Date.now();
+    const key = await revokeApiKey(database.db, { keyId: text(options, 'id'), actor });
+    const revokedAt = new Date(key.revokedAt ?? startedAt);
+    if (revokedAt.getTime() < startedAt) return { text: `API key ${key.id} ("${key.name}") was already revoked at ${revokedAt.toISOString()}.`, data: key };
+    return { text: `Revoked API key ${key.id} ("${key.name}"): every gateway refuses it within a second.`, data: key };
+  },
+
+  async 'keys rotate'({ database, keyPepper }, options, actor) {
+    const keyId = text(options, 'id');
+    const overlapSeconds = optionalText(options, 'overlap-seconds') === '0' ? 0 : (optionalCount(options, 'overlap-seconds', 30 * 86_400) ?? 3_600);
+    const { key, secret, replaced } = await rotateApiKey(database.db, { pepper: keyPepper, keyId, overlapSeconds, actor });
+    const until = new Date(replaced.expiresAt ?? Date.now()).toISOString();
+    return { text: `Rotated API key ${keyId}: it keeps working until ${until}. Its replacement is ${key.id}:${shownOnce(secret)}`, data: { key, secret, replaced } };
   },
 
   async 'ledger verify'({ ledger }) {

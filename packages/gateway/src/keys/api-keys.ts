@@ -141,7 +141,10 @@ export async function revokeApiKey(db: Db, params: { keyId: string; actor: strin
  * A key that expires keeps its lifetime: the new one expires as long after now as the old did after
  * its creation, so rotation never lifts an expiry policy.
  */
-export async function rotateApiKey(db: Db, params: { pepper: Buffer; keyId: string; overlapSeconds: number; actor: string; clock?: () => Date }): Promise<{ key: ApiKeyInfo; secret: string }> {
+export async function rotateApiKey(
+  db: Db,
+  params: { pepper: Buffer; keyId: string; overlapSeconds: number; actor: string; clock?: () => Date },
+): Promise<{ key: ApiKeyInfo; secret: string; /** The old key as it now is: replaced, ending at its new expiry. */ replaced: ApiKeyInfo }> {
   const overlapSeconds = parseWith(overlapInput, params.overlapSeconds, 'overlapSeconds');
   const now = (params.clock ?? (() => new Date()))();
   return db.transaction(async (tx) => {
@@ -168,7 +171,7 @@ export async function rotateApiKey(db: Db, params: { pepper: Buffer; keyId: stri
     const audit = { orgId: old.orgId, actor: params.actor, entityType: 'api_key' };
     await writeAudit(tx, { ...audit, action: 'api_key.create', entityId: created.key.id, before: null, after: { ...created.key, rotatedFrom: old.id } });
     await writeAudit(tx, { ...audit, action: 'api_key.rotate', entityId: old.id, before: old, after });
-    return created;
+    return { ...created, replaced: after };
   });
 }
 
