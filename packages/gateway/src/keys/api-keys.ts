@@ -42,7 +42,13 @@ export const createApiKeyInput = z
       .max(keyScopes.length * 4)
       .default(['inference'])
       .transform((scopes) => [...new Set(scopes)]),
-    allowedModels: z.array(z.string().trim().min(1).max(modelNameLengthMax)).min(1).max(allowedModelsMax).nullable().default(null),
+    allowedModels: z
+      .array(z.string().trim().min(1).max(modelNameLengthMax))
+      .min(1)
+      .max(allowedModelsMax)
+      .transform((models) => [...new Set(models)])
+      .nullable()
+      .default(null),
     rpmLimit: requestLimit,
     tpmLimit: requestLimit,
     expiresAt: z.date().nullable().default(null),

@@ -1,7 +1,9 @@
 import { UnauthenticatedError, type DomainError } from '@tokenwise/core';
 import { describeEachBackend } from '@tokenwise/test/db';
+import { apiKeys } from '@tokenwise/db/schema';
 import { beforeAll, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey, rotateApiKey } from './api-keys';
+import { formatKey, newKeyId, newKeySecret, secretHmac } from './key-format';
 import { createKeyStore } from './key-store';
 import { bearer, orgWithUser, testPepper } from './test-fixtures';
 import type { KeyStore } from './types';
@@ -141,6 +143,20 @@ describeEachBackend('API key authentication', (database) => {
     advance(1_000);
     expect(await refusal(store, bearer(old.secret), old.secret)).toMatch(/expired at/);
     expect((await store.authenticate(bearer(rotated.secret))).keyId).toBe(rotated.key.id);
+  });
+
+  it('remembers an unknown id for at most the negative TTL, then finds a key created under it', async () => {
+    const id = newKeyId();
+    const secret = newKeySecret();
+    expect(await refusal(store, bearer(formatKey(id, secret)), secret)).toMatch(/^Unknown API key or wrong secret/);
+    // The row appears (as if created on another replica just after): the cached miss still answers.
+    await database()
+      .db.insert(apiKeys)
+      .values({ id, orgId: fixture.org.id, userId: fixture.user.id, name: 'late', secretHmac: secretHmac(testPepper, secret), scopes: ['inference'] });
+    advance(999);
+    expect(await refusal(store, bearer(formatKey(id, secret)), secret)).toMatch(/^Unknown API key or wrong secret/);
+    advance(1);
+    expect((await store.authenticate(bearer(formatKey(id, secret)))).keyId).toBe(id);
   });
 
   it('shares one database read among concurrent requests with the same key', async () => {
