@@ -4,7 +4,7 @@ import { usageRecords } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGatewayWorld, testModel, type GatewayWorld } from './test-kit';
+import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 describeEachBackend('200 concurrent requests on one wallet', (database) => {
   let world: GatewayWorld;
@@ -32,6 +32,7 @@ describeEachBackend('200 concurrent requests on one wallet', (database) => {
     expect(admitted.length).toBeGreaterThan(0);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((outcome) => !outcome.ok && outcome.status === 402)).toBe(true);
+    await waitForUsageRows(database(), { userId }, admitted.length);
     const rows = await database().db.select().from(usageRecords).where(eq(usageRecords.userId, userId));
     expect(rows).toHaveLength(admitted.length);
     const charged = rows.reduce((sum, row) => sum + row.cost, 0n);

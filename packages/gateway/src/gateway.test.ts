@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkInvariants } from '@tokenwise/ledger';
-import { startGatewayWorld, testModel, testPriceList, type GatewayWorld } from './test-kit';
+import { startGatewayWorld, testModel, testPriceList, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 const priceList = parsePriceList(testPriceList());
 const expectedCost = (promptTokens: number, completionTokens: number, tier: 'normal' | 'high' = 'normal') =>
@@ -29,6 +29,7 @@ describeEachBackend('gateway with the openai client', (database) => {
     const cost = expectedCost(usage.prompt_tokens, usage.completion_tokens);
     const requestId = response.headers.get('x-request-id') as string;
     expect(response.headers.get('x-tokenwise-cost-innovation')).toBe(cost.toString());
+    await waitForUsageRows(database(), { requestId });
     expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - cost, debitsPending: 0n });
     expect(response.headers.get('x-tokenwise-balance-innovation')).toBe((1_000_000n - cost).toString());
     const [row] = await database().db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId));
@@ -40,7 +41,7 @@ describeEachBackend('gateway with the openai client', (database) => {
   });
 
   it('meters a stream with include_usage, and hides usage the client did not ask for', async () => {
-    const { apiKey, wallets } = await world.user({ innovation: 1_000_000n });
+    const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
     const withUsage = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'Stream please' }], stream: true, stream_options: { include_usage: true } });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
@@ -55,18 +56,21 @@ describeEachBackend('gateway with the openai client', (database) => {
     expect(text.length).toBeGreaterThan(0);
     expect(chunksWithUsage).toBe(1);
     const cost = expectedCost(usage?.prompt_tokens ?? -1, usage?.completion_tokens ?? -1);
+    await waitForUsageRows(database(), { userId });
     expect((await world.ledger.balance(wallets.innovation as string)).posted).toBe(1_000_000n - cost);
 
     const without = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'Stream please' }], stream: true });
     for await (const chunk of without) expect(chunk.usage ?? undefined).toBeUndefined();
+    await waitForUsageRows(database(), { userId }, 2);
     expect((await world.ledger.balance(wallets.innovation as string)).posted).toBeLessThan(1_000_000n - cost);
   });
 
   it('meters legacy completions with n > 1', async () => {
-    const { apiKey, wallets } = await world.user({ innovation: 1_000_000n });
+    const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
     const completion = await client(apiKey).completions.create({ model: testModel, prompt: 'Once upon a time', max_tokens: 10, n: 3 });
     expect(completion.choices).toHaveLength(3);
     const cost = expectedCost(completion.usage?.prompt_tokens ?? -1, completion.usage?.completion_tokens ?? -1);
+    await waitForUsageRows(database(), { userId });
     expect((await world.ledger.balance(wallets.innovation as string)).posted).toBe(1_000_000n - cost);
   });
 

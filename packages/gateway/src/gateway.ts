@@ -29,6 +29,7 @@ export interface RunningGateway {
   url: string;
   port: number;
   server: Server;
+  metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -65,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     server,
+    metrics,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

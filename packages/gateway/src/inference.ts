@@ -1,6 +1,5 @@
 import { estimateAdmission, type CarbonModelProfile } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
-import { requestPayloads } from '@tokenwise/db/schema';
 import type { Ledger } from '@tokenwise/ledger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -66,6 +65,13 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
   const deadlineTimer = setTimeout(() => deadline.abort(), deps.settings.requestTimeoutMs);
   try {
     const principal = await deps.auth.authenticate(req.headers.authorization);
+    let mark = performance.now();
+    const phase = (name: string) => {
+      const now = performance.now();
+      deps.metrics.observePhase(name, now - mark);
+      mark = now;
+    };
+    phase('authenticate');
     if (!principal.scopes.includes('inference')) throw new GatewayError(403, 'This API key has no inference scope; use a key created with --scopes inference.', 'permission_error', 'forbidden');
     const body = await readJsonBody(req, deps.settings.bodyBytesMax);
     const { model, stream } = validateInferenceBody(kind, body);
@@ -86,14 +92,17 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
       co2eMicrogramsForOutputTokens: priceList.list.carbonPrice === undefined ? undefined : co2eBoundFor(profile, cluster),
     });
     deps.limiter?.checkRequest(principal, estimate.promptTokensBound + estimate.completionTokensBound);
+    phase('estimate');
     flight.admission = await admit(
       { ledger: deps.ledger, accounts: deps.accounts, holdTimeoutSeconds: holdTimeoutSeconds(deps.settings) },
       { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, policyVersion: (await deps.policyVersionOf?.(principal)) ?? null },
     );
+    phase('admit');
     const forwarded = forwardedBody(body, estimate.forwardedMaxTokens, stream);
     const timeout = deadline.signal;
     const upstreamAbort = AbortSignal.any([clientGone.signal, timeout]);
     const upstream = await sendWithFailover(deps, model, tier, forwarded, kind, requestId, upstreamAbort);
+    phase('queue_and_upstream_headers');
     lease = upstream.lease;
     if (upstream.statusCode !== 200) {
       await relayUpstreamError(deps, flight, upstream, res, requestId);
@@ -102,9 +111,14 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
       return;
     }
     const meta = { principal, body, tags, startedAt, upstreamAbort, clientGone: clientGone.signal, timeout };
-    const ok = stream ? await relayStream(deps, flight, upstream, res, meta, kind) : await relayJson(deps, flight, upstream, res, meta, kind);
-    lease.release({ ok });
+    const relayed = stream ? relayStream(deps, flight, upstream, res, meta, kind) : relayJson(deps, flight, upstream, res, meta, kind);
+    // The relay releases the lease as soon as the upstream is done, before the charge commits.
     lease = undefined;
+    const ok = await relayed.catch((error: unknown) => {
+      upstream.lease.release({ ok: false });
+      throw error;
+    });
+    if (!ok) upstream.lease.release({ ok: false });
   } catch (error) {
     lease?.release({ ok: false });
     const failure = toGatewayError(error);
@@ -212,7 +226,8 @@ interface RelayMeta {
   timeout: AbortSignal;
 }
 
-async function finish(
+/** Prices what was used (from the admission's price list) and builds the charge; nothing is written yet. */
+function settle(
   deps: InferenceDeps,
   flight: Flight,
   upstream: Upstream,
@@ -221,9 +236,9 @@ async function finish(
   outcome: Completion['outcome'],
   ttftMs: number | undefined,
   completionText: string,
-): Promise<{ costs: Record<string, bigint> }> {
+): { costs: Record<string, bigint>; commit: () => Promise<void> } {
   const admission = flight.admission;
-  if (admission === undefined) throw new Error('finish without admission');
+  if (admission === undefined) throw new Error('settle without admission');
   const completion: Completion = {
     usage,
     cluster: upstream.lease.cluster,
@@ -235,34 +250,48 @@ async function finish(
     tags: meta.tags,
   };
   const priced = priceUsage(admission, completion, deps.settings.modelProfiles);
-  await storePayload(deps, admission.requestId, meta.body, completionText);
   flight.settled = true;
-  await charge(deps.ledger, admission, completion, priced);
-  deps.limiter?.recordTokens(meta.principal, usage.promptTokens + usage.completionTokens);
-  deps.metrics.observeUsage(admission.model, usage.promptTokens, usage.completionTokens, priced.cost.totals, priced.co2eMicrograms);
-  return { costs: { ...priced.cost.totals } };
+  const commit = async () => {
+    try {
+      await charge(deps.ledger, admission, completion, priced, payloadOf(deps, meta.body, completionText));
+    } catch (error) {
+      // The hold stays: reconciliation (or its expiry) closes it. Never retried blindly here.
+      deps.log(`request ${admission.requestId}: committing the charge failed: ${(error as Error).stack ?? String(error)}`);
+      return;
+    }
+    deps.limiter?.recordTokens(meta.principal, usage.promptTokens + usage.completionTokens);
+    deps.metrics.observeUsage(admission.model, usage.promptTokens, usage.completionTokens, priced.cost.totals, priced.co2eMicrograms);
+  };
+  return { costs: { ...priced.cost.totals }, commit };
 }
 
-/** Prompt and completion for the scoring plugins, capped; written before the charge that makes the usage visible. */
-async function storePayload(deps: InferenceDeps, requestId: string, body: Record<string, unknown>, completion: string): Promise<void> {
+/** Prompt and completion for the scoring plugins, capped; stored with the charge, in its transaction. */
+function payloadOf(deps: InferenceDeps, body: Record<string, unknown>, completion: string): Record<string, unknown> {
   const cap = deps.settings.payloadBytesMax;
   const promptSource = body.messages ?? body.prompt ?? null;
   const promptText = JSON.stringify(promptSource);
-  const truncated = Buffer.byteLength(promptText) > cap || Buffer.byteLength(completion) > cap;
-  const prompt = Buffer.byteLength(promptText) > cap ? { truncated: promptText.slice(0, cap) } : promptSource;
-  await deps.db
-    .insert(requestPayloads)
-    .values({ requestId, prompt, completion: completion.slice(0, cap), truncated, expiresAt: new Date(Date.now() + deps.settings.payloadRetentionDays * 86_400_000) })
-    .onConflictDoNothing();
+  const promptTooLarge = Buffer.byteLength(promptText) > cap;
+  return {
+    prompt: promptTooLarge ? { truncated: promptText.slice(0, cap) } : promptSource,
+    completion: completion.slice(0, cap),
+    truncated: promptTooLarge || Buffer.byteLength(completion) > cap,
+    expiresAt: new Date(Date.now() + deps.settings.payloadRetentionDays * 86_400_000),
+  };
 }
 
 function costHeaders(costs: Record<string, bigint>, prefix: string): Record<string, string> {
   return Object.fromEntries(Object.entries(costs).map(([currency, amount]) => [`x-tokenwise-${prefix}-${currency}`, amount.toString()]));
 }
 
-async function balanceHeaders(deps: InferenceDeps, admission: Admission): Promise<Record<string, string>> {
-  const entries = await Promise.all(admission.holds.map(async (hold) => [`x-tokenwise-balance-${hold.currency}`, (await deps.ledger.balance(hold.wallet)).available.toString()] as const));
-  return Object.fromEntries(entries);
+/** Remaining balance per currency: what was available after the hold, plus what the charge leaves of it. */
+function balanceHeaders(admission: Admission, costs?: Record<string, bigint>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const hold of admission.holds) {
+    if (hold.availableAfter === undefined) continue;
+    const returned = costs === undefined ? 0n : hold.amount - (costs[hold.currency] ?? 0n);
+    headers[`x-tokenwise-balance-${hold.currency}`] = (hold.availableAfter + returned).toString();
+  }
+  return headers;
 }
 
 async function relayJson(deps: InferenceDeps, flight: Flight, upstream: Upstream, res: ServerResponse, meta: RelayMeta, kind: InferenceKind): Promise<boolean> {
@@ -278,12 +307,17 @@ async function relayJson(deps: InferenceDeps, flight: Flight, upstream: Upstream
   if (usage === undefined) throw new GatewayError(502, 'The model server reported no usage, so the request cannot be metered; you were not charged.', 'server_error', 'upstream_no_usage');
   const first = parsed.choices?.[0];
   const completionText = String((kind === 'chat' ? first?.message?.content : first?.text) ?? '');
-  const { costs } = await finish(deps, flight, upstream, meta, usage, 'completed', undefined, completionText);
+  const { costs, commit } = settle(deps, flight, upstream, meta, usage, 'completed', undefined, completionText);
   const admission = flight.admission as Admission;
-  res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': flight.requestId, ...costHeaders(costs, 'cost'), ...(await balanceHeaders(deps, admission)) });
+  // The answer goes out first; the charge (priced above, never above the hold) commits right after.
+  res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': flight.requestId, ...costHeaders(costs, 'cost'), ...balanceHeaders(admission, costs) });
   res.end(text);
   deps.metrics.observeAddedLatency(performance.now() - meta.startedAt - (upstreamDoneAt - upstream.sentAt));
   deps.metrics.countRequest(kind, 200);
+  upstream.lease.release({ ok: true });
+  const committing = performance.now();
+  await commit();
+  deps.metrics.observePhase('charge_after_response', performance.now() - committing);
   return true;
 }
 
@@ -299,7 +333,7 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
   const wantsUsage = meta.body.stream_options !== undefined && options.include_usage !== false;
   const wantsContinuous = options.continuous_usage_stats === true;
   const holdHeaders = costHeaders(Object.fromEntries(admission.holds.map((hold) => [hold.currency, hold.amount])), 'hold');
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': flight.requestId, ...holdHeaders, ...(await balanceHeaders(deps, admission)) });
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': flight.requestId, ...holdHeaders, ...balanceHeaders(admission) });
   const tracker = new StreamUsage();
   const parser = new SseParser();
   const decoder = new TextDecoder();
@@ -308,17 +342,19 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
   let done = false;
   try {
     for await (const bytes of upstream.body) {
+      // Everything this read brought goes out in one write: one syscall, not one per token.
+      let batch = '';
       for (const data of parser.push(decoder.decode(bytes, { stream: true }))) {
         if (data === '[DONE]') {
           done = true;
-          if (!(await write(res, 'data: [DONE]\n\n'))) break;
+          batch += 'data: [DONE]\n\n';
           continue;
         }
         let chunk: ChunkJson;
         try {
           chunk = JSON.parse(data) as ChunkJson;
         } catch {
-          if (!(await write(res, `data: ${data}\n\n`))) break;
+          batch += `data: ${data}\n\n`;
           continue;
         }
         tracker.observe(chunk as Parameters<StreamUsage['observe']>[0]);
@@ -336,8 +372,9 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
           else chunk.usage = null;
           out = JSON.stringify(chunk);
         }
-        if (!(await write(res, `data: ${out}\n\n`))) break;
+        batch += `data: ${out}\n\n`;
       }
+      if (batch !== '' && !(await write(res, batch))) break;
     }
   } catch (error) {
     if (!meta.upstreamAbort.aborted) return failStream(deps, flight, res, error);
@@ -348,18 +385,23 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
     // The client left (or the request ran out of time): pay for what was generated, nothing more.
     if (!tracker.seen()) {
       flight.settled = true;
+      upstream.lease.release({ ok: true });
       await release(deps.ledger, admission, meta.clientGone.aborted ? 'client disconnected before any token' : 'timed out before any token');
       deps.metrics.countRequest(kind, 499);
       return true;
     }
-    await finish(deps, flight, upstream, meta, tracker.current(), 'client_aborted', ttftMs, completionText);
+    const { commit } = settle(deps, flight, upstream, meta, tracker.current(), 'client_aborted', ttftMs, completionText);
     if (!res.writableEnded) res.end();
     deps.metrics.countRequest(kind, 499);
+    upstream.lease.release({ ok: true });
+    await commit();
     return true;
   }
-  await finish(deps, flight, upstream, meta, tracker.current(), 'completed', ttftMs, completionText);
+  const { commit } = settle(deps, flight, upstream, meta, tracker.current(), 'completed', ttftMs, completionText);
   res.end();
   deps.metrics.countRequest(kind, 200);
+  upstream.lease.release({ ok: true });
+  await commit();
   return true;
 }
 

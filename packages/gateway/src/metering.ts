@@ -13,7 +13,7 @@ import {
   type CostQuote,
   type PriorityTier,
 } from '@tokenwise/core';
-import { gatewayRequests, outbox, usageRecords } from '@tokenwise/db/schema';
+import { gatewayRequests, outbox, requestPayloads, usageRecords } from '@tokenwise/db/schema';
 import type { Ledger, LedgerOp, OpResult } from '@tokenwise/ledger';
 import type { CurrentPriceList } from './price-lists';
 import type { PayerAccounts } from './payer-accounts';
@@ -28,7 +28,7 @@ export interface Admission {
   tier: PriorityTier;
   priceList: CurrentPriceList;
   estimate: AdmissionEstimate;
-  holds: { currency: string; holdId: string; amount: Amount; wallet: string }[];
+  holds: { currency: string; holdId: string; amount: Amount; wallet: string; availableAfter: Amount | undefined }[];
   system: boolean;
 }
 
@@ -116,8 +116,9 @@ export async function admit(
     linked: index < holds.length - 1,
     attach: index === 0 ? [{ table: gatewayRequests, row: admissionRow }] : undefined,
   }));
+  let results: OpResult[] = [];
   if (ops.length > 0) {
-    const results = await deps.ledger.submit(ops);
+    results = await deps.ledger.submit(ops);
     const refused = results.findIndex((result) => result.ok === false && result.code !== 'linked_event_failed');
     if (refused >= 0 || results.some(failed)) {
       const hold = holds[Math.max(refused, 0)];
@@ -134,7 +135,13 @@ export async function admit(
       throw new Error(`Placing the hold failed: ${result !== undefined && !result.ok ? `${result.code}: ${result.message}` : 'unknown'}`);
     }
   }
-  return { ...request, holds: holds.map(({ currency, holdId, amount, wallet }) => ({ currency, holdId, amount, wallet })) };
+  return {
+    ...request,
+    holds: holds.map(({ currency, holdId, amount, wallet }, index) => {
+      const result = results[index];
+      return { currency, holdId, amount, wallet, availableAfter: result?.ok ? result.debitAvailable : undefined };
+    }),
+  };
 }
 
 /** Prices what was actually used, from the same price list as the estimate; never above it. */
@@ -159,7 +166,7 @@ export function priceUsage(admission: Admission, completion: Completion, profile
  * writes the usage row and, unless it is system usage, the settlement outbox row, in one
  * transaction.
  */
-export async function charge(ledger: Ledger, admission: Admission, completion: Completion, priced: Charge): Promise<void> {
+export async function charge(ledger: Ledger, admission: Admission, completion: Completion, priced: Charge, payload: Record<string, unknown>): Promise<void> {
   const modelCurrency = admission.priceList.list.models[admission.model]?.currency ?? 'innovation';
   const feeCurrency = Object.keys(priced.cost.totals).find((currency) => currency !== modelCurrency) ?? null;
   const usageRow = {
@@ -188,7 +195,10 @@ export async function charge(ledger: Ledger, admission: Admission, completion: C
     system: admission.system,
     outcome: completion.outcome,
   };
-  const attach: NonNullable<LedgerOp['attach']> = [{ table: usageRecords, row: usageRow }];
+  const attach: NonNullable<LedgerOp['attach']> = [
+    { table: usageRecords, row: usageRow },
+    { table: requestPayloads, row: { requestId: admission.requestId, ...payload } },
+  ];
   if (!admission.system) attach.push({ table: outbox, row: { requestId: admission.requestId, kind: 'settle' } });
   const ops: LedgerOp[] = admission.holds.map((hold, index) => ({
     type: 'post',

@@ -10,6 +10,20 @@ export class GatewayMetrics {
   private readonly tokens = new Map<string, number>();
   private readonly cost = new Map<string, bigint>();
   private co2eMicrograms = 0n;
+  private readonly phases = new Map<string, { sumMs: number; count: number }>();
+
+  /** Time spent in one step of the request path (authenticate, admit, queue, ...). */
+  observePhase(phase: string, ms: number): void {
+    const entry = this.phases.get(phase) ?? { sumMs: 0, count: 0 };
+    entry.sumMs += ms;
+    entry.count++;
+    this.phases.set(phase, entry);
+  }
+
+  /** Mean ms per phase, for benchmarks and logs. */
+  phaseMeansMs(): Record<string, number> {
+    return Object.fromEntries([...this.phases].map(([phase, { sumMs, count }]) => [phase, count === 0 ? 0 : sumMs / count]));
+  }
 
   countRequest(route: string, status: number): void {
     const key = `route="${route}",status="${status}"`;
@@ -46,6 +60,8 @@ export class GatewayMetrics {
     });
     lines.push(`tokenwise_gateway_added_latency_ms_bucket{le="+Inf"} ${this.addedLatencyCount}`);
     lines.push(`tokenwise_gateway_added_latency_ms_sum ${this.addedLatencySumMs}`, `tokenwise_gateway_added_latency_ms_count ${this.addedLatencyCount}`);
+    lines.push('# HELP tokenwise_gateway_phase_ms Time per step of the request path, in ms.', '# TYPE tokenwise_gateway_phase_ms summary');
+    for (const [phase, { sumMs, count }] of this.phases) lines.push(`tokenwise_gateway_phase_ms_sum{phase="${phase}"} ${sumMs}`, `tokenwise_gateway_phase_ms_count{phase="${phase}"} ${count}`);
     lines.push('# HELP tokenwise_gateway_queue_depth Requests waiting for a model slot.', '# TYPE tokenwise_gateway_queue_depth gauge');
     for (const [model, depth] of Object.entries(queueDepths)) lines.push(`tokenwise_gateway_queue_depth{model="${model}"} ${depth}`);
     lines.push('# HELP tokenwise_gateway_llm_tokens_total LLM tokens metered.', '# TYPE tokenwise_gateway_llm_tokens_total counter');

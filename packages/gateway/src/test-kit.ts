@@ -102,3 +102,19 @@ export async function startGatewayWorld(
     },
   };
 }
+
+/**
+ * The charge commits right after the answer is sent (off the client's critical path), so a test
+ * that reads the ledger after a response waits for the request's usage row first.
+ */
+export async function waitForUsageRows(database: Database, where: { requestId?: string; userId?: string }, count = 1): Promise<void> {
+  const { usageRecords } = await import('@tokenwise/db/schema');
+  const { eq } = await import('drizzle-orm');
+  const condition = where.requestId !== undefined ? eq(usageRecords.requestId, where.requestId) : eq(usageRecords.userId, where.userId ?? '');
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const rows = await database.db.select({ requestId: usageRecords.requestId }).from(usageRecords).where(condition);
+    if (rows.length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`usage rows for ${JSON.stringify(where)} did not reach ${count}`);
+}

@@ -4,7 +4,7 @@ import { openTestDatabase } from '@tokenwise/test/db';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayWorld, testModel, type GatewayWorld } from './test-kit';
+import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 describe('priority under saturation', () => {
   let database: Database;
@@ -35,6 +35,7 @@ describe('priority under saturation', () => {
     await Promise.all([...lows, urgent]);
     expect(finished.indexOf('urgent')).toBeLessThan(finished.indexOf('low-3'));
     expect(finished.indexOf('urgent')).toBeLessThanOrEqual(1);
+    await waitForUsageRows(database, { userId }, 4);
     const rows = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId));
     const urgentRow = rows.find((row) => row.tier === 'urgent');
     expect(urgentRow).toMatchObject({ feeCurrency: 'priority', fee: 1_000n });

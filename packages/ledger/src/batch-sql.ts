@@ -1,7 +1,7 @@
 import { fromJsonValue } from '@tokenwise/core';
 import { executeRows, pgArray, stringifyJsonb, type Db } from '@tokenwise/db';
 import type { TransferType } from '@tokenwise/db/schema';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { AccountState } from './evaluate';
 import type { OwnerType, Transfer } from './types';
 
@@ -134,15 +134,25 @@ export interface BatchWrite {
   createdAt: Date;
   rows: (Transfer & { rowMac: string })[];
   accounts: AccountState[];
+  /** More data-modifying statements (audit rows, attached rows) to run in the same statement. */
+  extra: SQL[];
+  chainLockKey: number;
 }
 
-/** Inserts the journal rows, sets the touched accounts' totals and appends the chain link, in one statement. */
+/**
+ * Inserts the journal rows, sets the touched accounts' totals and appends the chain link, in one
+ * statement. The chain lock is an InitPlan that every modifying part waits on, so no row changes
+ * before the lock is held (two writers never lock rows in two orders). If another writer committed
+ * a batch since this one read its state, the batch and transfer seqs collide and it all fails.
+ */
 export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
   const { rows, accounts } = batch;
   const column = (pick: (row: (typeof rows)[number]) => string | bigint | null | undefined) => pgArray(rows.map(pick));
   const first = rows[0]?.seq ?? 0n;
   const last = rows[rows.length - 1]?.seq ?? 0n;
-  await tx.execute(sql`with journal as (
+  const locked = sql`(select true from chain_lock)`;
+  await tx.execute(sql`with chain_lock as materialized (select pg_advisory_xact_lock(${batch.chainLockKey}))
+    , journal as (
       insert into ledger_transfers
         (seq, id, type, debit_account_id, credit_account_id, currency, amount, pending_id, expires_at, code, user_data, batch_seq, created_at, row_mac)
       select u.seq, u.id, u.type, u.debit, u.credit, u.currency, u.amount, u.pending_id, u.expires_at, u.code, u.user_data,
@@ -152,16 +162,18 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
         ${column((row) => row.amount)}::bigint[], ${column((row) => row.pendingId)}::text[], ${column((row) => row.expiresAt?.toISOString())}::timestamptz[],
         ${column((row) => row.code)}::text[], ${column((row) => stringifyJsonb(row.userData))}::jsonb[], ${column((row) => row.rowMac)}::text[])
         as u(seq, id, type, debit, credit, currency, amount, pending_id, expires_at, code, user_data, row_mac)
+      where ${locked}
       returning 1
     ), totals as (
       update ledger_accounts as a set debits_pending = v.dp, debits_posted = v.dpo, credits_pending = v.cp, credits_posted = v.cpo
       from unnest(${pgArray(accounts.map((a) => a.id))}::uuid[], ${pgArray(accounts.map((a) => a.debitsPending))}::bigint[],
         ${pgArray(accounts.map((a) => a.debitsPosted))}::bigint[], ${pgArray(accounts.map((a) => a.creditsPending))}::bigint[],
         ${pgArray(accounts.map((a) => a.creditsPosted))}::bigint[]) as v(id, dp, dpo, cp, cpo)
-      where a.id = v.id
+      where a.id = v.id and ${locked}
       returning 1
-    )
+    )${sql.join(batch.extra.map((statement, index) => sql`, ${sql.raw(`extra_${index}`)} as (${statement})`))}
     insert into ledger_batches (seq, prev_mac, mac, first_transfer_seq, last_transfer_seq, transfer_count, created_at)
-    values (${batch.batchSeq.toString()}::bigint, ${batch.prevMac}, ${batch.mac}, ${first.toString()}::bigint, ${last.toString()}::bigint,
-      ${rows.length}::int, ${batch.createdAt.toISOString()}::timestamptz)`);
+    select ${batch.batchSeq.toString()}::bigint, ${batch.prevMac}, ${batch.mac}, ${first.toString()}::bigint, ${last.toString()}::bigint,
+      ${rows.length}::int, ${batch.createdAt.toISOString()}::timestamptz
+    where ${locked}`);
 }

@@ -25,6 +25,12 @@ export interface Draft {
   userData: unknown;
   /** Index of the op that produced it, or -1 for an automatic expiry. */
   opIndex: number;
+  /** What the debit account has available right after this transfer (undefined for derived accounts). */
+  debitAvailableAfter?: Amount;
+}
+
+function availableOf(account: AccountState): Amount | undefined {
+  return account.balanceDerived ? undefined : account.creditsPosted - account.debitsPosted - account.debitsPending;
 }
 
 export type Decision =
@@ -270,6 +276,7 @@ function decideMovement(op: Extract<LedgerOp, { type: 'transfer' | 'pending' }>,
     code: op.code,
     userData: op.userData ?? null,
     opIndex,
+    debitAvailableAfter: availableOf(debit),
   };
   scratch.drafts.push(draft);
   return { ok: true, draft };
@@ -302,7 +309,7 @@ function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): De
   invariant(debit !== undefined && credit !== undefined, 'accounts of a pending transfer exist');
   if (op.type === 'void') {
     applyRelease(debit, credit, pending.amount);
-    const draft = releaseDraft('void', op.id, pending, op.code ?? 'void', op.userData ?? null, opIndex);
+    const draft = { ...releaseDraft('void', op.id, pending, op.code ?? 'void', op.userData ?? null, opIndex), debitAvailableAfter: availableOf(debit) };
     scratch.drafts.push(draft);
     return { ok: true, draft };
   }
@@ -311,7 +318,7 @@ function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): De
   applyRelease(debit, credit, pending.amount);
   if (!debit.balanceDerived) debit.debitsPosted += amount;
   if (!credit.balanceDerived) credit.creditsPosted += amount;
-  const draft: Draft = { ...releaseDraft('post', op.id, pending, op.code ?? 'post', op.userData ?? null, opIndex), amount };
+  const draft: Draft = { ...releaseDraft('post', op.id, pending, op.code ?? 'post', op.userData ?? null, opIndex), amount, debitAvailableAfter: availableOf(debit) };
   scratch.drafts.push(draft);
   return { ok: true, draft };
 }

@@ -27,8 +27,6 @@ export interface LedgerOptions {
   /** Exports happen at most this often, and on close. */
   checkpointIntervalMs?: number;
   clock?: () => Date;
-  /** Test hook inside each batch transaction, before COMMIT. */
-  beforeCommit?: (db: Db) => Promise<void>;
 }
 
 /** The Tokenwise ledger: the only way tokens move. */
@@ -82,7 +80,6 @@ export function createLedger(options: LedgerOptions): Ledger {
     db: options.db,
     hmacKey: options.hmacKey,
     clock,
-    beforeCommit: options.beforeCommit,
     onCommit: (committed) => {
       if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
       if (options.checkpointPath !== undefined && exportTimer === undefined) {

@@ -77,7 +77,13 @@ export const failureCodes = [
 export type FailureCode = (typeof failureCodes)[number];
 
 export type OpResult =
-  | { ok: true; transfer: Transfer; duplicate: boolean }
+  | {
+      ok: true;
+      transfer: Transfer;
+      duplicate: boolean;
+      /** The debit wallet's available balance right after this op (not on replays or derived accounts). */
+      debitAvailable?: Amount;
+    }
   | { ok: false; code: FailureCode; message: string };
 
 export type OwnerType = 'user' | 'team' | 'org' | 'system';

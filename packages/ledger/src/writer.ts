@@ -1,7 +1,7 @@
 import { invariant } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { loadBatch, writeBatch, type LoadedBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
@@ -25,8 +25,6 @@ export interface WriterDeps {
   clock: () => Date;
   /** Called after each commit with the new chain head (for the checkpoint export). */
   onCommit?: (head: ChainHead) => void;
-  /** Test hook, inside the transaction just before COMMIT. */
-  beforeCommit?: (db: Db) => Promise<void>;
 }
 
 interface Submission {
@@ -127,15 +125,17 @@ export class BatchWriter {
     let lastError: unknown;
     for (let attempt = 1; attempt <= batchAttemptsMax; attempt++) {
       try {
-        const results = await this.execute(batch);
+        // First optimistically (two round trips); after a conflict or failure, under the chain
+        // lock for the whole batch, so a busy multi-process deployment always makes progress.
+        const results = await this.execute(batch, attempt === 1 ? 'optimistic' : 'locked');
         batch.forEach((submission, index) => submission.resolve(results[index] as OpResult[]));
         return;
       } catch (error) {
         lastError = error;
-        // Whatever failed (lost connection, deadlock, a unique race with another writer), the
+        // Whatever failed (lost connection, a unique race with another writer), the statement or
         // transaction rolled back or committed whole; ids make the retry safe either way.
         this.derivedAccounts.clear();
-        await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
+        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
       }
     }
     const cause = lastError instanceof Error ? lastError.message : String(lastError);
@@ -143,30 +143,41 @@ export class BatchWriter {
     for (const submission of batch) submission.reject(failure);
   }
 
-  private async execute(batch: Submission[]): Promise<OpResult[][]> {
+  /**
+   * One batch. Optimistic mode reads without a lock and writes everything in one statement that
+   * takes the chain lock before it changes a row: if another process committed a batch after the
+   * read, the new batch's seq collides with it and the statement fails whole (then the batch is
+   * retried in locked mode: lock, read, write in one transaction).
+   */
+  private async execute(batch: Submission[], mode: 'optimistic' | 'locked'): Promise<OpResult[][]> {
     const groups = batch.flatMap((submission) => submission.groups);
     const ops = groups.flat();
-    const { results, head } = await this.deps.db.transaction(async (tx) => {
-      // The chain lock comes first, in its own statement, so that what follows reads every batch
-      // committed before it (each statement takes a fresh snapshot under READ COMMITTED).
-      await tx.execute(sql`select pg_advisory_xact_lock(${chainLockKey})`);
+    const run = async (db: Db) => {
       const now = this.deps.clock();
-      const { state, head: previous } = await this.loadState(tx, ops, now);
+      const { state, head: previous } = await this.loadState(db, ops, now);
       const { decisions, drafts } = evaluateBatch(groups, state);
       const batchSeq = (previous?.seq ?? 0n) + 1n;
       let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
       const transfers = new Map<Draft, Transfer>();
       for (const draft of drafts) {
-        const { opIndex: _opIndex, ...columns } = draft;
+        const { opIndex: _opIndex, debitAvailableAfter: _available, ...columns } = draft;
         transfers.set(draft, { ...columns, seq: nextSeq++, batchSeq, createdAt: now });
       }
       let written: ChainHead | undefined;
       if (drafts.length > 0) {
-        written = await this.write(tx, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
+        written = await this.write(db, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
       }
-      if (this.deps.beforeCommit) await this.deps.beforeCommit(tx);
       return { results: this.results(batch, decisions, transfers), head: written };
-    });
+    };
+    const { results, head } =
+      mode === 'optimistic'
+        ? await run(this.deps.db)
+        : await this.deps.db.transaction(async (tx) => {
+            // The lock first, in its own statement, so the reads after it see every batch
+            // committed before it (each statement takes a fresh snapshot under READ COMMITTED).
+            await tx.execute(sql`select pg_advisory_xact_lock(${chainLockKey})`);
+            return run(tx);
+          });
     if (head !== undefined) this.deps.onCommit?.(head);
     return results;
   }
@@ -222,26 +233,27 @@ export class BatchWriter {
     invariant(first !== undefined && last !== undefined, 'a written batch has transfers');
     const link = { seq: batch.batchSeq, prevMac: batch.prevMac, firstTransferSeq: first.seq, lastTransferSeq: last.seq, transferCount: rows.length, createdAt: batch.now };
     const mac = batchMac(this.deps.hmacKey, link, rows.map((row) => row.rowMac));
-    await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts });
     const audits = batch.ops.flatMap((op, index) => {
       const decision = batch.decisions[index];
       if (op.audit === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return [];
       const transfer = batch.transfers.find((candidate) => candidate.id === op.id);
       return [{ ...op.audit, entityType: op.audit.entityType ?? 'ledger_transfer', entityId: op.audit.entityId ?? op.id, before: null, after: transfer ?? null }];
     });
-    if (audits.length > 0) await tx.insert(auditLog).values(audits);
-    await this.writeAttachments(tx, batch.ops, batch.decisions);
+    const extra: SQL[] = this.attachmentInserts(tx, batch.ops, batch.decisions);
+    if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
+    await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey });
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
   }
 
-  private async writeAttachments(tx: Db, ops: LedgerOp[], decisions: Decision[]): Promise<void> {
+  /** Each table's attached rows as one INSERT, to run inside the batch's write statement. */
+  private attachmentInserts(tx: Db, ops: LedgerOp[], decisions: Decision[]): SQL[] {
     const byTable = new Map<PgTable, Record<string, unknown>[]>();
     ops.forEach((op, index) => {
       const decision = decisions[index];
       if (op.attach === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return;
       for (const { table, row } of op.attach) byTable.set(table, [...(byTable.get(table) ?? []), row]);
     });
-    for (const [table, rows] of byTable) await tx.insert(table).values(rows).onConflictDoNothing();
+    return [...byTable].map(([table, rows]) => tx.insert(table).values(rows).onConflictDoNothing().getSQL());
   }
 
   private results(batch: Submission[], decisions: Decision[][], transfers: Map<Draft, Transfer>): OpResult[][] {
@@ -264,5 +276,6 @@ function toResult(decision: Decision, transfers: Map<Draft, Transfer>): OpResult
   if ('existing' in decision) return { ok: true, transfer: decision.existing, duplicate: true };
   const transfer = transfers.get(decision.draft);
   invariant(transfer !== undefined, 'every accepted draft was written');
-  return { ok: true, transfer, duplicate: decision.duplicate === true };
+  if (decision.duplicate === true) return { ok: true, transfer, duplicate: true };
+  return { ok: true, transfer, duplicate: false, debitAvailable: decision.draft.debitAvailableAfter };
 }

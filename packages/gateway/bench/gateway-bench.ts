@@ -1,0 +1,185 @@
+// npm run bench:gateway — the gateway's added latency and cost, side by side with vllm-sim direct.
+import { startPostgresServer } from '@tokenwise/cli/local';
+import { createOrg, createUser, openDatabase } from '@tokenwise/db';
+import { usageRecords } from '@tokenwise/db/schema';
+import { checkInvariants, createLedger, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { inArray, sql } from 'drizzle-orm';
+import { Pool } from 'undici';
+import { createApiKey, publishPriceList } from '../src/index';
+
+const model = 'bench-model';
+const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
+const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 10);
+const userCount = 50;
+
+function child(script: string, env: Record<string, string>, profile = false): ChildProcess {
+  const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : [])];
+  return fork(fileURLToPath(new URL(script, import.meta.url)), { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+async function message<T>(process: ChildProcess, type: string): Promise<T> {
+  for (;;) {
+    const [received] = (await once(process, 'message')) as [{ type: string } & T];
+    if (received.type === type) return received;
+  }
+}
+
+interface PhaseResult {
+  name: string;
+  sent: number;
+  ok: number;
+  failed: number;
+  achievedRps: number;
+  p50: number;
+  p99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
+}
+
+/** Open loop: requests leave on schedule whether or not earlier ones finished. */
+async function openLoop(name: string, base: string, stream: boolean, keys: string[] | undefined): Promise<PhaseResult> {
+  const pool = new Pool(base, { connections: 2_048, pipelining: 1 });
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  let sent = 0;
+  const inflight: Promise<void>[] = [];
+  const startedAt = performance.now();
+  const total = ratePerSecond * phaseSeconds;
+  const body = (index: number) =>
+    JSON.stringify({ model, messages: [{ role: 'user', content: `benchmark request ${index}` }], max_tokens: 64, ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}) });
+  for (let index = 0; index < total; index++) {
+    const due = startedAt + (index * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent++;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (keys !== undefined) headers.authorization = `Bearer ${keys[index % keys.length]}`;
+    const t0 = performance.now();
+    inflight.push(
+      pool
+        .request({ method: 'POST', path: '/v1/chat/completions', headers, body: body(index) })
+        .then(async (response) => {
+          const text = await response.body.text();
+          if (response.statusCode === 200 && (!stream || text.includes('[DONE]'))) {
+            ok++;
+            latencies.push(performance.now() - t0);
+          } else {
+            failed++;
+            if (failed <= 3) process.stderr.write(`${name}: ${response.statusCode} ${text.slice(0, 200)}\n`);
+          }
+        })
+        .catch((error: unknown) => {
+          failed++;
+          if (failed <= 3) process.stderr.write(`${name}: ${String(error)}\n`);
+        }),
+    );
+  }
+  await Promise.all(inflight);
+  const seconds = (performance.now() - startedAt) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return { name, sent, ok, failed, achievedRps: ok / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function main(): Promise<void> {
+  const server = await startPostgresServer({ settings: { shared_buffers: '256MB', ...(process.env.BENCH_ASYNC_COMMIT === '1' ? { synchronous_commit: 'off' } : {}) } });
+  const children: ChildProcess[] = [];
+  try {
+    const database = await openDatabase({ url: server.url, poolSize: 4 });
+    await database.migrate();
+    const ledgerKey = randomBytes(32);
+    const pepper = randomBytes(32);
+    const setupLedger = createLedger({ db: database.db, hmacKey: ledgerKey });
+    await publishPriceList(database.db, {
+      actor: 'bench',
+      body: {
+        version: 'bench',
+        models: { [model]: { currency: 'innovation', cInputPerMTok: '1000000', cOutputPerMTok: '2000000', weightBillions: '8', cModelPerBParam: '10', tiers: { low: { fee: '0', currency: 'innovation' }, normal: { fee: '0', currency: 'innovation' }, high: { fee: '0', currency: 'innovation' }, urgent: { fee: '0', currency: 'innovation' } } } },
+      },
+    });
+    const org = await createOrg(database.db, { actor: 'bench', input: { slug: 'bench', name: 'Bench' } });
+    const issuance = await issuanceAccount(database.db, 'innovation');
+    const keys: string[] = [];
+    const userIds: string[] = [];
+    for (let i = 0; i < userCount; i++) {
+      const user = await createUser(database.db, { actor: 'bench', input: { orgId: org.id, email: `user${i}@bench.example`, displayName: `User ${i}` } });
+      userIds.push(user.id);
+      const wallet = await ensureAccount(database.db, { ownerType: 'user', ownerId: user.id, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
+      await setupLedger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: issuance.id, creditAccountId: wallet.id, amount: 10n ** 15n, code: 'grant' }]);
+      keys.push((await createApiKey(database.db, { pepper, orgId: org.id, userId: user.id, name: 'bench', actor: 'bench' })).secret);
+    }
+    await setupLedger.close();
+
+    const sim = child('./sim-process.ts', { BENCH_MODEL: model });
+    children.push(sim);
+    const simUrl = (await message<{ url: string }>(sim, 'ready')).url;
+    const clusters = [{ name: 'bench', models: [model], replicas: [{ id: 'sim-0', url: simUrl }], maxConcurrencyPerReplica: 1024, priorityScheduling: false, queueDepthMax: 10_000, queueWaitMsMax: 30_000, region: 'eu-west', gridIntensityGCo2ePerKwh: 300 }];
+    const gateway = child('./gateway-process.ts', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
+    children.push(gateway);
+    const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
+    process.stdout.write(`PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase.\n\n`);
+
+    // Warm both paths (JIT, connection pools, caches) before measuring.
+    await openLoop('warm-up direct', simUrl, false, undefined);
+    await openLoop('warm-up gateway', gatewayUrl, false, keys);
+    const results: Record<string, PhaseResult> = {};
+    let cpuMicros = 0;
+    let gatewayRequests = 0;
+    let rssBytes = 0;
+    for (const stream of [false, true]) {
+      const label = stream ? 'stream' : 'json';
+      results[`direct-${label}`] = await openLoop(`direct ${label}`, simUrl, stream, undefined);
+      gateway.send({ type: 'reset' });
+      await message(gateway, 'reset');
+      results[`gateway-${label}`] = await openLoop(`gateway ${label}`, gatewayUrl, stream, keys);
+      gateway.send({ type: 'stats' });
+      const stats = await message<{ cpuMicros: number; rssBytes: number; phases: Record<string, number> }>(gateway, 'stats');
+      process.stdout.write(`gateway phases (mean ms, cumulative): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}\n`);
+      cpuMicros += stats.cpuMicros;
+      gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
+      rssBytes = Math.max(rssBytes, stats.rssBytes);
+    }
+    for (const result of Object.values(results)) {
+      process.stdout.write(`${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms\n`);
+    }
+    const added = (kind: string, p: 'p50' | 'p99') => (results[`gateway-${kind}`]?.[p] ?? 0) - (results[`direct-${kind}`]?.[p] ?? 0);
+    process.stdout.write(`\nadded latency (gateway - direct): json p50 ${added('json', 'p50').toFixed(2)} ms, p99 ${added('json', 'p99').toFixed(2)} ms; stream p50 ${added('stream', 'p50').toFixed(2)} ms, p99 ${added('stream', 'p99').toFixed(2)} ms\n`);
+    process.stdout.write(`gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`);
+
+    gateway.send({ type: 'stop' });
+    await once(gateway, 'exit');
+    const okThroughGateway = Object.entries(results).filter(([name]) => name.startsWith('gateway')).reduce((sum, [, result]) => sum + result.ok, 0) + (0);
+    const [usage] = (await database.db.select({ count: sql<number>`count(*)::int` }).from(usageRecords).where(inArray(usageRecords.userId, userIds))) as { count: number }[];
+    const warmUpOk = ratePerSecond * phaseSeconds;
+    const missingUsage = Math.max(0, okThroughGateway + warmUpOk - (usage?.count ?? 0));
+    const violations = await checkInvariants(database.db);
+    process.stdout.write(`usage rows ${usage?.count ?? 0} for ${okThroughGateway + warmUpOk} answered requests (incl. warm-up); ledger: ${violations.length === 0 ? 'all invariants hold' : violations.join('; ')}\n`);
+    const worst = (p: 'p50' | 'p99') => Math.max(added('json', p), added('stream', p));
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'gateway',
+        rps: Math.round(Math.min(results['gateway-json']?.achievedRps ?? 0, results['gateway-stream']?.achievedRps ?? 0)),
+        added_p50_ms: Number(worst('p50').toFixed(2)),
+        added_p99_ms: Number(worst('p99').toFixed(2)),
+        cpu_us_per_req: Math.round(cpuMicros / gatewayRequests),
+        rss_mb: Math.round(rssBytes / 2 ** 20),
+        violations: violations.length,
+        missing_usage: missingUsage,
+      })}\n`,
+    );
+    await database.close();
+  } finally {
+    for (const process of children) if (process.exitCode === null) process.kill('SIGKILL');
+    await server.stop();
+  }
+}
+
+await main();
