@@ -16,6 +16,16 @@ const envSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).max(255).default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
+  TOKENWISE_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  VLLM_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/]+$/, 'must be the base URL of a vLLM server without /v1, e.g. http://gpu-1:8000')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  VLLM_PRIORITY_SCHEDULING: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true'),
   TOKENWISE_LEDGER_KEY: z
     .string()
     .regex(/^(?:[0-9a-fA-F]{64,}|[A-Za-z0-9+/]{43,}={0,2})$/, 'must be at least 32 bytes as hex (64+ characters) or base64')
@@ -33,6 +43,11 @@ export interface Config {
   temporalAddress: string | undefined;
   temporalNamespace: string;
   temporalUiPort: number;
+  /** Gateway port (0 = any free port; a busy port falls back to a free one). */
+  gatewayPort: number;
+  /** A real vLLM server; without it `npm start` runs a simulated cluster. */
+  vllmUrl: string | undefined;
+  vllmPriorityScheduling: boolean;
   /** The journal's HMAC key, when given in the environment; else it lives in `<dataDir>/ledger.key`. */
   ledgerKey: Buffer | undefined;
   ledgerKeyPath: string;
@@ -57,6 +72,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     temporalAddress: parsed.data.TEMPORAL_ADDRESS,
     temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
     temporalUiPort: parsed.data.TEMPORAL_UI_PORT,
+    gatewayPort: parsed.data.TOKENWISE_GATEWAY_PORT,
+    vllmUrl: parsed.data.VLLM_URL,
+    vllmPriorityScheduling: parsed.data.VLLM_PRIORITY_SCHEDULING,
     ledgerKey: decodeKey(parsed.data.TOKENWISE_LEDGER_KEY),
     ledgerKeyPath: resolve(dataDir, 'ledger.key'),
     ledgerCheckpointPath: resolve(dataDir, 'ledger-checkpoint.json'),

@@ -7,7 +7,9 @@ import { loadConfig } from '../config';
 import { freePort } from '../local/free-port';
 import { ensureTemporalCli } from '../local/provision';
 import { startTemporalDevServer } from '../local/temporal-server';
+import { loadNewestPriceList, publishPriceList, startGateway } from '@tokenwise/gateway';
 import { startControlServer } from '../control/control-server';
+import { startInferenceCluster } from '../local/inference-cluster';
 import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices, type Services } from '../services';
 
@@ -75,6 +77,23 @@ export async function runDev(): Promise<number> {
     const control = await startControlServer(services);
     stack.push('control endpoint', () => control.close());
 
+    const inference = await startInferenceCluster({ vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling });
+    stack.push('inference cluster', () => inference.close());
+    if ((await loadNewestPriceList(database.db)) === undefined) {
+      const published = await publishPriceList(database.db, { body: inference.defaultPrices, actor: 'system:dev' });
+      log(`Prices: published a default price list (version ${published.version}) for ${Object.keys(inference.defaultPrices.models).join(', ')}.`);
+    }
+    const gateway = await startGateway({
+      db: database.db,
+      ledger: services.ledger,
+      keyPepper: services.keyPepper,
+      clusters: inference.clusters,
+      port: await preferredPort(config.gatewayPort),
+      log: (line) => process.stderr.write(`gateway: ${line}\n`),
+    });
+    stack.push('gateway', () => gateway.close());
+    log(`Gateway: ${gateway.url}/v1 (OpenAI-compatible) in front of ${inference.describe}.`);
+
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
     if (address === undefined) {
@@ -121,9 +140,15 @@ export async function runDev(): Promise<number> {
       control: { url: control.url, token: control.token },
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
-    log('\nTokenwise is running: database, ledger, Temporal and the worker.');
-    log('Try: npx tokenwise org create --slug acme --name Acme; npx tokenwise doctor');
-    log('Not built yet (coming in later issues): the gateway, the tRPC API, the Slack bot and the demo seed.');
+    log('\nTokenwise is running: database, ledger, gateway, Temporal and the worker.');
+    log('Try it (in another terminal):');
+    log('  npx tokenwise org create --slug acme --name Acme');
+    log('  npx tokenwise user create --org acme --email alice@acme.test --name Alice');
+    log('  npx tokenwise grant --org acme --user alice@acme.test --amount 100 --reason welcome --id welcome-alice');
+    log('  npx tokenwise keys create --org acme --user alice@acme.test     # prints tw_... once');
+    log(`  curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer tw_..." -H 'content-type: application/json' \\`);
+    log(`    -d '{"model":"${inference.clusters[0]?.models[0] ?? 'MODEL'}","messages":[{"role":"user","content":"Hello"}]}'`);
+    log('Not built yet (later issues): settlement workflows, the tRPC API, the Slack bot and the demo seed.');
     log('Press Ctrl-C to stop.');
 
     await Promise.race([
