@@ -3,3 +3,4 @@ export * from './keys/index';
 export { createPriceListSource, loadNewestPriceList, publishPriceList, type CurrentPriceList, type PriceListSource } from './price-lists';
 export * from './routing/index';
 export { gatewaySettingsSchema, type GatewaySettings, type GatewaySettingsInput } from './settings';
+export { closeAbandonedAdmissions, findAbandonedAdmissions, reconcileBatchMax, type AbandonedAdmission, type ReconcileParams } from './reconcile';

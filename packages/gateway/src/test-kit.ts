@@ -38,8 +38,13 @@ export interface GatewayWorld {
   sims: VllmSim[];
   gateway: RunningGateway;
   orgId: string;
-  /** Creates a user with a funded wallet and an inference key; returns the key and wallet ids. */
-  user(funds: { innovation?: bigint; priority?: bigint }, keyOptions?: { allowedModels?: string[] }): Promise<{ apiKey: string; userId: string; wallets: Record<string, string> }>;
+  /** The API key pepper the gateway checks secrets under (for tests that create keys themselves). */
+  keyPepper: Buffer;
+  /** Creates a user with a funded wallet and an inference key; returns the key, its id and wallet ids. */
+  user(
+    funds: { innovation?: bigint; priority?: bigint },
+    keyOptions?: { allowedModels?: string[] },
+  ): Promise<{ apiKey: string; keyId: string; userId: string; wallets: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -84,6 +89,7 @@ export async function startGatewayWorld(
     sims,
     gateway,
     orgId: org.id,
+    keyPepper: pepper,
     async user(funds, keyOptions = {}) {
       const user = await createUser(db, { actor: 'test', input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' } });
       const wallets: Record<string, string> = {};
@@ -92,8 +98,8 @@ export async function startGatewayWorld(
         wallets[currency] = wallet.id;
         if (amount > 0n) await ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: await issuance(currency), creditAccountId: wallet.id, amount, code: 'grant' }]);
       }
-      const { secret } = await createApiKey(db, { pepper, orgId: org.id, userId: user.id, name: 'test key', allowedModels: keyOptions.allowedModels ?? null, actor: 'test' });
-      return { apiKey: secret, userId: user.id, wallets };
+      const { key, secret } = await createApiKey(db, { pepper, orgId: org.id, userId: user.id, name: 'test key', allowedModels: keyOptions.allowedModels ?? null, actor: 'test' });
+      return { apiKey: secret, keyId: key.id, userId: user.id, wallets };
     },
     async close() {
       await gateway.close();
