@@ -340,9 +340,24 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
   let completionText = '';
   let ttftMs: number | undefined;
   let done = false;
+  // Tokens are coalesced into one write per flush interval (the first goes out at once), as vLLM's
+  // own stream_interval does: one syscall per interval, not one per token.
+  let pending = '';
+  let lastFlushAt = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushIntervalMs = deps.settings.streamFlushIntervalMs;
+  // A stalled upstream must not hold back tokens already received: a timer flushes them.
+  const flushLater = (delayMs: number) => {
+    flushTimer ??= setTimeout(() => {
+      flushTimer = undefined;
+      if (pending === '' || res.destroyed) return;
+      lastFlushAt = performance.now();
+      res.write(pending);
+      pending = '';
+    }, delayMs);
+  };
   try {
     for await (const bytes of upstream.body) {
-      // Everything this read brought goes out in one write: one syscall, not one per token.
       let batch = '';
       for (const data of parser.push(decoder.decode(bytes, { stream: true }))) {
         if (data === '[DONE]') {
@@ -374,9 +389,23 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
         }
         batch += `data: ${out}\n\n`;
       }
-      if (batch !== '' && !(await write(res, batch))) break;
+      pending += batch;
+      const now = performance.now();
+      if (pending !== '' && (done || now - lastFlushAt >= flushIntervalMs)) {
+        clearTimeout(flushTimer);
+        flushTimer = undefined;
+        lastFlushAt = now;
+        const out = pending;
+        pending = '';
+        if (!(await write(res, out))) break;
+      } else if (pending !== '') {
+        flushLater(flushIntervalMs - (now - lastFlushAt));
+      }
     }
+    clearTimeout(flushTimer);
+    if (pending !== '' && !res.destroyed) await write(res, pending);
   } catch (error) {
+    clearTimeout(flushTimer);
     if (!meta.upstreamAbort.aborted) return failStream(deps, flight, res, error);
   }
   if (meta.upstreamAbort.aborted || !done) {

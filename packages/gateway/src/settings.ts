@@ -19,6 +19,8 @@ export const gatewaySettingsSchema = z.object({
   payloadRetentionDays: z.number().int().min(1).max(3_650).default(30),
   /** Upstream responses (non-streaming) larger than this are refused. */
   upstreamBodyBytesMax: z.number().int().min(1_024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Stream tokens reach the client at most this long after they arrive (0 = as they arrive); the first token and the end are never held. */
+  streamFlushIntervalMs: z.number().int().min(0).max(1_000).default(10),
   modelProfiles: z.record(z.string(), modelProfileSchema).default({}),
 });
 

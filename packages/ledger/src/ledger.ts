@@ -48,6 +48,8 @@ export interface Ledger {
   verify(): Promise<VerifyReport>;
   /** The chain head as last committed by this process. */
   head(): ChainHead | undefined;
+  /** Batch counters of this process's writer: batches, ops, retries, time reading and writing. */
+  stats(): Readonly<{ batches: number; ops: number; retries: number; loadMs: number; writeMs: number }>;
   close(): Promise<void>;
 }
 
@@ -184,6 +186,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       return verifyLedger(options.db, { hmacKey: options.hmacKey, checkpoint });
     },
     head: () => head,
+    stats: () => ({ ...writer.stats }),
     async close() {
       await writer.close();
       if (exportTimer !== undefined) clearTimeout(exportTimer);

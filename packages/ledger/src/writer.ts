@@ -2,6 +2,7 @@ import { invariant } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
+import { performance } from 'node:perf_hooks';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { loadBatch, writeBatch, type LoadedBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
@@ -77,6 +78,8 @@ export class BatchWriter {
   private running: Promise<void> | undefined;
   private readonly derivedAccounts = new Map<string, Account>();
   private closed = false;
+  /** Cumulative counters for /metrics and benchmarks. */
+  readonly stats = { batches: 0, ops: 0, retries: 0, loadMs: 0, writeMs: 0 };
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -127,7 +130,10 @@ export class BatchWriter {
       try {
         // First optimistically (two round trips); after a conflict or failure, under the chain
         // lock for the whole batch, so a busy multi-process deployment always makes progress.
+        if (attempt > 1) this.stats.retries++;
         const results = await this.execute(batch, attempt === 1 ? 'optimistic' : 'locked');
+        this.stats.batches++;
+        this.stats.ops += batch.reduce((sum, submission) => sum + submission.opCount, 0);
         batch.forEach((submission, index) => submission.resolve(results[index] as OpResult[]));
         return;
       } catch (error) {
@@ -154,7 +160,10 @@ export class BatchWriter {
     const ops = groups.flat();
     const run = async (db: Db) => {
       const now = this.deps.clock();
+      const loadStarted = performance.now();
       const { state, head: previous } = await this.loadState(db, ops, now);
+      const writeStarted = performance.now();
+      this.stats.loadMs += writeStarted - loadStarted;
       const { decisions, drafts } = evaluateBatch(groups, state);
       const batchSeq = (previous?.seq ?? 0n) + 1n;
       let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
@@ -167,6 +176,7 @@ export class BatchWriter {
       if (drafts.length > 0) {
         written = await this.write(db, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
       }
+      this.stats.writeMs += performance.now() - writeStarted;
       return { results: this.results(batch, decisions, transfers), head: written };
     };
     const { results, head } =
