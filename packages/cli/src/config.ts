@@ -22,6 +22,7 @@ const envSchema = z.object({
     .regex(/^https?:\/\/[^/]+$/, 'must be the base URL of a vLLM server without /v1, e.g. http://gpu-1:8000')
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  TOKENWISE_CLUSTERS_FILE: z.string().min(1).optional(),
   VLLM_PRIORITY_SCHEDULING: z
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default('false')
@@ -48,6 +49,8 @@ export interface Config {
   /** A real vLLM server; without it `npm start` runs a simulated cluster. */
   vllmUrl: string | undefined;
   vllmPriorityScheduling: boolean;
+  /** JSON file of vLLM clusters (replicas, concurrency, region, grid intensity); wins over VLLM_URL. */
+  clustersFile: string | undefined;
   /** The journal's HMAC key, when given in the environment; else it lives in `<dataDir>/ledger.key`. */
   ledgerKey: Buffer | undefined;
   ledgerKeyPath: string;
@@ -75,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     gatewayPort: parsed.data.TOKENWISE_GATEWAY_PORT,
     vllmUrl: parsed.data.VLLM_URL,
     vllmPriorityScheduling: parsed.data.VLLM_PRIORITY_SCHEDULING,
+    clustersFile: parsed.data.TOKENWISE_CLUSTERS_FILE === undefined ? undefined : resolve(cwd, parsed.data.TOKENWISE_CLUSTERS_FILE),
     ledgerKey: decodeKey(parsed.data.TOKENWISE_LEDGER_KEY),
     ledgerKeyPath: resolve(dataDir, 'ledger.key'),
     ledgerCheckpointPath: resolve(dataDir, 'ledger-checkpoint.json'),

@@ -77,7 +77,7 @@ export async function runDev(): Promise<number> {
     const control = await startControlServer(services);
     stack.push('control endpoint', () => control.close());
 
-    const inference = await startInferenceCluster({ vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling });
+    const inference = await startInferenceCluster({ clustersFile: config.clustersFile, vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling });
     stack.push('inference cluster', () => inference.close());
     if ((await loadNewestPriceList(database.db)) === undefined) {
       const published = await publishPriceList(database.db, { body: inference.defaultPrices, actor: 'system:dev' });

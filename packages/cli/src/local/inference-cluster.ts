@@ -1,5 +1,7 @@
 import type { PriceListInput } from '@tokenwise/core';
-import type { ClusterConfig } from '@tokenwise/gateway';
+import { ConfigError } from '@tokenwise/core';
+import { parseClusterConfigs, type ClusterConfig } from '@tokenwise/gateway';
+import { readFile } from 'node:fs/promises';
 import { startVllmSimCluster } from '@tokenwise/vllm-sim';
 
 export interface InferenceCluster {
@@ -42,8 +44,27 @@ function pricesFor(models: { model: string; weightBillions: string; cInputPerMTo
 
 const clusterDefaults = { queueDepthMax: 1_000, queueWaitMsMax: 30_000, region: 'eu-west-1', gridIntensityGCo2ePerKwh: 250, pue: 1.2 };
 
-/** A real vLLM at VLLM_URL (its models read from /v1/models), or the simulated cluster. */
-export async function startInferenceCluster(options: { vllmUrl: string | undefined; priorityScheduling: boolean }): Promise<InferenceCluster> {
+/** The clusters of TOKENWISE_CLUSTERS_FILE, a real vLLM at VLLM_URL (its models read from /v1/models), or the simulated cluster. */
+export async function startInferenceCluster(options: { clustersFile?: string; vllmUrl: string | undefined; priorityScheduling: boolean }): Promise<InferenceCluster> {
+  if (options.clustersFile !== undefined) {
+    const text = await readFile(options.clustersFile, 'utf8').catch((error: unknown) => {
+      throw new ConfigError(`TOKENWISE_CLUSTERS_FILE=${options.clustersFile} cannot be read: ${(error as Error).message}`);
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConfigError(`TOKENWISE_CLUSTERS_FILE=${options.clustersFile} is not JSON: it must hold an array of clusters.`);
+    }
+    const clusters = parseClusterConfigs(json);
+    const models = clusters.flatMap((cluster) => cluster.models);
+    return {
+      clusters,
+      defaultPrices: pricesFor(models.map((model) => ({ model, weightBillions: '8', cInputPerMTok: '150000', cOutputPerMTok: '600000' }))),
+      describe: `${clusters.length} configured cluster(s) (${models.join(', ')})`,
+      close: async () => {},
+    };
+  }
   if (options.vllmUrl !== undefined) {
     const response = await fetch(`${options.vllmUrl}/v1/models`, { signal: AbortSignal.timeout(10_000) });
     if (!response.ok) throw new Error(`VLLM_URL=${options.vllmUrl} answered ${response.status} to GET /v1/models.`);
