@@ -1,0 +1,39 @@
+/** One chat message of the scored request, as the client sent it (content flattened to text). */
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
+  readonly content: string;
+}
+
+/** What the request cost, in the currency that paid: bigint minor units, never a float. */
+export interface ScoreCost {
+  readonly minorUnits: bigint;
+  readonly currency: string;
+}
+
+/**
+ * The request as scoring sees it, loaded by id inside the activity, plus the plugin's config for
+ * the team, already parsed by the plugin's own schema. Texts are the stored prompt and completion.
+ */
+export interface ScoreInput<TConfig = unknown> {
+  readonly requestId: string;
+  readonly model: string;
+  /** Chat messages for /v1/chat/completions, prompt text for /v1/completions. */
+  readonly promptMessages: readonly ChatMessage[] | string;
+  readonly completion: string;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cost: ScoreCost;
+  readonly userId: string;
+  readonly teamId: string;
+  readonly orgId: string;
+  /** x-tokenwise-* request tags (repository, experiment, ideal, ...). Caller-controlled: untrusted. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly createdAt: Date;
+  readonly config: TConfig;
+}
+
+/** The prompt as plain text: chat messages as `role: content` lines, prompt text as is. */
+export function promptText(promptMessages: ScoreInput['promptMessages']): string {
+  if (typeof promptMessages === 'string') return promptMessages;
+  return promptMessages.map((message) => `${message.role}: ${message.content}`).join('\n');
+}
