@@ -1,4 +1,5 @@
 import { isDomainError } from '@tokenwise/core';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDev } from './commands/dev';
 import { adminCommands } from './commands/admin-commands';
@@ -30,6 +31,11 @@ Commands:
   keys list            --org S [--user E]  (ids, owners, scopes, limits, status; never secrets)
   keys revoke          --id ID  (every gateway refuses the key within a second)
   keys rotate          --id ID [--overlap-seconds 3600]  (a new key; the old one works for the overlap)
+  prices publish       --file prices.json  (validated, stored as the next version; gateways use it within seconds)
+  prices show          the newest price list
+  usage                --org S [--user E] [--limit 20]  (recent requests, newest first: tokens, cost, gCO2e)
+  reconcile            [--older-than-minutes 21]  void the holds of requests that never completed
+                       (older than the gateway's request timeout) and release lapsed holds
 
 Options:
   -h, --help           show this help
@@ -62,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         json: { type: 'boolean' },
         'for-tests': { type: 'boolean' },
         monthly: { type: 'boolean' },
-        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds'].map((key) => [key, { type: 'string' as const }])),
+        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes'].map((key) => [key, { type: 'string' as const }])),
       },
     });
     const [name, ...extra] = positionals;
@@ -70,7 +76,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (adminName !== undefined && !values.help) {
       const rest = extra.slice(adminName.includes(' ') ? 1 : 0);
       if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}" after "${adminName}".`);
-      return await runAdminCommand(adminName, values);
+      // The platform process may read the file, from another working directory.
+      const file = (values as { file?: string }).file;
+      return await runAdminCommand(adminName, file === undefined ? values : { ...values, file: resolve(file) });
     }
     if (values.help || name === 'help') {
       process.stdout.write(`${usage}\n`);

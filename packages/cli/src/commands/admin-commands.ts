@@ -1,9 +1,35 @@
-import { currencies, currencyByCode, formatAmount, NotFoundError, parseAmount, ValidationError } from '@tokenwise/core';
+import {
+  currencies,
+  currencyByCode,
+  formatAmount,
+  formatModelWeightBillions,
+  NotFoundError,
+  parseAmount,
+  parsePriceList,
+  ValidationError,
+  type PriceList,
+} from '@tokenwise/core';
 import { createOrg, createTeam, createUser, findOrgBySlug, findTeamBySlug, findUserByEmail, type Db, type Org } from '@tokenwise/db';
 import { roles } from '@tokenwise/db/schema';
-import { createApiKey, keyScopes, listApiKeys, revokeApiKey, rotateApiKey, type ApiKeyInfo, type KeyScope } from '@tokenwise/gateway';
+import {
+  closeAbandonedAdmissions,
+  createApiKey,
+  findAbandonedAdmissions,
+  gatewaySettingsSchema,
+  keyScopes,
+  listApiKeys,
+  loadNewestPriceList,
+  publishPriceList,
+  reconcileBatchMax,
+  revokeApiKey,
+  rotateApiKey,
+  type AbandonedAdmission,
+  type ApiKeyInfo,
+  type KeyScope,
+} from '@tokenwise/gateway';
 import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
 import { randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import type { Services } from '../services';
 import { UsageError } from '../usage-error';
 
@@ -89,6 +115,83 @@ function describeKey(key: ApiKeyInfo, owner: string): string {
 
 function shownOnce(secret: string): string {
   return `\n\n  ${secret}\n\nStore it now: this is the only time the key is shown. It cannot be recovered, only rotated or revoked.`;
+}
+
+/** A price list file is a few hundred models at most; anything larger is the wrong file. */
+const priceListFileBytesMax = 1024 * 1024;
+
+async function readPriceListFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new ValidationError(`${path} is not a file.`);
+    if (info.size > priceListFileBytesMax) throw new ValidationError(`${path} has ${info.size} bytes; a price list file holds at most ${priceListFileBytesMax}.`);
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(`Cannot read the price list file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ValidationError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Minor units with their currency; a currency this build does not know shows as raw minor units. */
+function money(amount: bigint, code: string): string {
+  try {
+    return `${formatAmount(amount, currencyByCode(code))} ${code}`;
+  } catch {
+    return `${amount} minor units of ${code}`;
+  }
+}
+
+function describePriceList(version: number, list: PriceList): string {
+  const models = Object.entries(list.models).map(([id, model]) => {
+    const tiers = Object.entries(model.tiers)
+      .map(([tier, fee]) => `${tier} ${money(fee.fee, fee.currency)}`)
+      .join(', ');
+    return `${id}: ${model.currency}, per million tokens in ${model.cInputPerMTok} out ${model.cOutputPerMTok} (minor units), weight ${formatModelWeightBillions(model.weightMilliBillions)} B params at ${model.cModelPerBParam} per B; fees ${tiers}`;
+  });
+  const carbon = list.carbonPrice === undefined ? 'carbon not priced' : `carbon ${money(list.carbonPrice.perKgCo2e, list.carbonPrice.currency)} per kg CO2e`;
+  return `Price list version ${version} ("${list.version}"), ${carbon}:\n  ${models.join('\n  ')}`;
+}
+
+/** Micrograms as grams, exact: six decimals at most, trailing zeros dropped. */
+function grams(micrograms: bigint): string {
+  const whole = micrograms / 1_000_000n;
+  const fraction = (micrograms % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+  return fraction === '' ? whole.toString() : `${whole}.${fraction}`;
+}
+
+const usageColumns = {
+  createdAt: true,
+  requestId: true,
+  userId: true,
+  model: true,
+  tier: true,
+  promptTokens: true,
+  completionTokens: true,
+  currency: true,
+  cost: true,
+  feeCurrency: true,
+  fee: true,
+  co2eMicrograms: true,
+  outcome: true,
+  priceListVersion: true,
+} as const;
+
+/** The gateway's default request timeout, in minutes: a request this old is over, whatever happened. */
+const requestTimeoutMinutesDefault = Math.ceil(gatewaySettingsSchema.parse({}).requestTimeoutMs / 60_000);
+/** Twice the request timeout plus a minute: the gateway's own hold lifetime, so nothing live is touched. */
+const reconcileOlderThanMinutesDefault = requestTimeoutMinutesDefault * 2 + 1;
+/** Rounds of one reconcile run; more left over is closed by the next run. */
+const reconcileRoundsMax = 50;
+const reconcileListedMax = 20;
+
+function describeAbandoned(admission: AbandonedAdmission): string {
+  return `${admission.createdAt.toISOString()}  ${admission.requestId}  ${admission.model}  ${admission.holdIds.join(', ')}`;
 }
 
 export const adminCommands: Record<string, AdminCommand> = {
@@ -221,6 +324,75 @@ export const adminCommands: Record<string, AdminCommand> = {
     const { key, secret, replaced } = await rotateApiKey(database.db, { pepper: keyPepper, keyId, overlapSeconds, actor });
     const until = new Date(replaced.expiresAt ?? Date.now()).toISOString();
     return { text: `Rotated API key ${keyId}: it keeps working until ${until}. Its replacement is ${key.id}:${shownOnce(secret)}`, data: { key, secret, replaced } };
+  },
+
+  async 'prices publish'({ database }, options, actor) {
+    const file = text(options, 'file');
+    const body = await readPriceListFile(file);
+    parsePriceList(body);
+    const published = await publishPriceList(database.db, { body, actor });
+    const models = Object.keys(published.list.models);
+    return {
+      text: `Published price list version ${published.version} ("${published.list.version}") from ${file}: models ${models.join(', ')}. Gateways price new requests with it within seconds.`,
+      data: { version: published.version, label: published.list.version, models },
+    };
+  },
+
+  async 'prices show'({ database }) {
+    const newest = await loadNewestPriceList(database.db);
+    if (newest === undefined) throw new NotFoundError('No price list is published yet: publish one with `tokenwise prices publish --file prices.json`.');
+    return { text: describePriceList(newest.version, newest.list), data: newest };
+  },
+
+  async usage({ database }, options) {
+    const org = await orgOf(database.db, options);
+    const email = optionalText(options, 'user');
+    const user = email === undefined ? undefined : await findUserByEmail(database.db, { orgId: org.id, email });
+    if (email !== undefined && user === undefined) throw new NotFoundError(`No user ${email} in org ${org.slug}.`);
+    const limit = optionalCount(options, 'limit', 100) ?? 20;
+    const rows = await database.db.query.usageRecords.findMany({
+      columns: usageColumns,
+      where: (usage, { and, eq }) => (user === undefined ? eq(usage.orgId, org.id) : and(eq(usage.orgId, org.id), eq(usage.userId, user.id))),
+      orderBy: (usage, { desc }) => [desc(usage.createdAt), desc(usage.requestId)],
+      limit,
+    });
+    const lines = rows.map((row) => {
+      const fee = row.feeCurrency === null || row.fee === null ? '' : ` + fee ${money(row.fee, row.feeCurrency)}`;
+      return `${row.createdAt.toISOString()}  ${row.requestId}  ${row.model}  ${row.tier}  ${row.promptTokens} in / ${row.completionTokens} out  ${money(row.cost, row.currency)}${fee}  ${grams(row.co2eMicrograms)} gCO2e  ${row.outcome}`;
+    });
+    const whose = email === undefined ? `org ${org.slug}` : `${email} (${org.slug})`;
+    return { text: `Latest usage of ${whose}, newest first:\n  ${lines.length === 0 ? '(no usage yet)' : lines.join('\n  ')}`, data: rows };
+  },
+
+  async reconcile({ database, ledger }, options) {
+    const minutes = optionalCount(options, 'older-than-minutes', 30 * 24 * 60) ?? reconcileOlderThanMinutesDefault;
+    if (minutes <= requestTimeoutMinutesDefault) {
+      throw new ValidationError(`--older-than-minutes must exceed the gateway's request timeout (${requestTimeoutMinutesDefault} min): a younger request may still be running.`);
+    }
+    const olderThan = new Date(Date.now() - minutes * 60_000);
+    const listed: AbandonedAdmission[] = [];
+    let closed = 0;
+    let rounds = 0;
+    for (; rounds < reconcileRoundsMax; rounds++) {
+      const found = await findAbandonedAdmissions(database.db, { olderThan, limit: reconcileBatchMax });
+      if (found.length === 0) break;
+      listed.push(...found.slice(0, Math.max(0, reconcileListedMax - listed.length)));
+      const closedNow = await closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: reconcileBatchMax });
+      closed += closedNow;
+      if (closedNow === 0) break;
+    }
+    let expired = 0;
+    for (let round = 0; round < reconcileRoundsMax; round++) {
+      const released = await ledger.expireDue();
+      expired += released;
+      if (released === 0) break;
+    }
+    const more = rounds === reconcileRoundsMax ? '\nMore remain: run it again.' : '';
+    const shown = listed.length === 0 ? '' : `:\n  ${listed.map(describeAbandoned).join('\n  ')}${closed > listed.length ? `\n  ... and ${closed - listed.length} more` : ''}`;
+    return {
+      text: `Closed ${closed} abandoned request(s) admitted before ${olderThan.toISOString()} (${minutes} min ago), voiding their holds${shown}\nReleased ${expired} lapsed hold(s).${more}`,
+      data: { olderThan, closedRequests: closed, closed: listed, expiredHolds: expired },
+    };
   },
 
   async 'ledger verify'({ ledger }) {
