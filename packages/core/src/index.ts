@@ -13,3 +13,4 @@ export * from './pricing/admission-estimate';
 export * from './carbon/coefficients';
 export * from './carbon/request-emissions';
 export * from './parse-with';
+export * from './settlement/policy';
