@@ -2,6 +2,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { fileURLToPath } from 'node:url';
 import { createPlatformActivities } from './platform/activities';
+import { createSettlementActivities, type SettlementDeps } from './settlement/activities';
 
 /** The one task queue of the Tokenwise worker. */
 export const taskQueue = 'tokenwise-settlement';
@@ -17,6 +18,8 @@ export interface WorkerDeps {
   namespace: string;
   database: Database;
   taskQueue?: string;
+  /** Ledger and plugins for settlements; without them the worker runs the platform check only. */
+  settlement?: Omit<SettlementDeps, 'db'>;
 }
 
 /** Creates the Tokenwise worker with real activities wired to the given dependencies. */
@@ -27,7 +30,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue ?? taskQueue,
     workflowsPath,
     dataConverter,
-    activities: { ...createPlatformActivities({ database: deps.database }) },
+    activities: {
+      ...createPlatformActivities({ database: deps.database }),
+      ...(deps.settlement === undefined ? {} : createSettlementActivities({ db: deps.database.db, ...deps.settlement })),
+    },
     bundlerOptions: { ignoreModules: [] },
   });
 }

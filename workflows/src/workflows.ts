@@ -1,2 +1,3 @@
 // Every workflow the worker runs; the worker bundles this file.
 export { platformCheck } from './platform/workflows';
+export { settleUsage } from './settlement/workflows';

@@ -9,6 +9,7 @@ import { createRouter, type ClusterConfig } from './routing/index';
 import { createGatewayServer } from './server';
 import { gatewaySettingsSchema, type GatewaySettingsInput } from './settings';
 import { UpstreamPools } from './upstream-pools';
+import { createPolicyVersionLookup } from './policy-versions';
 
 export interface GatewayOptions {
   db: Db;
@@ -54,6 +55,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     settings,
     metrics,
     log,
+    policyVersionOf: createPolicyVersionLookup(options.db),
     queueDepths: () => Object.fromEntries(router.models().map((model) => [model, router.queueDepth(model)])),
   });
   await new Promise<void>((resolve, reject) => {

@@ -4,3 +4,4 @@ export * from './users';
 export * from './columns';
 export * from './ledger';
 export * from './gateway';
+export * from './settlement';

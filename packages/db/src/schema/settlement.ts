@@ -1,0 +1,75 @@
+import { bigserial, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { amount, codecJsonb } from './columns';
+import { orgs, teams } from './orgs';
+
+/** A team's scoring configuration, versioned: which plugins run, their weights and configs. */
+export const scoringConfigs = pgTable(
+  'scoring_configs',
+  {
+    teamId: uuid()
+      .notNull()
+      .references(() => teams.id),
+    version: integer().notNull(),
+    /** [{ pluginId, weight, config }], each config valid for its plugin's schema when written. */
+    plugins: codecJsonb().notNull(),
+    createdBy: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.teamId, table.version] })],
+);
+
+/** A team's settlement policy, versioned: a request settles under the version pinned at admission. */
+export const settlementPolicies = pgTable(
+  'settlement_policies',
+  {
+    teamId: uuid()
+      .notNull()
+      .references(() => teams.id),
+    version: integer().notNull(),
+    body: codecJsonb().notNull(),
+    createdBy: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.teamId, table.version] })],
+);
+
+/** Org-wide bounds (largest refund share, largest reward) that no team policy may exceed. */
+export const settlementBounds = pgTable('settlement_bounds', {
+  orgId: uuid()
+    .primaryKey()
+    .references(() => orgs.id),
+  body: codecJsonb().notNull(),
+  updatedBy: text().notNull(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The outcome of one request's settlement: score, evidence per plugin, policy version, transfers. */
+export const settlements = pgTable('settlements', {
+  requestId: text().primaryKey(),
+  score: doublePrecision(),
+  confidence: doublePrecision().notNull(),
+  policyVersion: integer(),
+  refund: amount().notNull(),
+  refundCurrency: text().notNull(),
+  reward: amount().notNull(),
+  rewardCurrency: text(),
+  /** Each plugin's status, score, confidence, evidence and rationale (or error). */
+  results: codecJsonb().notNull(),
+  reason: text().notNull(),
+  settledAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Events for people (the Slack bot delivers them): settlement results, cap alerts, ... */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigserial({ mode: 'bigint' }).primaryKey(),
+    orgId: uuid().notNull(),
+    userId: uuid(),
+    kind: text().notNull(),
+    payload: codecJsonb().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    deliveredAt: timestamp({ withTimezone: true }),
+  },
+  (table) => [index('notifications_pending_idx').on(table.id)],
+);

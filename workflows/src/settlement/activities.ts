@@ -1,0 +1,170 @@
+import { decideSettlement, settlementBoundsSchema, settlementPolicySchema, type Amount } from '@tokenwise/core';
+import type { Db } from '@tokenwise/db';
+import { notifications, requestPayloads, scoringConfigs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
+import { consumptionAccount, ensureAccount, getTransfer, type Ledger, type LedgerOp } from '@tokenwise/ledger';
+import { runPluginSafely, type ChatMessage, type PluginContext, type PluginDefinition, type ScoreInput } from '@tokenwise/plugin-sdk';
+import { and, desc, eq } from 'drizzle-orm';
+import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
+
+export interface SettlementDeps {
+  db: Db;
+  ledger: Ledger;
+  /** Plugins loaded in this worker, by id. */
+  plugins: ReadonlyMap<string, PluginDefinition>;
+  /** The context a plugin runs with (its metered LLM client, secrets, logger). */
+  contextFor: (pluginId: string) => PluginContext;
+  pluginTimeoutMs: number;
+}
+
+/** Plugins per team configuration, at most. */
+const pluginsPerConfigMax = 16;
+
+interface StoredPluginEntry {
+  pluginId: string;
+  weight: number;
+  config: unknown;
+}
+
+async function usageOf(db: Db, requestId: string) {
+  const [usage] = await db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId)).limit(1);
+  return usage;
+}
+
+function messagesOf(prompt: unknown): ScoreInput['promptMessages'] {
+  if (typeof prompt === 'string') return prompt;
+  if (!Array.isArray(prompt)) return JSON.stringify(prompt ?? '');
+  return prompt.map((message: { role?: unknown; content?: unknown }): ChatMessage => ({
+    role: (['system', 'user', 'assistant', 'tool', 'developer'].includes(String(message.role)) ? message.role : 'user') as ChatMessage['role'],
+    content: typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''),
+  }));
+}
+
+/** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
+export function createSettlementActivities(deps: SettlementDeps) {
+  return {
+    /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
+    async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
+      const usage = await usageOf(deps.db, input.requestId);
+      const skip = (reason: string): SettlementContext => ({ settle: false, reason, plugins: [] });
+      if (usage === undefined) return skip('no usage row: the request was never charged');
+      if (usage.system) return skip('system usage (judge calls) is never settled');
+      const [settled] = await deps.db.select({ requestId: settlements.requestId }).from(settlements).where(eq(settlements.requestId, input.requestId)).limit(1);
+      if (settled !== undefined) return skip('already settled');
+      if ((await getTransfer(deps.db, `charge-${input.requestId}-${usage.currency}`)) === undefined) return skip('the charge is not posted (reconciliation closes this request)');
+      if (usage.teamId === null) return skip('the user has no team, so no scoring configuration applies');
+      const [config] = await deps.db.select().from(scoringConfigs).where(eq(scoringConfigs.teamId, usage.teamId)).orderBy(desc(scoringConfigs.version)).limit(1);
+      const entries = ((config?.plugins ?? []) as StoredPluginEntry[]).slice(0, pluginsPerConfigMax);
+      if (entries.length === 0) return skip('the team has no scoring plugins enabled');
+      const plugins: ConfiguredPlugin[] = entries.map((entry) => {
+        const definition = deps.plugins.get(entry.pluginId);
+        return {
+          pluginId: entry.pluginId,
+          weight: entry.weight,
+          config: entry.config,
+          evidenceWindowSeconds: definition?.evidenceWindowSeconds ?? 0,
+          pollIntervalSeconds: definition?.pollIntervalSeconds ?? 60,
+        };
+      });
+      return { settle: true, reason: `scoring with ${plugins.map((plugin) => plugin.pluginId).join(', ')}`, plugins };
+    },
+
+    /** Runs one plugin on the stored request; throws, hangs and garbage come back as recorded errors. */
+    async runPlugin(input: { requestId: string; pluginId: string; config: unknown }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
+      const plugin = deps.plugins.get(input.pluginId);
+      if (plugin === undefined) return { pluginId: input.pluginId, status: 'error', reason: `plugin "${input.pluginId}" is not loaded in this worker` };
+      const usage = await usageOf(deps.db, input.requestId);
+      if (usage === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
+      const [payload] = await deps.db.select().from(requestPayloads).where(eq(requestPayloads.requestId, input.requestId)).limit(1);
+      const scoreInput: ScoreInput = {
+        requestId: input.requestId,
+        model: usage.model,
+        promptMessages: messagesOf(payload?.prompt),
+        completion: payload?.completion ?? '',
+        promptTokens: usage.promptTokens,
+        completionTokens: usage.completionTokens,
+        cost: { minorUnits: usage.cost, currency: usage.currency },
+        userId: usage.userId ?? '',
+        teamId: usage.teamId ?? '',
+        orgId: usage.orgId,
+        tags: (usage.tags ?? {}) as Record<string, string>,
+        createdAt: usage.createdAt,
+        config: input.config,
+      };
+      const outcome = await runPluginSafely(plugin, scoreInput, deps.contextFor(plugin.id), { timeoutMs: deps.pluginTimeoutMs });
+      if (outcome.status === 'error') return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
+      if (outcome.status === 'scored') return { pluginId: plugin.id, status: 'scored', score: outcome.score, confidence: outcome.confidence, evidence: outcome.evidence, rationale: outcome.rationale };
+      return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };
+    },
+
+    /**
+     * Applies the policy version pinned at admission within the org's bounds: the refund and the
+     * reward are ledger transfers with ids derived from the request, and the settlement row and the
+     * user's notification are attached to them, so a retry or a duplicate workflow moves nothing twice.
+     */
+    async applySettlement(input: { requestId: string; outcomes: PluginOutcomeRecord[]; score: number | undefined; confidence: number; workflowId: string }): Promise<SettlementResult> {
+      const usage = await usageOf(deps.db, input.requestId);
+      if (usage === undefined) return { status: 'skipped', reason: 'usage row vanished' };
+      const [request] = await deps.db.select({ policyVersion: settlementPolicies.version, body: settlementPolicies.body }).from(settlementPolicies).where(and(eq(settlementPolicies.teamId, usage.teamId ?? ''), eq(settlementPolicies.version, await pinnedPolicyVersion(deps.db, input.requestId) ?? -1))).limit(1);
+      const [bounds] = await deps.db.select({ body: settlementBounds.body }).from(settlementBounds).where(eq(settlementBounds.orgId, usage.orgId)).limit(1);
+      const policy = settlementPolicySchema.parse(request?.body ?? {});
+      const decision = decideSettlement({ policy, bounds: settlementBoundsSchema.parse(bounds?.body ?? {}), score: input.score, confidence: input.confidence, cost: usage.cost });
+      const row = {
+        requestId: input.requestId,
+        score: input.score ?? null,
+        confidence: input.confidence,
+        policyVersion: request?.policyVersion ?? null,
+        refund: decision.refund,
+        refundCurrency: usage.currency,
+        reward: decision.reward,
+        rewardCurrency: decision.rewardCurrency ?? null,
+        results: input.outcomes,
+        reason: request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason,
+      };
+      const notification = {
+        orgId: usage.orgId,
+        userId: usage.userId,
+        kind: 'settlement',
+        payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward: decision.reward, rewardCurrency: decision.rewardCurrency ?? null, reason: row.reason },
+      };
+      const attach = [
+        { table: settlements, row },
+        { table: notifications, row: notification },
+      ];
+      const ops = await settlementOps(deps, usage, decision.refund, decision.reward, decision.rewardCurrency, input.requestId);
+      if (ops.length === 0) {
+        await deps.db.insert(settlements).values(row).onConflictDoNothing();
+        await deps.db.insert(notifications).values(notification);
+      } else {
+        const first = ops[0] as LedgerOp;
+        ops[0] = { ...first, attach };
+        const results = await deps.ledger.submit(ops);
+        const failed = results.find((result) => !result.ok);
+        if (failed !== undefined && !failed.ok) throw new Error(`settlement transfers of ${input.requestId} failed: ${failed.code}: ${failed.message}`);
+      }
+      return { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward: decision.reward };
+    },
+  };
+}
+
+async function pinnedPolicyVersion(db: Db, requestId: string): Promise<number | undefined> {
+  const { gatewayRequests } = await import('@tokenwise/db/schema');
+  const [row] = await db.select({ policyVersion: gatewayRequests.policyVersion }).from(gatewayRequests).where(eq(gatewayRequests.requestId, requestId)).limit(1);
+  return row?.policyVersion ?? undefined;
+}
+
+/** The refund (consumption -> wallet, in the currency that paid) and the reward (reward pool -> priority wallet), linked. */
+async function settlementOps(deps: SettlementDeps, usage: NonNullable<Awaited<ReturnType<typeof usageOf>>>, refund: Amount, reward: Amount, rewardCurrency: string | undefined, requestId: string): Promise<LedgerOp[]> {
+  const ops: LedgerOp[] = [];
+  if (usage.userId === null) return ops;
+  if (refund > 0n) {
+    const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: usage.currency, purpose: 'wallet' });
+    const sink = await consumptionAccount(deps.db, usage.currency);
+    ops.push({ type: 'transfer', id: `refund-${requestId}`, debitAccountId: sink.id, creditAccountId: wallet.id, amount: refund, code: 'refund', userData: { requestId } });
+  }
+  if (reward > 0n && rewardCurrency !== undefined) {
+    const pool = await ensureAccount(deps.db, { ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'reward_pool' });
+    const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'wallet' });
+    ops.push({ type: 'transfer', id: `reward-${requestId}`, debitAccountId: pool.id, creditAccountId: wallet.id, amount: reward, code: 'reward', userData: { requestId } });
+  }
+  return ops;
+}

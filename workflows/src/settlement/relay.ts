@@ -1,0 +1,89 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Db } from '@tokenwise/db';
+import { outbox } from '@tokenwise/db/schema';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+
+/** Outbox rows handed to Temporal per pass. */
+export const relayBatchMax = 100;
+
+export interface OutboxRelay {
+  /** One pass: starts a settlement per undelivered row; returns how many rows it delivered. */
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The workflow id of a request's settlement: one per request, ever. */
+export function settlementWorkflowId(requestId: string): string {
+  return `settle-${requestId}`;
+}
+
+/**
+ * Relays the gateway's outbox to Temporal: one `settleUsage` per request, id `settle-<requestId>`,
+ * REJECT_DUPLICATE. A row is marked delivered only after Temporal accepted (or already had) the
+ * workflow, so a relay crash or a Temporal outage loses nothing: rows wait and go later.
+ */
+export function startOutboxRelay(deps: { db: Db; client: Client; taskQueue: string; intervalMs?: number; log?: (line: string) => void }): OutboxRelay {
+  const intervalMs = deps.intervalMs ?? 500;
+  const log = deps.log ?? ((line: string) => process.stderr.write(`relay: ${line}\n`));
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+  let failures = 0;
+
+  const runOnce = async (): Promise<number> => {
+    const rows = await deps.db
+      .select({ id: outbox.id, requestId: outbox.requestId })
+      .from(outbox)
+      .where(and(isNull(outbox.deliveredAt), eq(outbox.kind, 'settle')))
+      .orderBy(asc(outbox.id))
+      .limit(relayBatchMax);
+    const delivered: bigint[] = [];
+    for (const row of rows) {
+      try {
+        await deps.client.workflow.start('settleUsage', {
+          taskQueue: deps.taskQueue,
+          workflowId: settlementWorkflowId(row.requestId),
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [{ requestId: row.requestId }],
+        });
+        delivered.push(row.id);
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          delivered.push(row.id);
+          continue;
+        }
+        await deps.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, row.id));
+        throw error;
+      } finally {
+        if (delivered.length > 0 && (delivered.length % 20 === 0 || row === rows[rows.length - 1])) {
+          await deps.db.update(outbox).set({ deliveredAt: new Date() }).where(inArray(outbox.id, delivered.splice(0)));
+        }
+      }
+    }
+    return rows.length;
+  };
+
+  const tick = async () => {
+    while (!stopped) {
+      let handled = 0;
+      try {
+        handled = await runOnce();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        if (failures === 1 || failures % 20 === 0) log(`Temporal or the database is unavailable (${(error as Error).message}); outbox rows wait and are retried.`);
+      }
+      if (handled >= relayBatchMax) continue;
+      const backoffMs = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** Math.min(failures, 6), 30_000);
+      await new Promise((resolve) => setTimeout(resolve, backoffMs));
+    }
+  };
+  running = tick();
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { aggregateScores } from '@tokenwise/core';
+import type { createSettlementActivities } from './activities';
+import { settlementStateQuery, type SettlementState } from './queries';
+import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementResult } from './types';
+
+const { loadSettlementContext, applySettlement } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+// A plugin is slow and fallible: its own timeout, and few retries (runPlugin turns throws into results).
+const { runPlugin } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+/** Polls of one pending plugin, at most: bounds history whatever the window and interval. */
+export const pluginPollsMax = 200;
+
+
+async function scoreWithPlugin(requestId: string, plugin: ConfiguredPlugin): Promise<PluginOutcomeRecord> {
+  const deadline = Date.now() + plugin.evidenceWindowSeconds * 1000;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    let outcome: PluginOutcomeRecord;
+    try {
+      outcome = { ...(await runPlugin({ requestId, pluginId: plugin.pluginId, config: plugin.config })), weight: plugin.weight, attempts };
+    } catch (error) {
+      // Even after its retries a plugin never blocks the settlement: it is recorded and left out.
+      return { pluginId: plugin.pluginId, weight: plugin.weight, status: 'error', reason: (error as Error).message.slice(0, 500), attempts };
+    }
+    if (outcome.status !== 'pending') return outcome;
+    if (attempts >= pluginPollsMax || Date.now() + plugin.pollIntervalSeconds * 1000 > deadline) {
+      return { ...outcome, status: 'not_applicable', reason: `still pending when its evidence window closed (${plugin.evidenceWindowSeconds} s)` };
+    }
+    // A durable timer: a worker restart resumes here, no polling thread is held.
+    await sleep(plugin.pollIntervalSeconds * 1000);
+  }
+}
+
+/**
+ * Settles one charged request: asks the team's plugins what the output was worth, aggregates a
+ * value score, and refunds or rewards under the policy version pinned at admission. Exactly-once
+ * effect comes from the transfer ids, not from Temporal alone.
+ */
+export async function settleUsage(input: { requestId: string }): Promise<SettlementResult> {
+  const state: SettlementState = { requestId: input.requestId, phase: 'loading', outcomes: [] };
+  setHandler(settlementStateQuery, () => state);
+  const context = await loadSettlementContext({ requestId: input.requestId });
+  if (!context.settle) {
+    state.phase = 'done';
+    state.result = { status: 'skipped', reason: context.reason };
+    return state.result;
+  }
+  state.phase = 'scoring';
+  state.outcomes = await Promise.all(context.plugins.map((plugin) => scoreWithPlugin(input.requestId, plugin)));
+  const aggregate = aggregateScores(state.outcomes);
+  state.phase = 'settling';
+  state.result = await applySettlement({ requestId: input.requestId, outcomes: state.outcomes, score: aggregate.score, confidence: aggregate.confidence, workflowId: workflowInfo().workflowId });
+  state.phase = 'done';
+  return state.result;
+}
