@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createWorker, dataConverter, installTemporalRuntime, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
+import { createWorker, dataConverter, installTemporalRuntime, startOutboxRelay, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
@@ -10,6 +10,7 @@ import { startTemporalDevServer } from '../local/temporal-server';
 import { loadNewestPriceList, publishPriceList, startGateway } from '@tokenwise/gateway';
 import { startControlServer } from '../control/control-server';
 import { startInferenceCluster } from '../local/inference-cluster';
+import { startSettlementRuntime } from '../local/settlement-runtime';
 import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices, type Services } from '../services';
 
@@ -110,9 +111,16 @@ export async function runDev(): Promise<number> {
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
 
+    const settlement = await startSettlementRuntime({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: gateway.url });
+    log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${settlement.rejected.length > 0 ? `; rejected: ${settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ')}` : ''}.`);
     const workerConnection = await NativeConnection.connect({ address });
     stack.push('worker connection', () => workerConnection.close());
-    const worker = await createWorker({ connection: workerConnection, namespace: config.temporalNamespace, database });
+    const worker = await createWorker({
+      connection: workerConnection,
+      namespace: config.temporalNamespace,
+      database,
+      settlement: { ledger: services.ledger, plugins: settlement.plugins, contextFor: settlement.contextFor, pluginTimeoutMs: 120_000 },
+    });
     const workerRun = worker.run();
     stack.push('worker', async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -122,6 +130,8 @@ export async function runDev(): Promise<number> {
     const connection = await Connection.connect({ address });
     stack.push('client connection', () => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
+    const relay = startOutboxRelay({ db: database.db, client, taskQueue });
+    stack.push('outbox relay', () => relay.stop());
     const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
       taskQueue,
       workflowId: `platform-check-${Date.now()}`,
@@ -140,7 +150,7 @@ export async function runDev(): Promise<number> {
       control: { url: control.url, token: control.token },
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
-    log('\nTokenwise is running: database, ledger, gateway, Temporal and the worker.');
+    log('\nTokenwise is running: database, ledger, gateway, Temporal, the worker and the settlement relay.');
     log('Try it (in another terminal):');
     log('  npx tokenwise org create --slug acme --name Acme');
     log('  npx tokenwise user create --org acme --email alice@acme.test --name Alice');
@@ -148,7 +158,8 @@ export async function runDev(): Promise<number> {
     log('  npx tokenwise keys create --org acme --user alice@acme.test     # prints tw_... once');
     log(`  curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer tw_..." -H 'content-type: application/json' \\`);
     log(`    -d '{"model":"${inference.clusters[0]?.models[0] ?? 'MODEL'}","messages":[{"role":"user","content":"Hello"}]}'`);
-    log('Not built yet (later issues): settlement workflows, the tRPC API, the Slack bot and the demo seed.');
+    log('Settlement scores each request with the team\'s plugins (tokenwise scoring/policy set, once available).');
+    log('Not built yet (later issues): the tRPC API, the Slack bot and the demo seed.');
     log('Press Ctrl-C to stop.');
 
     await Promise.race([
