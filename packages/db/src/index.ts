@@ -8,3 +8,4 @@ export { pgErrorOf, type PgErrorInfo } from './pg-error';
 export { pgArray } from './pg-array';
 export { stringifyJsonb } from './schema/columns';
 export * from './queries/users';
+export * from './queries/settlement-config';
