@@ -6,3 +6,6 @@ export { startOutboxRelay, settlementWorkflowId, relayBatchMax, type OutboxRelay
 export { settlementStateQuery, type SettlementState } from './settlement/queries';
 export type { SettlementDeps } from './settlement/activities';
 export type { SettlementResult, PluginOutcomeRecord } from './settlement/types';
+export { ensureReconcileSchedule, reconcileScheduleId } from './reconcile/schedule';
+export type { ReconcileInput, ReconcileResult } from './reconcile/workflows';
+export type { DriftReport, ReconcileDeps } from './reconcile/activities';

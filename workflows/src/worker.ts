@@ -2,6 +2,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { fileURLToPath } from 'node:url';
 import { createPlatformActivities } from './platform/activities';
+import { createReconcileActivities, type ReconcileDeps } from './reconcile/activities';
 import { createSettlementActivities, type SettlementDeps } from './settlement/activities';
 
 /** The one task queue of the Tokenwise worker. */
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   taskQueue?: string;
   /** Ledger and plugins for settlements; without them the worker runs the platform check only. */
   settlement?: Omit<SettlementDeps, 'db'>;
+  /** Client and the gateway's close function for the reconciliation schedule's activities. */
+  reconcile?: Omit<ReconcileDeps, 'db'>;
 }
 
 /** Creates the Tokenwise worker with real activities wired to the given dependencies. */
@@ -33,6 +36,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: {
       ...createPlatformActivities({ database: deps.database }),
       ...(deps.settlement === undefined ? {} : createSettlementActivities({ db: deps.database.db, ...deps.settlement })),
+      ...(deps.reconcile === undefined ? {} : createReconcileActivities({ db: deps.database.db, ...deps.reconcile })),
     },
     bundlerOptions: { ignoreModules: [] },
   });

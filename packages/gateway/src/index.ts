@@ -2,5 +2,5 @@ export { startGateway, type GatewayOptions, type RunningGateway } from './gatewa
 export * from './keys/index';
 export { createPriceListSource, loadNewestPriceList, publishPriceList, type CurrentPriceList, type PriceListSource } from './price-lists';
 export * from './routing/index';
-export { gatewaySettingsSchema, type GatewaySettings, type GatewaySettingsInput } from './settings';
+export { gatewaySettingsSchema, holdTimeoutSeconds, type GatewaySettings, type GatewaySettingsInput } from './settings';
 export { closeAbandonedAdmissions, findAbandonedAdmissions, reconcileBatchMax, type AbandonedAdmission, type ReconcileParams } from './reconcile';

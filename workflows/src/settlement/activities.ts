@@ -45,16 +45,16 @@ export function createSettlementActivities(deps: SettlementDeps) {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
       const usage = await usageOf(deps.db, input.requestId);
-      const skip = (reason: string): SettlementContext => ({ settle: false, reason, plugins: [] });
+      const skip = (reason: string, recordSkip = false): SettlementContext => ({ settle: false, reason, plugins: [], recordSkip });
       if (usage === undefined) return skip('no usage row: the request was never charged');
       if (usage.system) return skip('system usage (judge calls) is never settled');
       const [settled] = await deps.db.select({ requestId: settlements.requestId }).from(settlements).where(eq(settlements.requestId, input.requestId)).limit(1);
       if (settled !== undefined) return skip('already settled');
       if ((await getTransfer(deps.db, `charge-${input.requestId}-${usage.currency}`)) === undefined) return skip('the charge is not posted (reconciliation closes this request)');
-      if (usage.teamId === null) return skip('the user has no team, so no scoring configuration applies');
+      if (usage.teamId === null) return skip('the user has no team, so no scoring configuration applies', true);
       const [config] = await deps.db.select().from(scoringConfigs).where(eq(scoringConfigs.teamId, usage.teamId)).orderBy(desc(scoringConfigs.version)).limit(1);
       const entries = ((config?.plugins ?? []) as StoredPluginEntry[]).slice(0, pluginsPerConfigMax);
-      if (entries.length === 0) return skip('the team has no scoring plugins enabled');
+      if (entries.length === 0) return skip('the team has no scoring plugins enabled', true);
       const plugins: ConfiguredPlugin[] = entries.map((entry) => {
         const definition = deps.plugins.get(entry.pluginId);
         return {
@@ -65,7 +65,17 @@ export function createSettlementActivities(deps: SettlementDeps) {
           pollIntervalSeconds: definition?.pollIntervalSeconds ?? 60,
         };
       });
-      return { settle: true, reason: `scoring with ${plugins.map((plugin) => plugin.pluginId).join(', ')}`, plugins };
+      return { settle: true, reason: `scoring with ${plugins.map((plugin) => plugin.pluginId).join(', ')}`, plugins, recordSkip: false };
+    },
+
+    /** A charged request with nothing to score still gets its settlement row (refund 0), so none is re-driven forever. */
+    async recordSkippedSettlement(input: { requestId: string; reason: string }): Promise<void> {
+      const usage = await usageOf(deps.db, input.requestId);
+      if (usage === undefined) return;
+      await deps.db
+        .insert(settlements)
+        .values({ requestId: input.requestId, score: null, confidence: 0, policyVersion: null, refund: 0n, refundCurrency: usage.currency, reward: 0n, rewardCurrency: null, results: [], reason: input.reason })
+        .onConflictDoNothing();
     },
 
     /** Runs one plugin on the stored request; throws, hangs and garbage come back as recorded errors. */

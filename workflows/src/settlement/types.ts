@@ -14,6 +14,8 @@ export interface SettlementContext {
   /** false: nothing to settle (unknown request, system usage, not charged, already settled). */
   settle: boolean;
   reason: string;
+  /** For a charged request that simply has nothing to score: record the skip as its settlement. */
+  recordSkip: boolean;
   plugins: ConfiguredPlugin[];
 }
 

@@ -4,7 +4,7 @@ import type { createSettlementActivities } from './activities';
 import { settlementStateQuery, type SettlementState } from './queries';
 import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementResult } from './types';
 
-const { loadSettlementContext, applySettlement } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
+const { loadSettlementContext, applySettlement, recordSkippedSettlement } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
@@ -50,6 +50,7 @@ export async function settleUsage(input: { requestId: string }): Promise<Settlem
   setHandler(settlementStateQuery, () => state);
   const context = await loadSettlementContext({ requestId: input.requestId });
   if (!context.settle) {
+    if (context.recordSkip) await recordSkippedSettlement({ requestId: input.requestId, reason: context.reason });
     state.phase = 'done';
     state.result = { status: 'skipped', reason: context.reason };
     return state.result;

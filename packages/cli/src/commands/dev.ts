@@ -1,13 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createWorker, dataConverter, installTemporalRuntime, startOutboxRelay, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
+import { createWorker, dataConverter, ensureReconcileSchedule, installTemporalRuntime, reconcileScheduleId, startOutboxRelay, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { freePort } from '../local/free-port';
 import { ensureTemporalCli } from '../local/provision';
 import { startTemporalDevServer } from '../local/temporal-server';
-import { loadNewestPriceList, publishPriceList, startGateway } from '@tokenwise/gateway';
+import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds, loadNewestPriceList, publishPriceList, startGateway } from '@tokenwise/gateway';
 import { startControlServer } from '../control/control-server';
 import { startInferenceCluster } from '../local/inference-cluster';
 import { startSettlementRuntime } from '../local/settlement-runtime';
@@ -42,6 +42,9 @@ async function preferredPort(port: number): Promise<number> {
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)));
   });
 }
+
+/** A request older than its hold's lifetime is certainly over: reconciliation may close it. */
+const holdTimeoutSecondsDefault = holdTimeoutSeconds(gatewaySettingsSchema.parse({}));
 
 /** Hold expiry between reconciliation runs: releases lapsed holds every few seconds. */
 const expirySweepIntervalMs = 5_000;
@@ -111,6 +114,9 @@ export async function runDev(): Promise<number> {
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
 
+    const connection = await Connection.connect({ address });
+    stack.push('client connection', () => connection.close());
+    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
     const settlement = await startSettlementRuntime({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: gateway.url });
     log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${settlement.rejected.length > 0 ? `; rejected: ${settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ')}` : ''}.`);
     const workerConnection = await NativeConnection.connect({ address });
@@ -120,6 +126,12 @@ export async function runDev(): Promise<number> {
       namespace: config.temporalNamespace,
       database,
       settlement: { ledger: services.ledger, plugins: settlement.plugins, contextFor: settlement.contextFor, pluginTimeoutMs: 120_000 },
+      reconcile: {
+        ledger: services.ledger,
+        client,
+        taskQueue,
+        closeAbandonedAdmissions: (olderThan) => closeAbandonedAdmissions({ db: database.db, ledger: services.ledger }, { olderThan, limit: 200 }),
+      },
     });
     const workerRun = worker.run();
     stack.push('worker', async () => {
@@ -127,11 +139,14 @@ export async function runDev(): Promise<number> {
       await workerRun;
     });
 
-    const connection = await Connection.connect({ address });
-    stack.push('client connection', () => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
     const relay = startOutboxRelay({ db: database.db, client, taskQueue });
     stack.push('outbox relay', () => relay.stop());
+    const reconcile = await ensureReconcileSchedule(client, {
+      taskQueue,
+      every: '5 minutes',
+      input: { abandonedAfterMs: holdTimeoutSecondsDefault * 1000, unsettledAfterMs: 8 * 24 * 3600 * 1000 },
+    });
+    log(`Reconciliation: Temporal Schedule ${reconcileScheduleId} every 5 minutes (${reconcile === 'created' ? 'created' : 'already there'}).`);
     const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
       taskQueue,
       workflowId: `platform-check-${Date.now()}`,
