@@ -36,6 +36,14 @@ Commands:
   usage                --org S [--user E] [--limit 20]  (recent requests, newest first: tokens, cost, gCO2e)
   reconcile            [--older-than-minutes 21]  void the holds of requests that never completed
                        (older than the gateway's request timeout) and release lapsed holds
+  scoring set          --org S --team T --file scoring.json  ([{ pluginId, weight, config }], each config
+                       checked by its plugin's schema; stored as the team's next version)
+  scoring show         --org S --team T  (the team's current scoring plugins, weights and configs)
+  policy set           --org S --team T --file policy.json  (the team's next settlement-policy version;
+                       warns when it goes beyond the org's bounds, which settlements enforce)
+  policy show          --org S --team T  (version, refunds, reward and any bound it exceeds)
+  bounds set           --org S --file bounds.json  ({ maxRefundShareBps, maxRewardPerRequest } for the org)
+  bounds show          --org S
 
 Options:
   -h, --help           show this help

@@ -6,10 +6,32 @@ import {
   NotFoundError,
   parseAmount,
   parsePriceList,
+  stringifyJson,
   ValidationError,
   type PriceList,
+  type SettlementBounds,
+  type SettlementPolicy,
 } from '@tokenwise/core';
-import { createOrg, createTeam, createUser, findOrgBySlug, findTeamBySlug, findUserByEmail, type Db, type Org } from '@tokenwise/db';
+import {
+  createOrg,
+  createTeam,
+  createUser,
+  currentScoringConfig,
+  currentSettlementPolicy,
+  findOrgBySlug,
+  findTeamBySlug,
+  findUserByEmail,
+  getSettlementBounds,
+  publishScoringConfig,
+  publishSettlementPolicy,
+  scoringPluginsSchema,
+  setSettlementBounds,
+  type Db,
+  type Org,
+  type ScoringPlugin,
+  type StoredSettlementBounds,
+  type Team,
+} from '@tokenwise/db';
 import { roles } from '@tokenwise/db/schema';
 import {
   closeAbandonedAdmissions,
@@ -28,8 +50,10 @@ import {
   type KeyScope,
 } from '@tokenwise/gateway';
 import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
+import { loadPlugins, parsePluginConfig, type LoadPluginsResult } from '@tokenwise/plugin-sdk';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { Services } from '../services';
 import { UsageError } from '../usage-error';
 
@@ -119,17 +143,20 @@ function shownOnce(secret: string): string {
 
 /** A price list file is a few hundred models at most; anything larger is the wrong file. */
 const priceListFileBytesMax = 1024 * 1024;
+/** Scoring, policy and bounds files are small: a few rubrics at most. */
+const settlementFileBytesMax = 512 * 1024;
 
-async function readPriceListFile(path: string): Promise<unknown> {
+/** Reads and parses a JSON file named by --file; `what` names it in every error ("price list"). */
+async function readJsonFile(path: string, what: string, bytesMax: number): Promise<unknown> {
   let text: string;
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new ValidationError(`${path} is not a file.`);
-    if (info.size > priceListFileBytesMax) throw new ValidationError(`${path} has ${info.size} bytes; a price list file holds at most ${priceListFileBytesMax}.`);
+    if (info.size > bytesMax) throw new ValidationError(`${path} has ${info.size} bytes; a ${what} file holds at most ${bytesMax}.`);
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof ValidationError) throw error;
-    throw new ValidationError(`Cannot read the price list file ${path}: ${(error as Error).message}`);
+    throw new ValidationError(`Cannot read the ${what} file ${path}: ${(error as Error).message}`);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -192,6 +219,72 @@ const reconcileListedMax = 20;
 
 function describeAbandoned(admission: AbandonedAdmission): string {
   return `${admission.createdAt.toISOString()}  ${admission.requestId}  ${admission.model}  ${admission.holdIds.join(', ')}`;
+}
+
+/** The team named by --team in the org named by --org. */
+async function teamOf(db: Db, options: CommandOptions): Promise<{ org: Org; team: Team; label: string }> {
+  const org = await orgOf(db, options);
+  const slug = text(options, 'team');
+  const team = await findTeamBySlug(db, { orgId: org.id, slug });
+  if (team === undefined) throw new NotFoundError(`No team ${slug} in org ${org.slug}.`);
+  return { org, team, label: `team ${team.slug} (${org.slug})` };
+}
+
+/** The workspace root, where plugins/* live: configs are checked against the plugins the worker loads. */
+const workspaceDir = fileURLToPath(new URL('../../../../', import.meta.url));
+let workspacePlugins: Promise<LoadPluginsResult> | undefined;
+
+/** Loaded once per process: importing a plugin runs its code, and plugins only change with a restart. */
+function loadWorkspacePlugins(): Promise<LoadPluginsResult> {
+  workspacePlugins ??= loadPlugins({ workspaceDir, allowNpm: false });
+  return workspacePlugins;
+}
+
+/**
+ * Checks a scoring file: its shape (ids, weights, count), then each plugin's config with that
+ * plugin's own schema, so a config the worker would refuse is refused now, naming plugin and field.
+ */
+async function checkScoringPlugins(body: unknown): Promise<ScoringPlugin[]> {
+  const parsed = scoringPluginsSchema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'scoring configuration'}: ${issue.message}`);
+    throw new ValidationError(`Invalid scoring configuration (a JSON array of { pluginId, weight, config }): ${issues.join('; ')}.`, { issues });
+  }
+  const { loaded, rejected } = await loadWorkspacePlugins();
+  const plugins = new Map(loaded.map(({ plugin }) => [plugin.id, plugin]));
+  parsed.data.forEach((entry, index) => {
+    const plugin = plugins.get(entry.pluginId);
+    if (plugin === undefined) {
+      const known = [...plugins.keys()].sort().join(', ') || 'none';
+      const broken = rejected.length === 0 ? '' : ` (left out: ${rejected.map((item) => `${item.source}: ${item.reason}`).join('; ')})`;
+      throw new ValidationError(`Unknown plugin "${entry.pluginId}" at ${index}.pluginId: loaded plugins are ${known}${broken}.`);
+    }
+    parsePluginConfig(plugin, entry.config);
+  });
+  return parsed.data as ScoringPlugin[];
+}
+
+function describeScoringPlugins(plugins: readonly ScoringPlugin[]): string {
+  if (plugins.length === 0) return '(no plugins: requests of this team are not scored)';
+  return plugins.map((plugin) => `${plugin.pluginId}  weight ${plugin.weight}  config ${stringifyJson(plugin.config)}`).join('\n  ');
+}
+
+function describePolicy(policy: SettlementPolicy): string {
+  const tiers = [...policy.refunds].sort((a, b) => a.minScore - b.minScore).map((tier) => `refund ${tier.shareBps} bps of the cost at score >= ${tier.minScore}`);
+  const reward = policy.reward === undefined ? 'no reward' : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}`;
+  return [...(tiers.length === 0 ? ['no refunds'] : tiers), reward, `nothing below confidence ${policy.minConfidence}`].join('\n  ');
+}
+
+function describeWarnings(warnings: readonly string[]): string {
+  return warnings.length === 0 ? '' : `\nBeyond the org's bounds (stored; settlements cap it):\n  ${warnings.join('\n  ')}`;
+}
+
+function describeBounds(bounds: SettlementBounds): string {
+  return `largest refund share ${bounds.maxRefundShareBps} bps, largest reward per request ${bounds.maxRewardPerRequest} minor units`;
+}
+
+function boundsOrigin(stored: StoredSettlementBounds): string {
+  return stored.explicit ? `set by ${stored.updatedBy} at ${stored.updatedAt?.toISOString()}` : 'never set: the defaults apply';
 }
 
 export const adminCommands: Record<string, AdminCommand> = {
@@ -328,7 +421,7 @@ export const adminCommands: Record<string, AdminCommand> = {
 
   async 'prices publish'({ database }, options, actor) {
     const file = text(options, 'file');
-    const body = await readPriceListFile(file);
+    const body = await readJsonFile(file, 'price list', priceListFileBytesMax);
     parsePriceList(body);
     const published = await publishPriceList(database.db, { body, actor });
     const models = Object.keys(published.list.models);
@@ -400,5 +493,56 @@ export const adminCommands: Record<string, AdminCommand> = {
     const summary = `Checked ${report.transfers} transfers in ${report.batches} batches against the HMAC chain and the exported checkpoint.`;
     if (report.ok) return { text: `${summary}\nThe ledger is intact.`, data: report };
     return { text: `${summary}\nTAMPERING OR CORRUPTION FOUND:\n  ${report.problems.join('\n  ')}`, data: report, exitCode: 1 };
+  },
+
+  async 'scoring set'({ database }, options, actor) {
+    const { team, label } = await teamOf(database.db, options);
+    const file = text(options, 'file');
+    const plugins = await checkScoringPlugins(await readJsonFile(file, 'scoring configuration', settlementFileBytesMax));
+    const published = await publishScoringConfig(database.db, { teamId: team.id, plugins, actor });
+    return {
+      text: `Published scoring configuration version ${published.version} for ${label} from ${file}:\n  ${describeScoringPlugins(published.plugins)}\nRequests settled from now on are scored with it.`,
+      data: published,
+    };
+  },
+
+  async 'scoring show'({ database }, options) {
+    const { org, team, label } = await teamOf(database.db, options);
+    const current = await currentScoringConfig(database.db, { teamId: team.id });
+    if (current === undefined) throw new NotFoundError(`No scoring configuration for ${label} yet: set one with \`tokenwise scoring set --org ${org.slug} --team ${team.slug} --file scoring.json\`.`);
+    return { text: `Scoring configuration version ${current.version} of ${label}, by ${current.createdBy} at ${current.createdAt.toISOString()}:\n  ${describeScoringPlugins(current.plugins)}`, data: current };
+  },
+
+  async 'policy set'({ database }, options, actor) {
+    const { team, label } = await teamOf(database.db, options);
+    const file = text(options, 'file');
+    const published = await publishSettlementPolicy(database.db, { teamId: team.id, body: await readJsonFile(file, 'settlement policy', settlementFileBytesMax), actor });
+    return {
+      text: `Published settlement policy version ${published.version} for ${label} from ${file}:\n  ${describePolicy(published.policy)}\nRequests admitted from now on settle under it.${describeWarnings(published.warnings)}`,
+      data: published,
+    };
+  },
+
+  async 'policy show'({ database }, options) {
+    const { org, team, label } = await teamOf(database.db, options);
+    const current = await currentSettlementPolicy(database.db, { teamId: team.id });
+    if (current === undefined) throw new NotFoundError(`No settlement policy for ${label} yet: set one with \`tokenwise policy set --org ${org.slug} --team ${team.slug} --file policy.json\`.`);
+    return {
+      text: `Settlement policy version ${current.version} of ${label}, by ${current.createdBy} at ${current.createdAt.toISOString()}:\n  ${describePolicy(current.policy)}${describeWarnings(current.warnings)}`,
+      data: current,
+    };
+  },
+
+  async 'bounds set'({ database }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const file = text(options, 'file');
+    const stored = await setSettlementBounds(database.db, { orgId: org.id, body: await readJsonFile(file, 'settlement bounds', settlementFileBytesMax), actor });
+    return { text: `Set the settlement bounds of org ${org.slug} from ${file}: ${describeBounds(stored.bounds)}. No team policy settles beyond them.`, data: stored };
+  },
+
+  async 'bounds show'({ database }, options) {
+    const org = await orgOf(database.db, options);
+    const stored = await getSettlementBounds(database.db, { orgId: org.id });
+    return { text: `Settlement bounds of org ${org.slug} (${boundsOrigin(stored)}): ${describeBounds(stored.bounds)}.`, data: stored };
   },
 };
