@@ -39,5 +39,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       ...(deps.reconcile === undefined ? {} : createReconcileActivities({ db: deps.database.db, ...deps.reconcile })),
     },
     bundlerOptions: { ignoreModules: [] },
+    // Settlements are many small workflows waiting on plugins: allow plenty in flight.
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentLocalActivityExecutions: 200,
+    maxCachedWorkflows: 2_000,
   });
 }

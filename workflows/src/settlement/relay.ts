@@ -6,6 +6,8 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 
 /** Outbox rows handed to Temporal per pass. */
 export const relayBatchMax = 100;
+/** Workflow starts in flight at once. */
+export const relayStartsInFlightMax = 16;
 
 export interface OutboxRelay {
   /** One pass: starts a settlement per undelivered row; returns how many rows it delivered. */
@@ -37,29 +39,35 @@ export function startOutboxRelay(deps: { db: Db; client: Client; taskQueue: stri
       .where(and(isNull(outbox.deliveredAt), eq(outbox.kind, 'settle')))
       .orderBy(asc(outbox.id))
       .limit(relayBatchMax);
+    // Starts go out a few at a time; a row is marked delivered only once Temporal has its workflow.
     const delivered: bigint[] = [];
-    for (const row of rows) {
-      try {
-        await deps.client.workflow.start('settleUsage', {
-          taskQueue: deps.taskQueue,
-          workflowId: settlementWorkflowId(row.requestId),
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [{ requestId: row.requestId }],
-        });
-        delivered.push(row.id);
-      } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+    let firstError: unknown;
+    let next = 0;
+    const startOne = async () => {
+      while (next < rows.length) {
+        const row = rows[next++] as (typeof rows)[number];
+        try {
+          await deps.client.workflow.start('settleUsage', {
+            taskQueue: deps.taskQueue,
+            workflowId: settlementWorkflowId(row.requestId),
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [{ requestId: row.requestId }],
+          });
           delivered.push(row.id);
-          continue;
-        }
-        await deps.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, row.id));
-        throw error;
-      } finally {
-        if (delivered.length > 0 && (delivered.length % 20 === 0 || row === rows[rows.length - 1])) {
-          await deps.db.update(outbox).set({ deliveredAt: new Date() }).where(inArray(outbox.id, delivered.splice(0)));
+        } catch (error) {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) {
+            delivered.push(row.id);
+            continue;
+          }
+          firstError ??= error;
+          await deps.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, row.id));
+          return;
         }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(relayStartsInFlightMax, rows.length) }, startOne));
+    if (delivered.length > 0) await deps.db.update(outbox).set({ deliveredAt: new Date() }).where(inArray(outbox.id, delivered));
+    if (firstError !== undefined) throw firstError;
     return rows.length;
   };
 

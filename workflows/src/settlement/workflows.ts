@@ -1,11 +1,13 @@
-import { proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { aggregateScores } from '@tokenwise/core';
 import type { createSettlementActivities } from './activities';
 import { settlementStateQuery, type SettlementState } from './queries';
 import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementResult } from './types';
 
-const { loadSettlementContext, applySettlement, recordSkippedSettlement } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
+// Cheap database steps run as local activities: no round trip through the server per step.
+const { loadSettlementContext, applySettlement, recordSkippedSettlement } = proxyLocalActivities<ReturnType<typeof createSettlementActivities>>({
   startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
