@@ -12,17 +12,7 @@ export interface AccountState extends Account {
 }
 
 /** A transfer decided in this batch, before the writer gives it a seq. */
-export interface Draft {
-  id: string;
-  type: TransferType;
-  debitAccountId: string;
-  creditAccountId: string;
-  currency: string;
-  amount: Amount;
-  pendingId: string | null;
-  expiresAt: Date | null;
-  code: string;
-  userData: unknown;
+export interface Draft extends Omit<Transfer, 'seq' | 'batchSeq' | 'createdAt'> {
   /** Index of the op that produced it, or -1 for an automatic expiry. */
   opIndex: number;
   /** What the debit account has available right after this transfer (undefined for derived accounts). */
