@@ -1,0 +1,93 @@
+import type { History } from '@temporalio/common/lib/proto-utils';
+// Not the SDK's historyToJSON/historyFromJSON: in this install @temporalio/common carries its own
+// protobufjs, and both throw "type must be a Type". The History message's own JSON round-trips.
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { startGatewayWorld } from '@tokenwise/gateway/testing';
+import { definePlugin } from '@tokenwise/plugin-sdk';
+import { openTestDatabase } from '@tokenwise/test/db';
+import { createTimeSkippingEnvironment } from '@tokenwise/test/temporal';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { payloadConverter } from '../payload-converter';
+import { createWorker, dataConverter, workflowsPath } from '../worker';
+import { settlementWorkflowId } from './relay';
+import { chargedRequest, createScoringTeam, settlementDepsFor } from './test-world';
+
+/**
+ * A recorded `settleUsage` history: two plugins, one pending for two polls on a durable timer,
+ * then a refund. Committed, so a change to the workflow code that would break settlements already
+ * running fails here: guard such a change with `patched()`, or, when no old settlement can still be
+ * running, delete the file to record a new one and say why in the commit.
+ */
+const fixturePath = fileURLToPath(new URL('./fixtures/settle-usage-history.json', import.meta.url));
+
+async function recordHistory(): Promise<History> {
+  const calls = { count: 0 };
+  const later = definePlugin({
+    id: 'later', version: '1.0.0', configSchema: z.object({}), evidenceWindowSeconds: 24 * 60 * 60, pollIntervalSeconds: 60 * 60,
+    score: async () => (++calls.count < 3 ? { status: 'pending', reason: 'no evidence yet' } : { status: 'scored', score: 0.7, confidence: 0.8, evidence: { polls: calls.count }, rationale: 'evidence came' }),
+  });
+  const now = definePlugin({ id: 'now', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 0.9, confidence: 1, evidence: {}, rationale: 'useful' }) });
+  const [env, database] = await Promise.all([createTimeSkippingEnvironment(), openTestDatabase('pglite')]);
+  const world = await startGatewayWorld(database);
+  try {
+    const team = await createScoringTeam(database, world, ['later', 'now']);
+    const { requestId } = await chargedRequest(database, team.client);
+    const taskQueue = 'settle-usage-replay';
+    const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', database, taskQueue, settlement: settlementDepsFor(world.ledger, [later, now]) });
+    return await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('settleUsage', { taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+      expect(await handle.result()).toMatchObject({ status: 'settled' });
+      return handle.fetchHistory();
+    });
+  } finally {
+    await world.close();
+    await env.teardown();
+    await database.close();
+  }
+}
+
+const replayOptions = { workflowsPath, dataConverter, bundlerOptions: { ignoreModules: [] } };
+
+/** Histories carry no workflow id; the workflow passes its id to applySettlement, so replay uses the original one. */
+function workflowIdOf(history: History): string {
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (payload === undefined) throw new Error('the history does not start with the workflow input');
+  return settlementWorkflowId(payloadConverter.fromPayload<{ requestId: string }>(payload).requestId);
+}
+
+describe('settleUsage replays its recorded history (determinism)', () => {
+  it('replays the committed history without a nondeterminism error', async () => {
+    if (!existsSync(fixturePath)) {
+      const recorded = await recordHistory();
+      await mkdir(dirname(fixturePath), { recursive: true });
+      await writeFile(fixturePath, `${JSON.stringify(temporal.api.history.v1.History.fromObject(recorded).toJSON(), null, 2)}\n`);
+    }
+    const history = temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(fixturePath, 'utf8')));
+    const events = history.events ?? [];
+    // The fixture must exercise what matters: the plugin activities with two durable poll timers,
+    // the database steps (local activities, recorded as markers), and completion.
+    const activities = events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities).toEqual(['runPlugin', 'runPlugin', 'runPlugin', 'runPlugin']);
+    expect(events.filter((event) => event.markerRecordedEventAttributes)).toHaveLength(2);
+    expect(events.filter((event) => event.timerFiredEventAttributes)).toHaveLength(2);
+    expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+
+    await Worker.runReplayHistory(replayOptions, history, workflowIdOf(history));
+  });
+
+  it('fails on a history the code does not match, so the check above has teeth', async () => {
+    const json = JSON.parse(await readFile(fixturePath, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] };
+    const scheduled = json.events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runPlugin');
+    const type = scheduled?.activityTaskScheduledEventAttributes?.activityType;
+    if (type === undefined) throw new Error('the fixture schedules no runPlugin activity');
+    type.name = 'refundEverything';
+    const tampered = temporal.api.history.v1.History.fromObject(json);
+    await expect(Worker.runReplayHistory(replayOptions, tampered, workflowIdOf(tampered))).rejects.toMatchObject({ name: 'DeterminismViolationError' });
+  });
+});
