@@ -3,6 +3,7 @@ import type { Db } from '@tokenwise/db';
 import { notifications, requestPayloads, scoringConfigs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
 import { consumptionAccount, ensureAccount, getTransfer, type Ledger, type LedgerOp } from '@tokenwise/ledger';
 import { runPluginSafely, type ChatMessage, type PluginContext, type PluginDefinition, type ScoreInput } from '@tokenwise/plugin-sdk';
+import { Context } from '@temporalio/activity';
 import { and, desc, eq } from 'drizzle-orm';
 import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
 
@@ -100,7 +101,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
         createdAt: usage.createdAt,
         config: input.config,
       };
-      const outcome = await runPluginSafely(plugin, scoreInput, deps.contextFor(plugin.id), { timeoutMs: deps.pluginTimeoutMs });
+      const outcome = await runWithHeartbeats(deps.contextFor(plugin.id), (ctx) => runPluginSafely(plugin, scoreInput, ctx, { timeoutMs: deps.pluginTimeoutMs }));
       if (outcome.status === 'error') return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
       if (outcome.status === 'scored') return { pluginId: plugin.id, status: 'scored', score: outcome.score, confidence: outcome.confidence, evidence: outcome.evidence, rationale: outcome.rationale };
       return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };
@@ -154,6 +155,32 @@ export function createSettlementActivities(deps: SettlementDeps) {
       return { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward: decision.reward };
     },
   };
+}
+
+/** Heartbeats while a plugin runs, so a worker that dies is noticed in seconds, not at the start-to-close timeout. */
+const heartbeatIntervalMs = 5_000;
+
+/**
+ * Runs a plugin inside the activity: heartbeats meanwhile, and ties the plugin's signal to the
+ * activity's cancellation. A cancelled run (worker shutting down) is rethrown, so Temporal retries
+ * it on another worker instead of recording the plugin as failed.
+ */
+async function runWithHeartbeats<T>(base: PluginContext, run: (ctx: PluginContext) => Promise<T>): Promise<T> {
+  let activity: Context | undefined;
+  try {
+    activity = Context.current();
+  } catch {
+    return run(base);
+  }
+  const current = activity;
+  const timer = setInterval(() => current.heartbeat(), heartbeatIntervalMs);
+  try {
+    const result = await run({ ...base, signal: AbortSignal.any([base.signal, current.cancellationSignal]) });
+    if (current.cancellationSignal.aborted) throw current.cancellationSignal.reason ?? new Error('activity cancelled');
+    return result;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function pinnedPolicyVersion(db: Db, requestId: string): Promise<number | undefined> {

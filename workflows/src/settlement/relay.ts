@@ -6,6 +6,8 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 
 /** Outbox rows handed to Temporal per pass. */
 export const relayBatchMax = 100;
+/** Longest one workflow start may take before the relay gives up on it for this pass. */
+const startDeadlineMs = 5_000;
 /** Workflow starts in flight at once. */
 export const relayStartsInFlightMax = 16;
 
@@ -47,12 +49,15 @@ export function startOutboxRelay(deps: { db: Db; client: Client; taskQueue: stri
       while (next < rows.length) {
         const row = rows[next++] as (typeof rows)[number];
         try {
-          await deps.client.workflow.start('settleUsage', {
-            taskQueue: deps.taskQueue,
-            workflowId: settlementWorkflowId(row.requestId),
-            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            args: [{ requestId: row.requestId }],
-          });
+          // Fail fast when Temporal is down: the relay backs off on its own, rows simply wait.
+          await deps.client.connection.withDeadline(Date.now() + startDeadlineMs, () =>
+            deps.client.workflow.start('settleUsage', {
+              taskQueue: deps.taskQueue,
+              workflowId: settlementWorkflowId(row.requestId),
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              args: [{ requestId: row.requestId }],
+            }),
+          );
           delivered.push(row.id);
         } catch (error) {
           if (error instanceof WorkflowExecutionAlreadyStartedError) {

@@ -97,7 +97,8 @@ describe('a worker shut down in the middle of a settlement', () => {
     const handle = temporal.client.workflow.getHandle(settlementWorkflowId(requestId));
     expect((await handle.query('settlementState')) as { phase: string }).toMatchObject({ phase: 'scoring' });
 
-    // The first worker stops polling at once; its in-flight plugin run holds only its own shutdown.
+    // The first worker stops polling at once and cancels its in-flight plugin run, which Temporal
+    // then retries on the new worker (a dead worker is noticed by its missing heartbeats).
     first.worker.shutdown();
     const second = await start('second');
     blocking.release();
@@ -111,7 +112,9 @@ describe('a worker shut down in the middle of a settlement', () => {
     expect((await world.ledger.balance(team.walletId)).posted).toBe(walletFunds - cost + expectedRefund(cost));
     // The workflow was finished by the new worker: the settling transfers were submitted there only.
     expect(submitters).toEqual(['second']);
-    expect(blocking.calls.count).toBe(1);
+    // The plugin may run again on the new worker; the money moves once whatever it does.
+    expect(blocking.calls.count).toBeGreaterThanOrEqual(1);
+    expect(blocking.calls.count).toBeLessThanOrEqual(2);
 
     // Starting the same settlement again (a duplicate delivery) moves nothing.
     const again = await temporal.client.workflow.execute('settleUsage', { taskQueue: temporal.taskQueue, workflowId: `again-${requestId}`, args: [{ requestId }] });

@@ -14,6 +14,7 @@ const { loadSettlementContext, applySettlement, recordSkippedSettlement } = prox
 // A plugin is slow and fallible: its own timeout, and few retries (runPlugin turns throws into results).
 const { runPlugin } = proxyActivities<ReturnType<typeof createSettlementActivities>>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
