@@ -1,0 +1,67 @@
+import { ForbiddenError, UnauthenticatedError, type DomainError } from '@tokenwise/core';
+import type { Db } from '@tokenwise/db';
+import { users, type Role } from '@tokenwise/db/schema';
+import { createKeyStore, type KeyStore } from '@tokenwise/gateway';
+import type { Ledger } from '@tokenwise/ledger';
+import { and, eq } from 'drizzle-orm';
+import type { IncomingMessage } from 'node:http';
+
+/** Who is calling: a user of one org, with the roles the users table gives them now. */
+export interface ApiUser {
+  userId: string;
+  orgId: string;
+  teamId: string | null;
+  roles: readonly Role[];
+}
+
+export interface ApiDeps {
+  db: Db;
+  ledger: Ledger;
+  keyPepper: Buffer;
+}
+
+export interface Context extends ApiDeps {
+  user: ApiUser | null;
+  /** Why there is no user (bad key, missing scope); authedProcedure reports it. */
+  authFailure: DomainError | null;
+}
+
+/** The context without HTTP: tests pass the user they act as. */
+export async function createContextInner(deps: ApiDeps & { user?: ApiUser | null; authFailure?: DomainError | null }): Promise<Context> {
+  return { db: deps.db, ledger: deps.ledger, keyPepper: deps.keyPepper, user: deps.user ?? null, authFailure: deps.authFailure ?? null };
+}
+
+/** The user behind a key, with roles and team read from the users table (not the key's cache). */
+export async function loadApiUser(db: Db, params: { userId: string; orgId: string }): Promise<ApiUser | undefined> {
+  const [row] = await db
+    .select({ userId: users.id, orgId: users.orgId, teamId: users.teamId, roles: users.roles })
+    .from(users)
+    .where(and(eq(users.id, params.userId), eq(users.orgId, params.orgId)))
+    .limit(1);
+  return row;
+}
+
+async function authenticate(deps: ApiDeps, keyStore: KeyStore, authorization: string | undefined): Promise<ApiUser> {
+  const principal = await keyStore.authenticate(authorization);
+  if (!principal.scopes.includes('api')) throw new ForbiddenError(`API key ${principal.keyId} lacks the 'api' scope: ask an admin for a key with scope api.`);
+  if (principal.userId === null) throw new ForbiddenError(`API key ${principal.keyId} belongs to a system account: the API serves people.`);
+  const user = await loadApiUser(deps.db, { userId: principal.userId, orgId: principal.orgId });
+  if (user === undefined) throw new UnauthenticatedError(`The user of API key ${principal.keyId} no longer exists.`);
+  return user;
+}
+
+/** The HTTP context factory: authenticates `Authorization: Bearer tw_...` keys with the 'api' scope. */
+export function createContextFactory(deps: ApiDeps & { keyStore?: KeyStore }) {
+  const keyStore = deps.keyStore ?? createKeyStore({ db: deps.db, pepper: deps.keyPepper });
+  async function createContext({ req }: { req: IncomingMessage }): Promise<Context> {
+    const header = req.headers.authorization;
+    if (header === undefined) return createContextInner(deps);
+    try {
+      return await createContextInner({ ...deps, user: await authenticate(deps, keyStore, header) });
+    } catch (error) {
+      if (error instanceof UnauthenticatedError || error instanceof ForbiddenError) return createContextInner({ ...deps, authFailure: error });
+      throw error;
+    }
+  }
+  return { createContext, close: () => keyStore.close() };
+}

@@ -1,0 +1,10 @@
+/** Page sizes of every list procedure: 1..pageSizeMax rows. */
+export const pageSizeMax = 100;
+export const pageSizeDefault = 20;
+export const modelNameLengthMax = 200;
+export const cursorLengthMax = 300;
+/** A settlement policy or price list sent through the API, as canonical JSON. */
+export const documentBytesMax = 512 * 1024;
+export const requestIdLengthMax = 200;
+export const reasonLengthMax = 500;
+export const grantIdLengthMax = 128;

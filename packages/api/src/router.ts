@@ -1,0 +1,21 @@
+import { adminRouter } from './routers/admin';
+import { grantsRouter } from './routers/grants';
+import { keysRouter } from './routers/keys';
+import { meRouter } from './routers/me';
+import { policiesRouter } from './routers/policies';
+import { scoresRouter } from './routers/scores';
+import { usageRouter } from './routers/usage';
+import { createCallerFactory, router } from './trpc';
+
+export const appRouter = router({
+  me: meRouter,
+  keys: keysRouter,
+  usage: usageRouter,
+  scores: scoresRouter,
+  policies: policiesRouter,
+  grants: grantsRouter,
+  admin: adminRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,80 @@
+import { ConflictError, NotFoundError, parsePriceList, slugSchema } from '@tokenwise/core';
+import { createTeam, createUser, writeAudit } from '@tokenwise/db';
+import { roles, teams, users } from '@tokenwise/db/schema';
+import { loadNewestPriceList, publishPriceList } from '@tokenwise/gateway';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { z } from 'zod';
+import { document, pageSize } from '../inputs';
+import { teamInOrg } from '../scope';
+import { actorOf, roleProcedure, router } from '../trpc';
+
+const adminProcedure = roleProcedure('admin');
+const userColumns = { id: users.id, orgId: users.orgId, teamId: users.teamId, email: users.email, displayName: users.displayName, roles: users.roles, createdAt: users.createdAt };
+const teamColumns = { id: teams.id, orgId: teams.orgId, slug: teams.slug, name: teams.name, createdAt: teams.createdAt };
+const roleList = z.array(z.enum(roles)).min(1).max(roles.length);
+const withIso = <T extends { createdAt: Date }>(row: T) => ({ ...row, createdAt: row.createdAt.toISOString() });
+
+const usersRouter = router({
+  /** The org's users by id, a page at a time. */
+  list: adminProcedure.input(z.object({ afterId: z.uuid().optional(), limit: pageSize })).query(async ({ ctx, input }) => {
+    const rows = await ctx.db
+      .select(userColumns)
+      .from(users)
+      .where(and(eq(users.orgId, ctx.user.orgId), input.afterId === undefined ? undefined : gt(users.id, input.afterId)))
+      .orderBy(asc(users.id))
+      .limit(input.limit);
+    return rows.map(withIso);
+  }),
+
+  /** Creates a user of the caller's org (audited). */
+  create: adminProcedure
+    .input(z.object({ email: z.email().max(254), displayName: z.string().trim().min(1).max(120), teamId: z.uuid().nullable().default(null), roles: roleList.default(['employee']) }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.teamId !== null) await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
+      return createUser(ctx.db, { actor: actorOf(ctx.user), input: { ...input, orgId: ctx.user.orgId } });
+    }),
+
+  /** Replaces a user's roles (audited). An admin cannot drop their own admin role: the org would risk having none. */
+  setRoles: adminProcedure.input(z.object({ userId: z.uuid(), roles: roleList })).mutation(async ({ ctx, input }) => {
+    const next = [...new Set(input.roles)];
+    if (input.userId === ctx.user.userId && !next.includes('admin')) throw new ConflictError('You cannot remove your own admin role; another admin can.');
+    return ctx.db.transaction(async (tx) => {
+      const [before] = await tx.select(userColumns).from(users).where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId))).for('update').limit(1);
+      if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
+      const [after] = await tx.update(users).set({ roles: next }).where(eq(users.id, before.id)).returning(userColumns);
+      if (after === undefined) throw new Error('update of users returned no row');
+      await writeAudit(tx, { orgId: ctx.user.orgId, actor: actorOf(ctx.user), action: 'user.set_roles', entityType: 'user', entityId: after.id, before: { roles: before.roles }, after: { roles: after.roles } });
+      return withIso(after);
+    });
+  }),
+});
+
+const teamsRouter = router({
+  /** The org's teams by slug. */
+  list: adminProcedure.query(async ({ ctx }) => {
+    const rows = await ctx.db.select(teamColumns).from(teams).where(eq(teams.orgId, ctx.user.orgId)).orderBy(asc(teams.slug)).limit(1_000);
+    return rows.map(withIso);
+  }),
+  /** Creates a team in the caller's org (audited). */
+  create: adminProcedure.input(z.object({ slug: slugSchema, name: z.string().trim().min(1).max(120) })).mutation(({ ctx, input }) => createTeam(ctx.db, { actor: actorOf(ctx.user), input: { ...input, orgId: ctx.user.orgId } })),
+});
+
+const pricesRouter = router({
+  /** The newest price list, or NOT_FOUND before the first is published. */
+  show: adminProcedure.query(async ({ ctx }) => {
+    const newest = await loadNewestPriceList(ctx.db);
+    if (newest === undefined) throw new NotFoundError('No price list is published yet.');
+    return { version: newest.version, list: newest.list };
+  }),
+  /** Publishes the next price list version with an audit row, in one transaction. */
+  publish: adminProcedure.input(z.object({ body: document })).mutation(async ({ ctx, input }) => {
+    parsePriceList(input.body);
+    return ctx.db.transaction(async (tx) => {
+      const published = await publishPriceList(tx, { body: input.body, actor: actorOf(ctx.user) });
+      await writeAudit(tx, { orgId: ctx.user.orgId, actor: actorOf(ctx.user), action: 'price_list.publish', entityType: 'price_list', entityId: String(published.version), before: null, after: { version: published.version, label: published.list.version } });
+      return { version: published.version, label: published.list.version, models: Object.keys(published.list.models) };
+    });
+  }),
+});
+
+export const adminRouter = router({ users: usersRouter, teams: teamsRouter, prices: pricesRouter });

@@ -1,0 +1,45 @@
+import { currencyByCode, NotFoundError } from '@tokenwise/core';
+import { orgs, teams, users } from '@tokenwise/db/schema';
+import { ensureAccount } from '@tokenwise/ledger';
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Context } from '../context';
+import { grantIdLengthMax, reasonLengthMax } from '../limits';
+import { actorOf, roleProcedure, router } from '../trpc';
+
+const ownerTypes = ['user', 'team', 'org'] as const;
+
+/** The owner exists in the caller's org; anything else is NOT_FOUND. */
+async function assertOwnerInOrg(db: Context['db'], params: { ownerType: (typeof ownerTypes)[number]; ownerId: string; orgId: string }): Promise<void> {
+  const { ownerType, ownerId, orgId } = params;
+  const found =
+    ownerType === 'org'
+      ? await db.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, ownerId)).limit(1)
+      : ownerType === 'team'
+        ? await db.select({ id: teams.id }).from(teams).where(and(eq(teams.id, ownerId), eq(teams.orgId, orgId))).limit(1)
+        : await db.select({ id: users.id }).from(users).where(and(eq(users.id, ownerId), eq(users.orgId, orgId))).limit(1);
+  if (found.length === 0 || (ownerType === 'org' && ownerId !== orgId)) throw new NotFoundError(`No ${ownerType} ${ownerId} in your org.`);
+}
+
+export const grantsRouter = router({
+  /** Issues tokens to a user, team or the org (admin). `id` makes it idempotent: a retry moves nothing twice. */
+  issue: roleProcedure('admin')
+    .input(
+      z.object({
+        id: z.string().trim().min(1).max(grantIdLengthMax),
+        ownerType: z.enum(ownerTypes),
+        ownerId: z.uuid(),
+        currency: z.string().min(1).max(32).default('innovation'),
+        amount: z.bigint().positive(),
+        reason: z.string().trim().min(1).max(reasonLengthMax),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const currency = currencyByCode(input.currency);
+      await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
+      const wallet = await ensureAccount(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
+      const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: wallet.id, currency: currency.code, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
+      const balance = await ctx.ledger.balance(wallet.id);
+      return { transferId: transfer.id, duplicate, accountId: wallet.id, currency: currency.code, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+    }),
+});

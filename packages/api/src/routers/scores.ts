@@ -1,0 +1,46 @@
+import { ForbiddenError, NotFoundError } from '@tokenwise/core';
+import { usageRecords } from '@tokenwise/db/schema';
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { isoTime, pageSize } from '../inputs';
+import { requestIdLengthMax } from '../limits';
+import { findSettlement, scoresPerUser } from '../score-queries';
+import { assertManagesTeam, hasRole, teamInOrg, usageVisibleTo } from '../scope';
+import { authedProcedure, roleProcedure, router } from '../trpc';
+import { findUsage } from '../usage-queries';
+
+const period = { from: isoTime.optional(), to: isoTime.optional() };
+
+export const scoresRouter = router({
+  /** A request's score with each plugin's result; for whoever may see the request. */
+  byRequest: authedProcedure.input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax) })).query(async ({ ctx, input }) => {
+    const usage = await findUsage(ctx.db, { visible: usageVisibleTo(ctx.user), requestId: input.requestId });
+    if (usage === undefined) throw new NotFoundError(`No request ${input.requestId} that you may see.`);
+    const settlement = await findSettlement(ctx.db, { requestId: input.requestId });
+    return { requestId: usage.requestId, userId: usage.userId, model: usage.model, cost: usage.cost, currency: usage.currency, settlement: settlement ?? null };
+  }),
+
+  /** Each member's totals in one team: the lead of that team or an admin. */
+  byTeam: roleProcedure('lead', 'admin')
+    .input(z.object({ teamId: z.uuid(), ...period }))
+    .query(async ({ ctx, input }) => {
+      const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
+      assertManagesTeam(ctx.user, team.id);
+      const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.teamId, team.id));
+      const users = await scoresPerUser(ctx.db, { where: where!, from: input.from, to: input.to, limit: 1_000, scoredOnly: false });
+      return { teamId: team.id, slug: team.slug, users };
+    }),
+
+  /** Users ranked by value per 1k tokens spent (never by consumption): a lead sees their team, an admin the org or one team. */
+  leaderboard: roleProcedure('lead', 'admin')
+    .input(z.object({ teamId: z.uuid().optional(), limit: pageSize, ...period }))
+    .query(async ({ ctx, input }) => {
+      const teamId = hasRole(ctx.user, 'admin') ? input.teamId : (input.teamId ?? ctx.user.teamId ?? undefined);
+      if (teamId === undefined && !hasRole(ctx.user, 'admin')) throw new ForbiddenError('A lead without a team has no leaderboard to see.');
+      if (teamId !== undefined) assertManagesTeam(ctx.user, teamId);
+      const inOrg = eq(usageRecords.orgId, ctx.user.orgId);
+      const where = teamId === undefined ? inOrg : and(inOrg, eq(usageRecords.teamId, teamId))!;
+      const rows = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: input.limit, scoredOnly: true });
+      return rows.map((row, index) => ({ rank: index + 1, ...row }));
+    }),
+});

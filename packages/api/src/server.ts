@@ -1,0 +1,36 @@
+import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import type { AddressInfo } from 'node:net';
+import { createContextFactory, type ApiDeps } from './context';
+import { appRouter } from './router';
+
+/** Request bodies larger than this are refused before parsing. */
+export const bodyBytesMax = 1024 * 1024;
+
+export interface RunningApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the API over HTTP (tRPC standalone adapter) on loopback by default; port 0 picks a free one. */
+export async function startApiServer(deps: ApiDeps & { port?: number; host?: string }): Promise<RunningApiServer> {
+  const { createContext, close: closeKeys } = createContextFactory(deps);
+  const server = createHTTPServer({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
+  const host = deps.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        closeKeys();
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+      }),
+  };
+}

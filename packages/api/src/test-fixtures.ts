@@ -1,0 +1,86 @@
+import { createOrg, createTeam, createUser, type Db, type User } from '@tokenwise/db';
+import { settlements, usageRecords } from '@tokenwise/db/schema';
+import { createLedger } from '@tokenwise/ledger';
+import { openTestDatabase } from '@tokenwise/test/db';
+import { randomBytes } from 'node:crypto';
+import { createContextInner } from './context';
+import { createCaller } from './router';
+
+/** An org with two teams and a user per role, plus a second org, on a fresh PGlite. */
+export async function openApiFixture() {
+  const database = await openTestDatabase('pglite');
+  const db = database.db;
+  const ledger = createLedger({ db, hmacKey: randomBytes(32) });
+  const keyPepper = randomBytes(32);
+  const org = await createOrg(db, { actor: 'test', input: { slug: 'acme', name: 'Acme' } });
+  const eng = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'eng', name: 'Engineering' } });
+  const ops = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'ops', name: 'Operations' } });
+  const person = (email: string, teamId: string | null, roles: User['roles']) => createUser(db, { actor: 'test', input: { orgId: org.id, teamId, email, displayName: email.split('@')[0] ?? email, roles } });
+  const users = {
+    employee: await person('emma@acme.test', eng.id, ['employee']),
+    colleague: await person('carl@acme.test', eng.id, ['employee']),
+    lead: await person('lea@acme.test', eng.id, ['employee', 'lead']),
+    esg: await person('esther@acme.test', null, ['esg']),
+    admin: await person('ada@acme.test', ops.id, ['admin']),
+    opsEmployee: await person('otto@acme.test', ops.id, ['employee']),
+  };
+  const other = await createOrg(db, { actor: 'test', input: { slug: 'globex', name: 'Globex' } });
+  const otherAdmin = await createUser(db, { actor: 'test', input: { orgId: other.id, email: 'gina@globex.test', displayName: 'Gina', roles: ['admin'] } });
+  const deps = { db, ledger, keyPepper };
+  const as = async (user: User) => createCaller(await createContextInner({ ...deps, user: { userId: user.id, orgId: user.orgId, teamId: user.teamId, roles: user.roles } }));
+  return {
+    database,
+    db,
+    ledger,
+    keyPepper,
+    org,
+    teams: { eng, ops },
+    users,
+    otherAdmin,
+    as,
+    anonymous: async () => createCaller(await createContextInner(deps)),
+    async close() {
+      await ledger.close();
+      await database.close();
+    },
+  };
+}
+
+export type ApiFixture = Awaited<ReturnType<typeof openApiFixture>>;
+
+let requestCounter = 0;
+
+/** One usage row (and its settlement when `score` is given), as the gateway and worker would write them. */
+export async function insertUsage(
+  db: Db,
+  params: { user: User; model?: string; promptTokens?: number; completionTokens?: number; cost?: bigint; createdAt?: Date; score?: number; requestId?: string },
+): Promise<string> {
+  requestCounter += 1;
+  const requestId = params.requestId ?? `req-${String(requestCounter).padStart(6, '0')}`;
+  await db.insert(usageRecords).values({
+    requestId,
+    orgId: params.user.orgId,
+    userId: params.user.id,
+    teamId: params.user.teamId,
+    keyId: 'aaaaaaaaaaaa',
+    model: params.model ?? 'llama-8b',
+    cluster: 'local',
+    replica: 'r0',
+    tier: 'standard',
+    promptTokens: params.promptTokens ?? 100,
+    completionTokens: params.completionTokens ?? 900,
+    currency: 'innovation',
+    cost: params.cost ?? 1_000n,
+    priceListVersion: 1,
+    latencyMs: 50,
+    co2eMicrograms: 1_500_000n,
+    energyMicroWh: 10_000n,
+    system: false,
+    outcome: 'completed',
+    createdAt: params.createdAt ?? new Date(Date.UTC(2026, 10, 1) + requestCounter * 1000),
+  });
+  if (params.score !== undefined) {
+    await db.insert(settlements).values({ requestId, score: params.score, confidence: 0.9, refund: 100n, refundCurrency: 'innovation', reward: 0n, results: [], reason: 'test' });
+  }
+  return requestId;
+}
