@@ -10,6 +10,7 @@ import { startTemporalDevServer } from '../local/temporal-server';
 import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds, loadNewestPriceList, publishPriceList, startGateway } from '@tokenwise/gateway';
 import { startControlServer } from '../control/control-server';
 import { startInferenceCluster } from '../local/inference-cluster';
+import { seedDemo, type DevFile } from '../local/demo-seed';
 import { startSettlementRuntime } from '../local/settlement-runtime';
 import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices, type Services } from '../services';
@@ -64,6 +65,27 @@ function startExpirySweeper(services: Services): { stop(): Promise<void> } {
   };
 }
 
+/** The "try it" block: a curl command and an openai snippet with a real demo key, runnable as printed. */
+export function tryIt(devFile: DevFile): string[] {
+  const user = devFile.users.find((entry) => entry.roles.includes('employee')) ?? devFile.users[0];
+  const model = devFile.models[0];
+  if (user === undefined || model === undefined) return ['No demo user or model to try: see dev.json.'];
+  const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello' }] });
+  const snippet = [
+    "import OpenAI from 'openai';",
+    `const client = new OpenAI({ baseURL: '${devFile.gatewayUrl}', apiKey: '${user.apiKey}' });`,
+    `const reply = await client.chat.completions.create({ model: '${model}', messages: [{ role: 'user', content: 'Hello' }] });`,
+    'console.log(reply.choices[0].message.content);',
+  ].join(' ');
+  return [
+    `Try it as ${user.email} (every demo user's key is in dev.json), in another terminal:`,
+    `  curl ${devFile.gatewayUrl}/chat/completions -H 'Authorization: Bearer ${user.apiKey}' -H 'content-type: application/json' -d '${body}'`,
+    '  With the openai package, from the repository directory (where it is installed):',
+    `  node --input-type=module -e "${snippet}"`,
+    `  Then: npx tokenwise balance --org demo --user ${user.email}   and   npx tokenwise usage --org demo`,
+  ];
+}
+
 /** `tokenwise dev` (npm start): database, Temporal, worker on this machine until Ctrl-C. */
 export async function runDev(): Promise<number> {
   const config = loadConfig();
@@ -113,6 +135,9 @@ export async function runDev(): Promise<number> {
       uiUrl = server.uiUrl;
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
+    const models = inference.clusters.flatMap((cluster) => cluster.models);
+    const demo = await seedDemo({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: `${gateway.url}/v1`, temporalUiUrl: uiUrl ?? null, models });
+    log(`Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`);
 
     const connection = await Connection.connect({ address });
     stack.push('client connection', () => connection.close());
@@ -165,16 +190,8 @@ export async function runDev(): Promise<number> {
       control: { url: control.url, token: control.token },
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
-    log('\nTokenwise is running: database, ledger, gateway, Temporal, the worker and the settlement relay.');
-    log('Try it (in another terminal):');
-    log('  npx tokenwise org create --slug acme --name Acme');
-    log('  npx tokenwise user create --org acme --email alice@acme.test --name Alice');
-    log('  npx tokenwise grant --org acme --user alice@acme.test --amount 100 --reason welcome --id welcome-alice');
-    log('  npx tokenwise keys create --org acme --user alice@acme.test     # prints tw_... once');
-    log(`  curl ${gateway.url}/v1/chat/completions -H "Authorization: Bearer tw_..." -H 'content-type: application/json' \\`);
-    log(`    -d '{"model":"${inference.clusters[0]?.models[0] ?? 'MODEL'}","messages":[{"role":"user","content":"Hello"}]}'`);
-    log('Settlement scores each request with the team\'s plugins (tokenwise scoring/policy set, once available).');
-    log('Not built yet (later issues): the tRPC API, the Slack bot and the demo seed.');
+    log('\nTokenwise is running: database, ledger, gateway, Temporal, the worker and the settlement relay (the tRPC API and Slack bot come later).');
+    for (const line of tryIt(demo.devFile)) log(line);
     log('Press Ctrl-C to stop.');
 
     await Promise.race([

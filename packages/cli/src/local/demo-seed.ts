@@ -1,0 +1,173 @@
+import { currencyByCode, parseAmount } from '@tokenwise/core';
+import {
+  createOrg,
+  createTeam,
+  createUser,
+  currentScoringConfig,
+  currentSettlementPolicy,
+  findOrgBySlug,
+  findTeamBySlug,
+  findUserByEmail,
+  getSettlementBounds,
+  publishScoringConfig,
+  publishSettlementPolicy,
+  setSettlementBounds,
+  type Db,
+  type Org,
+  type Team,
+} from '@tokenwise/db';
+import type { Role } from '@tokenwise/db/schema';
+import { createApiKey } from '@tokenwise/gateway';
+import { ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What `npm start` hands a new user: where everything is, and a working key per demo user. */
+export interface DevFile {
+  gatewayUrl: string;
+  /** The tRPC API's URL; null until the API runs in `npm start`. */
+  apiUrl: string | null;
+  temporalUiUrl: string | null;
+  models: string[];
+  users: { email: string; roles: Role[]; apiKey: string }[];
+}
+
+export const devFileName = 'dev.json';
+export const demoOrgSlug = 'demo';
+const actor = 'system:demo-seed';
+
+interface DemoUser {
+  email: string;
+  name: string;
+  team: string | null;
+  roles: Role[];
+  innovation: string;
+  priority?: string;
+}
+
+/** One user per role; the lead also holds priority tokens, to try the urgent tier. */
+export const demoUsers: readonly DemoUser[] = [
+  { email: 'ada@demo.test', name: 'Ada (employee)', team: 'platform', roles: ['employee'], innovation: '1000' },
+  { email: 'lin@demo.test', name: 'Lin (lead of platform)', team: 'platform', roles: ['employee', 'lead'], innovation: '1000', priority: '50' },
+  { email: 'ray@demo.test', name: 'Ray (employee)', team: 'research', roles: ['employee'], innovation: '1000' },
+  { email: 'eve@demo.test', name: 'Eve (ESG officer)', team: null, roles: ['esg'], innovation: '200' },
+  { email: 'root@demo.test', name: 'Root (admin)', team: null, roles: ['admin'], innovation: '200' },
+];
+const demoTeams = [
+  { slug: 'platform', name: 'Platform' },
+  { slug: 'research', name: 'Research' },
+] as const;
+
+/** Refund a quarter of the cost for useful work, half for excellent work; a small priority reward on top. */
+const demoPolicy = {
+  refunds: [
+    { minScore: 0.5, shareBps: 2_500 },
+    { minScore: 0.8, shareBps: 5_000 },
+  ],
+  reward: { minScore: 0.9, amount: '1000000', currency: 'priority' },
+  minConfidence: 0.5,
+};
+const demoBounds = { maxRefundShareBps: 5_000, maxRewardPerRequest: '2000000' };
+
+export interface SeedOptions {
+  db: Db;
+  ledger: Ledger;
+  keyPepper: Buffer;
+  dataDir: string;
+  /** The gateway's OpenAI base URL, ending in /v1. */
+  gatewayUrl: string;
+  temporalUiUrl: string | null;
+  /** Served models, in order: the second one judges (the first when only one is served). */
+  models: string[];
+}
+
+export interface SeedResult {
+  seeded: boolean;
+  devFile: DevFile;
+  path: string;
+}
+
+export async function readDevFile(dataDir: string): Promise<DevFile | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, devFileName), 'utf8')) as DevFile;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Writes dev.json owner-only, replacing it atomically: a crash leaves the old file or the new one. */
+async function writeDevFile(dataDir: string, file: DevFile): Promise<string> {
+  const path = join(dataDir, devFileName);
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temporary, 0o600);
+  await rename(temporary, path);
+  return path;
+}
+
+async function ensureOrg(db: Db): Promise<Org> {
+  return (await findOrgBySlug(db, { slug: demoOrgSlug })) ?? createOrg(db, { actor, input: { slug: demoOrgSlug, name: 'Demo', timeZone: 'UTC' } });
+}
+
+async function ensureTeam(db: Db, org: Org, slug: string, name: string): Promise<Team> {
+  return (await findTeamBySlug(db, { orgId: org.id, slug })) ?? createTeam(db, { actor, input: { orgId: org.id, slug, name } });
+}
+
+/** Teams' scoring (the llm-judge) and settlement policies, and the org's bounds; only what is missing. */
+async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeModel: string): Promise<void> {
+  if (!(await getSettlementBounds(db, { orgId: org.id })).explicit) await setSettlementBounds(db, { orgId: org.id, body: demoBounds, actor });
+  for (const team of teams) {
+    if ((await currentScoringConfig(db, { teamId: team.id })) === undefined) {
+      await publishScoringConfig(db, { teamId: team.id, plugins: [{ pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1 } }], actor });
+    }
+    if ((await currentSettlementPolicy(db, { teamId: team.id })) === undefined) {
+      await publishSettlementPolicy(db, { teamId: team.id, body: demoPolicy, actor });
+    }
+  }
+}
+
+/** Grants with ids derived from the user: a rerun after a crash mid-seed moves nothing twice. */
+async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string, user: DemoUser): Promise<void> {
+  const grants = [
+    ['innovation', user.innovation],
+    ['priority', user.priority],
+  ] as const;
+  for (const [code, amount] of grants) {
+    if (amount === undefined) continue;
+    const currency = currencyByCode(code);
+    const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: userId, orgId: org.id, currency: code, purpose: 'wallet' });
+    await ledger.grant({ id: `demo-welcome-${code}-${userId}`, to: wallet.id, currency: code, amount: parseAmount(amount, currency), actor, reason: 'demo seed welcome grant', orgId: org.id });
+  }
+}
+
+/**
+ * Seeds the demo org on first start and writes dev.json with each user's key (shown only at
+ * creation). When the org and dev.json both exist, nothing is seeded: only the URLs and models
+ * in dev.json are refreshed (ports may change between starts) and its keys are kept.
+ */
+export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
+  const { db, ledger } = options;
+  const urls = { gatewayUrl: options.gatewayUrl, apiUrl: null, temporalUiUrl: options.temporalUiUrl, models: options.models };
+  const existing = await readDevFile(options.dataDir);
+  if (existing !== undefined && (await findOrgBySlug(db, { slug: demoOrgSlug })) !== undefined) {
+    const devFile = { ...existing, ...urls, users: existing.users };
+    return { seeded: false, devFile, path: await writeDevFile(options.dataDir, devFile) };
+  }
+  const judgeModel = options.models[1] ?? options.models[0];
+  if (judgeModel === undefined) throw new Error('The demo seed needs at least one served model for the judge.');
+  const org = await ensureOrg(db);
+  const teams = new Map<string, Team>();
+  for (const team of demoTeams) teams.set(team.slug, await ensureTeam(db, org, team.slug, team.name));
+  await ensureSettlementConfig(db, org, [...teams.values()], judgeModel);
+  const users: DevFile['users'] = [];
+  for (const demo of demoUsers) {
+    const teamId = demo.team === null ? null : (teams.get(demo.team)?.id ?? null);
+    const user = (await findUserByEmail(db, { orgId: org.id, email: demo.email })) ?? (await createUser(db, { actor, input: { orgId: org.id, teamId, email: demo.email, displayName: demo.name, roles: demo.roles } }));
+    await grantDemoTokens(ledger, db, org, user.id, demo);
+    const { secret } = await createApiKey(db, { pepper: options.keyPepper, orgId: org.id, userId: user.id, name: 'demo key', actor });
+    users.push({ email: user.email, roles: user.roles, apiKey: secret });
+  }
+  const devFile: DevFile = { ...urls, users };
+  return { seeded: true, devFile, path: await writeDevFile(options.dataDir, devFile) };
+}
