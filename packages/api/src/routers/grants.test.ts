@@ -1,0 +1,43 @@
+import { listAuditForEntity } from '@tokenwise/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiFixture, type ApiFixture } from '../test-fixtures';
+
+let f: ApiFixture;
+beforeAll(async () => {
+  f = await openApiFixture();
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+describe('grants', () => {
+  it('an admin issues tokens idempotently by id, to a user, a team and the org, audited', async () => {
+    const admin = await f.as(f.users.admin);
+    const input = { id: 'welcome-emma', ownerType: 'user' as const, ownerId: f.users.employee.id, amount: 9_007_199_254_740_993n, reason: 'welcome' };
+    const first = await admin.grants.issue(input);
+    const again = await admin.grants.issue(input);
+    expect(first).toMatchObject({ duplicate: false, available: 9_007_199_254_740_993n, currency: 'innovation' });
+    expect(again).toMatchObject({ duplicate: true, available: 9_007_199_254_740_993n });
+    expect((await (await f.as(f.users.employee)).me.balances()).find((b) => b.currency === 'innovation')?.available).toBe(9_007_199_254_740_993n);
+    await admin.grants.issue({ id: 'team-eng', ownerType: 'team', ownerId: f.teams.eng.id, amount: 10n, reason: 'team' });
+    await admin.grants.issue({ id: 'org', ownerType: 'org', ownerId: f.org.id, amount: 10n, currency: 'priority', reason: 'org' });
+    const audit = await listAuditForEntity(f.db, { entityType: 'ledger_transfer', entityId: 'welcome-emma' });
+    expect(audit.map((row) => [row.action, row.actor])).toEqual([['ledger.grant', `user:${f.users.admin.id}`]]);
+  });
+
+  it('reusing an id for a different grant is CONFLICT; an owner outside the org is NOT_FOUND', async () => {
+    const admin = await f.as(f.users.admin);
+    await admin.grants.issue({ id: 'once', ownerType: 'user', ownerId: f.users.colleague.id, amount: 5n, reason: 'r' });
+    await expect(admin.grants.issue({ id: 'once', ownerType: 'user', ownerId: f.users.colleague.id, amount: 6n, reason: 'r' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(admin.grants.issue({ id: 'x', ownerType: 'user', ownerId: f.otherAdmin.id, amount: 5n, reason: 'r' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.grants.issue({ id: 'y', ownerType: 'org', ownerId: f.otherAdmin.orgId, amount: 5n, reason: 'r' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.grants.issue({ id: 'z', ownerType: 'org', ownerId: f.org.id, amount: 0n, reason: 'r' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(admin.grants.issue({ id: 'w', ownerType: 'org', ownerId: f.org.id, amount: 1n, currency: 'doubloons', reason: 'r' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('employees, leads and esg officers may not grant', async () => {
+    for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
+      await expect((await f.as(user)).grants.issue({ id: 'nope', ownerType: 'user', ownerId: user.id, amount: 1n, reason: 'self' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+});
