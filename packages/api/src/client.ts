@@ -1,6 +1,6 @@
-import { amountCodec } from '@tokenwise/core';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { AppRouter } from './router';
+import { apiTransformer } from './transformer';
 
 /** A typed client for scripts: amounts arrive as bigint, authenticated by an API key with the api scope. */
 export function createApiClient(params: { url: string; apiKey?: string }) {
@@ -8,7 +8,7 @@ export function createApiClient(params: { url: string; apiKey?: string }) {
     links: [
       httpBatchLink({
         url: params.url,
-        transformer: amountCodec,
+        transformer: apiTransformer,
         headers: () => (params.apiKey === undefined ? {} : { authorization: `Bearer ${params.apiKey}` }),
       }),
     ],

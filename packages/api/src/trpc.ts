@@ -1,13 +1,14 @@
-import { amountCodec, ForbiddenError, UnauthenticatedError } from '@tokenwise/core';
+import { ForbiddenError, UnauthenticatedError } from '@tokenwise/core';
 import type { Role } from '@tokenwise/db/schema';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Context } from './context';
 import { invalidFields, toTrpcError } from './errors';
+import { apiTransformer } from './transformer';
 
 const isDev = process.env.NODE_ENV === 'development';
 
 const t = initTRPC.context<Context>().create({
-  transformer: amountCodec,
+  transformer: apiTransformer,
   isDev,
   errorFormatter({ shape, error }) {
     const internal = error.code === 'INTERNAL_SERVER_ERROR';

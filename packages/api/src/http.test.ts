@@ -1,0 +1,53 @@
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAccount } from '@tokenwise/ledger';
+import { createApiKey } from '@tokenwise/gateway';
+import { createApiClient } from './client';
+import { startApiServer, type RunningApiServer } from './server';
+import { openApiFixture, type ApiFixture } from './test-fixtures';
+
+let f: ApiFixture;
+let server: RunningApiServer;
+beforeAll(async () => {
+  f = await openApiFixture();
+  server = await startApiServer({ db: f.db, ledger: f.ledger, keyPepper: f.keyPepper });
+});
+afterAll(async () => {
+  await server?.close();
+  await f?.close();
+});
+
+describe('API over HTTP', () => {
+  it('an api-scoped key reads `me` with bigint amounts intact', async () => {
+    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'script', scopes: ['api'], actor: 'test' });
+    const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const big = 2n ** 62n + 1n;
+    await f.ledger.grant({ id: 'http-grant', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test' });
+    const client = createApiClient({ url: server.url, apiKey: secret });
+    const [profile, balances] = await Promise.all([client.me.profile.query(), client.me.balances.query()]);
+    expect(profile.userId).toBe(f.users.employee.id);
+    expect(balances.find((b) => b.currency === 'innovation')?.available).toBe(big);
+  });
+
+  it('no key is UNAUTHORIZED; a key without the api scope is FORBIDDEN', async () => {
+    const anonymous = createApiClient({ url: server.url });
+    const error = await anonymous.me.balances.query().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
+    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'inference only', actor: 'test' });
+    const inferenceOnly = await createApiClient({ url: server.url, apiKey: secret }).me.balances.query().catch((e: unknown) => e);
+    expect((inferenceOnly as TRPCClientError<never>).data).toMatchObject({ code: 'FORBIDDEN' });
+    const wrong = await createApiClient({ url: server.url, apiKey: `${secret.slice(0, -4)}AAAA` }).me.balances.query().catch((e: unknown) => e);
+    expect((wrong as TRPCClientError<never>).data).toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('a validation error names the field and carries no stack', async () => {
+    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'v', scopes: ['api'], actor: 'test' });
+    const error = (await createApiClient({ url: server.url, apiKey: secret })
+      .usage.list.query({ limit: 500 })
+      .catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(error.data).toMatchObject({ code: 'BAD_REQUEST', httpStatus: 400, fields: ['limit'] });
+    expect(error.message).toContain('limit');
+    expect(JSON.stringify(error.data)).not.toContain('stack');
+  });
+});

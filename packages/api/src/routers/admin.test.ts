@@ -1,0 +1,81 @@
+import { listAuditForEntity } from '@tokenwise/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiFixture, type ApiFixture } from '../test-fixtures';
+
+let f: ApiFixture;
+beforeAll(async () => {
+  f = await openApiFixture();
+});
+afterAll(async () => {
+  await f?.close();
+});
+
+const priceList = {
+  version: 'api-test-1',
+  models: {
+    'sim-llama-8b': {
+      currency: 'innovation',
+      cInputPerMTok: '1000000',
+      cOutputPerMTok: '2000000',
+      weightBillions: '8',
+      cModelPerBParam: '10',
+      tiers: { low: { fee: '0', currency: 'innovation' }, normal: { fee: '0', currency: 'innovation' }, high: { fee: '100', currency: 'innovation' }, urgent: { fee: '1000', currency: 'priority' } },
+    },
+  },
+};
+
+describe('admin', () => {
+  it('users: list pages through the org only; create is audited and checks the team', async () => {
+    const admin = await f.as(f.users.admin);
+    const first = await admin.admin.users.list({ limit: 3 });
+    const rest = await admin.admin.users.list({ limit: 100, afterId: first.at(-1)?.id });
+    expect(first.length + rest.length).toBe(6);
+    expect([...first, ...rest].map((user) => user.orgId)).toEqual(Array(6).fill(f.org.id));
+    const created = await admin.admin.users.create({ email: 'new@acme.test', displayName: 'New', teamId: f.teams.eng.id, roles: ['employee'] });
+    expect(created).toMatchObject({ orgId: f.org.id, teamId: f.teams.eng.id });
+    expect((await listAuditForEntity(f.db, { entityType: 'user', entityId: created.id })).map((row) => row.action)).toEqual(['user.create']);
+    await expect((await f.as(f.otherAdmin)).admin.users.create({ email: 'x@globex.test', displayName: 'X', teamId: f.teams.eng.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.admin.users.create({ email: 'not an email', displayName: 'X' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('roles: set is audited; an admin cannot drop their own admin role; another org’s user is NOT_FOUND', async () => {
+    const admin = await f.as(f.users.admin);
+    const updated = await admin.admin.users.setRoles({ userId: f.users.colleague.id, roles: ['employee', 'esg'] });
+    expect(updated.roles).toEqual(['employee', 'esg']);
+    const audit = await listAuditForEntity(f.db, { entityType: 'user', entityId: f.users.colleague.id });
+    expect(audit[0]).toMatchObject({ action: 'user.set_roles', before: { roles: ['employee'] }, after: { roles: ['employee', 'esg'] } });
+    await expect(admin.admin.users.setRoles({ userId: f.users.admin.id, roles: ['employee'] })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(admin.admin.users.setRoles({ userId: f.otherAdmin.id, roles: ['employee'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('teams: list and create (audited)', async () => {
+    const admin = await f.as(f.users.admin);
+    const team = await admin.admin.teams.create({ slug: 'research', name: 'Research' });
+    expect((await admin.admin.teams.list()).map((item) => item.slug)).toEqual(['eng', 'ops', 'research']);
+    expect((await listAuditForEntity(f.db, { entityType: 'team', entityId: team.id })).map((row) => row.action)).toEqual(['team.create']);
+    await expect(admin.admin.teams.create({ slug: 'Not A Slug', name: 'x' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('prices: show before publishing is NOT_FOUND; publish is validated and audited', async () => {
+    const admin = await f.as(f.users.admin);
+    await expect(admin.admin.prices.show()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.admin.prices.publish({ body: { version: 'bad', models: {} } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    const published = await admin.admin.prices.publish({ body: priceList });
+    expect(published).toEqual({ version: 1, label: 'api-test-1', models: ['sim-llama-8b'] });
+    expect((await admin.admin.prices.show()).list.version).toBe('api-test-1');
+    expect((await listAuditForEntity(f.db, { entityType: 'price_list', entityId: '1' })).map((row) => row.action)).toEqual(['price_list.publish']);
+  });
+
+  it('employees, leads and esg officers are refused every admin procedure', async () => {
+    for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
+      const caller = await f.as(user);
+      await expect(caller.admin.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.users.create({ email: 'y@acme.test', displayName: 'Y' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.users.setRoles({ userId: user.id, roles: ['admin'] })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.teams.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.teams.create({ slug: 'z', name: 'Z' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.prices.show()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.prices.publish({ body: priceList })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+});
