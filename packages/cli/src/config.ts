@@ -1,9 +1,10 @@
 import { ConfigError } from '@tokenwise/core';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
-/** Settings this stage of the platform reads; the full configuration file arrives with the API. */
-const envSchema = z.object({
+/** Every setting, by its environment name: values from the config file are checked by the same rules. */
+export const envSchema = z.object({
   TOKENWISE_DATA_DIR: z.string().min(1).default('.tokenwise'),
   DATABASE_URL: z
     .string()
@@ -60,11 +61,112 @@ export interface Config {
   keyPepperPath: string;
 }
 
-/** Reads and validates configuration from the environment; a bad value names the key and what is allowed. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const parsed = envSchema.safeParse(env);
+/**
+ * The config file's keys and the environment variable each one stands for. Secrets
+ * (TOKENWISE_LEDGER_KEY, TOKENWISE_KEY_PEPPER) are environment-only: a config file gets committed.
+ */
+export const configFileKeys = {
+  dataDir: 'TOKENWISE_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  'temporal.address': 'TEMPORAL_ADDRESS',
+  'temporal.namespace': 'TEMPORAL_NAMESPACE',
+  'temporal.uiPort': 'TEMPORAL_UI_PORT',
+  'gateway.port': 'TOKENWISE_GATEWAY_PORT',
+  'vllm.url': 'VLLM_URL',
+  'vllm.priorityScheduling': 'VLLM_PRIORITY_SCHEDULING',
+  'vllm.clustersFile': 'TOKENWISE_CLUSTERS_FILE',
+} as const satisfies Record<string, keyof typeof envSchema.shape>;
+/** Settings that are file paths: from the file, they are relative to the file's directory. */
+const pathKeys = new Set<string>(['TOKENWISE_DATA_DIR', 'TOKENWISE_CLUSTERS_FILE']);
+export const configFileName = 'tokenwise.config.json';
+/** A config file is a few settings; anything larger is the wrong file. */
+const configFileBytesMax = 64 * 1024;
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const configFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  dataDir: scalar.optional(),
+  databaseUrl: scalar.optional(),
+  temporal: z.strictObject({ address: scalar.optional(), namespace: scalar.optional(), uiPort: scalar.optional() }).optional(),
+  gateway: z.strictObject({ port: scalar.optional() }).optional(),
+  vllm: z.strictObject({ url: scalar.optional(), priorityScheduling: scalar.optional(), clustersFile: scalar.optional() }).optional(),
+});
+
+interface Source {
+  values: Record<string, string | undefined>;
+  /** Where each value came from, to name it in an error: "TEMPORAL_UI_PORT" or "temporal.uiPort in /x/tokenwise.config.json". */
+  origins: Record<string, string>;
+}
+
+/** The config file named by TOKENWISE_CONFIG, else ./tokenwise.config.json when present, else none. */
+function configFilePath(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const named = env.TOKENWISE_CONFIG;
+  if (named !== undefined && named !== '') {
+    const path = resolve(cwd, named);
+    if (!existsSync(path)) throw new ConfigError(`Invalid configuration:\n  TOKENWISE_CONFIG: ${path} does not exist (unset it to use ./${configFileName} when present)`);
+    return path;
+  }
+  const fallback = resolve(cwd, configFileName);
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+function readConfigFile(path: string): Record<string, string | undefined> {
+  let body: unknown;
+  try {
+    const size = statSync(path).size;
+    if (size > configFileBytesMax) throw new Error(`it has ${size} bytes; at most ${configFileBytesMax}`);
+    body = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration file ${path}: ${(error as Error).message}`);
+  }
+  const parsed = configFileSchema.safeParse(body);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => {
+      const unknownKeys = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}; ` : '';
+      return `${issue.path.join('.') || '(top level)'}: ${unknownKeys}allowed keys are ${Object.keys(configFileKeys).join(', ')}, each a string, number, boolean or null`;
+    });
+    throw new ConfigError(`Invalid configuration file ${path}:\n  ${problems.join('\n  ')}`);
+  }
+  const values: Record<string, string | undefined> = {};
+  for (const [key, name] of Object.entries(configFileKeys)) {
+    const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], parsed.data);
+    if (value === undefined || value === null) continue;
+    values[name] = pathKeys.has(name) && typeof value === 'string' ? resolve(dirname(path), value) : String(value);
+  }
+  return values;
+}
+
+/** The file's values under the environment's: a variable that is set (even empty) wins. */
+function mergeSources(env: NodeJS.ProcessEnv, cwd: string): Source {
+  const path = configFilePath(env, cwd);
+  const fromFile = path === undefined ? {} : readConfigFile(path);
+  const fileKeyOf = Object.fromEntries(Object.entries(configFileKeys).map(([key, name]) => [name, key]));
+  const values: Record<string, string | undefined> = {};
+  const origins: Record<string, string> = {};
+  for (const name of Object.keys(envSchema.shape)) {
+    if (env[name] !== undefined) {
+      values[name] = env[name];
+      origins[name] = name;
+    } else if (fromFile[name] !== undefined) {
+      values[name] = fromFile[name];
+      origins[name] = `${fileKeyOf[name]} in ${path} (${name})`;
+    }
+  }
+  return { values, origins };
+}
+
+/**
+ * Reads and validates configuration: the config file (TOKENWISE_CONFIG or ./tokenwise.config.json)
+ * under environment overrides. A bad value names its key, where it came from, and what is allowed.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const source = mergeSources(env, cwd);
+  const parsed = envSchema.safeParse(source.values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '');
+      return `${source.origins[name] ?? name}: ${issue.message}`;
+    });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const dataDir = resolve(cwd, parsed.data.TOKENWISE_DATA_DIR);

@@ -50,7 +50,8 @@ Options:
   --json               print data as JSON (doctor and the commands above)
   --for-tests          (provision) also provision what \`npm test\` needs
 
-Configuration comes from the environment: TOKENWISE_DATA_DIR (default .tokenwise),
+Configuration comes from tokenwise.config.json (or the file named by TOKENWISE_CONFIG) under
+environment overrides: TOKENWISE_DATA_DIR (default .tokenwise),
 DATABASE_URL (a PostgreSQL server; PGlite under the data dir when unset), TEMPORAL_ADDRESS
 (an existing Temporal server; a local dev server when unset), TEMPORAL_NAMESPACE, TEMPORAL_UI_PORT,
 TOKENWISE_LEDGER_KEY and TOKENWISE_KEY_PEPPER (hex, 32+ bytes; else kept under the data dir).`;
