@@ -1,4 +1,4 @@
-import { createOrg, createTeam, createUser, type Db, type User } from '@tokenwise/db';
+import { createOrg, createTeam, createUser, type Backend, type Database, type Db, type User } from '@tokenwise/db';
 import { settlements, usageRecords } from '@tokenwise/db/schema';
 import { createLedger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
@@ -6,13 +6,26 @@ import { randomBytes } from 'node:crypto';
 import { createContextInner } from './context';
 import { createCaller } from './router';
 
-/** An org with two teams and a user per role, plus a second org, on a fresh PGlite. */
-export async function openApiFixture() {
-  const database = await openTestDatabase('pglite');
+/** An org with two teams and a user per role, plus a second org, on a fresh database (PGlite by default). */
+export async function openApiFixture(backend: Backend = 'pglite') {
+  const database = await openTestDatabase(backend);
+  const fixture = await seedApiFixture(database);
+  return {
+    ...fixture,
+    async close() {
+      await fixture.ledger.close();
+      await database.close();
+    },
+  };
+}
+
+/** The same world in a database someone else opened and closes; org slugs are fresh, so it can be seeded twice. */
+export async function seedApiFixture(database: Database) {
   const db = database.db;
+  const suffix = randomBytes(3).toString('hex');
   const ledger = createLedger({ db, hmacKey: randomBytes(32) });
   const keyPepper = randomBytes(32);
-  const org = await createOrg(db, { actor: 'test', input: { slug: 'acme', name: 'Acme' } });
+  const org = await createOrg(db, { actor: 'test', input: { slug: `acme-${suffix}`, name: 'Acme' } });
   const eng = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'eng', name: 'Engineering' } });
   const ops = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'ops', name: 'Operations' } });
   const person = (email: string, teamId: string | null, roles: User['roles']) => createUser(db, { actor: 'test', input: { orgId: org.id, teamId, email, displayName: email.split('@')[0] ?? email, roles } });
@@ -24,7 +37,7 @@ export async function openApiFixture() {
     admin: await person('ada@acme.test', ops.id, ['admin']),
     opsEmployee: await person('otto@acme.test', ops.id, ['employee']),
   };
-  const other = await createOrg(db, { actor: 'test', input: { slug: 'globex', name: 'Globex' } });
+  const other = await createOrg(db, { actor: 'test', input: { slug: `globex-${suffix}`, name: 'Globex' } });
   const otherAdmin = await createUser(db, { actor: 'test', input: { orgId: other.id, email: 'gina@globex.test', displayName: 'Gina', roles: ['admin'] } });
   const deps = { db, ledger, keyPepper };
   const as = async (user: User) => createCaller(await createContextInner({ ...deps, user: { userId: user.id, orgId: user.orgId, teamId: user.teamId, roles: user.roles } }));
@@ -39,10 +52,6 @@ export async function openApiFixture() {
     otherAdmin,
     as,
     anonymous: async () => createCaller(await createContextInner(deps)),
-    async close() {
-      await ledger.close();
-      await database.close();
-    },
   };
 }
 
