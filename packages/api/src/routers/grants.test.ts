@@ -41,3 +41,16 @@ describe('grants', () => {
     }
   });
 });
+
+describe('monthly allowance', () => {
+  it('an admin grants this month once; a second run moves nothing; others are refused', async () => {
+    const admin = await f.as(f.users.admin);
+    const first = await admin.grants.allowance({ ownerType: 'user', ownerId: f.users.lead.id, amount: 500n });
+    const again = await admin.grants.allowance({ ownerType: 'user', ownerId: f.users.lead.id, amount: 500n });
+    expect(first).toMatchObject({ duplicate: false, amount: 500n, timeZone: 'UTC' });
+    expect(again).toMatchObject({ duplicate: true, period: first.period, transferId: first.transferId });
+    for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
+      await expect((await f.as(user)).grants.allowance({ ownerType: 'user', ownerId: user.id, amount: 1n })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+});

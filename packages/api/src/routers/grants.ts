@@ -21,7 +21,25 @@ async function assertOwnerInOrg(db: Context['db'], params: { ownerType: (typeof 
   if (found.length === 0 || (ownerType === 'org' && ownerId !== orgId)) throw new NotFoundError(`No ${ownerType} ${ownerId} in your org.`);
 }
 
+const grantTarget = { ownerType: z.enum(ownerTypes), ownerId: z.uuid(), currency: z.string().min(1).max(32).default('innovation'), amount: z.bigint().positive() };
+
 export const grantsRouter = router({
+  /**
+   * Issues this month's allowance (months in the org's time zone) to a user, team or the org (admin).
+   * Its id derives from account and month, so running it again in the same month grants nothing twice.
+   */
+  allowance: roleProcedure('admin')
+    .input(z.object(grantTarget))
+    .mutation(async ({ ctx, input }) => {
+      const currency = currencyByCode(input.currency);
+      await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
+      const [org] = await ctx.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, ctx.user.orgId)).limit(1);
+      if (org === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
+      const wallet = await ensureAccount(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
+      const result = await ctx.ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount: input.amount, at: new Date(), timeZone: org.timeZone, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
+      return { transferId: result.transfer.id, duplicate: result.duplicate, period: result.period, timeZone: org.timeZone, accountId: wallet.id, currency: currency.code, amount: result.transfer.amount };
+    }),
+
   /** Issues tokens to a user, team or the org (admin). `id` makes it idempotent: a retry moves nothing twice. */
   issue: roleProcedure('admin')
     .input(

@@ -49,3 +49,16 @@ describe('scores', () => {
     await expect((await f.as(f.otherAdmin)).scores.byTeam({ teamId: f.teams.eng.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
+
+describe('scores.byUser', () => {
+  it('self, the lead of the user’s team and admins; refused to colleagues, esg and other leads', async () => {
+    expect(await (await f.as(f.users.employee)).scores.byUser({ userId: f.users.employee.id })).toMatchObject({ requests: 2, scoredRequests: 2, tokens: 2_000 });
+    expect((await (await f.as(f.users.lead)).scores.byUser({ userId: f.users.employee.id })).requests).toBe(2);
+    expect((await (await f.as(f.users.admin)).scores.byUser({ userId: f.users.opsEmployee.id })).meanScore).toBe(1);
+    expect(await (await f.as(f.users.esg)).scores.byUser({ userId: f.users.esg.id })).toMatchObject({ requests: 0, meanScore: null });
+    await expect((await f.as(f.users.colleague)).scores.byUser({ userId: f.users.employee.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect((await f.as(f.users.esg)).scores.byUser({ userId: f.users.employee.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect((await f.as(f.users.lead)).scores.byUser({ userId: f.users.opsEmployee.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect((await f.as(f.otherAdmin)).scores.byUser({ userId: f.users.employee.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

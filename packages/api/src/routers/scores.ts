@@ -1,7 +1,8 @@
 import { ForbiddenError, NotFoundError } from '@tokenwise/core';
 import { usageRecords } from '@tokenwise/db/schema';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { loadApiUser } from '../context';
 import { isoTime, pageSize } from '../inputs';
 import { requestIdLengthMax } from '../limits';
 import { findSettlement, scoresPerUser } from '../score-queries';
@@ -20,14 +21,27 @@ export const scoresRouter = router({
     return { requestId: usage.requestId, userId: usage.userId, model: usage.model, cost: usage.cost, currency: usage.currency, settlement: settlement ?? null };
   }),
 
+  /** One user's totals: themselves, the lead of their team, or an admin of the org. */
+  byUser: authedProcedure.input(z.object({ userId: z.uuid(), ...period })).query(async ({ ctx, input }) => {
+    const target = await loadApiUser(ctx.db, { userId: input.userId, orgId: ctx.user.orgId });
+    if (target === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
+    const leadsTarget = hasRole(ctx.user, 'lead') && ctx.user.teamId !== null && target.teamId === ctx.user.teamId;
+    if (target.userId !== ctx.user.userId && !leadsTarget && !hasRole(ctx.user, 'admin')) {
+      throw new ForbiddenError('You may only see your own scores; a lead sees the team, an admin the org.');
+    }
+    const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.userId, target.userId)) as SQL;
+    const [row] = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: 1, scoredOnly: false });
+    return row ?? { userId: target.userId, requests: 0, scoredRequests: 0, tokens: 0, costMinorUnits: 0n, refundMinorUnits: 0n, co2eMicrograms: 0n, meanScore: null, valuePer1kTokens: null };
+  }),
+
   /** Each member's totals in one team: the lead of that team or an admin. */
   byTeam: roleProcedure('lead', 'admin')
     .input(z.object({ teamId: z.uuid(), ...period }))
     .query(async ({ ctx, input }) => {
       const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       assertManagesTeam(ctx.user, team.id);
-      const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.teamId, team.id));
-      const users = await scoresPerUser(ctx.db, { where: where!, from: input.from, to: input.to, limit: 1_000, scoredOnly: false });
+      const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.teamId, team.id)) as SQL;
+      const users = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: 1_000, scoredOnly: false });
       return { teamId: team.id, slug: team.slug, users };
     }),
 
@@ -39,7 +53,7 @@ export const scoresRouter = router({
       if (teamId === undefined && !hasRole(ctx.user, 'admin')) throw new ForbiddenError('A lead without a team has no leaderboard to see.');
       if (teamId !== undefined) assertManagesTeam(ctx.user, teamId);
       const inOrg = eq(usageRecords.orgId, ctx.user.orgId);
-      const where = teamId === undefined ? inOrg : and(inOrg, eq(usageRecords.teamId, teamId))!;
+      const where = teamId === undefined ? inOrg : (and(inOrg, eq(usageRecords.teamId, teamId)) as SQL);
       const rows = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: input.limit, scoredOnly: true });
       return rows.map((row, index) => ({ rank: index + 1, ...row }));
     }),
