@@ -50,4 +50,18 @@ describe('API over HTTP', () => {
     expect(error.message).toContain('limit');
     expect(JSON.stringify(error.data)).not.toContain('stack');
   });
+
+  it('roles are read per request: a role removed by an admin stops working at once; a revoked key is refused', async () => {
+    const { key, secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.lead.id, name: 'lead', scopes: ['api'], actor: 'test' });
+    const lead = createApiClient({ url: server.url, apiKey: secret });
+    expect(await lead.scores.leaderboard.query({})).toEqual([]);
+    await (await f.as(f.users.admin)).admin.users.setRoles({ userId: f.users.lead.id, roles: ['employee'] });
+    const demoted = (await lead.scores.leaderboard.query({}).catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(demoted.data).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 });
+    await (await f.as(f.users.admin)).keys.revoke({ keyId: key.id });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const revoked = (await lead.me.profile.query().catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(revoked.data).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(revoked.message).toContain('revoked');
+  });
 });
