@@ -1,6 +1,8 @@
 import { currentScoringConfig, currentSettlementPolicy, findOrgBySlug, findTeamBySlug, findUserByEmail, getSettlementBounds } from '@tokenwise/db';
 import { orgs, users } from '@tokenwise/db/schema';
 import { findAccount } from '@tokenwise/ledger';
+import { loadPlugins, parsePluginConfig } from '@tokenwise/plugin-sdk';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +58,11 @@ describe('the demo seed of npm start', () => {
       expect((await currentSettlementPolicy(db, { teamId: team?.id ?? '' }))?.warnings).toEqual([]);
     }
     expect((await getSettlementBounds(db, { orgId: org?.id ?? '' })).explicit).toBe(true);
+    // The worker refuses a config its plugin's schema refuses: the seeded one must pass it.
+    const { loaded } = await loadPlugins({ workspaceDir: fileURLToPath(new URL('../../../../', import.meta.url)), allowNpm: false });
+    const judge = loaded.find(({ plugin }) => plugin.id === 'llm-judge')?.plugin;
+    expect(judge).toBeDefined();
+    if (judge !== undefined) expect(parsePluginConfig(judge, { judgeModel: 'sim/judge', samples: 1 })).toMatchObject({ judgeModel: 'sim/judge', samples: 1 });
     expect(await balanceOf('ada@demo.test', 'innovation')).toBe(1_000_000_000n);
     expect(await balanceOf('lin@demo.test', 'priority')).toBe(50_000_000n);
   });
