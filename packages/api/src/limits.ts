@@ -8,3 +8,6 @@ export const documentBytesMax = 512 * 1024;
 export const requestIdLengthMax = 200;
 export const reasonLengthMax = 500;
 export const grantIdLengthMax = 128;
+/** Rows of lists that are not paginated (an org's teams, a team's members): larger orgs page elsewhere. */
+export const teamsListMax = 1_000;
+export const teamMembersMax = 1_000;

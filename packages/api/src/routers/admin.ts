@@ -5,6 +5,7 @@ import { loadNewestPriceList, publishPriceList } from '@tokenwise/gateway';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { document, pageSize } from '../inputs';
+import { teamsListMax } from '../limits';
 import { teamInOrg } from '../scope';
 import { actorOf, roleProcedure, router } from '../trpc';
 
@@ -52,7 +53,7 @@ const usersRouter = router({
 const teamsRouter = router({
   /** The org's teams by slug. */
   list: adminProcedure.query(async ({ ctx }) => {
-    const rows = await ctx.db.select(teamColumns).from(teams).where(eq(teams.orgId, ctx.user.orgId)).orderBy(asc(teams.slug)).limit(1_000);
+    const rows = await ctx.db.select(teamColumns).from(teams).where(eq(teams.orgId, ctx.user.orgId)).orderBy(asc(teams.slug)).limit(teamsListMax);
     return rows.map(withIso);
   }),
   /** Creates a team in the caller's org (audited). */

@@ -4,7 +4,7 @@ import { and, eq, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { loadApiUser } from '../context';
 import { isoTime, pageSize } from '../inputs';
-import { requestIdLengthMax } from '../limits';
+import { requestIdLengthMax, teamMembersMax } from '../limits';
 import { findSettlement, scoresPerUser } from '../score-queries';
 import { assertManagesTeam, hasRole, teamInOrg, usageVisibleTo } from '../scope';
 import { authedProcedure, roleProcedure, router } from '../trpc';
@@ -41,7 +41,7 @@ export const scoresRouter = router({
       const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       assertManagesTeam(ctx.user, team.id);
       const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.teamId, team.id)) as SQL;
-      const users = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: 1_000, scoredOnly: false });
+      const users = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: teamMembersMax, scoredOnly: false });
       return { teamId: team.id, slug: team.slug, users };
     }),
 
