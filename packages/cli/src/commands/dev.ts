@@ -11,6 +11,7 @@ import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds, lo
 import { startControlServer } from '../control/control-server';
 import { startInferenceCluster } from '../local/inference-cluster';
 import { seedDemo, type DevFile } from '../local/demo-seed';
+import { startApiServer } from '@tokenwise/api';
 import { startSettlementRuntime } from '../local/settlement-runtime';
 import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices, type Services } from '../services';
@@ -136,7 +137,10 @@ export async function runDev(): Promise<number> {
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
     const models = inference.clusters.flatMap((cluster) => cluster.models);
-    const demo = await seedDemo({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: `${gateway.url}/v1`, temporalUiUrl: uiUrl ?? null, models });
+    const api = await startApiServer({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, port: await preferredPort(config.gatewayPort === 0 ? 0 : config.gatewayPort + 1) });
+    stack.push('API', () => api.close());
+    log(`API: ${api.url} (tRPC; typed client: createApiClient from @tokenwise/api).`);
+    const demo = await seedDemo({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: `${gateway.url}/v1`, apiUrl: api.url, temporalUiUrl: uiUrl ?? null, models });
     log(`Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`);
 
     const connection = await Connection.connect({ address });
@@ -190,7 +194,7 @@ export async function runDev(): Promise<number> {
       control: { url: control.url, token: control.token },
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
-    log('\nTokenwise is running: database, ledger, gateway, Temporal, the worker and the settlement relay (the tRPC API and Slack bot come later).');
+    log('\nTokenwise is running: database, ledger, gateway, tRPC API, Temporal, the worker and the settlement relay (the Slack bot comes later).');
     for (const line of tryIt(demo.devFile)) log(line);
     log('Press Ctrl-C to stop.');
 

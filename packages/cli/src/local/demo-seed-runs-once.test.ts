@@ -23,6 +23,7 @@ describe('the demo seed of npm start', () => {
       ledger: services.ledger,
       keyPepper: services.keyPepper,
       dataDir: dir,
+      apiUrl: 'http://127.0.0.1:4001',
       gatewayUrl: 'http://127.0.0.1:4000/v1',
       temporalUiUrl: 'http://127.0.0.1:8233',
       models: ['sim/small', 'sim/judge'],
@@ -43,7 +44,7 @@ describe('the demo seed of npm start', () => {
   it('seeds an org with a user per role, grants, judge scoring, policies and bounds, and writes dev.json owner-only', async () => {
     const first = await seedDemo(options);
     expect(first.seeded).toBe(true);
-    expect(first.devFile).toMatchObject({ gatewayUrl: 'http://127.0.0.1:4000/v1', apiUrl: null, temporalUiUrl: 'http://127.0.0.1:8233', models: ['sim/small', 'sim/judge'] });
+    expect(first.devFile).toMatchObject({ gatewayUrl: 'http://127.0.0.1:4000/v1', apiUrl: 'http://127.0.0.1:4001', temporalUiUrl: 'http://127.0.0.1:8233', models: ['sim/small', 'sim/judge'] });
     expect(first.devFile.users.map((user) => user.email)).toEqual(demoUsers.map((user) => user.email));
     expect(new Set(first.devFile.users.flatMap((user) => user.roles))).toEqual(new Set(['employee', 'lead', 'esg', 'admin']));
     for (const user of first.devFile.users) expect(user.apiKey).toMatch(/^tw_/);

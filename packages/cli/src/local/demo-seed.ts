@@ -25,7 +25,7 @@ import { join } from 'node:path';
 /** What `npm start` hands a new user: where everything is, and a working key per demo user. */
 export interface DevFile {
   gatewayUrl: string;
-  /** The tRPC API's URL; null until the API runs in `npm start`. */
+  /** The tRPC API's URL. */
   apiUrl: string | null;
   temporalUiUrl: string | null;
   models: string[];
@@ -76,6 +76,8 @@ export interface SeedOptions {
   dataDir: string;
   /** The gateway's OpenAI base URL, ending in /v1. */
   gatewayUrl: string;
+  /** The tRPC API's URL. */
+  apiUrl: string | null;
   temporalUiUrl: string | null;
   /** Served models, in order: the second one judges (the first when only one is served). */
   models: string[];
@@ -148,7 +150,7 @@ async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string,
  */
 export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const { db, ledger } = options;
-  const urls = { gatewayUrl: options.gatewayUrl, apiUrl: null, temporalUiUrl: options.temporalUiUrl, models: options.models };
+  const urls = { gatewayUrl: options.gatewayUrl, apiUrl: options.apiUrl, temporalUiUrl: options.temporalUiUrl, models: options.models };
   const existing = await readDevFile(options.dataDir);
   if (existing !== undefined && (await findOrgBySlug(db, { slug: demoOrgSlug })) !== undefined) {
     const devFile = { ...existing, ...urls, users: existing.users };
@@ -165,7 +167,8 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     const teamId = demo.team === null ? null : (teams.get(demo.team)?.id ?? null);
     const user = (await findUserByEmail(db, { orgId: org.id, email: demo.email })) ?? (await createUser(db, { actor, input: { orgId: org.id, teamId, email: demo.email, displayName: demo.name, roles: demo.roles } }));
     await grantDemoTokens(ledger, db, org, user.id, demo);
-    const { secret } = await createApiKey(db, { pepper: options.keyPepper, orgId: org.id, userId: user.id, name: 'demo key', actor });
+    // One key per demo user for both doors: the gateway (inference) and the typed API.
+    const { secret } = await createApiKey(db, { pepper: options.keyPepper, orgId: org.id, userId: user.id, name: 'demo key', scopes: ['inference', 'api'], actor });
     users.push({ email: user.email, roles: user.roles, apiKey: secret });
   }
   const devFile: DevFile = { ...urls, users };
