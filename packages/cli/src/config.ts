@@ -14,7 +14,8 @@ export const envSchema = z.object({
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7233')
-    .optional(),
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   TEMPORAL_NAMESPACE: z.string().min(1).max(255).default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
   TOKENWISE_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),

@@ -121,7 +121,7 @@ async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeMode
   if (!(await getSettlementBounds(db, { orgId: org.id })).explicit) await setSettlementBounds(db, { orgId: org.id, body: demoBounds, actor });
   for (const team of teams) {
     if ((await currentScoringConfig(db, { teamId: team.id })) === undefined) {
-      await publishScoringConfig(db, { teamId: team.id, plugins: [{ pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1 } }], actor });
+      await publishScoringConfig(db, { teamId: team.id, plugins: [{ pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1, useJsonSchema: true } }], actor });
     }
     if ((await currentSettlementPolicy(db, { teamId: team.id })) === undefined) {
       await publishSettlementPolicy(db, { teamId: team.id, body: demoPolicy, actor });

@@ -1,0 +1,78 @@
+import { createApiClient } from '@tokenwise/api';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../packages/cli/bin/tokenwise.mjs', import.meta.url));
+
+interface DevFile {
+  gatewayUrl: string;
+  apiUrl: string;
+  models: string[];
+  users: { email: string; roles: string[]; apiKey: string }[];
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, attempts = 1_200): Promise<T> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('npm start on a fresh data dir, driven as a user would', { timeout: 180_000 }, () => {
+  let dir: string;
+  let platform: ChildProcess;
+  let output = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tw-e2e-'));
+    const { DATABASE_URL: _database, TEMPORAL_ADDRESS: _temporal, VLLM_URL: _vllm, TOKENWISE_CONFIG: _config, ...env } = process.env;
+    platform = spawn(process.execPath, [bin, 'dev'], {
+      cwd: dir,
+      env: { ...env, TOKENWISE_DATA_DIR: dir, TEMPORAL_UI_PORT: '0', TOKENWISE_GATEWAY_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    platform.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    platform.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  });
+  afterAll(async () => {
+    if (platform.exitCode === null) platform.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('seeds, answers through the gateway, settles the request, shows it through the typed API, and stops cleanly', async () => {
+    await until(async () => {
+      if (platform.exitCode !== null) throw new Error(`the platform exited with ${platform.exitCode}:\n${output}`);
+      return output.includes('Press Ctrl-C to stop.') ? true : undefined;
+    }, 'the platform to start');
+    const devFile = JSON.parse(await readFile(join(dir, 'dev.json'), 'utf8')) as DevFile;
+    const ada = devFile.users.find((user) => user.roles.includes('employee') && user.email.startsWith('ada'));
+    if (ada === undefined) throw new Error(`no employee in dev.json: ${JSON.stringify(devFile.users.map((user) => user.email))}`);
+
+    const openai = new OpenAI({ baseURL: devFile.gatewayUrl, apiKey: ada.apiKey, maxRetries: 0 });
+    const completion = await openai.chat.completions.create({ model: devFile.models[0] as string, messages: [{ role: 'user', content: 'Write a haiku about metering.' }] });
+    expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+
+    const api = createApiClient({ url: devFile.apiUrl, apiKey: ada.apiKey });
+    const usage = await until(async () => {
+      const rows = (await api.me.recentUsage.query({ limit: 5 })) as { requestId: string; score: number | null; settledAt: string | null }[];
+      // ada made exactly this one request since the seed.
+      return rows.length === 1 && rows[0]?.settledAt !== null ? rows[0] : undefined;
+    }, 'the request to be settled with a score');
+    // The seeded judge answers with a json_schema verdict, so the settlement carries a score.
+    expect(usage.score).not.toBeNull();
+    expect(usage.score).toBeGreaterThanOrEqual(0);
+    expect(usage.score).toBeLessThanOrEqual(1);
+
+    platform.kill('SIGINT');
+    const [code] = (await once(platform, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(output).toMatch(/Stopping\.\.\./);
+  });
+});
