@@ -55,7 +55,7 @@ describe('the demo seed of npm start', () => {
     expect(org?.timeZone).toBe('UTC');
     for (const slug of ['platform', 'research']) {
       const team = await findTeamBySlug(db, { orgId: org?.id ?? '', slug });
-      expect((await currentScoringConfig(db, { teamId: team?.id ?? '' }))?.plugins).toEqual([{ pluginId: 'llm-judge', weight: 1, config: { judgeModel: 'sim/judge', samples: 1 } }]);
+      expect((await currentScoringConfig(db, { teamId: team?.id ?? '' }))?.plugins).toEqual([{ pluginId: 'llm-judge', weight: 1, config: { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true } }]);
       expect((await currentSettlementPolicy(db, { teamId: team?.id ?? '' }))?.warnings).toEqual([]);
     }
     expect((await getSettlementBounds(db, { orgId: org?.id ?? '' })).explicit).toBe(true);
@@ -63,7 +63,7 @@ describe('the demo seed of npm start', () => {
     const { loaded } = await loadPlugins({ workspaceDir: fileURLToPath(new URL('../../../../', import.meta.url)), allowNpm: false });
     const judge = loaded.find(({ plugin }) => plugin.id === 'llm-judge')?.plugin;
     expect(judge).toBeDefined();
-    if (judge !== undefined) expect(parsePluginConfig(judge, { judgeModel: 'sim/judge', samples: 1 })).toMatchObject({ judgeModel: 'sim/judge', samples: 1 });
+    if (judge !== undefined) expect(parsePluginConfig(judge, { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true })).toMatchObject({ judgeModel: 'sim/judge', samples: 1 });
     expect(await balanceOf('ada@demo.test', 'innovation')).toBe(1_000_000_000n);
     expect(await balanceOf('lin@demo.test', 'priority')).toBe(50_000_000n);
   });
