@@ -9,3 +9,4 @@ export { pgArray } from './pg-array';
 export { stringifyJsonb } from './schema/columns';
 export * from './queries/users';
 export * from './queries/settlement-config';
+export * from './queries/scoring-request';

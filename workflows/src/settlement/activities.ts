@@ -1,11 +1,11 @@
 import { decideSettlement, settlementBoundsSchema, settlementPolicySchema, type Amount } from '@tokenwise/core';
-import type { Db } from '@tokenwise/db';
-import { notifications, requestPayloads, scoringConfigs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
+import { findScoringRequest, type Db } from '@tokenwise/db';
+import { notifications, scoringConfigs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
 import { consumptionAccount, ensureAccount, getTransfer, type Ledger, type LedgerOp } from '@tokenwise/ledger';
-import { runPluginSafely, type ChatMessage, type PluginContext, type PluginDefinition, type ScoreInput } from '@tokenwise/plugin-sdk';
+import { runPluginSafely, scoreInputOf, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { Context } from '@temporalio/activity';
 import { and, desc, eq } from 'drizzle-orm';
-import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
+import type { ConfiguredPlugin, ExternalEvidence, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
 
 export interface SettlementDeps {
   db: Db;
@@ -29,15 +29,6 @@ interface StoredPluginEntry {
 async function usageOf(db: Db, requestId: string) {
   const [usage] = await db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId)).limit(1);
   return usage;
-}
-
-function messagesOf(prompt: unknown): ScoreInput['promptMessages'] {
-  if (typeof prompt === 'string') return prompt;
-  if (!Array.isArray(prompt)) return JSON.stringify(prompt ?? '');
-  return prompt.map((message: { role?: unknown; content?: unknown }): ChatMessage => ({
-    role: (['system', 'user', 'assistant', 'tool', 'developer'].includes(String(message.role)) ? message.role : 'user') as ChatMessage['role'],
-    content: typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''),
-  }));
 }
 
 /** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
@@ -80,28 +71,13 @@ export function createSettlementActivities(deps: SettlementDeps) {
     },
 
     /** Runs one plugin on the stored request; throws, hangs and garbage come back as recorded errors. */
-    async runPlugin(input: { requestId: string; pluginId: string; config: unknown }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
+    async runPlugin(input: { requestId: string; pluginId: string; config: unknown; externalEvidence?: ExternalEvidence[] }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
       const plugin = deps.plugins.get(input.pluginId);
       if (plugin === undefined) return { pluginId: input.pluginId, status: 'error', reason: `plugin "${input.pluginId}" is not loaded in this worker` };
-      const usage = await usageOf(deps.db, input.requestId);
-      if (usage === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
-      const [payload] = await deps.db.select().from(requestPayloads).where(eq(requestPayloads.requestId, input.requestId)).limit(1);
-      const scoreInput: ScoreInput = {
-        requestId: input.requestId,
-        model: usage.model,
-        promptMessages: messagesOf(payload?.prompt),
-        completion: payload?.completion ?? '',
-        promptTokens: usage.promptTokens,
-        completionTokens: usage.completionTokens,
-        cost: { minorUnits: usage.cost, currency: usage.currency },
-        userId: usage.userId ?? '',
-        teamId: usage.teamId ?? '',
-        orgId: usage.orgId,
-        tags: (usage.tags ?? {}) as Record<string, string>,
-        createdAt: usage.createdAt,
-        config: input.config,
-      };
-      const outcome = await runWithHeartbeats(deps.contextFor(plugin.id), (ctx) => runPluginSafely(plugin, scoreInput, ctx, { timeoutMs: deps.pluginTimeoutMs }));
+      const stored = await findScoringRequest(deps.db, { requestId: input.requestId });
+      if (stored === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
+      const scoreInput = scoreInputOf(stored, input.config);
+      const outcome = await runWithHeartbeats(deps.contextFor(plugin.id), (ctx) => runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, { timeoutMs: deps.pluginTimeoutMs }));
       if (outcome.status === 'error') return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
       if (outcome.status === 'scored') return { pluginId: plugin.id, status: 'scored', score: outcome.score, confidence: outcome.confidence, evidence: outcome.evidence, rationale: outcome.rationale };
       return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };
