@@ -4,10 +4,11 @@ import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import { performance } from 'node:perf_hooks';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { loadBatch, writeBatch, type LoadedBatch } from './batch-sql';
+import { loadBatch, writeBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
 import { LedgerOverloadedError, LedgerUnavailableError } from './errors';
 import { accountCacheEntriesMax, batchAttemptsMax, batchOpsMax, queueOpsMax } from './limits';
+import { derivedState, WriterCache, type LoadedState } from './writer-cache';
 import { batchMac, genesisMac, transferMac } from './mac';
 import type { Account, LedgerOp, OpResult, Transfer } from './types';
 
@@ -77,9 +78,11 @@ export class BatchWriter {
   private queuedOps = 0;
   private running: Promise<void> | undefined;
   private readonly derivedAccounts = new Map<string, Account>();
+  /** The state this writer left behind: lets a batch skip its read while no other writer commits. */
+  private readonly cache = new WriterCache();
   private closed = false;
-  /** Cumulative counters for /metrics and benchmarks. */
-  readonly stats = { batches: 0, ops: 0, retries: 0, loadMs: 0, writeMs: 0 };
+  /** Cumulative counters for /metrics and benchmarks (`cached`: batches decided without a read). */
+  readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0 };
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -141,6 +144,7 @@ export class BatchWriter {
         // Whatever failed (lost connection, a unique race with another writer), the statement or
         // transaction rolled back or committed whole; ids make the retry safe either way.
         this.derivedAccounts.clear();
+        this.cache.invalidate({ suspend: true });
         if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
       }
     }
@@ -154,17 +158,27 @@ export class BatchWriter {
    * takes the chain lock before it changes a row: if another process committed a batch after the
    * read, the new batch's seq collides with it and the statement fails whole (then the batch is
    * retried in locked mode: lock, read, write in one transaction).
+   *
+   * While this writer is the only one committing, optimistic mode skips even the read: the state
+   * it left behind (account totals, its recent transfers, the chain head) is what a read would
+   * return, and the write statement proves it: a batch committed by anyone else since takes the
+   * seq this one writes. Ids the cache does not know are assumed new (the journal's unique id
+   * refuses them otherwise), and any refusal is decided again on a fresh read.
    */
   private async execute(batch: Submission[], mode: 'optimistic' | 'locked'): Promise<OpResult[][]> {
     const groups = batch.flatMap((submission) => submission.groups);
     const ops = groups.flat();
-    const run = async (db: Db) => {
+    const run = async (db: Db, fromCache: boolean) => {
       const now = this.deps.clock();
       const loadStarted = performance.now();
-      const { state, head: previous } = await this.loadState(db, ops, now);
+      const loaded = fromCache ? this.cache.stateFor(ops, now, this.derivedAccounts) : await this.loadState(db, ops, now);
+      if (loaded === undefined) return undefined;
+      const { state, head: previous } = loaded;
       const writeStarted = performance.now();
       this.stats.loadMs += writeStarted - loadStarted;
       const { decisions, drafts } = evaluateBatch(groups, state);
+      // A refusal must rest on what the database holds, not on what this writer remembers.
+      if (fromCache && decisions.some((group) => group.some((decision) => !decision.ok))) return undefined;
       const batchSeq = (previous?.seq ?? 0n) + 1n;
       let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
       const transfers = new Map<Draft, Transfer>();
@@ -177,22 +191,26 @@ export class BatchWriter {
         written = await this.write(db, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
       }
       this.stats.writeMs += performance.now() - writeStarted;
-      return { results: this.results(batch, decisions, transfers), head: written };
+      return { results: this.results(batch, decisions, transfers), head: written, loaded, written: [...transfers.values()] };
     };
-    const { results, head } =
+    const outcome =
       mode === 'optimistic'
-        ? await run(this.deps.db)
+        ? ((await run(this.deps.db, this.cache.usable())) ?? (await run(this.deps.db, false)))
         : await this.deps.db.transaction(async (tx) => {
             // The lock first, in its own statement, so the reads after it see every batch
             // committed before it (each statement takes a fresh snapshot under READ COMMITTED).
             await tx.execute(sql`select pg_advisory_xact_lock(${chainLockKey})`);
-            return run(tx);
+            return run(tx, false);
           });
+    invariant(outcome !== undefined, 'a batch decided on a fresh read always has an outcome');
+    const { results, head, loaded, written } = outcome;
+    if (loaded.fromCache) this.stats.cached++;
+    this.cache.remember({ loaded, head: head === undefined ? undefined : { seq: head.batchSeq, mac: head.mac, lastTransferSeq: head.lastTransferSeq }, written });
     if (head !== undefined) this.deps.onCommit?.(head);
     return results;
   }
 
-  private async loadState(tx: Db, ops: LedgerOp[], now: Date): Promise<{ state: BatchState; head: LoadedBatch['head'] }> {
+  private async loadState(tx: Db, ops: LedgerOp[], now: Date): Promise<LoadedState> {
     const accountIds = new Set<string>();
     const transferIds = new Set<string>();
     const pendingIds = new Set<string>();
@@ -210,7 +228,7 @@ export class BatchWriter {
     for (const id of accountIds) {
       const derived = this.derivedAccounts.get(id);
       if (derived === undefined) continue;
-      accounts.set(id, { ...derived, debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n, allowPeerTransfers: false });
+      accounts.set(id, derivedState(derived));
       accountIds.delete(id);
     }
     const loaded = await loadBatch(tx, { accountIds: [...accountIds], transferIds: [...transferIds], pendingIds: [...pendingIds] });
@@ -228,7 +246,12 @@ export class BatchWriter {
       if (transferIds.has(transfer.id)) existing.set(transfer.id, transfer);
       if (transfer.pendingId !== null && pendingIds.has(transfer.pendingId)) resolutions.set(transfer.pendingId, transfer.type);
     }
-    return { state: { accounts, existing, resolutions, now }, head: loaded.head };
+    // Pending transfers read as the target of a post or void: their resolution is known too.
+    const pendings = [...pendingIds].flatMap((id) => {
+      const transfer = existing.get(id);
+      return transfer === undefined ? [] : [{ transfer, resolution: resolutions.get(id) }];
+    });
+    return { state: { accounts, existing, resolutions, now }, head: loaded.head, fromCache: false, pendings };
   }
 
   private async write(
