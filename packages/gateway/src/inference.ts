@@ -80,7 +80,7 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
     if (principal.allowedModels !== null && !principal.allowedModels.includes(model)) throw modelNotFound(model);
     const cluster = deps.router.clusterFor(model);
     if (cluster === undefined) throw modelNotFound(model);
-    const priceList = await deps.priceLists.current();
+    const priceList = await deps.priceLists.current(principal.orgId);
     if (priceList.list.models[model] === undefined) throw new GatewayError(404, `Model "${model}" is served but has no price in price list ${priceList.version}; an admin must price it.`, 'invalid_request_error', 'model_not_priced', 'model');
     const profile: CarbonModelProfile = carbonProfileOf(model, priceList, deps.settings.modelProfiles);
     const estimate = estimateAdmission({

@@ -1,4 +1,5 @@
 import { listAuditForEntity } from '@tokenwise/db';
+import { publishPriceList } from '@tokenwise/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiFixture, type ApiFixture } from '../test-fixtures';
 
@@ -56,17 +57,53 @@ describe('admin', () => {
     await expect(admin.admin.teams.create({ slug: 'Not A Slug', name: 'x' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
-  it('prices: show before publishing is NOT_FOUND; publish is validated and audited', async () => {
+  it('prices: show before publishing is NOT_FOUND; publish is validated, scoped to the caller’s org and audited', async () => {
     const admin = await f.as(f.users.admin);
     await expect(admin.admin.prices.show()).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(admin.admin.prices.publish({ body: { version: 'bad', models: {} } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     const published = await admin.admin.prices.publish({ body: priceList });
-    expect(published).toEqual({ version: 1, label: 'api-test-1', models: ['sim-llama-8b'] });
-    expect((await admin.admin.prices.show()).list.version).toBe('api-test-1');
-    expect((await listAuditForEntity(f.db, { entityType: 'price_list', entityId: '1' })).map((row) => row.action)).toEqual(['price_list.publish']);
+    expect(published).toEqual({ version: 1, scope: 'org', label: 'api-test-1', models: ['sim-llama-8b'] });
+    expect(await admin.admin.prices.show()).toMatchObject({ version: 1, scope: 'org', label: 'api-test-1', list: { version: 'api-test-1' } });
+    const audit = await listAuditForEntity(f.db, { entityType: 'price_list', entityId: '1' });
+    expect(audit.map((row) => ({ action: row.action, orgId: row.orgId, actor: row.actor }))).toEqual([{ action: 'price_list.publish', orgId: f.org.id, actor: `user:${f.users.admin.id}` }]);
   });
 
-  it('employees, leads and esg officers are refused every admin procedure', async () => {
+  it('prices: an admin of another org neither sees nor changes this org’s list; both fall back to the platform default', async () => {
+    const admin = await f.as(f.users.admin);
+    const other = await f.as(f.otherAdmin);
+    await expect(other.admin.prices.show()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const operator = await publishPriceList(f.db, { body: { ...priceList, version: 'platform-1' }, actor: 'system:test' });
+    expect(operator.orgId).toBeNull();
+    expect(await other.admin.prices.show()).toMatchObject({ version: operator.version, scope: 'default', label: 'platform-1' });
+    expect(await admin.admin.prices.show()).toMatchObject({ version: 1, scope: 'org', label: 'api-test-1' });
+    const theirs = await other.admin.prices.publish({ body: { ...priceList, version: 'globex-1' } });
+    expect(theirs).toMatchObject({ scope: 'org', label: 'globex-1' });
+    expect(await admin.admin.prices.show()).toMatchObject({ version: 1, label: 'api-test-1' });
+    expect((await admin.admin.prices.history({})).map((row) => [row.label, row.scope])).toEqual([
+      ['platform-1', 'default'],
+      ['api-test-1', 'org'],
+    ]);
+    expect((await other.admin.prices.history({})).map((row) => [row.label, row.scope])).toEqual([
+      ['globex-1', 'org'],
+      ['platform-1', 'default'],
+    ]);
+    const [newest] = await admin.admin.prices.history({ limit: 1 });
+    expect(newest).toMatchObject({ version: operator.version, models: ['sim-llama-8b'], createdBy: 'system:test' });
+    expect(typeof newest?.createdAt).toBe('string');
+    expect((await admin.admin.prices.history({ beforeVersion: operator.version })).map((row) => row.version)).toEqual([1]);
+    const audit = await listAuditForEntity(f.db, { entityType: 'price_list', entityId: String(operator.version) });
+    expect(audit.map((row) => ({ orgId: row.orgId, actor: row.actor, after: row.after }))).toEqual([{ orgId: null, actor: 'system:test', after: { version: operator.version, scope: 'default', label: 'platform-1', models: ['sim-llama-8b'] } }]);
+  });
+
+  it('prices: validation errors name the field', async () => {
+    const admin = await f.as(f.users.admin);
+    const bad = { ...priceList, models: { 'sim-llama-8b': { ...priceList.models['sim-llama-8b'], cInputPerMTok: '-1' } } };
+    await expect(admin.admin.prices.publish({ body: bad })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('models.sim-llama-8b.cInputPerMTok') });
+    await expect(admin.admin.prices.history({ limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('limit') });
+    await expect(admin.admin.prices.history({ beforeVersion: -3 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('beforeVersion') });
+  });
+
+  it('employees, leads and esg officers are refused every admin procedure, and so is an anonymous caller', async () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       const caller = await f.as(user);
       await expect(caller.admin.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -76,6 +113,7 @@ describe('admin', () => {
       await expect(caller.admin.teams.create({ slug: 'z', name: 'Z' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.prices.show()).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.prices.publish({ body: priceList })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.prices.history({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
   });
 });

@@ -1,7 +1,7 @@
-import { ConflictError, NotFoundError, parsePriceList, slugSchema } from '@tokenwise/core';
+import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
 import { createTeam, createUser, writeAudit } from '@tokenwise/db';
 import { roles, teams, users } from '@tokenwise/db/schema';
-import { loadNewestPriceList, publishPriceList } from '@tokenwise/gateway';
+import { listPriceLists, loadEffectivePriceList, publishPriceList } from '@tokenwise/gateway';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { document, pageSize } from '../inputs';
@@ -60,21 +60,25 @@ const teamsRouter = router({
   create: adminProcedure.input(z.object({ slug: slugSchema, name: z.string().trim().min(1).max(120) })).mutation(({ ctx, input }) => createTeam(ctx.db, { actor: actorOf(ctx.user), input: { ...input, orgId: ctx.user.orgId } })),
 });
 
+/** Which list this is to the caller's org: its own, or the platform default it falls back to. */
+const scopeOf = (orgId: string | null) => (orgId === null ? ('default' as const) : ('org' as const));
+
 const pricesRouter = router({
-  /** The newest price list, or NOT_FOUND before the first is published. */
+  /** The list that prices the caller's org now (its own newest, else the platform default), or NOT_FOUND before any is published. */
   show: adminProcedure.query(async ({ ctx }) => {
-    const newest = await loadNewestPriceList(ctx.db);
-    if (newest === undefined) throw new NotFoundError('No price list is published yet.');
-    return { version: newest.version, list: newest.list };
+    const current = await loadEffectivePriceList(ctx.db, { orgId: ctx.user.orgId });
+    if (current === undefined) throw new NotFoundError('No price list is published yet: publish one for your org with admin.prices.publish.');
+    return { version: current.version, scope: scopeOf(current.orgId), label: current.list.version, list: current.list };
   }),
-  /** Publishes the next price list version with an audit row, in one transaction. */
+  /** Publishes the next price list of the caller's org (audited); the platform default is published by operators (CLI) only. */
   publish: adminProcedure.input(z.object({ body: document })).mutation(async ({ ctx, input }) => {
-    parsePriceList(input.body);
-    return ctx.db.transaction(async (tx) => {
-      const published = await publishPriceList(tx, { body: input.body, actor: actorOf(ctx.user) });
-      await writeAudit(tx, { orgId: ctx.user.orgId, actor: actorOf(ctx.user), action: 'price_list.publish', entityType: 'price_list', entityId: String(published.version), before: null, after: { version: published.version, label: published.list.version } });
-      return { version: published.version, label: published.list.version, models: Object.keys(published.list.models) };
-    });
+    const published = await publishPriceList(ctx.db, { body: input.body, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
+    return { version: published.version, scope: scopeOf(published.orgId), label: published.list.version, models: Object.keys(published.list.models) };
+  }),
+  /** The org's own lists and the platform defaults, newest first: every list that priced or may price the org's requests. */
+  history: adminProcedure.input(z.object({ beforeVersion: z.number().int().min(1).optional(), limit: pageSize })).query(async ({ ctx, input }) => {
+    const rows = await listPriceLists(ctx.db, { orgId: ctx.user.orgId, beforeVersion: input.beforeVersion, limit: input.limit });
+    return rows.map(({ orgId, ...row }) => ({ ...withIso(row), scope: scopeOf(orgId) }));
   }),
 });
 

@@ -40,6 +40,7 @@ import {
   gatewaySettingsSchema,
   keyScopes,
   listApiKeys,
+  loadEffectivePriceList,
   loadNewestPriceList,
   publishPriceList,
   reconcileBatchMax,
@@ -421,20 +422,30 @@ export const adminCommands: Record<string, AdminCommand> = {
 
   async 'prices publish'({ database }, options, actor) {
     const file = text(options, 'file');
+    const org = optionalText(options, 'org') === undefined ? undefined : await orgOf(database.db, options);
     const body = await readJsonFile(file, 'price list', priceListFileBytesMax);
     parsePriceList(body);
-    const published = await publishPriceList(database.db, { body, actor });
+    const published = await publishPriceList(database.db, { body, actor, orgId: org?.id ?? null });
     const models = Object.keys(published.list.models);
+    const whose = org === undefined ? 'price list' : `org ${org.slug}'s own price list`;
+    const data = { version: published.version, label: published.list.version, models };
     return {
-      text: `Published price list version ${published.version} ("${published.list.version}") from ${file}: models ${models.join(', ')}. Gateways price new requests with it within seconds.`,
-      data: { version: published.version, label: published.list.version, models },
+      text: `Published ${whose} version ${published.version} ("${published.list.version}") from ${file}: models ${models.join(', ')}. Gateways price new requests with it within seconds.`,
+      data: org === undefined ? data : { ...data, org: org.slug },
     };
   },
 
-  async 'prices show'({ database }) {
-    const newest = await loadNewestPriceList(database.db);
-    if (newest === undefined) throw new NotFoundError('No price list is published yet: publish one with `tokenwise prices publish --file prices.json`.');
-    return { text: describePriceList(newest.version, newest.list), data: newest };
+  async 'prices show'({ database }, options) {
+    if (optionalText(options, 'org') === undefined) {
+      const newest = await loadNewestPriceList(database.db);
+      if (newest === undefined) throw new NotFoundError('No price list is published yet: publish one with `tokenwise prices publish --file prices.json`.');
+      return { text: describePriceList(newest.version, newest.list), data: newest };
+    }
+    const org = await orgOf(database.db, options);
+    const current = await loadEffectivePriceList(database.db, { orgId: org.id });
+    if (current === undefined) throw new NotFoundError(`No price list is published yet: publish one with \`tokenwise prices publish --file prices.json [--org ${org.slug}]\`.`);
+    const whose = current.orgId === null ? `Org ${org.slug} has no price list of its own and pays by the platform default.` : `Org ${org.slug} pays by its own price list.`;
+    return { text: `${whose} ${describePriceList(current.version, current.list)}`, data: current };
   },
 
   async usage({ database }, options) {

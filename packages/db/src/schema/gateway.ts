@@ -39,13 +39,23 @@ export const apiKeys = pgTable(
   ],
 );
 
-/** Versioned price lists; the newest version prices new requests, and every usage row names its version. */
-export const priceLists = pgTable('price_lists', {
-  version: integer().primaryKey(),
-  body: codecJsonb().notNull(),
-  createdBy: text().notNull(),
-  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * Versioned price lists. An org's newest list prices its requests; an org without one pays the
+ * newest platform default (`orgId` null). Versions are one sequence across orgs, so the version a
+ * usage row names identifies exactly one list.
+ */
+export const priceLists = pgTable(
+  'price_lists',
+  {
+    version: integer().primaryKey(),
+    /** The org that pays by this list; null: the platform default every other org falls back to. */
+    orgId: uuid().references(() => orgs.id),
+    body: codecJsonb().notNull(),
+    createdBy: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('price_lists_org_version_idx').on(table.orgId, table.version)],
+);
 
 /**
  * One row per admitted request, written in the transaction that places the hold: if the gateway

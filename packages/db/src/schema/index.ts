@@ -5,3 +5,4 @@ export * from './columns';
 export * from './ledger';
 export * from './gateway';
 export * from './settlement';
+export * from './clusters';

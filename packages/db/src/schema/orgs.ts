@@ -11,10 +11,13 @@ export const orgs = pgTable(
     timeZone: text().notNull().default('UTC'),
     /** Whether employees may move tokens to each other (off by default: tokens are pay, not currency). */
     allowPeerTransfers: boolean().notNull().default(false),
+    /** The operator's own org: its admins may change platform-wide settings (clusters). At most one. */
+    platform: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
     uniqueIndex('orgs_slug_key').on(table.slug),
+    uniqueIndex('orgs_one_platform_key').on(table.platform).where(sql`${table.platform}`),
     check('orgs_slug_format', sql`${table.slug} ~ '^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$'`),
     check('orgs_time_zone_present', sql`length(${table.timeZone}) between 1 and 64`),
   ],

@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { check, doublePrecision, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { codecJsonb } from './columns';
+
+/**
+ * The inference clusters the platform routes to, platform-wide (not per org). Whoever starts a
+ * gateway registers its configured clusters here, so the API (maybe another process) can list them,
+ * and gateways pick up changes made through the API (carbon coefficients, disabling) within seconds.
+ */
+export const clusters = pgTable(
+  'clusters',
+  {
+    name: text().primaryKey(),
+    /** Models, replicas, concurrency and queue limits, priority scheduling: the gateway's ClusterConfig without the carbon fields. */
+    definition: codecJsonb().notNull(),
+    region: text().notNull(),
+    gridIntensityGCo2ePerKwh: doublePrecision().notNull(),
+    /** null: the carbon model's default PUE. */
+    pue: doublePrecision(),
+    /** Who set the carbon coefficients through the API; null while they come from the startup config, which then may overwrite them. */
+    carbonSetBy: text(),
+    carbonSetAt: timestamp({ withTimezone: true }),
+    /** Set: gateways route no new request to the cluster. */
+    disabledAt: timestamp({ withTimezone: true }),
+    /** Incremented by every change of definition, coefficients or state, so gateways and readers can tell what changed. */
+    version: integer().notNull().default(1),
+    registeredBy: text().notNull(),
+    updatedBy: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** The replicas' health as one gateway last saw it: `{ [replicaId]: { healthy, circuit } }`. */
+    health: codecJsonb(),
+    healthReportedAt: timestamp({ withTimezone: true }),
+  },
+  (table) => [
+    check('clusters_grid_intensity_range', sql`${table.gridIntensityGCo2ePerKwh} >= 0 and ${table.gridIntensityGCo2ePerKwh} <= 2000`),
+    check('clusters_pue_range', sql`${table.pue} is null or (${table.pue} >= 1 and ${table.pue} <= 3)`),
+    check('clusters_region_present', sql`length(${table.region}) between 1 and 64`),
+    check('clusters_version_positive', sql`${table.version} >= 1`),
+  ],
+);
