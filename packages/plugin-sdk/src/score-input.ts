@@ -1,3 +1,20 @@
+import type { JsonValue } from './score-result';
+
+/**
+ * Evidence delivered to a settlement from outside (an A/B result, say), as the plugin it names
+ * receives it. `evidenceId` is the sender's idempotency key; `payload` is small JSON (the host caps
+ * it at 2 KiB of UTF-8 JSON, externalEvidencePayloadBytesMax): large evidence travels as ids to fetch.
+ */
+export interface ExternalEvidence {
+  readonly pluginId: string;
+  readonly evidenceId: string;
+  readonly payload: JsonValue;
+  /** Who sent it, e.g. "ab-platform". Informational only: not authenticated by the host. */
+  readonly source: string;
+  /** When the source observed it, ISO 8601. */
+  readonly observedAt: string;
+}
+
 /** One chat message of the scored request, as the client sent it (content flattened to text). */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
@@ -30,6 +47,11 @@ export interface ScoreInput<TConfig = unknown> {
   readonly tags: Readonly<Record<string, string>>;
   readonly createdAt: Date;
   readonly config: TConfig;
+  /**
+   * External evidence received so far for this plugin, oldest first. The settlement host (SDK 1.1+)
+   * always passes it, empty until some arrives; optional only so that older callers still compile.
+   */
+  readonly externalEvidence?: readonly ExternalEvidence[];
 }
 
 /** The prompt as plain text: chat messages as `role: content` lines, prompt text as is. */

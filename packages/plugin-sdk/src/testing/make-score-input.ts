@@ -16,6 +16,7 @@ export function makeScoreInput<TConfig = Record<string, never>>(overrides: Parti
     tags: {},
     createdAt: new Date('2025-01-01T00:00:00Z'),
     config: {} as TConfig,
+    externalEvidence: [],
     ...overrides,
   };
 }
