@@ -3,6 +3,7 @@ import type { Db } from '@tokenwise/db';
 import { users, type Role } from '@tokenwise/db/schema';
 import { createKeyStore, type KeyStore } from '@tokenwise/gateway';
 import type { Ledger } from '@tokenwise/ledger';
+import type { PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
 import { and, eq } from 'drizzle-orm';
 import type { IncomingMessage } from 'node:http';
 
@@ -14,10 +15,21 @@ export interface ApiUser {
   roles: readonly Role[];
 }
 
+/** The scoring plugins this server may describe and dry-run: the settlement runtime's shape. */
+export interface PluginRegistry {
+  plugins: ReadonlyMap<string, PluginDefinition>;
+  /** The context a plugin runs with; its LLM client is metered, so judge calls are real, charged usage. */
+  contextFor: (pluginId: string) => PluginContext;
+  /** How long one dry run may take before it is reported as a timeout; defaults to dryRunTimeoutMsDefault. */
+  dryRunTimeoutMs?: number;
+}
+
 export interface ApiDeps {
   db: Db;
   ledger: Ledger;
   keyPepper: Buffer;
+  /** Absent when the server was started without scoring plugins: the plugins router then refuses. */
+  plugins?: PluginRegistry;
 }
 
 export interface Context extends ApiDeps {
@@ -28,7 +40,7 @@ export interface Context extends ApiDeps {
 
 /** The context without HTTP: tests pass the user they act as. */
 export async function createContextInner(deps: ApiDeps & { user?: ApiUser | null; authFailure?: DomainError | null }): Promise<Context> {
-  return { db: deps.db, ledger: deps.ledger, keyPepper: deps.keyPepper, user: deps.user ?? null, authFailure: deps.authFailure ?? null };
+  return { db: deps.db, ledger: deps.ledger, keyPepper: deps.keyPepper, plugins: deps.plugins, user: deps.user ?? null, authFailure: deps.authFailure ?? null };
 }
 
 /** The user behind a key, with roles and team read from the users table (not the key's cache). */

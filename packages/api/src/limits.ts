@@ -11,3 +11,7 @@ export const grantIdLengthMax = 128;
 /** Rows of lists that are not paginated (an org's teams, a team's members): larger orgs page elsewhere. */
 export const teamsListMax = 1_000;
 export const teamMembersMax = 1_000;
+/** One plugin dry run, start to result: longer is reported as a timeout, never a hang. */
+export const dryRunTimeoutMsDefault = 60_000;
+/** Plugin ids follow the plugin-sdk's rule: at most 64 characters. */
+export const pluginIdLengthMax = 64;

@@ -2,6 +2,7 @@ import { adminRouter } from './routers/admin';
 import { grantsRouter } from './routers/grants';
 import { keysRouter } from './routers/keys';
 import { meRouter } from './routers/me';
+import { pluginsRouter } from './routers/plugins';
 import { policiesRouter } from './routers/policies';
 import { scoresRouter } from './routers/scores';
 import { usageRouter } from './routers/usage';
@@ -13,6 +14,7 @@ export const appRouter = router({
   usage: usageRouter,
   scores: scoresRouter,
   policies: policiesRouter,
+  plugins: pluginsRouter,
   grants: grantsRouter,
   admin: adminRouter,
 });
