@@ -141,9 +141,9 @@ async function main(): Promise<void> {
       await message(gateway, 'reset');
       results[`gateway-${label}`] = await openLoop(`gateway ${label}`, gatewayUrl, stream, keys);
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; loadMs: number; writeMs: number } }>(gateway, 'stats');
+      const stats = await message<{ cpuMicros: number; rssBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number } }>(gateway, 'stats');
       const batches = Math.max(stats.ledger.batches, 1);
-      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch, ${stats.ledger.retries} retries (cumulative)\n`);
+      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch, ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean ms, cumulative): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}\n`);
       cpuMicros += stats.cpuMicros;
       gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
