@@ -22,7 +22,9 @@ const chatRoles: readonly ChatMessage['role'][] = ['system', 'user', 'assistant'
 
 function messagesOf(prompt: unknown): ScoreInput['promptMessages'] {
   if (typeof prompt === 'string') return prompt;
-  if (!Array.isArray(prompt)) return JSON.stringify(prompt ?? '');
+  // A purged payload is an empty prompt, not the two characters `""`.
+  if (prompt === null || prompt === undefined) return '';
+  if (!Array.isArray(prompt)) return JSON.stringify(prompt);
   return prompt.map((message: { role?: unknown; content?: unknown }): ChatMessage => ({
     role: (chatRoles as readonly string[]).includes(String(message.role)) ? (message.role as ChatMessage['role']) : 'user',
     content: typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''),
