@@ -8,6 +8,7 @@ import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createContextInner, type PluginRegistry } from '../context';
+import { dryRunsInFlightMax } from '../plugin-dry-run';
 import { invalidFields } from '../errors';
 import { createCaller } from '../router';
 import { insertUsage, seedApiFixture } from '../test-fixtures';
@@ -233,5 +234,15 @@ describeEachBackend('plugins router', (database) => {
     await publishScoringConfig(f.db, { teamId: f.teams.ops.id, plugins: [{ pluginId: 'echo-judge', weight: 1, config: { rubric: 42 } }], actor: 'test' });
     const result = await (await as(f.users.admin)).plugins.dryRun({ requestId: opsRequest, pluginId: 'echo-judge' });
     expect(result).toMatchObject({ configSource: { kind: 'team', version: 1 }, outcome: { status: 'error', error: { kind: 'invalid_config', message: expect.stringContaining('rubric') } } });
+  });
+
+  it('dryRun bounds the runs in flight per server: one more is TOO_MANY_REQUESTS, not another open LLM call', async () => {
+    const busy: PluginRegistry = { ...registry, dryRunTimeoutMs: 1_500 };
+    const admin = await as(f.users.admin, busy);
+    const runs = Array.from({ length: dryRunsInFlightMax + 1 }, () => admin.plugins.dryRun({ requestId: engRequest, pluginId: 'hanger', config: {} }).then((result) => result.outcome.status, (error: { code?: string }) => error.code));
+    const statuses = await Promise.all(runs);
+    expect(statuses.filter((status) => status === 'TOO_MANY_REQUESTS')).toHaveLength(1);
+    expect(statuses.filter((status) => status === 'error')).toHaveLength(dryRunsInFlightMax);
+    expect((await admin.plugins.dryRun({ requestId: engRequest, pluginId: 'thrower' })).outcome.status).toBe('error');
   });
 });
