@@ -3,6 +3,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
+/** An interface to listen on: loopback by default; a container needs 0.0.0.0 (or ::). */
+const hostSchema = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/, 'must be an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0')
+  .default('127.0.0.1');
+
 /** Every setting, by its environment name: values from the config file are checked by the same rules. */
 export const envSchema = z.object({
   TOKENWISE_DATA_DIR: z.string().min(1).default('.tokenwise'),
@@ -19,6 +25,14 @@ export const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).max(255).default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65_535).default(8233),
   TOKENWISE_GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  TOKENWISE_GATEWAY_HOST: hostSchema,
+  TOKENWISE_GATEWAY_URL: z
+    .string()
+    .regex(/^https?:\/\/[^/]+$/, 'must be the base URL of a gateway without /v1, e.g. http://gateway:4000')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  TOKENWISE_API_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  TOKENWISE_API_HOST: hostSchema,
   VLLM_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+$/, 'must be the base URL of a vLLM server without /v1, e.g. http://gpu-1:8000')
@@ -46,8 +60,16 @@ export interface Config {
   temporalAddress: string | undefined;
   temporalNamespace: string;
   temporalUiPort: number;
-  /** Gateway port (0 = any free port; a busy port falls back to a free one). */
+  /** Gateway port (0 = any free port; under `dev` a busy port falls back to a free one). */
   gatewayPort: number;
+  /** Interface the gateway listens on (default loopback; 0.0.0.0 in a container). */
+  gatewayHost: string;
+  /** Where the worker's scoring plugins reach a gateway (base URL, no /v1); the worker falls back to this machine's gateway port. */
+  gatewayUrl: string | undefined;
+  /** API port: TOKENWISE_API_PORT, else the gateway port + 1 (0 when the gateway's is 0). */
+  apiPort: number;
+  /** Interface the API listens on (default loopback; 0.0.0.0 in a container). */
+  apiHost: string;
   /** A real vLLM server; without it `npm start` runs a simulated cluster. */
   vllmUrl: string | undefined;
   vllmPriorityScheduling: boolean;
@@ -73,6 +95,10 @@ export const configFileKeys = {
   'temporal.namespace': 'TEMPORAL_NAMESPACE',
   'temporal.uiPort': 'TEMPORAL_UI_PORT',
   'gateway.port': 'TOKENWISE_GATEWAY_PORT',
+  'gateway.host': 'TOKENWISE_GATEWAY_HOST',
+  'gateway.url': 'TOKENWISE_GATEWAY_URL',
+  'api.port': 'TOKENWISE_API_PORT',
+  'api.host': 'TOKENWISE_API_HOST',
   'vllm.url': 'VLLM_URL',
   'vllm.priorityScheduling': 'VLLM_PRIORITY_SCHEDULING',
   'vllm.clustersFile': 'TOKENWISE_CLUSTERS_FILE',
@@ -89,7 +115,8 @@ const configFileSchema = z.strictObject({
   dataDir: scalar.optional(),
   databaseUrl: scalar.optional(),
   temporal: z.strictObject({ address: scalar.optional(), namespace: scalar.optional(), uiPort: scalar.optional() }).optional(),
-  gateway: z.strictObject({ port: scalar.optional() }).optional(),
+  gateway: z.strictObject({ port: scalar.optional(), host: scalar.optional(), url: scalar.optional() }).optional(),
+  api: z.strictObject({ port: scalar.optional(), host: scalar.optional() }).optional(),
   vllm: z.strictObject({ url: scalar.optional(), priorityScheduling: scalar.optional(), clustersFile: scalar.optional() }).optional(),
 });
 
@@ -179,6 +206,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     temporalNamespace: parsed.data.TEMPORAL_NAMESPACE,
     temporalUiPort: parsed.data.TEMPORAL_UI_PORT,
     gatewayPort: parsed.data.TOKENWISE_GATEWAY_PORT,
+    gatewayHost: parsed.data.TOKENWISE_GATEWAY_HOST,
+    gatewayUrl: parsed.data.TOKENWISE_GATEWAY_URL,
+    apiPort: parsed.data.TOKENWISE_API_PORT ?? (parsed.data.TOKENWISE_GATEWAY_PORT === 0 ? 0 : parsed.data.TOKENWISE_GATEWAY_PORT + 1),
+    apiHost: parsed.data.TOKENWISE_API_HOST,
     vllmUrl: parsed.data.VLLM_URL,
     vllmPriorityScheduling: parsed.data.VLLM_PRIORITY_SCHEDULING,
     clustersFile: parsed.data.TOKENWISE_CLUSTERS_FILE === undefined ? undefined : resolve(cwd, parsed.data.TOKENWISE_CLUSTERS_FILE),
