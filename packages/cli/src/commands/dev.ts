@@ -1,70 +1,19 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createWorker, dataConverter, ensureReconcileSchedule, installTemporalRuntime, reconcileScheduleId, startOutboxRelay, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
+import { installTemporalRuntime } from '@tokenwise/workflows';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
-import { freePort } from '../local/free-port';
 import { ensureTemporalCli } from '../local/provision';
 import { startTemporalDevServer } from '../local/temporal-server';
-import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds, loadNewestPriceList, publishPriceList, startGateway } from '@tokenwise/gateway';
 import { startControlServer } from '../control/control-server';
-import { startInferenceCluster } from '../local/inference-cluster';
 import { seedDemo, type DevFile } from '../local/demo-seed';
-import { startApiServer } from '@tokenwise/api';
-import { startSettlementRuntime } from '../local/settlement-runtime';
 import { removeRunInfo, writeRunInfo } from '../run-file';
-import { openServices, type Services } from '../services';
+import { openServices } from '../services';
+import { startApiService } from '../starters/api-starter';
+import { startGatewayService } from '../starters/gateway-starter';
+import { preferredPort, Stack } from '../starters/stack';
+import { startWorkerService } from '../starters/worker-starter';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-
-/** Closes what was started, newest first, even when one step fails. */
-class Stack {
-  private readonly closers: { name: string; close: () => Promise<unknown> }[] = [];
-  push(name: string, close: () => Promise<unknown>): void {
-    this.closers.push({ name, close });
-  }
-  async closeAll(): Promise<void> {
-    for (const { name, close } of this.closers.reverse()) {
-      try {
-        await close();
-      } catch (error) {
-        process.stderr.write(`Stopping ${name} failed: ${(error as Error).message}\n`);
-      }
-    }
-  }
-}
-
-async function preferredPort(port: number): Promise<number> {
-  if (port === 0) return freePort();
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(freePort()));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(port)));
-  });
-}
-
-/** A request older than its hold's lifetime is certainly over: reconciliation may close it. */
-const holdTimeoutSecondsDefault = holdTimeoutSeconds(gatewaySettingsSchema.parse({}));
-
-/** Hold expiry between reconciliation runs: releases lapsed holds every few seconds. */
-const expirySweepIntervalMs = 5_000;
-
-function startExpirySweeper(services: Services): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(() => services.ledger.expireDue())
-      .catch((error: unknown) => process.stderr.write(`Hold expiry sweep failed (retrying): ${(error as Error).message}\n`));
-  }, expirySweepIntervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}
 
 /** The "try it" block: a curl command and an openai snippet with a real demo key, runnable as printed. */
 export function tryIt(devFile: DevFile): string[] {
@@ -87,7 +36,7 @@ export function tryIt(devFile: DevFile): string[] {
   ];
 }
 
-/** `tokenwise dev` (npm start): database, Temporal, worker on this machine until Ctrl-C. */
+/** `tokenwise dev` (npm start): every service in this process, with a local Temporal and a simulated cluster unless configured. */
 export async function runDev(): Promise<number> {
   const config = loadConfig();
   installTemporalRuntime(process.env.TEMPORAL_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN');
@@ -99,27 +48,17 @@ export async function runDev(): Promise<number> {
     const { database } = services;
     log(`Database: ${database.backend} at ${database.location}, migrations applied.`);
     log(`Ledger: journal HMAC key ${config.ledgerKey ? 'from TOKENWISE_LEDGER_KEY' : `in ${config.ledgerKeyPath}`}, checkpoints exported to ${config.ledgerCheckpointPath}.`);
-    const sweeper = startExpirySweeper(services);
-    stack.push('hold expiry sweeper', () => sweeper.stop());
     const control = await startControlServer(services);
     stack.push('control endpoint', () => control.close());
 
-    const inference = await startInferenceCluster({ clustersFile: config.clustersFile, vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling });
-    stack.push('inference cluster', () => inference.close());
-    if ((await loadNewestPriceList(database.db)) === undefined) {
-      const published = await publishPriceList(database.db, { body: inference.defaultPrices, actor: 'system:dev' });
-      log(`Prices: published a default price list (version ${published.version}) for ${Object.keys(inference.defaultPrices.models).join(', ')}.`);
-    }
-    const gateway = await startGateway({
-      db: database.db,
-      ledger: services.ledger,
-      keyPepper: services.keyPepper,
-      clusters: inference.clusters,
+    const { gateway, models } = await startGatewayService(stack, {
+      services,
+      clusters: { clustersFile: config.clustersFile, vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling },
       port: await preferredPort(config.gatewayPort),
-      log: (line) => process.stderr.write(`gateway: ${line}\n`),
+      host: config.gatewayHost,
+      actor: 'system:dev',
+      log,
     });
-    stack.push('gateway', () => gateway.close());
-    log(`Gateway: ${gateway.url}/v1 (OpenAI-compatible) in front of ${inference.describe}.`);
 
     let address = config.temporalAddress;
     let uiUrl: string | undefined;
@@ -136,53 +75,18 @@ export async function runDev(): Promise<number> {
       uiUrl = server.uiUrl;
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
-    const models = inference.clusters.flatMap((cluster) => cluster.models);
-    const api = await startApiServer({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, port: await preferredPort(config.gatewayPort === 0 ? 0 : config.gatewayPort + 1) });
-    stack.push('API', () => api.close());
-    log(`API: ${api.url} (tRPC; typed client: createApiClient from @tokenwise/api).`);
+    const api = await startApiService(stack, { services, port: await preferredPort(config.apiPort), host: config.apiHost, log });
     const demo = await seedDemo({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: `${gateway.url}/v1`, apiUrl: api.url, temporalUiUrl: uiUrl ?? null, models });
     log(`Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`);
 
-    const connection = await Connection.connect({ address });
-    stack.push('client connection', () => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
-    const settlement = await startSettlementRuntime({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: gateway.url });
-    log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${settlement.rejected.length > 0 ? `; rejected: ${settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ')}` : ''}.`);
-    const workerConnection = await NativeConnection.connect({ address });
-    stack.push('worker connection', () => workerConnection.close());
-    const worker = await createWorker({
-      connection: workerConnection,
-      namespace: config.temporalNamespace,
-      database,
-      settlement: { ledger: services.ledger, plugins: settlement.plugins, contextFor: settlement.contextFor, pluginTimeoutMs: 120_000 },
-      reconcile: {
-        ledger: services.ledger,
-        client,
-        taskQueue,
-        closeAbandonedAdmissions: (olderThan) => closeAbandonedAdmissions({ db: database.db, ledger: services.ledger }, { olderThan, limit: 200 }),
-      },
+    const worker = await startWorkerService(stack, {
+      services,
+      temporalAddress: address,
+      temporalNamespace: config.temporalNamespace,
+      gatewayUrl: gateway.url,
+      dataDir: config.dataDir,
+      log,
     });
-    const workerRun = worker.run();
-    stack.push('worker', async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
-    });
-
-    const relay = startOutboxRelay({ db: database.db, client, taskQueue });
-    stack.push('outbox relay', () => relay.stop());
-    const reconcile = await ensureReconcileSchedule(client, {
-      taskQueue,
-      every: '5 minutes',
-      input: { abandonedAfterMs: holdTimeoutSecondsDefault * 1000, unsettledAfterMs: 8 * 24 * 3600 * 1000 },
-    });
-    log(`Reconciliation: Temporal Schedule ${reconcileScheduleId} every 5 minutes (${reconcile === 'created' ? 'created' : 'already there'}).`);
-    const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
-      taskQueue,
-      workflowId: `platform-check-${Date.now()}`,
-      args: [{ amount: 1n }],
-      workflowExecutionTimeout: '30 seconds',
-    });
-    log(`Worker: task queue ${taskQueue}, platform check passed (${check.migrationsApplied} migrations on ${check.backend}).`);
 
     await writeRunInfo(config.dataDir, {
       pid: process.pid,
@@ -199,7 +103,7 @@ export async function runDev(): Promise<number> {
     log('Press Ctrl-C to stop.');
 
     await Promise.race([
-      workerRun,
+      worker.running,
       new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

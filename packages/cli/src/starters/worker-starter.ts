@@ -1,0 +1,79 @@
+import { Client } from '@temporalio/client';
+import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds } from '@tokenwise/gateway';
+import { createWorker, dataConverter, ensureReconcileSchedule, reconcileScheduleId, startOutboxRelay, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
+import { startSettlementRuntime, type SettlementRuntime } from '../local/settlement-runtime';
+import type { Services } from '../services';
+import { connectTemporal } from './temporal-connection';
+import type { Log, Stack } from './stack';
+
+/** A request older than its hold's lifetime is certainly over: reconciliation may close it. */
+const holdTimeoutSecondsDefault = holdTimeoutSeconds(gatewaySettingsSchema.parse({}));
+/** Usage still unsettled after this long is re-driven by reconciliation. */
+const unsettledAfterMs = 8 * 24 * 3600 * 1000;
+/** Each plugin's score() is cut off after this long. */
+const pluginTimeoutMs = 120_000;
+
+export interface WorkerStarterOptions {
+  services: Services;
+  temporalAddress: string;
+  temporalNamespace: string;
+  /** Base URL (no /v1) of a gateway, through which the judge plugin's LLM calls go. */
+  gatewayUrl: string;
+  dataDir: string;
+  log: Log;
+  /** Aborts the wait for a Temporal server that is not up yet. */
+  signal?: AbortSignal;
+}
+
+export interface WorkerStarted {
+  client: Client;
+  settlement: SettlementRuntime;
+  /** Settles when the worker stops; rejects when it fails. */
+  running: Promise<void>;
+}
+
+/** Temporal worker, scoring plugins, outbox relay, reconcile Schedule and a platform check; each closer goes on the stack. */
+export async function startWorkerService(stack: Stack, options: WorkerStarterOptions): Promise<WorkerStarted> {
+  const { services, log } = options;
+  const { database, ledger } = services;
+  const { connection, workerConnection } = await connectTemporal({ address: options.temporalAddress, log, signal: options.signal });
+  stack.push('client connection', () => connection.close());
+  stack.push('worker connection', () => workerConnection.close());
+  const client = new Client({ connection, namespace: options.temporalNamespace, dataConverter });
+  const settlement = await startSettlementRuntime({ db: database.db, ledger, keyPepper: services.keyPepper, dataDir: options.dataDir, gatewayUrl: options.gatewayUrl });
+  log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${settlement.rejected.length > 0 ? `; rejected: ${settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ')}` : ''}.`);
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: options.temporalNamespace,
+    database,
+    settlement: { ledger, plugins: settlement.plugins, contextFor: settlement.contextFor, pluginTimeoutMs },
+    reconcile: {
+      ledger,
+      client,
+      taskQueue,
+      closeAbandonedAdmissions: (olderThan) => closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: 200 }),
+    },
+  });
+  const running = worker.run();
+  stack.push('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+
+  const relay = startOutboxRelay({ db: database.db, client, taskQueue });
+  stack.push('outbox relay', () => relay.stop());
+  const reconcile = await ensureReconcileSchedule(client, {
+    taskQueue,
+    every: '5 minutes',
+    input: { abandonedAfterMs: holdTimeoutSecondsDefault * 1000, unsettledAfterMs },
+  });
+  log(`Reconciliation: Temporal Schedule ${reconcileScheduleId} every 5 minutes (${reconcile === 'created' ? 'created' : 'already there'}).`);
+  const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
+    taskQueue,
+    workflowId: `platform-check-${Date.now()}`,
+    args: [{ amount: 1n }],
+    workflowExecutionTimeout: '30 seconds',
+  });
+  log(`Worker: task queue ${taskQueue}, platform check passed (${check.migrationsApplied} migrations on ${check.backend}).`);
+  return { client, settlement, running };
+}
