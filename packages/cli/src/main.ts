@@ -1,7 +1,11 @@
 import { isDomainError } from '@tokenwise/core';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runApiCommand } from './commands/api';
 import { runDev } from './commands/dev';
+import { runGatewayCommand } from './commands/gateway';
+import { runSlackCommand } from './commands/slack';
+import { runWorkerCommand } from './commands/worker';
 import { adminCommands } from './commands/admin-commands';
 import { runDoctor } from './commands/doctor';
 import { runAdminCommand } from './commands/run-admin-command';
@@ -14,6 +18,12 @@ export const usage = `Usage: tokenwise <command> [options]
 
 Commands:
   dev                  run the platform on this machine (what \`npm start\` runs)
+  gateway              the metering gateway alone (DATABASE_URL; VLLM_URL or TOKENWISE_CLUSTERS_FILE,
+                       or --simulated-cluster); also releases lapsed holds. SIGTERM drains, then exits
+  worker               the Temporal worker, scoring plugins, outbox relay and reconcile Schedule
+                       (DATABASE_URL, TEMPORAL_ADDRESS, TOKENWISE_GATEWAY_URL)
+  api                  the tRPC API alone (DATABASE_URL; TOKENWISE_API_PORT, TOKENWISE_API_HOST)
+  slack                the Slack bot: not part of this build yet (exits 1)
   migrate              apply pending database migrations
   doctor               report what is installed and running
   provision            install the pinned Temporal CLI (and, with --for-tests, check PostgreSQL)
@@ -49,21 +59,33 @@ Options:
   -h, --help           show this help
   --json               print data as JSON (doctor and the commands above)
   --for-tests          (provision) also provision what \`npm test\` needs
+  --simulated-cluster  (gateway) serve a simulated vLLM cluster: for trials, never production
 
 Configuration comes from tokenwise.config.json (or the file named by TOKENWISE_CONFIG) under
 environment overrides: TOKENWISE_DATA_DIR (default .tokenwise),
 DATABASE_URL (a PostgreSQL server; PGlite under the data dir when unset), TEMPORAL_ADDRESS
 (an existing Temporal server; a local dev server when unset), TEMPORAL_NAMESPACE, TEMPORAL_UI_PORT,
-TOKENWISE_LEDGER_KEY and TOKENWISE_KEY_PEPPER (hex, 32+ bytes; else kept under the data dir).`;
+TOKENWISE_GATEWAY_PORT (default 4000), TOKENWISE_GATEWAY_HOST and TOKENWISE_API_HOST (default
+127.0.0.1; 0.0.0.0 in a container), TOKENWISE_API_PORT (default the gateway port + 1),
+TOKENWISE_GATEWAY_URL (where the worker reaches a gateway), VLLM_URL, TOKENWISE_CLUSTERS_FILE,
+VLLM_PRIORITY_SCHEDULING, TOKENWISE_LEDGER_KEY and TOKENWISE_KEY_PEPPER (hex, 32+ bytes; else
+kept under the data dir). gateway, worker and api need DATABASE_URL: PGlite serves one process.`;
 
-type Command = (options: { json: boolean; forTests: boolean }) => Promise<number>;
+type Command = (options: { json: boolean; forTests: boolean; simulatedCluster: boolean }) => Promise<number>;
 
 const commands: Record<string, Command> = {
   dev: () => runDev(),
+  gateway: (options) => runGatewayCommand(options),
+  worker: () => runWorkerCommand(),
+  api: () => runApiCommand(),
+  slack: () => runSlackCommand(),
   migrate: () => runMigrate(),
   doctor: (options) => runDoctor(options),
   provision: (options) => runProvision(options),
 };
+
+/** Every command name `tokenwise <name>` runs, admin commands included (first word). */
+export const commandNames: readonly string[] = [...Object.keys(commands), ...new Set(Object.keys(adminCommands).map((name) => name.split(' ')[0] as string))];
 
 /** Runs the CLI and returns the process exit code; never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -76,6 +98,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         json: { type: 'boolean' },
         'for-tests': { type: 'boolean' },
+        'simulated-cluster': { type: 'boolean' },
         monthly: { type: 'boolean' },
         ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes'].map((key) => [key, { type: 'string' as const }])),
       },
@@ -97,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const command = commands[name];
     if (command === undefined) throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`);
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}" after "${name}".`);
-    return await command({ json: values.json ?? false, forTests: values['for-tests'] ?? false });
+    return await command({ json: values.json ?? false, forTests: values['for-tests'] ?? false, simulatedCluster: values['simulated-cluster'] ?? false });
   } catch (error) {
     return reportError(error);
   }
