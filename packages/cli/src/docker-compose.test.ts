@@ -5,18 +5,27 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envSchema, loadConfig } from './config';
+import { commandNames } from './main';
 
 const root = new URL('../../../', import.meta.url);
 const composeText = readFileSync(new URL('docker-compose.yml', root), 'utf8');
 /** The file as Compose reads it: anchors and `<<` merge keys resolved. */
 const compose = parse(composeText, { merge: true }) as {
-  services: Record<string, { command?: string[]; environment?: Record<string, string>; env_file?: { path: string; required?: boolean }[]; deploy?: { replicas?: number; resources?: unknown } }>;
+  services: Record<
+    string,
+    { command?: string[]; environment?: Record<string, string>; env_file?: { path: string; required?: boolean }[]; deploy?: { replicas?: number; resources?: unknown }; restart?: string; profiles?: string[] }
+  >;
 };
 const schema = JSON.parse(readFileSync(new URL('../test-fixtures/compose-spec.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 /** What `docker compose` substitutes for ${VAR}, ${VAR:-default} and ${VAR:?message}: here, sample values. */
 function interpolate(value: string, variables: Record<string, string>): string {
   return value.replace(/\$\{([A-Z0-9_]+)(?::?[-?]([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => variables[name] ?? fallback ?? '');
+}
+
+/** A service's environment as its container sees it, with a sample POSTGRES_PASSWORD. */
+function environmentOf(environment: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment ?? {}).map(([key, value]) => [key, interpolate(String(value), { POSTGRES_PASSWORD: 'sample-password' })]));
 }
 
 const tokenwiseServices = Object.entries(compose.services).filter(([, service]) => service.command?.slice(0, 2).join(' ') === 'npx tokenwise');
@@ -49,11 +58,30 @@ describe('docker-compose.yml, the production topology', () => {
     ]);
   });
 
+  it('runs in every tokenwise service a command that the tokenwise CLI knows', () => {
+    for (const [name, service] of tokenwiseServices) {
+      const [, , command, ...rest] = service.command ?? [];
+      expect(commandNames, `${name} runs "tokenwise ${command}"`).toContain(command);
+      expect(rest, `${name} passes no arguments the CLI would refuse`).toEqual([]);
+    }
+  });
+
+  it('keeps the Slack service, which exits 1 until the bot exists, out of `up` and out of a restart loop', () => {
+    expect(compose.services.slack).toMatchObject({ restart: 'no', profiles: ['slack'] });
+  });
+
+  it('lets containers reach the gateway and API, and the worker reach a gateway', () => {
+    const configOf = (name: string) => loadConfig(environmentOf(compose.services[name]?.environment), fileURLToPath(root));
+    expect(configOf('gateway')).toMatchObject({ gatewayHost: '0.0.0.0', gatewayPort: 4000 });
+    expect(configOf('api')).toMatchObject({ apiHost: '0.0.0.0', apiPort: 3000 });
+    expect(configOf('worker').gatewayUrl).toBe('http://gateway:4000');
+  });
+
   it('gives every tokenwise service an environment that the configuration schema accepts, with secrets from an env_file', () => {
     const known = new Set(Object.keys(envSchema.shape));
     const secrets = { TOKENWISE_LEDGER_KEY: randomBytes(32).toString('hex'), TOKENWISE_KEY_PEPPER: randomBytes(32).toString('hex') };
     for (const [name, service] of tokenwiseServices) {
-      const environment = Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, interpolate(String(value), { POSTGRES_PASSWORD: 'sample-password' })]));
+      const environment = environmentOf(service.environment);
       const unknown = Object.keys(environment).filter((key) => !known.has(key));
       expect(unknown, `${name} sets variables the configuration does not know`).toEqual([]);
       for (const key of Object.keys(secrets)) expect(environment[key], `${name} must not inline ${key}`).toBeUndefined();
