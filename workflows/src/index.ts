@@ -3,7 +3,19 @@ export type { PlatformCheckInput, PlatformCheckResult } from './platform/workflo
 export { payloadConverter } from './payload-converter';
 export { installTemporalRuntime } from './runtime';
 export { startOutboxRelay, settlementWorkflowId, relayBatchMax, type OutboxRelay } from './settlement/relay';
-export { settlementStateQuery, type SettlementState } from './settlement/queries';
+export { externalEvidenceSignal, settlementStateQuery, type SettlementState } from './settlement/queries';
+export { sendExternalEvidence, SettlementClosedError } from './settlement/send-external-evidence';
+export {
+  externalEvidenceEntriesMax,
+  externalEvidenceIdCharsMax,
+  externalEvidencePayloadBytesMax,
+  externalEvidencePerPluginMax,
+  externalEvidenceProblem,
+  type ExternalEvidence,
+  type ReceivedEvidence,
+  type RejectedEvidence,
+  type SettlementEvidenceState,
+} from './settlement/external-evidence';
 export type { SettlementDeps } from './settlement/activities';
 export type { SettlementResult, PluginOutcomeRecord } from './settlement/types';
 export { ensureReconcileSchedule, reconcileScheduleId } from './reconcile/schedule';

@@ -5,7 +5,7 @@ import { consumptionAccount, ensureAccount, getTransfer, type Ledger, type Ledge
 import { runPluginSafely, scoreInputOf, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { Context } from '@temporalio/activity';
 import { and, desc, eq } from 'drizzle-orm';
-import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
+import type { ConfiguredPlugin, ExternalEvidence, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
 
 export interface SettlementDeps {
   db: Db;
@@ -71,13 +71,13 @@ export function createSettlementActivities(deps: SettlementDeps) {
     },
 
     /** Runs one plugin on the stored request; throws, hangs and garbage come back as recorded errors. */
-    async runPlugin(input: { requestId: string; pluginId: string; config: unknown }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
+    async runPlugin(input: { requestId: string; pluginId: string; config: unknown; externalEvidence?: ExternalEvidence[] }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
       const plugin = deps.plugins.get(input.pluginId);
       if (plugin === undefined) return { pluginId: input.pluginId, status: 'error', reason: `plugin "${input.pluginId}" is not loaded in this worker` };
       const stored = await findScoringRequest(deps.db, { requestId: input.requestId });
       if (stored === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
       const scoreInput = scoreInputOf(stored, input.config);
-      const outcome = await runWithHeartbeats(deps.contextFor(plugin.id), (ctx) => runPluginSafely(plugin, scoreInput, ctx, { timeoutMs: deps.pluginTimeoutMs }));
+      const outcome = await runWithHeartbeats(deps.contextFor(plugin.id), (ctx) => runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, { timeoutMs: deps.pluginTimeoutMs }));
       if (outcome.status === 'error') return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
       if (outcome.status === 'scored') return { pluginId: plugin.id, status: 'scored', score: outcome.score, confidence: outcome.confidence, evidence: outcome.evidence, rationale: outcome.rationale };
       return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };

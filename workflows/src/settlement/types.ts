@@ -1,4 +1,7 @@
 import type { Amount } from '@tokenwise/core';
+import type { ExternalEvidence } from '@tokenwise/plugin-sdk';
+
+export type { ExternalEvidence };
 
 /** One plugin as the team configured it. */
 export interface ConfiguredPlugin {

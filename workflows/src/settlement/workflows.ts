@@ -1,7 +1,8 @@
-import { proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { aggregateScores } from '@tokenwise/core';
 import type { createSettlementActivities } from './activities';
-import { settlementStateQuery, type SettlementState } from './queries';
+import { EvidenceBook } from './external-evidence';
+import { externalEvidenceSignal, settlementStateQuery, type SettlementState } from './queries';
 import type { ConfiguredPlugin, PluginOutcomeRecord, SettlementResult } from './types';
 
 // Cheap database steps run as local activities: no round trip through the server per step.
@@ -22,24 +23,42 @@ const { runPlugin } = proxyActivities<ReturnType<typeof createSettlementActiviti
 export const pluginPollsMax = 200;
 
 
-async function scoreWithPlugin(requestId: string, plugin: ConfiguredPlugin): Promise<PluginOutcomeRecord> {
+/**
+ * Settlements started after this patch wake a waiting plugin as soon as evidence arrives for it and
+ * close its window exactly at its end; older ones replay their plain poll timers unchanged.
+ */
+export const externalEvidencePatch = 'external-evidence-signal';
+
+async function scoreWithPlugin(requestId: string, plugin: ConfiguredPlugin, book: EvidenceBook): Promise<PluginOutcomeRecord> {
+  const outcome = await pollPlugin(requestId, plugin, book);
+  book.finish(plugin.pluginId, outcome.status);
+  return outcome;
+}
+
+async function pollPlugin(requestId: string, plugin: ConfiguredPlugin, book: EvidenceBook): Promise<PluginOutcomeRecord> {
   const deadline = Date.now() + plugin.evidenceWindowSeconds * 1000;
+  const pollMs = plugin.pollIntervalSeconds * 1000;
   let attempts = 0;
   for (;;) {
     attempts++;
+    const externalEvidence = book.forPlugin(plugin.pluginId);
     let outcome: PluginOutcomeRecord;
     try {
-      outcome = { ...(await runPlugin({ requestId, pluginId: plugin.pluginId, config: plugin.config })), weight: plugin.weight, attempts };
+      outcome = { ...(await runPlugin({ requestId, pluginId: plugin.pluginId, config: plugin.config, externalEvidence })), weight: plugin.weight, attempts };
     } catch (error) {
       // Even after its retries a plugin never blocks the settlement: it is recorded and left out.
       return { pluginId: plugin.pluginId, weight: plugin.weight, status: 'error', reason: (error as Error).message.slice(0, 500), attempts };
     }
     if (outcome.status !== 'pending') return outcome;
-    if (attempts >= pluginPollsMax || Date.now() + plugin.pollIntervalSeconds * 1000 > deadline) {
+    const wakesOnEvidence = patched(externalEvidencePatch);
+    const windowClosed = wakesOnEvidence ? Date.now() >= deadline : Date.now() + pollMs > deadline;
+    if (attempts >= pluginPollsMax || windowClosed) {
       return { ...outcome, status: 'not_applicable', reason: `still pending when its evidence window closed (${plugin.evidenceWindowSeconds} s)` };
     }
-    // A durable timer: a worker restart resumes here, no polling thread is held.
-    await sleep(plugin.pollIntervalSeconds * 1000);
+    // A durable timer: a worker restart resumes here, no polling thread is held. Evidence that
+    // arrived since this poll started (even while it ran) ends the wait at once.
+    if (wakesOnEvidence) await condition(() => book.countFor(plugin.pluginId) > externalEvidence.length, Math.min(pollMs, deadline - Date.now()));
+    else await sleep(pollMs);
   }
 }
 
@@ -49,17 +68,22 @@ async function scoreWithPlugin(requestId: string, plugin: ConfiguredPlugin): Pro
  * effect comes from the transfer ids, not from Temporal alone.
  */
 export async function settleUsage(input: { requestId: string }): Promise<SettlementResult> {
-  const state: SettlementState = { requestId: input.requestId, phase: 'loading', outcomes: [] };
+  const book = new EvidenceBook();
+  const state: SettlementState = { requestId: input.requestId, phase: 'loading', outcomes: [], evidence: book.state };
   setHandler(settlementStateQuery, () => state);
+  setHandler(externalEvidenceSignal, (evidence) => book.deliver(evidence, new Date().toISOString()));
   const context = await loadSettlementContext({ requestId: input.requestId });
   if (!context.settle) {
+    book.close(`the settlement was skipped: ${context.reason}`);
     if (context.recordSkip) await recordSkippedSettlement({ requestId: input.requestId, reason: context.reason });
     state.phase = 'done';
     state.result = { status: 'skipped', reason: context.reason };
     return state.result;
   }
   state.phase = 'scoring';
-  state.outcomes = await Promise.all(context.plugins.map((plugin) => scoreWithPlugin(input.requestId, plugin)));
+  book.open(context.plugins.map((plugin) => plugin.pluginId));
+  state.outcomes = await Promise.all(context.plugins.map((plugin) => scoreWithPlugin(input.requestId, plugin, book)));
+  book.close('scoring had already finished when this evidence arrived');
   const aggregate = aggregateScores(state.outcomes);
   state.phase = 'settling';
   state.result = await applySettlement({ requestId: input.requestId, outcomes: state.outcomes, score: aggregate.score, confidence: aggregate.confidence, workflowId: workflowInfo().workflowId });
