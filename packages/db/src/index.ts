@@ -6,6 +6,7 @@ export * from './queries/orgs';
 export { executeRows } from './execute-rows';
 export { pgErrorOf, type PgErrorInfo } from './pg-error';
 export { pgArray } from './pg-array';
+export { jsonRowsInserts } from './json-rows-insert';
 export { stringifyJsonb } from './schema/columns';
 export * from './queries/users';
 export * from './queries/settlement-config';

@@ -1,5 +1,5 @@
 import { invariant } from '@tokenwise/core';
-import type { Db } from '@tokenwise/db';
+import { jsonRowsInserts, type Db } from '@tokenwise/db';
 import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import { performance } from 'node:perf_hooks';
@@ -272,21 +272,21 @@ export class BatchWriter {
       const transfer = batch.transfers.find((candidate) => candidate.id === op.id);
       return [{ ...op.audit, entityType: op.audit.entityType ?? 'ledger_transfer', entityId: op.audit.entityId ?? op.id, before: null, after: transfer ?? null }];
     });
-    const extra: SQL[] = this.attachmentInserts(tx, batch.ops, batch.decisions);
+    const extra: SQL[] = this.attachmentInserts(batch.ops, batch.decisions);
     if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
     await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey });
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
   }
 
-  /** Each table's attached rows as one INSERT, to run inside the batch's write statement. */
-  private attachmentInserts(tx: Db, ops: LedgerOp[], decisions: Decision[]): SQL[] {
+  /** Each table's attached rows as one INSERT (one parameter), to run inside the batch's write statement. */
+  private attachmentInserts(ops: LedgerOp[], decisions: Decision[]): SQL[] {
     const byTable = new Map<PgTable, Record<string, unknown>[]>();
     ops.forEach((op, index) => {
       const decision = decisions[index];
       if (op.attach === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return;
       for (const { table, row } of op.attach) byTable.set(table, [...(byTable.get(table) ?? []), row]);
     });
-    return [...byTable].map(([table, rows]) => tx.insert(table).values(rows).onConflictDoNothing().getSQL());
+    return [...byTable].flatMap(([table, rows]) => jsonRowsInserts(table, rows));
   }
 
   private results(batch: Submission[], decisions: Decision[][], transfers: Map<Draft, Transfer>): OpResult[][] {
