@@ -5,7 +5,9 @@ import { createKeyStore, createRateLimiter } from './keys/index';
 import { GatewayMetrics } from './metrics';
 import { createPayerAccounts } from './payer-accounts';
 import { createPriceListSource } from './price-lists';
-import { createRouter, type ClusterConfig } from './routing/index';
+import { createRouter, type CheckedRouter, type ClusterConfig } from './routing/index';
+import { registerClusters } from './routing/cluster-store';
+import { startClusterSync, type ClusterSync } from './routing/cluster-sync';
 import { createGatewayServer } from './server';
 import { gatewaySettingsSchema, type GatewaySettingsInput } from './settings';
 import { UpstreamPools } from './upstream-pools';
@@ -22,6 +24,10 @@ export interface GatewayOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   healthCheckIntervalMs?: number;
+  /** Stores `clusters` in the database at start (default true), so the API lists them and operators can change them. */
+  registerClusters?: boolean;
+  /** How often operator changes to the clusters reach this gateway; default 2000. */
+  clusterSyncIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -34,12 +40,30 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** Registers the configured clusters and applies operator-set coefficients before the first request. */
+async function syncClusters(options: GatewayOptions, router: CheckedRouter, log: (line: string) => void): Promise<ClusterSync> {
+  if (options.registerClusters !== false) await registerClusters(options.db, { clusters: options.clusters, actor: 'system:gateway' });
+  const clusterSync = startClusterSync({ db: options.db, router, intervalMs: options.clusterSyncIntervalMs, log });
+  try {
+    await clusterSync.syncNow();
+  } catch (error) {
+    await clusterSync.stop();
+    throw error;
+  }
+  return clusterSync;
+}
+
 /** Wires keys, router, price lists, ledger and metering into the HTTP server and starts listening. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const settings = gatewaySettingsSchema.parse(options.settings ?? {});
   const log = options.log ?? ((line: string) => process.stderr.write(`gateway: ${line}\n`));
   const keys = createKeyStore({ db: options.db, pepper: options.keyPepper });
   const router = createRouter({ clusters: options.clusters, healthCheckIntervalMs: options.healthCheckIntervalMs });
+  const clusterSync = await syncClusters(options, router, log).catch(async (error: unknown) => {
+    await router.close();
+    keys.close();
+    throw error;
+  });
   const priceLists = createPriceListSource(options.db);
   const pools = new UpstreamPools();
   const metrics = new GatewayMetrics();
@@ -74,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await clusterSync.stop();
       await router.close();
       await pools.close();
       keys.close();

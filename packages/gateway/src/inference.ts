@@ -8,7 +8,7 @@ import { admit, carbonProfileOf, charge, co2eBoundFor, priceUsage, release, type
 import { type GatewayMetrics } from './metrics';
 import { GatewayError, toGatewayError } from './openai-error';
 import type { PayerAccounts } from './payer-accounts';
-import type { Authenticator, Principal, RequestLimiter, UpstreamLease, UpstreamRouter } from './ports';
+import type { Authenticator, ClusterInfo, Principal, RequestLimiter, UpstreamLease, UpstreamRouter } from './ports';
 import type { PriceListSource } from './price-lists';
 import { priorityBodyField, readJsonBody, tagsOf, tierOf, validateInferenceBody } from './request-body';
 import { holdTimeoutSeconds, type GatewaySettings } from './settings';
@@ -110,7 +110,7 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
       lease = undefined;
       return;
     }
-    const meta = { principal, body, tags, startedAt, upstreamAbort, clientGone: clientGone.signal, timeout };
+    const meta = { principal, body, tags, startedAt, upstreamAbort, clientGone: clientGone.signal, timeout, cluster };
     const relayed = stream ? relayStream(deps, flight, upstream, res, meta, kind) : relayJson(deps, flight, upstream, res, meta, kind);
     // The relay releases the lease as soon as the upstream is done, before the charge commits.
     lease = undefined;
@@ -217,6 +217,8 @@ async function relayUpstreamError(deps: InferenceDeps, flight: Flight, upstream:
 }
 
 interface RelayMeta {
+  /** The cluster as admitted: its carbon coefficients bounded the estimate, so they price the charge too. */
+  cluster: ClusterInfo;
   principal: Principal;
   body: Record<string, unknown>;
   tags: Record<string, string>;
@@ -241,7 +243,7 @@ function settle(
   if (admission === undefined) throw new Error('settle without admission');
   const completion: Completion = {
     usage,
-    cluster: upstream.lease.cluster,
+    cluster: meta.cluster,
     replica: upstream.lease.replica.id,
     latencyMs: performance.now() - meta.startedAt,
     ttftMs,

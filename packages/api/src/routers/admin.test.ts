@@ -1,5 +1,5 @@
-import { listAuditForEntity } from '@tokenwise/db';
-import { publishPriceList } from '@tokenwise/gateway';
+import { listAuditForEntity, setPlatformOrg } from '@tokenwise/db';
+import { publishPriceList, registerClusters, type ClusterConfig } from '@tokenwise/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiFixture, type ApiFixture } from '../test-fixtures';
 
@@ -23,6 +23,19 @@ const priceList = {
       tiers: { low: { fee: '0', currency: 'innovation' }, normal: { fee: '0', currency: 'innovation' }, high: { fee: '100', currency: 'innovation' }, urgent: { fee: '1000', currency: 'priority' } },
     },
   },
+};
+
+const cluster: ClusterConfig = {
+  name: 'gpu-eu',
+  models: ['sim-llama-8b'],
+  replicas: [{ id: 'gpu-eu-0', url: 'http://10.0.0.5:8000' }],
+  maxConcurrencyPerReplica: 32,
+  priorityScheduling: true,
+  queueDepthMax: 100,
+  queueWaitMsMax: 10_000,
+  region: 'eu-west-1',
+  gridIntensityGCo2ePerKwh: 250,
+  pue: 1.2,
 };
 
 describe('admin', () => {
@@ -103,6 +116,34 @@ describe('admin', () => {
     await expect(admin.admin.prices.history({ beforeVersion: -3 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('beforeVersion') });
   });
 
+  it('clusters: any admin lists them; only an admin of the platform org sees replica URLs and sets carbon coefficients (audited)', async () => {
+    await registerClusters(f.db, { clusters: [cluster], actor: 'system:gateway' });
+    const admin = await f.as(f.users.admin);
+    const other = await f.as(f.otherAdmin);
+    const carbon = { name: 'gpu-eu', gridIntensityGCo2ePerKwh: 120, pue: 1.1 };
+    await expect(admin.admin.clusters.setCarbon(carbon)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('platform org') });
+    expect(await other.admin.clusters.list()).toEqual([
+      expect.objectContaining({ name: 'gpu-eu', models: ['sim-llama-8b'], replicas: [{ id: 'gpu-eu-0', url: null, health: null }], region: 'eu-west-1', gridIntensityGCo2ePerKwh: 250, pue: 1.2, priorityScheduling: true, carbonSource: 'config', disabled: false, version: 1 }),
+    ]);
+    await setPlatformOrg(f.db, { orgId: f.org.id, actor: 'system:test' });
+    const updated = await admin.admin.clusters.setCarbon(carbon);
+    expect(updated).toMatchObject({ name: 'gpu-eu', region: 'eu-west-1', gridIntensityGCo2ePerKwh: 120, pue: 1.1, carbonSource: 'api', carbonSetBy: `user:${f.users.admin.id}`, version: 2 });
+    expect((await admin.admin.clusters.list())[0]?.replicas).toEqual([{ id: 'gpu-eu-0', url: 'http://10.0.0.5:8000', health: null }]);
+    await expect(other.admin.clusters.setCarbon({ ...carbon, pue: 1.3 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect((await other.admin.clusters.list())[0]).toMatchObject({ gridIntensityGCo2ePerKwh: 120, replicas: [{ url: null }] });
+    const audit = await listAuditForEntity(f.db, { entityType: 'cluster', entityId: 'gpu-eu' });
+    expect(audit[0]).toMatchObject({ action: 'cluster.set_carbon', orgId: null, actor: `user:${f.users.admin.id}`, before: { gridIntensityGCo2ePerKwh: 250, pue: 1.2 }, after: { gridIntensityGCo2ePerKwh: 120, pue: 1.1 } });
+  });
+
+  it('clusters: setCarbon names the bad field, and an unknown cluster is NOT_FOUND', async () => {
+    const admin = await f.as(f.users.admin);
+    await expect(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 5000, pue: 1.2 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('gridIntensityGCo2ePerKwh') });
+    await expect(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 100, pue: 0.5 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('pue') });
+    await expect(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 100, pue: null, region: '' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('region') });
+    await expect(admin.admin.clusters.setCarbon({ name: 'nope', gridIntensityGCo2ePerKwh: 100, pue: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await admin.admin.clusters.list())[0]).toMatchObject({ gridIntensityGCo2ePerKwh: 120, version: 2 });
+  });
+
   it('employees, leads and esg officers are refused every admin procedure, and so is an anonymous caller', async () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       const caller = await f.as(user);
@@ -114,6 +155,12 @@ describe('admin', () => {
       await expect(caller.admin.prices.show()).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.prices.publish({ body: priceList })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.prices.history({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 1, pue: null })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
+    const anonymous = await f.anonymous();
+    await expect(anonymous.admin.prices.show()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anonymous.admin.clusters.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anonymous.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 1, pue: null })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });

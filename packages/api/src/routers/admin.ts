@@ -1,7 +1,8 @@
 import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
-import { createTeam, createUser, writeAudit } from '@tokenwise/db';
+import { createTeam, createUser, isPlatformOrg, writeAudit } from '@tokenwise/db';
 import { roles, teams, users } from '@tokenwise/db/schema';
-import { listPriceLists, loadEffectivePriceList, publishPriceList } from '@tokenwise/gateway';
+import { clusterCarbonSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, setClusterCarbon, type ClusterRecord } from '@tokenwise/gateway';
+import { TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { document, pageSize } from '../inputs';
@@ -82,4 +83,54 @@ const pricesRouter = router({
   }),
 });
 
-export const adminRouter = router({ users: usersRouter, teams: teamsRouter, prices: pricesRouter });
+/**
+ * Clusters are platform-wide: any admin may list them (their coefficients drive every org's carbon
+ * figures), but only an admin of the platform org (`tokenwise org set-platform`) sees replica URLs
+ * and changes them; a tenant admin changing a shared cluster would be a multi-tenant bug.
+ */
+const platformAdminProcedure = adminProcedure.use(async ({ ctx, next }) => {
+  if (!(await isPlatformOrg(ctx.db, { orgId: ctx.user.orgId }))) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Clusters are platform-wide: only an admin of the platform org may change them (an operator names it with `tokenwise org set-platform --org S`).' });
+  }
+  return next({ ctx });
+});
+
+const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+
+function clusterView(record: ClusterRecord, operator: boolean) {
+  return {
+    name: record.name,
+    models: record.models,
+    replicas: record.replicas.map((replica) => ({ id: replica.id, url: operator ? replica.url : null, health: record.health?.[replica.id] ?? null })),
+    healthReportedAt: iso(record.healthReportedAt),
+    region: record.region,
+    gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
+    pue: record.pue,
+    carbonSource: record.carbonSource,
+    carbonSetBy: record.carbonSetBy,
+    carbonSetAt: iso(record.carbonSetAt),
+    priorityScheduling: record.priorityScheduling,
+    maxConcurrencyPerReplica: record.maxConcurrencyPerReplica,
+    queueDepthMax: record.queueDepthMax,
+    queueWaitMsMax: record.queueWaitMsMax,
+    disabled: record.disabledAt !== null,
+    version: record.version,
+    updatedBy: record.updatedBy,
+    updatedAt: record.updatedAt.toISOString(),
+  };
+}
+
+const clustersRouter = router({
+  /** Every cluster the platform routes to, by name, with health as a gateway last reported it; replica URLs for platform admins only. */
+  list: adminProcedure.query(async ({ ctx }) => {
+    const operator = await isPlatformOrg(ctx.db, { orgId: ctx.user.orgId });
+    return (await listClusters(ctx.db)).map((record) => clusterView(record, operator));
+  }),
+  /** Sets a cluster's region, grid intensity and PUE (audited); gateways use them for new requests within seconds, and restarts keep them. */
+  setCarbon: platformAdminProcedure.input(clusterCarbonSchema.extend({ name: z.string().trim().min(1).max(128) })).mutation(async ({ ctx, input }) => {
+    const { name, ...carbon } = input;
+    return clusterView(await setClusterCarbon(ctx.db, { name, carbon, actor: actorOf(ctx.user) }), true);
+  }),
+});
+
+export const adminRouter = router({ users: usersRouter, teams: teamsRouter, prices: pricesRouter, clusters: clustersRouter });

@@ -25,6 +25,7 @@ import {
   publishScoringConfig,
   publishSettlementPolicy,
   scoringPluginsSchema,
+  setPlatformOrg,
   setSettlementBounds,
   type Db,
   type Org,
@@ -40,14 +41,17 @@ import {
   gatewaySettingsSchema,
   keyScopes,
   listApiKeys,
+  listClusters,
   loadEffectivePriceList,
   loadNewestPriceList,
   publishPriceList,
   reconcileBatchMax,
   revokeApiKey,
   rotateApiKey,
+  setClusterCarbon,
   type AbandonedAdmission,
   type ApiKeyInfo,
+  type ClusterRecord,
   type KeyScope,
 } from '@tokenwise/gateway';
 import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
@@ -288,10 +292,40 @@ function boundsOrigin(stored: StoredSettlementBounds): string {
   return stored.explicit ? `set by ${stored.updatedBy} at ${stored.updatedAt?.toISOString()}` : 'never set: the defaults apply';
 }
 
+/** A decimal number option such as 250 or 1.15 (required). */
+function decimal(options: CommandOptions, name: string): number {
+  const value = text(options, name);
+  if (!/^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(value)) throw new ValidationError(`--${name} must be a decimal number such as 250 or 1.15, got "${value}".`);
+  return Number(value);
+}
+
+function describeCarbon(record: ClusterRecord): string {
+  const pue = record.pue === null ? 'default PUE' : `PUE ${record.pue}`;
+  const source = record.carbonSetBy === null ? 'from the startup configuration' : `set by ${record.carbonSetBy} at ${record.carbonSetAt?.toISOString()}`;
+  return `region ${record.region}, ${record.gridIntensityGCo2ePerKwh} gCO2e/kWh, ${pue} (${source})`;
+}
+
+function describeCluster(record: ClusterRecord): string {
+  const replicas = record.replicas.map((replica) => {
+    const health = record.health?.[replica.id];
+    return `${replica.id} ${replica.url} ${health === undefined ? 'health unknown' : health.healthy ? `healthy, circuit ${health.circuit}` : `unhealthy, circuit ${health.circuit}`}`;
+  });
+  const scheduling = record.priorityScheduling ? 'priority scheduling' : 'FCFS scheduling';
+  const state = record.disabledAt === null ? '' : ` DISABLED since ${record.disabledAt.toISOString()}`;
+  return `${record.name} v${record.version}${state}: models ${record.models.join(', ')}; ${scheduling}, ${record.maxConcurrencyPerReplica} per replica; ${describeCarbon(record)}\n    ${replicas.join('\n    ')}`;
+}
+
 export const adminCommands: Record<string, AdminCommand> = {
   async 'org create'({ database }, options, actor) {
     const org = await createOrg(database.db, { actor, input: { slug: text(options, 'slug'), name: text(options, 'name'), timeZone: optionalText(options, 'time-zone') ?? 'UTC' } });
     return { text: `Created org ${org.slug} (${org.id}), time zone ${org.timeZone}.`, data: org };
+  },
+
+  async 'org set-platform'({ database }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const { previousOrgId } = await setPlatformOrg(database.db, { orgId: org.id, actor });
+    const previous = previousOrgId === null || previousOrgId === org.id ? '' : ` (it replaces org ${previousOrgId})`;
+    return { text: `Org ${org.slug} is the platform org${previous}: its admins may change clusters through the API.`, data: { orgId: org.id, previousOrgId } };
   },
 
   async 'team create'({ database }, options, actor) {
@@ -446,6 +480,20 @@ export const adminCommands: Record<string, AdminCommand> = {
     if (current === undefined) throw new NotFoundError(`No price list is published yet: publish one with \`tokenwise prices publish --file prices.json [--org ${org.slug}]\`.`);
     const whose = current.orgId === null ? `Org ${org.slug} has no price list of its own and pays by the platform default.` : `Org ${org.slug} pays by its own price list.`;
     return { text: `${whose} ${describePriceList(current.version, current.list)}`, data: current };
+  },
+
+  async 'clusters list'({ database }) {
+    const records = await listClusters(database.db);
+    const lines = records.map(describeCluster);
+    return { text: `Clusters the platform routes to:\n  ${lines.length === 0 ? '(none registered yet: a gateway registers its clusters when it starts)' : lines.join('\n  ')}`, data: records };
+  },
+
+  async 'clusters set-carbon'({ database }, options, actor) {
+    const name = text(options, 'cluster');
+    const pueText = text(options, 'pue');
+    const carbon = { region: optionalText(options, 'region'), gridIntensityGCo2ePerKwh: decimal(options, 'grid-intensity'), pue: pueText === 'default' ? null : decimal(options, 'pue') };
+    const record = await setClusterCarbon(database.db, { name, carbon, actor });
+    return { text: `Set the carbon coefficients of cluster ${name}: ${describeCarbon(record)}. Gateways use them for new requests within seconds; restarts keep them.`, data: record };
   },
 
   async usage({ database }, options) {

@@ -1,4 +1,4 @@
-import { parseWith, slugSchema, timeZoneSchema } from '@tokenwise/core';
+import { NotFoundError, parseWith, slugSchema, timeZoneSchema } from '@tokenwise/core';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../client';
@@ -28,4 +28,23 @@ export async function createOrg(db: Db, params: { actor: string; input: z.input<
 export async function findOrgBySlug(db: Db, params: { slug: string }): Promise<Org | undefined> {
   const [org] = await db.select(orgColumns).from(orgs).where(eq(orgs.slug, params.slug)).limit(1);
   return org;
+}
+
+/** Whether the org is the platform operator's own: its admins may change platform-wide settings such as clusters. */
+export async function isPlatformOrg(db: Db, params: { orgId: string }): Promise<boolean> {
+  const [row] = await db.select({ platform: orgs.platform }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);
+  return row?.platform === true;
+}
+
+/** Makes the org the platform org (at most one: the previous one loses the flag), audited. For operators (CLI) only. */
+export async function setPlatformOrg(db: Db, params: { orgId: string; actor: string }): Promise<{ previousOrgId: string | null }> {
+  return db.transaction(async (tx) => {
+    const [previous] = await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.platform, true)).for('update').limit(1);
+    if (previous?.id === params.orgId) return { previousOrgId: previous.id };
+    if (previous !== undefined) await tx.update(orgs).set({ platform: false }).where(eq(orgs.id, previous.id));
+    const [updated] = await tx.update(orgs).set({ platform: true }).where(eq(orgs.id, params.orgId)).returning({ id: orgs.id });
+    if (updated === undefined) throw new NotFoundError(`No org ${params.orgId}.`);
+    await writeAudit(tx, { orgId: params.orgId, actor: params.actor, action: 'org.set_platform', entityType: 'org', entityId: params.orgId, before: { platformOrgId: previous?.id ?? null }, after: { platformOrgId: params.orgId } });
+    return { previousOrgId: previous?.id ?? null };
+  });
 }

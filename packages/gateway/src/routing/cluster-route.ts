@@ -34,7 +34,7 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
   private closed = false;
 
   constructor(
-    readonly config: ClusterConfig,
+    public config: ClusterConfig,
     options: ClusterRouteOptions,
   ) {
     this.clock = options.clock;

@@ -9,6 +9,21 @@ export {
   queueWaitMsMaxLimit,
   replicasPerClusterMax,
 } from './config-schema';
+export {
+  clusterCarbonSchema,
+  clusterConfigOf,
+  clusterRecordsMax,
+  findCluster,
+  listClusters,
+  registerClusters,
+  reportClusterHealth,
+  setClusterCarbon,
+  type ClusterCarbon,
+  type ClusterCarbonInput,
+  type ClusterRecord,
+  type ReplicaHealth,
+} from './cluster-store';
+export { clusterSyncIntervalMsDefault, startClusterSync, type ClusterSync } from './cluster-sync';
 export { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownModelError, type RoutingErrorCode } from './errors';
 export { healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault } from './health-checker';
 export { tiersByUrgency, vllmPriorityOf } from './priority';

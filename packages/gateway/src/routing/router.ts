@@ -11,6 +11,10 @@ import { type AcquireOptions, type ClusterConfig, type Lease, type Router, type 
 export interface CheckedRouter extends Router {
   /** Runs one health-check round now and resolves when every replica answered or timed out. */
   checkHealth(): Promise<void>;
+  /** Names of the clusters it routes to. */
+  clusterNames(): string[];
+  /** New carbon coefficients for a cluster's new requests; queues, slots and health stay as they are. False for an unknown cluster. */
+  setCarbon(name: string, carbon: { region: string; gridIntensityGCo2ePerKwh: number; pue: number | null }): boolean;
 }
 
 /**
@@ -71,6 +75,16 @@ export function createRouter(options: RouterOptions): CheckedRouter {
       }),
     }),
     checkHealth: () => health.checkNow(),
+    clusterNames: () => routes.map((route) => route.config.name),
+    setCarbon: (name, carbon) => {
+      const route = routes.find((candidate) => candidate.config.name === name);
+      if (route === undefined) return false;
+      const { pue: _pue, ...rest } = route.config;
+      const base = { ...rest, region: carbon.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh };
+      // Leases already granted keep the config they were granted with; admissions read this one.
+      route.config = Object.freeze(carbon.pue === null ? base : { ...base, pue: carbon.pue });
+      return true;
+    },
     close: () => {
       closing ??= (async () => {
         for (const route of routes) route.close();

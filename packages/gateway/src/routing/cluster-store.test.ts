@@ -1,0 +1,58 @@
+import { listAuditForEntity } from '@tokenwise/db';
+import { describeEachBackend } from '@tokenwise/test/db';
+import { expect, it } from 'vitest';
+import { findCluster, listClusters, registerClusters, reportClusterHealth, setClusterCarbon } from './cluster-store';
+import type { ClusterConfig } from './types';
+
+const config = (overrides: Partial<ClusterConfig> = {}): ClusterConfig => ({
+  name: 'gpu-a',
+  models: ['m-8b'],
+  replicas: [{ id: 'gpu-a-0', url: 'http://10.0.0.5:8000' }],
+  maxConcurrencyPerReplica: 32,
+  priorityScheduling: true,
+  queueDepthMax: 100,
+  queueWaitMsMax: 10_000,
+  region: 'eu-west-1',
+  gridIntensityGCo2ePerKwh: 250,
+  pue: 1.2,
+  ...overrides,
+});
+
+describeEachBackend('cluster registry', (database) => {
+  it('registers configured clusters once; a restart with the same config changes nothing', async () => {
+    const db = database().db;
+    const [first] = await registerClusters(db, { clusters: [config()], actor: 'system:gateway' });
+    expect(first).toMatchObject({ name: 'gpu-a', models: ['m-8b'], replicas: [{ id: 'gpu-a-0', url: 'http://10.0.0.5:8000' }], gridIntensityGCo2ePerKwh: 250, pue: 1.2, carbonSource: 'config', version: 1 });
+    const [again] = await registerClusters(db, { clusters: [config()], actor: 'system:gateway' });
+    expect(again?.version).toBe(1);
+    expect((await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-a' })).map((row) => row.action)).toEqual(['cluster.register']);
+  });
+
+  it('a changed config updates the definition and coefficients, unless an operator set the coefficients', async () => {
+    const db = database().db;
+    const [changed] = await registerClusters(db, { clusters: [config({ replicas: [{ id: 'gpu-a-0', url: 'http://10.0.0.6:8000' }], gridIntensityGCo2ePerKwh: 300 })], actor: 'system:gateway' });
+    expect(changed).toMatchObject({ version: 2, gridIntensityGCo2ePerKwh: 300, replicas: [{ url: 'http://10.0.0.6:8000' }] });
+    const set = await setClusterCarbon(db, { name: 'gpu-a', carbon: { gridIntensityGCo2ePerKwh: 42.5, pue: null }, actor: 'user:op' });
+    expect(set).toMatchObject({ version: 3, region: 'eu-west-1', gridIntensityGCo2ePerKwh: 42.5, pue: null, carbonSource: 'api', carbonSetBy: 'user:op' });
+    const [restarted] = await registerClusters(db, { clusters: [config({ queueDepthMax: 200, gridIntensityGCo2ePerKwh: 999 })], actor: 'system:gateway' });
+    expect(restarted).toMatchObject({ version: 4, queueDepthMax: 200, gridIntensityGCo2ePerKwh: 42.5, pue: null, carbonSource: 'api' });
+    const audit = await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-a' });
+    expect(audit.find((row) => row.action === 'cluster.set_carbon')).toMatchObject({ orgId: null, actor: 'user:op', before: { gridIntensityGCo2ePerKwh: 300, pue: 1.2 }, after: { gridIntensityGCo2ePerKwh: 42.5, pue: null } });
+  });
+
+  it('refuses coefficients out of range naming the field, an unknown cluster, and an invalid config', async () => {
+    const db = database().db;
+    await expect(setClusterCarbon(db, { name: 'gpu-a', carbon: { gridIntensityGCo2ePerKwh: 5000, pue: 0.5 }, actor: 'user:op' })).rejects.toThrow(/gridIntensityGCo2ePerKwh: must be at most 2000 gCO2e\/kWh.*pue: must be at least 1/);
+    await expect(setClusterCarbon(db, { name: 'nope', carbon: { gridIntensityGCo2ePerKwh: 5, pue: null }, actor: 'user:op' })).rejects.toThrow(/No cluster "nope"/);
+    await expect(registerClusters(db, { clusters: [config({ name: 'bad', replicas: [] })], actor: 'system:gateway' })).rejects.toThrow(/replicas/);
+    expect((await findCluster(db, { name: 'gpu-a' }))?.gridIntensityGCo2ePerKwh).toBe(42.5);
+  });
+
+  it('stores the health a gateway reports, per replica, without a new version', async () => {
+    const db = database().db;
+    await reportClusterHealth(db, { replicas: [{ id: 'gpu-a-0', url: 'http://10.0.0.6:8000', cluster: 'gpu-a', healthy: false, circuit: 'open', inFlight: 0 }], models: [] });
+    const [record] = await listClusters(db);
+    expect(record).toMatchObject({ version: 4, health: { 'gpu-a-0': { healthy: false, circuit: 'open' } } });
+    expect(record?.healthReportedAt).toBeInstanceOf(Date);
+  });
+});

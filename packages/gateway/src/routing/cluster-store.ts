@@ -1,0 +1,198 @@
+import { canonicalJson, NotFoundError, parseWith } from '@tokenwise/core';
+import { writeAudit, type Db } from '@tokenwise/db';
+import { clusters } from '@tokenwise/db/schema';
+import { asc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { clustersMax, parseClusterConfigs } from './config-schema';
+import type { CircuitState, ClusterConfig, ReplicaConfig, RouterSnapshot } from './types';
+
+/** What a cluster's carbon accounting uses: gCO2e = energy x PUE x grid intensity of its region. */
+export interface ClusterCarbon {
+  region: string;
+  gridIntensityGCo2ePerKwh: number;
+  /** null: the carbon model's default PUE. */
+  pue: number | null;
+}
+
+export interface ReplicaHealth {
+  healthy: boolean;
+  circuit: CircuitState;
+}
+
+/** One registered cluster as stored: its definition, carbon coefficients, state and last reported health. */
+export interface ClusterRecord extends ClusterCarbon {
+  name: string;
+  models: string[];
+  replicas: ReplicaConfig[];
+  maxConcurrencyPerReplica: number;
+  priorityScheduling: boolean;
+  queueDepthMax: number;
+  queueWaitMsMax: number;
+  /** `config`: the coefficients come from the startup configuration; `api`: an operator set them, and a restart keeps them. */
+  carbonSource: 'config' | 'api';
+  carbonSetBy: string | null;
+  carbonSetAt: Date | null;
+  disabledAt: Date | null;
+  version: number;
+  registeredBy: string;
+  updatedBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Per replica id, as a gateway last saw it; null before any gateway reported. */
+  health: Record<string, ReplicaHealth> | null;
+  healthReportedAt: Date | null;
+}
+
+type Definition = Omit<ClusterConfig, 'name' | 'region' | 'gridIntensityGCo2ePerKwh' | 'pue'>;
+
+const definitionOf = (config: ClusterConfig): Definition => ({
+  models: config.models,
+  replicas: config.replicas.map((replica) => ({ id: replica.id, url: replica.url })),
+  maxConcurrencyPerReplica: config.maxConcurrencyPerReplica,
+  priorityScheduling: config.priorityScheduling,
+  queueDepthMax: config.queueDepthMax,
+  queueWaitMsMax: config.queueWaitMsMax,
+});
+
+const carbonOf = (config: ClusterConfig): ClusterCarbon => ({ region: config.region, gridIntensityGCo2ePerKwh: config.gridIntensityGCo2ePerKwh, pue: config.pue ?? null });
+
+type Row = typeof clusters.$inferSelect;
+
+function toRecord(row: Row): ClusterRecord {
+  const definition = row.definition as Definition;
+  return {
+    name: row.name,
+    ...definition,
+    region: row.region,
+    gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
+    pue: row.pue,
+    carbonSource: row.carbonSetBy === null ? 'config' : 'api',
+    carbonSetBy: row.carbonSetBy,
+    carbonSetAt: row.carbonSetAt,
+    disabledAt: row.disabledAt,
+    version: row.version,
+    registeredBy: row.registeredBy,
+    updatedBy: row.updatedBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    health: (row.health as Record<string, ReplicaHealth> | null) ?? null,
+    healthReportedAt: row.healthReportedAt,
+  };
+}
+
+/** The config a gateway routes with: the stored definition and the stored (maybe operator-set) coefficients. */
+export function clusterConfigOf(record: ClusterRecord): ClusterConfig {
+  return {
+    name: record.name,
+    models: record.models,
+    replicas: record.replicas,
+    maxConcurrencyPerReplica: record.maxConcurrencyPerReplica,
+    priorityScheduling: record.priorityScheduling,
+    queueDepthMax: record.queueDepthMax,
+    queueWaitMsMax: record.queueWaitMsMax,
+    region: record.region,
+    gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
+    ...(record.pue === null ? {} : { pue: record.pue }),
+  };
+}
+
+/** Every registered cluster by name (at most `clustersMax` per gateway, so a small multiple of it in all). */
+export const clusterRecordsMax = clustersMax * 16;
+
+export async function listClusters(db: Db): Promise<ClusterRecord[]> {
+  const rows = await db.select().from(clusters).orderBy(asc(clusters.name)).limit(clusterRecordsMax);
+  return rows.map(toRecord);
+}
+
+export async function findCluster(db: Db, params: { name: string }): Promise<ClusterRecord | undefined> {
+  const [row] = await db.select().from(clusters).where(eq(clusters.name, params.name)).limit(1);
+  return row === undefined ? undefined : toRecord(row);
+}
+
+/**
+ * Stores the clusters a gateway was started with (validated), so the API can list them and
+ * operators can change them. An existing cluster takes the configured definition; its carbon
+ * coefficients too, unless an operator set them through the API (those outlive restarts).
+ * Idempotent: an unchanged cluster is not touched; every change is audited.
+ */
+export async function registerClusters(db: Db, params: { clusters: ClusterConfig[]; actor: string }): Promise<ClusterRecord[]> {
+  const configs = parseClusterConfigs(params.clusters);
+  const records: ClusterRecord[] = [];
+  for (const config of configs) records.push(await registerCluster(db, config, params.actor));
+  return records;
+}
+
+async function registerCluster(db: Db, config: ClusterConfig, actor: string): Promise<ClusterRecord> {
+  return db.transaction(async (tx) => {
+    const definition = definitionOf(config);
+    const carbon = carbonOf(config);
+    const [inserted] = await tx
+      .insert(clusters)
+      .values({ name: config.name, definition, ...carbon, registeredBy: actor, updatedBy: actor })
+      .onConflictDoNothing({ target: clusters.name })
+      .returning();
+    if (inserted !== undefined) {
+      await writeAudit(tx, { orgId: null, actor, action: 'cluster.register', entityType: 'cluster', entityId: config.name, before: null, after: { definition, ...carbon } });
+      return toRecord(inserted);
+    }
+    const [row] = await tx.select().from(clusters).where(eq(clusters.name, config.name)).for('update').limit(1);
+    if (row === undefined) throw new Error(`cluster ${config.name} vanished during registration`);
+    const keepsCarbon = row.carbonSetBy !== null;
+    const current = { definition: row.definition, region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
+    const next = { definition, ...(keepsCarbon ? { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue } : carbon) };
+    if (canonicalJson(current) === canonicalJson(next)) return toRecord(row);
+    const [updated] = await tx
+      .update(clusters)
+      .set({ ...next, version: row.version + 1, updatedBy: actor, updatedAt: new Date() })
+      .where(eq(clusters.name, config.name))
+      .returning();
+    if (updated === undefined) throw new Error(`update of cluster ${config.name} returned no row`);
+    await writeAudit(tx, { orgId: null, actor, action: 'cluster.register', entityType: 'cluster', entityId: config.name, before: current, after: next });
+    return toRecord(updated);
+  });
+}
+
+/** Carbon coefficients an operator may set: the same bounds as the startup configuration. */
+export const clusterCarbonSchema = z.strictObject({
+  region: z.string().trim().min(1, 'must name the region, such as "eu-west-1"').max(64, 'must be at most 64 characters').optional(),
+  gridIntensityGCo2ePerKwh: z.number({ error: 'must be a number of gCO2e per kWh' }).min(0, 'must be at least 0 gCO2e/kWh').max(2000, 'must be at most 2000 gCO2e/kWh'),
+  /** null: the carbon model's default PUE. */
+  pue: z.number({ error: 'must be a power usage effectiveness such as 1.2, or null for the default' }).min(1, 'must be at least 1 (PUE)').max(3, 'must be at most 3 (PUE)').nullable(),
+});
+
+export type ClusterCarbonInput = z.input<typeof clusterCarbonSchema>;
+
+/**
+ * Sets a cluster's carbon coefficients (audited, with before and after); running gateways use them
+ * for new requests within seconds, and a restart keeps them over the configured ones.
+ */
+export async function setClusterCarbon(db: Db, params: { name: string; carbon: ClusterCarbonInput; actor: string }): Promise<ClusterRecord> {
+  const carbon = parseWith(clusterCarbonSchema, params.carbon, 'carbon coefficients');
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(clusters).where(eq(clusters.name, params.name)).for('update').limit(1);
+    if (row === undefined) throw new NotFoundError(`No cluster "${params.name}": clusters are registered when a gateway starts with them.`);
+    const before = { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
+    const after = { region: carbon.region ?? row.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh, pue: carbon.pue };
+    const now = new Date();
+    const [updated] = await tx
+      .update(clusters)
+      .set({ ...after, carbonSetBy: params.actor, carbonSetAt: now, version: row.version + 1, updatedBy: params.actor, updatedAt: now })
+      .where(eq(clusters.name, params.name))
+      .returning();
+    if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
+    await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.set_carbon', entityType: 'cluster', entityId: params.name, before, after });
+    return toRecord(updated);
+  });
+}
+
+/** Records the replicas' health as this gateway sees it, per cluster; the API shows it with its time. */
+export async function reportClusterHealth(db: Db, snapshot: RouterSnapshot): Promise<void> {
+  const byCluster = new Map<string, Record<string, ReplicaHealth>>();
+  for (const replica of snapshot.replicas) {
+    const health = byCluster.get(replica.cluster) ?? {};
+    health[replica.id] = { healthy: replica.healthy, circuit: replica.circuit };
+    byCluster.set(replica.cluster, health);
+  }
+  const now = new Date();
+  for (const [name, health] of byCluster) await db.update(clusters).set({ health, healthReportedAt: now }).where(eq(clusters.name, name));
+}
