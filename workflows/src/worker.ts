@@ -23,6 +23,8 @@ export interface WorkerDeps {
   settlement?: Omit<SettlementDeps, 'db'>;
   /** Client and the gateway's close function for the reconciliation schedule's activities. */
   reconcile?: Omit<ReconcileDeps, 'db'>;
+  /** After shutdown() the worker gives up on tasks still running (a local activity retrying) after this long; unset: it waits for them. */
+  shutdownForceTimeMs?: number;
 }
 
 /** Creates the Tokenwise worker with real activities wired to the given dependencies. */
@@ -44,5 +46,6 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentLocalActivityExecutions: 200,
     maxCachedWorkflows: 2_000,
+    ...(deps.shutdownForceTimeMs === undefined ? {} : { shutdownForceTime: deps.shutdownForceTimeMs }),
   });
 }

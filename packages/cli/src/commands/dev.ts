@@ -10,7 +10,7 @@ import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices } from '../services';
 import { startApiService } from '../starters/api-starter';
 import { startGatewayService } from '../starters/gateway-starter';
-import { preferredPort, Stack } from '../starters/stack';
+import { exitIfStuckAfterStop, preferredPort, Stack } from '../starters/stack';
 import { startWorkerService } from '../starters/worker-starter';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -113,5 +113,6 @@ export async function runDev(): Promise<number> {
     return 0;
   } finally {
     await stack.closeAll();
+    exitIfStuckAfterStop();
   }
 }

@@ -2,7 +2,7 @@ import { ConfigError } from '@tokenwise/core';
 import { installTemporalRuntime } from '@tokenwise/workflows';
 import { loadConfig, type Config } from '../config';
 import { openServices, type Services } from '../services';
-import { Stack, type Log } from '../starters/stack';
+import { exitIfStuckAfterStop, Stack, type Log } from '../starters/stack';
 
 const log: Log = (line) => process.stdout.write(`${line}\n`);
 
@@ -33,6 +33,14 @@ function missingDatabaseMessage(name: string): string {
   );
 }
 
+/** 0 when every part stopped cleanly, else 1 (each failure is already on stderr). */
+async function stopAll(stack: Stack, name: string): Promise<number> {
+  const failures = await stack.closeAll();
+  if (failures === 0) return 0;
+  process.stderr.write(`tokenwise ${name}: ${failures} part(s) did not stop cleanly.\n`);
+  return 1;
+}
+
 /**
  * Runs one production service (gateway, worker, api) until SIGTERM or SIGINT, then stops what
  * it started, newest first, and returns 0. A signal during startup stops it too.
@@ -57,16 +65,17 @@ export async function runService(spec: ServiceSpec): Promise<number> {
     log(`tokenwise ${spec.name} is running; SIGTERM or Ctrl-C stops it.`);
     await (running === undefined ? stopped : Promise.race([stopped, running]));
     log(`Stopping ${spec.name}...`);
-    return 0;
+    return await stopAll(stack, spec.name);
   } catch (error) {
     if (stopping.signal.aborted) {
       log(`Stopped ${spec.name} during startup (${(error as Error).message}).`);
-      return 0;
+      return await stopAll(stack, spec.name);
     }
     throw error;
   } finally {
     await stack.closeAll();
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
+    exitIfStuckAfterStop();
   }
 }

@@ -12,6 +12,11 @@ const holdTimeoutSecondsDefault = holdTimeoutSeconds(gatewaySettingsSchema.parse
 const unsettledAfterMs = 8 * 24 * 3600 * 1000;
 /** Each plugin's score() is cut off after this long. */
 const pluginTimeoutMs = 120_000;
+/**
+ * A stopping worker waits this long for its tasks, then gives up on them (Temporal retries them on
+ * another worker): a local activity in a retry loop must not keep SIGTERM from ending the process.
+ */
+export const workerStopMsMax = 15_000;
 
 export interface WorkerStarterOptions {
   services: Services;
@@ -46,6 +51,7 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
     connection: workerConnection,
     namespace: options.temporalNamespace,
     database,
+    shutdownForceTimeMs: workerStopMsMax,
     settlement: { ledger, plugins: settlement.plugins, contextFor: settlement.contextFor, pluginTimeoutMs },
     reconcile: {
       ledger,
