@@ -1,4 +1,6 @@
 import { createApiClient } from '@tokenwise/api';
+import { findOrgBySlug } from '@tokenwise/db';
+import { ensureAccount, issuanceAccount } from '@tokenwise/ledger';
 import { startVllmSim, type VllmSim } from '@tokenwise/vllm-sim';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -97,6 +99,13 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     try {
       const seeded = await seedDemo({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: dir, gatewayUrl: `http://127.0.0.1:${gatewayPort}/v1`, apiUrl: `http://127.0.0.1:${apiPort}`, temporalUiUrl: null, models: [model] });
       devFile = seeded.devFile;
+      // Rewards are paid from the org's reward pool; the demo seed leaves it empty.
+      const org = await findOrgBySlug(services.database.db, { slug: 'demo' });
+      if (org === undefined) throw new Error('the demo seed made no demo org');
+      const pool = await ensureAccount(services.database.db, { ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
+      const issuance = await issuanceAccount(services.database.db, 'priority');
+      const [funded] = await services.ledger.submit([{ type: 'transfer', id: 'fund-reward-pool', debitAccountId: issuance.id, creditAccountId: pool.id, amount: 1_000_000_000n, code: 'grant', userData: { reason: 'reward pool' } }]);
+      expect(funded?.ok).toBe(true);
     } finally {
       await services.close();
     }
@@ -125,6 +134,14 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
       expect(output).toMatch(/PGlite, which cannot be shared between processes/);
     }
     expect(results[3]).toMatchObject({ code: 1, output: expect.stringContaining('the Slack bot is not part of this build') });
+  });
+
+  it('has the worker wait for a Temporal server that is not up yet, saying so, and stop on SIGTERM meanwhile', async () => {
+    const worker = tokenwise(['worker'], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` }, dir);
+    running.push(worker);
+    await until(async () => (/Temporal at 127\.0\.0\.1:\d+ is not reachable yet \(attempt 1 of \d+: .+\); retrying in 3 s\./.test(worker.output()) ? true : undefined), `the worker's retry line:\n${worker.output()}`);
+    await stopsCleanly(worker);
+    expect(worker.output()).toMatch(/Stopped worker during startup/);
   });
 
   it('answers through the gateway, serves the typed API, settles through the worker, and each exits 0 on SIGTERM', async () => {
