@@ -27,7 +27,7 @@ export interface ServiceSpec {
 /** PGlite is one process's database: services that run as separate processes need a PostgreSQL server. */
 function missingDatabaseMessage(name: string): string {
   return (
-    `tokenwise ${name} needs DATABASE_URL (a PostgreSQL server, e.g. postgres://tokenwise:secret@postgres:5432/tokenwise). ` +
+    `the ${name} service needs DATABASE_URL (a PostgreSQL server, e.g. postgres://tokenwise:secret@postgres:5432/tokenwise). ` +
     'Without it Tokenwise uses embedded PGlite, which cannot be shared between processes, so the gateway, worker and api services cannot run on it. ' +
     'To run everything in one process on PGlite, use `tokenwise dev` (npm start).'
   );
@@ -49,7 +49,7 @@ export async function runService(spec: ServiceSpec): Promise<number> {
   const config = loadConfig();
   if (config.databaseUrl === undefined) throw new ConfigError(missingDatabaseMessage(spec.name));
   const missing = spec.requires?.(config) ?? [];
-  if (missing.length > 0) throw new ConfigError(`tokenwise ${spec.name}: ${missing.join(' ')}`);
+  if (missing.length > 0) throw new ConfigError(`the ${spec.name} service ${missing.join(' ')}`);
   installTemporalRuntime(process.env.TEMPORAL_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN');
   const stopping = new AbortController();
   const stop = (signal: NodeJS.Signals) => stopping.abort(new Error(`stopped by ${signal}`));

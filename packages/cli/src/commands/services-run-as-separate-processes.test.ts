@@ -130,7 +130,7 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     );
     for (const { name, code, output } of results.slice(0, 3)) {
       expect(code, output).toBe(1);
-      expect(output).toContain(`tokenwise ${name} needs DATABASE_URL`);
+      expect(output).toContain(`tokenwise: the ${name} service needs DATABASE_URL`);
       expect(output).toMatch(/PGlite, which cannot be shared between processes/);
     }
     expect(results[3]).toMatchObject({ code: 1, output: expect.stringContaining('the Slack bot is not part of this build') });
