@@ -123,12 +123,12 @@ describe('admin', () => {
     const carbon = { name: 'gpu-eu', gridIntensityGCo2ePerKwh: 120, pue: 1.1 };
     await expect(admin.admin.clusters.setCarbon(carbon)).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('platform org') });
     expect(await other.admin.clusters.list()).toEqual([
-      expect.objectContaining({ name: 'gpu-eu', models: ['sim-llama-8b'], replicas: [{ id: 'gpu-eu-0', url: null, health: null }], region: 'eu-west-1', gridIntensityGCo2ePerKwh: 250, pue: 1.2, priorityScheduling: true, carbonSource: 'config', disabled: false, version: 1 }),
+      expect.objectContaining({ name: 'gpu-eu', models: ['sim-llama-8b'], replicas: [{ id: 'gpu-eu-0', url: null, disabled: false, health: null }], region: 'eu-west-1', gridIntensityGCo2ePerKwh: 250, pue: 1.2, priorityScheduling: true, carbonSource: 'config', disabled: false, version: 1 }),
     ]);
     await setPlatformOrg(f.db, { orgId: f.org.id, actor: 'system:test' });
     const updated = await admin.admin.clusters.setCarbon(carbon);
     expect(updated).toMatchObject({ name: 'gpu-eu', region: 'eu-west-1', gridIntensityGCo2ePerKwh: 120, pue: 1.1, carbonSource: 'api', carbonSetBy: `user:${f.users.admin.id}`, version: 2 });
-    expect((await admin.admin.clusters.list())[0]?.replicas).toEqual([{ id: 'gpu-eu-0', url: 'http://10.0.0.5:8000', health: null }]);
+    expect((await admin.admin.clusters.list())[0]?.replicas).toEqual([{ id: 'gpu-eu-0', url: 'http://10.0.0.5:8000', disabled: false, health: null }]);
     await expect(other.admin.clusters.setCarbon({ ...carbon, pue: 1.3 })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await other.admin.clusters.list())[0]).toMatchObject({ gridIntensityGCo2ePerKwh: 120, replicas: [{ url: null }] });
     const audit = await listAuditForEntity(f.db, { entityType: 'cluster', entityId: 'gpu-eu' });
@@ -144,6 +144,30 @@ describe('admin', () => {
     expect((await admin.admin.clusters.list())[0]).toMatchObject({ gridIntensityGCo2ePerKwh: 120, version: 2 });
   });
 
+  it('clusters: a platform admin disables and enables a cluster or replica (audited); other orgs’ admins may not', async () => {
+    await registerClusters(f.db, { clusters: [{ ...cluster, name: 'gpu-us', models: ['other-model'], replicas: [{ id: 'gpu-us-0', url: 'http://10.0.2.5:8000' }, { id: 'gpu-us-1', url: 'http://10.0.2.6:8000' }] }], actor: 'system:gateway' });
+    const admin = await f.as(f.users.admin);
+    const other = await f.as(f.otherAdmin);
+    await expect(other.admin.clusters.setDisabled({ name: 'gpu-us', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(other.admin.clusters.setReplicaDisabled({ name: 'gpu-us', replicaId: 'gpu-us-0', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await admin.admin.clusters.setDisabled({ name: 'gpu-us', disabled: true })).toMatchObject({ name: 'gpu-us', disabled: true });
+    const replica = await admin.admin.clusters.setReplicaDisabled({ name: 'gpu-us', replicaId: 'gpu-us-1', disabled: true });
+    expect(replica.replicas.map((entry) => [entry.id, entry.disabled])).toEqual([
+      ['gpu-us-0', false],
+      ['gpu-us-1', true],
+    ]);
+    await expect(admin.admin.clusters.setReplicaDisabled({ name: 'gpu-us', replicaId: 'gpu-us-0', disabled: true })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(admin.admin.clusters.setReplicaDisabled({ name: 'gpu-us', replicaId: 'gpu-us-7', disabled: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.admin.clusters.setDisabled({ name: 'gpu-us', disabled: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('disabled') });
+    expect(await admin.admin.clusters.setDisabled({ name: 'gpu-us', disabled: false })).toMatchObject({ disabled: false });
+    const actions = (await listAuditForEntity(f.db, { entityType: 'cluster', entityId: 'gpu-us' })).map((row) => [row.action, row.actor]);
+    expect(actions.slice(0, 3)).toEqual([
+      ['cluster.enable', `user:${f.users.admin.id}`],
+      ['cluster.disable_replica', `user:${f.users.admin.id}`],
+      ['cluster.disable', `user:${f.users.admin.id}`],
+    ]);
+  });
+
   it('employees, leads and esg officers are refused every admin procedure, and so is an anonymous caller', async () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       const caller = await f.as(user);
@@ -157,10 +181,13 @@ describe('admin', () => {
       await expect(caller.admin.prices.history({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 1, pue: null })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.setDisabled({ name: 'gpu-eu', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.setReplicaDisabled({ name: 'gpu-eu', replicaId: 'gpu-eu-0', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
     const anonymous = await f.anonymous();
     await expect(anonymous.admin.prices.show()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(anonymous.admin.clusters.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     await expect(anonymous.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 1, pue: null })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(anonymous.admin.clusters.setDisabled({ name: 'gpu-eu', disabled: true })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 });

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
 import { createTeam, createUser, isPlatformOrg, writeAudit } from '@tokenwise/db';
 import { roles, teams, users } from '@tokenwise/db/schema';
-import { clusterCarbonSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, setClusterCarbon, type ClusterRecord } from '@tokenwise/gateway';
+import { clusterCarbonSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, setClusterCarbon, setClusterDisabled, setReplicaDisabled, type ClusterRecord } from '@tokenwise/gateway';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
@@ -95,13 +95,14 @@ const platformAdminProcedure = adminProcedure.use(async ({ ctx, next }) => {
   return next({ ctx });
 });
 
+const clusterName = z.string().trim().min(1).max(128);
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 
 function clusterView(record: ClusterRecord, operator: boolean) {
   return {
     name: record.name,
     models: record.models,
-    replicas: record.replicas.map((replica) => ({ id: replica.id, url: operator ? replica.url : null, health: record.health?.[replica.id] ?? null })),
+    replicas: record.replicas.map((replica) => ({ id: replica.id, url: operator ? replica.url : null, disabled: record.disabledReplicas.includes(replica.id), health: record.health?.[replica.id] ?? null })),
     healthReportedAt: iso(record.healthReportedAt),
     region: record.region,
     gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
@@ -127,9 +128,17 @@ const clustersRouter = router({
     return (await listClusters(ctx.db)).map((record) => clusterView(record, operator));
   }),
   /** Sets a cluster's region, grid intensity and PUE (audited); gateways use them for new requests within seconds, and restarts keep them. */
-  setCarbon: platformAdminProcedure.input(clusterCarbonSchema.extend({ name: z.string().trim().min(1).max(128) })).mutation(async ({ ctx, input }) => {
+  setCarbon: platformAdminProcedure.input(clusterCarbonSchema.extend({ name: clusterName })).mutation(async ({ ctx, input }) => {
     const { name, ...carbon } = input;
     return clusterView(await setClusterCarbon(ctx.db, { name, carbon, actor: actorOf(ctx.user) }), true);
+  }),
+  /** Disables a cluster (its models get no new request on any gateway within seconds; requests in flight finish) or enables it (audited). */
+  setDisabled: platformAdminProcedure.input(z.object({ name: clusterName, disabled: z.boolean() })).mutation(async ({ ctx, input }) => {
+    return clusterView(await setClusterDisabled(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
+  }),
+  /** Takes one replica out of rotation or back in (audited); health checks go on meanwhile. */
+  setReplicaDisabled: platformAdminProcedure.input(z.object({ name: clusterName, replicaId: z.string().trim().min(1).max(128), disabled: z.boolean() })).mutation(async ({ ctx, input }) => {
+    return clusterView(await setReplicaDisabled(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
   }),
 });
 

@@ -49,6 +49,8 @@ import {
   revokeApiKey,
   rotateApiKey,
   setClusterCarbon,
+  setClusterDisabled,
+  setReplicaDisabled,
   type AbandonedAdmission,
   type ApiKeyInfo,
   type ClusterRecord,
@@ -306,13 +308,29 @@ function describeCarbon(record: ClusterRecord): string {
 }
 
 function describeCluster(record: ClusterRecord): string {
+  const off = (id: string) => (record.disabledReplicas.includes(id) ? ' DISABLED,' : '');
   const replicas = record.replicas.map((replica) => {
     const health = record.health?.[replica.id];
-    return `${replica.id} ${replica.url} ${health === undefined ? 'health unknown' : health.healthy ? `healthy, circuit ${health.circuit}` : `unhealthy, circuit ${health.circuit}`}`;
+    return `${replica.id} ${replica.url}${off(replica.id)} ${health === undefined ? 'health unknown' : health.healthy ? `healthy, circuit ${health.circuit}` : `unhealthy, circuit ${health.circuit}`}`;
   });
   const scheduling = record.priorityScheduling ? 'priority scheduling' : 'FCFS scheduling';
   const state = record.disabledAt === null ? '' : ` DISABLED since ${record.disabledAt.toISOString()}`;
   return `${record.name} v${record.version}${state}: models ${record.models.join(', ')}; ${scheduling}, ${record.maxConcurrencyPerReplica} per replica; ${describeCarbon(record)}\n    ${replicas.join('\n    ')}`;
+}
+
+/** `clusters disable|enable --cluster N [--replica R]`: a whole cluster, or one replica of it. */
+async function changeAvailability(db: Db, options: CommandOptions, actor: string, disabled: boolean): Promise<CommandOutput> {
+  const name = text(options, 'cluster');
+  const replicaId = optionalText(options, 'replica');
+  const verb = disabled ? 'Disabled' : 'Enabled';
+  if (replicaId === undefined) {
+    const record = await setClusterDisabled(db, { name, disabled, actor });
+    const effect = disabled ? 'its models get no new request within seconds; requests in flight finish' : 'gateways offer its models again within seconds';
+    return { text: `${verb} cluster ${name}: ${effect}.`, data: record };
+  }
+  const record = await setReplicaDisabled(db, { name, replicaId, disabled, actor });
+  const effect = disabled ? 'it gets no new request within seconds; health checks go on' : 'it takes new requests again within seconds';
+  return { text: `${verb} replica ${replicaId} of cluster ${name}: ${effect}.`, data: record };
 }
 
 export const adminCommands: Record<string, AdminCommand> = {
@@ -494,6 +512,14 @@ export const adminCommands: Record<string, AdminCommand> = {
     const carbon = { region: optionalText(options, 'region'), gridIntensityGCo2ePerKwh: decimal(options, 'grid-intensity'), pue: pueText === 'default' ? null : decimal(options, 'pue') };
     const record = await setClusterCarbon(database.db, { name, carbon, actor });
     return { text: `Set the carbon coefficients of cluster ${name}: ${describeCarbon(record)}. Gateways use them for new requests within seconds; restarts keep them.`, data: record };
+  },
+
+  async 'clusters disable'({ database }, options, actor) {
+    return changeAvailability(database.db, options, actor, true);
+  },
+
+  async 'clusters enable'({ database }, options, actor) {
+    return changeAvailability(database.db, options, actor, false);
   },
 
   async usage({ database }, options) {

@@ -68,5 +68,11 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
     await expect(run('clusters set-carbon', { cluster: 'gpu-eu', 'grid-intensity': 'lots', pue: '1.2' })).rejects.toThrow(/--grid-intensity must be a decimal number/);
     await expect(run('clusters set-carbon', { cluster: 'gpu-eu', 'grid-intensity': '3000', pue: '1.2' })).rejects.toThrow(/gridIntensityGCo2ePerKwh: must be at most 2000/);
     await expect(run('clusters set-carbon', { cluster: 'gpu-eu', 'grid-intensity': '30' })).rejects.toThrow(new UsageError('--pue is required.'));
+
+    expect((await run('clusters disable', { cluster: 'gpu-eu' })).text).toBe('Disabled cluster gpu-eu: its models get no new request within seconds; requests in flight finish.');
+    expect((await run('clusters list', {})).text).toMatch(/gpu-eu v4 DISABLED since /);
+    expect((await run('clusters enable', { cluster: 'gpu-eu' })).data).toMatchObject({ disabledAt: null, version: 5 });
+    await expect(run('clusters disable', { cluster: 'gpu-eu', replica: 'gpu-eu-0' })).rejects.toThrow(/last enabled replica of cluster "gpu-eu"/);
+    await expect(run('clusters enable', { cluster: 'nope' })).rejects.toThrow(/No cluster "nope"/);
   });
 });

@@ -20,8 +20,10 @@ export const clusters = pgTable(
     /** Who set the carbon coefficients through the API; null while they come from the startup config, which then may overwrite them. */
     carbonSetBy: text(),
     carbonSetAt: timestamp({ withTimezone: true }),
-    /** Set: gateways route no new request to the cluster. */
+    /** Set: gateways route no new request to the cluster (its models answer 404 until it is enabled again). */
     disabledAt: timestamp({ withTimezone: true }),
+    /** Replica ids that get no new request (maintenance); health checks go on, so re-enabling knows their state. */
+    disabledReplicas: text().array().notNull().default(sql`'{}'::text[]`),
     /** Incremented by every change of definition, coefficients or state, so gateways and readers can tell what changed. */
     version: integer().notNull().default(1),
     registeredBy: text().notNull(),

@@ -45,6 +45,7 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
       index,
       breaker: new CircuitBreaker(options.circuitFailuresToOpen, options.circuitCooldownMs),
       healthy: true,
+      disabled: false,
       inFlight: 0,
       cooldownTimer: undefined,
     }));
@@ -61,7 +62,7 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
       const state = this.pick(nowMs, exclude);
       if (state !== undefined) return Promise.resolve(this.grant(state, tierIndex, nowMs));
     }
-    if (exclude !== undefined && this.replicas.every((state) => exclude.has(state.replica.id))) {
+    if (exclude !== undefined && this.replicas.every((state) => state.disabled || exclude.has(state.replica.id))) {
       return Promise.reject(new NoHealthyReplicaError(`Every replica of cluster "${this.config.name}" serving model "${model}" already failed this request; retry it later.`, { model, cluster: this.config.name }));
     }
     const depth = this.depthByModel.get(model) ?? 0;
@@ -98,6 +99,17 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
       // Failover waiters whose exclusions cover the free replicas must not block those behind them.
       if (!this.serveFirstFitting(nowMs)) return;
     }
+  }
+
+  /** Takes replicas out of rotation or back in; requests in flight finish, and health and circuit state stay. */
+  setDisabledReplicas(ids: ReadonlySet<string>): void {
+    let enabledAny = false;
+    for (const state of this.replicas) {
+      const disabled = ids.has(state.replica.id);
+      if (state.disabled && !disabled) enabledAny = true;
+      state.disabled = disabled;
+    }
+    if (enabledAny) this.dispatch();
   }
 
   setHealthy(state: ReplicaState, healthy: boolean): void {

@@ -1,7 +1,7 @@
 import { listAuditForEntity } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { expect, it } from 'vitest';
-import { findCluster, listClusters, registerClusters, reportClusterHealth, setClusterCarbon } from './cluster-store';
+import { findCluster, listClusters, registerClusters, reportClusterHealth, setClusterCarbon, setClusterDisabled, setReplicaDisabled } from './cluster-store';
 import type { ClusterConfig } from './types';
 
 const config = (overrides: Partial<ClusterConfig> = {}): ClusterConfig => ({
@@ -51,8 +51,27 @@ describeEachBackend('cluster registry', (database) => {
   it('stores the health a gateway reports, per replica, without a new version', async () => {
     const db = database().db;
     await reportClusterHealth(db, { replicas: [{ id: 'gpu-a-0', url: 'http://10.0.0.6:8000', cluster: 'gpu-a', healthy: false, circuit: 'open', inFlight: 0 }], models: [] });
-    const [record] = await listClusters(db);
+    const [record] = (await listClusters(db)).filter((entry) => entry.name === 'gpu-a');
     expect(record).toMatchObject({ version: 4, health: { 'gpu-a-0': { healthy: false, circuit: 'open' } } });
     expect(record?.healthReportedAt).toBeInstanceOf(Date);
+  });
+
+  it('disables and enables a cluster and its replicas (audited); a restart keeps that state; the last replica stays enabled', async () => {
+    const db = database().db;
+    await registerClusters(db, { clusters: [config({ name: 'gpu-b', models: ['m-70b'], replicas: [{ id: 'gpu-b-0', url: 'http://10.0.1.5:8000' }, { id: 'gpu-b-1', url: 'http://10.0.1.6:8000' }] })], actor: 'system:gateway' });
+    const disabled = await setClusterDisabled(db, { name: 'gpu-b', disabled: true, actor: 'user:op' });
+    expect(disabled.disabledAt).toBeInstanceOf(Date);
+    expect((await setClusterDisabled(db, { name: 'gpu-b', disabled: true, actor: 'user:op' })).version).toBe(disabled.version);
+    expect(await setReplicaDisabled(db, { name: 'gpu-b', replicaId: 'gpu-b-1', disabled: true, actor: 'user:op' })).toMatchObject({ disabledReplicas: ['gpu-b-1'] });
+    await expect(setReplicaDisabled(db, { name: 'gpu-b', replicaId: 'gpu-b-0', disabled: true, actor: 'user:op' })).rejects.toThrow(/last enabled replica of cluster "gpu-b": disable the cluster instead/);
+    await expect(setReplicaDisabled(db, { name: 'gpu-b', replicaId: 'gpu-b-9', disabled: true, actor: 'user:op' })).rejects.toThrow(/has no replica "gpu-b-9"; its replicas are gpu-b-0, gpu-b-1/);
+    const [restarted] = await registerClusters(db, { clusters: [config({ name: 'gpu-b', models: ['m-70b'], replicas: [{ id: 'gpu-b-0', url: 'http://10.0.1.5:8000' }, { id: 'gpu-b-1', url: 'http://10.0.1.6:8000' }] })], actor: 'system:gateway' });
+    expect(restarted).toMatchObject({ disabledReplicas: ['gpu-b-1'] });
+    expect(restarted?.disabledAt).toBeInstanceOf(Date);
+    const enabled = await setClusterDisabled(db, { name: 'gpu-b', disabled: false, actor: 'user:op' });
+    expect(enabled).toMatchObject({ disabledAt: null, disabledReplicas: ['gpu-b-1'] });
+    expect((await setReplicaDisabled(db, { name: 'gpu-b', replicaId: 'gpu-b-1', disabled: false, actor: 'user:op' })).disabledReplicas).toEqual([]);
+    const actions = (await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-b' })).map((row) => row.action);
+    expect(actions).toEqual(['cluster.enable_replica', 'cluster.enable', 'cluster.disable_replica', 'cluster.disable', 'cluster.register']);
   });
 });

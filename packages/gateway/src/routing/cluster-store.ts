@@ -1,4 +1,4 @@
-import { canonicalJson, NotFoundError, parseWith } from '@tokenwise/core';
+import { canonicalJson, ConflictError, NotFoundError, parseWith } from '@tokenwise/core';
 import { writeAudit, type Db } from '@tokenwise/db';
 import { clusters } from '@tokenwise/db/schema';
 import { asc, eq } from 'drizzle-orm';
@@ -33,6 +33,8 @@ export interface ClusterRecord extends ClusterCarbon {
   carbonSetBy: string | null;
   carbonSetAt: Date | null;
   disabledAt: Date | null;
+  /** Replica ids out of rotation (maintenance). */
+  disabledReplicas: string[];
   version: number;
   registeredBy: string;
   updatedBy: string;
@@ -70,6 +72,7 @@ function toRecord(row: Row): ClusterRecord {
     carbonSetBy: row.carbonSetBy,
     carbonSetAt: row.carbonSetAt,
     disabledAt: row.disabledAt,
+    disabledReplicas: row.disabledReplicas,
     version: row.version,
     registeredBy: row.registeredBy,
     updatedBy: row.updatedBy,
@@ -169,8 +172,7 @@ export type ClusterCarbonInput = z.input<typeof clusterCarbonSchema>;
 export async function setClusterCarbon(db: Db, params: { name: string; carbon: ClusterCarbonInput; actor: string }): Promise<ClusterRecord> {
   const carbon = parseWith(clusterCarbonSchema, params.carbon, 'carbon coefficients');
   return db.transaction(async (tx) => {
-    const [row] = await tx.select().from(clusters).where(eq(clusters.name, params.name)).for('update').limit(1);
-    if (row === undefined) throw new NotFoundError(`No cluster "${params.name}": clusters are registered when a gateway starts with them.`);
+    const row = await lockCluster(tx, params.name);
     const before = { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
     const after = { region: carbon.region ?? row.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh, pue: carbon.pue };
     const now = new Date();
@@ -182,6 +184,66 @@ export async function setClusterCarbon(db: Db, params: { name: string; carbon: C
     if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
     await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.set_carbon', entityType: 'cluster', entityId: params.name, before, after });
     return toRecord(updated);
+  });
+}
+
+/** Locks a cluster's row for a change by an operator; NOT_FOUND when no gateway registered it. */
+async function lockCluster(tx: Db, name: string): Promise<Row> {
+  const [row] = await tx.select().from(clusters).where(eq(clusters.name, name)).for('update').limit(1);
+  if (row === undefined) throw new NotFoundError(`No cluster "${name}": clusters are registered when a gateway starts with them.`);
+  return row;
+}
+
+async function changeAvailability(db: Db, params: { name: string; actor: string; action: string; change: (row: Row) => { disabledAt: Date | null; disabledReplicas: string[] } }): Promise<ClusterRecord> {
+  return db.transaction(async (tx) => {
+    const row = await lockCluster(tx, params.name);
+    const before = { disabled: row.disabledAt !== null, disabledReplicas: row.disabledReplicas };
+    const next = params.change(row);
+    const after = { disabled: next.disabledAt !== null, disabledReplicas: next.disabledReplicas };
+    if (canonicalJson(before) === canonicalJson(after)) return toRecord(row);
+    const [updated] = await tx
+      .update(clusters)
+      .set({ ...next, version: row.version + 1, updatedBy: params.actor, updatedAt: new Date() })
+      .where(eq(clusters.name, params.name))
+      .returning();
+    if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
+    await writeAudit(tx, { orgId: null, actor: params.actor, action: params.action, entityType: 'cluster', entityId: params.name, before, after });
+    return toRecord(updated);
+  });
+}
+
+/**
+ * Disables a cluster (its models get no new request on any gateway within seconds; requests in
+ * flight finish) or enables it again; audited. A no-op when it is already in that state.
+ */
+export async function setClusterDisabled(db: Db, params: { name: string; disabled: boolean; actor: string }): Promise<ClusterRecord> {
+  return changeAvailability(db, {
+    name: params.name,
+    actor: params.actor,
+    action: params.disabled ? 'cluster.disable' : 'cluster.enable',
+    change: (row) => ({ disabledAt: params.disabled ? (row.disabledAt ?? new Date()) : null, disabledReplicas: row.disabledReplicas }),
+  });
+}
+
+/**
+ * Takes one replica out of rotation (or back in), audited. The last enabled replica of a cluster
+ * cannot be disabled: disable the cluster instead, so its models answer 404 rather than queue until timeout.
+ */
+export async function setReplicaDisabled(db: Db, params: { name: string; replicaId: string; disabled: boolean; actor: string }): Promise<ClusterRecord> {
+  return changeAvailability(db, {
+    name: params.name,
+    actor: params.actor,
+    action: params.disabled ? 'cluster.disable_replica' : 'cluster.enable_replica',
+    change: (row) => {
+      const ids = (row.definition as Definition).replicas.map((replica) => replica.id);
+      if (!ids.includes(params.replicaId)) throw new NotFoundError(`Cluster "${params.name}" has no replica "${params.replicaId}"; its replicas are ${ids.join(', ')}.`);
+      const others = row.disabledReplicas.filter((id) => id !== params.replicaId);
+      const disabledReplicas = params.disabled ? [...others, params.replicaId].sort() : others;
+      if (ids.every((id) => disabledReplicas.includes(id))) {
+        throw new ConflictError(`"${params.replicaId}" is the last enabled replica of cluster "${params.name}": disable the cluster instead, so its models are refused at once rather than queued.`);
+      }
+      return { disabledAt: row.disabledAt, disabledReplicas };
+    },
   });
 }
 

@@ -6,7 +6,7 @@ import type { CheckedRouter } from './router';
 export const clusterSyncIntervalMsDefault = 2_000;
 
 export interface ClusterSync {
-  /** Reads the stored clusters once, applies changed carbon coefficients, reports health. */
+  /** Reads the stored clusters once, applies changed carbon coefficients and availability, reports health. */
   syncNow(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -25,6 +25,7 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
     for (const record of records) {
       if (!served.has(record.name) || appliedVersion.get(record.name) === record.version) continue;
       options.router.setCarbon(record.name, { region: record.region, gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh, pue: record.pue });
+      options.router.setAvailability(record.name, { disabled: record.disabledAt !== null, disabledReplicas: record.disabledReplicas });
       appliedVersion.set(record.name, record.version);
     }
     await reportClusterHealth(options.db, options.router.snapshot());

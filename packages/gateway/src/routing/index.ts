@@ -18,6 +18,8 @@ export {
   registerClusters,
   reportClusterHealth,
   setClusterCarbon,
+  setClusterDisabled,
+  setReplicaDisabled,
   type ClusterCarbon,
   type ClusterCarbonInput,
   type ClusterRecord,

@@ -8,6 +8,8 @@ export interface ReplicaState {
   readonly index: number;
   readonly breaker: CircuitBreaker;
   healthy: boolean;
+  /** Taken out of rotation by an operator: no new request, health checks go on. */
+  disabled: boolean;
   inFlight: number;
   /** Wakes waiters when an open circuit's cooldown ends; one per replica at most. */
   cooldownTimer: NodeJS.Timeout | undefined;
@@ -15,7 +17,7 @@ export interface ReplicaState {
 
 /** Whether the replica can take one more request now (ignoring exclusions). */
 export function hasFreeSlot(state: ReplicaState, concurrencyMax: number, nowMs: number): boolean {
-  return state.healthy && state.inFlight < concurrencyMax && state.breaker.allows(nowMs);
+  return state.healthy && !state.disabled && state.inFlight < concurrencyMax && state.breaker.allows(nowMs);
 }
 
 /** The replica's row in a router snapshot. */

@@ -15,6 +15,12 @@ export interface CheckedRouter extends Router {
   clusterNames(): string[];
   /** New carbon coefficients for a cluster's new requests; queues, slots and health stay as they are. False for an unknown cluster. */
   setCarbon(name: string, carbon: { region: string; gridIntensityGCo2ePerKwh: number; pue: number | null }): boolean;
+  /**
+   * Operator state of a cluster: a disabled cluster's models are not offered to new requests
+   * (requests already queued or in flight finish); disabled replicas get no new request. Health,
+   * circuits and queues are kept. False for an unknown cluster.
+   */
+  setAvailability(name: string, availability: { disabled: boolean; disabledReplicas: readonly string[] }): boolean;
 }
 
 /**
@@ -61,9 +67,15 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     return lease;
   };
 
+  const disabledClusters = new Set<string>();
+  const offered = (model: string) => {
+    const route = routeByModel.get(model);
+    return route !== undefined && !disabledClusters.has(route.config.name) ? route : undefined;
+  };
+
   return {
-    clusterFor: (model: string): ClusterConfig | undefined => routeByModel.get(model)?.config,
-    models: () => [...servedModels],
+    clusterFor: (model: string): ClusterConfig | undefined => offered(model)?.config,
+    models: () => servedModels.filter((model) => offered(model) !== undefined),
     acquire,
     queueDepth: (model: string) => routeByModel.get(model)?.queueDepth(model) ?? 0,
     snapshot: (): RouterSnapshot => ({
@@ -83,6 +95,14 @@ export function createRouter(options: RouterOptions): CheckedRouter {
       const base = { ...rest, region: carbon.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh };
       // Leases already granted keep the config they were granted with; admissions read this one.
       route.config = Object.freeze(carbon.pue === null ? base : { ...base, pue: carbon.pue });
+      return true;
+    },
+    setAvailability: (name, availability) => {
+      const route = routes.find((candidate) => candidate.config.name === name);
+      if (route === undefined) return false;
+      if (availability.disabled) disabledClusters.add(name);
+      else disabledClusters.delete(name);
+      route.setDisabledReplicas(new Set(availability.disabledReplicas));
       return true;
     },
     close: () => {

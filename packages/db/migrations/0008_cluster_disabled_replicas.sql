@@ -1,0 +1,1 @@
+ALTER TABLE "clusters" ADD COLUMN "disabled_replicas" text[] DEFAULT '{}'::text[] NOT NULL;

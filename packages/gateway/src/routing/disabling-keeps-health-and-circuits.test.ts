@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { clusterConfig, manualClock, testRouter } from './routing-test-kit';
+
+describe('disabling a cluster or replica on a running router', () => {
+  it('hides a disabled cluster from new requests and brings it back with its circuits as they were', async () => {
+    const clock = manualClock();
+    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const failed = await router.acquire('m1', 'normal');
+    failed.release({ ok: false });
+    const broken = failed.replica.id;
+    const circuitOf = (id: string) => router.snapshot().replicas.find((replica) => replica.id === id)?.circuit;
+    expect(circuitOf(broken)).toBe('open');
+
+    expect(router.setAvailability('c1', { disabled: true, disabledReplicas: [] })).toBe(true);
+    expect(router.models()).toEqual([]);
+    expect(router.clusterFor('m1')).toBeUndefined();
+    expect(router.setAvailability('c1', { disabled: false, disabledReplicas: [] })).toBe(true);
+    expect(router.models()).toEqual(['m1']);
+    expect(router.clusterFor('m1')?.name).toBe('c1');
+    expect(circuitOf(broken)).toBe('open');
+    expect(router.setAvailability('nope', { disabled: true, disabledReplicas: [] })).toBe(false);
+    await router.close();
+  });
+
+  it('gives a disabled replica no new request, and serves waiters as soon as it is enabled again', async () => {
+    const clock = manualClock();
+    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const first = await router.acquire('m1', 'normal');
+    first.release({ ok: false });
+    const other = first.replica.id === 'r1' ? 'r2' : 'r1';
+    router.setAvailability('c1', { disabled: false, disabledReplicas: [other] });
+    let served: string | undefined;
+    const waiting = router.acquire('m1', 'normal').then((lease) => {
+      served = lease.replica.id;
+      lease.release({ ok: true });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(served).toBeUndefined();
+    expect(router.queueDepth('m1')).toBe(1);
+    router.setAvailability('c1', { disabled: false, disabledReplicas: [] });
+    await waiting;
+    expect(served).toBe(other);
+    await router.close();
+  });
+});
