@@ -6,7 +6,7 @@ export function runApiCommand(): Promise<number> {
   return runService({
     name: 'api',
     async start({ config, services, stack, log }) {
-      // The plugins router will take the scoring plugins' registry here (ApiStarterOptions.plugins).
+      // The plugins router's registry goes here (ApiStarterOptions.plugins) once this process loads the scoring plugins.
       await startApiService(stack, { services, port: config.apiPort, host: config.apiHost, log });
       return {};
     },

@@ -11,7 +11,7 @@ import { openServices } from '../services';
 import { startApiService } from '../starters/api-starter';
 import { startGatewayService } from '../starters/gateway-starter';
 import { exitIfStuckAfterStop, preferredPort, Stack } from '../starters/stack';
-import { startWorkerService } from '../starters/worker-starter';
+import { loadScoringPlugins, startWorkerService } from '../starters/worker-starter';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -75,7 +75,9 @@ export async function runDev(): Promise<number> {
       uiUrl = server.uiUrl;
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
-    const api = await startApiService(stack, { services, port: await preferredPort(config.apiPort), host: config.apiHost, log });
+    // One registry for the API's plugins router and the worker's settlements.
+    const settlement = await loadScoringPlugins({ services, gatewayUrl: gateway.url, dataDir: config.dataDir, log });
+    const api = await startApiService(stack, { services, port: await preferredPort(config.apiPort), host: config.apiHost, plugins: settlement, log });
     const demo = await seedDemo({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: `${gateway.url}/v1`, apiUrl: api.url, temporalUiUrl: uiUrl ?? null, models });
     log(`Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`);
 
@@ -85,6 +87,7 @@ export async function runDev(): Promise<number> {
       temporalNamespace: config.temporalNamespace,
       gatewayUrl: gateway.url,
       dataDir: config.dataDir,
+      settlement,
       log,
     });
 

@@ -1,5 +1,4 @@
-import { startApiServer, type RunningApiServer } from '@tokenwise/api';
-import type { PluginDefinition } from '@tokenwise/plugin-sdk';
+import { startApiServer, type PluginRegistry, type RunningApiServer } from '@tokenwise/api';
 import type { Services } from '../services';
 import type { Log, Stack } from './stack';
 
@@ -8,17 +7,18 @@ export interface ApiStarterOptions {
   port: number;
   host: string;
   /**
-   * The scoring plugins the API describes (the settlement runtime's registry). Not used yet: the
-   * plugins router will take it through startApiServer.
+   * The scoring plugins the plugins router describes and dry-runs: the settlement runtime
+   * (loadScoringPlugins) has this shape. `dev` passes it; `tokenwise api` does not load plugins
+   * yet, so there the plugins router refuses, as the API documents.
    */
-  plugins?: ReadonlyMap<string, PluginDefinition>;
+  plugins?: PluginRegistry;
   log: Log;
 }
 
 /** The tRPC API over HTTP; its closer goes on the stack. */
 export async function startApiService(stack: Stack, options: ApiStarterOptions): Promise<RunningApiServer> {
   const { services } = options;
-  const api = await startApiServer({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, port: options.port, host: options.host });
+  const api = await startApiServer({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, plugins: options.plugins, port: options.port, host: options.host });
   stack.push('API', () => api.close());
   options.log(`API: ${api.url} (tRPC; typed client: createApiClient from @tokenwise/api).`);
   return api;

@@ -28,6 +28,17 @@ export interface WorkerStarterOptions {
   log: Log;
   /** Aborts the wait for a Temporal server that is not up yet. */
   signal?: AbortSignal;
+  /** The scoring plugins, when this process loaded them already (dev shares them with the API); else loaded here. */
+  settlement?: SettlementRuntime;
+}
+
+/** The workspace's scoring plugins, their LLM calls going through the gateway as judge usage; logs which loaded. */
+export async function loadScoringPlugins(options: { services: Services; gatewayUrl: string; dataDir: string; log: Log }): Promise<SettlementRuntime> {
+  const { services } = options;
+  const settlement = await startSettlementRuntime({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: options.dataDir, gatewayUrl: options.gatewayUrl });
+  const rejected = settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ');
+  options.log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${rejected === '' ? '' : `; rejected: ${rejected}`}.`);
+  return settlement;
 }
 
 export interface WorkerStarted {
@@ -45,8 +56,7 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
   stack.push('client connection', () => connection.close());
   stack.push('worker connection', () => workerConnection.close());
   const client = new Client({ connection, namespace: options.temporalNamespace, dataConverter });
-  const settlement = await startSettlementRuntime({ db: database.db, ledger, keyPepper: services.keyPepper, dataDir: options.dataDir, gatewayUrl: options.gatewayUrl });
-  log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${settlement.rejected.length > 0 ? `; rejected: ${settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ')}` : ''}.`);
+  const settlement = options.settlement ?? (await loadScoringPlugins({ services, gatewayUrl: options.gatewayUrl, dataDir: options.dataDir, log }));
   const worker = await createWorker({
     connection: workerConnection,
     namespace: options.temporalNamespace,
