@@ -17,6 +17,9 @@ export interface SettlementDeps {
   pluginTimeoutMs: number;
 }
 
+/** Reads of the reward pool when settlements running at once drain it, before the reward is dropped. */
+const rewardAttemptsMax = 3;
+
 /** Plugins per team configuration, at most. */
 const pluginsPerConfigMax = 16;
 
@@ -89,46 +92,69 @@ export function createSettlementActivities(deps: SettlementDeps) {
      * user's notification are attached to them, so a retry or a duplicate workflow moves nothing twice.
      */
     async applySettlement(input: { requestId: string; outcomes: PluginOutcomeRecord[]; score: number | undefined; confidence: number; workflowId: string }): Promise<SettlementResult> {
+      // A retry after the commit (a lost answer, a worker restart) returns what was recorded.
+      const [recorded] = await deps.db.select().from(settlements).where(eq(settlements.requestId, input.requestId)).limit(1);
+      if (recorded !== undefined) return { status: 'settled', reason: recorded.reason, score: recorded.score ?? undefined, confidence: recorded.confidence, refund: recorded.refund, reward: recorded.reward };
       const usage = await usageOf(deps.db, input.requestId);
       if (usage === undefined) return { status: 'skipped', reason: 'usage row vanished' };
       const [request] = await deps.db.select({ policyVersion: settlementPolicies.version, body: settlementPolicies.body }).from(settlementPolicies).where(and(eq(settlementPolicies.teamId, usage.teamId ?? ''), eq(settlementPolicies.version, await pinnedPolicyVersion(deps.db, input.requestId) ?? -1))).limit(1);
       const [bounds] = await deps.db.select({ body: settlementBounds.body }).from(settlementBounds).where(eq(settlementBounds.orgId, usage.orgId)).limit(1);
       const policy = settlementPolicySchema.parse(request?.body ?? {});
       const decision = decideSettlement({ policy, bounds: settlementBoundsSchema.parse(bounds?.body ?? {}), score: input.score, confidence: input.confidence, cost: usage.cost });
-      const row = {
-        requestId: input.requestId,
-        score: input.score ?? null,
-        confidence: input.confidence,
-        policyVersion: request?.policyVersion ?? null,
-        refund: decision.refund,
-        refundCurrency: usage.currency,
-        reward: decision.reward,
-        rewardCurrency: decision.rewardCurrency ?? null,
-        results: input.outcomes,
-        reason: request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason,
-      };
-      const notification = {
-        orgId: usage.orgId,
-        userId: usage.userId,
-        kind: 'settlement',
-        payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward: decision.reward, rewardCurrency: decision.rewardCurrency ?? null, reason: row.reason },
-      };
-      const attach = [
-        { table: settlements, row },
-        { table: notifications, row: notification },
-      ];
-      const ops = await settlementOps(deps, usage, decision.refund, decision.reward, decision.rewardCurrency, input.requestId);
-      if (ops.length === 0) {
-        await deps.db.insert(settlements).values(row).onConflictDoNothing();
-        await deps.db.insert(notifications).values(notification);
-      } else {
-        const first = ops[0] as LedgerOp;
-        ops[0] = { ...first, attach };
-        const results = await deps.ledger.submit(ops);
-        const failed = results.find((result) => !result.ok);
-        if (failed !== undefined && !failed.ok) throw new Error(`settlement transfers of ${input.requestId} failed: ${failed.code}: ${failed.message}`);
+      const baseReason = request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason;
+      // The reward comes out of the org's reward pool: never more than it holds. A pool drained by
+      // settlements running at the same time is read again, and an empty pool pays no reward;
+      // the refund and the settlement never wait on it.
+      let reward = decision.reward;
+      let rewardNote = '';
+      for (let attempt = 1; ; attempt++) {
+        if (reward > 0n && decision.rewardCurrency !== undefined && usage.userId !== null) {
+          const pool = await ensureAccount(deps.db, { ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: decision.rewardCurrency, purpose: 'reward_pool' });
+          const available = (await deps.ledger.balance(pool.id)).available;
+          if (available < reward) {
+            rewardNote = available > 0n ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})` : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
+            reward = available > 0n ? available : 0n;
+          }
+        }
+        const rewardCurrency = reward > 0n ? decision.rewardCurrency : undefined;
+        const row = {
+          requestId: input.requestId,
+          score: input.score ?? null,
+          confidence: input.confidence,
+          policyVersion: request?.policyVersion ?? null,
+          refund: decision.refund,
+          refundCurrency: usage.currency,
+          reward,
+          rewardCurrency: rewardCurrency ?? null,
+          results: input.outcomes,
+          reason: `${baseReason}${rewardNote}`,
+        };
+        const notification = {
+          orgId: usage.orgId,
+          userId: usage.userId,
+          kind: 'settlement',
+          payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward, rewardCurrency: rewardCurrency ?? null, reason: row.reason },
+        };
+        const result: SettlementResult = { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward };
+        const ops = await settlementOps(deps, usage, decision.refund, reward, rewardCurrency, input.requestId);
+        if (ops.length === 0) {
+          await deps.db.insert(settlements).values(row).onConflictDoNothing();
+          await deps.db.insert(notifications).values(notification);
+          return result;
+        }
+        // Refund and reward are linked: both apply with the settlement row, or neither does.
+        const linked = ops.map((op, index): LedgerOp => ({ ...op, linked: index < ops.length - 1, ...(index === 0 ? { attach: [{ table: settlements, row }, { table: notifications, row: notification }] } : {}) }));
+        const results = await deps.ledger.submit(linked);
+        const failed = results.find((outcome) => !outcome.ok && outcome.code !== 'linked_event_failed');
+        if (failed === undefined) return result;
+        if (!failed.ok && failed.code === 'insufficient_funds' && reward > 0n && attempt < rewardAttemptsMax) continue;
+        if (!failed.ok && failed.code === 'insufficient_funds' && reward > 0n) {
+          reward = 0n;
+          rewardNote = `; no reward: the org's reward pool ran dry while settling (policy: ${decision.reward})`;
+          continue;
+        }
+        throw new Error(`settlement transfers of ${input.requestId} failed: ${failed.ok ? 'unknown' : `${failed.code}: ${failed.message}`}`);
       }
-      return { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward: decision.reward };
     },
   };
 }

@@ -1,0 +1,75 @@
+import type { Worker } from '@temporalio/worker';
+import { createApiKey } from '@tokenwise/gateway';
+import { createTeam, createUser, type Database } from '@tokenwise/db';
+import { notifications, scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
+import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
+import { checkInvariants, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { definePlugin } from '@tokenwise/plugin-sdk';
+import { openTestDatabase } from '@tokenwise/test/db';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { eq } from 'drizzle-orm';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorker } from '../worker';
+import { settlementWorkflowId } from './relay';
+import { chargedRequest, expectedRefund, fund, settlementDepsFor, settlementTrace } from './test-world';
+
+const excellent = definePlugin({ id: 'excellent', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 1, confidence: 1, evidence: {}, rationale: 'shipped' }) });
+
+describe('rewards come out of the org reward pool, never more than it holds', () => {
+  let database: Database;
+  let world: GatewayWorld;
+  let temporal: TestTemporal;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
+    world = await startGatewayWorld(database);
+    worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, [excellent]) });
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await world?.close();
+    await temporal?.close();
+    await database?.close();
+  });
+
+  it('pays the full reward, then what is left, then none, and settles (refund and row) every time', async () => {
+    const db = database.db;
+    const team = await createTeam(db, { actor: 'test', input: { orgId: world.orgId, slug: 'rewarded', name: 'Rewarded' } });
+    const user = await createUser(db, { actor: 'test', input: { orgId: world.orgId, teamId: team.id, email: 'star@test.example', displayName: 'Star' } });
+    await db.insert(scoringConfigs).values({ teamId: team.id, version: 1, createdBy: 'lead', plugins: [{ pluginId: 'excellent', weight: 1, config: {} }] });
+    await db.insert(settlementPolicies).values({ teamId: team.id, version: 1, createdBy: 'lead', body: { refunds: [{ minScore: 0.5, shareBps: 5_000 }], reward: { minScore: 0.9, amount: 500n } } });
+    await db.insert(settlementBounds).values({ orgId: world.orgId, updatedBy: 'admin', body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n } });
+    const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
+    await fund(world.ledger, database, wallet.id);
+    const pool = await ensureAccount(db, { ownerType: 'org', ownerId: world.orgId, orgId: world.orgId, currency: 'priority', purpose: 'reward_pool' });
+    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await issuanceAccount(db, 'priority')).id, creditAccountId: pool.id, amount: 700n, code: 'grant' }]);
+    const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.id, name: 'dev', actor: 'test' });
+    const client = new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
+
+    const rewards: bigint[] = [];
+    for (const expectedReward of [500n, 200n, 0n]) {
+      const { requestId, cost } = await chargedRequest(database, client);
+      const result = await temporal.client.workflow.execute('settleUsage', { taskQueue: temporal.taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }], workflowExecutionTimeout: '60 seconds' });
+      expect(result).toMatchObject({ status: 'settled', refund: expectedRefund(cost), reward: expectedReward });
+      const trace = await settlementTrace(database, requestId);
+      expect(trace.rows).toHaveLength(1);
+      expect(trace.rows[0]).toMatchObject({ refund: expectedRefund(cost), reward: expectedReward, rewardCurrency: expectedReward > 0n ? 'priority' : null });
+      expect(trace.transfers.filter((transfer) => transfer.code === 'reward').map((transfer) => transfer.amount)).toEqual(expectedReward > 0n ? [expectedReward] : []);
+      if (expectedReward === 200n) expect(trace.rows[0]?.reason).toContain('reward capped at the 200 the org');
+      if (expectedReward === 0n) expect(trace.rows[0]?.reason).toContain("no reward: the org's reward pool is empty (policy: 500)");
+      rewards.push(expectedReward);
+    }
+    const priorityWallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'priority', purpose: 'wallet' });
+    expect((await world.ledger.balance(priorityWallet.id)).posted).toBe(700n);
+    expect((await world.ledger.balance(pool.id)).available).toBe(0n);
+    const sent = await db.select({ payload: notifications.payload }).from(notifications).where(eq(notifications.userId, user.id));
+    expect(sent.map((row) => (row.payload as { reward: bigint }).reward)).toEqual(rewards);
+    expect(await checkInvariants(db)).toEqual([]);
+  });
+});
