@@ -35,6 +35,21 @@ describe('grants', () => {
     await expect(admin.grants.issue({ id: 'w', ownerType: 'org', ownerId: f.org.id, amount: 1n, currency: 'doubloons', reason: 'r' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
+  it('an admin funds the org reward pool idempotently (audited); nobody else may', async () => {
+    const admin = await f.as(f.users.admin);
+    const input = { id: 'pool-q4', amount: 3_000_000n, reason: 'Q4 rewards' };
+    const first = await admin.grants.fundRewardPool(input);
+    const again = await admin.grants.fundRewardPool(input);
+    expect(first).toMatchObject({ duplicate: false, currency: 'priority', amount: 3_000_000n, available: 3_000_000n });
+    expect(again).toMatchObject({ duplicate: true, accountId: first.accountId, available: 3_000_000n });
+    const audit = await listAuditForEntity(f.db, { entityType: 'ledger_transfer', entityId: 'pool-q4' });
+    expect(audit.map((row) => [row.action, row.actor])).toEqual([['ledger.grant', `user:${f.users.admin.id}`]]);
+    await expect(admin.grants.fundRewardPool({ id: 'pool-bad', amount: -1n, reason: 'r' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
+      await expect((await f.as(user)).grants.fundRewardPool({ id: 'nope', amount: 1n, reason: 'self' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+
   it('employees, leads and esg officers may not grant', async () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       await expect((await f.as(user)).grants.issue({ id: 'nope', ownerType: 'user', ownerId: user.id, amount: 1n, reason: 'self' })).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -60,4 +60,25 @@ export const grantsRouter = router({
       const balance = await ctx.ledger.balance(wallet.id);
       return { transferId: transfer.id, duplicate, accountId: wallet.id, currency: currency.code, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
     }),
+
+  /**
+   * Funds the org's reward pool (admin): settlements pay rewards for valuable work out of it, never
+   * more than it holds, so its size is the org's reward budget. `id` makes it idempotent.
+   */
+  fundRewardPool: roleProcedure('admin')
+    .input(
+      z.object({
+        id: z.string().trim().min(1).max(grantIdLengthMax),
+        currency: z.string().min(1).max(32).default('priority'),
+        amount: z.bigint().positive(),
+        reason: z.string().trim().min(1).max(reasonLengthMax),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const currency = currencyByCode(input.currency);
+      const pool = await ensureAccount(ctx.db, { ownerType: 'org', ownerId: ctx.user.orgId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'reward_pool' });
+      const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: pool.id, currency: currency.code, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
+      const balance = await ctx.ledger.balance(pool.id);
+      return { transferId: transfer.id, duplicate, accountId: pool.id, currency: currency.code, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+    }),
 });

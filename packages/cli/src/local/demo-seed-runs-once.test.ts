@@ -66,6 +66,9 @@ describe('the demo seed of npm start', () => {
     if (judge !== undefined) expect(parsePluginConfig(judge, { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true })).toMatchObject({ judgeModel: 'sim/judge', samples: 1 });
     expect(await balanceOf('ada@demo.test', 'innovation')).toBe(1_000_000_000n);
     expect(await balanceOf('lin@demo.test', 'priority')).toBe(50_000_000n);
+    // Rewards for excellent work come out of the org's reward pool: the seed funds it.
+    const pool = await findAccount(services.database.db, { ownerType: 'org', ownerId: org?.id ?? '', currency: 'priority', purpose: 'reward_pool' });
+    expect(pool && (await services.ledger.balance(pool.id)).available).toBe(500_000_000n);
   });
 
   it('never seeds twice: a restart keeps the org, the users, the grants and the keys in dev.json', async () => {

@@ -129,6 +129,14 @@ async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeMode
   }
 }
 
+/** Priority tokens the demo org's reward pool starts with: rewards for excellent work come out of it. */
+export const demoRewardPool = '500';
+
+async function fundRewardPool(ledger: Ledger, db: Db, org: Org): Promise<void> {
+  const pool = await ensureAccount(db, { ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
+  await ledger.grant({ id: `demo-reward-pool-${org.id}`, to: pool.id, currency: 'priority', amount: parseAmount(demoRewardPool, currencyByCode('priority')), actor, reason: 'demo seed reward pool', orgId: org.id });
+}
+
 /** Grants with ids derived from the user: a rerun after a crash mid-seed moves nothing twice. */
 async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string, user: DemoUser): Promise<void> {
   const grants = [
@@ -162,6 +170,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const teams = new Map<string, Team>();
   for (const team of demoTeams) teams.set(team.slug, await ensureTeam(db, org, team.slug, team.name));
   await ensureSettlementConfig(db, org, [...teams.values()], judgeModel);
+  await fundRewardPool(ledger, db, org);
   const users: DevFile['users'] = [];
   for (const demo of demoUsers) {
     const teamId = demo.team === null ? null : (teams.get(demo.team)?.id ?? null);
