@@ -1,6 +1,7 @@
 import { listAuditForEntity, setPlatformOrg } from '@tokenwise/db';
 import { publishPriceList, registerClusters, type ClusterConfig } from '@tokenwise/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invalidFields } from '../errors';
 import { openApiFixture, type ApiFixture } from '../test-fixtures';
 
 let f: ApiFixture;
@@ -37,6 +38,16 @@ const cluster: ClusterConfig = {
   gridIntensityGCo2ePerKwh: 250,
   pue: 1.2,
 };
+
+/** The fields a BAD_REQUEST names, as HTTP clients get them in `error.data.fields`. */
+async function fieldsOf(call: Promise<unknown>): Promise<string[]> {
+  const error: unknown = await call.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+  return invalidFields((error as { cause?: unknown }).cause);
+}
 
 describe('admin', () => {
   it('users: list pages through the org only; create is audited and checks the team', async () => {
@@ -111,9 +122,9 @@ describe('admin', () => {
   it('prices: validation errors name the field', async () => {
     const admin = await f.as(f.users.admin);
     const bad = { ...priceList, models: { 'sim-llama-8b': { ...priceList.models['sim-llama-8b'], cInputPerMTok: '-1' } } };
-    await expect(admin.admin.prices.publish({ body: bad })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('models.sim-llama-8b.cInputPerMTok') });
-    await expect(admin.admin.prices.history({ limit: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('limit') });
-    await expect(admin.admin.prices.history({ beforeVersion: -3 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('beforeVersion') });
+    expect(await fieldsOf(admin.admin.prices.publish({ body: bad }))).toEqual(['models.sim-llama-8b.cInputPerMTok']);
+    expect(await fieldsOf(admin.admin.prices.history({ limit: 0 }))).toEqual(['limit']);
+    expect(await fieldsOf(admin.admin.prices.history({ beforeVersion: -3 }))).toEqual(['beforeVersion']);
   });
 
   it('clusters: any admin lists them; only an admin of the platform org sees replica URLs and sets carbon coefficients (audited)', async () => {
@@ -137,9 +148,9 @@ describe('admin', () => {
 
   it('clusters: setCarbon names the bad field, and an unknown cluster is NOT_FOUND', async () => {
     const admin = await f.as(f.users.admin);
-    await expect(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 5000, pue: 1.2 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('gridIntensityGCo2ePerKwh') });
-    await expect(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 100, pue: 0.5 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('pue') });
-    await expect(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 100, pue: null, region: '' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('region') });
+    expect(await fieldsOf(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 5000, pue: 1.2 }))).toEqual(['gridIntensityGCo2ePerKwh']);
+    expect(await fieldsOf(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 100, pue: 0.5 }))).toEqual(['pue']);
+    expect(await fieldsOf(admin.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 100, pue: null, region: '' }))).toEqual(['region']);
     await expect(admin.admin.clusters.setCarbon({ name: 'nope', gridIntensityGCo2ePerKwh: 100, pue: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await admin.admin.clusters.list())[0]).toMatchObject({ gridIntensityGCo2ePerKwh: 120, version: 2 });
   });
@@ -158,7 +169,7 @@ describe('admin', () => {
     ]);
     await expect(admin.admin.clusters.setReplicaDisabled({ name: 'gpu-us', replicaId: 'gpu-us-0', disabled: true })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(admin.admin.clusters.setReplicaDisabled({ name: 'gpu-us', replicaId: 'gpu-us-7', disabled: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(admin.admin.clusters.setDisabled({ name: 'gpu-us', disabled: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('disabled') });
+    expect(await fieldsOf(admin.admin.clusters.setDisabled({ name: 'gpu-us', disabled: 'yes' as unknown as boolean }))).toEqual(['disabled']);
     expect(await admin.admin.clusters.setDisabled({ name: 'gpu-us', disabled: false })).toMatchObject({ disabled: false });
     const actions = (await listAuditForEntity(f.db, { entityType: 'cluster', entityId: 'gpu-us' })).map((row) => [row.action, row.actor]);
     expect(actions.slice(0, 3)).toEqual([
@@ -166,6 +177,22 @@ describe('admin', () => {
       ['cluster.disable_replica', `user:${f.users.admin.id}`],
       ['cluster.disable', `user:${f.users.admin.id}`],
     ]);
+  });
+
+  it('clusters: a platform admin adds a cluster and removes it once disabled; errors name the field', async () => {
+    const admin = await f.as(f.users.admin);
+    const other = await f.as(f.otherAdmin);
+    const added = { ...cluster, name: 'gpu-ap', models: ['ap-model'], replicas: [{ id: 'gpu-ap-0', url: 'http://10.0.3.5:8000' }] };
+    await expect(other.admin.clusters.add({ cluster: added })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await fieldsOf(admin.admin.clusters.add({ cluster: { ...added, replicas: [{ id: 'gpu-ap-0', url: 'ftp://x' }], pue: 9 } }))).toEqual(['cluster.replicas.0.url', 'cluster.pue']);
+    await expect(admin.admin.clusters.add({ cluster: { ...added, models: ['sim-llama-8b'] } })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already served by cluster "gpu-eu"') });
+    expect(await admin.admin.clusters.add({ cluster: added })).toMatchObject({ name: 'gpu-ap', source: 'api', carbonSource: 'api', version: 1 });
+    await expect(admin.admin.clusters.remove({ name: 'gpu-ap' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('disable it first') });
+    await expect(other.admin.clusters.remove({ name: 'gpu-ap' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await admin.admin.clusters.setDisabled({ name: 'gpu-ap', disabled: true });
+    expect(await admin.admin.clusters.remove({ name: 'gpu-ap' })).toMatchObject({ name: 'gpu-ap' });
+    await expect(admin.admin.clusters.remove({ name: 'gpu-eu' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('startup configuration') });
+    expect((await admin.admin.clusters.list()).map((entry) => entry.name)).toEqual(['gpu-eu', 'gpu-us']);
   });
 
   it('employees, leads and esg officers are refused every admin procedure, and so is an anonymous caller', async () => {
@@ -182,6 +209,8 @@ describe('admin', () => {
       await expect(caller.admin.clusters.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.setCarbon({ name: 'gpu-eu', gridIntensityGCo2ePerKwh: 1, pue: null })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.setDisabled({ name: 'gpu-eu', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.add({ cluster })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.remove({ name: 'gpu-eu' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.setReplicaDisabled({ name: 'gpu-eu', replicaId: 'gpu-eu-0', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
     const anonymous = await f.anonymous();

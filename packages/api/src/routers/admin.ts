@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
 import { createTeam, createUser, isPlatformOrg, writeAudit } from '@tokenwise/db';
 import { roles, teams, users } from '@tokenwise/db/schema';
-import { clusterCarbonSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, setClusterCarbon, setClusterDisabled, setReplicaDisabled, type ClusterRecord } from '@tokenwise/gateway';
+import { addCluster, clusterCarbonSchema, clusterSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, removeCluster, setClusterCarbon, setClusterDisabled, setReplicaDisabled, type ClusterRecord } from '@tokenwise/gateway';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
@@ -101,6 +101,7 @@ const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 function clusterView(record: ClusterRecord, operator: boolean) {
   return {
     name: record.name,
+    source: record.source,
     models: record.models,
     replicas: record.replicas.map((replica) => ({ id: replica.id, url: operator ? replica.url : null, disabled: record.disabledReplicas.includes(replica.id), health: record.health?.[replica.id] ?? null })),
     healthReportedAt: iso(record.healthReportedAt),
@@ -131,6 +132,14 @@ const clustersRouter = router({
   setCarbon: platformAdminProcedure.input(clusterCarbonSchema.extend({ name: clusterName })).mutation(async ({ ctx, input }) => {
     const { name, ...carbon } = input;
     return clusterView(await setClusterCarbon(ctx.db, { name, carbon, actor: actorOf(ctx.user) }), true);
+  }),
+  /** Adds a cluster (validated like the startup configuration, audited); every gateway serves it within seconds. */
+  add: platformAdminProcedure.input(z.object({ cluster: clusterSchema })).mutation(async ({ ctx, input }) => {
+    return clusterView(await addCluster(ctx.db, { cluster: input.cluster, actor: actorOf(ctx.user) }), true);
+  }),
+  /** Removes a disabled cluster that was added through the API (audited); gateways stop serving it within seconds. */
+  remove: platformAdminProcedure.input(z.object({ name: clusterName })).mutation(async ({ ctx, input }) => {
+    return clusterView(await removeCluster(ctx.db, { name: input.name, actor: actorOf(ctx.user) }), true);
   }),
   /** Disables a cluster (its models get no new request on any gateway within seconds; requests in flight finish) or enables it (audited). */
   setDisabled: platformAdminProcedure.input(z.object({ name: clusterName, disabled: z.boolean() })).mutation(async ({ ctx, input }) => {

@@ -35,6 +35,7 @@ import {
 } from '@tokenwise/db';
 import { roles } from '@tokenwise/db/schema';
 import {
+  addCluster,
   closeAbandonedAdmissions,
   createApiKey,
   findAbandonedAdmissions,
@@ -46,6 +47,7 @@ import {
   loadNewestPriceList,
   publishPriceList,
   reconcileBatchMax,
+  removeCluster,
   revokeApiKey,
   rotateApiKey,
   setClusterCarbon,
@@ -150,6 +152,8 @@ function shownOnce(secret: string): string {
 
 /** A price list file is a few hundred models at most; anything larger is the wrong file. */
 const priceListFileBytesMax = 1024 * 1024;
+/** One cluster's JSON: 64 replicas and 64 models at most. */
+const clusterFileBytesMax = 64 * 1024;
 /** Scoring, policy and bounds files are small: a few rubrics at most. */
 const settlementFileBytesMax = 512 * 1024;
 
@@ -512,6 +516,17 @@ export const adminCommands: Record<string, AdminCommand> = {
     const carbon = { region: optionalText(options, 'region'), gridIntensityGCo2ePerKwh: decimal(options, 'grid-intensity'), pue: pueText === 'default' ? null : decimal(options, 'pue') };
     const record = await setClusterCarbon(database.db, { name, carbon, actor });
     return { text: `Set the carbon coefficients of cluster ${name}: ${describeCarbon(record)}. Gateways use them for new requests within seconds; restarts keep them.`, data: record };
+  },
+
+  async 'clusters add'({ database }, options, actor) {
+    const file = text(options, 'file');
+    const record = await addCluster(database.db, { cluster: await readJsonFile(file, 'cluster', clusterFileBytesMax), actor });
+    return { text: `Added cluster ${record.name} from ${file}; every gateway serves it within seconds:\n  ${describeCluster(record)}`, data: record };
+  },
+
+  async 'clusters remove'({ database }, options, actor) {
+    const record = await removeCluster(database.db, { name: text(options, 'cluster'), actor });
+    return { text: `Removed cluster ${record.name}: gateways stop serving it within seconds.`, data: record };
   },
 
   async 'clusters disable'({ database }, options, actor) {

@@ -74,5 +74,14 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
     expect((await run('clusters enable', { cluster: 'gpu-eu' })).data).toMatchObject({ disabledAt: null, version: 5 });
     await expect(run('clusters disable', { cluster: 'gpu-eu', replica: 'gpu-eu-0' })).rejects.toThrow(/last enabled replica of cluster "gpu-eu"/);
     await expect(run('clusters enable', { cluster: 'nope' })).rejects.toThrow(/No cluster "nope"/);
+
+    const file = join(dir, 'cluster.json');
+    await writeFile(file, JSON.stringify({ name: 'gpu-us', models: ['qwen-72b'], replicas: [{ id: 'gpu-us-0', url: 'http://10.0.9.5:8000' }], maxConcurrencyPerReplica: 16, priorityScheduling: false, queueDepthMax: 10, queueWaitMsMax: 5_000, region: 'us-east-1', gridIntensityGCo2ePerKwh: 380, pue: 1.3 }));
+    expect((await run('clusters add', { file })).text).toMatch(/^Added cluster gpu-us from .*cluster\.json; every gateway serves it within seconds:\n {2}gpu-us v1: models qwen-72b; FCFS scheduling/);
+    await expect(run('clusters remove', { cluster: 'gpu-us' })).rejects.toThrow(/is enabled: disable it first/);
+    await run('clusters disable', { cluster: 'gpu-us' });
+    expect((await run('clusters remove', { cluster: 'gpu-us' })).text).toBe('Removed cluster gpu-us: gateways stop serving it within seconds.');
+    await writeFile(file, JSON.stringify({ name: 'bad' }));
+    await expect(run('clusters add', { file })).rejects.toThrow(/0\.models/);
   });
 });

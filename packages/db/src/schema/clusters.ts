@@ -11,6 +11,8 @@ export const clusters = pgTable(
   'clusters',
   {
     name: text().primaryKey(),
+    /** `config`: registered by a gateway from its startup configuration, which owns its definition; `api`: added by an operator, served by every gateway until removed. */
+    source: text().$type<'config' | 'api'>().notNull().default('config'),
     /** Models, replicas, concurrency and queue limits, priority scheduling: the gateway's ClusterConfig without the carbon fields. */
     definition: codecJsonb().notNull(),
     region: text().notNull(),
@@ -39,5 +41,6 @@ export const clusters = pgTable(
     check('clusters_pue_range', sql`${table.pue} is null or (${table.pue} >= 1 and ${table.pue} <= 3)`),
     check('clusters_region_present', sql`length(${table.region}) between 1 and 64`),
     check('clusters_version_positive', sql`${table.version} >= 1`),
+    check('clusters_source', sql`${table.source} in ('config', 'api')`),
   ],
 );

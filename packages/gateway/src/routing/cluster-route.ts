@@ -150,8 +150,8 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
     return this.replicas.map((state) => snapshotReplica(state, nowMs));
   }
 
-  /** Rejects every waiter and refuses new requests; leases out keep working until released. */
-  close(): void {
+  /** Rejects every waiter (with `reason`) and refuses new requests; leases out keep working until released. */
+  close(reason = shuttingDownMessage): void {
     this.closed = true;
     for (const state of this.replicas) clearTimeout(state.cooldownTimer);
     const waiters = this.queue.drain();
@@ -159,7 +159,7 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
     for (const waiter of waiters) {
       waiter.waiting = false;
       waiter.detach();
-      waiter.reject(new NoHealthyReplicaError(shuttingDownMessage));
+      waiter.reject(new NoHealthyReplicaError(reason));
     }
   }
 

@@ -1,7 +1,7 @@
 import { listAuditForEntity } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { expect, it } from 'vitest';
-import { findCluster, listClusters, registerClusters, reportClusterHealth, setClusterCarbon, setClusterDisabled, setReplicaDisabled } from './cluster-store';
+import { addCluster, findCluster, listClusters, registerClusters, removeCluster, reportClusterHealth, setClusterCarbon, setClusterDisabled, setReplicaDisabled } from './cluster-store';
 import type { ClusterConfig } from './types';
 
 const config = (overrides: Partial<ClusterConfig> = {}): ClusterConfig => ({
@@ -73,5 +73,23 @@ describeEachBackend('cluster registry', (database) => {
     expect((await setReplicaDisabled(db, { name: 'gpu-b', replicaId: 'gpu-b-1', disabled: false, actor: 'user:op' })).disabledReplicas).toEqual([]);
     const actions = (await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-b' })).map((row) => row.action);
     expect(actions).toEqual(['cluster.enable_replica', 'cluster.enable', 'cluster.disable_replica', 'cluster.disable', 'cluster.register']);
+  });
+
+  it('adds a cluster through the API without clashing names, models or replica ids, and removes it only once disabled', async () => {
+    const db = database().db;
+    const extra = config({ name: 'gpu-c', models: ['m-extra'], replicas: [{ id: 'gpu-c-0', url: 'http://10.0.2.5:8000' }] });
+    const added = await addCluster(db, { cluster: extra, actor: 'user:op' });
+    expect(added).toMatchObject({ name: 'gpu-c', source: 'api', carbonSource: 'api', registeredBy: 'user:op', version: 1 });
+    await expect(addCluster(db, { cluster: extra, actor: 'user:op' })).rejects.toThrow(/A cluster named "gpu-c" exists already/);
+    await expect(addCluster(db, { cluster: { ...extra, name: 'gpu-d' }, actor: 'user:op' })).rejects.toThrow(/Model "m-extra" is already served by cluster "gpu-c"/);
+    await expect(addCluster(db, { cluster: { ...extra, name: 'gpu-d', models: ['m-new'] }, actor: 'user:op' })).rejects.toThrow(/Replica id "gpu-c-0" is already used by cluster "gpu-c"/);
+    await expect(addCluster(db, { cluster: { ...extra, name: 'gpu-d', pue: 7 }, actor: 'user:op' })).rejects.toThrow(/0\.pue: must be at most 3/);
+    await expect(removeCluster(db, { name: 'gpu-c', actor: 'user:op' })).rejects.toThrow(/is enabled: disable it first/);
+    await expect(removeCluster(db, { name: 'gpu-a', actor: 'user:op' })).rejects.toThrow(/comes from a gateway's startup configuration/);
+    await setClusterDisabled(db, { name: 'gpu-c', disabled: true, actor: 'user:op' });
+    expect((await removeCluster(db, { name: 'gpu-c', actor: 'user:op' })).name).toBe('gpu-c');
+    expect(await findCluster(db, { name: 'gpu-c' })).toBeUndefined();
+    const actions = (await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-c' })).map((row) => row.action);
+    expect(actions).toEqual(['cluster.remove', 'cluster.disable', 'cluster.add']);
   });
 });

@@ -1,7 +1,7 @@
 import { canonicalJson, ConflictError, NotFoundError, parseWith } from '@tokenwise/core';
 import { writeAudit, type Db } from '@tokenwise/db';
 import { clusters } from '@tokenwise/db/schema';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { clustersMax, parseClusterConfigs } from './config-schema';
 import type { CircuitState, ClusterConfig, ReplicaConfig, RouterSnapshot } from './types';
@@ -22,6 +22,8 @@ export interface ReplicaHealth {
 /** One registered cluster as stored: its definition, carbon coefficients, state and last reported health. */
 export interface ClusterRecord extends ClusterCarbon {
   name: string;
+  /** `config`: a gateway's startup configuration owns the definition; `api`: an operator added it, and every gateway serves it until removed. */
+  source: 'config' | 'api';
   models: string[];
   replicas: ReplicaConfig[];
   maxConcurrencyPerReplica: number;
@@ -64,6 +66,7 @@ function toRecord(row: Row): ClusterRecord {
   const definition = row.definition as Definition;
   return {
     name: row.name,
+    source: row.source,
     ...definition,
     region: row.region,
     gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
@@ -141,8 +144,9 @@ async function registerCluster(db: Db, config: ClusterConfig, actor: string): Pr
     const [row] = await tx.select().from(clusters).where(eq(clusters.name, config.name)).for('update').limit(1);
     if (row === undefined) throw new Error(`cluster ${config.name} vanished during registration`);
     const keepsCarbon = row.carbonSetBy !== null;
-    const current = { definition: row.definition, region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
-    const next = { definition, ...(keepsCarbon ? { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue } : carbon) };
+    // A configured cluster of the same name as one added through the API takes it over: the configuration owns it from now on.
+    const current = { source: row.source, definition: row.definition, region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
+    const next = { source: 'config' as const, definition, ...(keepsCarbon ? { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue } : carbon) };
     if (canonicalJson(current) === canonicalJson(next)) return toRecord(row);
     const [updated] = await tx
       .update(clusters)
@@ -152,6 +156,60 @@ async function registerCluster(db: Db, config: ClusterConfig, actor: string): Pr
     if (updated === undefined) throw new Error(`update of cluster ${config.name} returned no row`);
     await writeAudit(tx, { orgId: null, actor, action: 'cluster.register', entityType: 'cluster', entityId: config.name, before: current, after: next });
     return toRecord(updated);
+  });
+}
+
+/**
+ * Adds a cluster through the API (validated like the startup configuration, audited): every
+ * running gateway serves it within seconds. Its name, models and replica ids must not clash with
+ * any registered cluster's. Its coefficients count as operator-set.
+ */
+export async function addCluster(db: Db, params: { cluster: unknown; actor: string }): Promise<ClusterRecord> {
+  const [config] = parseClusterConfigs([params.cluster]);
+  if (config === undefined) throw new Error('parseClusterConfigs returned no cluster');
+  return db.transaction(async (tx) => {
+    // Serialises additions with each other and with registrations, so two cannot claim one model.
+    await tx.execute(sql`lock table ${clusters} in share row exclusive mode`);
+    const existing = await tx.select({ name: clusters.name, definition: clusters.definition }).from(clusters);
+    assertNoClash(config, existing);
+    const definition = definitionOf(config);
+    const carbon = carbonOf(config);
+    const now = new Date();
+    const [row] = await tx
+      .insert(clusters)
+      .values({ name: config.name, source: 'api', definition, ...carbon, carbonSetBy: params.actor, carbonSetAt: now, registeredBy: params.actor, updatedBy: params.actor })
+      .returning();
+    if (row === undefined) throw new Error(`insert of cluster ${config.name} returned no row`);
+    await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.add', entityType: 'cluster', entityId: config.name, before: null, after: { definition, ...carbon } });
+    return toRecord(row);
+  });
+}
+
+function assertNoClash(config: ClusterConfig, existing: { name: string; definition: unknown }[]): void {
+  for (const other of existing) {
+    if (other.name === config.name) throw new ConflictError(`A cluster named "${config.name}" exists already; choose another name or change that one.`);
+    const definition = other.definition as Definition;
+    const model = config.models.find((candidate) => definition.models.includes(candidate));
+    if (model !== undefined) throw new ConflictError(`Model "${model}" is already served by cluster "${other.name}"; a model is served by one cluster only.`);
+    const replica = config.replicas.find((candidate) => definition.replicas.some((taken) => taken.id === candidate.id));
+    if (replica !== undefined) throw new ConflictError(`Replica id "${replica.id}" is already used by cluster "${other.name}"; replica ids are unique across clusters.`);
+  }
+}
+
+/**
+ * Removes a cluster added through the API (audited); gateways stop serving it within seconds. It
+ * must be disabled first, so removal never surprises requests. Configured clusters are removed
+ * from the configuration instead (until then, disable them).
+ */
+export async function removeCluster(db: Db, params: { name: string; actor: string }): Promise<ClusterRecord> {
+  return db.transaction(async (tx) => {
+    const row = await lockCluster(tx, params.name);
+    if (row.source !== 'api') throw new ConflictError(`Cluster "${params.name}" comes from a gateway's startup configuration: remove it there (until then, disable it).`);
+    if (row.disabledAt === null) throw new ConflictError(`Cluster "${params.name}" is enabled: disable it first, let its requests finish, then remove it.`);
+    await tx.delete(clusters).where(eq(clusters.name, params.name));
+    const record = toRecord(row);
+    await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.remove', entityType: 'cluster', entityId: params.name, before: { definition: row.definition, region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue }, after: null });
+    return record;
   });
 }
 

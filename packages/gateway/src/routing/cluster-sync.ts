@@ -1,12 +1,12 @@
 import type { Db } from '@tokenwise/db';
-import { listClusters, reportClusterHealth } from './cluster-store';
+import { clusterConfigOf, listClusters, reportClusterHealth, type ClusterRecord } from './cluster-store';
 import type { CheckedRouter } from './router';
 
 /** How often a gateway reads operator changes to its clusters and reports its replicas' health. */
 export const clusterSyncIntervalMsDefault = 2_000;
 
 export interface ClusterSync {
-  /** Reads the stored clusters once, applies changed carbon coefficients and availability, reports health. */
+  /** Reads the stored clusters once: serves clusters added through the API, drops removed ones, applies coefficients and availability, reports health. */
   syncNow(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -18,12 +18,36 @@ export interface ClusterSync {
  */
 export function startClusterSync(options: { db: Db; router: CheckedRouter; intervalMs?: number; log: (line: string) => void }): ClusterSync {
   const appliedVersion = new Map<string, number>();
-  const served = new Set(options.router.clusterNames());
+  const configured = new Set(options.router.clusterNames());
+  /** Clusters added through the API that this gateway serves now. */
+  const added = new Set<string>();
+  /** Version of an added cluster this gateway could not serve (clashing with its configuration), so the refusal is logged once. */
+  const refusedVersion = new Map<string, number>();
   let running: Promise<void> | undefined;
+  const addOrSkip = (record: ClusterRecord): boolean => {
+    if (configured.has(record.name) || added.has(record.name)) return true;
+    if (record.source !== 'api' || refusedVersion.get(record.name) === record.version) return false;
+    try {
+      options.router.addCluster(clusterConfigOf(record));
+      added.add(record.name);
+      return true;
+    } catch (error) {
+      refusedVersion.set(record.name, record.version);
+      options.log(`cluster ${record.name} (added through the API) is not served here: ${(error as Error).message}`);
+      return false;
+    }
+  };
   const round = async () => {
     const records = await listClusters(options.db);
+    const stored = new Set(records.map((record) => record.name));
+    for (const name of added) {
+      if (stored.has(name)) continue;
+      options.router.removeCluster(name);
+      added.delete(name);
+      appliedVersion.delete(name);
+    }
     for (const record of records) {
-      if (!served.has(record.name) || appliedVersion.get(record.name) === record.version) continue;
+      if (!addOrSkip(record) || appliedVersion.get(record.name) === record.version) continue;
       options.router.setCarbon(record.name, { region: record.region, gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh, pue: record.pue });
       options.router.setAvailability(record.name, { disabled: record.disabledAt !== null, disabledReplicas: record.disabledReplicas });
       appliedVersion.set(record.name, record.version);

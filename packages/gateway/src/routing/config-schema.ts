@@ -32,7 +32,8 @@ const baseUrl = z
 
 const replicaSchema = z.strictObject({ id: z.string().regex(namePattern, nameMessage), url: baseUrl });
 
-const clusterSchema = z.strictObject({
+/** One cluster's configuration (what an operator adds through the API); `clusterConfigSchema` also checks uniqueness across clusters. */
+export const clusterSchema = z.strictObject({
   name: z.string().regex(namePattern, nameMessage),
   models: z.array(z.string().regex(namePattern, nameMessage)).min(1, 'must list at least one served model').max(modelsPerClusterMax, `must list at most ${modelsPerClusterMax} models`),
   replicas: z.array(replicaSchema).min(1, 'must list at least one replica').max(replicasPerClusterMax, `must list at most ${replicasPerClusterMax} replicas`),

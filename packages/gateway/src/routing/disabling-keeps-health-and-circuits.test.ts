@@ -43,3 +43,27 @@ describe('disabling a cluster or replica on a running router', () => {
     await router.close();
   });
 });
+
+describe('adding and removing clusters on a running router', () => {
+  it('serves an added cluster and drops a removed one, leaving the other clusters’ circuits and queues alone', async () => {
+    const clock = manualClock();
+    const router = testRouter([clusterConfig({}, ['r1'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const failed = await router.acquire('m1', 'normal');
+    failed.release({ ok: false });
+    router.addCluster(clusterConfig({ name: 'c2', models: ['m2'] }, ['r2']));
+    expect(router.models().sort()).toEqual(['m1', 'm2']);
+    expect(() => router.addCluster(clusterConfig({ name: 'c3', models: ['m2'] }, ['r3']))).toThrow(/"m2" is already served by cluster "c2"/);
+    expect(() => router.addCluster(clusterConfig({ name: 'c3', models: ['m3'] }, ['r1']))).toThrow(/"r1" is already a replica id in cluster "c1"/);
+    const lease = await router.acquire('m2', 'normal');
+    expect(lease.replica.id).toBe('r2');
+    const waiting = router.acquire('m2', 'normal');
+    expect(router.removeCluster('c2')).toBe(true);
+    await expect(waiting).rejects.toThrow(/Cluster "c2" was removed while this request waited/);
+    lease.release({ ok: true });
+    expect(router.models()).toEqual(['m1']);
+    await expect(router.acquire('m2', 'normal')).rejects.toThrow(/m2/);
+    expect(router.snapshot().replicas).toEqual([expect.objectContaining({ id: 'r1', circuit: 'open' })]);
+    expect(router.removeCluster('c2')).toBe(false);
+    await router.close();
+  });
+});

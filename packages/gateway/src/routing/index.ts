@@ -1,6 +1,7 @@
 export { CircuitBreaker, circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circuit-breaker';
 export {
   clusterConfigSchema,
+  clusterSchema,
   clustersMax,
   concurrencyPerReplicaMax,
   modelsPerClusterMax,
@@ -10,12 +11,14 @@ export {
   replicasPerClusterMax,
 } from './config-schema';
 export {
+  addCluster,
   clusterCarbonSchema,
   clusterConfigOf,
   clusterRecordsMax,
   findCluster,
   listClusters,
   registerClusters,
+  removeCluster,
   reportClusterHealth,
   setClusterCarbon,
   setClusterDisabled,

@@ -21,6 +21,10 @@ export interface CheckedRouter extends Router {
    * circuits and queues are kept. False for an unknown cluster.
    */
   setAvailability(name: string, availability: { disabled: boolean; disabledReplicas: readonly string[] }): boolean;
+  /** Starts serving one more cluster (validated against those served: unique name, models, replica ids); the others are untouched. */
+  addCluster(config: ClusterConfig): void;
+  /** Stops serving a cluster: its waiters are refused (they pay nothing), leases out finish; the others are untouched. False when unknown. */
+  removeCluster(name: string): boolean;
 }
 
 /**
@@ -37,13 +41,30 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     circuitFailuresToOpen: options.circuitFailuresToOpen ?? circuitFailuresToOpenDefault,
     circuitCooldownMs: options.circuitCooldownMs ?? circuitCooldownMsDefault,
   };
-  const routes = clusters.map((config) => new ClusterRoute(config, routeOptions));
+  const routes: ClusterRoute[] = [];
   const routeByModel = new Map<string, ClusterRoute>();
-  for (const route of routes) for (const model of route.config.models) routeByModel.set(model, route);
-  const servedModels = [...routeByModel.keys()];
-  const targets: HealthTarget[] = routes.flatMap((route) =>
-    route.replicas.map((state) => ({ url: state.replica.url, onResult: (healthy: boolean) => route.setHealthy(state, healthy) })),
-  );
+  let servedModels: string[] = [];
+  // The health checker reads this array every round, so routes added or removed later are checked or dropped.
+  const targets: HealthTarget[] = [];
+  const targetsOf = new Map<ClusterRoute, HealthTarget[]>();
+  const attach = (config: ClusterConfig): void => {
+    const route = new ClusterRoute(config, routeOptions);
+    routes.push(route);
+    for (const model of config.models) routeByModel.set(model, route);
+    servedModels = [...routeByModel.keys()];
+    const own = route.replicas.map((state) => ({ url: state.replica.url, onResult: (healthy: boolean) => route.setHealthy(state, healthy) }));
+    targetsOf.set(route, own);
+    targets.push(...own);
+  };
+  const detach = (route: ClusterRoute): void => {
+    route.close(`Cluster "${route.config.name}" was removed while this request waited; you were not charged. Retry: another cluster may serve the model.`);
+    routes.splice(routes.indexOf(route), 1);
+    for (const model of route.config.models) routeByModel.delete(model);
+    servedModels = [...routeByModel.keys()];
+    for (const target of targetsOf.get(route) ?? []) targets.splice(targets.indexOf(target), 1);
+    targetsOf.delete(route);
+  };
+  for (const config of clusters) attach(config);
   const health = startHealthChecks({
     targets,
     intervalMs: healthCheckIntervalMs,
@@ -95,6 +116,21 @@ export function createRouter(options: RouterOptions): CheckedRouter {
       const base = { ...rest, region: carbon.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh };
       // Leases already granted keep the config they were granted with; admissions read this one.
       route.config = Object.freeze(carbon.pue === null ? base : { ...base, pue: carbon.pue });
+      return true;
+    },
+    addCluster: (config) => {
+      if (closing !== undefined) return;
+      // Validated together with the clusters served now: unique names, models and replica ids.
+      const all = parseClusterConfigs([...routes.map((route) => route.config), config]);
+      const added = all.at(-1);
+      invariant(added !== undefined, 'the validated clusters include the added one');
+      attach(added);
+    },
+    removeCluster: (name) => {
+      const route = routes.find((candidate) => candidate.config.name === name);
+      if (route === undefined) return false;
+      disabledClusters.delete(name);
+      detach(route);
       return true;
     },
     setAvailability: (name, availability) => {

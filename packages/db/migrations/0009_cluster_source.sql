@@ -1,0 +1,2 @@
+ALTER TABLE "clusters" ADD COLUMN "source" text DEFAULT 'config' NOT NULL;--> statement-breakpoint
+ALTER TABLE "clusters" ADD CONSTRAINT "clusters_source" CHECK ("clusters"."source" in ('config', 'api'));
