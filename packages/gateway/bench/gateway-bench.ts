@@ -90,11 +90,20 @@ async function openLoop(name: string, base: string, stream: boolean, keys: strin
 }
 
 async function main(): Promise<void> {
-  const server = await startPostgresServer({ settings: { shared_buffers: '256MB', ...(process.env.BENCH_ASYNC_COMMIT === '1' ? { synchronous_commit: 'off' } : {}) } });
+  // BENCH_PG_STATS=1: where PostgreSQL spends its time per statement (plan and execution), printed at the end.
+  const pgStats = process.env.BENCH_PG_STATS === '1';
+  const server = await startPostgresServer({
+    settings: {
+      shared_buffers: '256MB',
+      ...(process.env.BENCH_ASYNC_COMMIT === '1' ? { synchronous_commit: 'off' } : {}),
+      ...(pgStats ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' } : {}),
+    },
+  });
   const children: ChildProcess[] = [];
   try {
     const database = await openDatabase({ url: server.url, poolSize: 4 });
     await database.migrate();
+    if (pgStats) await database.db.execute(sql`create extension if not exists pg_stat_statements`);
     const ledgerKey = randomBytes(32);
     const pepper = randomBytes(32);
     const setupLedger = createLedger({ db: database.db, hmacKey: ledgerKey });
@@ -134,16 +143,16 @@ async function main(): Promise<void> {
     let cpuMicros = 0;
     let gatewayRequests = 0;
     let rssBytes = 0;
-    for (const stream of [false, true]) {
+    for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
       results[`direct-${label}`] = await openLoop(`direct ${label}`, simUrl, stream, undefined);
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
       results[`gateway-${label}`] = await openLoop(`gateway ${label}`, gatewayUrl, stream, keys);
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number } }>(gateway, 'stats');
+      const stats = await message<{ cpuMicros: number; rssBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number } }>(gateway, 'stats');
       const batches = Math.max(stats.ledger.batches, 1);
-      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch, ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
+      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean ms, cumulative): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}\n`);
       cpuMicros += stats.cpuMicros;
       gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
@@ -164,6 +173,15 @@ async function main(): Promise<void> {
     const missingUsage = Math.max(0, okThroughGateway + warmUpOk - (usage?.count ?? 0));
     const violations = await checkInvariants(database.db);
     process.stdout.write(`usage rows ${usage?.count ?? 0} for ${okThroughGateway + warmUpOk} answered requests (incl. warm-up); ledger: ${violations.length === 0 ? 'all invariants hold' : violations.join('; ')}\n`);
+    if (pgStats) {
+      const top = (await database.db.execute(
+        sql`select calls::int as calls, round((mean_plan_time)::numeric, 3)::text as plan_ms, round((mean_exec_time)::numeric, 3)::text as exec_ms, round((total_exec_time + total_plan_time)::numeric)::text as total_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query
+            from pg_stat_statements order by total_exec_time + total_plan_time desc limit 8`,
+      )) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
+      const rows = Array.isArray(top) ? top : (top.rows ?? []);
+      process.stdout.write('\nPostgreSQL time per statement (pg_stat_statements):\n');
+      for (const row of rows) process.stdout.write(`  ${String(row.calls).padStart(7)} calls  plan ${String(row.plan_ms).padStart(7)} ms  exec ${String(row.exec_ms).padStart(7)} ms  total ${String(row.total_ms).padStart(7)} ms  ${String(row.query)}\n`);
+    }
     const worst = (p: 'p50' | 'p99') => Math.max(added('json', p), added('stream', p));
     process.stdout.write(
       `${JSON.stringify({

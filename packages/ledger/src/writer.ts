@@ -82,7 +82,7 @@ export class BatchWriter {
   private readonly cache = new WriterCache();
   private closed = false;
   /** Cumulative counters for /metrics and benchmarks (`cached`: batches decided without a read). */
-  readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0 };
+  readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0 };
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -274,7 +274,9 @@ export class BatchWriter {
     });
     const extra: SQL[] = this.attachmentInserts(batch.ops, batch.decisions);
     if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
+    const sent = performance.now();
     await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey });
+    this.stats.statementMs += performance.now() - sent;
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
   }
 
