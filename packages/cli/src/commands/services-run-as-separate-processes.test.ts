@@ -174,6 +174,9 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
       return rows[0]?.settledAt !== null ? rows[0] : undefined;
     }, 'the worker to settle the request');
     expect(settled).toMatchObject({ requestId, model });
+    // The api process loads the scoring plugins for its plugins router, as dev does.
+    const plugins = (await client.plugins.list.query()) as { id: string }[];
+    expect(plugins.map((plugin) => plugin.id)).toContain('llm-judge');
 
     await Promise.all([stopsCleanly(api), stopsCleanly(worker)]);
 

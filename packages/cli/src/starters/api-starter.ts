@@ -8,8 +8,7 @@ export interface ApiStarterOptions {
   host: string;
   /**
    * The scoring plugins the plugins router describes and dry-runs: the settlement runtime
-   * (loadScoringPlugins) has this shape. `dev` passes it; `tokenwise api` does not load plugins
-   * yet, so there the plugins router refuses, as the API documents.
+   * (loadScoringPlugins) has this shape. Without it the plugins router refuses, as the API documents.
    */
   plugins?: PluginRegistry;
   log: Log;
