@@ -195,6 +195,21 @@ describe('admin', () => {
     expect((await admin.admin.clusters.list()).map((entry) => entry.name)).toEqual(['gpu-eu', 'gpu-us']);
   });
 
+  it('clusters: a platform admin adds and removes replicas of a cluster added through the API', async () => {
+    const admin = await f.as(f.users.admin);
+    const other = await f.as(f.otherAdmin);
+    await admin.admin.clusters.add({ cluster: { ...cluster, name: 'gpu-sa', models: ['sa-model'], replicas: [{ id: 'gpu-sa-0', url: 'http://10.0.5.5:8000' }] } });
+    await expect(other.admin.clusters.addReplica({ name: 'gpu-sa', replica: { id: 'gpu-sa-1', url: 'http://10.0.5.6:8000' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(await fieldsOf(admin.admin.clusters.addReplica({ name: 'gpu-sa', replica: { id: 'bad id', url: 'nope' } }))).toEqual(['replica.id', 'replica.url']);
+    const grown = await admin.admin.clusters.addReplica({ name: 'gpu-sa', replica: { id: 'gpu-sa-1', url: 'http://10.0.5.6:8000' } });
+    expect(grown.replicas.map((replica) => replica.id)).toEqual(['gpu-sa-0', 'gpu-sa-1']);
+    await expect(admin.admin.clusters.addReplica({ name: 'gpu-eu', replica: { id: 'gpu-eu-9', url: 'http://10.0.5.7:8000' } })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(admin.admin.clusters.removeReplica({ name: 'gpu-sa', replicaId: 'gpu-sa-0' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('disable it first') });
+    await expect(other.admin.clusters.removeReplica({ name: 'gpu-sa', replicaId: 'gpu-sa-0' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await admin.admin.clusters.setReplicaDisabled({ name: 'gpu-sa', replicaId: 'gpu-sa-0', disabled: true });
+    expect((await admin.admin.clusters.removeReplica({ name: 'gpu-sa', replicaId: 'gpu-sa-0' })).replicas.map((replica) => replica.id)).toEqual(['gpu-sa-1']);
+  });
+
   it('employees, leads and esg officers are refused every admin procedure, and so is an anonymous caller', async () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       const caller = await f.as(user);
@@ -211,6 +226,8 @@ describe('admin', () => {
       await expect(caller.admin.clusters.setDisabled({ name: 'gpu-eu', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.add({ cluster })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.remove({ name: 'gpu-eu' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.addReplica({ name: 'gpu-eu', replica: { id: 'x', url: 'http://10.0.0.1:8000' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.clusters.removeReplica({ name: 'gpu-eu', replicaId: 'gpu-eu-0' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.clusters.setReplicaDisabled({ name: 'gpu-eu', replicaId: 'gpu-eu-0', disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
     const anonymous = await f.anonymous();

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
 import { createTeam, createUser, isPlatformOrg, writeAudit } from '@tokenwise/db';
 import { roles, teams, users } from '@tokenwise/db/schema';
-import { addCluster, clusterCarbonSchema, clusterSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, removeCluster, setClusterCarbon, setClusterDisabled, setReplicaDisabled, type ClusterRecord } from '@tokenwise/gateway';
+import { addCluster, addReplica, clusterCarbonSchema, clusterSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, removeCluster, removeReplica, replicaSchema, setClusterCarbon, setClusterDisabled, setReplicaDisabled, type ClusterRecord } from '@tokenwise/gateway';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
@@ -140,6 +140,14 @@ const clustersRouter = router({
   /** Removes a disabled cluster that was added through the API (audited); gateways stop serving it within seconds. */
   remove: platformAdminProcedure.input(z.object({ name: clusterName })).mutation(async ({ ctx, input }) => {
     return clusterView(await removeCluster(ctx.db, { name: input.name, actor: actorOf(ctx.user) }), true);
+  }),
+  /** Adds a replica to a cluster added through the API (audited); gateways send it requests within seconds. */
+  addReplica: platformAdminProcedure.input(z.object({ name: clusterName, replica: replicaSchema })).mutation(async ({ ctx, input }) => {
+    return clusterView(await addReplica(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
+  }),
+  /** Removes a disabled replica from a cluster added through the API (audited). */
+  removeReplica: platformAdminProcedure.input(z.object({ name: clusterName, replicaId: z.string().trim().min(1).max(128) })).mutation(async ({ ctx, input }) => {
+    return clusterView(await removeReplica(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
   }),
   /** Disables a cluster (its models get no new request on any gateway within seconds; requests in flight finish) or enables it (audited). */
   setDisabled: platformAdminProcedure.input(z.object({ name: clusterName, disabled: z.boolean() })).mutation(async ({ ctx, input }) => {

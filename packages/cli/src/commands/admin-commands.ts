@@ -36,6 +36,7 @@ import {
 import { roles } from '@tokenwise/db/schema';
 import {
   addCluster,
+  addReplica,
   closeAbandonedAdmissions,
   createApiKey,
   findAbandonedAdmissions,
@@ -48,6 +49,7 @@ import {
   publishPriceList,
   reconcileBatchMax,
   removeCluster,
+  removeReplica,
   revokeApiKey,
   rotateApiKey,
   setClusterCarbon,
@@ -527,6 +529,20 @@ export const adminCommands: Record<string, AdminCommand> = {
   async 'clusters remove'({ database }, options, actor) {
     const record = await removeCluster(database.db, { name: text(options, 'cluster'), actor });
     return { text: `Removed cluster ${record.name}: gateways stop serving it within seconds.`, data: record };
+  },
+
+  async 'clusters add-replica'({ database }, options, actor) {
+    const name = text(options, 'cluster');
+    const replica = { id: text(options, 'replica'), url: text(options, 'url') };
+    const record = await addReplica(database.db, { name, replica, actor });
+    return { text: `Added replica ${replica.id} (${replica.url}) to cluster ${name}; gateways send it requests within seconds.`, data: record };
+  },
+
+  async 'clusters remove-replica'({ database }, options, actor) {
+    const name = text(options, 'cluster');
+    const replicaId = text(options, 'replica');
+    const record = await removeReplica(database.db, { name, replicaId, actor });
+    return { text: `Removed replica ${replicaId} from cluster ${name}.`, data: record };
   },
 
   async 'clusters disable'({ database }, options, actor) {

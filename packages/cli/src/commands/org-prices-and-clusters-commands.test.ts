@@ -79,6 +79,10 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
     await writeFile(file, JSON.stringify({ name: 'gpu-us', models: ['qwen-72b'], replicas: [{ id: 'gpu-us-0', url: 'http://10.0.9.5:8000' }], maxConcurrencyPerReplica: 16, priorityScheduling: false, queueDepthMax: 10, queueWaitMsMax: 5_000, region: 'us-east-1', gridIntensityGCo2ePerKwh: 380, pue: 1.3 }));
     expect((await run('clusters add', { file })).text).toMatch(/^Added cluster gpu-us from .*cluster\.json; every gateway serves it within seconds:\n {2}gpu-us v1: models qwen-72b; FCFS scheduling/);
     await expect(run('clusters remove', { cluster: 'gpu-us' })).rejects.toThrow(/is enabled: disable it first/);
+    expect((await run('clusters add-replica', { cluster: 'gpu-us', replica: 'gpu-us-1', url: 'http://10.0.9.6:8000' })).text).toBe('Added replica gpu-us-1 (http://10.0.9.6:8000) to cluster gpu-us; gateways send it requests within seconds.');
+    await run('clusters disable', { cluster: 'gpu-us', replica: 'gpu-us-0' });
+    expect((await run('clusters remove-replica', { cluster: 'gpu-us', replica: 'gpu-us-0' })).data).toMatchObject({ replicas: [{ id: 'gpu-us-1' }] });
+    await expect(run('clusters add-replica', { cluster: 'gpu-eu', replica: 'gpu-eu-1', url: 'http://10.0.9.7:8000' })).rejects.toThrow(/startup configuration/);
     await run('clusters disable', { cluster: 'gpu-us' });
     expect((await run('clusters remove', { cluster: 'gpu-us' })).text).toBe('Removed cluster gpu-us: gateways stop serving it within seconds.');
     await writeFile(file, JSON.stringify({ name: 'bad' }));

@@ -24,7 +24,8 @@ export const shuttingDownMessage = 'Gateway shutting down: retry the request, an
  * the depth limit is counted per model.
  */
 export class ClusterRoute implements LeaseOwner, WaiterOwner {
-  readonly replicas: ReplicaState[];
+  replicas: ReplicaState[];
+  private readonly circuitFailuresToOpen: number;
   private readonly queue = new TieredQueue<Waiter>(tiersByUrgency.length);
   private readonly depthByModel = new Map<string, number>();
   private readonly serviceRate: ServiceRate;
@@ -40,15 +41,48 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
     this.clock = options.clock;
     this.circuitCooldownMs = options.circuitCooldownMs;
     this.serviceRate = new ServiceRate(options.clock());
-    this.replicas = config.replicas.map((replica, index) => ({
-      replica: Object.freeze({ id: replica.id, url: replica.url, cluster: config.name }),
+    this.circuitFailuresToOpen = options.circuitFailuresToOpen;
+    this.replicas = config.replicas.map((replica, index) => this.newReplica(replica, index));
+  }
+
+  private newReplica(replica: { id: string; url: string }, index: number): ReplicaState {
+    return {
+      replica: Object.freeze({ id: replica.id, url: replica.url, cluster: this.config.name }),
       index,
-      breaker: new CircuitBreaker(options.circuitFailuresToOpen, options.circuitCooldownMs),
+      breaker: new CircuitBreaker(this.circuitFailuresToOpen, this.circuitCooldownMs),
       healthy: true,
       disabled: false,
       inFlight: 0,
       cooldownTimer: undefined,
-    }));
+    };
+  }
+
+  /**
+   * Replaces the replica list: a replica kept (same id and URL) keeps its health, circuit and
+   * requests in flight; a removed one gets no new request (its leases still finish); a new one
+   * starts healthy. Returns the replicas added and removed, for the caller's health checks.
+   */
+  setReplicas(replicas: readonly { id: string; url: string }[]): { added: ReplicaState[]; removed: ReplicaState[] } {
+    const kept = new Map(this.replicas.map((state) => [`${state.replica.id} ${state.replica.url}`, state]));
+    const added: ReplicaState[] = [];
+    const next = replicas.map((replica, index) => {
+      const state = kept.get(`${replica.id} ${replica.url}`);
+      kept.delete(`${replica.id} ${replica.url}`);
+      if (state !== undefined) {
+        state.index = index;
+        return state;
+      }
+      const fresh = this.newReplica(replica, index);
+      added.push(fresh);
+      return fresh;
+    });
+    const removed = [...kept.values()];
+    for (const state of removed) clearTimeout(state.cooldownTimer);
+    this.replicas = next;
+    this.config = Object.freeze({ ...this.config, replicas: replicas.map((replica) => ({ id: replica.id, url: replica.url })) });
+    if (this.cursor >= next.length) this.cursor = 0;
+    if (added.length > 0) this.dispatch();
+    return { added, removed };
   }
 
   /** A lease now when nothing waits ahead and a slot is free, else a place in the queue. */

@@ -1,7 +1,7 @@
 import { listAuditForEntity } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { expect, it } from 'vitest';
-import { addCluster, findCluster, listClusters, registerClusters, removeCluster, reportClusterHealth, setClusterCarbon, setClusterDisabled, setReplicaDisabled } from './cluster-store';
+import { addCluster, addReplica, findCluster, listClusters, registerClusters, removeCluster, removeReplica, reportClusterHealth, setClusterCarbon, setClusterDisabled, setReplicaDisabled } from './cluster-store';
 import type { ClusterConfig } from './types';
 
 const config = (overrides: Partial<ClusterConfig> = {}): ClusterConfig => ({
@@ -91,5 +91,24 @@ describeEachBackend('cluster registry', (database) => {
     expect(await findCluster(db, { name: 'gpu-c' })).toBeUndefined();
     const actions = (await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-c' })).map((row) => row.action);
     expect(actions).toEqual(['cluster.remove', 'cluster.disable', 'cluster.add']);
+  });
+
+  it('adds and removes replicas of a cluster added through the API (audited), never those of a configured one', async () => {
+    const db = database().db;
+    await addCluster(db, { cluster: config({ name: 'gpu-e', models: ['m-e'], replicas: [{ id: 'gpu-e-0', url: 'http://10.0.4.5:8000' }] }), actor: 'user:op' });
+    const grown = await addReplica(db, { name: 'gpu-e', replica: { id: 'gpu-e-1', url: 'http://10.0.4.6:8000/' }, actor: 'user:op' });
+    expect(grown.replicas).toEqual([
+      { id: 'gpu-e-0', url: 'http://10.0.4.5:8000' },
+      { id: 'gpu-e-1', url: 'http://10.0.4.6:8000' },
+    ]);
+    await expect(addReplica(db, { name: 'gpu-e', replica: { id: 'gpu-a-0', url: 'http://10.0.4.7:8000' }, actor: 'user:op' })).rejects.toThrow(/Replica id "gpu-a-0" is already used by cluster "gpu-a"/);
+    await expect(addReplica(db, { name: 'gpu-e', replica: { id: 'gpu-e-2', url: 'http://10.0.4.7:8000/v1' }, actor: 'user:op' })).rejects.toThrow(/without \/v1/);
+    await expect(addReplica(db, { name: 'gpu-a', replica: { id: 'gpu-a-9', url: 'http://10.0.4.7:8000' }, actor: 'user:op' })).rejects.toThrow(/startup configuration: change its replicas there/);
+    await expect(removeReplica(db, { name: 'gpu-e', replicaId: 'gpu-e-0', actor: 'user:op' })).rejects.toThrow(/is enabled: disable it first/);
+    await setReplicaDisabled(db, { name: 'gpu-e', replicaId: 'gpu-e-0', disabled: true, actor: 'user:op' });
+    const shrunk = await removeReplica(db, { name: 'gpu-e', replicaId: 'gpu-e-0', actor: 'user:op' });
+    expect(shrunk).toMatchObject({ replicas: [{ id: 'gpu-e-1' }], disabledReplicas: [] });
+    const actions = (await listAuditForEntity(db, { entityType: 'cluster', entityId: 'gpu-e' })).map((row) => row.action);
+    expect(actions).toEqual(['cluster.remove_replica', 'cluster.disable_replica', 'cluster.add_replica', 'cluster.add']);
   });
 });

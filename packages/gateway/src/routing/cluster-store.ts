@@ -213,6 +213,60 @@ export async function removeCluster(db: Db, params: { name: string; actor: strin
   });
 }
 
+/** Replaces the definition's replica list of a cluster added through the API, audited; `change` returns the new list. */
+async function changeReplicas(
+  db: Db,
+  params: { name: string; actor: string; action: string; change: (row: Row, definition: Definition, others: { name: string; definition: unknown }[]) => { replicas: ReplicaConfig[]; disabledReplicas: string[] } },
+): Promise<ClusterRecord> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`lock table ${clusters} in share row exclusive mode`);
+    const row = await lockCluster(tx, params.name);
+    if (row.source !== 'api') throw new ConflictError(`Cluster "${params.name}" comes from a gateway's startup configuration: change its replicas there (disable one meanwhile).`);
+    const definition = row.definition as Definition;
+    const others = (await tx.select({ name: clusters.name, definition: clusters.definition }).from(clusters)).filter((other) => other.name !== params.name);
+    const next = params.change(row, definition, others);
+    const [checked] = parseClusterConfigs([{ ...clusterConfigOf(toRecord(row)), replicas: next.replicas }]);
+    if (checked === undefined) throw new Error('parseClusterConfigs returned no cluster');
+    const nextDefinition = { ...definition, replicas: checked.replicas };
+    const [updated] = await tx
+      .update(clusters)
+      .set({ definition: nextDefinition, disabledReplicas: next.disabledReplicas, version: row.version + 1, updatedBy: params.actor, updatedAt: new Date() })
+      .where(eq(clusters.name, params.name))
+      .returning();
+    if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
+    await writeAudit(tx, { orgId: null, actor: params.actor, action: params.action, entityType: 'cluster', entityId: params.name, before: { replicas: definition.replicas }, after: { replicas: checked.replicas } });
+    return toRecord(updated);
+  });
+}
+
+/** Adds a replica to a cluster added through the API (audited); gateways send it requests within seconds. Its id must be unique across clusters. */
+export async function addReplica(db: Db, params: { name: string; replica: ReplicaConfig; actor: string }): Promise<ClusterRecord> {
+  return changeReplicas(db, {
+    name: params.name,
+    actor: params.actor,
+    action: 'cluster.add_replica',
+    change: (row, definition, others) => {
+      const clash = others.find((other) => (other.definition as Definition).replicas.some((replica) => replica.id === params.replica.id));
+      if (clash !== undefined) throw new ConflictError(`Replica id "${params.replica.id}" is already used by cluster "${clash.name}"; replica ids are unique across clusters.`);
+      return { replicas: [...definition.replicas, { id: params.replica.id, url: params.replica.url }], disabledReplicas: row.disabledReplicas };
+    },
+  });
+}
+
+/** Removes a disabled replica from a cluster added through the API (audited); requests in flight on it finish. */
+export async function removeReplica(db: Db, params: { name: string; replicaId: string; actor: string }): Promise<ClusterRecord> {
+  return changeReplicas(db, {
+    name: params.name,
+    actor: params.actor,
+    action: 'cluster.remove_replica',
+    change: (row, definition) => {
+      if (!definition.replicas.some((replica) => replica.id === params.replicaId)) throw new NotFoundError(`Cluster "${params.name}" has no replica "${params.replicaId}".`);
+      if (!row.disabledReplicas.includes(params.replicaId)) throw new ConflictError(`Replica "${params.replicaId}" is enabled: disable it first, let its requests finish, then remove it.`);
+      return { replicas: definition.replicas.filter((replica) => replica.id !== params.replicaId), disabledReplicas: row.disabledReplicas.filter((id) => id !== params.replicaId) };
+    },
+  });
+}
+
 /** Carbon coefficients an operator may set: the same bounds as the startup configuration. */
 export const clusterCarbonSchema = z.strictObject({
   region: z.string().trim().min(1, 'must name the region, such as "eu-west-1"').max(64, 'must be at most 64 characters').optional(),

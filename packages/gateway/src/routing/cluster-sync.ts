@@ -37,6 +37,14 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
       return false;
     }
   };
+  /** Replicas of clusters added through the API follow the database; configured clusters' follow the configuration. */
+  const setReplicasOrLog = (record: ClusterRecord): void => {
+    try {
+      options.router.setReplicas(record.name, record.replicas);
+    } catch (error) {
+      options.log(`cluster ${record.name}: its new replicas are not served here: ${(error as Error).message}`);
+    }
+  };
   const round = async () => {
     const records = await listClusters(options.db);
     const stored = new Set(records.map((record) => record.name));
@@ -49,6 +57,7 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
     for (const record of records) {
       if (!addOrSkip(record) || appliedVersion.get(record.name) === record.version) continue;
       options.router.setCarbon(record.name, { region: record.region, gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh, pue: record.pue });
+      if (added.has(record.name)) setReplicasOrLog(record);
       options.router.setAvailability(record.name, { disabled: record.disabledAt !== null, disabledReplicas: record.disabledReplicas });
       appliedVersion.set(record.name, record.version);
     }

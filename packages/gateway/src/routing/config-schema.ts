@@ -30,7 +30,8 @@ const baseUrl = z
   .refine((value) => !/\/v1\/?$/.test(value), 'must be the base URL without /v1 (the gateway appends /v1/...)')
   .transform((value) => value.replace(/\/+$/, ''));
 
-const replicaSchema = z.strictObject({ id: z.string().regex(namePattern, nameMessage), url: baseUrl });
+/** One replica: an id unique across clusters and the base URL of its vLLM server. */
+export const replicaSchema = z.strictObject({ id: z.string().regex(namePattern, nameMessage), url: baseUrl });
 
 /** One cluster's configuration (what an operator adds through the API); `clusterConfigSchema` also checks uniqueness across clusters. */
 export const clusterSchema = z.strictObject({

@@ -67,3 +67,31 @@ describe('adding and removing clusters on a running router', () => {
     await router.close();
   });
 });
+
+describe('changing the replicas of a running cluster', () => {
+  it('keeps a kept replica’s circuit and requests in flight, serves a new one, and lets a removed one finish its lease', async () => {
+    const clock = manualClock();
+    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const failed = await router.acquire('m1', 'normal');
+    failed.release({ ok: false });
+    const broken = failed.replica.id;
+    const healthy = broken === 'r1' ? 'r2' : 'r1';
+    const busy = await router.acquire('m1', 'normal');
+    expect(busy.replica.id).toBe(healthy);
+    const kept = clusterConfig({}, ['r1', 'r2']).replicas.find((replica) => replica.id === broken);
+    if (kept === undefined) throw new Error('no kept replica');
+    expect(router.setReplicas('c1', [kept, { id: 'r9', url: 'http://127.0.0.1:9009' }])).toBe(true);
+    const snapshot = router.snapshot().replicas;
+    expect(snapshot.map((replica) => [replica.id, replica.circuit])).toEqual([
+      [broken, 'open'],
+      ['r9', 'closed'],
+    ]);
+    const next = await router.acquire('m1', 'normal');
+    expect(next.replica.id).toBe('r9');
+    busy.release({ ok: true });
+    next.release({ ok: true });
+    expect(() => router.setReplicas('c1', [])).toThrow(/at least one replica/);
+    expect(router.setReplicas('nope', [kept])).toBe(false);
+    await router.close();
+  });
+});

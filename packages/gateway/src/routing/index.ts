@@ -8,10 +8,12 @@ export {
   parseClusterConfigs,
   queueDepthMaxLimit,
   queueWaitMsMaxLimit,
+  replicaSchema,
   replicasPerClusterMax,
 } from './config-schema';
 export {
   addCluster,
+  addReplica,
   clusterCarbonSchema,
   clusterConfigOf,
   clusterRecordsMax,
@@ -19,6 +21,7 @@ export {
   listClusters,
   registerClusters,
   removeCluster,
+  removeReplica,
   reportClusterHealth,
   setClusterCarbon,
   setClusterDisabled,

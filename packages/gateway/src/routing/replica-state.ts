@@ -5,7 +5,7 @@ import { type Replica, type ReplicaSnapshot } from './types';
 export interface ReplicaState {
   readonly replica: Readonly<Replica>;
   /** Position in the cluster's replica list, for round-robin among ties. */
-  readonly index: number;
+  index: number;
   readonly breaker: CircuitBreaker;
   healthy: boolean;
   /** Taken out of rotation by an operator: no new request, health checks go on. */

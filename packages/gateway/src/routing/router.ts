@@ -5,7 +5,8 @@ import { parseClusterConfigs } from './config-schema';
 import { UnknownModelError } from './errors';
 import { type HealthTarget, healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault, startHealthChecks } from './health-checker';
 import { type RouteLease } from './route-lease';
-import { type AcquireOptions, type ClusterConfig, type Lease, type Router, type RouterOptions, type RouterSnapshot } from './types';
+import { type ReplicaState } from './replica-state';
+import { type AcquireOptions, type ClusterConfig, type Lease, type ReplicaConfig, type Router, type RouterOptions, type RouterSnapshot } from './types';
 
 /** A router that also lets callers (tests, startup) run a health-check round and wait for it. */
 export interface CheckedRouter extends Router {
@@ -23,6 +24,8 @@ export interface CheckedRouter extends Router {
   setAvailability(name: string, availability: { disabled: boolean; disabledReplicas: readonly string[] }): boolean;
   /** Starts serving one more cluster (validated against those served: unique name, models, replica ids); the others are untouched. */
   addCluster(config: ClusterConfig): void;
+  /** Replaces a cluster's replicas; kept replicas keep health, circuit and requests in flight. False for an unknown cluster. */
+  setReplicas(name: string, replicas: readonly ReplicaConfig[]): boolean;
   /** Stops serving a cluster: its waiters are refused (they pay nothing), leases out finish; the others are untouched. False when unknown. */
   removeCluster(name: string): boolean;
 }
@@ -46,15 +49,26 @@ export function createRouter(options: RouterOptions): CheckedRouter {
   let servedModels: string[] = [];
   // The health checker reads this array every round, so routes added or removed later are checked or dropped.
   const targets: HealthTarget[] = [];
-  const targetsOf = new Map<ClusterRoute, HealthTarget[]>();
+  const targetsOf = new Map<ClusterRoute, (HealthTarget & { state: ReplicaState })[]>();
   const attach = (config: ClusterConfig): void => {
     const route = new ClusterRoute(config, routeOptions);
     routes.push(route);
     for (const model of config.models) routeByModel.set(model, route);
     servedModels = [...routeByModel.keys()];
-    const own = route.replicas.map((state) => ({ url: state.replica.url, onResult: (healthy: boolean) => route.setHealthy(state, healthy) }));
-    targetsOf.set(route, own);
+    targetsOf.set(route, []);
+    watch(route, route.replicas);
+  };
+  const watch = (route: ClusterRoute, states: ReplicaState[]): void => {
+    const own = states.map((state) => ({ url: state.replica.url, state, onResult: (healthy: boolean) => route.setHealthy(state, healthy) }));
+    targetsOf.get(route)?.push(...own);
     targets.push(...own);
+  };
+  const unwatch = (route: ClusterRoute, states: ReadonlySet<ReplicaState>): void => {
+    const own = targetsOf.get(route) ?? [];
+    for (const target of own.filter((candidate) => states.has(candidate.state))) {
+      own.splice(own.indexOf(target), 1);
+      targets.splice(targets.indexOf(target), 1);
+    }
   };
   const detach = (route: ClusterRoute): void => {
     route.close(`Cluster "${route.config.name}" was removed while this request waited; you were not charged. Retry: another cluster may serve the model.`);
@@ -125,6 +139,16 @@ export function createRouter(options: RouterOptions): CheckedRouter {
       const added = all.at(-1);
       invariant(added !== undefined, 'the validated clusters include the added one');
       attach(added);
+    },
+    setReplicas: (name, replicas) => {
+      const route = routes.find((candidate) => candidate.config.name === name);
+      if (route === undefined) return false;
+      // Validated with every cluster served: unique replica ids, http(s) URLs, 1..64 replicas.
+      parseClusterConfigs(routes.map((candidate) => (candidate === route ? { ...candidate.config, replicas: [...replicas] } : candidate.config)));
+      const { added, removed } = route.setReplicas(replicas);
+      unwatch(route, new Set(removed));
+      watch(route, added);
+      return true;
     },
     removeCluster: (name) => {
       const route = routes.find((candidate) => candidate.config.name === name);
