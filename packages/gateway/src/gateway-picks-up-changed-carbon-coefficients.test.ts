@@ -24,8 +24,8 @@ describeEachBackend('a running gateway picks up changed carbon coefficients', (d
     return row?.co2e;
   }
 
-  it('registers its clusters at start, and prices new requests with coefficients an operator sets, within seconds', async () => {
-    expect(await findCluster(database().db, { name: 'test-cluster' })).toMatchObject({ gridIntensityGCo2ePerKwh: 300, carbonSource: 'config' });
+  it('registers its clusters and their health at start, and prices new requests with coefficients an operator sets, within seconds', async () => {
+    expect(await findCluster(database().db, { name: 'test-cluster' })).toMatchObject({ gridIntensityGCo2ePerKwh: 300, carbonSource: 'config', health: { 'replica-0': { healthy: true, circuit: 'closed' } } });
     const { apiKey } = await world.user({ innovation: 10_000_000n });
     expect(await co2eOfOneRequest(apiKey)).toBeGreaterThan(0n);
     await setClusterCarbon(database().db, { name: 'test-cluster', carbon: { gridIntensityGCo2ePerKwh: 0, pue: 1.1 }, actor: 'user:operator' });

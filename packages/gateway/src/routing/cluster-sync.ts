@@ -5,6 +5,9 @@ import type { CheckedRouter } from './router';
 /** How often a gateway reads operator changes to its clusters and reports its replicas' health. */
 export const clusterSyncIntervalMsDefault = 2_000;
 
+/** Unchanged replica health is written again after this long, so readers can tell a live report from a stale one. */
+export const healthReportIntervalMs = 30_000;
+
 export interface ClusterSync {
   /** Reads the stored clusters once: serves clusters added through the API, drops removed ones, applies coefficients and availability, reports health. */
   syncNow(): Promise<void>;
@@ -13,8 +16,9 @@ export interface ClusterSync {
 
 /**
  * Keeps a running gateway's clusters in step with the database off the hot path: every
- * `intervalMs`, one query for the clusters and one health update per cluster. A failed round is
- * logged and retried on the next tick; the router keeps its last coefficients meanwhile.
+ * `intervalMs`, one query for the clusters, and a health update per cluster when health changed
+ * (or every `healthReportIntervalMs`). A failed round is logged and retried on the next tick; the
+ * router keeps its last state meanwhile.
  */
 export function startClusterSync(options: { db: Db; router: CheckedRouter; intervalMs?: number; log: (line: string) => void }): ClusterSync {
   const appliedVersion = new Map<string, number>();
@@ -24,6 +28,8 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
   /** Version of an added cluster this gateway could not serve (clashing with its configuration), so the refusal is logged once. */
   const refusedVersion = new Map<string, number>();
   let running: Promise<void> | undefined;
+  let lastHealth = '';
+  let lastReportAt = 0;
   const addOrSkip = (record: ClusterRecord): boolean => {
     if (configured.has(record.name) || added.has(record.name)) return true;
     if (record.source !== 'api' || refusedVersion.get(record.name) === record.version) return false;
@@ -61,7 +67,13 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
       options.router.setAvailability(record.name, { disabled: record.disabledAt !== null, disabledReplicas: record.disabledReplicas });
       appliedVersion.set(record.name, record.version);
     }
-    await reportClusterHealth(options.db, options.router.snapshot());
+    // Health is written when it changed, else at most every healthReportIntervalMs: N gateways must not write every tick.
+    const snapshot = options.router.snapshot();
+    const health = JSON.stringify(snapshot.replicas.map(({ id, healthy, circuit }) => [id, healthy, circuit]));
+    if (health === lastHealth && Date.now() - lastReportAt < healthReportIntervalMs) return;
+    await reportClusterHealth(options.db, snapshot);
+    lastHealth = health;
+    lastReportAt = Date.now();
   };
   const syncNow = () => {
     running ??= round().finally(() => (running = undefined));
