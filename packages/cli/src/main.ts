@@ -41,8 +41,16 @@ Commands:
   keys list            --org S [--user E]  (ids, owners, scopes, limits, status; never secrets)
   keys revoke          --id ID  (every gateway refuses the key within a second)
   keys rotate          --id ID [--overlap-seconds 3600]  (a new key; the old one works for the overlap)
-  prices publish       --file prices.json  (validated, stored as the next version; gateways use it within seconds)
-  prices show          the newest price list
+  prices publish       --file prices.json [--org S]  (validated, stored as the next version; gateways use it
+                       within seconds; without --org: the platform default every org without its own pays by)
+  prices show          [--org S]  the platform default, or the list the org pays by
+  org set-platform     --org S  (the one org whose admins may change clusters through the API)
+  clusters list        every cluster: models, replicas with health, region, gCO2e/kWh, PUE, state
+  clusters set-carbon  --cluster N --grid-intensity G --pue P|default [--region R]  (kept over the config)
+  clusters disable     --cluster N [--replica R]  (no new requests within seconds; \`clusters enable\` undoes)
+  clusters add         --file cluster.json  (served by every gateway within seconds; \`clusters remove
+                       --cluster N\` once disabled)
+  clusters add-replica --cluster N --replica R --url U  (clusters added through the API; also remove-replica)
   usage                --org S [--user E] [--limit 20]  (recent requests, newest first: tokens, cost, gCO2e)
   reconcile            [--older-than-minutes 21]  void the holds of requests that never completed
                        (older than the gateway's request timeout) and release lapsed holds
@@ -100,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'for-tests': { type: 'boolean' },
         'simulated-cluster': { type: 'boolean' },
         monthly: { type: 'boolean' },
-        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes'].map((key) => [key, { type: 'string' as const }])),
+        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes', 'cluster', 'replica', 'url', 'grid-intensity', 'pue', 'region'].map((key) => [key, { type: 'string' as const }])),
       },
     });
     const [name, ...extra] = positionals;

@@ -105,11 +105,13 @@ export function clusterConfigOf(record: ClusterRecord): ClusterConfig {
 /** Every registered cluster by name (at most `clustersMax` per gateway, so a small multiple of it in all). */
 export const clusterRecordsMax = clustersMax * 16;
 
+/** Every registered cluster, by name. */
 export async function listClusters(db: Db): Promise<ClusterRecord[]> {
   const rows = await db.select().from(clusters).orderBy(asc(clusters.name)).limit(clusterRecordsMax);
   return rows.map(toRecord);
 }
 
+/** One registered cluster, or undefined. */
 export async function findCluster(db: Db, params: { name: string }): Promise<ClusterRecord | undefined> {
   const [row] = await db.select().from(clusters).where(eq(clusters.name, params.name)).limit(1);
   return row === undefined ? undefined : toRecord(row);
