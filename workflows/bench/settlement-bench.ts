@@ -3,14 +3,16 @@
 import { ensureTemporalCli, startPostgresServer, startTemporalDevServer } from '@tokenwise/cli/local';
 import { createOrg, createTeam, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
-import { createApiKey, publishPriceList, startGateway } from '@tokenwise/gateway';
+import { createApiKey, publishPriceList } from '@tokenwise/gateway';
 import { checkInvariants, createLedger, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
 import { createGatewayLlmClient, createJsonLogger, createPluginContext } from '@tokenwise/plugin-sdk';
 import llmJudge from '@tokenwise/plugin-llm-judge';
-import { startVllmSim } from '@tokenwise/vllm-sim';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { Pool } from 'undici';
@@ -35,17 +37,27 @@ async function main(): Promise<void> {
     cleanups.unshift(() => database.close());
     await database.migrate();
     const db = database.db;
-    const ledger = createLedger({ db, hmacKey: randomBytes(32) });
+    const ledgerKey = randomBytes(32);
+    const ledger = createLedger({ db, hmacKey: ledgerKey });
     cleanups.unshift(() => ledger.close());
-    const sim = await startVllmSim({ model: 'bench-app', maxNumSeqs: 512, latency: { ttftMs: 20, tpotMs: 1 }, outputTokens: { min: 32, max: 32 } });
-    const judgeSim = await startVllmSim({ model: 'bench-judge', maxNumSeqs: 512, latency: { ttftMs: 20, tpotMs: 1 }, outputTokens: { min: 16, max: 16 } });
-    cleanups.unshift(() => sim.close(), () => judgeSim.close());
     const price = { currency: 'innovation', cInputPerMTok: '1000000', cOutputPerMTok: '2000000', weightBillions: '8', cModelPerBParam: '10', tiers: fees };
     await publishPriceList(db, { actor: 'bench', body: { version: 'bench', models: { 'bench-app': price, 'bench-judge': price } } });
     const pepper = randomBytes(32);
-    const cluster = (name: string, url: string) => ({ name, models: [name], replicas: [{ id: `${name}-0`, url }], maxConcurrencyPerReplica: 512, priorityScheduling: false, queueDepthMax: 10_000, queueWaitMsMax: 60_000, region: 'eu', gridIntensityGCo2ePerKwh: 300 });
-    const gateway = await startGateway({ db, ledger, keyPepper: pepper, clusters: [cluster('bench-app', sim.url), cluster('bench-judge', judgeSim.url)], log: () => {} });
-    cleanups.unshift(() => gateway.close());
+    // The gateway and the simulated models run in their own process, as they do in production: the
+    // worker's process holds only the worker and the relay.
+    const services = fork(fileURLToPath(new URL('./services-process.ts', import.meta.url)), {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, BENCH_SERVICES_CONFIG: JSON.stringify({ databaseUrl: postgres.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex') }) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    cleanups.unshift(async () => {
+      if (services.exitCode !== null) return;
+      services.send({ type: 'stop' });
+      await Promise.race([once(services, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      services.kill('SIGKILL');
+    });
+    const [ready] = (await once(services, 'message')) as [{ type: string; url: string }];
+    const gateway = { url: ready.url };
 
     const org = await createOrg(db, { actor: 'bench', input: { slug: 'bench', name: 'Bench' } });
     const team = await createTeam(db, { actor: 'bench', input: { orgId: org.id, slug: 'eng', name: 'Eng' } });
@@ -81,7 +93,7 @@ async function main(): Promise<void> {
       if ((row?.n ?? 0) >= backlog) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    process.stdout.write(`${backlog} charged requests waiting in the outbox; PostgreSQL ${postgres.version}; Temporal dev server (in memory); llm-judge via the gateway against vllm-sim.\n`);
+    process.stdout.write(`${backlog} charged requests waiting in the outbox; PostgreSQL ${postgres.version}; Temporal dev server (in memory); llm-judge via the gateway (its own process) against vllm-sim.\n`);
 
     const connection = await Connection.connect({ address: temporalServer.address });
     const workerConnection = await NativeConnection.connect({ address: temporalServer.address });

@@ -1,10 +1,10 @@
-import { decideSettlement, settlementBoundsSchema, settlementPolicySchema, type Amount } from '@tokenwise/core';
+import { decideSettlement, fromJsonValue, settlementBoundsSchema, settlementPolicySchema, type Amount } from '@tokenwise/core';
 import { findScoringRequest, type Db } from '@tokenwise/db';
-import { notifications, scoringConfigs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
-import { consumptionAccount, ensureAccount, getTransfer, type Ledger, type LedgerOp } from '@tokenwise/ledger';
+import { gatewayRequests, notifications, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
+import { accountCacheEntriesMax, ensureAccount, type AccountKey, type Ledger, type LedgerOp } from '@tokenwise/ledger';
 import { runPluginSafely, scoreInputOf, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { Context } from '@temporalio/activity';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { ConfiguredPlugin, ExternalEvidence, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
 
 export interface SettlementDeps {
@@ -16,6 +16,8 @@ export interface SettlementDeps {
   contextFor: (pluginId: string) => PluginContext;
   pluginTimeoutMs: number;
 }
+
+type LedgerAccount = Awaited<ReturnType<typeof ensureAccount>>;
 
 /** Reads of the reward pool when settlements running at once drain it, before the reward is dropped. */
 const rewardAttemptsMax = 3;
@@ -36,18 +38,43 @@ async function usageOf(db: Db, requestId: string) {
 
 /** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
 export function createSettlementActivities(deps: SettlementDeps) {
+  // Accounts never change once opened: each is looked up (or opened) once per worker.
+  const accounts = new Map<string, Promise<LedgerAccount>>();
+  const account = (key: AccountKey): Promise<LedgerAccount> => {
+    const id = `${key.ownerType}:${key.ownerId}:${key.currency}:${key.purpose}`;
+    let found = accounts.get(id);
+    if (found === undefined) {
+      if (accounts.size >= accountCacheEntriesMax) accounts.clear();
+      found = ensureAccount(deps.db, key);
+      found.catch(() => accounts.delete(id));
+      accounts.set(id, found);
+    }
+    return found;
+  };
   return {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
-      const usage = await usageOf(deps.db, input.requestId);
+      // One round trip: the usage row, whether it is settled or charged, and the team's newest scoring config.
+      const [usage] = await deps.db
+        .select({
+          system: usageRecords.system,
+          teamId: usageRecords.teamId,
+          // Written out qualified: drizzle leaves column names unqualified inside a select's sql, where
+          // they would bind to the subquery's own table.
+          settled: sql<boolean>`exists (select 1 from settlements s where s.request_id = usage_records.request_id)`,
+          charged: sql<boolean>`exists (select 1 from ledger_transfers t where t.id = 'charge-' || usage_records.request_id || '-' || usage_records.currency)`,
+          plugins: sql<unknown>`(select c.plugins from scoring_configs c where c.team_id = usage_records.team_id order by c.version desc limit 1)`,
+        })
+        .from(usageRecords)
+        .where(eq(usageRecords.requestId, input.requestId))
+        .limit(1);
       const skip = (reason: string, recordSkip = false): SettlementContext => ({ settle: false, reason, plugins: [], recordSkip });
       if (usage === undefined) return skip('no usage row: the request was never charged');
       if (usage.system) return skip('system usage (judge calls) is never settled');
-      const [settled] = await deps.db.select({ requestId: settlements.requestId }).from(settlements).where(eq(settlements.requestId, input.requestId)).limit(1);
-      if (settled !== undefined) return skip('already settled');
-      if ((await getTransfer(deps.db, `charge-${input.requestId}-${usage.currency}`)) === undefined) return skip('the charge is not posted (reconciliation closes this request)');
+      if (usage.settled) return skip('already settled');
+      if (!usage.charged) return skip('the charge is not posted (reconciliation closes this request)');
       if (usage.teamId === null) return skip('the user has no team, so no scoring configuration applies', true);
-      const [config] = await deps.db.select().from(scoringConfigs).where(eq(scoringConfigs.teamId, usage.teamId)).orderBy(desc(scoringConfigs.version)).limit(1);
+      const config = { plugins: usage.plugins === null || usage.plugins === undefined ? [] : fromJsonValue(usage.plugins) };
       const entries = ((config?.plugins ?? []) as StoredPluginEntry[]).slice(0, pluginsPerConfigMax);
       if (entries.length === 0) return skip('the team has no scoring plugins enabled', true);
       const plugins: ConfiguredPlugin[] = entries.map((entry) => {
@@ -92,13 +119,28 @@ export function createSettlementActivities(deps: SettlementDeps) {
      * user's notification are attached to them, so a retry or a duplicate workflow moves nothing twice.
      */
     async applySettlement(input: { requestId: string; outcomes: PluginOutcomeRecord[]; score: number | undefined; confidence: number; workflowId: string }): Promise<SettlementResult> {
-      // A retry after the commit (a lost answer, a worker restart) returns what was recorded.
-      const [recorded] = await deps.db.select().from(settlements).where(eq(settlements.requestId, input.requestId)).limit(1);
-      if (recorded !== undefined) return { status: 'settled', reason: recorded.reason, score: recorded.score ?? undefined, confidence: recorded.confidence, refund: recorded.refund, reward: recorded.reward };
-      const usage = await usageOf(deps.db, input.requestId);
-      if (usage === undefined) return { status: 'skipped', reason: 'usage row vanished' };
-      const [request] = await deps.db.select({ policyVersion: settlementPolicies.version, body: settlementPolicies.body }).from(settlementPolicies).where(and(eq(settlementPolicies.teamId, usage.teamId ?? ''), eq(settlementPolicies.version, await pinnedPolicyVersion(deps.db, input.requestId) ?? -1))).limit(1);
-      const [bounds] = await deps.db.select({ body: settlementBounds.body }).from(settlementBounds).where(eq(settlementBounds.orgId, usage.orgId)).limit(1);
+      // One round trip: what was recorded (a retry after the commit returns it), the usage row, the
+      // policy version pinned at admission, and the org's bounds.
+      const [found] = await deps.db
+        .select({
+          usage: usageRecords,
+          recorded: settlements,
+          policyVersion: settlementPolicies.version,
+          policyBody: settlementPolicies.body,
+          boundsBody: settlementBounds.body,
+        })
+        .from(usageRecords)
+        .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId))
+        .leftJoin(gatewayRequests, eq(gatewayRequests.requestId, usageRecords.requestId))
+        .leftJoin(settlementPolicies, and(eq(settlementPolicies.teamId, usageRecords.teamId), eq(settlementPolicies.version, gatewayRequests.policyVersion)))
+        .leftJoin(settlementBounds, eq(settlementBounds.orgId, usageRecords.orgId))
+        .where(eq(usageRecords.requestId, input.requestId))
+        .limit(1);
+      if (found === undefined) return { status: 'skipped', reason: 'usage row vanished' };
+      const { usage, recorded } = found;
+      if (recorded !== null) return { status: 'settled', reason: recorded.reason, score: recorded.score ?? undefined, confidence: recorded.confidence, refund: recorded.refund, reward: recorded.reward };
+      const request = found.policyVersion === null ? undefined : { policyVersion: found.policyVersion, body: found.policyBody };
+      const bounds = found.boundsBody === null ? undefined : { body: found.boundsBody };
       const policy = settlementPolicySchema.parse(request?.body ?? {});
       const decision = decideSettlement({ policy, bounds: settlementBoundsSchema.parse(bounds?.body ?? {}), score: input.score, confidence: input.confidence, cost: usage.cost });
       const baseReason = request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason;
@@ -109,7 +151,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
       let rewardNote = '';
       for (let attempt = 1; ; attempt++) {
         if (reward > 0n && decision.rewardCurrency !== undefined && usage.userId !== null) {
-          const pool = await ensureAccount(deps.db, { ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: decision.rewardCurrency, purpose: 'reward_pool' });
+          const pool = await account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: decision.rewardCurrency, purpose: 'reward_pool' });
           const available = (await deps.ledger.balance(pool.id)).available;
           if (available < reward) {
             rewardNote = available > 0n ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})` : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
@@ -136,7 +178,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
           payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward, rewardCurrency: rewardCurrency ?? null, reason: row.reason },
         };
         const result: SettlementResult = { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward };
-        const ops = await settlementOps(deps, usage, decision.refund, reward, rewardCurrency, input.requestId);
+        const ops = await settlementOps(account, usage, decision.refund, reward, rewardCurrency, input.requestId);
         if (ops.length === 0) {
           await deps.db.insert(settlements).values(row).onConflictDoNothing();
           await deps.db.insert(notifications).values(notification);
@@ -185,24 +227,18 @@ async function runWithHeartbeats<T>(base: PluginContext, run: (ctx: PluginContex
   }
 }
 
-async function pinnedPolicyVersion(db: Db, requestId: string): Promise<number | undefined> {
-  const { gatewayRequests } = await import('@tokenwise/db/schema');
-  const [row] = await db.select({ policyVersion: gatewayRequests.policyVersion }).from(gatewayRequests).where(eq(gatewayRequests.requestId, requestId)).limit(1);
-  return row?.policyVersion ?? undefined;
-}
-
 /** The refund (consumption -> wallet, in the currency that paid) and the reward (reward pool -> priority wallet), linked. */
-async function settlementOps(deps: SettlementDeps, usage: NonNullable<Awaited<ReturnType<typeof usageOf>>>, refund: Amount, reward: Amount, rewardCurrency: string | undefined, requestId: string): Promise<LedgerOp[]> {
+async function settlementOps(account: (key: AccountKey) => Promise<LedgerAccount>, usage: typeof usageRecords.$inferSelect, refund: Amount, reward: Amount, rewardCurrency: string | undefined, requestId: string): Promise<LedgerOp[]> {
   const ops: LedgerOp[] = [];
   if (usage.userId === null) return ops;
   if (refund > 0n) {
-    const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: usage.currency, purpose: 'wallet' });
-    const sink = await consumptionAccount(deps.db, usage.currency);
+    const wallet = await account({ ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: usage.currency, purpose: 'wallet' });
+    const sink = await account({ ownerType: 'system', ownerId: 'consumption', currency: usage.currency, purpose: 'consumption' });
     ops.push({ type: 'transfer', id: `refund-${requestId}`, debitAccountId: sink.id, creditAccountId: wallet.id, amount: refund, code: 'refund', userData: { requestId } });
   }
   if (reward > 0n && rewardCurrency !== undefined) {
-    const pool = await ensureAccount(deps.db, { ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'reward_pool' });
-    const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'wallet' });
+    const pool = await account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'reward_pool' });
+    const wallet = await account({ ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'wallet' });
     ops.push({ type: 'transfer', id: `reward-${requestId}`, debitAccountId: pool.id, creditAccountId: wallet.id, amount: reward, code: 'reward', userData: { requestId } });
   }
   return ops;

@@ -56,7 +56,7 @@ describe('rewards come out of the org reward pool, never more than it holds', ()
     for (const expectedReward of [500n, 200n, 0n]) {
       const { requestId, cost } = await chargedRequest(database, client);
       const result = await temporal.client.workflow.execute('settleUsage', { taskQueue: temporal.taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }], workflowExecutionTimeout: '60 seconds' });
-      expect(result).toMatchObject({ status: 'settled', refund: expectedRefund(cost), reward: expectedReward });
+      expect(result, JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).toMatchObject({ status: 'settled', refund: expectedRefund(cost), reward: expectedReward });
       const trace = await settlementTrace(database, requestId);
       expect(trace.rows).toHaveLength(1);
       expect(trace.rows[0]).toMatchObject({ refund: expectedRefund(cost), reward: expectedReward, rewardCurrency: expectedReward > 0n ? 'priority' : null });
