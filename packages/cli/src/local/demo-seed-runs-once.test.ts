@@ -1,4 +1,4 @@
-import { currentScoringConfig, currentSettlementPolicy, findOrgBySlug, findTeamBySlug, findUserByEmail, getSettlementBounds } from '@tokenwise/db';
+import { currentScoringConfig, currentSettlementPolicy, findOrgBySlug, findTeamBySlug, findUserByEmail, getSettlementBounds, isPlatformOrg } from '@tokenwise/db';
 import { orgs, users } from '@tokenwise/db/schema';
 import { findAccount } from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig } from '@tokenwise/plugin-sdk';
@@ -53,6 +53,8 @@ describe('the demo seed of npm start', () => {
     const db = services.database.db;
     const org = await findOrgBySlug(db, { slug: 'demo' });
     expect(org?.timeZone).toBe('UTC');
+    // The demo admin runs this one-machine platform too (clusters, default prices).
+    expect(await isPlatformOrg(db, { orgId: org?.id ?? '' })).toBe(true);
     for (const slug of ['platform', 'research']) {
       const team = await findTeamBySlug(db, { orgId: org?.id ?? '', slug });
       expect((await currentScoringConfig(db, { teamId: team?.id ?? '' }))?.plugins).toEqual([{ pluginId: 'llm-judge', weight: 1, config: { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true } }]);

@@ -1,5 +1,6 @@
 import { currencyByCode, parseAmount } from '@tokenwise/core';
 import {
+  setPlatformOrg,
   createOrg,
   createTeam,
   createUser,
@@ -16,7 +17,8 @@ import {
   type Org,
   type Team,
 } from '@tokenwise/db';
-import type { Role } from '@tokenwise/db/schema';
+import { orgs, type Role } from '@tokenwise/db/schema';
+import { eq } from 'drizzle-orm';
 import { createApiKey } from '@tokenwise/gateway';
 import { ensureAccount, type Ledger } from '@tokenwise/ledger';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
@@ -167,6 +169,9 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const judgeModel = options.models[1] ?? options.models[0];
   if (judgeModel === undefined) throw new Error('The demo seed needs at least one served model for the judge.');
   const org = await ensureOrg(db);
+  // On a machine of its own, the demo admin runs the platform too (clusters, the default price list).
+  const [platform] = await db.select({ id: orgs.id }).from(orgs).where(eq(orgs.platform, true)).limit(1);
+  if (platform === undefined) await setPlatformOrg(db, { orgId: org.id, actor });
   const teams = new Map<string, Team>();
   for (const team of demoTeams) teams.set(team.slug, await ensureTeam(db, org, team.slug, team.name));
   await ensureSettlementConfig(db, org, [...teams.values()], judgeModel);
