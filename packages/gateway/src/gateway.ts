@@ -11,7 +11,7 @@ import { startClusterSync, type ClusterSync } from './routing/cluster-sync';
 import { createGatewayServer } from './server';
 import { gatewaySettingsSchema, type GatewaySettingsInput } from './settings';
 import { UpstreamPools } from './upstream-pools';
-import { createPolicyVersionLookup } from './policy-versions';
+import { createSettlementVersionsLookup } from './policy-versions';
 
 export interface GatewayOptions {
   db: Db;
@@ -79,7 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     settings,
     metrics,
     log,
-    policyVersionOf: createPolicyVersionLookup(options.db),
+    settlementVersionsOf: createSettlementVersionsLookup(options.db),
     queueDepths: () => Object.fromEntries(router.models().map((model) => [model, router.queueDepth(model)])),
   });
   await new Promise<void>((resolve, reject) => {

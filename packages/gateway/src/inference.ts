@@ -9,6 +9,7 @@ import { type GatewayMetrics } from './metrics';
 import { GatewayError, toGatewayError } from './openai-error';
 import type { PayerAccounts } from './payer-accounts';
 import type { Authenticator, ClusterInfo, Principal, RequestLimiter, UpstreamLease, UpstreamRouter } from './ports';
+import type { SettlementVersions } from './policy-versions';
 import type { PriceListSource } from './price-lists';
 import { priorityBodyField, readJsonBody, tagsOf, tierOf, validateInferenceBody } from './request-body';
 import { holdTimeoutSeconds, type GatewaySettings } from './settings';
@@ -28,7 +29,7 @@ export interface InferenceDeps {
   settings: GatewaySettings;
   metrics: GatewayMetrics;
   /** The team's settlement-policy version to pin on the admission row (settlement issue). */
-  policyVersionOf?: (principal: Principal) => Promise<number | null>;
+  settlementVersionsOf?: (principal: Principal) => Promise<SettlementVersions>;
   log: (line: string) => void;
 }
 
@@ -95,7 +96,7 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
     phase('estimate');
     flight.admission = await admit(
       { ledger: deps.ledger, accounts: deps.accounts, holdTimeoutSeconds: holdTimeoutSeconds(deps.settings) },
-      { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, policyVersion: (await deps.policyVersionOf?.(principal)) ?? null },
+      { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, ...((await deps.settlementVersionsOf?.(principal)) ?? { policyVersion: null, scoringConfigVersion: null }) },
     );
     phase('admit');
     const forwarded = forwardedBody(body, estimate.forwardedMaxTokens, stream);

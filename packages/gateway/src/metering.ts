@@ -18,6 +18,7 @@ import type { Ledger, LedgerOp, OpResult } from '@tokenwise/ledger';
 import type { CurrentPriceList } from './price-lists';
 import type { PayerAccounts } from './payer-accounts';
 import type { ClusterInfo, Principal } from './ports';
+import type { SettlementVersions } from './policy-versions';
 import type { TokenUsage } from './stream-usage';
 
 /** One admitted request: its holds, one per currency the estimate needs. */
@@ -73,7 +74,7 @@ const failed = (result: OpResult | undefined) => result !== undefined && !result
  */
 export async function admit(
   deps: { ledger: Ledger; accounts: PayerAccounts; holdTimeoutSeconds: number },
-  request: Omit<Admission, 'holds'> & { policyVersion: number | null },
+  request: Omit<Admission, 'holds'> & SettlementVersions,
 ): Promise<Admission> {
   const { principal, estimate, requestId } = request;
   const currencies = Object.entries(estimate.cost.totals).filter(([, amount]) => amount > 0n);
@@ -102,6 +103,7 @@ export async function admit(
     feeEstimate: fee?.amount ?? null,
     priceListVersion: request.priceList.version,
     policyVersion: request.policyVersion,
+    scoringConfigVersion: request.scoringConfigVersion,
     system: request.system,
   };
   const ops: LedgerOp[] = holds.map((hold, index) => ({

@@ -54,7 +54,8 @@ export function createSettlementActivities(deps: SettlementDeps) {
   return {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
-      // One round trip: the usage row, whether it is settled or charged, and the team's newest scoring config.
+      // One round trip: the usage row, whether it is settled or charged, and the team's scoring config
+      // as pinned when the request was admitted.
       const [usage] = await deps.db
         .select({
           system: usageRecords.system,
@@ -63,7 +64,10 @@ export function createSettlementActivities(deps: SettlementDeps) {
           // they would bind to the subquery's own table.
           settled: sql<boolean>`exists (select 1 from settlements s where s.request_id = usage_records.request_id)`,
           charged: sql<boolean>`exists (select 1 from ledger_transfers t where t.id = 'charge-' || usage_records.request_id || '-' || usage_records.currency)`,
-          plugins: sql<unknown>`(select c.plugins from scoring_configs c where c.team_id = usage_records.team_id order by c.version desc limit 1)`,
+          // The version pinned at admission; the newest only for requests admitted before versions were pinned.
+          plugins: sql<unknown>`(select c.plugins from scoring_configs c where c.team_id = usage_records.team_id
+            and c.version = coalesce((select g.scoring_config_version from gateway_requests g where g.request_id = usage_records.request_id),
+                                     (select max(n.version) from scoring_configs n where n.team_id = usage_records.team_id)))`,
         })
         .from(usageRecords)
         .where(eq(usageRecords.requestId, input.requestId))

@@ -79,6 +79,8 @@ export const gatewayRequests = pgTable(
     priceListVersion: integer().notNull(),
     /** The team's settlement-policy version at admission; settlement applies this one. */
     policyVersion: integer(),
+    /** The team's scoring-configuration version at admission; settlement scores with this one. */
+    scoringConfigVersion: integer(),
     system: boolean().notNull().default(false),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "gateway_requests" ADD COLUMN "scoring_config_version" integer;
