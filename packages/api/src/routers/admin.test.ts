@@ -73,6 +73,26 @@ describe('admin', () => {
     await expect(admin.admin.users.setRoles({ userId: f.otherAdmin.id, roles: ['employee'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('memberships: an admin moves a user to a team or out of every team (audited); another org’s team or user is NOT_FOUND', async () => {
+    const admin = await f.as(f.users.admin);
+    const mover = await admin.admin.users.create({ email: 'mover@acme.test', displayName: 'Mover', teamId: f.teams.eng.id });
+    expect(await admin.admin.users.setTeam({ userId: mover.id, teamId: f.teams.ops.id })).toMatchObject({ id: mover.id, teamId: f.teams.ops.id });
+    expect(await admin.admin.users.setTeam({ userId: mover.id, teamId: null })).toMatchObject({ id: mover.id, teamId: null });
+    const audit = await listAuditForEntity(f.db, { entityType: 'user', entityId: mover.id });
+    expect(audit.filter((row) => row.action === 'user.set_team').map((row) => [row.before, row.after])).toEqual(
+      expect.arrayContaining([
+        [{ teamId: f.teams.eng.id }, { teamId: f.teams.ops.id }],
+        [{ teamId: f.teams.ops.id }, { teamId: null }],
+      ]),
+    );
+    const other = await f.as(f.otherAdmin);
+    await expect(other.admin.users.setTeam({ userId: mover.id, teamId: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.admin.users.setTeam({ userId: f.otherAdmin.id, teamId: null })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const otherTeam = await other.admin.teams.create({ slug: 'globex-eng', name: 'Globex Eng' });
+    await expect(admin.admin.users.setTeam({ userId: mover.id, teamId: otherTeam.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(admin.admin.users.setTeam({ userId: mover.id, teamId: 'not-a-uuid' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
   it('teams: list and create (audited)', async () => {
     const admin = await f.as(f.users.admin);
     const team = await admin.admin.teams.create({ slug: 'research', name: 'Research' });
@@ -216,6 +236,7 @@ describe('admin', () => {
       await expect(caller.admin.users.list({})).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.users.create({ email: 'y@acme.test', displayName: 'Y' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.users.setRoles({ userId: user.id, roles: ['admin'] })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.admin.users.setTeam({ userId: user.id, teamId: null })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.teams.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.teams.create({ slug: 'z', name: 'Z' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(caller.admin.prices.show()).rejects.toMatchObject({ code: 'FORBIDDEN' });

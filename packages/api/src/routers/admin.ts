@@ -49,6 +49,22 @@ const usersRouter = router({
       return withIso(after);
     });
   }),
+
+  /**
+   * Moves a user to a team of the org, or out of every team (null), audited. Their next requests
+   * are scored and settled under the new team's configuration; requests already made keep theirs.
+   */
+  setTeam: adminProcedure.input(z.object({ userId: z.uuid(), teamId: z.uuid().nullable() })).mutation(async ({ ctx, input }) => {
+    if (input.teamId !== null) await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
+    return ctx.db.transaction(async (tx) => {
+      const [before] = await tx.select(userColumns).from(users).where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId))).for('update').limit(1);
+      if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
+      const [after] = await tx.update(users).set({ teamId: input.teamId }).where(eq(users.id, before.id)).returning(userColumns);
+      if (after === undefined) throw new Error('update of users returned no row');
+      await writeAudit(tx, { orgId: ctx.user.orgId, actor: actorOf(ctx.user), action: 'user.set_team', entityType: 'user', entityId: after.id, before: { teamId: before.teamId }, after: { teamId: after.teamId } });
+      return withIso(after);
+    });
+  }),
 });
 
 const teamsRouter = router({
