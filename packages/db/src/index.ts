@@ -11,3 +11,4 @@ export { stringifyJsonb } from './schema/columns';
 export * from './queries/users';
 export * from './queries/settlement-config';
 export * from './queries/scoring-request';
+export * from './queries/allowance-schedules';

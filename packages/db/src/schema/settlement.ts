@@ -1,4 +1,5 @@
-import { bigserial, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, check, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
 import { orgs, teams } from './orgs';
 
@@ -42,6 +43,29 @@ export const settlementBounds = pgTable('settlement_bounds', {
   updatedBy: text().notNull(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * What every user of an org holding `role` is granted each month in `currency` (minor units).
+ * A schedule that grants nothing is removed, not stored, so every row here grants something.
+ */
+export const allowanceSchedules = pgTable(
+  'allowance_schedules',
+  {
+    orgId: uuid()
+      .notNull()
+      .references(() => orgs.id),
+    role: text().notNull(),
+    currency: text().notNull(),
+    amount: amount().notNull(),
+    updatedBy: text().notNull(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.orgId, table.role, table.currency] }),
+    check('allowance_schedules_role_known', sql`${table.role} in ('employee','lead','esg','admin')`),
+    check('allowance_schedules_amount_positive', sql`${table.amount} > 0`),
+  ],
+);
 
 /** The outcome of one request's settlement: score, evidence per plugin, policy version, transfers. */
 export const settlements = pgTable('settlements', {
