@@ -1,4 +1,5 @@
 import { listAuditForEntity } from '@tokenwise/db';
+import { invalidFields } from '../errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiFixture, type ApiFixture } from '../test-fixtures';
 
@@ -66,6 +67,67 @@ describe('monthly allowance', () => {
     expect(again).toMatchObject({ duplicate: true, period: first.period, transferId: first.transferId });
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       await expect((await f.as(user)).grants.allowance({ ownerType: 'user', ownerId: user.id, amount: 1n })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+});
+
+describe('allowance schedules', () => {
+  /** The fields a BAD_REQUEST names, as HTTP clients get them in `error.data.fields`. */
+  async function fieldsOf(call: Promise<unknown>): Promise<string[]> {
+    const error: unknown = await call.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+    return invalidFields((error as { cause?: unknown }).cause);
+  }
+
+  it('an admin sets, lists, re-sets and removes schedules, each change audited', async () => {
+    const admin = await f.as(f.users.admin);
+    const employees = await admin.grants.setAllowanceSchedule({ role: 'employee', amount: 100n });
+    expect(employees).toMatchObject({ role: 'employee', currency: 'innovation', amount: 100n, removed: false, updatedBy: `user:${f.users.admin.id}` });
+    await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 9_007_199_254_740_993n });
+    expect(await admin.grants.allowanceSchedules()).toMatchObject([
+      { role: 'employee', currency: 'innovation', amount: 100n },
+      { role: 'lead', currency: 'priority', amount: 9_007_199_254_740_993n },
+    ]);
+    // Setting the same amount again leaves one schedule.
+    await admin.grants.setAllowanceSchedule({ role: 'employee', amount: 100n });
+    expect((await admin.grants.allowanceSchedules()).filter((row) => row.role === 'employee')).toHaveLength(1);
+
+    expect(await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 0n })).toEqual({ role: 'lead', currency: 'priority', amount: 0n, removed: true });
+    expect(await admin.grants.allowanceSchedules()).toMatchObject([{ role: 'employee', currency: 'innovation', amount: 100n }]);
+    // Removing what is not there changes nothing and writes no audit row.
+    await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 0n });
+
+    const audit = async (role: string, currency: string) =>
+      (await listAuditForEntity(f.db, { entityType: 'allowance_schedule', entityId: `${f.org.id}:${role}:${currency}` })).map((row) => [row.action, row.actor, row.before, row.after]);
+    const actor = `user:${f.users.admin.id}`;
+    expect(await audit('lead', 'priority')).toEqual([
+      ['allowance_schedule.remove', actor, { amount: 9_007_199_254_740_993n }, null],
+      ['allowance_schedule.set', actor, null, { amount: 9_007_199_254_740_993n }],
+    ]);
+    expect(await audit('employee', 'innovation')).toEqual([
+      ['allowance_schedule.set', actor, { amount: 100n }, { amount: 100n }],
+      ['allowance_schedule.set', actor, null, { amount: 100n }],
+    ]);
+    // Another org's admin sees only its own schedules.
+    expect(await (await f.as(f.otherAdmin)).grants.allowanceSchedules()).toEqual([]);
+  });
+
+  it('invalid input names its field', async () => {
+    const admin = await f.as(f.users.admin);
+    expect(await fieldsOf(admin.grants.setAllowanceSchedule({ role: 'employee', amount: -1n }))).toEqual(['amount']);
+    expect(await fieldsOf(admin.grants.setAllowanceSchedule({ role: 'employee', currency: 'doubloons', amount: 1n }))).toEqual(['currency']);
+    expect(await fieldsOf(admin.grants.setAllowanceSchedule({ role: 'boss' as 'employee', amount: 1n }))).toEqual(['role']);
+    expect(await fieldsOf(admin.grants.setAllowanceSchedule({ role: 'employee', amount: 1 as unknown as bigint }))).toEqual(['amount']);
+  });
+
+  it('employees, leads and esg officers may neither set nor list schedules', async () => {
+    for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
+      const caller = await f.as(user);
+      await expect(caller.grants.setAllowanceSchedule({ role: 'employee', amount: 1n })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.grants.allowanceSchedules()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
   });
 });

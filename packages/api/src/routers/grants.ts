@@ -1,5 +1,6 @@
-import { currencyByCode, NotFoundError } from '@tokenwise/core';
-import { orgs, teams, users } from '@tokenwise/db/schema';
+import { amountMax, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
+import { listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
+import { orgs, roles, teams, users } from '@tokenwise/db/schema';
 import { ensureAccount } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
@@ -21,6 +22,29 @@ async function assertOwnerInOrg(db: Context['db'], params: { ownerType: (typeof 
   if (found.length === 0 || (ownerType === 'org' && ownerId !== orgId)) throw new NotFoundError(`No ${ownerType} ${ownerId} in your org.`);
 }
 
+/** A currency code that currencyByCode knows, refused as an issue on the `currency` field otherwise. */
+const knownCurrency = z
+  .string()
+  .min(1)
+  .max(32)
+  .default('innovation')
+  .superRefine((code, ctx) => {
+    try {
+      currencyByCode(code);
+    } catch (error) {
+      if (!(error instanceof UnknownCurrencyError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+    }
+  });
+
+const scheduleColumns = (schedule: AllowanceSchedule) => ({
+  role: schedule.role,
+  currency: schedule.currency,
+  amount: schedule.amount,
+  updatedBy: schedule.updatedBy,
+  updatedAt: schedule.updatedAt.toISOString(),
+});
+
 const grantTarget = { ownerType: z.enum(ownerTypes), ownerId: z.uuid(), currency: z.string().min(1).max(32).default('innovation'), amount: z.bigint().positive() };
 
 export const grantsRouter = router({
@@ -39,6 +63,20 @@ export const grantsRouter = router({
       const result = await ctx.ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount: input.amount, at: new Date(), timeZone: org.timeZone, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
       return { transferId: result.transfer.id, duplicate: result.duplicate, period: result.period, timeZone: org.timeZone, accountId: wallet.id, currency: currency.code, amount: result.transfer.amount };
     }),
+
+  /**
+   * Sets what every user holding `role` in the caller's org is granted each month (admin); amount 0
+   * removes the schedule. The worker grants it hourly, at most once per user, currency and month.
+   */
+  setAllowanceSchedule: roleProcedure('admin')
+    .input(z.object({ role: z.enum(roles), currency: knownCurrency, amount: z.bigint().min(0n).max(amountMax) }))
+    .mutation(async ({ ctx, input }) => {
+      const stored = await setAllowanceSchedule(ctx.db, { orgId: ctx.user.orgId, role: input.role, currency: input.currency, amount: input.amount, actor: actorOf(ctx.user) });
+      return stored === undefined ? { role: input.role, currency: input.currency, amount: 0n, removed: true as const } : { ...scheduleColumns(stored), removed: false as const };
+    }),
+
+  /** The caller's org's monthly allowance schedules, by role then currency (admin). */
+  allowanceSchedules: roleProcedure('admin').query(async ({ ctx }) => (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).map(scheduleColumns)),
 
   /** Issues tokens to a user, team or the org (admin). `id` makes it idempotent: a retry moves nothing twice. */
   issue: roleProcedure('admin')
