@@ -21,3 +21,6 @@ export type { SettlementResult, PluginOutcomeRecord } from './settlement/types';
 export { ensureReconcileSchedule, reconcileScheduleId } from './reconcile/schedule';
 export type { ReconcileInput, ReconcileResult } from './reconcile/workflows';
 export type { DriftReport, ReconcileDeps } from './reconcile/activities';
+export { ensureAllowanceSchedule, allowanceScheduleId } from './allowances/schedule';
+export type { AllowanceRunInput, AllowanceRunResult } from './allowances/workflows';
+export type { AllowanceCounts, AllowanceDeps } from './allowances/activities';

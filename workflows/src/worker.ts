@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { fileURLToPath } from 'node:url';
+import { createAllowanceActivities, type AllowanceDeps } from './allowances/activities';
 import { createPlatformActivities } from './platform/activities';
 import { createReconcileActivities, type ReconcileDeps } from './reconcile/activities';
 import { createSettlementActivities, type SettlementDeps } from './settlement/activities';
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   settlement?: Omit<SettlementDeps, 'db'>;
   /** Client and the gateway's close function for the reconciliation schedule's activities. */
   reconcile?: Omit<ReconcileDeps, 'db'>;
+  /** Ledger for the allowance schedule's grants; without it the worker runs no allowance activities. */
+  allowances?: Omit<AllowanceDeps, 'db'>;
   /** After shutdown() the worker gives up on tasks still running (a local activity retrying) after this long; unset: it waits for them. */
   shutdownForceTimeMs?: number;
 }
@@ -39,6 +42,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       ...createPlatformActivities({ database: deps.database }),
       ...(deps.settlement === undefined ? {} : createSettlementActivities({ db: deps.database.db, ...deps.settlement })),
       ...(deps.reconcile === undefined ? {} : createReconcileActivities({ db: deps.database.db, ...deps.reconcile })),
+      ...(deps.allowances === undefined ? {} : createAllowanceActivities({ db: deps.database.db, ...deps.allowances })),
     },
     bundlerOptions: { ignoreModules: [] },
     // Settlements are many small workflows waiting on plugins: allow plenty in flight.

@@ -107,3 +107,13 @@ export async function pageUserIdsWithRole(db: Db, params: { orgId: string; role:
     .limit(limit);
   return rows.map((row) => row.id);
 }
+
+/** One schedule by its key, or undefined when there is none (never set, or removed). */
+export async function getAllowanceSchedule(db: Db, key: AllowanceScheduleKey): Promise<AllowanceSchedule | undefined> {
+  const [row] = await db
+    .select(scheduleColumns)
+    .from(allowanceSchedules)
+    .where(and(eq(allowanceSchedules.orgId, key.orgId), eq(allowanceSchedules.role, key.role), eq(allowanceSchedules.currency, key.currency)))
+    .limit(1);
+  return row === undefined ? undefined : toSchedule(row);
+}
