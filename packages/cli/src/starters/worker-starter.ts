@@ -1,6 +1,16 @@
 import { Client } from '@temporalio/client';
 import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds } from '@tokenwise/gateway';
-import { createWorker, dataConverter, ensureReconcileSchedule, reconcileScheduleId, startOutboxRelay, taskQueue, type PlatformCheckResult } from '@tokenwise/workflows';
+import {
+  allowanceScheduleId,
+  createWorker,
+  dataConverter,
+  ensureAllowanceSchedule,
+  ensureReconcileSchedule,
+  reconcileScheduleId,
+  startOutboxRelay,
+  taskQueue,
+  type PlatformCheckResult,
+} from '@tokenwise/workflows';
 import { startSettlementRuntime, type SettlementRuntime } from '../local/settlement-runtime';
 import type { Services } from '../services';
 import { connectTemporal } from './temporal-connection';
@@ -10,6 +20,8 @@ import type { Log, Stack } from './stack';
 const holdTimeoutSecondsDefault = holdTimeoutSeconds(gatewaySettingsSchema.parse({}));
 /** Usage still unsettled after this long is re-driven by reconciliation. */
 const unsettledAfterMs = 8 * 24 * 3600 * 1000;
+/** Users granted their monthly allowance per activity call of the allowance schedule. */
+const allowanceUsersPerPage = 100;
 /** Each plugin's score() is cut off after this long. */
 const pluginTimeoutMs = 120_000;
 /**
@@ -48,7 +60,7 @@ export interface WorkerStarted {
   running: Promise<void>;
 }
 
-/** Temporal worker, scoring plugins, outbox relay, reconcile Schedule and a platform check; each closer goes on the stack. */
+/** Temporal worker, scoring plugins, outbox relay, reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
 export async function startWorkerService(stack: Stack, options: WorkerStarterOptions): Promise<WorkerStarted> {
   const { services, log } = options;
   const { database, ledger } = services;
@@ -69,6 +81,7 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
       taskQueue,
       closeAbandonedAdmissions: (olderThan) => closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: 200 }),
     },
+    allowances: { ledger },
   });
   const running = worker.run();
   stack.push('worker', async () => {
@@ -84,6 +97,9 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
     input: { abandonedAfterMs: holdTimeoutSecondsDefault * 1000, unsettledAfterMs },
   });
   log(`Reconciliation: Temporal Schedule ${reconcileScheduleId} every 5 minutes (${reconcile === 'created' ? 'created' : 'already there'}).`);
+  // Hourly, so a new user gets this month's allowance within the hour; the ledger grants it once a month.
+  const allowances = await ensureAllowanceSchedule(client, { taskQueue, every: '1 hour', input: { usersPerPage: allowanceUsersPerPage } });
+  log(`Allowances: Temporal Schedule ${allowanceScheduleId} every hour (${allowances === 'created' ? 'created' : 'already there'}).`);
   const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
     taskQueue,
     workflowId: `platform-check-${Date.now()}`,
