@@ -5,6 +5,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     temporalNamespace: string;
+    /** A namespace of its own for the test that runs the service commands, whose worker creates the platform's fixed-id Schedules. */
+    temporalServicesNamespace: string;
     /** Superuser URL of a real PostgreSQL server; each test file creates its own database. */
     postgresAdminUrl: string;
   }
@@ -23,9 +25,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log(`PostgreSQL ${server.version} on ${new URL(server.url).host}`);
     return { url: server.url, server };
   };
+  const servicesNamespace = 'tokenwise-services';
   const startTemporal = async () => {
     const cli = await ensureTemporalCli({ log });
-    const server = await startTemporalDevServer({ cliPath: cli.path });
+    const server = await startTemporalDevServer({ cliPath: cli.path, extraNamespaces: [servicesNamespace] });
     log(`Temporal dev server (${cli.path}) on ${server.address}`);
     return server;
   };
@@ -37,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('temporalAddress', temporal.value.address);
   project.provide('temporalNamespace', temporal.value.namespace);
+  project.provide('temporalServicesNamespace', servicesNamespace);
   project.provide('postgresAdminUrl', postgres.value.url);
   return async () => {
     await Promise.all([temporal.value.stop(), postgres.value.server?.stop()]);

@@ -92,7 +92,8 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
       TOKENWISE_API_PORT: String(apiPort),
       TOKENWISE_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      // Its own namespace: the worker creates the platform's fixed-id Schedules, which other test files create and delete too.
+      TEMPORAL_NAMESPACE: inject('temporalServicesNamespace'),
     };
     // What an admin does once on a new installation: migrate, then create an org with users, keys and grants.
     const services = await openServices(loadConfig(env, dir));

@@ -21,6 +21,8 @@ export interface TemporalDevServerOptions {
   /** Starts the web UI on this port (0 = a free one); headless when undefined. */
   uiPort?: number;
   namespace?: string;
+  /** More namespaces to create at start (tests that need one of their own, e.g. for fixed Schedule ids). */
+  extraNamespaces?: readonly string[];
   /** The SDK's own helper waits only 5 s; a cold start on a loaded 2-core machine can take longer. */
   readyTimeoutMs?: number;
 }
@@ -46,6 +48,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--http-port', String(await freePort()),
     '--metrics-port', String(await freePort()),
     '--namespace', namespace,
+    ...(options.extraNamespaces ?? []).flatMap((extra) => ['--namespace', extra]),
     '--log-level', 'warn',
   ];
   let uiUrl: string | undefined;
