@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { IdempotencyConflictError, invariant } from '@tokenwise/core';
 import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db } from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
@@ -76,6 +77,9 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
       // Concurrent, so the ledger's writer commits the page in few batches.
       const outcomes = await Promise.all(userIds.map((userId) => grantOne(schedule, { userId, at, timeZone: org.timeZone })));
       for (const outcome of outcomes) counts[outcome]++;
+      if (counts.conflicting > 0) {
+        log.warn('wallets already granted another allowance this month keep it', { ...keyOf(schedule), amount: schedule.amount.toString(), conflicting: counts.conflicting });
+      }
       const last = userIds.at(-1);
       const next: AllowanceCursor = userIds.length < input.usersMax || last === undefined ? { after: keyOf(schedule) } : { schedule: keyOf(schedule), afterUserId: last };
       return { ...counts, next };

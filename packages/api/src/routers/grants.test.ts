@@ -85,7 +85,7 @@ describe('allowance schedules', () => {
   it('an admin sets, lists, re-sets and removes schedules, each change audited', async () => {
     const admin = await f.as(f.users.admin);
     const employees = await admin.grants.setAllowanceSchedule({ role: 'employee', amount: 100n });
-    expect(employees).toMatchObject({ role: 'employee', currency: 'innovation', amount: 100n, removed: false, updatedBy: `user:${f.users.admin.id}` });
+    expect(employees).toMatchObject({ role: 'employee', currency: 'innovation', amount: 100n, removed: false, updatedBy: `user:${f.users.admin.id}`, warnings: [] });
     await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 9_007_199_254_740_993n });
     expect(await admin.grants.allowanceSchedules()).toMatchObject([
       { role: 'employee', currency: 'innovation', amount: 100n },
@@ -95,7 +95,7 @@ describe('allowance schedules', () => {
     await admin.grants.setAllowanceSchedule({ role: 'employee', amount: 100n });
     expect((await admin.grants.allowanceSchedules()).filter((row) => row.role === 'employee')).toHaveLength(1);
 
-    expect(await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 0n })).toEqual({ role: 'lead', currency: 'priority', amount: 0n, removed: true });
+    expect(await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 0n })).toEqual({ role: 'lead', currency: 'priority', amount: 0n, removed: true, warnings: [] });
     expect(await admin.grants.allowanceSchedules()).toMatchObject([{ role: 'employee', currency: 'innovation', amount: 100n }]);
     // Removing what is not there changes nothing and writes no audit row.
     await admin.grants.setAllowanceSchedule({ role: 'lead', currency: 'priority', amount: 0n });
@@ -113,6 +113,15 @@ describe('allowance schedules', () => {
     ]);
     // Another org's admin sees only its own schedules.
     expect(await (await f.as(f.otherAdmin)).grants.allowanceSchedules()).toEqual([]);
+  });
+
+  it('warns when two roles have an allowance in the same currency, since a user holding both gets one', async () => {
+    const admin = await f.as(f.users.admin);
+    await admin.grants.setAllowanceSchedule({ role: 'esg', currency: 'priority', amount: 5n });
+    const overlapping = await admin.grants.setAllowanceSchedule({ role: 'admin', currency: 'priority', amount: 7n });
+    expect(overlapping.warnings).toEqual(['roles admin, esg all have a priority allowance: a user holding several of them gets one priority allowance a month, that of the first role in this order']);
+    expect((await admin.grants.setAllowanceSchedule({ role: 'admin', currency: 'priority', amount: 0n })).warnings).toEqual([]);
+    await admin.grants.setAllowanceSchedule({ role: 'esg', currency: 'priority', amount: 0n });
   });
 
   it('invalid input names its field', async () => {

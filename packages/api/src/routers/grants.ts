@@ -1,5 +1,5 @@
 import { amountMax, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
-import { listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
+import { allowanceOverlapWarnings, listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
 import { ensureAccount } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
@@ -66,13 +66,19 @@ export const grantsRouter = router({
 
   /**
    * Sets what every user holding `role` in the caller's org is granted each month (admin); amount 0
-   * removes the schedule. The worker grants it hourly, at most once per user, currency and month.
+   * removes the schedule. The worker grants it hourly, at most once per user, currency and month, so
+   * a changed amount reaches users already granted this month from next month on. `warnings` names
+   * roles whose schedules share a currency: a user holding several gets only one of them.
    */
   setAllowanceSchedule: roleProcedure('admin')
     .input(z.object({ role: z.enum(roles), currency: knownCurrency, amount: z.bigint().min(0n).max(amountMax) }))
     .mutation(async ({ ctx, input }) => {
       const stored = await setAllowanceSchedule(ctx.db, { orgId: ctx.user.orgId, role: input.role, currency: input.currency, amount: input.amount, actor: actorOf(ctx.user) });
-      return stored === undefined ? { role: input.role, currency: input.currency, amount: 0n, removed: true as const } : { ...scheduleColumns(stored), removed: false as const };
+      const sameCurrency = (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).filter((schedule) => schedule.currency === input.currency);
+      const warnings = allowanceOverlapWarnings(sameCurrency);
+      return stored === undefined
+        ? { role: input.role, currency: input.currency, amount: 0n, removed: true as const, warnings }
+        : { ...scheduleColumns(stored), removed: false as const, warnings };
     }),
 
   /** The caller's org's monthly allowance schedules, by role then currency (admin). */

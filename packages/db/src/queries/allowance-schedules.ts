@@ -117,3 +117,19 @@ export async function getAllowanceSchedule(db: Db, key: AllowanceScheduleKey): P
     .limit(1);
   return row === undefined ? undefined : toSchedule(row);
 }
+
+/**
+ * Why some role holders get less than their schedules say: the ledger grants one allowance per
+ * wallet and month, so a user holding two roles scheduled in one currency gets only the first one
+ * granted (schedules are granted in role-name order). Pure; one message per such currency.
+ */
+export function allowanceOverlapWarnings(schedules: readonly AllowanceSchedule[]): string[] {
+  const rolesByCurrency = new Map<string, string[]>();
+  for (const schedule of schedules) rolesByCurrency.set(schedule.currency, [...(rolesByCurrency.get(schedule.currency) ?? []), schedule.role]);
+  return [...rolesByCurrency]
+    .filter(([, scheduled]) => scheduled.length > 1)
+    .map(([currency, scheduled]) => {
+      const sorted = [...scheduled].sort();
+      return `roles ${sorted.join(', ')} all have a ${currency} allowance: a user holding several of them gets one ${currency} allowance a month, that of the first role in this order`;
+    });
+}
