@@ -27,6 +27,10 @@ describeEachBackend('allowance schedule queries', (db, backend) => {
     ]);
   });
 
+  it('refuses a negative amount', async () => {
+    await expect(setAllowanceSchedule(db().db, { orgId, role: 'employee', currency: 'innovation', amount: -1n, actor })).rejects.toMatchObject({ code: 'INVALID_AMOUNT' });
+  });
+
   it('pages schedules across orgs and users holding a role', async () => {
     await setAllowanceSchedule(db().db, { orgId, role: 'lead', currency: 'priority', amount: 20n, actor });
     await setAllowanceSchedule(db().db, { orgId, role: 'lead', currency: 'innovation', amount: 30n, actor });

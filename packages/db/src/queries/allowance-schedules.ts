@@ -1,3 +1,4 @@
+import { InvalidAmountError } from '@tokenwise/core';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { allowanceSchedules, users, type Role } from '../schema/index';
@@ -32,13 +33,13 @@ function toSchedule(row: { orgId: string; role: string; currency: string; amount
 
 /**
  * Sets what every `role` of the org is granted each month in `currency`, with an audit row of before
- * and after; amount 0 removes the schedule. The caller checks role and currency; the database refuses a negative amount.
+ * and after; amount 0 removes the schedule. The caller checks currency; the database refuses an unknown role.
  */
 export async function setAllowanceSchedule(
   db: Db,
   params: { orgId: string; role: Role; currency: string; amount: bigint; actor: string },
 ): Promise<AllowanceSchedule | undefined> {
-  if (params.amount < 0n) throw new RangeError(`allowance amount must be at least 0, got ${params.amount}`);
+  if (params.amount < 0n) throw new InvalidAmountError(`An allowance amount must be at least 0, got ${params.amount}.`, { field: 'amount' });
   const key = and(eq(allowanceSchedules.orgId, params.orgId), eq(allowanceSchedules.role, params.role), eq(allowanceSchedules.currency, params.currency));
   return db.transaction(async (tx) => {
     // Locks the row (when there is one) so the audit's `before` is the value this write replaces.
