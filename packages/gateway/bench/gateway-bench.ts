@@ -150,13 +150,14 @@ async function main(): Promise<void> {
       await message(gateway, 'reset');
       results[`gateway-${label}`] = await openLoop(`gateway ${label}`, gatewayUrl, stream, keys);
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number } }>(gateway, 'stats');
+      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number } }>(gateway, 'stats');
       const batches = Math.max(stats.ledger.batches, 1);
       process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean ms, cumulative): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}\n`);
       cpuMicros += stats.cpuMicros;
       gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
       rssBytes = Math.max(rssBytes, stats.rssBytes);
+      process.stdout.write(`gateway memory: RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`);
     }
     for (const result of Object.values(results)) {
       process.stdout.write(`${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms\n`);

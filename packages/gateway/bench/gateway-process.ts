@@ -22,7 +22,7 @@ process.on('message', (message: { type: string }) => {
     process.send?.({ type: 'reset' });
   } else if (message.type === 'stats') {
     const cpu = process.cpuUsage(baseline);
-    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, phases: gateway.metrics.phaseMeansMs(), ledger: ledger.stats() });
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, heapTotalBytes: process.memoryUsage().heapTotal, phases: gateway.metrics.phaseMeansMs(), ledger: ledger.stats() });
   } else if (message.type === 'stop') {
     void (async () => {
       await gateway.close();
