@@ -221,7 +221,8 @@ async function runWithHeartbeats<T>(base: PluginContext, run: (ctx: PluginContex
     return run(base);
   }
   const current = activity;
-  const timer = setInterval(() => current.heartbeat(), heartbeatIntervalMs);
+  // A local activity has no heartbeat: its workflow task stands for it (and is retried if its worker dies).
+  const timer = current.info.isLocal ? undefined : setInterval(() => current.heartbeat(), heartbeatIntervalMs);
   try {
     const result = await run({ ...base, signal: AbortSignal.any([base.signal, current.cancellationSignal]) });
     if (current.cancellationSignal.aborted) throw current.cancellationSignal.reason ?? new Error('activity cancelled');

@@ -32,8 +32,13 @@ const fixturePath = fileURLToPath(new URL('./fixtures/settle-usage-history.json'
  * an unknown plugin), then a refund. Guards the signal path the same way.
  */
 const evidenceFixturePath = fileURLToPath(new URL('./fixtures/settle-usage-with-evidence-history.json', import.meta.url));
+/**
+ * A third, after the `plugins-as-local-activities` patch: the same two plugins as the first, each
+ * run as a local activity (a marker) in the settlement's workflow tasks, polled on durable timers.
+ */
+const localPluginsFixturePath = fileURLToPath(new URL('./fixtures/settle-usage-local-plugins-history.json', import.meta.url));
 
-async function recordHistory(): Promise<History> {
+async function recordHistory(taskQueue = 'settle-usage-replay'): Promise<History> {
   const calls = { count: 0 };
   const later = definePlugin({
     id: 'later', version: '1.0.0', configSchema: z.object({}), evidenceWindowSeconds: 24 * 60 * 60, pollIntervalSeconds: 60 * 60,
@@ -45,7 +50,6 @@ async function recordHistory(): Promise<History> {
   try {
     const team = await createScoringTeam(database, world, ['later', 'now']);
     const { requestId } = await chargedRequest(database, team.client);
-    const taskQueue = 'settle-usage-replay';
     const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', database, taskQueue, settlement: settlementDepsFor(world.ledger, [later, now]) });
     return await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('settleUsage', { taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
@@ -145,6 +149,21 @@ describe('settleUsage replays its recorded history (determinism)', () => {
     expect(events.filter((event) => event.timerStartedEventAttributes)).toHaveLength(1);
     expect(events.filter((event) => event.timerCanceledEventAttributes)).toHaveLength(1);
     expect(events.filter((event) => event.timerFiredEventAttributes)).toHaveLength(0);
+    expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+
+    await Worker.runReplayHistory(replayOptions, history, workflowIdOf(history));
+  });
+
+  it('replays the history with plugins run as local activities, recorded after that patch', async () => {
+    const history = await readFixture(localPluginsFixturePath, () => recordHistory('settle-usage-local-plugins-replay'));
+    const events = history.events ?? [];
+    // No activity task at all: every plugin run is a local-activity marker, with the two patch
+    // markers, and the pending plugin's two polls wait on durable timers as before.
+    expect(events.filter((event) => event.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    const markers = events.flatMap((event) => event.markerRecordedEventAttributes?.markerName ?? []);
+    expect(markers.filter((name) => name === 'core_patch')).toHaveLength(2);
+    expect(markers.filter((name) => name !== 'core_patch').length).toBeGreaterThanOrEqual(6);
+    expect(events.filter((event) => event.timerFiredEventAttributes)).toHaveLength(2);
     expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
 
     await Worker.runReplayHistory(replayOptions, history, workflowIdOf(history));

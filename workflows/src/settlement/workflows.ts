@@ -19,6 +19,20 @@ const { runPlugin } = proxyActivities<ReturnType<typeof createSettlementActiviti
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
 });
 
+// Since the patch below, the same plugin run as a local activity: the settlement is one workflow
+// task instead of two plus an activity task, which halves the Temporal server's work per request.
+// A worker that dies mid-plugin loses its workflow task, and the next worker runs the plugin again.
+const { runPlugin: runPluginLocally } = proxyLocalActivities<ReturnType<typeof createSettlementActivities>>({
+  startToCloseTimeout: '5 minutes',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3 },
+});
+
+/** Settlements started after this patch run plugins as local activities; older ones replay their activity tasks. */
+export const localPluginsPatch = 'plugins-as-local-activities';
+
+type RunPlugin = typeof runPlugin;
+
 /** Polls of one pending plugin, at most: bounds history whatever the window and interval. */
 export const pluginPollsMax = 200;
 
@@ -29,13 +43,13 @@ export const pluginPollsMax = 200;
  */
 export const externalEvidencePatch = 'external-evidence-signal';
 
-async function scoreWithPlugin(requestId: string, plugin: ConfiguredPlugin, book: EvidenceBook): Promise<PluginOutcomeRecord> {
-  const outcome = await pollPlugin(requestId, plugin, book);
+async function scoreWithPlugin(requestId: string, plugin: ConfiguredPlugin, book: EvidenceBook, run: RunPlugin): Promise<PluginOutcomeRecord> {
+  const outcome = await pollPlugin(requestId, plugin, book, run);
   book.finish(plugin.pluginId, outcome.status);
   return outcome;
 }
 
-async function pollPlugin(requestId: string, plugin: ConfiguredPlugin, book: EvidenceBook): Promise<PluginOutcomeRecord> {
+async function pollPlugin(requestId: string, plugin: ConfiguredPlugin, book: EvidenceBook, run: RunPlugin): Promise<PluginOutcomeRecord> {
   const deadline = Date.now() + plugin.evidenceWindowSeconds * 1000;
   const pollMs = plugin.pollIntervalSeconds * 1000;
   let attempts = 0;
@@ -44,7 +58,7 @@ async function pollPlugin(requestId: string, plugin: ConfiguredPlugin, book: Evi
     const externalEvidence = book.forPlugin(plugin.pluginId);
     let outcome: PluginOutcomeRecord;
     try {
-      outcome = { ...(await runPlugin({ requestId, pluginId: plugin.pluginId, config: plugin.config, externalEvidence })), weight: plugin.weight, attempts };
+      outcome = { ...(await run({ requestId, pluginId: plugin.pluginId, config: plugin.config, externalEvidence })), weight: plugin.weight, attempts };
     } catch (error) {
       // Even after its retries a plugin never blocks the settlement: it is recorded and left out.
       return { pluginId: plugin.pluginId, weight: plugin.weight, status: 'error', reason: (error as Error).message.slice(0, 500), attempts };
@@ -82,7 +96,8 @@ export async function settleUsage(input: { requestId: string }): Promise<Settlem
   }
   state.phase = 'scoring';
   book.open(context.plugins.map((plugin) => plugin.pluginId));
-  state.outcomes = await Promise.all(context.plugins.map((plugin) => scoreWithPlugin(input.requestId, plugin, book)));
+  const run = patched(localPluginsPatch) ? runPluginLocally : runPlugin;
+  state.outcomes = await Promise.all(context.plugins.map((plugin) => scoreWithPlugin(input.requestId, plugin, book, run)));
   book.close('scoring had already finished when this evidence arrived');
   const aggregate = aggregateScores(state.outcomes);
   state.phase = 'settling';
