@@ -102,6 +102,8 @@ async function main(): Promise<void> {
         process.stdout.write(`  ${kind.padEnd(6)} p50 ${stats.p50.toFixed(2)} ms  p99 ${stats.p99.toFixed(2)} ms  (${stats.count})\n`);
       }
       if (Object.keys(phase.failures).length > 0) process.stdout.write(`  failures: ${JSON.stringify(phase.failures)}\n`);
+      const writer = ledger.stats();
+      process.stdout.write(`  writer (cumulative): ${writer.batches} batches, ${writer.cached} decided from memory, ${writer.retries} retries, read ${(writer.loadMs / Math.max(writer.batches, 1)).toFixed(2)} ms + write ${(writer.writeMs / Math.max(writer.batches, 1)).toFixed(2)} ms per batch\n`);
     }
     await ledger.close();
     const violations = await checkInvariants(database.db);

@@ -137,7 +137,16 @@ export interface BatchWrite {
   /** More data-modifying statements (audit rows, attached rows) to run in the same statement. */
   extra: SQL[];
   chainLockKey: number;
+  /**
+   * Set when the batch was decided from the writer's memory: the statement fails before it changes
+   * anything (SQLSTATE 22012, {@link journalIdTakenCode}) if one of these ids is already in the
+   * journal, so the batch is decided again on a fresh read.
+   */
+  guardNewIds?: readonly string[];
 }
+
+/** The SQLSTATE a guarded batch fails with when one of its new ids is already taken (division by zero, raised on purpose). */
+export const journalIdTakenCode = '22012';
 
 /**
  * Inserts the journal rows, sets the touched accounts' totals and appends the chain link, in one
@@ -151,7 +160,9 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
   const first = rows[0]?.seq ?? 0n;
   const last = rows[rows.length - 1]?.seq ?? 0n;
   const locked = sql`(select true from chain_lock)`;
-  await tx.execute(sql`with chain_lock as materialized (select pg_advisory_xact_lock(${batch.chainLockKey}))
+  // The guard runs inside the lock's InitPlan, so a taken id fails the statement before any row changes.
+  const guard = batch.guardNewIds === undefined ? sql`` : sql`, 1 / (case when exists (select 1 from ledger_transfers where id = any(${pgArray([...batch.guardNewIds])}::text[])) then 0 else 1 end)`;
+  await tx.execute(sql`with chain_lock as materialized (select pg_advisory_xact_lock(${batch.chainLockKey})${guard})
     , journal as (
       insert into ledger_transfers
         (seq, id, type, debit_account_id, credit_account_id, currency, amount, pending_id, expires_at, code, user_data, batch_seq, created_at, row_mac)

@@ -29,6 +29,8 @@ export const cachedAccountFreshMs = 2_000;
 export const cachedTransfersMax = 10_000;
 /** After another writer's commit is seen, batches are read from the database for this long. */
 export const foreignCommitBackoffMs = 1_000;
+/** After a batch decided from memory had to be decided again, batches are read for this long. */
+export const redecidedBackoffMs = 250;
 
 /** A derived-balance account as evaluation sees it: no totals of its own. */
 export function derivedState(account: Account): AccountState {
@@ -63,6 +65,15 @@ export class WriterCache {
 
   usable(): boolean {
     return this.head !== undefined && this.monotonicNow() >= this.suspendedUntil;
+  }
+
+  /**
+   * Reads from the database for a while without forgetting anything: a batch decided from memory
+   * had to be decided again (a refusal, or a client's retry of an id memory did not know), and
+   * more of the same traffic would pay twice.
+   */
+  pause(ms: number): void {
+    this.suspendedUntil = Math.max(this.suspendedUntil, this.monotonicNow() + ms);
   }
 
   /** Forgets everything; `suspend` also reads from the database for a while (another writer is active). */

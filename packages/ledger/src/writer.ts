@@ -1,14 +1,14 @@
 import { invariant } from '@tokenwise/core';
-import { jsonRowsInserts, type Db } from '@tokenwise/db';
+import { jsonRowsInserts, pgErrorOf, type Db } from '@tokenwise/db';
 import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import { performance } from 'node:perf_hooks';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { loadBatch, writeBatch } from './batch-sql';
+import { journalIdTakenCode, loadBatch, writeBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
 import { LedgerOverloadedError, LedgerUnavailableError } from './errors';
 import { accountCacheEntriesMax, batchAttemptsMax, batchOpsMax, queueOpsMax } from './limits';
-import { derivedState, WriterCache, type LoadedState } from './writer-cache';
+import { derivedState, redecidedBackoffMs, WriterCache, type LoadedState } from './writer-cache';
 import { batchMac, genesisMac, transferMac } from './mac';
 import type { Account, LedgerOp, OpResult, Transfer } from './types';
 
@@ -178,7 +178,10 @@ export class BatchWriter {
       this.stats.loadMs += writeStarted - loadStarted;
       const { decisions, drafts } = evaluateBatch(groups, state);
       // A refusal must rest on what the database holds, not on what this writer remembers.
-      if (fromCache && decisions.some((group) => group.some((decision) => !decision.ok))) return undefined;
+      if (fromCache && decisions.some((group) => group.some((decision) => !decision.ok))) {
+        this.cache.pause(redecidedBackoffMs);
+        return undefined;
+      }
       const batchSeq = (previous?.seq ?? 0n) + 1n;
       let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
       const transfers = new Map<Draft, Transfer>();
@@ -188,7 +191,17 @@ export class BatchWriter {
       }
       let written: ChainHead | undefined;
       if (drafts.length > 0) {
-        written = await this.write(db, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat() });
+        try {
+          written = await this.write(db, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat(), guardNewIds: fromCache ? [...transfers.values()].map((transfer) => transfer.id) : undefined });
+        } catch (error) {
+          // An id the memory did not know is in the journal (a client's retry of an old request):
+          // nothing was written; decide the batch again on a fresh read.
+          if (fromCache && pgErrorOf(error)?.code === journalIdTakenCode) {
+            this.cache.pause(redecidedBackoffMs);
+            return undefined;
+          }
+          throw error;
+        }
       }
       this.stats.writeMs += performance.now() - writeStarted;
       return { results: this.results(batch, decisions, transfers), head: written, loaded, written: [...transfers.values()] };
@@ -256,7 +269,7 @@ export class BatchWriter {
 
   private async write(
     tx: Db,
-    batch: { batchSeq: bigint; prevMac: string; now: Date; transfers: Transfer[]; state: BatchState; ops: LedgerOp[]; decisions: Decision[] },
+    batch: { batchSeq: bigint; prevMac: string; now: Date; transfers: Transfer[]; state: BatchState; ops: LedgerOp[]; decisions: Decision[]; guardNewIds: string[] | undefined },
   ): Promise<ChainHead> {
     const rows = batch.transfers.map((transfer) => ({ ...transfer, rowMac: transferMac(this.deps.hmacKey, transfer) }));
     const touched = new Set(batch.transfers.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]));
@@ -275,7 +288,7 @@ export class BatchWriter {
     const extra: SQL[] = this.attachmentInserts(batch.ops, batch.decisions);
     if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
     const sent = performance.now();
-    await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey });
+    await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey, guardNewIds: batch.guardNewIds });
     this.stats.statementMs += performance.now() - sent;
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
   }
