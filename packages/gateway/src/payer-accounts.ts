@@ -1,9 +1,6 @@
 import type { Db } from '@tokenwise/db';
-import { consumptionAccount, ensureAccount } from '@tokenwise/ledger';
+import { createAccountLookup } from '@tokenwise/ledger';
 import type { Principal } from './ports';
-
-/** Account ids never change once created: cached per process, bounded. */
-const cacheEntriesMax = 100_000;
 
 export interface PayerAccounts {
   /** The wallet that pays for a principal's requests in `currency`. */
@@ -11,25 +8,16 @@ export interface PayerAccounts {
   consumptionOf(currency: string): Promise<string>;
 }
 
+/** Account ids never change once created: looked up once per process (bounded). */
 export function createPayerAccounts(db: Db): PayerAccounts {
-  const cache = new Map<string, Promise<string>>();
-  const cached = (key: string, open: () => Promise<string>): Promise<string> => {
-    let hit = cache.get(key);
-    if (hit === undefined) {
-      if (cache.size >= cacheEntriesMax) cache.clear();
-      hit = open();
-      hit.catch(() => cache.delete(key));
-      cache.set(key, hit);
-    }
-    return hit;
-  };
+  const account = createAccountLookup(db);
   return {
-    walletOf(principal, currency) {
+    async walletOf(principal, currency) {
       const owner = principal.userId !== null ? { ownerType: 'user' as const, ownerId: principal.userId } : { ownerType: 'system' as const, ownerId: principal.systemOwner ?? 'unknown' };
-      return cached(`${owner.ownerType}:${owner.ownerId}:${currency}`, async () => (await ensureAccount(db, { ...owner, currency, purpose: 'wallet', orgId: principal.orgId })).id);
+      return (await account({ ...owner, currency, purpose: 'wallet', orgId: principal.orgId })).id;
     },
-    consumptionOf(currency) {
-      return cached(`consumption:${currency}`, async () => (await consumptionAccount(db, currency)).id);
+    async consumptionOf(currency) {
+      return (await account({ ownerType: 'system', ownerId: 'consumption', currency, purpose: 'consumption' })).id;
     },
   };
 }

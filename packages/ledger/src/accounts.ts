@@ -2,6 +2,7 @@ import { currencyByCode, ValidationError } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { ledgerAccounts } from '@tokenwise/db/schema';
 import { and, eq } from 'drizzle-orm';
+import { accountCacheEntriesMax } from './limits';
 import type { Account, OwnerType } from './types';
 
 export const accountColumns = {
@@ -75,4 +76,22 @@ export function issuanceAccount(db: Db, currency: string): Promise<Account> {
 /** The one consumption account per currency: every charge is credited to it. */
 export function consumptionAccount(db: Db, currency: string): Promise<Account> {
   return ensureAccount(db, { ownerType: 'system', ownerId: 'consumption', currency, purpose: 'consumption' });
+}
+
+/** Opens or finds accounts by key, once per process: an account never changes once opened. Bounded. */
+export type AccountLookup = (key: AccountKey) => Promise<Account>;
+
+export function createAccountLookup(db: Db): AccountLookup {
+  const cache = new Map<string, Promise<Account>>();
+  return (key) => {
+    const id = `${key.ownerType}:${key.ownerId}:${key.currency}:${key.purpose}`;
+    let hit = cache.get(id);
+    if (hit === undefined) {
+      if (cache.size >= accountCacheEntriesMax) cache.clear();
+      hit = ensureAccount(db, key);
+      hit.catch(() => cache.delete(id));
+      cache.set(id, hit);
+    }
+    return hit;
+  };
 }

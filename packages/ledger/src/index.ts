@@ -1,4 +1,4 @@
-export { accountPurposes, consumptionAccount, ensureAccount, findAccount, findAccountById, issuanceAccount, type AccountKey, type AccountPurpose } from './accounts';
+export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, issuanceAccount, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
 export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 export { LedgerOverloadedError, LedgerUnavailableError } from './errors';
 export { checkInvariants } from './invariants';

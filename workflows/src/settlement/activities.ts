@@ -1,7 +1,7 @@
 import { decideSettlement, fromJsonValue, settlementBoundsSchema, settlementPolicySchema, type Amount } from '@tokenwise/core';
 import { findScoringRequest, type Db } from '@tokenwise/db';
 import { gatewayRequests, notifications, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
-import { accountCacheEntriesMax, ensureAccount, type AccountKey, type Ledger, type LedgerOp } from '@tokenwise/ledger';
+import { createAccountLookup, type AccountLookup, type Ledger, type LedgerOp } from '@tokenwise/ledger';
 import { runPluginSafely, scoreInputOf, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { Context } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
@@ -16,8 +16,6 @@ export interface SettlementDeps {
   contextFor: (pluginId: string) => PluginContext;
   pluginTimeoutMs: number;
 }
-
-type LedgerAccount = Awaited<ReturnType<typeof ensureAccount>>;
 
 /** Reads of the reward pool when settlements running at once drain it, before the reward is dropped. */
 const rewardAttemptsMax = 3;
@@ -39,18 +37,7 @@ async function usageOf(db: Db, requestId: string) {
 /** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
 export function createSettlementActivities(deps: SettlementDeps) {
   // Accounts never change once opened: each is looked up (or opened) once per worker.
-  const accounts = new Map<string, Promise<LedgerAccount>>();
-  const account = (key: AccountKey): Promise<LedgerAccount> => {
-    const id = `${key.ownerType}:${key.ownerId}:${key.currency}:${key.purpose}`;
-    let found = accounts.get(id);
-    if (found === undefined) {
-      if (accounts.size >= accountCacheEntriesMax) accounts.clear();
-      found = ensureAccount(deps.db, key);
-      found.catch(() => accounts.delete(id));
-      accounts.set(id, found);
-    }
-    return found;
-  };
+  const account = createAccountLookup(deps.db);
   return {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
@@ -233,7 +220,7 @@ async function runWithHeartbeats<T>(base: PluginContext, run: (ctx: PluginContex
 }
 
 /** The refund (consumption -> wallet, in the currency that paid) and the reward (reward pool -> priority wallet), linked. */
-async function settlementOps(account: (key: AccountKey) => Promise<LedgerAccount>, usage: typeof usageRecords.$inferSelect, refund: Amount, reward: Amount, rewardCurrency: string | undefined, requestId: string): Promise<LedgerOp[]> {
+async function settlementOps(account: AccountLookup, usage: typeof usageRecords.$inferSelect, refund: Amount, reward: Amount, rewardCurrency: string | undefined, requestId: string): Promise<LedgerOp[]> {
   const ops: LedgerOp[] = [];
   if (usage.userId === null) return ops;
   if (refund > 0n) {

@@ -1,7 +1,7 @@
 import { amountMax, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
 import { allowanceOverlapWarnings, listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
-import { ensureAccount } from '@tokenwise/ledger';
+import { ensureAccount, type AccountKey } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Context } from '../context';
@@ -46,6 +46,18 @@ const scheduleColumns = (schedule: AllowanceSchedule) => ({
 });
 
 const grantTarget = { ownerType: z.enum(ownerTypes), ownerId: z.uuid(), currency: z.string().min(1).max(32).default('innovation'), amount: z.bigint().positive() };
+
+/** Issues an idempotent grant into the caller's org's account `key`, and answers with what it now holds. */
+async function grantInto(
+  ctx: { db: Context['db']; ledger: Context['ledger']; user: { orgId: string; userId: string } },
+  key: Omit<AccountKey, 'orgId'>,
+  input: { id: string; amount: bigint; reason: string },
+) {
+  const account = await ensureAccount(ctx.db, { ...key, orgId: ctx.user.orgId });
+  const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: account.id, currency: key.currency, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
+  const balance = await ctx.ledger.balance(account.id);
+  return { transferId: transfer.id, duplicate, accountId: account.id, currency: key.currency, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+}
 
 export const grantsRouter = router({
   /**
@@ -99,10 +111,7 @@ export const grantsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const currency = currencyByCode(input.currency);
       await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
-      const wallet = await ensureAccount(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
-      const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: wallet.id, currency: currency.code, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
-      const balance = await ctx.ledger.balance(wallet.id);
-      return { transferId: transfer.id, duplicate, accountId: wallet.id, currency: currency.code, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+      return grantInto(ctx, { ownerType: input.ownerType, ownerId: input.ownerId, currency: currency.code, purpose: 'wallet' }, input);
     }),
 
   /**
@@ -120,9 +129,6 @@ export const grantsRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const currency = currencyByCode(input.currency);
-      const pool = await ensureAccount(ctx.db, { ownerType: 'org', ownerId: ctx.user.orgId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'reward_pool' });
-      const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: pool.id, currency: currency.code, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
-      const balance = await ctx.ledger.balance(pool.id);
-      return { transferId: transfer.id, duplicate, accountId: pool.id, currency: currency.code, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+      return grantInto(ctx, { ownerType: 'org', ownerId: ctx.user.orgId, currency: currency.code, purpose: 'reward_pool' }, input);
     }),
 });
