@@ -1,42 +1,30 @@
-import type { Worker } from '@temporalio/worker';
 import { createApiKey } from '@tokenwise/gateway';
 import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { notifications, scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
-import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
+import type { GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/test/temporal';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../worker';
 import { settlementWorkflowId } from './relay';
-import { chargedRequest, expectedRefund, fund, settlementDepsFor, settlementTrace } from './test-world';
+import { chargedRequest, expectedRefund, fund, settlementTrace, startSettlementWorld, type SettlementWorld } from './test-world';
 
 const excellent = definePlugin({ id: 'excellent', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 1, confidence: 1, evidence: {}, rationale: 'shipped' }) });
 
 describe('rewards come out of the org reward pool, never more than it holds', () => {
+  let settlement: SettlementWorld;
   let database: Database;
   let world: GatewayWorld;
   let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
 
   beforeAll(async () => {
-    [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
-    world = await startGatewayWorld(database);
-    worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, [excellent]) });
-    running = worker.run();
+    settlement = await startSettlementWorld([excellent]);
+    ({ database, world, temporal } = settlement);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await world?.close();
-    await temporal?.close();
-    await database?.close();
-  });
+  afterAll(() => settlement?.close());
 
   it('pays the full reward, then what is left, then none, and settles (refund and row) every time', async () => {
     const db = database.db;

@@ -1,40 +1,28 @@
-import type { Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { gatewayRequests, scoringConfigs } from '@tokenwise/db/schema';
-import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
+import type { GatewayWorld } from '@tokenwise/gateway/testing';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/test/temporal';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../worker';
 import { settlementWorkflowId } from './relay';
-import { chargedRequest, createScoringTeam, expectedRefund, settlementDepsFor } from './test-world';
+import { chargedRequest, createScoringTeam, expectedRefund, startSettlementWorld, type SettlementWorld } from './test-world';
 
 const alwaysGood = definePlugin({ id: 'always-good', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 0.9, confidence: 1, evidence: {}, rationale: 'useful' }) });
 const harsh = definePlugin({ id: 'harsh', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 0.1, confidence: 1, evidence: {}, rationale: 'never good enough' }) });
 
 describe('a request is scored under the scoring configuration it was admitted with', () => {
+  let settlement: SettlementWorld;
   let database: Database;
   let world: GatewayWorld;
   let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
 
   beforeAll(async () => {
-    [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
-    world = await startGatewayWorld(database);
-    worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, [alwaysGood, harsh]) });
-    running = worker.run();
+    settlement = await startSettlementWorld([alwaysGood, harsh]);
+    ({ database, world, temporal } = settlement);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await world?.close();
-    await temporal?.close();
-    await database?.close();
-  });
+  afterAll(() => settlement?.close());
 
   it('pins the version on the admission row, and a lead’s later change does not rescore requests already made', async () => {
     const team = await createScoringTeam(database, world, ['always-good']);

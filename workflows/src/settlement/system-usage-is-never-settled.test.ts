@@ -1,26 +1,22 @@
-import type { Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { outbox, settlements, usageRecords } from '@tokenwise/db/schema';
 import { createApiKey } from '@tokenwise/gateway';
-import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
+import type { GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants, ensureAccount } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/test/temporal';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorker } from '../worker';
 import { settlementWorkflowId } from './relay';
-import { chargedRequest, fund, settlementDepsFor, settlementTrace, walletFunds } from './test-world';
+import { chargedRequest, fund, settlementTrace, walletFunds, startSettlementWorld, type SettlementWorld } from './test-world';
 
 describe('usage of a system key (the judge)', () => {
+  let settlement: SettlementWorld;
   let database: Database;
   let world: GatewayWorld;
   let temporal: TestTemporal;
-  let worker: Worker;
-  let running: Promise<void>;
   const calls = { count: 0 };
   const alwaysGood = definePlugin({ id: 'always-good', version: '1.0.0', configSchema: z.object({}), score: async () => {
     calls.count++;
@@ -28,18 +24,10 @@ describe('usage of a system key (the judge)', () => {
   } });
 
   beforeAll(async () => {
-    [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
-    world = await startGatewayWorld(database);
-    worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, [alwaysGood]) });
-    running = worker.run();
+    settlement = await startSettlementWorld([alwaysGood]);
+    ({ database, world, temporal } = settlement);
   });
-  afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await world?.close();
-    await temporal?.close();
-    await database?.close();
-  });
+  afterAll(() => settlement?.close());
 
   it('writes no outbox row, and a settlement started by hand is skipped with the reason and moves nothing', async () => {
     const db = database.db;

@@ -11,6 +11,11 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
 import type { SettlementDeps } from './activities';
+import { openTestDatabase } from '@tokenwise/test/db';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { startGatewayWorld } from '@tokenwise/gateway/testing';
+import type { Worker } from '@temporalio/worker';
+import { createWorker } from '../worker';
 
 /** Funds granted to each test user's wallet, in minor units. */
 export const walletFunds = 1_000_000n;
@@ -83,4 +88,33 @@ export async function settlementTrace(database: Database, requestId: string) {
     .from(ledgerTransfers)
     .where(and(inArray(ledgerTransfers.code, ['refund', 'reward']), sql`${ledgerTransfers.userData}->>'requestId' = ${requestId}`));
   return { rows, transfers, refund: await getTransfer(database.db, `refund-${requestId}`) };
+}
+
+/** A gateway world on PGlite and a settlement worker with `plugins` on the test Temporal server. */
+export interface SettlementWorld {
+  database: Database;
+  world: GatewayWorld;
+  temporal: TestTemporal;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+export async function startSettlementWorld(plugins: PluginDefinition[]): Promise<SettlementWorld> {
+  const [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
+  const world = await startGatewayWorld(database);
+  const worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, plugins) });
+  const running = worker.run();
+  return {
+    database,
+    world,
+    temporal,
+    worker,
+    async close() {
+      worker.shutdown();
+      await running;
+      await world.close();
+      await temporal.close();
+      await database.close();
+    },
+  };
 }
