@@ -43,6 +43,22 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
+/** The simulator's own view (its engine clock): sums and counts of its latency histograms. */
+async function simLatency(simUrl: string): Promise<{ e2eSum: number; e2eCount: number; ttftSum: number; ttftCount: number }> {
+  const text = await (await fetch(`${simUrl}/metrics`)).text();
+  const value = (name: string) => text.split('\n').filter((line) => line.startsWith(name)).reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return { e2eSum: value('vllm:e2e_request_latency_seconds_sum'), e2eCount: value('vllm:e2e_request_latency_seconds_count'), ttftSum: value('vllm:time_to_first_token_seconds_sum'), ttftCount: value('vllm:time_to_first_token_seconds_count') };
+}
+
+async function measuredOnSim<T>(simUrl: string, label: string, run: () => Promise<T>): Promise<T> {
+  const before = await simLatency(simUrl);
+  const result = await run();
+  const after = await simLatency(simUrl);
+  const mean = (sum: number, count: number) => (count === 0 ? 0 : (sum / count) * 1000);
+  process.stdout.write(`${label}: the simulator saw mean TTFT ${mean(after.ttftSum - before.ttftSum, after.ttftCount - before.ttftCount).toFixed(2)} ms, mean end-to-end ${mean(after.e2eSum - before.e2eSum, after.e2eCount - before.e2eCount).toFixed(2)} ms\n`);
+  return result;
+}
+
 /** Open loop: requests leave on schedule whether or not earlier ones finished. */
 async function openLoop(name: string, base: string, stream: boolean, keys: string[] | undefined): Promise<PhaseResult> {
   const pool = new Pool(base, { connections: 2_048, pipelining: 1 });
@@ -131,7 +147,7 @@ async function main(): Promise<void> {
     children.push(sim);
     const simUrl = (await message<{ url: string }>(sim, 'ready')).url;
     const clusters = [{ name: 'bench', models: [model], replicas: [{ id: 'sim-0', url: simUrl }], maxConcurrencyPerReplica: 1024, priorityScheduling: false, queueDepthMax: 10_000, queueWaitMsMax: 30_000, region: 'eu-west', gridIntensityGCo2ePerKwh: 300 }];
-    const gateway = child('./gateway-process.ts', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
+    const gateway = child('./gateway-process.ts', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
     children.push(gateway);
     const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
     process.stdout.write(`PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase.\n\n`);
@@ -145,10 +161,10 @@ async function main(): Promise<void> {
     let rssBytes = 0;
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
-      results[`direct-${label}`] = await openLoop(`direct ${label}`, simUrl, stream, undefined);
+      results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined));
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
-      results[`gateway-${label}`] = await openLoop(`gateway ${label}`, gatewayUrl, stream, keys);
+      results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys));
       gateway.send({ type: 'stats' });
       const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number } }>(gateway, 'stats');
       const batches = Math.max(stats.ledger.batches, 1);

@@ -2,6 +2,7 @@ import type { Db } from '@tokenwise/db';
 import type { Ledger } from '@tokenwise/ledger';
 import type { Server } from 'node:http';
 import { createKeyStore, createRateLimiter } from './keys/index';
+import { EarlyForwarding } from './early-forwarding';
 import { GatewayMetrics } from './metrics';
 import { createPayerAccounts } from './payer-accounts';
 import { createPriceListSource } from './price-lists';
@@ -78,6 +79,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     pools,
     settings,
     metrics,
+    earlyForwarding: new EarlyForwarding(settings.forwardWhileHoldCommits),
     log,
     settlementVersionsOf: createSettlementVersionsLookup(options.db),
     queueDepths: () => Object.fromEntries(router.models().map((model) => [model, router.queueDepth(model)])),

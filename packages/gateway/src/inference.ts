@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { admit, carbonProfileOf, charge, co2eBoundFor, priceUsage, release, type Admission, type Completion } from './metering';
+import type { EarlyForwarding } from './early-forwarding';
 import { type GatewayMetrics } from './metrics';
 import { GatewayError, toGatewayError } from './openai-error';
 import type { PayerAccounts } from './payer-accounts';
@@ -28,6 +29,7 @@ export interface InferenceDeps {
   pools: UpstreamPools;
   settings: GatewaySettings;
   metrics: GatewayMetrics;
+  earlyForwarding: EarlyForwarding;
   /** The team's settlement-policy version to pin on the admission row (settlement issue). */
   settlementVersionsOf?: (principal: Principal) => Promise<SettlementVersions>;
   log: (line: string) => void;
@@ -64,8 +66,12 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
   let lease: UpstreamLease | undefined;
   const deadline = new AbortController();
   const deadlineTimer = setTimeout(() => deadline.abort(), deps.settings.requestTimeoutMs);
+  const holdRefused = new AbortController();
+  let admitting: Promise<Admission> | undefined;
+  let principalOf: Principal | undefined;
   try {
     const principal = await deps.auth.authenticate(req.headers.authorization);
+    principalOf = principal;
     let mark = performance.now();
     const phase = (name: string) => {
       const now = performance.now();
@@ -94,15 +100,35 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
     });
     deps.limiter?.checkRequest(principal, estimate.promptTokensBound + estimate.completionTokensBound);
     phase('estimate');
-    flight.admission = await admit(
+    const versions = (await deps.settlementVersionsOf?.(principal)) ?? { policyVersion: null, scoringConfigVersion: null };
+    admitting = admit(
       { ledger: deps.ledger, accounts: deps.accounts, holdTimeoutSeconds: holdTimeoutSeconds(deps.settings) },
-      { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, ...((await deps.settlementVersionsOf?.(principal)) ?? { policyVersion: null, scoringConfigVersion: null }) },
+      { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, ...versions },
     );
-    phase('admit');
+    // Whatever happens next, the admission's outcome is awaited before the request ends (see catch).
+    admitting.catch(() => undefined);
+    const early = deps.earlyForwarding.allowed(principal);
+    if (!early) {
+      flight.admission = await admitting;
+      phase('admit');
+    }
     const forwarded = forwardedBody(body, estimate.forwardedMaxTokens, stream);
     const timeout = deadline.signal;
-    const upstreamAbort = AbortSignal.any([clientGone.signal, timeout]);
-    const upstream = await sendWithFailover(deps, model, tier, forwarded, kind, requestId, upstreamAbort);
+    const upstreamAbort = AbortSignal.any([clientGone.signal, timeout, holdRefused.signal]);
+    const sending = sendWithFailover(deps, model, tier, forwarded, kind, requestId, upstreamAbort);
+    if (early) {
+      // Sent while the hold commits: nothing reaches the client before the hold is durable.
+      sending.catch(() => undefined);
+      try {
+        flight.admission = await admitting;
+      } catch (error) {
+        holdRefused.abort();
+        await sending.then((refusedUpstream) => refusedUpstream.lease.release({ ok: true }), () => undefined);
+        throw error;
+      }
+      phase('admit_overlapped');
+    }
+    const upstream = await sending;
     phase('queue_and_upstream_headers');
     lease = upstream.lease;
     if (upstream.statusCode !== 200) {
@@ -122,7 +148,10 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
     if (!ok) upstream.lease.release({ ok: false });
   } catch (error) {
     lease?.release({ ok: false });
+    // A request that failed while its hold was committing settles the hold once it is known.
+    if (flight.admission === undefined && admitting !== undefined) flight.admission = await admitting.catch(() => undefined);
     const failure = toGatewayError(error);
+    if (failure.status === 402 && principalOf !== undefined) deps.earlyForwarding.refused(principalOf);
     if (failure.status >= 500) deps.log(`request ${requestId} failed: ${(error as Error).stack ?? String(error)}`);
     if (flight.admission !== undefined && !flight.settled) {
       flight.settled = true;

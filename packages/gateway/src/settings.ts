@@ -21,6 +21,11 @@ export const gatewaySettingsSchema = z.object({
   upstreamBodyBytesMax: z.number().int().min(1_024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
   /** Stream tokens reach the client at most this long after they arrive (0 = as they arrive); the first token and the end are never held. */
   streamFlushIntervalMs: z.number().int().min(0).max(1_000).default(10),
+  /**
+   * Send a request upstream while its hold commits (default), answering only once the hold is
+   * durable: the commit overlaps the model's time to first token instead of adding to it.
+   */
+  forwardWhileHoldCommits: z.boolean().default(true),
   modelProfiles: z.record(z.string(), modelProfileSchema).default({}),
 });
 

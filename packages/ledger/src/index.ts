@@ -10,3 +10,4 @@ export type * from './types';
 export { failureCodes } from './types';
 export { verifyLedger, type VerifyReport } from './verify';
 export type { ChainHead } from './writer';
+export { chainLockKey } from './writer';

@@ -12,8 +12,11 @@ import { derivedState, redecidedBackoffMs, WriterCache, type LoadedState } from 
 import { batchMac, genesisMac, transferMac } from './mac';
 import type { Account, LedgerOp, OpResult, Transfer } from './types';
 
-/** Every writer, in every process, takes this lock first: one chain, and one lock order. */
-const chainLockKey = 7_206_118_114;
+/**
+ * Every writer, in every process, takes this transaction-level advisory lock first: one chain, and
+ * one lock order. Exported for tests that hold it to stall every writer.
+ */
+export const chainLockKey = 7_206_118_114;
 
 export interface ChainHead {
   batchSeq: bigint;

@@ -211,7 +211,9 @@ export class SimEngine {
       // Slots due within the timer's granularity share this tick instead of waking it again.
       if (slot.readyAtMs > nowMs + timerSlackMs) continue;
       if (this.step(slot, nowMs)) finished = true;
-      else if (slot.state === 'running') slot.readyAtMs = Math.max(slot.readyAtMs, nowMs + stepMs);
+      // The next token is due one step after this one was due, not after this tick ran: the GPU's
+      // timeline is its own, so a tick delivered late (a busy host) catches up instead of drifting.
+      else if (slot.state === 'running') slot.readyAtMs += stepMs;
     }
     if (finished) this.schedule(nowMs);
     for (const slot of this.running) nextMs = Math.min(nextMs, slot.readyAtMs);

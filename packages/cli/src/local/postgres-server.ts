@@ -10,6 +10,8 @@ import { ProvisionError } from './provision';
 export interface PostgresServer {
   /** Superuser URL of the `postgres` database; tests create their own databases through it. */
   readonly url: string;
+  /** The same database over the server's Unix socket (no TCP stack), for clients on this host. */
+  readonly socketUrl: string;
   readonly binDir: string;
   readonly version: string;
   stop(): Promise<void>;
@@ -102,6 +104,7 @@ export async function startPostgresServer(options: { env?: NodeJS.ProcessEnv; se
   const version = (await runCommand(join(binDir, 'postgres'), ['--version'])).stdout.trim();
   return {
     url,
+    socketUrl: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(root)}&port=${port}`,
     binDir,
     version,
     async stop() {
