@@ -13,7 +13,7 @@ const composeText = readFileSync(new URL('docker-compose.yml', root), 'utf8');
 const compose = parse(composeText, { merge: true }) as {
   services: Record<
     string,
-    { command?: string[]; environment?: Record<string, string>; env_file?: { path: string; required?: boolean }[]; deploy?: { replicas?: number; resources?: unknown }; restart?: string; profiles?: string[] }
+    { command?: string[]; build?: { dockerfile_inline?: string }; environment?: Record<string, string>; env_file?: { path: string; required?: boolean }[]; deploy?: { replicas?: number; resources?: unknown }; restart?: string; profiles?: string[] }
   >;
 };
 const schema = JSON.parse(readFileSync(new URL('../test-fixtures/compose-spec.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -28,7 +28,8 @@ function environmentOf(environment: Record<string, string> | undefined): Record<
   return Object.fromEntries(Object.entries(environment ?? {}).map(([key, value]) => [key, interpolate(String(value), { POSTGRES_PASSWORD: 'sample-password' })]));
 }
 
-const tokenwiseServices = Object.entries(compose.services).filter(([, service]) => service.command?.slice(0, 2).join(' ') === 'npx tokenwise');
+const gatewayBundle = 'node packages/cli/dist/gateway.mjs';
+const tokenwiseServices = Object.entries(compose.services).filter(([, service]) => service.command?.slice(0, 2).join(' ') === 'npx tokenwise' || service.command?.join(' ') === gatewayBundle);
 
 describe('docker-compose.yml, the production topology', () => {
   it('is valid against the Compose Specification schema', () => {
@@ -51,7 +52,7 @@ describe('docker-compose.yml, the production topology', () => {
     expect(compose.services.gateway?.deploy?.replicas).toBe(2);
     expect(tokenwiseServices.map(([name, service]) => `${name}: ${service.command?.join(' ')}`)).toEqual([
       'migrate: npx tokenwise migrate',
-      'gateway: npx tokenwise gateway',
+      `gateway: ${gatewayBundle}`,
       'worker: npx tokenwise worker',
       'api: npx tokenwise api',
       'slack: npx tokenwise slack',
@@ -60,6 +61,11 @@ describe('docker-compose.yml, the production topology', () => {
 
   it('runs in every tokenwise service a command that the tokenwise CLI knows', () => {
     for (const [name, service] of tokenwiseServices) {
+      // The gateway's bundle runs `tokenwise gateway` (packages/cli/src/gateway-main.ts), built in the image.
+      if (service.command?.join(' ') === gatewayBundle) {
+        expect(service.build?.dockerfile_inline, 'the image builds the gateway bundle').toContain('RUN npm run build');
+        continue;
+      }
       const [, , command, ...rest] = service.command ?? [];
       expect(commandNames, `${name} runs "tokenwise ${command}"`).toContain(command);
       expect(rest, `${name} passes no arguments the CLI would refuse`).toEqual([]);

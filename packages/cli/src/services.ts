@@ -1,4 +1,5 @@
 import { openDatabase, type Database } from '@tokenwise/db';
+import { ledgerBatchIntervalMs } from '@tokenwise/gateway';
 import { createLedger, hmacKeyBytesMin, type Ledger } from '@tokenwise/ledger';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -42,7 +43,7 @@ export async function openServices(config: Config): Promise<Services> {
   try {
     await database.migrate();
     const keyPepper = await loadKeyPepper(config);
-    const ledger = createLedger({ db: database.db, hmacKey: await loadLedgerKey(config), checkpointPath: config.ledgerCheckpointPath });
+    const ledger = createLedger({ db: database.db, hmacKey: await loadLedgerKey(config), checkpointPath: config.ledgerCheckpointPath, batchIntervalMs: ledgerBatchIntervalMs });
     return {
       config,
       database,

@@ -1,5 +1,5 @@
 // npm run bench:gateway — the gateway's added latency and cost, side by side with vllm-sim direct.
-import { startPostgresServer } from '@tokenwise/cli/local';
+import { bundleEntries, startPostgresServer } from '@tokenwise/cli/local';
 import { createOrg, createUser, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants, createLedger, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
@@ -17,8 +17,9 @@ const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 10);
 const userCount = 50;
 
+/** A child process from TypeScript source (through tsx), or from a bundle (`.mjs`, plain node) as production runs the gateway. */
 function child(script: string, env: Record<string, string>, profile = false): ChildProcess {
-  const execArgv = ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : [])];
+  const execArgv = [...(script.endsWith('.mjs') ? [] : ['--import', 'tsx']), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : []), ...(process.env.BENCH_HEAP === '1' ? ['--expose-gc'] : []), ...(script.endsWith('.mjs') ? (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [])];
   return fork(fileURLToPath(new URL(script, import.meta.url)), { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
@@ -147,7 +148,9 @@ async function main(): Promise<void> {
     children.push(sim);
     const simUrl = (await message<{ url: string }>(sim, 'ready')).url;
     const clusters = [{ name: 'bench', models: [model], replicas: [{ id: 'sim-0', url: simUrl }], maxConcurrencyPerReplica: 1024, priorityScheduling: false, queueDepthMax: 10_000, queueWaitMsMax: 30_000, region: 'eu-west', gridIntensityGCo2ePerKwh: 300 }];
-    const gateway = child('./gateway-process.ts', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
+    // The gateway runs from a bundle, as Compose runs it (`npm run build`): no TypeScript loader in its process.
+    await bundleEntries({ 'gateway-process': fileURLToPath(new URL('./gateway-process.ts', import.meta.url)) }, fileURLToPath(new URL('./dist', import.meta.url)));
+    const gateway = child('./dist/gateway-process.mjs', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
     children.push(gateway);
     const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
     process.stdout.write(`PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase.\n\n`);
@@ -166,7 +169,8 @@ async function main(): Promise<void> {
       await message(gateway, 'reset');
       results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys));
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number } }>(gateway, 'stats');
+      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number }; loop: { p50: number; p99: number; max: number }; gc: { count: number; totalMs: number; maxMs: number } }>(gateway, 'stats');
+      process.stdout.write(`gateway event loop delay p50 ${stats.loop.p50.toFixed(2)} ms, p99 ${stats.loop.p99.toFixed(2)} ms, max ${stats.loop.max.toFixed(1)} ms; GC ${stats.gc.count} pauses, ${stats.gc.totalMs.toFixed(0)} ms in all, longest ${stats.gc.maxMs.toFixed(1)} ms\n`);
       const batches = Math.max(stats.ledger.batches, 1);
       process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean ms, cumulative): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}\n`);
@@ -182,6 +186,11 @@ async function main(): Promise<void> {
     process.stdout.write(`\nadded latency (gateway - direct): json p50 ${added('json', 'p50').toFixed(2)} ms, p99 ${added('json', 'p99').toFixed(2)} ms; stream p50 ${added('stream', 'p50').toFixed(2)} ms, p99 ${added('stream', 'p99').toFixed(2)} ms\n`);
     process.stdout.write(`gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`);
 
+    if (process.env.BENCH_HEAP === '1') {
+      gateway.send({ type: 'heap' });
+      const heap = await message<{ liveBytes: number; rssBytes: number; file?: string }>(gateway, 'heap');
+      process.stdout.write(`gateway after a full collection: V8 heap ${(heap.liveBytes / 2 ** 20).toFixed(0)} MB live, RSS ${(heap.rssBytes / 2 ** 20).toFixed(0)} MB; snapshot ${heap.file}\n`);
+    }
     gateway.send({ type: 'stop' });
     await once(gateway, 'exit');
     const okThroughGateway = Object.entries(results).filter(([name]) => name.startsWith('gateway')).reduce((sum, [, result]) => sum + result.ok, 0) + (0);

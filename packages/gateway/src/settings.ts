@@ -39,3 +39,10 @@ export type GatewaySettingsInput = z.input<typeof gatewaySettingsSchema>;
 export function holdTimeoutSeconds(settings: GatewaySettings): number {
   return Math.ceil((settings.requestTimeoutMs * 2) / 1000) + 60;
 }
+
+/**
+ * The ledger batch interval the gateway's services use: a hold commits while its request is already
+ * upstream (forwardWhileHoldCommits), so a few milliseconds more per batch cost the client nothing
+ * and gather about five operations per statement instead of two (bench:gateway).
+ */
+export const ledgerBatchIntervalMs = 5;

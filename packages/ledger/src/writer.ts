@@ -30,6 +30,8 @@ export interface WriterDeps {
   clock: () => Date;
   /** Called after each commit with the new chain head (for the checkpoint export). */
   onCommit?: (head: ChainHead) => void;
+  /** Least time between the starts of two batches (default 0): more operations per statement, less work per operation. */
+  batchIntervalMs?: number;
 }
 
 interface Submission {
@@ -84,6 +86,8 @@ export class BatchWriter {
   /** The state this writer left behind: lets a batch skip its read while no other writer commits. */
   private readonly cache = new WriterCache();
   private closed = false;
+  /** When the last batch started (batchIntervalMs counts from it). */
+  private lastBatchAt = -Infinity;
   /** Cumulative counters for /metrics and benchmarks (`cached`: batches decided without a read). */
   readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0 };
 
@@ -114,7 +118,11 @@ export class BatchWriter {
     // Let callers in the same tick join the first batch.
     await new Promise((resolve) => setImmediate(resolve));
     try {
+      const intervalMs = this.deps.batchIntervalMs ?? 0;
       while (this.queue.length > 0) {
+        const waitMs = this.lastBatchAt + intervalMs - performance.now();
+        if (waitMs >= 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        this.lastBatchAt = performance.now();
         const batch: Submission[] = [];
         let ops = 0;
         while (this.queue.length > 0 && ops + (this.queue[0]?.opCount ?? 0) <= batchOpsMax) {

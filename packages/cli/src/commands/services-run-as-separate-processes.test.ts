@@ -12,11 +12,15 @@ import OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../config';
+import { bundleEntries } from '../local/bundle';
 import { freePort } from '../local/free-port';
 import { seedDemo, type DevFile } from '../local/demo-seed';
 import { openServices } from '../services';
 
 const bin = fileURLToPath(new URL('../../bin/tokenwise.mjs', import.meta.url));
+const cliDir = fileURLToPath(new URL('../../', import.meta.url));
+/** The gateway as Compose runs it: from its bundle (`npm run build`), with no TypeScript loader. */
+const gatewayBundle = `${cliDir}dist/gateway.mjs`;
 const model = 'sim/llama-3.1-8b-instruct';
 /** How long a stopped service may take to exit after SIGTERM. */
 const exitAfterSigtermMsMax = 10_000;
@@ -28,9 +32,9 @@ interface Running {
 }
 
 /** `tokenwise <args>` as a child process, as Compose runs it, with only the given settings. */
-function tokenwise(args: string[], env: Record<string, string>, cwd: string): Running {
+function tokenwise(args: string[], env: Record<string, string>, cwd: string, script = bin): Running {
   const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, VLLM_URL: _v, TOKENWISE_CONFIG: _c, TOKENWISE_CLUSTERS_FILE: _f, ...inherited } = process.env;
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -74,6 +78,7 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tw-services-'));
+    await bundleEntries({ gateway: `${cliDir}src/gateway-main.ts` }, `${cliDir}dist`);
     sim = await startVllmSim({ model });
     admin = new pg.Client({ connectionString: inject('postgresAdminUrl') });
     await admin.connect();
@@ -129,7 +134,9 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
         return { name, code: await service.exited, output: service.output() };
       }),
     );
-    for (const { name, code, output } of results.slice(0, 3)) {
+    const bundled = tokenwise([], withoutDatabase, dir, gatewayBundle);
+    results.push({ name: 'gateway', code: await bundled.exited, output: bundled.output() });
+    for (const { name, code, output } of [...results.slice(0, 3), ...results.slice(4)]) {
       expect(code, output).toBe(1);
       expect(output).toContain(`tokenwise: the ${name} service needs DATABASE_URL`);
       expect(output).toMatch(/PGlite, which cannot be shared between processes/);
@@ -145,8 +152,8 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     expect(worker.output()).toMatch(/Stopped worker during startup/);
   });
 
-  it('answers through the gateway, serves the typed API, settles through the worker, and each exits 0 on SIGTERM', async () => {
-    const gateway = tokenwise(['gateway'], env, dir);
+  it('answers through the gateway (run from its bundle), serves the typed API, settles through the worker, and each exits 0 on SIGTERM', async () => {
+    const gateway = tokenwise([], env, dir, gatewayBundle);
     const api = tokenwise(['api'], env, dir);
     const worker = tokenwise(['worker'], env, dir);
     running.push(gateway, api, worker);
@@ -162,8 +169,12 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     const usage = new pg.Client({ connectionString: env.DATABASE_URL });
     await usage.connect();
     try {
-      const rows = await usage.query<{ model: string; user_id: string }>('select model, user_id from usage_records where request_id = $1', [requestId]);
-      expect(rows.rows).toEqual([{ model, user_id: expect.any(String) }]);
+      // The charge commits right after the answer is sent.
+      const rows = await until(async () => {
+        const found = await usage.query<{ model: string; user_id: string }>('select model, user_id from usage_records where request_id = $1', [requestId]);
+        return found.rows.length > 0 ? found.rows : undefined;
+      }, 'the usage row');
+      expect(rows).toEqual([{ model, user_id: expect.any(String) }]);
     } finally {
       await usage.end();
     }
