@@ -353,7 +353,7 @@ async function relayJson(deps: InferenceDeps, flight: Flight, upstream: Upstream
   return true;
 }
 
-interface ChunkJson {
+export interface ChunkJson {
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   choices?: { index?: unknown; delta?: { content?: unknown }; text?: unknown }[];
 }
@@ -413,12 +413,7 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
         }
         const finalUsage = Array.isArray(chunk.choices) && chunk.choices.length === 0;
         if (finalUsage && !wantsUsage) continue;
-        let out = data;
-        if (!finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null) {
-          if (kind === 'chat') delete chunk.usage;
-          else chunk.usage = null;
-          out = JSON.stringify(chunk);
-        }
+        const out = !finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null ? withoutUsage(data, chunk, kind) : data;
         batch += `data: ${out}\n\n`;
       }
       pending += batch;
@@ -464,6 +459,23 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
   upstream.lease.release({ ok: true });
   await commit();
   return true;
+}
+
+/**
+ * A chunk without the usage the client did not ask for (continuous usage): chat drops the field,
+ * completions carry `"usage":null`, as vLLM sends them. vLLM writes usage as the chunk's last field,
+ * a flat object; then it is cut from the text as is, else the chunk is serialised again.
+ */
+export function withoutUsage(data: string, chunk: ChunkJson, kind: InferenceKind): string {
+  const at = data.lastIndexOf(',"usage":{');
+  const keys = Object.keys(chunk);
+  if (at > 0 && keys[keys.length - 1] === 'usage' && data.endsWith('}}') && data.indexOf('{', at + 10) < 0) {
+    return kind === 'chat' ? `${data.slice(0, at)}}` : `${data.slice(0, at)},"usage":null}`;
+  }
+  const copy: ChunkJson = { ...chunk };
+  if (kind === 'chat') delete copy.usage;
+  else copy.usage = null;
+  return JSON.stringify(copy);
 }
 
 /** Writes, waiting for the client to drain; false when the client has gone. */

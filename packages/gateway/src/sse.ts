@@ -27,6 +27,8 @@ export class SseParser {
 }
 
 function dataOf(event: string): string | undefined {
+  // The common case, one `data: ` line (as vLLM sends every event), without splitting.
+  if (event.startsWith('data: ') && !event.includes('\n') && !event.endsWith('\r')) return event.slice(6);
   let data: string | undefined;
   for (const line of event.split('\n')) {
     const clean = line.endsWith('\r') ? line.slice(0, -1) : line;
