@@ -26,7 +26,14 @@ async function judgeApiKey(deps: { db: Db; ledger: Ledger; keyPepper: Buffer; da
   const path = join(deps.dataDir, judgeKeyFile);
   const saved = await readFile(path, 'utf8').catch(() => undefined);
   if (saved !== undefined && saved.trim().startsWith('tw_')) return saved.trim();
-  const org = (await findOrgBySlug(deps.db, { slug: 'tokenwise-system' })) ?? (await createOrg(deps.db, { actor: 'system:dev', input: { slug: 'tokenwise-system', name: 'Tokenwise system accounts' } }));
+  const org =
+    (await findOrgBySlug(deps.db, { slug: 'tokenwise-system' })) ??
+    (await createOrg(deps.db, { actor: 'system:dev', input: { slug: 'tokenwise-system', name: 'Tokenwise system accounts' } }).catch(async (error: unknown) => {
+      // The api and the worker start together on a fresh database: the other one created it first.
+      const created = await findOrgBySlug(deps.db, { slug: 'tokenwise-system' });
+      if (created === undefined) throw error;
+      return created;
+    }));
   const { secret } = await createApiKey(deps.db, { pepper: deps.keyPepper, orgId: org.id, systemOwner: 'judge', name: 'llm-judge', actor: 'system:dev' });
   const wallet = await ensureAccount(deps.db, { ownerType: 'system', ownerId: 'judge', currency: 'innovation', purpose: 'wallet' });
   const source = await issuanceAccount(deps.db, 'innovation');
