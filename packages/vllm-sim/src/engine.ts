@@ -6,6 +6,8 @@ export type SchedulingPolicy = 'fcfs' | 'priority';
 
 /** Node timers fire with about 1 ms resolution; work due that close is done in the same tick. */
 const timerSlackMs = 1;
+/** Most tokens one request makes up in a single late tick (a guard; a stall moves the timeline instead). */
+const catchUpStepsMax = 256;
 
 /** What the engine schedules: one HTTP generation request with its `seqs` sequences (the `n` choices). */
 export interface EngineJob {
@@ -210,17 +212,25 @@ export class SimEngine {
       const slot = this.running[i] as Slot;
       // Slots due within the timer's granularity share this tick instead of waking it again.
       if (slot.readyAtMs > nowMs + timerSlackMs) continue;
-      if (this.step(slot, nowMs)) finished = true;
-      // The next token is due one step after this one was due, not after this tick ran: the GPU's
-      // timeline is its own, so a tick delivered late (a busy host) catches up instead of drifting.
-      else if (slot.state === 'running') slot.readyAtMs += stepMs;
+      // The GPU's timeline is its own: each token is due one step after the previous one was due,
+      // not after this tick ran. A tick the host delivered late sends every token that came due
+      // meanwhile (as vLLM's API server sends what the engine produced while it was busy).
+      for (let steps = 0; ; steps++) {
+        if (this.step(slot, nowMs)) {
+          finished = true;
+          break;
+        }
+        if (slot.state !== 'running') break;
+        slot.readyAtMs += stepMs;
+        if (slot.readyAtMs > nowMs + timerSlackMs || steps >= catchUpStepsMax) break;
+      }
     }
     if (finished) this.schedule(nowMs);
     for (const slot of this.running) nextMs = Math.min(nextMs, slot.readyAtMs);
     if (nextMs < Infinity) this.arm(nextMs);
   };
 
-  /** One decode step of one job; returns true when the job finished. */
+  /** One decode step of one job, as the API server sends it (metrics on that clock); returns true when the job finished. */
   private step(slot: Slot, nowMs: number): boolean {
     const metrics = this.options.metrics;
     if (!slot.started) {
