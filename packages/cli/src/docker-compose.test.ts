@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { gatewayNodeFlags } from '@tokenwise/gateway';
 import { envSchema, loadConfig } from './config';
 import { commandNames } from './main';
 
@@ -28,7 +29,7 @@ function environmentOf(environment: Record<string, string> | undefined): Record<
   return Object.fromEntries(Object.entries(environment ?? {}).map(([key, value]) => [key, interpolate(String(value), { POSTGRES_PASSWORD: 'sample-password' })]));
 }
 
-const gatewayBundle = 'node packages/cli/dist/gateway.mjs';
+const gatewayBundle = ['node', ...gatewayNodeFlags, 'packages/cli/dist/gateway.mjs'].join(' ');
 const tokenwiseServices = Object.entries(compose.services).filter(([, service]) => service.command?.slice(0, 2).join(' ') === 'npx tokenwise' || service.command?.join(' ') === gatewayBundle);
 
 describe('docker-compose.yml, the production topology', () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
-import { createApiKey, publishPriceList } from '../src/index';
+import { createApiKey, gatewayNodeFlags, publishPriceList } from '../src/index';
 
 const model = 'bench-model';
 const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
@@ -19,7 +19,7 @@ const userCount = 50;
 
 /** A child process from TypeScript source (through tsx), or from a bundle (`.mjs`, plain node) as production runs the gateway. */
 function child(script: string, env: Record<string, string>, profile = false): ChildProcess {
-  const execArgv = [...(script.endsWith('.mjs') ? [] : ['--import', 'tsx']), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : []), ...(process.env.BENCH_HEAP === '1' ? ['--expose-gc'] : []), ...(script.endsWith('.mjs') ? (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [])];
+  const execArgv = [...(script.endsWith('.mjs') ? [] : ['--import', 'tsx']), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : []), ...(process.env.BENCH_HEAP === '1' ? ['--expose-gc'] : []), ...(script.endsWith('.mjs') ? (process.env.BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? gatewayNodeFlags) : [])];
   return fork(fileURLToPath(new URL(script, import.meta.url)), { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     children.push(sim);
     const simUrl = (await message<{ url: string }>(sim, 'ready')).url;
     const clusters = [{ name: 'bench', models: [model], replicas: [{ id: 'sim-0', url: simUrl }], maxConcurrencyPerReplica: 1024, priorityScheduling: false, queueDepthMax: 10_000, queueWaitMsMax: 30_000, region: 'eu-west', gridIntensityGCo2ePerKwh: 300 }];
-    // The gateway runs from a bundle, as Compose runs it (`npm run build`): no TypeScript loader in its process.
+    // The gateway runs from a bundle with gatewayNodeFlags, as Compose runs it (`npm run build`): no TypeScript loader in its process.
     await bundleEntries({ 'gateway-process': fileURLToPath(new URL('./gateway-process.ts', import.meta.url)) }, fileURLToPath(new URL('./dist', import.meta.url)));
     const gateway = child('./dist/gateway-process.mjs', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
     children.push(gateway);
@@ -169,8 +169,8 @@ async function main(): Promise<void> {
       await message(gateway, 'reset');
       results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys));
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number }; loop: { p50: number; p99: number; max: number }; gc: { count: number; totalMs: number; maxMs: number } }>(gateway, 'stats');
-      process.stdout.write(`gateway event loop delay p50 ${stats.loop.p50.toFixed(2)} ms, p99 ${stats.loop.p99.toFixed(2)} ms, max ${stats.loop.max.toFixed(1)} ms; GC ${stats.gc.count} pauses, ${stats.gc.totalMs.toFixed(0)} ms in all, longest ${stats.gc.maxMs.toFixed(1)} ms\n`);
+      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number }; loop: { p50: number; p99: number; p999: number; max: number }; gc: { count: number; totalMs: number; maxMs: number; byKind: Record<string, { count: number; ms: number; maxMs: number }> } }>(gateway, 'stats');
+      process.stdout.write(`gateway event loop delay p50 ${stats.loop.p50.toFixed(2)} ms, p99 ${stats.loop.p99.toFixed(2)} ms, p99.9 ${stats.loop.p999.toFixed(1)} ms, max ${stats.loop.max.toFixed(1)} ms; GC ${stats.gc.count} pauses, ${stats.gc.totalMs.toFixed(0)} ms in all, longest ${stats.gc.maxMs.toFixed(1)} ms (${Object.entries(stats.gc.byKind).map(([kind, gc]) => `${kind} ${gc.count}× ${gc.ms.toFixed(0)} ms, longest ${gc.maxMs.toFixed(1)}`).join('; ')})\n`);
       const batches = Math.max(stats.ledger.batches, 1);
       process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean ms, cumulative): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}\n`);

@@ -12,5 +12,5 @@ export {
   type PriceListSource,
 } from './price-lists';
 export * from './routing/index';
-export { gatewaySettingsSchema, holdTimeoutSeconds, ledgerBatchIntervalMs, type GatewaySettings, type GatewaySettingsInput } from './settings';
+export { gatewayNodeFlags, gatewaySettingsSchema, holdTimeoutSeconds, ledgerBatchIntervalMs, type GatewaySettings, type GatewaySettingsInput } from './settings';
 export { closeAbandonedAdmissions, findAbandonedAdmissions, reconcileBatchMax, type AbandonedAdmission, type ReconcileParams } from './reconcile';

@@ -1,6 +1,7 @@
 import { createApiClient } from '@tokenwise/api';
 import { findOrgBySlug } from '@tokenwise/db';
 import { ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { gatewayNodeFlags } from '@tokenwise/gateway';
 import { startVllmSim, type VllmSim } from '@tokenwise/vllm-sim';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +20,7 @@ import { openServices } from '../services';
 
 const bin = fileURLToPath(new URL('../../bin/tokenwise.mjs', import.meta.url));
 const cliDir = fileURLToPath(new URL('../../', import.meta.url));
-/** The gateway as Compose runs it: from its bundle (`npm run build`), with no TypeScript loader. */
+/** The gateway as Compose runs it: from its bundle (`npm run build`) with gatewayNodeFlags, and no TypeScript loader. */
 const gatewayBundle = `${cliDir}dist/gateway.mjs`;
 const model = 'sim/llama-3.1-8b-instruct';
 /** How long a stopped service may take to exit after SIGTERM. */
@@ -34,7 +35,8 @@ interface Running {
 /** `tokenwise <args>` as a child process, as Compose runs it, with only the given settings. */
 function tokenwise(args: string[], env: Record<string, string>, cwd: string, script = bin): Running {
   const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, VLLM_URL: _v, TOKENWISE_CONFIG: _c, TOKENWISE_CLUSTERS_FILE: _f, ...inherited } = process.env;
-  const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = script === gatewayBundle ? gatewayNodeFlags : [];
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
