@@ -40,6 +40,7 @@ process.on('message', (message: { type: string }) => {
     loopDelay.reset();
     gcPauses = [];
     gcByKind = {};
+    gateway.metrics.resetPhases();
     process.send?.({ type: 'reset' });
   } else if (message.type === 'heap') {
     // BENCH_HEAP=1: what stays alive after a full collection, and a heap snapshot of it.
@@ -48,7 +49,7 @@ process.on('message', (message: { type: string }) => {
     process.send?.({ type: 'heap', liveBytes: process.memoryUsage().heapUsed, rssBytes: process.memoryUsage().rss, file });
   } else if (message.type === 'stats') {
     const cpu = process.cpuUsage(baseline);
-    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, heapTotalBytes: process.memoryUsage().heapTotal, phases: gateway.metrics.phaseMeansMs(), ledger: ledger.stats(), loop: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, p999: loopDelay.percentile(99.9) / 1e6, max: loopDelay.max / 1e6 }, gc: { count: gcPauses.length, totalMs: gcPauses.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...gcPauses), byKind: gcByKind } });
+    process.send?.({ type: 'stats', cpuMicros: cpu.user + cpu.system, rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, heapTotalBytes: process.memoryUsage().heapTotal, phases: gateway.metrics.phaseMeansMs(), phaseMax: gateway.metrics.phaseMaxMs(), ledger: ledger.stats(), loop: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, p999: loopDelay.percentile(99.9) / 1e6, max: loopDelay.max / 1e6 }, gc: { count: gcPauses.length, totalMs: gcPauses.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...gcPauses), byKind: gcByKind } });
   } else if (message.type === 'stop') {
     void (async () => {
       await gateway.close();

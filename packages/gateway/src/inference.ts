@@ -366,6 +366,7 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
   const wantsContinuous = options.continuous_usage_stats === true;
   const holdHeaders = costHeaders(Object.fromEntries(admission.holds.map((hold) => [hold.currency, hold.amount])), 'hold');
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': flight.requestId, ...holdHeaders, ...balanceHeaders(admission) });
+  const relayStartedAt = performance.now();
   const tracker = new StreamUsage();
   const parser = new SseParser();
   const decoder = new TextDecoder();
@@ -455,6 +456,7 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
   }
   const { commit } = settle(deps, flight, upstream, meta, tracker.current(), 'completed', ttftMs, completionText);
   res.end();
+  deps.metrics.observePhase('stream_relay', performance.now() - relayStartedAt);
   deps.metrics.countRequest(kind, 200);
   upstream.lease.release({ ok: true });
   await commit();

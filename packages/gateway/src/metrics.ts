@@ -10,19 +10,30 @@ export class GatewayMetrics {
   private readonly tokens = new Map<string, number>();
   private readonly cost = new Map<string, bigint>();
   private co2eMicrograms = 0n;
-  private readonly phases = new Map<string, { sumMs: number; count: number }>();
+  private readonly phases = new Map<string, { sumMs: number; count: number; maxMs: number }>();
 
   /** Time spent in one step of the request path (authenticate, admit, queue, ...). */
   observePhase(phase: string, ms: number): void {
-    const entry = this.phases.get(phase) ?? { sumMs: 0, count: 0 };
+    const entry = this.phases.get(phase) ?? { sumMs: 0, count: 0, maxMs: 0 };
     entry.sumMs += ms;
     entry.count++;
+    entry.maxMs = Math.max(entry.maxMs, ms);
     this.phases.set(phase, entry);
   }
 
   /** Mean ms per phase, for benchmarks and logs. */
   phaseMeansMs(): Record<string, number> {
     return Object.fromEntries([...this.phases].map(([phase, { sumMs, count }]) => [phase, count === 0 ? 0 : sumMs / count]));
+  }
+
+  /** Longest ms per phase since the last reset, for benchmarks. */
+  phaseMaxMs(): Record<string, number> {
+    return Object.fromEntries([...this.phases].map(([phase, { maxMs }]) => [phase, maxMs]));
+  }
+
+  /** Starts the phase figures afresh (a benchmark's next run). */
+  resetPhases(): void {
+    this.phases.clear();
   }
 
   countRequest(route: string, status: number): void {
