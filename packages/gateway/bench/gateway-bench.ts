@@ -1,6 +1,6 @@
 // npm run bench:gateway — the gateway's added latency and cost, side by side with vllm-sim direct.
 import { bundleEntries, startPostgresServer } from '@tokenwise/cli/local';
-import { createOrg, createUser, openDatabase } from '@tokenwise/db';
+import { createOrg, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants, createLedger, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -169,10 +169,10 @@ async function main(): Promise<void> {
       await message(gateway, 'reset');
       results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys));
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; phaseMax: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number }; loop: { p50: number; p99: number; p999: number; max: number }; gc: { count: number; totalMs: number; maxMs: number; byKind: Record<string, { count: number; ms: number; maxMs: number }> } }>(gateway, 'stats');
+      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; phaseMax: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number; statementMaxMs: number }; loop: { p50: number; p99: number; p999: number; max: number }; gc: { count: number; totalMs: number; maxMs: number; byKind: Record<string, { count: number; ms: number; maxMs: number }> } }>(gateway, 'stats');
       process.stdout.write(`gateway event loop delay p50 ${stats.loop.p50.toFixed(2)} ms, p99 ${stats.loop.p99.toFixed(2)} ms, p99.9 ${stats.loop.p999.toFixed(1)} ms, max ${stats.loop.max.toFixed(1)} ms; GC ${stats.gc.count} pauses, ${stats.gc.totalMs.toFixed(0)} ms in all, longest ${stats.gc.maxMs.toFixed(1)} ms (${Object.entries(stats.gc.byKind).map(([kind, gc]) => `${kind} ${gc.count}× ${gc.ms.toFixed(0)} ms, longest ${gc.maxMs.toFixed(1)}`).join('; ')})\n`);
       const batches = Math.max(stats.ledger.batches, 1);
-      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
+      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms, longest ${stats.ledger.statementMaxMs.toFixed(1)} ms since start), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean / longest ms): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)} / ${(stats.phaseMax[name] ?? 0).toFixed(1)}`).join(', ')}\n`);
       cpuMicros += stats.cpuMicros;
       gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
@@ -201,12 +201,17 @@ async function main(): Promise<void> {
     process.stdout.write(`usage rows ${usage?.count ?? 0} for ${okThroughGateway + warmUpOk} answered requests (incl. warm-up); ledger: ${violations.length === 0 ? 'all invariants hold' : violations.join('; ')}\n`);
     if (pgStats) {
       const top = (await database.db.execute(
-        sql`select calls::int as calls, round((mean_plan_time)::numeric, 3)::text as plan_ms, round((mean_exec_time)::numeric, 3)::text as exec_ms, round((total_exec_time + total_plan_time)::numeric)::text as total_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query
+        sql`select calls::int as calls, round((mean_plan_time)::numeric, 3)::text as plan_ms, round((mean_exec_time)::numeric, 3)::text as exec_ms, round((max_exec_time)::numeric, 1)::text as max_exec_ms, round((total_exec_time + total_plan_time)::numeric)::text as total_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query
             from pg_stat_statements order by total_exec_time + total_plan_time desc limit 8`,
       )) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
       const rows = Array.isArray(top) ? top : (top.rows ?? []);
-      process.stdout.write('\nPostgreSQL time per statement (pg_stat_statements):\n');
-      for (const row of rows) process.stdout.write(`  ${String(row.calls).padStart(7)} calls  plan ${String(row.plan_ms).padStart(7)} ms  exec ${String(row.exec_ms).padStart(7)} ms  total ${String(row.total_ms).padStart(7)} ms  ${String(row.query)}\n`);
+      const [activity] = (await executeRows<{ checkpoints: number; autovacuums: number }>(
+        database.db,
+        sql`select (select (checkpoints_timed + checkpoints_req)::int from pg_stat_bgwriter) as checkpoints, (select coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int from pg_stat_user_tables) as autovacuums`,
+      )) as [{ checkpoints: number; autovacuums: number }];
+      process.stdout.write(`\nPostgreSQL background work during the run: ${activity.checkpoints} checkpoints, ${activity.autovacuums} autovacuum/autoanalyze runs\n`);
+      process.stdout.write('PostgreSQL time per statement (pg_stat_statements):\n');
+      for (const row of rows) process.stdout.write(`  ${String(row.calls).padStart(7)} calls  plan ${String(row.plan_ms).padStart(7)} ms  exec ${String(row.exec_ms).padStart(7)} ms (longest ${String(row.max_exec_ms)})  total ${String(row.total_ms).padStart(7)} ms  ${String(row.query)}\n`);
     }
     const worst = (p: 'p50' | 'p99') => Math.max(added('json', p), added('stream', p));
     process.stdout.write(

@@ -55,7 +55,7 @@ export interface Ledger {
   /** The chain head as last committed by this process. */
   head(): ChainHead | undefined;
   /** Batch counters of this process's writer: batches, ops, retries, time reading and writing. */
-  stats(): Readonly<{ batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number }>;
+  stats(): Readonly<{ batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number; statementMaxMs: number }>;
   close(): Promise<void>;
 }
 

@@ -89,7 +89,7 @@ export class BatchWriter {
   /** When the last batch started (batchIntervalMs counts from it). */
   private lastBatchAt = -Infinity;
   /** Cumulative counters for /metrics and benchmarks (`cached`: batches decided without a read). */
-  readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0 };
+  readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0, statementMaxMs: 0 };
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -300,7 +300,9 @@ export class BatchWriter {
     if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
     const sent = performance.now();
     await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey, guardNewIds: batch.guardNewIds });
-    this.stats.statementMs += performance.now() - sent;
+    const statementMs = performance.now() - sent;
+    this.stats.statementMs += statementMs;
+    this.stats.statementMaxMs = Math.max(this.stats.statementMaxMs, statementMs);
     return { batchSeq: batch.batchSeq, mac, lastTransferSeq: last.seq };
   }
 
