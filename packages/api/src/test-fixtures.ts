@@ -3,7 +3,9 @@ import { settlements, usageRecords } from '@tokenwise/db/schema';
 import { createLedger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
 import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 import { createContextInner } from './context';
+import { invalidFields } from './errors';
 import { createCaller } from './router';
 
 /** An org with two teams and a user per role, plus a second org, on a fresh database (PGlite by default). */
@@ -92,4 +94,14 @@ export async function insertUsage(
     await db.insert(settlements).values({ requestId, score: params.score, confidence: 0.9, refund: 100n, refundCurrency: 'innovation', reward: 0n, results: [], reason: 'test' });
   }
   return requestId;
+}
+
+/** The fields a BAD_REQUEST names, as HTTP clients get them in `error.data.fields`. */
+export async function fieldsOf(call: Promise<unknown>): Promise<string[]> {
+  const error: unknown = await call.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toMatchObject({ code: 'BAD_REQUEST' });
+  return invalidFields((error as { cause?: unknown }).cause);
 }

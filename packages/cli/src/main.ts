@@ -1,4 +1,3 @@
-import { isDomainError } from '@tokenwise/core';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runApiCommand } from './commands/api';
@@ -11,7 +10,7 @@ import { runDoctor } from './commands/doctor';
 import { runAdminCommand } from './commands/run-admin-command';
 import { runMigrate } from './commands/migrate';
 import { runProvision } from './commands/provision';
-import { ProvisionError } from './local/provision';
+import { reportError } from './report-error';
 import { UsageError } from './usage-error';
 
 export const usage = `Usage: tokenwise <command> [options]
@@ -130,20 +129,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}" after "${name}".`);
     return await command({ json: values.json ?? false, forTests: values['for-tests'] ?? false, simulatedCluster: values['simulated-cluster'] ?? false });
   } catch (error) {
-    return reportError(error);
+    return reportError(error, usage);
   }
-}
-
-function reportError(error: unknown): number {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`tokenwise: ${message}\n\n${usage}\n`);
-    return 2;
-  }
-  if (isDomainError(error) || error instanceof ProvisionError) {
-    process.stderr.write(`tokenwise: ${message}\n`);
-    return 1;
-  }
-  process.stderr.write(`tokenwise: unexpected error: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
-  return 1;
 }

@@ -1,4 +1,4 @@
-import { estimateAdmission, type CarbonModelProfile } from '@tokenwise/core';
+import { estimateAdmission, InsufficientFundsError, type CarbonModelProfile } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import type { Ledger } from '@tokenwise/ledger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -68,10 +68,8 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
   const deadlineTimer = setTimeout(() => deadline.abort(), deps.settings.requestTimeoutMs);
   const holdRefused = new AbortController();
   let admitting: Promise<Admission> | undefined;
-  let principalOf: Principal | undefined;
   try {
     const principal = await deps.auth.authenticate(req.headers.authorization);
-    principalOf = principal;
     let mark = performance.now();
     const phase = (name: string) => {
       const now = performance.now();
@@ -104,7 +102,10 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
     admitting = admit(
       { ledger: deps.ledger, accounts: deps.accounts, holdTimeoutSeconds: holdTimeoutSeconds(deps.settings) },
       { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, ...versions },
-    );
+    ).catch((error: unknown) => {
+      if (error instanceof InsufficientFundsError) deps.earlyForwarding.refused(principal);
+      throw error;
+    });
     // Whatever happens next, the admission's outcome is awaited before the request ends (see catch).
     admitting.catch(() => undefined);
     const early = deps.earlyForwarding.allowed(principal);
@@ -151,7 +152,6 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
     // A request that failed while its hold was committing settles the hold once it is known.
     if (flight.admission === undefined && admitting !== undefined) flight.admission = await admitting.catch(() => undefined);
     const failure = toGatewayError(error);
-    if (failure.status === 402 && principalOf !== undefined) deps.earlyForwarding.refused(principalOf);
     if (failure.status >= 500) deps.log(`request ${requestId} failed: ${(error as Error).stack ?? String(error)}`);
     if (flight.admission !== undefined && !flight.settled) {
       flight.settled = true;

@@ -1,8 +1,7 @@
 import { listAuditForEntity, setPlatformOrg } from '@tokenwise/db';
 import { publishPriceList, registerClusters, type ClusterConfig } from '@tokenwise/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invalidFields } from '../errors';
-import { openApiFixture, type ApiFixture } from '../test-fixtures';
+import { fieldsOf, openApiFixture, type ApiFixture } from '../test-fixtures';
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -38,16 +37,6 @@ const cluster: ClusterConfig = {
   gridIntensityGCo2ePerKwh: 250,
   pue: 1.2,
 };
-
-/** The fields a BAD_REQUEST names, as HTTP clients get them in `error.data.fields`. */
-async function fieldsOf(call: Promise<unknown>): Promise<string[]> {
-  const error: unknown = await call.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toMatchObject({ code: 'BAD_REQUEST' });
-  return invalidFields((error as { cause?: unknown }).cause);
-}
 
 describe('admin', () => {
   it('users: list pages through the org only; create is audited and checks the team', async () => {

@@ -1,7 +1,6 @@
 import { listAuditForEntity } from '@tokenwise/db';
-import { invalidFields } from '../errors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApiFixture, type ApiFixture } from '../test-fixtures';
+import { fieldsOf, openApiFixture, type ApiFixture } from '../test-fixtures';
 
 let f: ApiFixture;
 beforeAll(async () => {
@@ -72,16 +71,6 @@ describe('monthly allowance', () => {
 });
 
 describe('allowance schedules', () => {
-  /** The fields a BAD_REQUEST names, as HTTP clients get them in `error.data.fields`. */
-  async function fieldsOf(call: Promise<unknown>): Promise<string[]> {
-    const error: unknown = await call.then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toMatchObject({ code: 'BAD_REQUEST' });
-    return invalidFields((error as { cause?: unknown }).cause);
-  }
-
   it('an admin sets, lists, re-sets and removes schedules, each change audited', async () => {
     const admin = await f.as(f.users.admin);
     const employees = await admin.grants.setAllowanceSchedule({ role: 'employee', amount: 100n });
