@@ -1,7 +1,7 @@
 import { ConflictError, invariant, NotFoundError, parseWith, ValidationError } from '@tokenwise/core';
 import { writeAudit, type Db } from '@tokenwise/db';
 import { apiKeys, orgs, users } from '@tokenwise/db/schema';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { formatKey, keyIdPattern, newKeyId, newKeySecret, secretHmac } from './key-format';
 import { allowedModelsMax, keyNameLengthMax, listKeysMax, modelNameLengthMax, overlapSecondsMax, requestLimitMax } from './limits';
@@ -194,13 +194,16 @@ export async function listApiKeys(db: Db, params: { orgId: string; userId?: stri
     .limit(limit);
 }
 
+const authenticationColumns = { ...infoColumns, secretHmac: apiKeys.secretHmac, teamId: users.teamId };
+
 /** What authentication needs about a key: its row, its HMAC and its user's current team. For the key store only. */
 export async function findKeyForAuthentication(db: Db, params: { keyId: string }) {
-  const [row] = await db
-    .select({ ...infoColumns, secretHmac: apiKeys.secretHmac, teamId: users.teamId })
-    .from(apiKeys)
-    .leftJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(apiKeys.id, params.keyId))
-    .limit(1);
+  const [row] = await db.select(authenticationColumns).from(apiKeys).leftJoin(users, eq(users.id, apiKeys.userId)).where(eq(apiKeys.id, params.keyId)).limit(1);
   return row;
+}
+
+/** The same for several keys in one query (the key store's background refresh); ids with no row are absent. */
+export async function findKeysForAuthentication(db: Db, params: { keyIds: readonly string[] }) {
+  if (params.keyIds.length === 0) return [];
+  return db.select(authenticationColumns).from(apiKeys).leftJoin(users, eq(users.id, apiKeys.userId)).where(inArray(apiKeys.id, [...params.keyIds]));
 }

@@ -10,6 +10,15 @@ describe('the bounded TTL cache behind key lookups', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('keeps the newer read when an older one finishes after it, and tells the age of what it answers', () => {
+    const cache = new BoundedTtlCache<string>(1_000, 10);
+    cache.set('a', 'revoked', 5_400);
+    cache.set('a', 'active', 5_000);
+    expect(cache.getWithAge('a', 5_900)).toEqual({ value: 'revoked', ageMs: 500 });
+    cache.delete('a');
+    expect(cache.get('a', 5_900)).toBeUndefined();
+  });
+
   it('treats a clock that went backwards as stale, and stores nothing with a TTL of 0', () => {
     const cache = new BoundedTtlCache<string>(1_000, 10);
     cache.set('a', 'row', 5_000);

@@ -118,6 +118,27 @@ describeEachBackend('API key authentication', (database) => {
     }
   });
 
+  it('rereads a key in use in the background once its row is half the TTL old, so a revocation lands without a request waiting for it', async () => {
+    const { key, secret } = await newKey();
+    const busy = createKeyStore({ db: database().db, pepper: testPepper, clock, cacheTtlMs: 1_000 });
+    try {
+      expect((await busy.authenticate(bearer(secret))).keyId).toBe(key.id);
+      await revokeApiKey(database().db, { keyId: key.id, actor: 'test', clock });
+      advance(499);
+      // Younger than half the TTL: served, and not reread.
+      expect((await busy.authenticate(bearer(secret))).keyId).toBe(key.id);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await busy.authenticate(bearer(secret))).keyId).toBe(key.id);
+      advance(1);
+      // Half the TTL old: still served from memory at once, and reread in the background.
+      expect((await busy.authenticate(bearer(secret))).keyId).toBe(key.id);
+      await expect.poll(() => refusal(busy, bearer(secret), secret), { timeout: 5_000, interval: 20 }).toMatch(/was revoked/);
+      // The clock never reached the TTL: the background reread, not expiry, stopped the key.
+    } finally {
+      busy.close();
+    }
+  });
+
   it('tells only the holder of the secret that a key was revoked', async () => {
     const { key, secret } = await newKey();
     await revokeApiKey(database().db, { keyId: key.id, actor: 'test' });

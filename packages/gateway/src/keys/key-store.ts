@@ -1,8 +1,8 @@
 import { ConfigError, UnauthenticatedError } from '@tokenwise/core';
 import { BoundedTtlCache } from './bounded-ttl-cache';
-import { findKeyForAuthentication } from './api-keys';
+import { findKeyForAuthentication, findKeysForAuthentication } from './api-keys';
 import { parseKey, pepperBytesMin, secretMatches } from './key-format';
-import { cacheTtlMsMax, negativeCacheEntriesMax, negativeCacheTtlMs, positiveCacheEntriesMax } from './limits';
+import { cacheTtlMsMax, negativeCacheEntriesMax, negativeCacheTtlMs, positiveCacheEntriesMax, refreshBatchMax } from './limits';
 import type { KeyStore, KeyStoreDeps, Principal } from './types';
 
 /** A key row as authentication needs it, cached per process for at most `cacheTtlMs`. */
@@ -38,7 +38,7 @@ function unknownOrWrongSecret(id: string): UnauthenticatedError {
   return new UnauthenticatedError(`Unknown API key or wrong secret (key id ${id}): check that the key was copied whole, or ask an admin for a new one.`, { keyId: id });
 }
 
-function toKnownKey(row: NonNullable<Awaited<ReturnType<typeof findKeyForAuthentication>>>): KnownKey {
+function toKnownKey(row: Awaited<ReturnType<typeof findKeysForAuthentication>>[number]): KnownKey {
   const principal: Principal = Object.freeze({
     keyId: row.id,
     orgId: row.orgId,
@@ -69,6 +69,10 @@ function admit(key: KnownKey, secret: string, pepper: Buffer, now: Date): Princi
  * at most `cacheTtlMs` (<= 1 s) from when it was read, so revocation, rotation and expiry reach
  * every gateway replica within a second without any messaging between them. Every request still
  * checks its secret against the stored HMAC (one HMAC-SHA-256, about 2 µs).
+ *
+ * A key in use is reread in the background once its row is half that old, many keys to a query, so
+ * a request waits on the database only for a key it has not used within the last `cacheTtlMs` (or
+ * when the database is too slow to answer in half of it).
  */
 export function createKeyStore(deps: KeyStoreDeps): KeyStore {
   const clock = deps.clock ?? (() => new Date());
@@ -82,6 +86,46 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
   // Concurrent requests with the same key share one database read.
   const loading = new Map<string, Promise<KnownKey | undefined>>();
   let closed = false;
+  const refreshAfterMs = cacheTtlMs / 2;
+  // Rereads wait this long to share a query with other keys coming due, well within the other half.
+  const refreshGatherMs = Math.max(1, Math.floor(cacheTtlMs / 10));
+  const refreshing = new Set<string>();
+  let refreshQueue: string[] = [];
+  let refreshTimer: NodeJS.Timeout | undefined;
+
+  async function refresh(): Promise<void> {
+    refreshTimer = undefined;
+    const ids = refreshQueue;
+    refreshQueue = [];
+    for (let start = 0; start < ids.length && !closed; start += refreshBatchMax) {
+      const batch = ids.slice(start, start + refreshBatchMax);
+      const readAtMs = clock().getTime();
+      try {
+        const rows = await findKeysForAuthentication(deps.db, { keyIds: batch });
+        if (closed) return;
+        const found = new Set<string>();
+        for (const row of rows) {
+          found.add(row.id);
+          known.set(row.id, toKnownKey(row), readAtMs);
+        }
+        for (const id of batch) if (!found.has(id)) known.delete(id);
+      } catch {
+        // The rows age out as usual and the next request for each key reads it itself.
+      } finally {
+        for (const id of batch) refreshing.delete(id);
+      }
+    }
+  }
+
+  function refreshSoon(id: string): void {
+    if (closed || refreshing.has(id)) return;
+    refreshing.add(id);
+    refreshQueue.push(id);
+    if (refreshTimer === undefined) {
+      refreshTimer = setTimeout(() => void refresh(), refreshGatherMs);
+      refreshTimer.unref();
+    }
+  }
 
   async function read(id: string): Promise<KnownKey | undefined> {
     const readAtMs = clock().getTime();
@@ -110,7 +154,9 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
       const { id, secret } = parseAuthorization(authorization);
       const now = clock();
       const nowMs = now.getTime();
-      let key = known.get(id, nowMs);
+      const cached = known.getWithAge(id, nowMs);
+      let key = cached?.value;
+      if (cached !== undefined && cached.ageMs >= refreshAfterMs) refreshSoon(id);
       if (key === undefined) {
         if (unknown.get(id, nowMs) === true) throw unknownOrWrongSecret(id);
         key = await load(id);
@@ -120,6 +166,7 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
     },
     close() {
       closed = true;
+      clearTimeout(refreshTimer);
       known.clear();
       unknown.clear();
     },

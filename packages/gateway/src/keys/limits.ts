@@ -4,6 +4,8 @@ export const cacheTtlMsMax = 1_000;
 export const negativeCacheTtlMs = 1_000;
 /** Key rows cached per gateway process (a few hundred bytes each). */
 export const positiveCacheEntriesMax = 50_000;
+/** Keys reread in one query by the key store's background refresh. */
+export const refreshBatchMax = 500;
 /** Unknown key ids cached per gateway process. */
 export const negativeCacheEntriesMax = 10_000;
 /** Longest a rotated key keeps working beside its replacement: thirty days. */
