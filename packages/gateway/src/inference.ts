@@ -418,8 +418,17 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
         batch += `data: ${out}\n\n`;
       }
       pending += batch;
+      if (done) {
+        // [DONE]: the client has its whole answer in one write that also ends the response; the
+        // upstream is still read to its end so that its connection stays reusable.
+        clearTimeout(flushTimer);
+        flushTimer = undefined;
+        if (!res.destroyed && !res.writableEnded) res.end(pending);
+        pending = '';
+        continue;
+      }
       const now = performance.now();
-      if (pending !== '' && (done || now - lastFlushAt >= flushIntervalMs)) {
+      if (pending !== '' && now - lastFlushAt >= flushIntervalMs) {
         clearTimeout(flushTimer);
         flushTimer = undefined;
         lastFlushAt = now;
@@ -434,7 +443,8 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
     if (pending !== '' && !res.destroyed) await write(res, pending);
   } catch (error) {
     clearTimeout(flushTimer);
-    if (!meta.upstreamAbort.aborted) return failStream(deps, flight, res, error);
+    // A connection that breaks after [DONE] has delivered the whole answer: it is charged as completed.
+    if (!meta.upstreamAbort.aborted && !done) return failStream(deps, flight, res, error);
   }
   if (meta.upstreamAbort.aborted || !done) {
     const cutByUs = meta.timeout.aborted || meta.clientGone.aborted;
@@ -455,7 +465,7 @@ async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstre
     return true;
   }
   const { commit } = settle(deps, flight, upstream, meta, tracker.current(), 'completed', ttftMs, completionText);
-  res.end();
+  if (!res.writableEnded) res.end();
   deps.metrics.observePhase('stream_relay', performance.now() - relayStartedAt);
   deps.metrics.countRequest(kind, 200);
   upstream.lease.release({ ok: true });
