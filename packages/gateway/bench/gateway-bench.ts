@@ -7,10 +7,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { createApiKey, gatewayNodeFlags, publishPriceList } from '../src/index';
+import { describeVitals, type Vitals } from './vitals';
 
 const model = 'bench-model';
 const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
@@ -38,6 +39,9 @@ interface PhaseResult {
   achievedRps: number;
   p50: number;
   p99: number;
+  /** The load generator's own event-loop delay: latency it adds to every figure, on both paths. */
+  loopP99: number;
+  loopMax: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -60,9 +64,22 @@ async function measuredOnSim<T>(simUrl: string, label: string, run: () => Promis
   return result;
 }
 
+/** Runs a phase and prints the simulator's own event-loop delay and GC pauses during it. */
+async function withSimVitals<T>(sim: ChildProcess, label: string, run: () => Promise<T>): Promise<T> {
+  sim.send({ type: 'reset' });
+  await message(sim, 'reset');
+  const result = await run();
+  sim.send({ type: 'stats' });
+  const vitals = await message<Vitals>(sim, 'stats');
+  process.stdout.write(`${label}: the simulator's ${describeVitals(vitals)}, CPU ${(vitals.cpuMicros / 1000).toFixed(0)} ms\n`);
+  return result;
+}
+
 /** Open loop: requests leave on schedule whether or not earlier ones finished. */
 async function openLoop(name: string, base: string, stream: boolean, keys: string[] | undefined): Promise<PhaseResult> {
   const pool = new Pool(base, { connections: 2_048, pipelining: 1 });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const latencies: number[] = [];
   let ok = 0;
   let failed = 0;
@@ -103,7 +120,8 @@ async function openLoop(name: string, base: string, stream: boolean, keys: strin
   const seconds = (performance.now() - startedAt) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { name, sent, ok, failed, achievedRps: ok / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  loop.disable();
+  return { name, sent, ok, failed, achievedRps: ok / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
 }
 
 async function main(): Promise<void> {
@@ -157,20 +175,20 @@ async function main(): Promise<void> {
 
     // Warm both paths (JIT, connection pools, caches) before measuring.
     await openLoop('warm-up direct', simUrl, false, undefined);
-    await openLoop('warm-up gateway', gatewayUrl, false, keys);
+    const warmUps = [await openLoop('warm-up gateway', gatewayUrl, false, keys), await openLoop('warm-up gateway stream', gatewayUrl, true, keys)];
     const results: Record<string, PhaseResult> = {};
     let cpuMicros = 0;
     let gatewayRequests = 0;
     let rssBytes = 0;
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
-      results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined));
+      results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () => withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)));
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
-      results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys));
+      results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => withSimVitals(sim, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys)));
       gateway.send({ type: 'stats' });
-      const stats = await message<{ cpuMicros: number; rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; phaseMax: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number; statementMaxMs: number }; loop: { p50: number; p99: number; p999: number; max: number }; gc: { count: number; totalMs: number; maxMs: number; byKind: Record<string, { count: number; ms: number; maxMs: number }> } }>(gateway, 'stats');
-      process.stdout.write(`gateway event loop delay p50 ${stats.loop.p50.toFixed(2)} ms, p99 ${stats.loop.p99.toFixed(2)} ms, p99.9 ${stats.loop.p999.toFixed(1)} ms, max ${stats.loop.max.toFixed(1)} ms; GC ${stats.gc.count} pauses, ${stats.gc.totalMs.toFixed(0)} ms in all, longest ${stats.gc.maxMs.toFixed(1)} ms (${Object.entries(stats.gc.byKind).map(([kind, gc]) => `${kind} ${gc.count}× ${gc.ms.toFixed(0)} ms, longest ${gc.maxMs.toFixed(1)}`).join('; ')})\n`);
+      const stats = await message<Vitals & { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; phaseMax: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number; statementMaxMs: number } }>(gateway, 'stats');
+      process.stdout.write(`gateway ${describeVitals(stats)}\n`);
       const batches = Math.max(stats.ledger.batches, 1);
       process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms, longest ${stats.ledger.statementMaxMs.toFixed(1)} ms since start), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
       process.stdout.write(`gateway phases (mean / longest ms): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)} / ${(stats.phaseMax[name] ?? 0).toFixed(1)}`).join(', ')}\n`);
@@ -180,7 +198,7 @@ async function main(): Promise<void> {
       process.stdout.write(`gateway memory: RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`);
     }
     for (const result of Object.values(results)) {
-      process.stdout.write(`${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms\n`);
+      process.stdout.write(`${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  (load generator's event loop p99 ${result.loopP99.toFixed(1)} ms, max ${result.loopMax.toFixed(1)} ms)\n`);
     }
     const added = (kind: string, p: 'p50' | 'p99') => (results[`gateway-${kind}`]?.[p] ?? 0) - (results[`direct-${kind}`]?.[p] ?? 0);
     process.stdout.write(`\nadded latency (gateway - direct): json p50 ${added('json', 'p50').toFixed(2)} ms, p99 ${added('json', 'p99').toFixed(2)} ms; stream p50 ${added('stream', 'p50').toFixed(2)} ms, p99 ${added('stream', 'p99').toFixed(2)} ms\n`);
@@ -195,7 +213,7 @@ async function main(): Promise<void> {
     await once(gateway, 'exit');
     const okThroughGateway = Object.entries(results).filter(([name]) => name.startsWith('gateway')).reduce((sum, [, result]) => sum + result.ok, 0) + (0);
     const [usage] = (await database.db.select({ count: sql<number>`count(*)::int` }).from(usageRecords).where(inArray(usageRecords.userId, userIds))) as { count: number }[];
-    const warmUpOk = ratePerSecond * phaseSeconds;
+    const warmUpOk = warmUps.reduce((sum, result) => sum + result.ok, 0);
     const missingUsage = Math.max(0, okThroughGateway + warmUpOk - (usage?.count ?? 0));
     const violations = await checkInvariants(database.db);
     process.stdout.write(`usage rows ${usage?.count ?? 0} for ${okThroughGateway + warmUpOk} answered requests (incl. warm-up); ledger: ${violations.length === 0 ? 'all invariants hold' : violations.join('; ')}\n`);
