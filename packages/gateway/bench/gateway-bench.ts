@@ -15,7 +15,9 @@ import { describeVitals, type Vitals } from './vitals';
 
 const model = 'bench-model';
 const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
-const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 10);
+// Long enough that a p99 rests on 100 requests, not on a couple of the box's scheduling hiccups.
+const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 20);
+const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const userCount = 50;
 
 /** A child process from TypeScript source (through tsx), or from a bundle (`.mjs`, plain node) as production runs the gateway. */
@@ -76,7 +78,7 @@ async function withSimVitals<T>(sim: ChildProcess, label: string, run: () => Pro
 }
 
 /** Open loop: requests leave on schedule whether or not earlier ones finished. */
-async function openLoop(name: string, base: string, stream: boolean, keys: string[] | undefined): Promise<PhaseResult> {
+async function openLoop(name: string, base: string, stream: boolean, keys: string[] | undefined, seconds = phaseSeconds): Promise<PhaseResult> {
   const pool = new Pool(base, { connections: 2_048, pipelining: 1 });
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -86,7 +88,7 @@ async function openLoop(name: string, base: string, stream: boolean, keys: strin
   let sent = 0;
   const inflight: Promise<void>[] = [];
   const startedAt = performance.now();
-  const total = ratePerSecond * phaseSeconds;
+  const total = ratePerSecond * seconds;
   const body = (index: number) =>
     JSON.stringify({ model, messages: [{ role: 'user', content: `benchmark request ${index}` }], max_tokens: 64, ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}) });
   for (let index = 0; index < total; index++) {
@@ -117,11 +119,11 @@ async function openLoop(name: string, base: string, stream: boolean, keys: strin
     );
   }
   await Promise.all(inflight);
-  const seconds = (performance.now() - startedAt) / 1000;
+  const elapsedSeconds = (performance.now() - startedAt) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
   loop.disable();
-  return { name, sent, ok, failed, achievedRps: ok / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
+  return { name, sent, ok, failed, achievedRps: ok / elapsedSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
 }
 
 async function main(): Promise<void> {
@@ -171,11 +173,11 @@ async function main(): Promise<void> {
     const gateway = child('./dist/gateway-process.mjs', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
     children.push(gateway);
     const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
-    process.stdout.write(`PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase.\n\n`);
+    process.stdout.write(`PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase after ${warmUpSeconds} s of warm-up.\n\n`);
 
     // Warm both paths (JIT, connection pools, caches) before measuring.
-    await openLoop('warm-up direct', simUrl, false, undefined);
-    const warmUps = [await openLoop('warm-up gateway', gatewayUrl, false, keys), await openLoop('warm-up gateway stream', gatewayUrl, true, keys)];
+    await openLoop('warm-up direct', simUrl, false, undefined, warmUpSeconds);
+    const warmUps = [await openLoop('warm-up gateway', gatewayUrl, false, keys, warmUpSeconds), await openLoop('warm-up gateway stream', gatewayUrl, true, keys, warmUpSeconds)];
     const results: Record<string, PhaseResult> = {};
     let cpuMicros = 0;
     let gatewayRequests = 0;
