@@ -17,6 +17,7 @@ import { holdTimeoutSeconds, type GatewaySettings } from './settings';
 import { SseParser } from './sse';
 import { StreamUsage, usageOf, type TokenUsage } from './stream-usage';
 import type { UpstreamPools } from './upstream-pools';
+import { requestUpstream, type UpstreamBody } from './upstream-request';
 
 export interface InferenceDeps {
   db: Db;
@@ -44,7 +45,7 @@ const errorBodyBytesMax = 64 * 1024;
 interface Upstream {
   lease: UpstreamLease;
   statusCode: number;
-  body: AsyncIterable<Buffer> & { dump?: () => Promise<void> };
+  body: UpstreamBody;
   sentAt: number;
 }
 
@@ -199,7 +200,7 @@ async function sendWithFailover(
     const payload = JSON.stringify(lease.vllmPriority === undefined ? body : { ...body, priority: lease.vllmPriority });
     const sentAt = performance.now();
     try {
-      const response = await deps.pools.pool(lease.replica.url).request({
+      const response = await requestUpstream(deps.pools.pool(lease.replica.url), {
         method: 'POST',
         path: kind === 'chat' ? '/v1/chat/completions' : '/v1/completions',
         headers: { 'content-type': 'application/json', 'x-request-id': requestId },
@@ -208,7 +209,7 @@ async function sendWithFailover(
         headersTimeout: deps.settings.requestTimeoutMs,
         bodyTimeout: deps.settings.requestTimeoutMs,
       });
-      return { lease, statusCode: response.statusCode, body: response.body as Upstream['body'], sentAt };
+      return { lease, statusCode: response.statusCode, body: response.body, sentAt };
     } catch (error) {
       lease.release({ ok: false });
       if (signal.aborted) throw error;
