@@ -56,9 +56,5 @@ export const ledgerBatchIntervalMs = 10;
  *   than by a fixed cap that could run out under a larger load.
  * - `--no-parallel-scavenge`: young-generation collections on the main thread alone; on a few busy
  *   cores, waiting for helper threads that are not scheduled made them pause for longer.
- * - `--max-semi-space-size=32`: a young generation twice V8's default. A request's objects live for
- *   the model's whole answer, so with the default many survived a collection and were copied; with
- *   32 MB there are half as many young collections and a quarter less time in them, for about 25 MB
- *   more resident memory (bench:gateway: RSS 176-183 MB at 500 req/s).
  */
-export const gatewayNodeFlags: readonly string[] = ['--heap-growing-percent=50', '--no-parallel-scavenge', '--max-semi-space-size=32'];
+export const gatewayNodeFlags: readonly string[] = ['--heap-growing-percent=50', '--no-parallel-scavenge'];
