@@ -4,18 +4,10 @@ import { gatewayRequests, usageRecords } from '@tokenwise/db/schema';
 import { chainLockKey, checkInvariants } from '@tokenwise/ledger';
 import { eq, sql } from 'drizzle-orm';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EarlyForwarding } from './early-forwarding';
 import type { Principal } from './ports';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
-
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 1_000; attempt++) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting until ${what}`);
-}
 
 // Holding the ledger's chain lock from another connection stalls every hold: a real server only.
 describe('a request travels upstream while its hold commits', () => {
@@ -58,7 +50,8 @@ describe('a request travels upstream while its hold commits', () => {
         answered = true;
       });
     // The model server gets the request and finishes it while the ledger is stalled...
-    await until(() => sim().requestSuccess.length + sim().requestSuccess.stop > finishedBefore, 'the simulator finished the request');
+    // The simulator finished the request.
+    await vi.waitUntil(() => sim().requestSuccess.length + sim().requestSuccess.stop > finishedBefore, { timeout: 10_000, interval: 10 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     // ...but the client hears nothing, and no admission row exists yet.
     expect(answered).toBe(false);
@@ -81,7 +74,8 @@ describe('a request travels upstream while its hold commits', () => {
     const refused = client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'too expensive' }], max_tokens: 64 });
     await expect(refused).rejects.toMatchObject({ status: 402 });
     // Whatever reached the model server was cut: nothing runs, nothing completed.
-    await until(() => sim().running === 0 && sim().waiting === 0, 'the simulator is idle');
+    // The simulator is idle.
+    await vi.waitUntil(() => sim().running === 0 && sim().waiting === 0, { timeout: 10_000, interval: 10 });
     expect(sim().requestSuccess.stop + sim().requestSuccess.length).toBe(before.stop + before.length);
     const abortsAfterFirst = sim().requestSuccess.abort;
     // The key was refused: its next request is not sent before its hold, so the simulator never sees it.

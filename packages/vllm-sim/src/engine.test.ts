@@ -20,6 +20,18 @@ function recordingJob(tokens: number, onToken: (index: number) => void): EngineJ
   };
 }
 
+/** An FCFS engine without preemption whose latency profile and clock the test sets. */
+function engineWith(maxNumSeqs: number, latency: { ttftMs: number; tpotMs: number; tpotGrowthPerRunningSeq: number }, now: () => number): SimEngine {
+  return new SimEngine({
+    maxNumSeqs,
+    schedulingPolicy: 'fcfs',
+    preemption: false,
+    latency: () => ({ prefillMsPerPromptToken: 0, ...latency }),
+    metrics: new SimMetrics('m', 1024),
+    now,
+  });
+}
+
 describe('the simulated engine clock', () => {
   afterEach(() => vi.useRealTimers());
 
@@ -28,14 +40,7 @@ describe('the simulated engine clock', () => {
     let clock = 0;
     // The host stalls for 40 ms after the third token: every later tick sees the clock 40 ms ahead.
     let hostLagMs = 0;
-    const engine = new SimEngine({
-      maxNumSeqs: 4,
-      schedulingPolicy: 'fcfs',
-      preemption: false,
-      latency: () => ({ ttftMs: 10, prefillMsPerPromptToken: 0, tpotMs: 10, tpotGrowthPerRunningSeq: 0 }),
-      metrics: new SimMetrics('m', 1024),
-      now: () => clock + hostLagMs,
-    });
+    const engine = engineWith(4, { ttftMs: 10, tpotMs: 10, tpotGrowthPerRunningSeq: 0 }, () => clock + hostLagMs);
     const job = recordingJob(10, (index) => {
       if (index === 2) hostLagMs = 40;
     });
@@ -57,14 +62,7 @@ describe('the simulated engine clock', () => {
   it('still slows every decode step when the batch grows', async () => {
     vi.useFakeTimers();
     let clock = 0;
-    const engine = new SimEngine({
-      maxNumSeqs: 8,
-      schedulingPolicy: 'fcfs',
-      preemption: false,
-      latency: () => ({ ttftMs: 0, prefillMsPerPromptToken: 0, tpotMs: 10, tpotGrowthPerRunningSeq: 1 }),
-      metrics: new SimMetrics('m', 1024),
-      now: () => clock,
-    });
+    const engine = engineWith(8, { ttftMs: 0, tpotMs: 10, tpotGrowthPerRunningSeq: 1 }, () => clock);
     const alone = recordingJob(3, () => {});
     engine.submit(alone);
     for (let step = 0; step < 200 && alone.finishedReason === null; step++) {
