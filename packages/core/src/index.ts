@@ -14,3 +14,4 @@ export * from './carbon/coefficients';
 export * from './carbon/request-emissions';
 export * from './parse-with';
 export * from './settlement/policy';
+export * from './storable';

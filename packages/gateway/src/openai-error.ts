@@ -56,6 +56,8 @@ export function toGatewayError(error: unknown): GatewayError {
       case 'LEDGER_UNAVAILABLE':
       case 'LEDGER_OVERLOADED':
         return new GatewayError(503, error.message, 'service_unavailable', error.code.toLowerCase(), null, { 'retry-after': '1' });
+      case 'LEDGER_REFUSED':
+        return new GatewayError(400, error.message, 'invalid_request_error', 'ledger_refused', null, noRetry);
       default:
         return badRequest(error.message);
     }

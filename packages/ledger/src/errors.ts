@@ -11,3 +11,9 @@ export class LedgerOverloadedError extends DomainError {
   readonly code = 'LEDGER_OVERLOADED' as const;
   override readonly name = 'LedgerOverloadedError';
 }
+
+/** The database refused an operation for what it carries (a value it cannot store); retrying it fails again. */
+export class LedgerRefusedError extends DomainError {
+  readonly code = 'LEDGER_REFUSED' as const;
+  override readonly name = 'LedgerRefusedError';
+}

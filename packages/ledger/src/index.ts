@@ -1,6 +1,6 @@
 export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, issuanceAccount, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
 export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
-export { LedgerOverloadedError, LedgerUnavailableError } from './errors';
+export { LedgerOverloadedError, LedgerRefusedError, LedgerUnavailableError } from './errors';
 export { checkInvariants } from './invariants';
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
 export * from './limits';

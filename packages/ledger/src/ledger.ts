@@ -14,7 +14,7 @@ import { batchOpsMax } from './limits';
 import { assertHmacKey } from './mac';
 import { findExpiredPending, getBalance, getHistory } from './queries';
 import type { Balance, LedgerOp, OpResult, Transfer } from './types';
-import { invalidReason } from './validate';
+import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
 import { BatchWriter, chainsOf, type ChainHead } from './writer';
 
@@ -110,7 +110,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       const bad = reasons.findIndex((reason) => reason !== undefined);
       chain.forEach((op, offset) => {
         if (bad < 0) {
-          valid.push(op);
+          valid.push(storableOp(op));
           validIndexes.push(index + offset);
         } else {
           const reason = reasons[offset];

@@ -1,4 +1,4 @@
-import { assertNonNegativeAmount, canonicalJson, isAmount } from '@tokenwise/core';
+import { assertNonNegativeAmount, canonicalJson, isAmount, storableJson, storableRow, storableText } from '@tokenwise/core';
 import { attachRowsMax, pendingTimeoutSecondsMax, transferIdLengthMax, userDataBytesMax } from './limits';
 import type { LedgerOp } from './types';
 
@@ -8,6 +8,7 @@ const codePattern = /^[a-z][a-z0-9_]{0,31}$/;
 /** Why an op is malformed, or undefined when it is well formed. Checked before it reaches a batch. */
 export function invalidReason(op: LedgerOp): string | undefined {
   if (typeof op.id !== 'string' || op.id.length === 0 || op.id.length > transferIdLengthMax) return `id must be 1..${transferIdLengthMax} characters.`;
+  if (storableText(op.id) !== op.id) return 'id must not contain NUL or unpaired surrogates.';
   if (op.attach !== undefined && (!Array.isArray(op.attach) || op.attach.length > attachRowsMax)) return `attach takes at most ${attachRowsMax} rows.`;
   if (op.userData !== undefined) {
     if (op.userData === null || typeof op.userData !== 'object' || Array.isArray(op.userData)) return 'userData must be a JSON object.';
@@ -46,6 +47,21 @@ export function invalidReason(op: LedgerOp): string | undefined {
 
 function resolutionReason(op: { pendingId: string; code?: string }): string | undefined {
   if (typeof op.pendingId !== 'string' || op.pendingId.length === 0 || op.pendingId.length > transferIdLengthMax) return 'pendingId must name a pending transfer.';
+  if (storableText(op.pendingId) !== op.pendingId) return 'pendingId must not contain NUL or unpaired surrogates.';
   if (op.code !== undefined && !codePattern.test(op.code)) return 'code must be lowercase letters, digits and underscores.';
   return undefined;
+}
+
+/**
+ * The op with its attached rows and user data made storable (NUL dropped, lone surrogates replaced,
+ * client JSON depth-bounded and `$bigint`-shaped objects escaped): a value PostgreSQL or the codec
+ * refuses would otherwise fail the whole group-commit batch, every neighbour's op with it.
+ */
+export function storableOp(op: LedgerOp): LedgerOp {
+  if (op.attach === undefined && op.userData === undefined) return op;
+  return {
+    ...op,
+    ...(op.userData === undefined ? {} : { userData: storableJson(op.userData) as Record<string, unknown> }),
+    ...(op.attach === undefined ? {} : { attach: op.attach.map(({ table, row }) => ({ table, row: storableRow(row) })) }),
+  };
 }

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { journalIdTakenCode, loadBatch, writeBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
-import { LedgerOverloadedError, LedgerUnavailableError } from './errors';
+import { LedgerOverloadedError, LedgerRefusedError, LedgerUnavailableError } from './errors';
 import { accountCacheEntriesMax, batchAttemptsMax, batchOpsMax, queueOpsMax } from './limits';
 import { derivedState, redecidedBackoffMs, WriterCache, type LoadedState } from './writer-cache';
 import { batchMac, genesisMac, transferMac } from './mac';
@@ -89,7 +89,7 @@ export class BatchWriter {
   /** When the last batch started (batchIntervalMs counts from it). */
   private lastBatchAt = -Infinity;
   /** Cumulative counters for /metrics and benchmarks (`cached`: batches decided without a read). */
-  readonly stats = { batches: 0, ops: 0, retries: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0, statementMaxMs: 0 };
+  readonly stats = { batches: 0, ops: 0, retries: 0, splits: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0, statementMaxMs: 0 };
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -156,12 +156,38 @@ export class BatchWriter {
         // transaction rolled back or committed whole; ids make the retry safe either way.
         this.derivedAccounts.clear();
         this.cache.invalidate({ suspend: true });
+        // Refused under the lock for what it carries, not for a race or an outage: the same batch
+        // would fail again. Split it, so only the submission that carries the bad value fails.
+        if (attempt > 1 && refusesItsContent(error)) return this.split(batch, error);
         if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
       }
     }
+    // An outage fails everyone alike; anything else may be one submission's doing: find it.
+    if (batch.length > 1 && !isOutage(lastError)) return this.split(batch, lastError);
     const cause = lastError instanceof Error ? lastError.message : String(lastError);
     const failure = new LedgerUnavailableError(`The ledger could not commit after ${batchAttemptsMax} attempts (${cause.slice(0, 300)}). Nothing was applied twice; retry with the same ids.`);
     for (const submission of batch) submission.reject(failure);
+  }
+
+  /**
+   * A batch that cannot commit is halved and each half tried again, down to single submissions:
+   * one bad operation fails alone, with the database's reason, and every neighbour commits.
+   */
+  private async split(batch: Submission[], error: unknown): Promise<void> {
+    this.stats.splits++;
+    if (batch.length === 1) {
+      const submission = batch[0] as Submission;
+      const cause = error instanceof Error ? error.message : String(error);
+      submission.reject(
+        refusesItsContent(error)
+          ? new LedgerRefusedError(`The ledger refused these operations for what they carry (${cause.slice(0, 300)}); nothing was applied. Retrying the same content fails again.`)
+          : new LedgerUnavailableError(`The ledger could not commit after ${batchAttemptsMax} attempts (${cause.slice(0, 300)}). Nothing was applied twice; retry with the same ids.`),
+      );
+      return;
+    }
+    const half = Math.ceil(batch.length / 2);
+    await this.executeWithRetry(batch.slice(0, half));
+    await this.executeWithRetry(batch.slice(half));
   }
 
   /**
@@ -339,4 +365,24 @@ function toResult(decision: Decision, transfers: Map<Draft, Transfer>): OpResult
   invariant(transfer !== undefined, 'every accepted draft was written');
   if (decision.duplicate === true) return { ok: true, transfer, duplicate: true };
   return { ok: true, transfer, duplicate: false, debitAvailable: decision.draft.debitAvailableAfter };
+}
+
+/**
+ * True when the database (or the statement's own encoding) refused the batch for a value in it:
+ * data exceptions (22: bad encoding, NUL), integrity (23, other than the seq race the locked retry
+ * settles), program limits (54: nesting, sizes), or an encoder error before anything was sent.
+ * Connection failures, deadlocks and serialisation failures are outages: retried, never split.
+ */
+export function refusesItsContent(error: unknown): boolean {
+  const pg = pgErrorOf(error);
+  if (pg?.code !== undefined) return /^(22|23|42|54)/.test(pg.code);
+  return error instanceof TypeError || error instanceof RangeError || (error instanceof Error && (error.name === 'ValidationError' || error.name === 'InvariantError'));
+}
+
+/** Connection loss, server shutdown, resource exhaustion or lock conflicts: the database, not the batch. */
+export function isOutage(error: unknown): boolean {
+  const pg = pgErrorOf(error);
+  if (pg?.code !== undefined) return /^(08|40|53|55|57|58)/.test(pg.code);
+  const text = error instanceof Error ? `${(error as Error & { code?: unknown }).code ?? ''} ${error.message} ${String((error as Error & { cause?: unknown }).cause ?? '')}` : String(error);
+  return /ECONN|EPIPE|ETIMEDOUT|connection|terminat|closed|timeout/i.test(text);
 }
