@@ -1,5 +1,7 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { amountMax } from '@tokenwise/core';
+import { setGrantBounds } from '@tokenwise/db';
 import { ensureAccount } from '@tokenwise/ledger';
 import { createApiKey } from '@tokenwise/gateway';
 import { createApiClient } from './client';
@@ -22,7 +24,9 @@ describe('API over HTTP', () => {
     const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'script', scopes: ['api'], actor: 'test' });
     const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const big = 2n ** 62n + 1n;
-    await f.ledger.grant({ id: 'http-grant', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test' });
+    // Beyond the default grant bounds: the operator raised this org's.
+    await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'test' });
+    await f.ledger.grant({ id: 'http-grant', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test', orgId: f.org.id });
     const client = createApiClient({ url: server.url, apiKey: secret });
     const [profile, balances] = await Promise.all([client.me.profile.query(), client.me.balances.query()]);
     expect(profile.userId).toBe(f.users.employee.id);

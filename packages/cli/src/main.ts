@@ -44,6 +44,9 @@ Commands:
                        within seconds; without --org: the platform default every org without its own pays by)
   prices show          [--org S]  the platform default, or the list the org pays by
   org set-platform     --org S  (the one org whose admins may change clusters through the API)
+  org set-grant-bounds --org S --per-grant 1000 --per-month 100000 [--currency innovation]  (the most one
+                       grant and one month of the org's issuance may be, in its time zone; operators only)
+  org grant-bounds     --org S [--currency C]  (the bounds, and what the org issued and has left this month)
   clusters list        every cluster: models, replicas with health, region, gCO2e/kWh, PUE, state
   clusters set-carbon  --cluster N --grid-intensity G --pue P|default [--region R]  (kept over the config)
   clusters disable     --cluster N [--replica R]  (no new requests within seconds; \`clusters enable\` undoes)
@@ -107,7 +110,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'for-tests': { type: 'boolean' },
         'simulated-cluster': { type: 'boolean' },
         monthly: { type: 'boolean' },
-        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes', 'cluster', 'replica', 'url', 'grid-intensity', 'pue', 'region'].map((key) => [key, { type: 'string' as const }])),
+        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes', 'cluster', 'replica', 'url', 'grid-intensity', 'pue', 'region', 'per-grant', 'per-month'].map((key) => [key, { type: 'string' as const }])),
       },
     });
     const [name, ...extra] = positionals;

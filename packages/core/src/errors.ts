@@ -63,6 +63,12 @@ export class IdempotencyConflictError extends DomainError {
   override readonly name = 'IdempotencyConflictError';
 }
 
+/** A configured bound (a grant's size, an org's monthly issuance, a rate) refuses the request; the message names it and what is left. */
+export class LimitExceededError extends DomainError {
+  readonly code = 'LIMIT_EXCEEDED' as const;
+  override readonly name = 'LimitExceededError';
+}
+
 export class ConfigError extends DomainError {
   readonly code = 'CONFIG' as const;
   override readonly name = 'ConfigError';
@@ -80,6 +86,7 @@ export type DomainErrorCode =
   | UnauthenticatedError['code']
   | InsufficientFundsError['code']
   | IdempotencyConflictError['code']
+  | LimitExceededError['code']
   | ConfigError['code'];
 
 export function isDomainError(error: unknown): error is DomainError {

@@ -5,6 +5,7 @@ export * from './errors';
 export * from './invariant';
 export * from './schemas';
 export * from './period';
+export * from './grant-bounds';
 export * from './pricing/exact';
 export * from './pricing/price-list';
 export * from './pricing/cost';

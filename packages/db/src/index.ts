@@ -12,3 +12,4 @@ export * from './queries/users';
 export * from './queries/settlement-config';
 export * from './queries/scoring-request';
 export * from './queries/allowance-schedules';
+export * from './queries/grant-bounds';

@@ -2,7 +2,7 @@
 import { bundleEntries, startPostgresServer } from '@tokenwise/cli/local';
 import { createOrg, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
-import { checkInvariants, createLedger, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants, createLedger, ensureAccount, legacyIssuanceAccount } from '@tokenwise/ledger';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       },
     });
     const org = await createOrg(database.db, { actor: 'bench', input: { slug: 'bench', name: 'Bench' } });
-    const issuance = await issuanceAccount(database.db, 'innovation');
+    const issuance = await legacyIssuanceAccount(database.db, 'innovation');
     const keys: string[] = [];
     const userIds: string[] = [];
     for (let i = 0; i < userCount; i++) {

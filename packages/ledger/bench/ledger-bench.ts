@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { runCommand } from '../../cli/src/local/run-command';
-import { checkInvariants, consumptionAccount, createLedger, ensureAccount, issuanceAccount, type Ledger, type LedgerOp, type OpResult } from '../src/index';
+import { checkInvariants, consumptionAccount, createLedger, ensureAccount, legacyIssuanceAccount, type Ledger, type LedgerOp, type OpResult } from '../src/index';
 
 const walletCount = Number(process.env.BENCH_WALLETS ?? 10_000);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     await database.migrate();
     const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32) });
     const sink = (await consumptionAccount(database.db, 'innovation')).id;
-    const issuance = (await issuanceAccount(database.db, 'innovation')).id;
+    const issuance = (await legacyIssuanceAccount(database.db, 'innovation')).id;
     const wallets: string[] = [];
     for (let i = 0; i < walletCount; i++) {
       wallets.push((await ensureAccount(database.db, { ownerType: 'user', ownerId: `bench-${i}`, currency: 'innovation', purpose: 'wallet' })).id);

@@ -68,8 +68,19 @@ export async function findAccountById(db: Db, id: string): Promise<Account | und
   return row;
 }
 
-/** The one issuance account per currency: grants are debited from it. */
-export function issuanceAccount(db: Db, currency: string): Promise<Account> {
+/**
+ * The org's own issuance account in `currency`: every grant, allowance and judge budget of the org is
+ * debited from it, so no org's issuance can exhaust or be read through another's.
+ */
+export function orgIssuanceAccount(db: Db, params: { orgId: string; currency: string }): Promise<Account> {
+  return ensureAccount(db, { ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' });
+}
+
+/**
+ * The platform-wide issuance account of before per-org issuance. It keeps its history; nothing in
+ * production debits it any more. Tests and benches that fund accounts of no org still use it.
+ */
+export function legacyIssuanceAccount(db: Db, currency: string): Promise<Account> {
   return ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' });
 }
 

@@ -2,7 +2,7 @@ import { openTestDatabase } from '@tokenwise/test/db';
 import type { Database } from '@tokenwise/db';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAccount, issuanceAccount } from './accounts';
+import { ensureAccount, legacyIssuanceAccount } from './accounts';
 import { checkInvariants } from './invariants';
 import { createLedger } from './ledger';
 
@@ -18,7 +18,7 @@ describe('a ledger with a batch interval', () => {
   async function burst(batchIntervalMs: number): Promise<{ batches: number; results: boolean[] }> {
     const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32), batchIntervalMs });
     try {
-      const issuance = (await issuanceAccount(database.db, 'innovation')).id;
+      const issuance = (await legacyIssuanceAccount(database.db, 'innovation')).id;
       const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
       const grant = (i: number) => ledger.submit([{ type: 'transfer', id: `grant-${wallet}-${i}`, debitAccountId: issuance, creditAccountId: wallet, amount: 1n, code: 'grant' }]);
       await grant(0);

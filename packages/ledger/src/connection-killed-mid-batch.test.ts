@@ -3,7 +3,7 @@ import { openTestDatabase } from '@tokenwise/test/db';
 import { sql } from 'drizzle-orm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { consumptionAccount, ensureAccount, issuanceAccount } from './accounts';
+import { consumptionAccount, ensureAccount, legacyIssuanceAccount } from './accounts';
 import { LedgerUnavailableError } from './errors';
 import { checkInvariants } from './invariants';
 import { createLedger } from './ledger';
@@ -43,7 +43,7 @@ describe('a connection killed mid-batch (real PostgreSQL)', () => {
   const setup = async () => {
     const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
     const sink = (await consumptionAccount(database.db, 'innovation')).id;
-    const issuance = (await issuanceAccount(database.db, 'innovation')).id;
+    const issuance = (await legacyIssuanceAccount(database.db, 'innovation')).id;
     return { wallet, sink, issuance };
   };
 

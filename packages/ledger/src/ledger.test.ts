@@ -12,14 +12,16 @@ export const testKey = randomBytes(32);
 describeEachBackend('ledger', (database) => {
   let now = new Date('2026-11-26T12:00:00Z');
   let ledger: Ledger;
-  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
+  let orgId: string;
+  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId })).id;
   const funded = async (amount: bigint) => {
     const id = await wallet();
-    await ledger.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount, actor: 'user:admin', reason: 'test' });
+    await ledger.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount, actor: 'user:admin', reason: 'test', orgId });
     return id;
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    orgId = await createOrgFor(database().db);
     ledger = createLedger({ db: database().db, hmacKey: testKey, clock: () => now });
     return () => ledger.close();
   });
@@ -117,9 +119,9 @@ describeEachBackend('ledger', (database) => {
   it('grants a monthly allowance once per month in the org time zone', async () => {
     const id = await wallet();
     const jan31InUtc = new Date('2026-01-31T23:30:00Z');
-    const tokyo = await ledger.grantAllowance({ to: id, currency: 'innovation', amount: 70n, at: jan31InUtc, timeZone: 'Asia/Tokyo', actor: 'system:allowance' });
+    const tokyo = await ledger.grantAllowance({ to: id, currency: 'innovation', amount: 70n, at: jan31InUtc, timeZone: 'Asia/Tokyo', actor: 'system:allowance', orgId });
     expect(tokyo.period).toBe('2026-02');
-    const rerun = await ledger.grantAllowance({ to: id, currency: 'innovation', amount: 70n, at: new Date('2026-02-10T00:00:00Z'), timeZone: 'Asia/Tokyo', actor: 'system:allowance' });
+    const rerun = await ledger.grantAllowance({ to: id, currency: 'innovation', amount: 70n, at: new Date('2026-02-10T00:00:00Z'), timeZone: 'Asia/Tokyo', actor: 'system:allowance', orgId });
     expect(rerun).toMatchObject({ duplicate: true, period: '2026-02' });
     expect((await ledger.balance(id)).posted).toBe(70n);
   });
@@ -128,7 +130,7 @@ describeEachBackend('ledger', (database) => {
     const org = await createOrgFor(database().db);
     const from = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org })).id;
     const to = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org })).id;
-    await ledger.grant({ id: `g-${from}`, to: from, currency: 'innovation', amount: 10n, actor: 'user:admin', reason: 'test' });
+    await ledger.grant({ id: `g-${from}`, to: from, currency: 'innovation', amount: 10n, actor: 'user:admin', reason: 'test', orgId: org });
     await expect(ledger.execute({ type: 'transfer', id: `peer-${from}`, debitAccountId: from, creditAccountId: to, amount: 5n, code: 'peer' })).rejects.toThrow(ForbiddenError);
     const { orgs } = await import('@tokenwise/db/schema');
     const { eq } = await import('drizzle-orm');

@@ -1,4 +1,5 @@
 import {
+  assertWithinGrantBounds,
   ForbiddenError,
   IdempotencyConflictError,
   InsufficientFundsError,
@@ -8,11 +9,13 @@ import {
   type Amount,
 } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
-import { consumptionAccount, issuanceAccount } from './accounts';
+import { consumptionAccount, createAccountLookup, findAccountById } from './accounts';
+import { IssuanceReservations } from './issuance-reservations';
+import { createIssuanceMeter } from './org-issuance';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { batchOpsMax } from './limits';
 import { assertHmacKey } from './mac';
-import { findExpiredPending, getBalance, getHistory } from './queries';
+import { findExpiredPending, getBalance, getHistory, getTransfer } from './queries';
 import type { Balance, LedgerOp, OpResult, Transfer } from './types';
 import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
@@ -41,10 +44,13 @@ export interface Ledger {
   submit(ops: LedgerOp[]): Promise<OpResult[]>;
   /** Submits one op and returns its transfer, or throws the matching domain error. */
   execute(op: LedgerOp): Promise<{ transfer: Transfer; duplicate: boolean }>;
-  /** Issues tokens from the currency's issuance account to an account. */
-  grant(params: { id: string; to: string; currency: string; amount: Amount; actor: string; reason: string; orgId?: string | null }): Promise<{ transfer: Transfer; duplicate: boolean }>;
-  /** The monthly allowance: its id is derived from (account, month in the org's zone), so a rerun never grants twice. */
-  grantAllowance(params: { to: string; currency: string; amount: Amount; at: Date; timeZone: string; actor: string; orgId?: string | null }): Promise<{ transfer: Transfer; duplicate: boolean; period: string }>;
+  /**
+   * Issues tokens from the org's issuance account to an account of that org, within the org's
+   * grant bounds (LimitExceededError names the bound and what is left this month).
+   */
+  grant(params: { id: string; to: string; currency: string; amount: Amount; actor: string; reason: string; orgId: string }): Promise<{ transfer: Transfer; duplicate: boolean }>;
+  /** The monthly allowance: its id is derived from (account, month in the org's zone), so a rerun never grants twice. Within the org's grant bounds. */
+  grantAllowance(params: { to: string; currency: string; amount: Amount; at: Date; timeZone: string; actor: string; orgId: string }): Promise<{ transfer: Transfer; duplicate: boolean; period: string }>;
   /** Holds up to `amount` of a wallet for a request, credited to consumption when posted. */
   hold(params: { id: string; from: string; currency: string; amount: Amount; timeoutSeconds: number; userData?: Record<string, unknown> }): Promise<{ transfer: Transfer; duplicate: boolean }>;
   balance(accountId: string): Promise<Balance>;
@@ -132,35 +138,58 @@ export function createLedger(options: LedgerOptions): Ledger {
     throw new ErrorClass(result.message, { ledgerCode: result.code });
   };
 
+  const reservations = new IssuanceReservations();
+  const issuance = createIssuanceMeter(options.db);
+  const issuanceAccounts = createAccountLookup(options.db);
+  /**
+   * Moves `amount` from the org's issuance account to `to`, an account of the same org. A replay of a
+   * committed id goes straight to the ledger (same body: the first result; another: a conflict), so
+   * a retry is never refused by a bound the first attempt already counted.
+   */
+  const issue = async (params: { id: string; to: string; currency: string; amount: Amount; actor: string; orgId: string; code: string; userData: Record<string, unknown>; action: string }) => {
+    const target = await findAccountById(options.db, params.to);
+    if (target === undefined) throw new NotFoundError(`No ledger account ${params.to}.`);
+    if (target.orgId !== params.orgId) throw new ForbiddenError(`Account ${params.to} is not of org ${params.orgId}: an org grants only into its own accounts.`);
+    const source = await issuanceAccounts({ ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' });
+    const op: LedgerOp = {
+      type: 'transfer',
+      id: params.id,
+      debitAccountId: source.id,
+      creditAccountId: params.to,
+      amount: params.amount,
+      code: params.code,
+      userData: params.userData,
+      audit: { orgId: params.orgId, actor: params.actor, action: params.action },
+    };
+    if ((await getTransfer(options.db, params.id)) !== undefined) return execute(op);
+    const reservation = reservations.reserve(`${params.orgId}:${params.currency}`, params.amount);
+    try {
+      const status = await issuance.status({ orgId: params.orgId, currency: params.currency, at: clock() });
+      assertWithinGrantBounds({
+        bounds: status.bounds,
+        currency: params.currency,
+        amount: params.amount,
+        // Other grants of this org in flight in this process count as issued.
+        issuedThisMonth: status.issuedThisMonth + reservation.reservedTotal - params.amount,
+        period: status.period,
+        timeZone: status.timeZone,
+        orgLabel: `org ${status.orgSlug}`,
+      });
+      return await execute(op);
+    } finally {
+      reservation.release();
+    }
+  };
+
   return {
     submit,
     execute,
     async grant(params) {
-      const source = await issuanceAccount(options.db, params.currency);
-      return execute({
-        type: 'transfer',
-        id: params.id,
-        debitAccountId: source.id,
-        creditAccountId: params.to,
-        amount: params.amount,
-        code: 'grant',
-        userData: { reason: params.reason },
-        audit: { orgId: params.orgId ?? null, actor: params.actor, action: 'ledger.grant' },
-      });
+      return issue({ ...params, code: 'grant', userData: { reason: params.reason }, action: 'ledger.grant' });
     },
     async grantAllowance(params) {
       const period = monthlyPeriod(params.at, params.timeZone);
-      const source = await issuanceAccount(options.db, params.currency);
-      const result = await execute({
-        type: 'transfer',
-        id: `allowance-${params.to}-${period}`,
-        debitAccountId: source.id,
-        creditAccountId: params.to,
-        amount: params.amount,
-        code: 'allowance',
-        userData: { period },
-        audit: { orgId: params.orgId ?? null, actor: params.actor, action: 'ledger.allowance' },
-      });
+      const result = await issue({ ...params, id: `allowance-${params.to}-${period}`, code: 'allowance', userData: { period }, action: 'ledger.allowance' });
       return { ...result, period };
     },
     async hold(params) {

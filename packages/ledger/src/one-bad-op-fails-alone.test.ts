@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { consumptionAccount, ensureAccount, issuanceAccount } from './accounts';
+import { consumptionAccount, ensureAccount, legacyIssuanceAccount } from './accounts';
 import { LedgerRefusedError } from './errors';
 import { checkInvariants } from './invariants';
 import { createLedger, type Ledger } from './ledger';
@@ -44,7 +44,7 @@ describeEachBackend('one bad operation fails alone', (db) => {
   let sink: string;
 
   const grant = async (amount: bigint) => {
-    const issuance = (await issuanceAccount(db().db, 'innovation')).id;
+    const issuance = (await legacyIssuanceAccount(db().db, 'innovation')).id;
     wallet = (await ensureAccount(db().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
     sink = (await consumptionAccount(db().db, 'innovation')).id;
     ledger ??= createLedger({ db: db().db, hmacKey: randomBytes(32), batchIntervalMs: 20 });

@@ -1,4 +1,4 @@
-import type { Database } from '@tokenwise/db';
+import { createOrg, type Database } from '@tokenwise/db';
 import { ledgerTransfers } from '@tokenwise/db/schema';
 import { backends, openTestDatabase } from '@tokenwise/test/db';
 import { desc, eq, sql } from 'drizzle-orm';
@@ -29,9 +29,10 @@ describe.each(backends)('tamper detection [%s]', (backend) => {
     database = await openTestDatabase(backend);
     dir = await mkdtemp(join(tmpdir(), 'tw-tamper-'));
     ledger = open();
-    const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
+    const orgId = (await createOrg(database.db, { actor: 'system:test', input: { slug: 'tamper', name: 'Tamper' } })).id;
+    const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId })).id;
     const sink = await consumptionAccount(database.db, 'innovation');
-    await ledger.grant({ id: 'grant-1', to: wallet, currency: 'innovation', amount: 1_000n, actor: 'user:admin', reason: 'test' });
+    await ledger.grant({ id: 'grant-1', to: wallet, currency: 'innovation', amount: 1_000n, actor: 'user:admin', reason: 'test', orgId });
     await Promise.all(
       Array.from({ length: 6 }, (_, index) => ledger.submit([{ type: 'transfer', id: `charge-${index}`, debitAccountId: wallet, creditAccountId: sink.id, amount: 10n, code: 'charge' }])),
     );

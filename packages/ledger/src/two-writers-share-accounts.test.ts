@@ -2,7 +2,7 @@ import { openDatabase, type Database } from '@tokenwise/db';
 import { openTestDatabase } from '@tokenwise/test/db';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumptionAccount, ensureAccount, issuanceAccount } from './accounts';
+import { consumptionAccount, ensureAccount, legacyIssuanceAccount } from './accounts';
 import { checkInvariants } from './invariants';
 import { createLedger } from './ledger';
 import type { LedgerOp } from './types';
@@ -25,7 +25,7 @@ describe('two batch writers (two processes) on the same accounts, real PostgreSQ
     const b = createLedger({ db: second.db, hmacKey: key });
     try {
       const wallets = await Promise.all(Array.from({ length: 4 }, async () => (await ensureAccount(first.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id));
-      const issuance = (await issuanceAccount(first.db, 'innovation')).id;
+      const issuance = (await legacyIssuanceAccount(first.db, 'innovation')).id;
       const sink = (await consumptionAccount(first.db, 'innovation')).id;
       await a.submit(wallets.map((wallet) => ({ type: 'transfer' as const, id: `g-${wallet}`, debitAccountId: issuance, creditAccountId: wallet, amount: 1_000n, code: 'grant' })));
       // Both writers get the same operations in opposite orders: the shared ids race on purpose.

@@ -1,5 +1,5 @@
 import { log } from '@temporalio/activity';
-import { IdempotencyConflictError, invariant } from '@tokenwise/core';
+import { IdempotencyConflictError, invariant, LimitExceededError } from '@tokenwise/core';
 import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db } from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
 import { ensureAccount, type Ledger } from '@tokenwise/ledger';
@@ -24,6 +24,11 @@ export interface AllowanceCounts {
    * allowance per wallet and month, so it stays as it is until next month.
    */
   conflicting: number;
+  /**
+   * Users not granted because the org's grant bounds leave no room this month (histories recorded
+   * before this count existed lack it).
+   */
+  refused?: number;
 }
 
 export interface AllowancePage extends AllowanceCounts {
@@ -48,13 +53,14 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
     return schedule === undefined ? {} : { schedule };
   }
 
-  async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<keyof AllowanceCounts> {
+  async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<'granted' | 'alreadyGranted' | 'conflicting' | 'refused'> {
     const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
     try {
       const result = await deps.ledger.grantAllowance({ to: wallet.id, currency: schedule.currency, amount: schedule.amount, at: params.at, timeZone: params.timeZone, actor: allowanceActor, orgId: schedule.orgId });
       return result.duplicate ? 'alreadyGranted' : 'granted';
     } catch (error) {
       if (error instanceof IdempotencyConflictError) return 'conflicting';
+      if (error instanceof LimitExceededError) return 'refused';
       throw error;
     }
   }
@@ -66,7 +72,7 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
      */
     async grantScheduledAllowances(input: { cursor?: AllowanceCursor; usersMax: number; at: string }): Promise<AllowancePage> {
       invariant(Number.isInteger(input.usersMax) && input.usersMax >= 1 && input.usersMax <= allowanceUsersPageSizeMax, `usersMax must be 1..${allowanceUsersPageSizeMax}`);
-      const counts: AllowanceCounts = { granted: 0, alreadyGranted: 0, conflicting: 0 };
+      const counts: Required<AllowanceCounts> = { granted: 0, alreadyGranted: 0, conflicting: 0, refused: 0 };
       const found = await scheduleAt(input.cursor);
       if (!('schedule' in found)) return { ...counts, next: found.next };
       const { schedule } = found;
@@ -77,6 +83,9 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
       // Concurrent, so the ledger's writer commits the page in few batches.
       const outcomes = await Promise.all(userIds.map((userId) => grantOne(schedule, { userId, at, timeZone: org.timeZone })));
       for (const outcome of outcomes) counts[outcome]++;
+      if (counts.refused > 0) {
+        log.warn("allowances the org's grant bounds leave no room for this month were not granted", { ...keyOf(schedule), amount: schedule.amount.toString(), refused: counts.refused });
+      }
       if (counts.conflicting > 0) {
         log.warn('wallets already granted another allowance this month keep it', { ...keyOf(schedule), amount: schedule.amount.toString(), conflicting: counts.conflicting });
       }

@@ -1,5 +1,5 @@
 import type { Worker } from '@temporalio/worker';
-import { createOrg, createUser, setAllowanceSchedule, type Database } from '@tokenwise/db';
+import { createOrg, createUser, setAllowanceSchedule, setGrantBounds, type Database } from '@tokenwise/db';
 import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
 import { createLedger, type Ledger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
@@ -94,6 +94,19 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
     const { result, firstRunStatus } = await runContinuing();
     expect(result).toEqual({ granted: 0, alreadyGranted: 2, conflicting: 3 });
     expect(firstRunStatus).toBe('CONTINUED_AS_NEW');
+  });
+
+  it("an org whose monthly grant bound is spent is refused the rest (counted, not retried), and no other org's allowances wait on it", async () => {
+    const bounded = (await createOrg(database.db, { actor: 'test', input: { slug: 'bounded', name: 'Bounded' } })).id;
+    await setGrantBounds(database.db, { orgId: bounded, currency: 'innovation', bounds: { grantAmountMax: 100n, monthlyIssuanceMax: 250n }, actor: 'system:operator' });
+    await setAllowanceSchedule(database.db, { orgId: bounded, role: 'employee', currency: 'innovation', amount: 100n, actor: 'test' });
+    const users = await Promise.all(['x', 'y', 'z'].map((name) => createUser(database.db, { actor: 'test', input: { orgId: bounded, email: `${name}@bounded.example`, displayName: name } })));
+    const erin = await user('erin@test.example', ['employee']);
+    const result = await run();
+    expect(result).toMatchObject({ granted: 3, refused: 1 });
+    const granted = await Promise.all(users.map((one) => allowances(one.id, 'innovation')));
+    expect(granted.flat()).toEqual([100n, 100n]);
+    expect(await allowances(erin.id, 'innovation')).toEqual([150n]);
   });
 
   it('creates its Temporal Schedule once; a restart finds it there', async () => {

@@ -35,6 +35,7 @@ export async function grantAllowances(input: AllowanceRunInput): Promise<Allowan
     totals.granted += result.granted;
     totals.alreadyGranted += result.alreadyGranted;
     totals.conflicting += result.conflicting;
+    if (result.refused !== undefined && result.refused > 0) totals.refused = (totals.refused ?? 0) + result.refused;
     if (result.next === undefined) return totals;
     cursor = result.next;
   }

@@ -2,7 +2,7 @@ import { createApiKey } from '@tokenwise/gateway';
 import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { notifications, scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
 import type { GatewayWorld } from '@tokenwise/gateway/testing';
-import { checkInvariants, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants, ensureAccount, legacyIssuanceAccount } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
 import type { TestTemporal } from '@tokenwise/test/temporal';
 import { eq } from 'drizzle-orm';
@@ -36,7 +36,7 @@ describe('rewards come out of the org reward pool, never more than it holds', ()
     const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
     await fund(world.ledger, database, wallet.id);
     const pool = await ensureAccount(db, { ownerType: 'org', ownerId: world.orgId, orgId: world.orgId, currency: 'priority', purpose: 'reward_pool' });
-    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await issuanceAccount(db, 'priority')).id, creditAccountId: pool.id, amount: 700n, code: 'grant' }]);
+    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await legacyIssuanceAccount(db, 'priority')).id, creditAccountId: pool.id, amount: 700n, code: 'grant' }]);
     const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.id, name: 'dev', actor: 'test' });
     const client = new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
 

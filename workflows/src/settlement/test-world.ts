@@ -4,7 +4,7 @@ import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { ledgerTransfers, scoringConfigs, settlementPolicies, settlements } from '@tokenwise/db/schema';
 import { createApiKey } from '@tokenwise/gateway';
 import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
-import { ensureAccount, getTransfer, issuanceAccount, type Ledger } from '@tokenwise/ledger';
+import { ensureAccount, getTransfer, legacyIssuanceAccount, type Ledger } from '@tokenwise/ledger';
 import type { PluginDefinition } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { and, eq, inArray, sql } from 'drizzle-orm';
@@ -55,7 +55,7 @@ export async function createScoringTeam(database: Database, world: GatewayWorld,
 
 /** Grants `walletFunds` to a wallet from issuance. */
 export async function fund(ledger: Ledger, database: Database, walletId: string): Promise<void> {
-  const issuance = await issuanceAccount(database.db, 'innovation');
+  const issuance = await legacyIssuanceAccount(database.db, 'innovation');
   const [result] = await ledger.submit([{ type: 'transfer', id: `fund-${walletId}`, debitAccountId: issuance.id, creditAccountId: walletId, amount: walletFunds, code: 'grant' }]);
   if (result === undefined || !result.ok) throw new Error(`funding ${walletId} failed`);
 }

@@ -1,4 +1,5 @@
-import { listAuditForEntity } from '@tokenwise/db';
+import { amountMax } from '@tokenwise/core';
+import { listAuditForEntity, setGrantBounds } from '@tokenwise/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldsOf, openApiFixture, type ApiFixture } from '../test-fixtures';
 
@@ -13,6 +14,8 @@ afterAll(async () => {
 describe('grants', () => {
   it('an admin issues tokens idempotently by id, to a user, a team and the org, audited', async () => {
     const admin = await f.as(f.users.admin);
+    // Beyond 2^53, and beyond the default grant bounds: the operator raised this org's.
+    await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'system:operator' });
     const input = { id: 'welcome-emma', ownerType: 'user' as const, ownerId: f.users.employee.id, amount: 9_007_199_254_740_993n, reason: 'welcome' };
     const first = await admin.grants.issue(input);
     const again = await admin.grants.issue(input);
@@ -48,6 +51,18 @@ describe('grants', () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       await expect((await f.as(user)).grants.fundRewardPool({ id: 'nope', amount: 1n, reason: 'self' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
+  });
+
+  it("a grant beyond the org's bounds is FORBIDDEN, naming the bound, the amount and what is left this month; issuance shows the bounds", async () => {
+    const other = await f.as(f.otherAdmin);
+    await setGrantBounds(f.db, { orgId: f.otherAdmin.orgId, currency: 'priority', bounds: { grantAmountMax: 5_000_000n, monthlyIssuanceMax: 8_000_000n }, actor: 'system:operator' });
+    await other.grants.fundRewardPool({ id: 'pool-1', amount: 5_000_000n, reason: 'pool' });
+    const refused = other.grants.fundRewardPool({ id: 'pool-2', amount: 4_000_000n, reason: 'pool' });
+    await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/A grant of 4 priority exceeds org .*monthlyIssuanceMax of 8 priority per month: 3 priority is left for \d{4}-\d{2} \(UTC\)/) });
+    const issuance = await other.grants.issuance();
+    expect(issuance.find((row) => row.currency === 'priority')).toMatchObject({ grantAmountMax: 5_000_000n, monthlyIssuanceMax: 8_000_000n, configured: true, issuedThisMonth: 5_000_000n, left: 3_000_000n, timeZone: 'UTC' });
+    expect(issuance.find((row) => row.currency === 'innovation')).toMatchObject({ configured: false, issuedThisMonth: 0n });
+    await expect((await f.as(f.users.lead)).grants.issuance()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('employees, leads and esg officers may not grant', async () => {

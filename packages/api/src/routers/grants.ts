@@ -1,7 +1,7 @@
-import { amountMax, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
+import { amountMax, currencies, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
 import { allowanceOverlapWarnings, listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
-import { ensureAccount, type AccountKey } from '@tokenwise/ledger';
+import { createIssuanceMeter, ensureAccount, type AccountKey } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Context } from '../context';
@@ -95,6 +95,30 @@ export const grantsRouter = router({
 
   /** The caller's org's monthly allowance schedules, by role then currency (admin). */
   allowanceSchedules: roleProcedure('admin').query(async ({ ctx }) => (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).map(scheduleColumns)),
+
+  /**
+   * The caller's org's grant bounds per currency (set by the platform operator) and what the org
+   * issued and has left this month, in its time zone (admin). Grants, allowances and judge budgets count.
+   */
+  issuance: roleProcedure('admin').query(async ({ ctx }) => {
+    const meter = createIssuanceMeter(ctx.db);
+    const at = new Date();
+    return Promise.all(
+      currencies.map(async (currency) => {
+        const status = await meter.status({ orgId: ctx.user.orgId, currency: currency.code, at });
+        return {
+          currency: currency.code,
+          grantAmountMax: status.bounds.grantAmountMax,
+          monthlyIssuanceMax: status.bounds.monthlyIssuanceMax,
+          configured: status.configured,
+          issuedThisMonth: status.issuedThisMonth,
+          left: status.left,
+          period: status.period,
+          timeZone: status.timeZone,
+        };
+      }),
+    );
+  }),
 
   /** Issues tokens to a user, team or the org (admin). `id` makes it idempotent: a retry moves nothing twice. */
   issue: roleProcedure('admin')

@@ -1,4 +1,6 @@
 import { TRPCError } from '@trpc/server';
+import { amountMax } from '@tokenwise/core';
+import { setGrantBounds } from '@tokenwise/db';
 import { ensureAccount } from '@tokenwise/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertUsage, openApiFixture, type ApiFixture } from '../test-fixtures';
@@ -26,7 +28,9 @@ describe('me', () => {
   it('balances show every currency, zero without a wallet, bigint amounts beyond 2^53', async () => {
     const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const big = 2n ** 60n + 7n;
-    await f.ledger.grant({ id: 'me-grant-1', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test' });
+    // Beyond the default grant bounds: the operator raised this org's.
+    await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'test' });
+    await f.ledger.grant({ id: 'me-grant-1', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test', orgId: f.org.id });
     const balances = await (await f.as(f.users.employee)).me.balances();
     expect(balances.find((b) => b.currency === 'innovation')).toMatchObject({ available: big, posted: big, held: 0n });
     expect(balances.find((b) => b.currency === 'priority')).toMatchObject({ accountId: null, available: 0n });

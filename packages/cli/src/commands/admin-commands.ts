@@ -26,6 +26,7 @@ import {
   publishSettlementPolicy,
   scoringPluginsSchema,
   setPlatformOrg,
+  setGrantBounds,
   setSettlementBounds,
   type Db,
   type Org,
@@ -60,7 +61,7 @@ import {
   type ClusterRecord,
   type KeyScope,
 } from '@tokenwise/gateway';
-import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
+import { createIssuanceMeter, ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig, type LoadPluginsResult } from '@tokenwise/plugin-sdk';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -339,6 +340,18 @@ async function changeAvailability(db: Db, options: CommandOptions, actor: string
   return { text: `${verb} replica ${replicaId} of cluster ${name}: ${effect}.`, data: record };
 }
 
+/** The org's grant bounds in `currency` and what it issued and may still issue this month (its time zone). */
+async function describeIssuance(db: Db, org: Org, code: string): Promise<CommandOutput> {
+  const currency = currencyByCode(code);
+  const status = await createIssuanceMeter(db).status({ orgId: org.id, currency: code, at: new Date() });
+  const show = (amount: bigint) => `${formatAmount(amount, currency)} ${code}`;
+  const origin = status.configured ? 'set by the operator' : 'platform defaults';
+  return {
+    text: `Grant bounds of org ${org.slug} (${origin}): at most ${show(status.bounds.grantAmountMax)} per grant, ${show(status.bounds.monthlyIssuanceMax)} per month; ${status.period} (${status.timeZone}): ${show(status.issuedThisMonth)} issued, ${show(status.left)} left.`,
+    data: status,
+  };
+}
+
 export const adminCommands: Record<string, AdminCommand> = {
   async 'org create'({ database }, options, actor) {
     const org = await createOrg(database.db, { actor, input: { slug: text(options, 'slug'), name: text(options, 'name'), timeZone: optionalText(options, 'time-zone') ?? 'UTC' } });
@@ -350,6 +363,21 @@ export const adminCommands: Record<string, AdminCommand> = {
     const { previousOrgId } = await setPlatformOrg(database.db, { orgId: org.id, actor });
     const previous = previousOrgId === null || previousOrgId === org.id ? '' : ` (it replaces org ${previousOrgId})`;
     return { text: `Org ${org.slug} is the platform org${previous}: its admins may change clusters through the API.`, data: { orgId: org.id, previousOrgId } };
+  },
+
+  async 'org set-grant-bounds'({ database }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
+    const grantAmountMax = parseAmount(text(options, 'per-grant'), currency);
+    const monthlyIssuanceMax = parseAmount(text(options, 'per-month'), currency);
+    if (grantAmountMax <= 0n || monthlyIssuanceMax <= 0n) throw new ValidationError('--per-grant and --per-month must be greater than zero.');
+    await setGrantBounds(database.db, { orgId: org.id, currency: currency.code, bounds: { grantAmountMax, monthlyIssuanceMax }, actor });
+    return describeIssuance(database.db, org, currency.code);
+  },
+
+  async 'org grant-bounds'({ database }, options) {
+    const org = await orgOf(database.db, options);
+    return describeIssuance(database.db, org, currencyByCode(optionalText(options, 'currency') ?? 'innovation').code);
   },
 
   async 'team create'({ database }, options, actor) {

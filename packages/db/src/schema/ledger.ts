@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
 import { orgs } from './orgs';
 
@@ -94,3 +94,26 @@ export const ledgerBatches = pgTable('ledger_batches', {
   transferCount: integer().notNull(),
   createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
 });
+
+/**
+ * How much an org may issue in one currency, set by the platform operator (never by the org's own
+ * admins): one grant at most `grantAmountMax`, one calendar month (org's time zone) at most
+ * `monthlyIssuanceMax`. An org without a row has the platform defaults (core's grantBoundsDefault).
+ */
+export const grantBounds = pgTable(
+  'grant_bounds',
+  {
+    orgId: uuid()
+      .notNull()
+      .references(() => orgs.id),
+    currency: text().notNull(),
+    grantAmountMax: amount().notNull(),
+    monthlyIssuanceMax: amount().notNull(),
+    updatedBy: text().notNull(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.orgId, table.currency] }),
+    check('grant_bounds_positive', sql`${table.grantAmountMax} > 0 and ${table.monthlyIssuanceMax} > 0`),
+  ],
+);

@@ -1,0 +1,80 @@
+import { ForbiddenError, LimitExceededError } from '@tokenwise/core';
+import { createOrg, setGrantBounds } from '@tokenwise/db';
+import { describeEachBackend } from '@tokenwise/test/db';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { beforeAll, expect, it } from 'vitest';
+import { ensureAccount, findAccountById, legacyIssuanceAccount, orgIssuanceAccount } from './accounts';
+import { checkInvariants } from './invariants';
+import { createLedger, type Ledger } from './ledger';
+import { getBalance } from './queries';
+
+describeEachBackend('grants are sealed per org', (database) => {
+  // 23:30 UTC on 31 January is already February in Tokyo.
+  let now = new Date('2026-01-31T23:30:00Z');
+  let ledger: Ledger;
+  const db = () => database().db;
+  const newOrg = async (timeZone = 'UTC') => (await createOrg(db(), { actor: 'system:test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org', timeZone } })).id;
+  const walletOf = async (orgId: string) => (await ensureAccount(db(), { ownerType: 'user', ownerId: randomUUID(), orgId, currency: 'innovation', purpose: 'wallet' })).id;
+  const grant = (orgId: string, to: string, amount: bigint, id = `grant-${randomUUID()}`) => ledger.grant({ id, to, currency: 'innovation', amount, actor: 'user:admin', reason: 'test', orgId });
+
+  beforeAll(() => {
+    ledger = createLedger({ db: db(), hmacKey: randomBytes(32), clock: () => now });
+    return () => ledger.close();
+  });
+
+  it("debits the granting org's own issuance account, never another org's or the old platform-wide one", async () => {
+    const [a, b] = [await newOrg(), await newOrg()];
+    const legacyBefore = (await getBalance(db(), (await legacyIssuanceAccount(db(), 'innovation')).id))?.debitsPosted;
+    const { transfer } = await grant(a, await walletOf(a), 700n);
+    const source = await findAccountById(db(), transfer.debitAccountId);
+    expect(source).toMatchObject({ ownerType: 'org', ownerId: a, orgId: a, purpose: 'issuance', debitsMustNotExceedCredits: false });
+    expect((await getBalance(db(), (await orgIssuanceAccount(db(), { orgId: b, currency: 'innovation' })).id))?.debitsPosted).toBe(0n);
+    expect((await getBalance(db(), (await legacyIssuanceAccount(db(), 'innovation')).id))?.debitsPosted).toBe(legacyBefore);
+    expect(await checkInvariants(db())).toEqual([]);
+  });
+
+  it("refuses to grant into another org's account", async () => {
+    const [a, b] = [await newOrg(), await newOrg()];
+    const walletOfB = await walletOf(b);
+    await expect(grant(a, walletOfB, 10n)).rejects.toThrow(ForbiddenError);
+    expect((await getBalance(db(), walletOfB))?.posted).toBe(0n);
+  });
+
+  it('refuses a grant above the per-grant bound and above what is left this month (in the org time zone), naming the bound, the amount and what is left', async () => {
+    const tokyo = await newOrg('Asia/Tokyo');
+    const other = await newOrg();
+    await setGrantBounds(db(), { orgId: tokyo, currency: 'innovation', bounds: { grantAmountMax: 100_000_000n, monthlyIssuanceMax: 250_000_000n }, actor: 'system:operator' });
+    await setGrantBounds(db(), { orgId: other, currency: 'innovation', bounds: { grantAmountMax: 100_000_000n, monthlyIssuanceMax: 250_000_000n }, actor: 'system:operator' });
+    const wallet = await walletOf(tokyo);
+    await expect(grant(tokyo, wallet, 100_000_001n)).rejects.toThrow(/grantAmountMax of 100 innovation per grant; 250 innovation is left .*2026-02, Asia\/Tokyo/);
+    await grant(tokyo, wallet, 100_000_000n);
+    await ledger.grantAllowance({ to: await walletOf(tokyo), currency: 'innovation', amount: 100_000_000n, at: now, timeZone: 'Asia/Tokyo', actor: 'system:allowance', orgId: tokyo });
+    const refused = grant(tokyo, wallet, 60_000_000n);
+    await expect(refused).rejects.toThrow(LimitExceededError);
+    await expect(refused).rejects.toThrow('A grant of 60 innovation exceeds org');
+    await expect(refused).rejects.toThrow(/monthlyIssuanceMax of 250 innovation per month: 50 innovation is left for 2026-02 \(Asia\/Tokyo\)/);
+    expect((await getBalance(db(), wallet))?.posted).toBe(100_000_000n);
+    // Another org's issuance is its own: the exhausted org never stops it.
+    await expect(grant(other, await walletOf(other), 100_000_000n)).resolves.toMatchObject({ duplicate: false });
+    await grant(tokyo, wallet, 50_000_000n);
+    await expect(grant(tokyo, wallet, 1n)).rejects.toThrow(/0 innovation is left for 2026-02/);
+    now = new Date('2026-02-28T15:00:00Z'); // March in Tokyo: a new month of issuance.
+    await grant(tokyo, wallet, 100_000_000n, 'retried-once');
+    await grant(tokyo, wallet, 100_000_000n);
+    await grant(tokyo, wallet, 50_000_000n);
+    // A retry of a committed grant is a replay, not new issuance: the spent bound never refuses it.
+    await expect(grant(tokyo, wallet, 100_000_000n, 'retried-once')).resolves.toMatchObject({ duplicate: true });
+    expect(await checkInvariants(db())).toEqual([]);
+  });
+
+  it('never issues beyond the monthly bound when grants of one org run at once', async () => {
+    const org = await newOrg();
+    await setGrantBounds(db(), { orgId: org, currency: 'innovation', bounds: { grantAmountMax: 1_000n, monthlyIssuanceMax: 250n }, actor: 'system:operator' });
+    const wallets = await Promise.all(Array.from({ length: 10 }, () => walletOf(org)));
+    const outcomes = await Promise.allSettled(wallets.map((wallet) => grant(org, wallet, 30n)));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(8);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason)).toEqual([expect.any(LimitExceededError), expect.any(LimitExceededError)]);
+    const issuance = await orgIssuanceAccount(db(), { orgId: org, currency: 'innovation' });
+    expect((await getBalance(db(), issuance.id))?.debitsPosted).toBe(240n);
+  });
+});
