@@ -6,6 +6,7 @@ export * from './invariant';
 export * from './schemas';
 export * from './period';
 export * from './grant-bounds';
+export * from './transfer-ids';
 export * from './pricing/exact';
 export * from './pricing/price-list';
 export * from './pricing/cost';

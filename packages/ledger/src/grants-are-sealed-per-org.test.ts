@@ -1,4 +1,4 @@
-import { ForbiddenError, LimitExceededError } from '@tokenwise/core';
+import { ForbiddenError, grantTransferId, IdempotencyConflictError, LimitExceededError } from '@tokenwise/core';
 import { createOrg, setGrantBounds } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -6,7 +6,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { ensureAccount, findAccountById, legacyIssuanceAccount, orgIssuanceAccount } from './accounts';
 import { checkInvariants } from './invariants';
 import { createLedger, type Ledger } from './ledger';
-import { getBalance } from './queries';
+import { getBalance, getTransfer } from './queries';
 
 describeEachBackend('grants are sealed per org', (database) => {
   // 23:30 UTC on 31 January is already February in Tokyo.
@@ -65,6 +65,25 @@ describeEachBackend('grants are sealed per org', (database) => {
     // A retry of a committed grant is a replay, not new issuance: the spent bound never refuses it.
     await expect(grant(tokyo, wallet, 100_000_000n, 'retried-once')).resolves.toMatchObject({ duplicate: true });
     expect(await checkInvariants(db())).toEqual([]);
+  });
+
+  it("namespaces the admin's grant id by org; a grant made under the raw id before stays a replay for its own org only", async () => {
+    const [a, b] = [await newOrg(), await newOrg()];
+    const [walletA, walletB] = [await walletOf(a), await walletOf(b)];
+    const first = await grant(a, walletA, 40n, 'welcome');
+    expect(first.transfer.id).toBe(grantTransferId(a, 'welcome'));
+    await expect(grant(b, walletB, 41n, 'welcome')).resolves.toMatchObject({ duplicate: false, transfer: { id: grantTransferId(b, 'welcome'), amount: 41n } });
+    const conflict = await grant(a, walletA, 42n, 'welcome').catch((error: unknown) => error);
+    expect(conflict).toBeInstanceOf(IdempotencyConflictError);
+    expect((conflict as Error).message).toBe('Grant id "welcome" was already used in this org for a different grant; use a new id for a new grant.');
+    // Committed before ids were namespaced, under the admin's raw id.
+    const raw = `legacy-${randomUUID()}`;
+    await ledger.execute({ type: 'transfer', id: raw, debitAccountId: (await legacyIssuanceAccount(db(), 'innovation')).id, creditAccountId: walletA, amount: 9n, code: 'grant' });
+    await expect(grant(a, walletA, 9n, raw)).resolves.toMatchObject({ duplicate: true, transfer: { id: raw } });
+    await expect(grant(a, walletA, 10n, raw)).rejects.toThrow(/already used in this org/);
+    await expect(grant(b, walletB, 10n, raw)).resolves.toMatchObject({ duplicate: false, transfer: { id: grantTransferId(b, raw) } });
+    expect(await getTransfer(db(), grantTransferId(a, raw))).toBeUndefined();
+    expect((await getBalance(db(), walletA))?.posted).toBe(49n);
   });
 
   it('never issues beyond the monthly bound when grants of one org run at once', async () => {

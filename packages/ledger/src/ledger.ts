@@ -1,5 +1,6 @@
 import {
   assertWithinGrantBounds,
+  grantTransferId,
   ForbiddenError,
   IdempotencyConflictError,
   InsufficientFundsError,
@@ -46,7 +47,8 @@ export interface Ledger {
   execute(op: LedgerOp): Promise<{ transfer: Transfer; duplicate: boolean }>;
   /**
    * Issues tokens from the org's issuance account to an account of that org, within the org's
-   * grant bounds (LimitExceededError names the bound and what is left this month).
+   * grant bounds (LimitExceededError names the bound and what is left this month). `id` is the
+   * admin's, unique within the org: the transfer's id is `grantTransferId(orgId, id)`.
    */
   grant(params: { id: string; to: string; currency: string; amount: Amount; actor: string; reason: string; orgId: string }): Promise<{ transfer: Transfer; duplicate: boolean }>;
   /** The monthly allowance: its id is derived from (account, month in the org's zone), so a rerun never grants twice. Within the org's grant bounds. */
@@ -181,11 +183,35 @@ export function createLedger(options: LedgerOptions): Ledger {
     }
   };
 
+  /**
+   * A grant committed under the admin's raw id before ids were namespaced by org: a retry of it is a
+   * replay, never a second grant. A raw id of another org's transfer is ignored, so it reveals nothing.
+   */
+  const legacyGrant = async (params: { id: string; to: string; amount: Amount; orgId: string }) => {
+    const prior = await getTransfer(options.db, params.id);
+    if (prior === undefined || prior.code !== 'grant' || prior.type !== 'transfer') return undefined;
+    const credited = await findAccountById(options.db, prior.creditAccountId);
+    if (credited?.orgId !== params.orgId) return undefined;
+    if (prior.creditAccountId !== params.to || prior.amount !== params.amount) {
+      throw new IdempotencyConflictError(`Grant id "${params.id}" was already used in this org for a different grant; use a new id for a new grant.`, { id: params.id });
+    }
+    return { transfer: prior, duplicate: true };
+  };
+
   return {
     submit,
     execute,
     async grant(params) {
-      return issue({ ...params, code: 'grant', userData: { reason: params.reason }, action: 'ledger.grant' });
+      const id = grantTransferId(params.orgId, params.id);
+      const legacy = await legacyGrant(params);
+      if (legacy !== undefined) return legacy;
+      try {
+        return await issue({ ...params, id, code: 'grant', userData: { reason: params.reason }, action: 'ledger.grant' });
+      } catch (error) {
+        // Only this org's own grant can hold a namespaced id; the message still names no amount.
+        if (error instanceof IdempotencyConflictError) throw new IdempotencyConflictError(`Grant id "${params.id}" was already used in this org for a different grant; use a new id for a new grant.`, { id: params.id });
+        throw error;
+      }
     },
     async grantAllowance(params) {
       const period = monthlyPeriod(params.at, params.timeZone);

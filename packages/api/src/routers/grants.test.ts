@@ -1,4 +1,4 @@
-import { amountMax } from '@tokenwise/core';
+import { amountMax, grantBoundsDefault, grantTransferId } from '@tokenwise/core';
 import { listAuditForEntity, setGrantBounds } from '@tokenwise/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldsOf, openApiFixture, type ApiFixture } from '../test-fixtures';
@@ -24,7 +24,7 @@ describe('grants', () => {
     expect((await (await f.as(f.users.employee)).me.balances()).find((b) => b.currency === 'innovation')?.available).toBe(9_007_199_254_740_993n);
     await admin.grants.issue({ id: 'team-eng', ownerType: 'team', ownerId: f.teams.eng.id, amount: 10n, reason: 'team' });
     await admin.grants.issue({ id: 'org', ownerType: 'org', ownerId: f.org.id, amount: 10n, currency: 'priority', reason: 'org' });
-    const audit = await listAuditForEntity(f.db, { entityType: 'ledger_transfer', entityId: 'welcome-emma' });
+    const audit = await listAuditForEntity(f.db, { entityType: 'ledger_transfer', entityId: grantTransferId(f.org.id, 'welcome-emma') });
     expect(audit.map((row) => [row.action, row.actor])).toEqual([['ledger.grant', `user:${f.users.admin.id}`]]);
   });
 
@@ -45,12 +45,30 @@ describe('grants', () => {
     const again = await admin.grants.fundRewardPool(input);
     expect(first).toMatchObject({ duplicate: false, currency: 'priority', amount: 3_000_000n, available: 3_000_000n });
     expect(again).toMatchObject({ duplicate: true, accountId: first.accountId, available: 3_000_000n });
-    const audit = await listAuditForEntity(f.db, { entityType: 'ledger_transfer', entityId: 'pool-q4' });
+    const audit = await listAuditForEntity(f.db, { entityType: 'ledger_transfer', entityId: grantTransferId(f.org.id, 'pool-q4') });
     expect(audit.map((row) => [row.action, row.actor])).toEqual([['ledger.grant', `user:${f.users.admin.id}`]]);
     await expect(admin.grants.fundRewardPool({ id: 'pool-bad', amount: -1n, reason: 'r' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       await expect((await f.as(user)).grants.fundRewardPool({ id: 'nope', amount: 1n, reason: 'self' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
+  });
+
+  it("grant ids are the org's own: another org's admin can neither take an id first nor learn a grant's amount from a conflict", async () => {
+    const admin = await f.as(f.users.admin);
+    const other = await f.as(f.otherAdmin);
+    // Globex's admin uses the id first (it is public knowledge Acme will use it), with an odd amount.
+    const squat = await other.grants.issue({ id: 'welcome-2027', ownerType: 'org', ownerId: f.otherAdmin.orgId, amount: 777_777n, reason: 'squat' });
+    expect(squat).toMatchObject({ id: 'welcome-2027', transferId: grantTransferId(f.otherAdmin.orgId, 'welcome-2027'), duplicate: false });
+    // Acme's grant with the same id is a new grant of Acme, not a conflict with (or replay of) Globex's.
+    const acme = await admin.grants.issue({ id: 'welcome-2027', ownerType: 'user', ownerId: f.users.colleague.id, amount: 5n, reason: 'welcome' });
+    expect(acme).toMatchObject({ id: 'welcome-2027', transferId: grantTransferId(f.org.id, 'welcome-2027'), duplicate: false, amount: 5n });
+    // A conflict is only ever with the caller's own org's grant, and names no amount.
+    const conflict = await other.grants.issue({ id: 'welcome-2027', ownerType: 'org', ownerId: f.otherAdmin.orgId, amount: 1n, reason: 'probe' }).catch((error: unknown) => error);
+    expect(conflict).toMatchObject({ code: 'CONFLICT', message: 'Grant id "welcome-2027" was already used in this org for a different grant; use a new id for a new grant.' });
+    // Spelling another org's namespace into the id stays inside the caller's own.
+    const spelled = await other.grants.issue({ id: `${f.org.id}-welcome-2027`, ownerType: 'org', ownerId: f.otherAdmin.orgId, amount: 3n, reason: 'probe' });
+    expect(spelled).toMatchObject({ duplicate: false, transferId: grantTransferId(f.otherAdmin.orgId, `${f.org.id}-welcome-2027`) });
+    await expect(other.grants.issue({ id: 'bad id\u0000', ownerType: 'org', ownerId: f.otherAdmin.orgId, amount: 3n, reason: 'probe' })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/Invalid grant id/) });
   });
 
   it("a grant beyond the org's bounds is FORBIDDEN, naming the bound, the amount and what is left this month; issuance shows the bounds", async () => {
@@ -61,7 +79,7 @@ describe('grants', () => {
     await expect(refused).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/A grant of 4 priority exceeds org .*monthlyIssuanceMax of 8 priority per month: 3 priority is left for \d{4}-\d{2} \(UTC\)/) });
     const issuance = await other.grants.issuance();
     expect(issuance.find((row) => row.currency === 'priority')).toMatchObject({ grantAmountMax: 5_000_000n, monthlyIssuanceMax: 8_000_000n, configured: true, issuedThisMonth: 5_000_000n, left: 3_000_000n, timeZone: 'UTC' });
-    expect(issuance.find((row) => row.currency === 'innovation')).toMatchObject({ configured: false, issuedThisMonth: 0n });
+    expect(issuance.find((row) => row.currency === 'innovation')).toMatchObject({ configured: false, grantAmountMax: grantBoundsDefault.grantAmountMax });
     await expect((await f.as(f.users.lead)).grants.issuance()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 

@@ -47,7 +47,10 @@ const scheduleColumns = (schedule: AllowanceSchedule) => ({
 
 const grantTarget = { ownerType: z.enum(ownerTypes), ownerId: z.uuid(), currency: z.string().min(1).max(32).default('innovation'), amount: z.bigint().positive() };
 
-/** Issues an idempotent grant into the caller's org's account `key`, and answers with what it now holds. */
+/**
+ * Issues an idempotent grant into the caller's org's account `key`, and answers with what it now
+ * holds. `id` is unique within the org only: the ledger namespaces it (`transferId`).
+ */
 async function grantInto(
   ctx: { db: Context['db']; ledger: Context['ledger']; user: { orgId: string; userId: string } },
   key: Omit<AccountKey, 'orgId'>,
@@ -56,7 +59,7 @@ async function grantInto(
   const account = await ensureAccount(ctx.db, { ...key, orgId: ctx.user.orgId });
   const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: account.id, currency: key.currency, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
   const balance = await ctx.ledger.balance(account.id);
-  return { transferId: transfer.id, duplicate, accountId: account.id, currency: key.currency, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+  return { id: input.id, transferId: transfer.id, duplicate, accountId: account.id, currency: key.currency, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
 }
 
 export const grantsRouter = router({

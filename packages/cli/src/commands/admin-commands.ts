@@ -3,6 +3,7 @@ import {
   currencyByCode,
   formatAmount,
   formatModelWeightBillions,
+  grantClientIdOf,
   NotFoundError,
   parseAmount,
   parsePriceList,
@@ -115,11 +116,12 @@ async function ownerOf(db: Db, options: CommandOptions) {
   return { org, ownerType: 'org' as const, ownerId: org.id, label: `org ${org.slug}` };
 }
 
-function describeTransfer(transfer: Transfer, accountId: string): string {
+/** One history line; a grant of the account's org shows the id its admin gave it. */
+function describeTransfer(transfer: Transfer, accountId: string, orgId: string): string {
   const currency = currencyByCode(transfer.currency);
   const sign = transfer.creditAccountId === accountId ? '+' : '-';
   const held = transfer.type === 'pending' ? ' (held)' : transfer.type === 'void' || transfer.type === 'expire' ? ' (released)' : '';
-  return `${transfer.createdAt.toISOString()}  ${String(transfer.seq).padStart(8)}  ${transfer.type.padEnd(8)} ${sign}${formatAmount(transfer.amount, currency).padStart(14)} ${currency.code}${held}  ${transfer.code}  ${transfer.id}`;
+  return `${transfer.createdAt.toISOString()}  ${String(transfer.seq).padStart(8)}  ${transfer.type.padEnd(8)} ${sign}${formatAmount(transfer.amount, currency).padStart(14)} ${currency.code}${held}  ${transfer.code}  ${grantClientIdOf(orgId, transfer.id) ?? transfer.id}`;
 }
 
 /** A whole number option within bounds, or undefined when not given. */
@@ -412,12 +414,13 @@ export const adminCommands: Record<string, AdminCommand> = {
       const verb = result.duplicate ? 'was already granted' : 'granted';
       return { text: `Monthly allowance ${result.period} (${owner.org.timeZone}) ${verb}: ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}.`, data: result };
     }
-    const id = optionalText(options, 'id') ?? `grant-${randomUUID()}`;
+    // The id is the admin's, unique within the org; the ledger namespaces it by org.
+    const id = optionalText(options, 'id') ?? randomUUID();
     const result = await ledger.grant({ id, to: wallet.id, currency: currency.code, amount, actor, reason: text(options, 'reason'), orgId: owner.org.id });
     const balance = await ledger.balance(wallet.id);
     const note = result.duplicate ? ' (already applied earlier: nothing moved this time)' : '';
     return {
-      text: `Granted ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}${note}. Transfer id ${id}. Available: ${formatAmount(balance.available, currency)} ${currency.code}.`,
+      text: `Granted ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}${note}. Grant id ${id}. Available: ${formatAmount(balance.available, currency)} ${currency.code}.`,
       data: { ...result, balance },
     };
   },
@@ -446,7 +449,7 @@ export const adminCommands: Record<string, AdminCommand> = {
     const account = await findAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, currency: currency.code, purpose: 'wallet' });
     if (account === undefined) return { text: `${owner.label} has no ${currency.code} wallet yet.`, data: [] };
     const transfers = await ledger.history(account.id, { limit });
-    const body = transfers.length === 0 ? '(no transfers)' : transfers.map((transfer) => describeTransfer(transfer, account.id)).join('\n  ');
+    const body = transfers.length === 0 ? '(no transfers)' : transfers.map((transfer) => describeTransfer(transfer, account.id, owner.org.id)).join('\n  ');
     return { text: `Latest ${currency.code} transfers of ${owner.label}, newest first:\n  ${body}`, data: transfers };
   },
 

@@ -37,4 +37,12 @@ describe('tokenwise grant: each org issues from its own account, within the boun
     await expect(run('grant', { org: 'globex', user: 'gus@globex.test', amount: '500', reason: 'welcome' })).resolves.toMatchObject({ text: expect.stringMatching(/^Granted 500 innovation to gus@globex\.test/) });
     expect((await run('org grant-bounds', { org: 'acme' })).text).toMatch(/50 innovation issued, 30 innovation left\.$/);
   });
+
+  it("takes --id as the org's own: the same id in another org is another grant, and history shows the id given", async () => {
+    await run('grant', { org: 'acme', user: 'alice@acme.test', amount: '1', reason: 'welcome', id: 'welcome-2027' });
+    const globex = await run('grant', { org: 'globex', user: 'gus@globex.test', amount: '2', reason: 'welcome', id: 'welcome-2027' });
+    expect(globex.text).toMatch(/^Granted 2 innovation to gus@globex\.test \(globex\)\. Grant id welcome-2027\. Available: 502 innovation\.$/);
+    await expect(run('grant', { org: 'globex', user: 'gus@globex.test', amount: '3', reason: 'probe', id: 'welcome-2027' })).rejects.toThrow(/^Grant id "welcome-2027" was already used in this org for a different grant; use a new id for a new grant\.$/);
+    expect((await run('history', { org: 'acme', user: 'alice@acme.test' })).text).toMatch(/\+\s+1 innovation\s+grant\s+welcome-2027$/m);
+  });
 });

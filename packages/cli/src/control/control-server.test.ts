@@ -28,7 +28,7 @@ describe('the platform control endpoint (how the CLI reaches an embedded databas
     await run('org create', { slug: 'acme', name: 'Acme', 'time-zone': 'Europe/Berlin' });
     await run('user create', { org: 'acme', email: 'alice@acme.test', name: 'Alice' });
     const granted = await run('grant', { org: 'acme', user: 'alice@acme.test', amount: '7.25', reason: 'welcome', id: 'welcome-1' });
-    expect(granted.text).toMatch(/^Granted 7\.25 innovation to alice@acme\.test \(acme\)\. Transfer id welcome-1\. Available: 7\.25 innovation\.$/);
+    expect(granted.text).toMatch(/^Granted 7\.25 innovation to alice@acme\.test \(acme\)\. Grant id welcome-1\. Available: 7\.25 innovation\.$/);
     const again = await run('grant', { org: 'acme', user: 'alice@acme.test', amount: '7.25', reason: 'welcome', id: 'welcome-1' });
     expect(again.text).toMatch(/already applied earlier/);
     expect((await run('balance', { org: 'acme', user: 'alice@acme.test' })).text).toMatch(/innovation\s+available 7\.25, held 0, posted 7\.25/);

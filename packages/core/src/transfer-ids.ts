@@ -1,0 +1,26 @@
+import { ValidationError } from './errors';
+
+/** Longest id an admin may give a grant: with its org prefix it stays far below the ledger's 200. */
+export const grantClientIdLengthMax = 128;
+const grantClientIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The ledger transfer id of a grant an admin of `orgId` named `clientId` (`--id welcome-alice`, the
+ * API's `id`): namespaced by the org, so no org can take an id another org will use, and a conflict
+ * can only ever be with the same org's own grant. The org id has a fixed length, so the mapping is
+ * one to one.
+ */
+export function grantTransferId(orgId: string, clientId: string): string {
+  if (!uuidPattern.test(orgId)) throw new ValidationError(`A grant's org must be an org id (a UUID), got "${orgId.slice(0, 64)}".`);
+  if (clientId.length === 0 || clientId.length > grantClientIdLengthMax || !grantClientIdPattern.test(clientId)) {
+    throw new ValidationError(`Invalid grant id: use 1..${grantClientIdLengthMax} letters, digits and . _ : @ - (starting with a letter or digit), e.g. "welcome-alice".`, { issues: ['id: invalid grant id'] });
+  }
+  return `grant-${orgId}-${clientId}`;
+}
+
+/** The id the admin gave a grant of `orgId`, from its transfer id; undefined when it is not one. */
+export function grantClientIdOf(orgId: string, transferId: string): string | undefined {
+  const prefix = `grant-${orgId}-`;
+  return transferId.startsWith(prefix) ? transferId.slice(prefix.length) : undefined;
+}
