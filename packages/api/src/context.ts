@@ -3,7 +3,7 @@ import type { Db } from '@tokenwise/db';
 import { users, type Role } from '@tokenwise/db/schema';
 import { createKeyStore, type KeyStore } from '@tokenwise/gateway';
 import type { Ledger } from '@tokenwise/ledger';
-import type { PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
+import type { LlmPayer, PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
 import { and, eq } from 'drizzle-orm';
 import type { IncomingMessage } from 'node:http';
 
@@ -18,8 +18,8 @@ export interface ApiUser {
 /** The scoring plugins this server may describe and dry-run: the settlement runtime's shape. */
 export interface PluginRegistry {
   plugins: ReadonlyMap<string, PluginDefinition>;
-  /** The context a plugin runs with; its LLM client is metered, so judge calls are real, charged usage. */
-  contextFor: (pluginId: string) => PluginContext;
+  /** The context a plugin runs with; its LLM client is metered, so judge calls are real usage, charged to `payer`. */
+  contextFor: (pluginId: string, payer: LlmPayer) => PluginContext;
   /** How long one dry run may take before it is reported as a timeout; defaults to dryRunTimeoutMsDefault. */
   dryRunTimeoutMs?: number;
 }

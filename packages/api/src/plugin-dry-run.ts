@@ -75,7 +75,7 @@ export async function dryRunPlugin(db: Db, registry: PluginRegistry, params: { u
   const startedAt = performance.now();
   let outcome: PluginRunOutcome;
   try {
-    outcome = await runPluginSafely(plugin, scoreInputOf(stored, config), registry.contextFor(plugin.id), { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault });
+    outcome = await runPluginSafely(plugin, scoreInputOf(stored, config), registry.contextFor(plugin.id, { kind: 'judge', orgId: stored.orgId }), { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault });
   } finally {
     inFlight.set(registry, (inFlight.get(registry) ?? 1) - 1);
   }

@@ -32,6 +32,9 @@ Commands:
   grant                --org S [--user E | --team S] --amount 12.5 [--currency innovation]
                        --reason R [--id KEY] | --monthly (this month's allowance, once)
   balance              --org S [--user E | --team S]
+  judge-budget set     --org S --amount 100 [--currency innovation]  (the org's judge wallet is funded with it
+                       each month from the org's issuance; this month's at once; 0 removes it)
+  judge-budget show    --org S  (monthly budget and what the judge wallet holds)
   history              --org S [--user E | --team S] [--currency C] [--limit 20]
   ledger verify        check the journal against its HMAC chain and exported checkpoint
   keys create          --org S (--user E | --system OWNER) [--name N] [--scopes inference,api]

@@ -13,3 +13,4 @@ export * from './queries/settlement-config';
 export * from './queries/scoring-request';
 export * from './queries/allowance-schedules';
 export * from './queries/grant-bounds';
+export * from './queries/judge-budgets';

@@ -1,5 +1,5 @@
 import type { Db } from '@tokenwise/db';
-import { createAccountLookup } from '@tokenwise/ledger';
+import { createAccountLookup, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
 import type { Principal } from './ports';
 
 export interface PayerAccounts {
@@ -13,11 +13,26 @@ export function createPayerAccounts(db: Db): PayerAccounts {
   const account = createAccountLookup(db);
   return {
     async walletOf(principal, currency) {
-      const owner = principal.userId !== null ? { ownerType: 'user' as const, ownerId: principal.userId } : { ownerType: 'system' as const, ownerId: principal.systemOwner ?? 'unknown' };
-      return (await account({ ...owner, currency, purpose: 'wallet', orgId: principal.orgId })).id;
+      return (await account(payerKey(principal, currency))).id;
     },
     async consumptionOf(currency) {
       return (await account({ ownerType: 'system', ownerId: 'consumption', currency, purpose: 'consumption' })).id;
     },
   };
+}
+
+/** Which system owner's keys bill their org's judge wallet. */
+export const judgeSystemOwner = 'judge';
+
+/**
+ * The account a principal's requests are charged to. An employee pays from their wallet. A judge
+ * system key of org X pays from X's judge wallet: only such a key, which the settlement runtime
+ * mints for X (or an operator creates with the CLI) and no API call can create, can bill it, so no
+ * header or client can move judge spend from one org to another or onto the judge wallet. Other
+ * system keys pay from their platform-wide system account, as before.
+ */
+function payerKey(principal: Principal, currency: string): AccountKey {
+  if (principal.userId !== null) return { ownerType: 'user', ownerId: principal.userId, currency, purpose: 'wallet', orgId: principal.orgId };
+  if (principal.systemOwner === judgeSystemOwner) return judgeWalletKey({ orgId: principal.orgId, currency });
+  return { ownerType: 'system', ownerId: principal.systemOwner ?? 'unknown', currency, purpose: 'wallet', orgId: principal.orgId };
 }

@@ -17,12 +17,13 @@ export const accountColumns = {
 };
 
 /**
- * What an account is for decides its flags: wallets and funded pools may never go below zero;
+ * What an account is for decides its flags: wallets, an org's judge wallet and funded pools may never go below zero;
  * the issuance account is where tokens come from (it goes negative by design); the consumption
  * account receives every charge and is derived, so it never serialises the hot path.
  */
 export const accountPurposes = {
   wallet: { debitsMustNotExceedCredits: true, balanceDerived: false },
+  judge: { debitsMustNotExceedCredits: true, balanceDerived: false },
   reward_pool: { debitsMustNotExceedCredits: true, balanceDerived: false },
   issuance: { debitsMustNotExceedCredits: false, balanceDerived: false },
   consumption: { debitsMustNotExceedCredits: false, balanceDerived: true },
@@ -82,6 +83,14 @@ export function orgIssuanceAccount(db: Db, params: { orgId: string; currency: st
  */
 export function legacyIssuanceAccount(db: Db, currency: string): Promise<Account> {
   return ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' });
+}
+
+/**
+ * The org's judge wallet: the judge's calls scoring the org's requests are charged to it (through
+ * the org's own judge system key), funded each month from the org's issuance by its judge budget.
+ */
+export function judgeWalletKey(params: { orgId: string; currency: string }): AccountKey {
+  return { ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'judge' };
 }
 
 /** The one consumption account per currency: every charge is credited to it. */

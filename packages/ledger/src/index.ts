@@ -1,7 +1,8 @@
-export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, legacyIssuanceAccount, orgIssuanceAccount, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
+export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, judgeWalletKey, legacyIssuanceAccount, orgIssuanceAccount, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
 export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 export { LedgerOverloadedError, LedgerRefusedError, LedgerUnavailableError } from './errors';
 export { checkInvariants } from './invariants';
+export { applyJudgeBudget, type JudgeBudgetThisMonth } from './judge-budget';
 export { createIssuanceMeter, issuedBeforeMonth, type IssuanceMeter, type IssuanceStatus } from './org-issuance';
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
 export * from './limits';

@@ -17,6 +17,12 @@ export interface PluginSecrets {
   get(name: string): string;
 }
 
+/**
+ * Who pays for a plugin's metered LLM calls: in settlement, the judge wallet of the org whose request
+ * is scored; in a dry run, the wallet of the lead who asked for it.
+ */
+export type LlmPayer = { readonly kind: 'judge'; readonly orgId: string } | { readonly kind: 'user'; readonly orgId: string; readonly userId: string };
+
 export interface Clock {
   now(): Date;
 }
@@ -24,7 +30,7 @@ export interface Clock {
 /** What a plugin may use while scoring. Plugins do I/O only through this. */
 export interface PluginContext {
   readonly logger: PluginLogger;
-  /** Metered LLM client: calls go through the gateway and are charged to a system account. */
+  /** Metered LLM client: calls go through the gateway, charged to the run's payer (the org's judge wallet in settlement). */
   readonly llm: LlmClient;
   /** fetch bounded by a timeout (and by `signal`). */
   readonly fetch: FetchFn;

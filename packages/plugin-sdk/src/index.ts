@@ -31,6 +31,7 @@ export {
   createSecrets,
   systemClock,
   type Clock,
+  type LlmPayer,
   type LogFields,
   type PluginContext,
   type PluginContextOptions,

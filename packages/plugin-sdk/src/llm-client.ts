@@ -48,8 +48,13 @@ export class LlmCallError extends Error {
 export interface GatewayLlmClientOptions {
   /** The gateway's base URL, e.g. http://127.0.0.1:8080 (a trailing /v1 is accepted). */
   readonly baseUrl: string;
-  /** A system API key (tw_...), so the gateway charges the system account, e.g. `judge`. */
-  readonly apiKey: string;
+  /**
+   * The key the gateway charges: a system key (tw_...) such as an org's judge key, or a function
+   * that returns one when a call starts (keys minted on demand and renewed before they expire).
+   */
+  readonly apiKey: string | (() => Promise<string>);
+  /** Called when the gateway refuses the key (401), so a minted key that was revoked is replaced. */
+  readonly onUnauthorized?: () => void;
   readonly timeoutMs: number;
   readonly fetch?: FetchFn;
   /** Extra headers on every call, e.g. x-tokenwise-* tags. */
@@ -74,7 +79,9 @@ export function createGatewayLlmClient(options: GatewayLlmClientOptions): LlmCli
   const timedFetch = withTimeout(options.fetch ?? globalThis.fetch, options.timeoutMs);
   return {
     async chat(request) {
-      const response = await post(timedFetch, url, options, request);
+      const apiKey = typeof options.apiKey === 'string' ? options.apiKey : await options.apiKey();
+      const response = await post(timedFetch, url, { ...options, apiKey }, request);
+      if (response.status === 401) options.onUnauthorized?.();
       const text = await response.text();
       if (text.length > chatResponseCharsMax) throw new LlmCallError(`The chat answer is longer than ${chatResponseCharsMax} characters.`, response.status);
       if (!response.ok) throw new LlmCallError(`Chat completion failed with HTTP ${response.status}: ${errorMessage(text)}`, response.status);
@@ -83,7 +90,7 @@ export function createGatewayLlmClient(options: GatewayLlmClientOptions): LlmCli
   };
 }
 
-async function post(timedFetch: FetchFn, url: string, options: GatewayLlmClientOptions, request: ChatRequest): Promise<Response> {
+async function post(timedFetch: FetchFn, url: string, options: GatewayLlmClientOptions & { apiKey: string }, request: ChatRequest): Promise<Response> {
   try {
     return await timedFetch(url, {
       method: 'POST',

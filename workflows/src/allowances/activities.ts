@@ -1,8 +1,8 @@
 import { log } from '@temporalio/activity';
 import { IdempotencyConflictError, invariant, LimitExceededError } from '@tokenwise/core';
-import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db } from '@tokenwise/db';
+import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageJudgeBudgets, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db, type JudgeBudget, type JudgeBudgetKey } from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
-import { ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { ensureAccount, judgeWalletKey, type Ledger } from '@tokenwise/ledger';
 import { eq } from 'drizzle-orm';
 
 export interface AllowanceDeps {
@@ -10,8 +10,11 @@ export interface AllowanceDeps {
   ledger: Ledger;
 }
 
-/** Where a run stands: after schedule `after` (all done), or inside `schedule` after user `afterUserId`. */
-export type AllowanceCursor = { after: AllowanceScheduleKey } | { schedule: AllowanceScheduleKey; afterUserId: string };
+/**
+ * Where a run stands: after schedule `after` (all done), inside `schedule` after user `afterUserId`,
+ * or, once every schedule is done, funding the orgs' judge budgets after `judgeAfter`.
+ */
+export type AllowanceCursor = { after: AllowanceScheduleKey } | { schedule: AllowanceScheduleKey; afterUserId: string } | { judgeBudgets: true; judgeAfter?: JudgeBudgetKey };
 
 export interface AllowanceCounts {
   /** Allowances moved by this call. */
@@ -38,12 +41,27 @@ export interface AllowancePage extends AllowanceCounts {
 
 /** Who the ledger records as granting scheduled allowances. */
 export const allowanceActor = 'system:allowance-schedule';
+/** Who the ledger records as funding judge wallets from their org's judge budget. */
+export const judgeBudgetActor = 'system:judge-budget';
+
+type GrantOutcome = 'granted' | 'alreadyGranted' | 'conflicting' | 'refused';
+
+/** A monthly grant's outcome: a conflict (another amount already this month) and a spent bound are counted, not retried. */
+async function grantMonthly(grant: () => Promise<{ duplicate: boolean }>): Promise<GrantOutcome> {
+  try {
+    return (await grant()).duplicate ? 'alreadyGranted' : 'granted';
+  } catch (error) {
+    if (error instanceof IdempotencyConflictError) return 'conflicting';
+    if (error instanceof LimitExceededError) return 'refused';
+    throw error;
+  }
+}
 
 const keyOf = (schedule: AllowanceSchedule): AllowanceScheduleKey => ({ orgId: schedule.orgId, role: schedule.role, currency: schedule.currency });
 
 /** Activities of the allowance schedule: grant this month's allowance of every schedule, a page of users at a time. */
 export function createAllowanceActivities(deps: AllowanceDeps) {
-  async function scheduleAt(cursor: AllowanceCursor | undefined): Promise<{ schedule: AllowanceSchedule; afterUserId?: string } | { next?: AllowanceCursor }> {
+  async function scheduleAt(cursor: { after: AllowanceScheduleKey } | { schedule: AllowanceScheduleKey; afterUserId: string } | undefined): Promise<{ schedule: AllowanceSchedule; afterUserId?: string } | { next?: AllowanceCursor }> {
     if (cursor !== undefined && 'schedule' in cursor) {
       const schedule = await getAllowanceSchedule(deps.db, cursor.schedule);
       // Removed since the last page: carry on with the schedules after it.
@@ -53,16 +71,26 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
     return schedule === undefined ? {} : { schedule };
   }
 
-  async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<'granted' | 'alreadyGranted' | 'conflicting' | 'refused'> {
+  async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<GrantOutcome> {
     const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
-    try {
-      const result = await deps.ledger.grantAllowance({ to: wallet.id, currency: schedule.currency, amount: schedule.amount, at: params.at, timeZone: params.timeZone, actor: allowanceActor, orgId: schedule.orgId });
-      return result.duplicate ? 'alreadyGranted' : 'granted';
-    } catch (error) {
-      if (error instanceof IdempotencyConflictError) return 'conflicting';
-      if (error instanceof LimitExceededError) return 'refused';
-      throw error;
-    }
+    return grantMonthly(() => deps.ledger.grantAllowance({ to: wallet.id, currency: schedule.currency, amount: schedule.amount, at: params.at, timeZone: params.timeZone, actor: allowanceActor, orgId: schedule.orgId }));
+  }
+
+  async function fundJudgeWallet(budget: JudgeBudget, at: Date): Promise<GrantOutcome> {
+    const [org] = await deps.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, budget.orgId)).limit(1);
+    invariant(org !== undefined, `judge budget of a missing org ${budget.orgId}`);
+    const wallet = await ensureAccount(deps.db, judgeWalletKey(budget));
+    return grantMonthly(() => deps.ledger.grantAllowance({ to: wallet.id, currency: budget.currency, amount: budget.amount, at, timeZone: org.timeZone, actor: judgeBudgetActor, orgId: budget.orgId }));
+  }
+
+  /** One page of judge budgets: each org's judge wallet gets this month's budget once. */
+  async function fundJudgeBudgets(after: JudgeBudgetKey | undefined, limit: number, at: Date): Promise<AllowancePage> {
+    const counts: Required<AllowanceCounts> = { granted: 0, alreadyGranted: 0, conflicting: 0, refused: 0 };
+    const budgets = await pageJudgeBudgets(deps.db, { after, limit });
+    for (const outcome of await Promise.all(budgets.map((budget) => fundJudgeWallet(budget, at)))) counts[outcome]++;
+    if (counts.refused > 0) log.warn("judge budgets the orgs' grant bounds leave no room for this month were not funded", { refused: counts.refused });
+    const last = budgets.at(-1);
+    return { ...counts, next: budgets.length < limit || last === undefined ? undefined : { judgeBudgets: true, judgeAfter: { orgId: last.orgId, currency: last.currency } } };
   }
 
   return {
@@ -72,14 +100,16 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
      */
     async grantScheduledAllowances(input: { cursor?: AllowanceCursor; usersMax: number; at: string }): Promise<AllowancePage> {
       invariant(Number.isInteger(input.usersMax) && input.usersMax >= 1 && input.usersMax <= allowanceUsersPageSizeMax, `usersMax must be 1..${allowanceUsersPageSizeMax}`);
+      const at = new Date(input.at);
+      if (input.cursor !== undefined && 'judgeBudgets' in input.cursor) return fundJudgeBudgets(input.cursor.judgeAfter, input.usersMax, at);
       const counts: Required<AllowanceCounts> = { granted: 0, alreadyGranted: 0, conflicting: 0, refused: 0 };
       const found = await scheduleAt(input.cursor);
-      if (!('schedule' in found)) return { ...counts, next: found.next };
+      // Every schedule done: the judge budgets are next, when any org has one.
+      if (!('schedule' in found)) return { ...counts, next: found.next ?? ((await pageJudgeBudgets(deps.db, { limit: 1 })).length > 0 ? { judgeBudgets: true } : undefined) };
       const { schedule } = found;
       const [org] = await deps.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, schedule.orgId)).limit(1);
       invariant(org !== undefined, `allowance schedule of a missing org ${schedule.orgId}`);
       const userIds = await pageUserIdsWithRole(deps.db, { orgId: schedule.orgId, role: schedule.role, afterId: found.afterUserId, limit: input.usersMax });
-      const at = new Date(input.at);
       // Concurrent, so the ledger's writer commits the page in few batches.
       const outcomes = await Promise.all(userIds.map((userId) => grantOne(schedule, { userId, at, timeZone: org.timeZone })));
       for (const outcome of outcomes) counts[outcome]++;

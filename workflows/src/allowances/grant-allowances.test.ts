@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
-import { createOrg, createUser, setAllowanceSchedule, setGrantBounds, type Database } from '@tokenwise/db';
+import { createOrg, createUser, setAllowanceSchedule, setGrantBounds, setJudgeBudget, type Database } from '@tokenwise/db';
 import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
-import { createLedger, type Ledger } from '@tokenwise/ledger';
+import { createLedger, findAccount, judgeWalletKey, orgIssuanceAccount, type Ledger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
 import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
 import { and, eq } from 'drizzle-orm';
@@ -107,6 +107,19 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
     const granted = await Promise.all(users.map((one) => allowances(one.id, 'innovation')));
     expect(granted.flat()).toEqual([100n, 100n]);
     expect(await allowances(erin.id, 'innovation')).toEqual([150n]);
+  });
+
+  it("funds each org's judge wallet with its monthly judge budget from that org's issuance, once a month", async () => {
+    const judged = (await createOrg(database.db, { actor: 'test', input: { slug: 'judged', name: 'Judged' } })).id;
+    await setJudgeBudget(database.db, { orgId: judged, currency: 'innovation', amount: 700n, actor: 'user:admin' });
+    const first = await run();
+    expect(first.granted).toBe(1);
+    const wallet = await findAccount(database.db, judgeWalletKey({ orgId: judged, currency: 'innovation' }));
+    expect((await ledger.balance(wallet?.id ?? '')).posted).toBe(700n);
+    const issuance = await orgIssuanceAccount(database.db, { orgId: judged, currency: 'innovation' });
+    expect((await ledger.balance(issuance.id)).debitsPosted).toBe(700n);
+    expect((await run()).granted).toBe(0);
+    expect((await ledger.balance(wallet?.id ?? '')).posted).toBe(700n);
   });
 
   it('creates its Temporal Schedule once; a restart finds it there', async () => {

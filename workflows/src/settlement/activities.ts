@@ -2,7 +2,8 @@ import { decideSettlement, fromJsonValue, settlementBoundsSchema, settlementPoli
 import { findScoringRequest, type Db } from '@tokenwise/db';
 import { gatewayRequests, notifications, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
 import { createAccountLookup, type AccountLookup, type Ledger, type LedgerOp } from '@tokenwise/ledger';
-import { runPluginSafely, scoreInputOf, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
+import { runPluginSafely, scoreInputOf, type LlmPayer, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
+import { judgeBudgetExhaustedReason, watchJudgeBudget } from './judge-budget';
 import { Context } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
 import type { ConfiguredPlugin, ExternalEvidence, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
@@ -12,8 +13,11 @@ export interface SettlementDeps {
   ledger: Ledger;
   /** Plugins loaded in this worker, by id. */
   plugins: ReadonlyMap<string, PluginDefinition>;
-  /** The context a plugin runs with (its metered LLM client, secrets, logger). */
-  contextFor: (pluginId: string) => PluginContext;
+  /**
+   * The context a plugin runs with (its metered LLM client, secrets, logger); its LLM calls are
+   * charged to `payer`, the judge wallet of the org whose request is scored.
+   */
+  contextFor: (pluginId: string, payer: LlmPayer) => PluginContext;
   pluginTimeoutMs: number;
 }
 
@@ -98,7 +102,13 @@ export function createSettlementActivities(deps: SettlementDeps) {
       const stored = await findScoringRequest(deps.db, { requestId: input.requestId });
       if (stored === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
       const scoreInput = scoreInputOf(stored, input.config);
-      const outcome = await runWithHeartbeats(deps.contextFor(plugin.id), (ctx) => runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, { timeoutMs: deps.pluginTimeoutMs }));
+      // The org whose request is scored pays for its judging, from its own judge wallet.
+      const base = deps.contextFor(plugin.id, { kind: 'judge', orgId: stored.orgId });
+      const budget = watchJudgeBudget(base.llm);
+      const outcome = await runWithHeartbeats({ ...base, llm: budget.llm }, (ctx) => runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, { timeoutMs: deps.pluginTimeoutMs }));
+      if (outcome.status === 'error' && budget.exhausted()) {
+        return { pluginId: plugin.id, status: 'not_applicable', reason: await judgeBudgetExhaustedReason(deps.db, stored.orgId), judgeBudgetExhausted: true };
+      }
       if (outcome.status === 'error') return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
       if (outcome.status === 'scored') return { pluginId: plugin.id, status: 'scored', score: outcome.score, confidence: outcome.confidence, evidence: outcome.evidence, rationale: outcome.rationale };
       return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };
@@ -134,7 +144,9 @@ export function createSettlementActivities(deps: SettlementDeps) {
       const bounds = found.boundsBody === null ? undefined : { body: found.boundsBody };
       const policy = settlementPolicySchema.parse(request?.body ?? {});
       const decision = decideSettlement({ policy, bounds: settlementBoundsSchema.parse(bounds?.body ?? {}), score: input.score, confidence: input.confidence, cost: usage.cost });
-      const baseReason = request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason;
+      // An org whose judge budget ran out says so on its settlement, where its admin and users see it.
+      const judgeNote = input.outcomes.filter((outcome) => outcome.judgeBudgetExhausted === true).map((outcome) => `; ${outcome.pluginId} not applicable: ${outcome.reason ?? 'judge budget exhausted'}`).join('');
+      const baseReason = `${request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason}${judgeNote}`;
       // The reward comes out of the org's reward pool: never more than it holds. A pool drained by
       // settlements running at the same time is read again, and an empty pool pays no reward;
       // the refund and the settlement never wait on it.

@@ -2,10 +2,10 @@
 // charged requests made through the real gateway, so every row looks exactly like production's.
 import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { ledgerTransfers, scoringConfigs, settlementPolicies, settlements } from '@tokenwise/db/schema';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey, createRuntimeKeys } from '@tokenwise/gateway';
 import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { ensureAccount, getTransfer, legacyIssuanceAccount, type Ledger } from '@tokenwise/ledger';
-import type { PluginDefinition } from '@tokenwise/plugin-sdk';
+import { createGatewayLlmClient, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import OpenAI from 'openai';
@@ -40,16 +40,16 @@ export async function until<T>(probe: () => Promise<T | undefined>, what: string
 }
 
 /** A team whose scoring config enables `pluginIds` (weight 1 each) and whose policy v1 refunds 50% from a score of 0.5. */
-export async function createScoringTeam(database: Database, world: GatewayWorld, pluginIds: string[]): Promise<ScoringTeam> {
+export async function createScoringTeam(database: Database, world: GatewayWorld, pluginIds: string[], orgId = world.orgId): Promise<ScoringTeam> {
   const db = database.db;
   const suffix = randomUUID().slice(0, 8);
-  const team = await createTeam(db, { actor: 'test', input: { orgId: world.orgId, slug: `team-${suffix}`, name: `Team ${suffix}` } });
-  const user = await createUser(db, { actor: 'test', input: { orgId: world.orgId, teamId: team.id, email: `dev-${suffix}@test.example`, displayName: 'Dev' } });
+  const team = await createTeam(db, { actor: 'test', input: { orgId, slug: `team-${suffix}`, name: `Team ${suffix}` } });
+  const user = await createUser(db, { actor: 'test', input: { orgId, teamId: team.id, email: `dev-${suffix}@test.example`, displayName: 'Dev' } });
   await db.insert(scoringConfigs).values({ teamId: team.id, version: 1, createdBy: 'lead', plugins: pluginIds.map((pluginId) => ({ pluginId, weight: 1, config: {} })) });
   await db.insert(settlementPolicies).values({ teamId: team.id, version: 1, createdBy: 'lead', body: { refunds: [{ minScore: 0.5, shareBps: Number(refundShareBps) }] } });
-  const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
+  const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId, currency: 'innovation', purpose: 'wallet' });
   await fund(world.ledger, database, wallet.id);
-  const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.id, name: 'dev', actor: 'test' });
+  const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId, userId: user.id, name: 'dev', actor: 'test' });
   return { teamId: team.id, userId: user.id, walletId: wallet.id, client: new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 }) };
 }
 
@@ -99,10 +99,21 @@ export interface SettlementWorld {
   close(): Promise<void>;
 }
 
-export async function startSettlementWorld(plugins: PluginDefinition[]): Promise<SettlementWorld> {
+/**
+ * Plugin contexts whose LLM calls go through the world's gateway as in production: under a key minted
+ * for the payer, so the judge's calls are charged to the judge wallet of the org whose request is scored.
+ */
+export function meteredContexts(world: GatewayWorld, database: Database): SettlementDeps['contextFor'] {
+  const keys = createRuntimeKeys({ db: database.db, pepper: world.keyPepper });
+  return (_pluginId, payer) => createTestContext({ llm: createGatewayLlmClient({ baseUrl: world.gateway.url, apiKey: () => keys.keyFor(payer), onUnauthorized: () => keys.forget(payer), timeoutMs: 30_000 }) });
+}
+
+export async function startSettlementWorld(plugins: PluginDefinition[], options: { metered?: boolean } = {}): Promise<SettlementWorld> {
   const [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
   const world = await startGatewayWorld(database);
-  const worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, plugins) });
+  const deps = settlementDepsFor(world.ledger, plugins);
+  const settlement = options.metered === true ? { ...deps, contextFor: meteredContexts(world, database) } : deps;
+  const worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement });
   const running = worker.run();
   return {
     database,

@@ -32,6 +32,8 @@ export interface PluginOutcomeRecord {
   evidence?: unknown;
   rationale?: string;
   reason?: string;
+  /** Not applicable because the org's judge wallet could not pay the plugin's LLM calls: named in the settlement's reason. */
+  judgeBudgetExhausted?: boolean;
   attempts: number;
 }
 

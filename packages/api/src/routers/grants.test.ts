@@ -83,6 +83,26 @@ describe('grants', () => {
     await expect((await f.as(f.users.lead)).grants.issuance()).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it("an admin sets the org's monthly judge budget (audited, this month's funded at once) and tops the judge wallet up; nobody else may", async () => {
+    const other = await f.as(f.otherAdmin);
+    const set = await other.grants.setJudgeBudget({ currency: 'innovation', amount: 2_000_000n });
+    expect(set).toMatchObject({ amount: 2_000_000n, removed: false, thisMonth: { status: 'funded' }, walletAvailable: 2_000_000n });
+    // A changed amount applies from next month: this month's is funded once.
+    expect(await other.grants.setJudgeBudget({ currency: 'innovation', amount: 3_000_000n })).toMatchObject({ thisMonth: { status: 'already_funded_this_month' }, walletAvailable: 2_000_000n });
+    expect(await other.grants.fundJudgeWallet({ id: 'judge-topup-1', currency: 'innovation', amount: 500_000n, reason: 'busy month' })).toMatchObject({ id: 'judge-topup-1', available: 2_500_000n });
+    const budgets = await other.grants.judgeBudget();
+    expect(budgets.find((row) => row.currency === 'innovation')).toMatchObject({ monthlyAmount: 3_000_000n, walletAvailable: 2_500_000n, updatedBy: `user:${f.otherAdmin.id}` });
+    const audit = await listAuditForEntity(f.db, { entityType: 'judge_budget', entityId: `${f.otherAdmin.orgId}:innovation` });
+    expect(audit.map((row) => row.action)).toEqual(['judge_budget.set', 'judge_budget.set']);
+    // Another org's judge wallet is untouched.
+    expect((await (await f.as(f.users.admin)).grants.judgeBudget()).find((row) => row.currency === 'innovation')).toMatchObject({ monthlyAmount: 0n, walletAvailable: 0n });
+    for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
+      const caller = await f.as(user);
+      await expect(caller.grants.setJudgeBudget({ currency: 'innovation', amount: 1n })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(caller.grants.fundJudgeWallet({ id: 'x', currency: 'innovation', amount: 1n, reason: 'r' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+
   it('employees, leads and esg officers may not grant', async () => {
     for (const user of [f.users.employee, f.users.lead, f.users.esg]) {
       await expect((await f.as(user)).grants.issue({ id: 'nope', ownerType: 'user', ownerId: user.id, amount: 1n, reason: 'self' })).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -1,7 +1,7 @@
 import { amountMax, currencies, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
-import { allowanceOverlapWarnings, listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
+import { allowanceOverlapWarnings, listAllowanceSchedules, listJudgeBudgets, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
-import { createIssuanceMeter, ensureAccount, type AccountKey } from '@tokenwise/ledger';
+import { applyJudgeBudget, createIssuanceMeter, ensureAccount, findAccount, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Context } from '../context';
@@ -158,4 +158,48 @@ export const grantsRouter = router({
       const currency = currencyByCode(input.currency);
       return grantInto(ctx, { ownerType: 'org', ownerId: ctx.user.orgId, currency: currency.code, purpose: 'reward_pool' }, input);
     }),
+
+  /**
+   * Sets what the org's judge wallet is funded with each month from the org's issuance (admin,
+   * audited); amount 0 removes the budget. The judge's calls scoring the org's requests are paid from
+   * that wallet; when it is empty, settlements record the llm judge as not applicable. The first
+   * budget of a month is funded at once; a changed amount applies from next month (top the wallet
+   * up now with fundJudgeWallet).
+   */
+  setJudgeBudget: roleProcedure('admin')
+    .input(z.object({ currency: knownCurrency, amount: z.bigint().min(0n).max(amountMax) }))
+    .mutation(async ({ ctx, input }) => {
+      const { walletId, thisMonth } = await applyJudgeBudget(ctx.db, ctx.ledger, { orgId: ctx.user.orgId, currency: input.currency, amount: input.amount, actor: actorOf(ctx.user) });
+      const balance = await ctx.ledger.balance(walletId);
+      return { currency: input.currency, amount: input.amount, removed: input.amount === 0n, thisMonth, walletAvailable: balance.available };
+    }),
+
+  /** The org's judge budgets and what its judge wallet holds per currency (admin). */
+  judgeBudget: roleProcedure('admin').query(async ({ ctx }) => {
+    const budgets = await listJudgeBudgets(ctx.db, { orgId: ctx.user.orgId });
+    return Promise.all(
+      currencies.map(async (currency) => {
+        const wallet = await findAccount(ctx.db, judgeWalletKey({ orgId: ctx.user.orgId, currency: currency.code }));
+        const budget = budgets.find((row) => row.currency === currency.code);
+        return {
+          currency: currency.code,
+          monthlyAmount: budget?.amount ?? 0n,
+          updatedBy: budget?.updatedBy ?? null,
+          walletAvailable: wallet === undefined ? 0n : (await ctx.ledger.balance(wallet.id)).available,
+        };
+      }),
+    );
+  }),
+
+  /** Tops the org's judge wallet up now, from the org's issuance within its bounds (admin). `id` makes it idempotent. */
+  fundJudgeWallet: roleProcedure('admin')
+    .input(
+      z.object({
+        id: z.string().trim().min(1).max(grantIdLengthMax),
+        currency: knownCurrency,
+        amount: z.bigint().positive(),
+        reason: z.string().trim().min(1).max(reasonLengthMax),
+      }),
+    )
+    .mutation(({ ctx, input }) => grantInto(ctx, judgeWalletKey({ orgId: ctx.user.orgId, currency: input.currency }), input)),
 });

@@ -23,6 +23,7 @@ import {
   findTeamBySlug,
   findUserByEmail,
   getSettlementBounds,
+  listJudgeBudgets,
   publishScoringConfig,
   publishSettlementPolicy,
   scoringPluginsSchema,
@@ -62,7 +63,7 @@ import {
   type ClusterRecord,
   type KeyScope,
 } from '@tokenwise/gateway';
-import { createIssuanceMeter, ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
+import { applyJudgeBudget, createIssuanceMeter, ensureAccount, findAccount, judgeWalletKey, type Transfer } from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig, type LoadPluginsResult } from '@tokenwise/plugin-sdk';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -380,6 +381,32 @@ export const adminCommands: Record<string, AdminCommand> = {
   async 'org grant-bounds'({ database }, options) {
     const org = await orgOf(database.db, options);
     return describeIssuance(database.db, org, currencyByCode(optionalText(options, 'currency') ?? 'innovation').code);
+  },
+
+  async 'judge-budget set'({ database, ledger }, options, actor) {
+    const org = await orgOf(database.db, options);
+    const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
+    const amount = parseAmount(text(options, 'amount'), currency);
+    if (amount < 0n) throw new ValidationError('--amount must be 0 (no budget) or more.');
+    const { walletId, thisMonth } = await applyJudgeBudget(database.db, ledger, { orgId: org.id, currency: currency.code, amount, actor });
+    const available = (await ledger.balance(walletId)).available;
+    const month =
+      thisMonth.status === 'over_grant_bounds' ? `this month's was not funded: ${thisMonth.message}` : thisMonth.status === 'funded' ? "this month's is funded now" : thisMonth.status === 'removed' ? 'no more monthly funding' : 'this month was funded already (a new amount applies from next month)';
+    const what = amount === 0n ? `Judge budget of org ${org.slug} removed` : `Judge budget of org ${org.slug}: ${formatAmount(amount, currency)} ${currency.code} a month`;
+    return { text: `${what}; ${month}. Judge wallet: ${formatAmount(available, currency)} ${currency.code} available.`, data: { walletId, thisMonth, available } };
+  },
+
+  async 'judge-budget show'({ database, ledger }, options) {
+    const org = await orgOf(database.db, options);
+    const budgets = await listJudgeBudgets(database.db, { orgId: org.id });
+    const lines: string[] = [];
+    for (const currency of currencies) {
+      const wallet = await findAccount(database.db, judgeWalletKey({ orgId: org.id, currency: currency.code }));
+      const available = wallet === undefined ? 0n : (await ledger.balance(wallet.id)).available;
+      const budget = budgets.find((row) => row.currency === currency.code);
+      lines.push(`${currency.code.padEnd(11)} ${budget === undefined ? 'no monthly budget' : `${formatAmount(budget.amount, currency)} a month`}, judge wallet ${formatAmount(available, currency)} available`);
+    }
+    return { text: `Judge budget of org ${org.slug} (its requests' judging is paid from it):\n  ${lines.join('\n  ')}`, data: budgets };
   },
 
   async 'team create'({ database }, options, actor) {

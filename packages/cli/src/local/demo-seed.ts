@@ -20,7 +20,7 @@ import {
 import { orgs, type Role } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
 import { createApiKey } from '@tokenwise/gateway';
-import { ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { applyJudgeBudget, ensureAccount, type Ledger } from '@tokenwise/ledger';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -139,6 +139,14 @@ async function fundRewardPool(ledger: Ledger, db: Db, org: Org): Promise<void> {
   await ledger.grant({ id: `demo-reward-pool-${org.id}`, to: pool.id, currency: 'priority', amount: parseAmount(demoRewardPool, currencyByCode('priority')), actor, reason: 'demo seed reward pool', orgId: org.id });
 }
 
+/** Innovation tokens the demo org's judge wallet is funded with each month: the llm judge's calls are paid from it. */
+export const demoJudgeBudget = '100';
+
+/** The demo org pays for its own judging: a monthly judge budget, this month's funded at once (once). */
+async function fundJudgeBudget(ledger: Ledger, db: Db, org: Org): Promise<void> {
+  await applyJudgeBudget(db, ledger, { orgId: org.id, currency: 'innovation', amount: parseAmount(demoJudgeBudget, currencyByCode('innovation')), actor });
+}
+
 /** Grants with ids derived from the user: a rerun after a crash mid-seed moves nothing twice. */
 async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string, user: DemoUser): Promise<void> {
   const grants = [
@@ -176,6 +184,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   for (const team of demoTeams) teams.set(team.slug, await ensureTeam(db, org, team.slug, team.name));
   await ensureSettlementConfig(db, org, [...teams.values()], judgeModel);
   await fundRewardPool(ledger, db, org);
+  await fundJudgeBudget(ledger, db, org);
   const users: DevFile['users'] = [];
   for (const demo of demoUsers) {
     const teamId = demo.team === null ? null : (teams.get(demo.team)?.id ?? null);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSettlementRuntime } from './settlement-runtime';
 
-// Compose starts the api and the worker together; on a fresh database both set up the judge's system org and key.
+// Compose starts the api and the worker together on a fresh database: neither may trip on the other.
 describe('two services loading the scoring plugins at once on a fresh database', () => {
   let database: Database;
   let ledger: Ledger;
@@ -24,7 +24,7 @@ describe('two services loading the scoring plugins at once on a fresh database',
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it('all start with the scoring plugins, sharing one system org', async () => {
+  it('all start with the scoring plugins; judge keys are minted per org on first use, none at start', async () => {
     const keyPepper = randomBytes(32);
     const start = async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'tw-runtime-'));
@@ -35,7 +35,7 @@ describe('two services loading the scoring plugins at once on a fresh database',
       const runtimes = await Promise.all([start(), start(), start()]);
       for (const runtime of runtimes) expect(runtime.plugins.has('llm-judge')).toBe(true);
     }
-    const rows = await executeRows<{ orgs: number }>(database.db, sql`select count(*)::int as orgs from orgs where slug = ${'tokenwise-system'}`);
-    expect(rows).toEqual([{ orgs: 1 }]);
+    const rows = await executeRows<{ orgs: number; keys: number }>(database.db, sql`select (select count(*)::int from orgs) as orgs, (select count(*)::int from api_keys) as keys`);
+    expect(rows).toEqual([{ orgs: 0, keys: 0 }]);
   });
 });

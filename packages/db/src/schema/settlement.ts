@@ -67,6 +67,24 @@ export const allowanceSchedules = pgTable(
   ],
 );
 
+/**
+ * What an org's judge wallet is funded with each month in `currency` (minor units), from the org's
+ * issuance, by the hourly allowance schedule: the org's judging is paid from it. No row: no funding.
+ */
+export const judgeBudgets = pgTable(
+  'judge_budgets',
+  {
+    orgId: uuid()
+      .notNull()
+      .references(() => orgs.id),
+    currency: text().notNull(),
+    amount: amount().notNull(),
+    updatedBy: text().notNull(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.orgId, table.currency] }), check('judge_budgets_amount_positive', sql`${table.amount} > 0`)],
+);
+
 /** The outcome of one request's settlement: score, evidence per plugin, policy version, transfers. */
 export const settlements = pgTable('settlements', {
   requestId: text().primaryKey(),
