@@ -22,6 +22,8 @@ export interface PluginRegistry {
   contextFor: (pluginId: string, payer: LlmPayer) => PluginContext;
   /** How long one dry run may take before it is reported as a timeout; defaults to dryRunTimeoutMsDefault. */
   dryRunTimeoutMs?: number;
+  /** Milliseconds since the epoch, for the per-user dry-run rate limit; Date.now by default (tests step it). */
+  clock?: () => number;
 }
 
 export interface ApiDeps {

@@ -15,3 +15,5 @@ export const teamMembersMax = 1_000;
 export const dryRunTimeoutMsDefault = 60_000;
 /** Plugin ids follow the plugin-sdk's rule: at most 64 characters. */
 export const pluginIdLengthMax = 64;
+/** Plugin dry runs one user may start per minute (each may make charged LLM calls). */
+export const dryRunsPerUserPerMinute = 10;

@@ -1,14 +1,31 @@
-import { ForbiddenError, NotFoundError, ValidationError } from '@tokenwise/core';
+import { NotFoundError, ValidationError } from '@tokenwise/core';
 import { currentScoringConfig, findScoringRequest, writeAudit, type Db } from '@tokenwise/db';
+import { apiKeys, usageRecords } from '@tokenwise/db/schema';
+import { and, eq } from 'drizzle-orm';
 import { runPluginSafely, scoreInputOf, type PluginDefinition, type PluginRunOutcome } from '@tokenwise/plugin-sdk';
 import { TRPCError } from '@trpc/server';
 import type { ApiUser, PluginRegistry } from './context';
-import { dryRunTimeoutMsDefault } from './limits';
-import { hasRole } from './scope';
+import { dryRunsPerUserPerMinute, dryRunTimeoutMsDefault } from './limits';
+import { createPerUserRateLimit, type PerUserRateLimit } from './per-user-rate-limit';
+import { usageVisibleTo } from './scope';
 
 /** Dry runs in flight per server: each may hold an LLM call open for up to the timeout. */
 export const dryRunsInFlightMax = 4;
 const inFlight = new WeakMap<PluginRegistry, number>();
+const rateLimits = new WeakMap<PluginRegistry, PerUserRateLimit>();
+
+/** Counts one dry run of the user; TOO_MANY_REQUESTS naming the limit and when to retry once they ran `dryRunsPerUserPerMinute` in the last minute. */
+function takeDryRun(registry: PluginRegistry, userId: string): void {
+  let limit = rateLimits.get(registry);
+  if (limit === undefined) {
+    limit = createPerUserRateLimit({ limit: dryRunsPerUserPerMinute, windowMs: 60_000, clock: registry.clock });
+    rateLimits.set(registry, limit);
+  }
+  const taken = limit.take(userId);
+  if (!taken.ok) {
+    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many dry runs: at most ${dryRunsPerUserPerMinute} per minute per user (dryRunsPerUserPerMinute); retry after ${taken.retryAfterSeconds} s.` });
+  }
+}
 
 export interface DryRunResult {
   requestId: string;
@@ -35,13 +52,23 @@ export function pluginConfigIssues(plugin: PluginDefinition, config: unknown, pr
   return parsed.error.issues.map((issue) => `${[prefix, ...issue.path.map(String)].join('.')}: ${issue.message}`);
 }
 
+/**
+ * The request, when the user may read it through `usage` (a lead their team's, an admin the org's):
+ * a dry run shows the plugin's view of its stored prompt, so it is never shown to anyone else.
+ * Refused: other orgs' and unreadable requests (NOT_FOUND, as usage.byId), system usage, and the LLM
+ * calls of earlier dry runs, which quote the request they judged.
+ */
 async function requestFor(db: Db, user: ApiUser, requestId: string) {
-  const stored = await findScoringRequest(db, { requestId });
-  if (stored === undefined || stored.orgId !== user.orgId) throw new NotFoundError(`No request ${requestId} in your org.`);
-  if (!hasRole(user, 'admin') && (stored.teamId === null || stored.teamId !== user.teamId)) {
-    throw new ForbiddenError(`Request ${requestId} is not of your team: a lead dry-runs plugins on their team's requests, an admin on the org's.`);
-  }
+  const [visible] = await db
+    .select({ mintedFor: apiKeys.mintedFor })
+    .from(usageRecords)
+    .leftJoin(apiKeys, eq(apiKeys.id, usageRecords.keyId))
+    .where(and(usageVisibleTo(user), eq(usageRecords.requestId, requestId)))
+    .limit(1);
+  const stored = visible === undefined ? undefined : await findScoringRequest(db, { requestId });
+  if (stored === undefined || stored.orgId !== user.orgId) throw new NotFoundError(`No request ${requestId} that you may see.`);
   if (stored.system) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `Request ${requestId} is system usage (a judge call), which is never scored.` });
+  if (visible?.mintedFor === 'plugin_dry_run') throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `Request ${requestId} is an LLM call of a plugin dry run, which is never scored.` });
   return stored;
 }
 
@@ -62,20 +89,22 @@ async function configFor(db: Db, plugin: PluginDefinition, teamId: string | null
 
 /**
  * Runs one plugin once on a past request as settlement would (same stored input, same config
- * validation inside runPluginSafely, a timeout) and records an audit row; moves no tokens and writes
- * no settlement. LLM calls the plugin makes are real usage, charged to the judge system account.
+ * validation inside runPluginSafely, a timeout) and records an audit row; moves no tokens itself and
+ * writes no settlement. LLM calls the plugin makes are real usage of the calling user, charged to
+ * their own wallet (never settled); at most `dryRunsPerUserPerMinute` dry runs per user.
  */
 export async function dryRunPlugin(db: Db, registry: PluginRegistry, params: { user: ApiUser; actor: string; requestId: string; pluginId: string; config: unknown }): Promise<DryRunResult> {
   const plugin = pluginOf(registry, params.pluginId, 'pluginId');
   const stored = await requestFor(db, params.user, params.requestId);
   const { config, source } = await configFor(db, plugin, stored.teamId, params.config);
+  takeDryRun(registry, params.user.userId);
   const running = inFlight.get(registry) ?? 0;
   if (running >= dryRunsInFlightMax) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `${running} dry runs are in flight on this server (at most ${dryRunsInFlightMax}): try again when one ends.` });
   inFlight.set(registry, running + 1);
   const startedAt = performance.now();
   let outcome: PluginRunOutcome;
   try {
-    outcome = await runPluginSafely(plugin, scoreInputOf(stored, config), registry.contextFor(plugin.id, { kind: 'judge', orgId: stored.orgId }), { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault });
+    outcome = await runPluginSafely(plugin, scoreInputOf(stored, config), registry.contextFor(plugin.id, { kind: 'user', orgId: params.user.orgId, userId: params.user.userId }), { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault });
   } finally {
     inFlight.set(registry, (inFlight.get(registry) ?? 1) - 1);
   }

@@ -64,7 +64,7 @@ let requestCounter = 0;
 /** One usage row (and its settlement when `score` is given), as the gateway and worker would write them. */
 export async function insertUsage(
   db: Db,
-  params: { user: User; model?: string; promptTokens?: number; completionTokens?: number; cost?: bigint; createdAt?: Date; score?: number; requestId?: string },
+  params: { user: User; model?: string; promptTokens?: number; completionTokens?: number; cost?: bigint; createdAt?: Date; score?: number; requestId?: string; keyId?: string },
 ): Promise<string> {
   requestCounter += 1;
   const requestId = params.requestId ?? `req-${String(requestCounter).padStart(6, '0')}`;
@@ -73,7 +73,7 @@ export async function insertUsage(
     orgId: params.user.orgId,
     userId: params.user.id,
     teamId: params.user.teamId,
-    keyId: 'aaaaaaaaaaaa',
+    keyId: params.keyId ?? 'aaaaaaaaaaaa',
     model: params.model ?? 'llama-8b',
     cluster: 'local',
     replica: 'r0',

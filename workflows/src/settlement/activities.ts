@@ -54,6 +54,9 @@ export function createSettlementActivities(deps: SettlementDeps) {
           // Written out qualified: drizzle leaves column names unqualified inside a select's sql, where
           // they would bind to the subquery's own table.
           settled: sql<boolean>`exists (select 1 from settlements s where s.request_id = usage_records.request_id)`,
+          // A dry run's judge call quotes the request it judged: scoring it would show that request's
+          // prompt to whoever may read the dry-running lead's usage.
+          dryRunCall: sql<boolean>`exists (select 1 from api_keys k where k.id = usage_records.key_id and k.minted_for = 'plugin_dry_run')`,
           charged: sql<boolean>`exists (select 1 from ledger_transfers t where t.id = 'charge-' || usage_records.request_id || '-' || usage_records.currency)`,
           // The version pinned at admission; the newest only for requests admitted before versions were pinned.
           plugins: sql<unknown>`(select c.plugins from scoring_configs c where c.team_id = usage_records.team_id
@@ -68,6 +71,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
       if (usage.system) return skip('system usage (judge calls) is never settled');
       if (usage.settled) return skip('already settled');
       if (!usage.charged) return skip('the charge is not posted (reconciliation closes this request)');
+      if (usage.dryRunCall) return skip("a plugin dry run's own LLM call is never settled", true);
       if (usage.teamId === null) return skip('the user has no team, so no scoring configuration applies', true);
       const config = { plugins: usage.plugins === null || usage.plugins === undefined ? [] : fromJsonValue(usage.plugins) };
       const entries = ((config?.plugins ?? []) as StoredPluginEntry[]).slice(0, pluginsPerConfigMax);

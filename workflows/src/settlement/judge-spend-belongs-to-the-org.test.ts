@@ -2,13 +2,14 @@ import { createOrg, type Database } from '@tokenwise/db';
 import { apiKeys, outbox, settlements, usageRecords } from '@tokenwise/db/schema';
 import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { applyJudgeBudget, checkInvariants, ensureAccount, findAccount, judgeWalletKey } from '@tokenwise/ledger';
-import { definePlugin } from '@tokenwise/plugin-sdk';
+import { definePlugin, runPluginSafely } from '@tokenwise/plugin-sdk';
+import { makeScoreInput } from '@tokenwise/plugin-sdk/testing';
 import type { TestTemporal } from '@tokenwise/test/temporal';
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settlementWorkflowId } from './relay';
-import { chargedRequest, createScoringTeam, expectedRefund, startSettlementWorld, type SettlementWorld } from './test-world';
+import { chargedRequest, createScoringTeam, expectedRefund, meteredContexts, startSettlementWorld, type SettlementWorld } from './test-world';
 import type { SettlementResult } from './types';
 
 /** A judge as the llm-judge plugin is one: it asks a model through its metered client, then scores. */
@@ -86,5 +87,28 @@ describe("judge spend is the scored org's own", () => {
     expect(usage).toMatchObject({ userId: team.userId, system: false });
     expect((await world.ledger.balance(judgeWallet.id)).posted).toBe(500_000n);
     expect((await world.ledger.balance(team.walletId)).posted).toBe(1_000_000n - (usage?.cost ?? 0n));
+  });
+
+  it("a lead's dry run pays from the lead's own wallet, and its LLM call (which quotes the judged request) is never settled", async () => {
+    const db = database.db;
+    const org = (await createOrg(db, { actor: 'test', input: { slug: 'dry-runners', name: 'Dry runners' } })).id;
+    await applyJudgeBudget(db, world.ledger, { orgId: org, currency: 'innovation', amount: 500_000n, actor: 'user:admin' });
+    const judgeWallet = await ensureAccount(db, judgeWalletKey({ orgId: org, currency: 'innovation' }));
+    const lead = await createScoringTeam(database, world, ['metered-judge'], org);
+    const judged = await chargedRequest(database, lead.client);
+    const ctx = meteredContexts(world, database)('metered-judge', { kind: 'user', orgId: org, userId: lead.userId });
+    const outcome = await runPluginSafely(meteredJudge, makeScoreInput({ requestId: judged.requestId, config: {} }), ctx, { timeoutMs: 30_000 });
+    expect(outcome).toMatchObject({ status: 'scored' });
+    const judgeRequestId = (outcome.status === 'scored' ? (outcome.evidence as { judgeRequestId: string }).judgeRequestId : '') ?? '';
+    await waitForUsageRows(database, { requestId: judgeRequestId });
+    const [call] = await db.select().from(usageRecords).where(eq(usageRecords.requestId, judgeRequestId));
+    expect(call).toMatchObject({ userId: lead.userId, orgId: org, system: false });
+    const [key] = await db.select({ mintedFor: apiKeys.mintedFor, userId: apiKeys.userId }).from(apiKeys).where(eq(apiKeys.id, call?.keyId ?? ''));
+    expect(key).toEqual({ mintedFor: 'plugin_dry_run', userId: lead.userId });
+    expect((await world.ledger.balance(lead.walletId)).posted).toBe(1_000_000n - judged.cost - (call?.cost ?? 0n));
+    expect((await world.ledger.balance(judgeWallet.id)).posted).toBe(500_000n);
+    expect(await settle(judgeRequestId)).toEqual({ status: 'skipped', reason: "a plugin dry run's own LLM call is never settled" });
+    const [row] = await db.select().from(settlements).where(eq(settlements.requestId, judgeRequestId));
+    expect(row).toMatchObject({ refund: 0n, score: null, results: [] });
   });
 });

@@ -1,13 +1,15 @@
 import { listAuditForEntity, publishScoringConfig, type User } from '@tokenwise/db';
-import { ledgerTransfers, notifications, requestPayloads, settlements } from '@tokenwise/db/schema';
+import { apiKeys, ledgerTransfers, notifications, requestPayloads, settlements } from '@tokenwise/db/schema';
+import { createRuntimeKeys } from '@tokenwise/gateway';
 import { ensureAccount, getBalance, legacyIssuanceAccount } from '@tokenwise/ledger';
-import { definePlugin, type PluginDefinition } from '@tokenwise/plugin-sdk';
+import { definePlugin, type LlmPayer, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { describeEachBackend } from '@tokenwise/test/db';
-import { count, eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createContextInner, type PluginRegistry } from '../context';
+import { dryRunsPerUserPerMinute } from '../limits';
 import { dryRunsInFlightMax } from '../plugin-dry-run';
 import { invalidFields } from '../errors';
 import { createCaller } from '../router';
@@ -219,12 +221,50 @@ describeEachBackend('plugins router', (database) => {
     ]);
   });
 
+  it("dryRun's LLM calls are charged to the caller's own wallet, not to any judge account", async () => {
+    const payers: LlmPayer[] = [];
+    const recording: PluginRegistry = { ...registry, contextFor: (_pluginId, payer) => (payers.push(payer), createTestContext()) };
+    await (await as(f.users.lead, recording)).plugins.dryRun({ requestId: engRequest, pluginId: 'echo-judge' });
+    await (await as(f.users.admin, recording)).plugins.dryRun({ requestId: opsRequest, pluginId: 'echo-judge', config: { rubric: 'r' } });
+    expect(payers).toEqual([
+      { kind: 'user', orgId: f.org.id, userId: f.users.lead.id },
+      { kind: 'user', orgId: f.org.id, userId: f.users.admin.id },
+    ]);
+  });
+
+  it('dryRun is rate-limited per user: the one over dryRunsPerUserPerMinute is TOO_MANY_REQUESTS saying when to retry; others and a minute later go on', async () => {
+    let nowMs = Date.parse('2026-12-01T10:00:00Z');
+    const limited: PluginRegistry = { ...registry, clock: () => nowMs };
+    const lead = await as(f.users.lead, limited);
+    for (let run = 0; run < dryRunsPerUserPerMinute; run++) {
+      await lead.plugins.dryRun({ requestId: engRequest, pluginId: 'thrower' });
+      nowMs += 1_000;
+    }
+    await expect(lead.plugins.dryRun({ requestId: engRequest, pluginId: 'thrower' })).rejects.toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      message: `Too many dry runs: at most ${dryRunsPerUserPerMinute} per minute per user (dryRunsPerUserPerMinute); retry after 50 s.`,
+    });
+    await expect((await as(f.users.admin, limited)).plugins.dryRun({ requestId: engRequest, pluginId: 'thrower' })).resolves.toMatchObject({ outcome: { status: 'error' } });
+    nowMs += 50_000;
+    await expect(lead.plugins.dryRun({ requestId: engRequest, pluginId: 'thrower' })).resolves.toMatchObject({ outcome: { status: 'error' } });
+  });
+
+  it("dryRun refuses a dry run's own LLM call (it quotes another request's prompt), even to its caller", async () => {
+    const keys = createRuntimeKeys({ db: f.db, pepper: f.keyPepper });
+    await keys.keyFor({ kind: 'user', orgId: f.org.id, userId: f.users.lead.id });
+    const [minted] = await f.db.select({ id: apiKeys.id }).from(apiKeys).where(and(eq(apiKeys.userId, f.users.lead.id), eq(apiKeys.mintedFor, 'plugin_dry_run')));
+    const judgeCall = await insertUsage(f.db, { user: f.users.lead, requestId: `plug-dry-call-${database().backend}`, keyId: minted?.id });
+    await expect((await as(f.users.lead)).plugins.dryRun({ requestId: judgeCall, pluginId: 'echo-judge', config: { rubric: 'r' } })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('LLM call of a plugin dry run') });
+    await expect((await as(f.users.admin)).plugins.dryRun({ requestId: judgeCall, pluginId: 'echo-judge', config: { rubric: 'r' } })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED' });
+  });
+
   it('dryRun refuses employees, ESG officers, a lead on another team, and other orgs', async () => {
     const input = { requestId: engRequest, pluginId: 'echo-judge', config: { rubric: 'r' } };
     for (const user of [f.users.employee, f.users.esg]) {
       await expect((await as(user)).plugins.dryRun(input)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
-    await expect((await as(f.users.lead)).plugins.dryRun({ ...input, requestId: opsRequest })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // As usage.byId: a request the lead may not read through usage does not exist for them.
+    await expect((await as(f.users.lead)).plugins.dryRun({ ...input, requestId: opsRequest })).rejects.toMatchObject({ code: 'NOT_FOUND', message: `No request ${opsRequest} that you may see.` });
     await expect((await as(f.otherAdmin)).plugins.dryRun(input)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect((await as(f.users.lead)).plugins.dryRun({ ...input, requestId: 'no-such-request' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

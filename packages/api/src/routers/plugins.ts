@@ -105,8 +105,9 @@ export const pluginsRouter = router({
    * pending, not_applicable or error) without moving tokens or writing a settlement; audited as
    * `plugin.dry_run`. The lead of the request's team or an admin. `config` defaults to the team's
    * current config for that plugin. LLM calls the plugin makes (the judge's) are real usage,
-   * charged to the judge system account by its metered client. Bounded by a timeout: a plugin that
-   * hangs comes back as an error outcome.
+   * charged to the caller's own wallet and never settled. At most dryRunsPerUserPerMinute per user
+   * (TOO_MANY_REQUESTS says when to retry); only on requests the caller may read through `usage`.
+   * Bounded by a timeout: a plugin that hangs comes back as an error outcome.
    */
   dryRun: roleProcedure('lead', 'admin')
     .input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax), pluginId: z.string().min(1).max(pluginIdLengthMax), config: document.optional() }))

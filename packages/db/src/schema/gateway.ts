@@ -30,11 +30,18 @@ export const apiKeys = pgTable(
     revokedAt: timestamp({ withTimezone: true }),
     /** Set on the old key when rotated: it keeps working until its `expiresAt` (the overlap). */
     replacedBy: text(),
+    /**
+     * Set on keys the server mints for its own calls (never on a key a person creates): `judge`, an
+     * org's judge key; `plugin_dry_run`, a lead's key for plugin dry runs, whose usage is never
+     * settled nor dry-run itself, since its stored prompt quotes another request.
+     */
+    mintedFor: text().$type<'judge' | 'plugin_dry_run'>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
     index('api_keys_user_idx').on(table.userId),
     check('api_keys_owner', sql`(${table.userId} is not null) <> (${table.systemOwner} is not null)`),
+    check('api_keys_minted_for', sql`${table.mintedFor} in ('judge', 'plugin_dry_run')`),
     check('api_keys_scopes', sql`${table.scopes} <@ array['inference','api']::text[] and cardinality(${table.scopes}) > 0`),
   ],
 );

@@ -71,6 +71,8 @@ export interface CreateApiKeyParams {
   expiresAt?: Date | null;
   actor: string;
   clock?: () => Date;
+  /** Only for keys the server mints for its own calls (createRuntimeKeys); never from a client's input. */
+  mintedFor?: 'judge' | 'plugin_dry_run' | null;
 }
 
 const keyIdInput = z.string().regex(keyIdPattern, 'must be a key id: 12 characters of a-z and 2-7');
@@ -78,7 +80,7 @@ const overlapInput = z.number().int().min(0).max(overlapSecondsMax);
 
 /** Creates a key and its audit row; the secret is returned once and never stored. */
 export async function createApiKey(db: Db, params: CreateApiKeyParams): Promise<{ key: ApiKeyInfo; secret: string }> {
-  const { pepper, actor, clock, ...fields } = params;
+  const { pepper, actor, clock, mintedFor, ...fields } = params;
   const input = parseWith(createApiKeyInput, fields, 'API key');
   const now = (clock ?? (() => new Date()))();
   if (input.expiresAt !== null && input.expiresAt.getTime() <= now.getTime()) {
@@ -86,7 +88,7 @@ export async function createApiKey(db: Db, params: CreateApiKeyParams): Promise<
   }
   return db.transaction(async (tx) => {
     await assertOwnerExists(tx, input);
-    const created = await insertKey(tx, pepper, input);
+    const created = await insertKey(tx, pepper, input, mintedFor ?? null);
     await writeAudit(tx, { orgId: created.key.orgId, actor, action: 'api_key.create', entityType: 'api_key', entityId: created.key.id, before: null, after: created.key });
     return created;
   });
@@ -107,13 +109,13 @@ async function assertOwnerExists(db: Db, input: { orgId: string; userId: string 
 type KeyFields = Omit<ApiKeyInfo, 'id' | 'revokedAt' | 'replacedBy' | 'createdAt'>;
 
 /** Inserts with a fresh id; retries the (60-bit, practically impossible) id collision a few times. */
-async function insertKey(db: Db, pepper: Buffer, fields: KeyFields): Promise<{ key: ApiKeyInfo; secret: string }> {
+async function insertKey(db: Db, pepper: Buffer, fields: KeyFields, mintedFor: 'judge' | 'plugin_dry_run' | null = null): Promise<{ key: ApiKeyInfo; secret: string }> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const id = newKeyId();
     const secret = newKeySecret();
     const [key] = await db
       .insert(apiKeys)
-      .values({ ...fields, id, secretHmac: secretHmac(pepper, secret) })
+      .values({ ...fields, id, secretHmac: secretHmac(pepper, secret), mintedFor })
       .onConflictDoNothing()
       .returning(infoColumns);
     if (key !== undefined) return { key, secret: formatKey(id, secret) };

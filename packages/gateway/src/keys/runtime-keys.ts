@@ -29,7 +29,10 @@ export function createRuntimeKeys(deps: { db: Db; pepper: Buffer; clock?: () => 
   const minted = new Map<string, Minted>();
   const idOf = (payer: RuntimeKeyPayer) => (payer.kind === 'judge' ? `judge:${payer.orgId}` : `user:${payer.orgId}:${payer.userId}`);
   const mint = async (payer: RuntimeKeyPayer, expiresAt: Date): Promise<string> => {
-    const owner = payer.kind === 'judge' ? { userId: null, systemOwner: judgeSystemOwner, name: 'llm judge (minted by the settlement runtime)' } : { userId: payer.userId, systemOwner: null, name: 'plugin dry runs (minted by the API)' };
+    const owner =
+      payer.kind === 'judge'
+        ? { userId: null, systemOwner: judgeSystemOwner, name: 'llm judge (minted by the settlement runtime)', mintedFor: 'judge' as const }
+        : { userId: payer.userId, systemOwner: null, name: 'plugin dry runs (minted by the API)', mintedFor: 'plugin_dry_run' as const };
     const { secret } = await createApiKey(deps.db, { pepper: deps.pepper, orgId: payer.orgId, ...owner, scopes: ['inference'], expiresAt, actor: deps.actor ?? 'system:runtime-keys', clock });
     return secret;
   };
