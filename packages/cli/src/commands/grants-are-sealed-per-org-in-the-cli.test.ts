@@ -45,4 +45,14 @@ describe('tokenwise grant: each org issues from its own account, within the boun
     await expect(run('grant', { org: 'globex', user: 'gus@globex.test', amount: '3', reason: 'probe', id: 'welcome-2027' })).rejects.toThrow(/^Grant id "welcome-2027" was already used in this org for a different grant; use a new id for a new grant\.$/);
     expect((await run('history', { org: 'acme', user: 'alice@acme.test' })).text).toMatch(/\+\s+1 innovation\s+grant\s+welcome-2027$/m);
   });
+
+  it("sets an org's monthly judge budget: this month's is funded at once from the org's issuance, once", async () => {
+    const set = await run('judge-budget set', { org: 'globex', amount: '25' });
+    expect(set.text).toBe("Judge budget of org globex: 25 innovation a month; this month's is funded now. Judge wallet: 25 innovation available.");
+    expect((await run('judge-budget set', { org: 'globex', amount: '30' })).text).toMatch(/this month was funded already \(a new amount applies from next month\)\. Judge wallet: 25 innovation available\.$/);
+    expect((await run('judge-budget show', { org: 'globex' })).text).toMatch(/innovation\s+30 a month, judge wallet 25 available/);
+    expect((await run('org grant-bounds', { org: 'globex' })).text).toMatch(/527 innovation issued/);
+    // Acme's bounds leave 30 this month: a 40 budget is set, but this month's is refused by the bound.
+    expect((await run('judge-budget set', { org: 'acme', amount: '40' })).text).toMatch(/this month's was not funded: A grant of 40 innovation exceeds org acme's bound monthlyIssuanceMax/);
+  });
 });
