@@ -1,6 +1,6 @@
 import { ForbiddenError, grantTransferId, IdempotencyConflictError, LimitExceededError } from '@tokenwise/core';
 import { createOrg, setGrantBounds } from '@tokenwise/db';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend, openTestDatabase } from '@tokenwise/test/db';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { ensureAccount, findAccountById, legacyIssuanceAccount, orgIssuanceAccount } from './accounts';
@@ -8,7 +8,7 @@ import { checkInvariants } from './invariants';
 import { createLedger, type Ledger } from './ledger';
 import { getBalance, getTransfer } from './queries';
 
-describeEachBackend('grants are sealed per org', (database) => {
+describeEachBackend('grants are sealed per org', (database, backend) => {
   // 23:30 UTC on 31 January is already February in Tokyo.
   let now = new Date('2026-01-31T23:30:00Z');
   let ledger: Ledger;
@@ -38,6 +38,22 @@ describeEachBackend('grants are sealed per org', (database) => {
     const walletOfB = await walletOf(b);
     await expect(grant(a, walletOfB, 10n)).rejects.toThrow(ForbiddenError);
     expect((await getBalance(db(), walletOfB))?.posted).toBe(0n);
+  });
+
+  it('names a transfer that moved one org\'s issuance into another org\'s account (a raw op past ledger.grant)', async () => {
+    const fresh = await openTestDatabase(backend);
+    const rawLedger = createLedger({ db: fresh.db, hmacKey: randomBytes(32) });
+    try {
+      const a = (await createOrg(fresh.db, { actor: 'system:test', input: { slug: 'issuer', name: 'Issuer' } })).id;
+      const b = (await createOrg(fresh.db, { actor: 'system:test', input: { slug: 'other', name: 'Other' } })).id;
+      const issuance = await orgIssuanceAccount(fresh.db, { orgId: a, currency: 'innovation' });
+      const walletOfB = (await ensureAccount(fresh.db, { ownerType: 'user', ownerId: randomUUID(), orgId: b, currency: 'innovation', purpose: 'wallet' })).id;
+      await rawLedger.execute({ type: 'transfer', id: 'leak', debitAccountId: issuance.id, creditAccountId: walletOfB, amount: 5n, code: 'grant' });
+      expect(await checkInvariants(fresh.db)).toEqual([`transfer leak moves org ${a}'s issuance into an account of org ${b}`]);
+    } finally {
+      await rawLedger.close();
+      await fresh.close();
+    }
   });
 
   it('refuses a grant above the per-grant bound and above what is left this month (in the org time zone), naming the bound, the amount and what is left', async () => {

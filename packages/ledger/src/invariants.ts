@@ -92,5 +92,13 @@ export async function checkInvariants(db: Db): Promise<string[]> {
       limit 100`,
   );
   for (const row of resolutions) violations.push(`pending transfer ${row.pending_id}: ${row.problem}`);
+  // Tenants are sealed: an org's issuance (grants, allowances, judge budgets) only ever reaches that org's accounts.
+  const crossOrg = await executeRows<{ id: string; issuer: string; credited: string }>(
+    db,
+    sql`select t.id, d.org_id::text as issuer, coalesce(c.org_id::text, 'no org') as credited from ledger_transfers t
+      join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id
+      where d.purpose = 'issuance' and d.owner_type = 'org' and c.org_id is distinct from d.org_id limit 100`,
+  );
+  for (const row of crossOrg) violations.push(`transfer ${row.id} moves org ${row.issuer}'s issuance into an account of ${row.credited === 'no org' ? 'no org' : `org ${row.credited}`}`);
   return violations;
 }
