@@ -35,6 +35,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     const priceList = await loadNewestPriceList(database().db);
     if (priceList === undefined) throw new Error('no price list');
     const estimate = estimateAdmission({
+      endpoint: 'chat',
       priceList: priceList.list,
       modelId: testModel,
       tier,

@@ -124,3 +124,40 @@ export async function waitForUsageRows(database: Database, where: { requestId?: 
   }
   throw new Error(`usage rows for ${JSON.stringify(where)} did not reach ${count}`);
 }
+
+/** A loopback proxy in front of a model server that records the bodies the gateway forwards. */
+export interface RecordingProxy {
+  url: string;
+  /** Where requests go (set once the model server is up). */
+  target: string;
+  bodies: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingProxy(): Promise<RecordingProxy> {
+  const { createServer, request } = await import('node:http');
+  const proxy: RecordingProxy = { url: '', target: '', bodies: [], close: async () => {} };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      if (req.method === 'POST') proxy.bodies.push(JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
+      const upstream = request(`${proxy.target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      res.on('close', () => upstream.destroy());
+      upstream.end(raw);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  proxy.url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  proxy.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return proxy;
+}
