@@ -2,13 +2,14 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@
 import { createUser, listAuditForEntity } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { beforeAll, expect, it } from 'vitest';
-import { createApiKey, listApiKeys, revokeApiKey, rotateApiKey } from './api-keys';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createApiKey, insertKey, listApiKeys, lockKey, revokeApiKey, rotateApiKey } from './api-keys';
 import { createDerivedApiKey, revokeApiKeyCascade } from './derived-keys';
 import { activeKeysPerUserMax } from './limits';
 import { orgWithUser, testPepper } from './test-fixtures';
 import type { ApiKeyInfo } from './types';
 
-describeEachBackend('keys derived from keys', (database) => {
+describeEachBackend('keys derived from keys', (database, backend) => {
   let fixture: Awaited<ReturnType<typeof orgWithUser>>;
   beforeAll(async () => {
     fixture = await orgWithUser(database().db);
@@ -87,5 +88,23 @@ describeEachBackend('keys derived from keys', (database) => {
     expect(rotated.key.createdByKeyId).toBe(parent.id);
     const { derivedRevoked } = await revokeApiKeyCascade(db(), { keyId: parent.id, actor: 'test' });
     expect(derivedRevoked.map((key) => key.id).sort()).toEqual([child.id, rotated.key.id].sort());
+  });
+
+  // Two connections at once: only the real server has them.
+  it.runIf(backend === 'postgres')('a key derived while a cascade waits on its creator is revoked by the same cascade', async () => {
+    const root = await rootKey();
+    const child = await derive(root);
+    let cascade: ReturnType<typeof revokeApiKeyCascade> | undefined;
+    // What createDerivedApiKey does from `child`, held open while the cascade starts and blocks on that row.
+    const late = await db().transaction(async (tx) => {
+      await lockKey(tx, child.id, 'share');
+      cascade = revokeApiKeyCascade(db(), { keyId: root.id, actor: 'test' });
+      await sleep(300);
+      const fields = { orgId: child.orgId, userId: child.userId, systemOwner: null, name: 'late', scopes: child.scopes, allowedModels: null, rpmLimit: null, tpmLimit: null, expiresAt: null };
+      return (await insertKey(tx, testPepper, { ...fields, createdByKeyId: child.id })).key;
+    });
+    const { derivedRevoked } = await (cascade as ReturnType<typeof revokeApiKeyCascade>);
+    expect(derivedRevoked.map((key) => key.id).sort()).toEqual([child.id, late.id].sort());
+    expect((await keyById(late.id))?.revokedAt).not.toBeNull();
   });
 });
