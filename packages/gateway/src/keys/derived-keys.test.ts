@@ -53,7 +53,7 @@ describeEachBackend('keys derived from keys', (database, backend) => {
     const create = (name: string) => createApiKey(db(), { pepper: testPepper, orgId: crowded.org.id, userId: crowded.user.id, name, scopes: ['api'], actor: 'cli:admin' });
     const { key: parent } = await create('cli');
     for (let index = 1; index < activeKeysPerUserMax; index += 1) await create(`k${index}`);
-    await expect(derive(parent, { scopes: ['api'] })).rejects.toThrow(new ConflictError(`You hold ${activeKeysPerUserMax} working API keys, the most you may create keys beside is ${activeKeysPerUserMax}: revoke keys you no longer use first.`));
+    await expect(derive(parent, { scopes: ['api'] })).rejects.toThrow(new ConflictError(`You hold ${activeKeysPerUserMax} working API keys, and you may create keys for yourself only while you hold fewer than ${activeKeysPerUserMax}: revoke keys you no longer use, then try again.`));
   });
 
   it('without cascade, revoking a key leaves what it created working (rotation); with cascade, the whole chain goes, once, audited', async () => {

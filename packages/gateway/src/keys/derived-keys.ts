@@ -83,7 +83,7 @@ async function assertUnderActiveKeyLimit(db: Db, params: { userId: string; now: 
     .where(and(eq(apiKeys.userId, params.userId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, params.now))));
   const active = row?.active ?? 0;
   if (active >= activeKeysPerUserMax) {
-    throw new ConflictError(`You hold ${active} working API keys, the most you may create keys beside is ${activeKeysPerUserMax}: revoke keys you no longer use first.`);
+    throw new ConflictError(`You hold ${active} working API keys, and you may create keys for yourself only while you hold fewer than ${activeKeysPerUserMax}: revoke keys you no longer use, then try again.`);
   }
 }
 
