@@ -64,4 +64,22 @@ describe('API over HTTP', () => {
     expect(revoked.data).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(revoked.message).toContain('revoked');
   });
+
+  it('a key created over HTTP derives from the Authorization key; revoking that with cascade refuses both within a second', async () => {
+    const expiresAt = new Date(Date.now() + 5 * 86_400_000);
+    const { key: parent, secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.colleague.id, name: 'p', scopes: ['api'], rpmLimit: 100, expiresAt, actor: 'test' });
+    const client = createApiClient({ url: server.url, apiKey: secret });
+    const refused = (await client.keys.create.mutate({ name: 'wider', scopes: ['inference', 'api'] }).catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(refused.data).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 });
+    expect(refused.message).toMatch(new RegExp(`^scopes: your key ${parent.id} has scopes \\[api\\]`));
+    const created = await client.keys.create.mutate({ name: 'derived', scopes: ['api'] });
+    expect(created.key).toMatchObject({ createdByKeyId: parent.id, rpmLimit: 100, expiresAt: expiresAt.toISOString() });
+    const derived = createApiClient({ url: server.url, apiKey: created.secret });
+    expect((await derived.me.profile.query()).userId).toBe(f.users.colleague.id);
+    expect(await client.keys.revoke.mutate({ keyId: parent.id, cascade: true })).toMatchObject({ derivedKeysRevoked: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const afterCascade = (await derived.me.profile.query().catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(afterCascade.data).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(afterCascade.message).toContain(`API key ${created.key.id} was revoked`);
+  });
 });

@@ -38,7 +38,8 @@ Commands:
                        [--models a,b] [--rpm N] [--tpm N] [--expires-in-days N]
                        prints the key once: it is never shown again
   keys list            --org S [--user E]  (ids, owners, scopes, limits, status; never secrets)
-  keys revoke          --id ID  (every gateway refuses the key within a second)
+  keys revoke          --id ID [--cascade]  (every gateway refuses the key within a second; --cascade:
+                       also every key created from it through the API, and from those)
   keys rotate          --id ID [--overlap-seconds 3600]  (a new key; the old one works for the overlap)
   prices publish       --file prices.json [--org S]  (validated, stored as the next version; gateways use it
                        within seconds; without --org: the platform default every org without its own pays by)
@@ -107,6 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'for-tests': { type: 'boolean' },
         'simulated-cluster': { type: 'boolean' },
         monthly: { type: 'boolean' },
+        cascade: { type: 'boolean' },
         ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes', 'cluster', 'replica', 'url', 'grid-intensity', 'pue', 'region'].map((key) => [key, { type: 'string' as const }])),
       },
     });

@@ -51,6 +51,7 @@ import {
   removeCluster,
   removeReplica,
   revokeApiKey,
+  revokeApiKeyCascade,
   rotateApiKey,
   setClusterCarbon,
   setClusterDisabled,
@@ -464,6 +465,11 @@ export const adminCommands: Record<string, AdminCommand> = {
 
   async 'keys revoke'({ database }, options, actor) {
     const startedAt = Date.now();
+    if (options.cascade === true) {
+      const { key, derivedRevoked } = await revokeApiKeyCascade(database.db, { keyId: text(options, 'id'), actor });
+      const derived = `${derivedRevoked.length} key${derivedRevoked.length === 1 ? '' : 's'} created from it`;
+      return { text: `Revoked API key ${key.id} ("${key.name}") and ${derived}: every gateway refuses them within a second.`, data: { key, derivedRevoked } };
+    }
     const key = await revokeApiKey(database.db, { keyId: text(options, 'id'), actor });
     const revokedAt = new Date(key.revokedAt ?? startedAt);
     if (revokedAt.getTime() < startedAt) return { text: `API key ${key.id} ("${key.name}") was already revoked at ${revokedAt.toISOString()}.`, data: key };

@@ -18,3 +18,9 @@ export const requestLimitMax = 1_000_000_000;
 export const listKeysMax = 1_000;
 /** Rate-limit windows kept per gateway process; the least recently used is dropped beyond this. */
 export const rateLimitKeysMax = 20_000;
+/** Working (unrevoked, unexpired) keys a user may hold and still create one for themselves through the API. */
+export const activeKeysPerUserMax = 100;
+/** Passes of a cascading revocation; a second one only finds keys created while the first ran. */
+export const cascadeRoundsMax = 8;
+/** Audit rows written per statement when a cascade revokes many keys. */
+export const cascadeAuditBatchMax = 500;
