@@ -25,7 +25,8 @@ function checkNode(): Check {
 async function checkTemporalCli(): Promise<Check> {
   try {
     const cli = await ensureTemporalCli({ install: false });
-    return { name: 'Temporal CLI', status: 'ok', detail: `${cli.path} (${cli.source}), ${await temporalCliVersion(cli.path)}` };
+    const trust = cli.source === 'env' ? 'TEMPORAL_CLI, not checked' : cli.source === 'path' ? 'on PATH, pinned version' : 'sha256 checked';
+    return { name: 'Temporal CLI', status: 'ok', detail: `${cli.path} (${trust}), ${await temporalCliVersion(cli.path)}` };
   } catch (error) {
     return { name: 'Temporal CLI', status: 'warn', detail: `${(error as Error).message} (\`npm start\` and \`npm test\` install it)` };
   }
