@@ -38,7 +38,7 @@ async function judgeApiKey(deps: { db: Db; ledger: Ledger; keyPepper: Buffer; da
   const wallet = await ensureAccount(deps.db, { ownerType: 'system', ownerId: 'judge', currency: 'innovation', purpose: 'wallet' });
   const source = await issuanceAccount(deps.db, 'innovation');
   await deps.ledger.submit([{ type: 'transfer', id: 'grant-judge-initial', debitAccountId: source.id, creditAccountId: wallet.id, amount: judgeStartingGrant, code: 'grant', userData: { reason: 'judge system account' } }]);
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
