@@ -60,7 +60,7 @@ Commands:
   policy set           --org S --team T --file policy.json  (the team's next settlement-policy version;
                        warns when it goes beyond the org's bounds, which settlements enforce)
   policy show          --org S --team T  (version, refunds, reward and any bound it exceeds)
-  bounds set           --org S --file bounds.json  ({ maxRefundShareBps, maxRewardPerRequest } for the org)
+  bounds set           --org S --file bounds.json  ({ maxRefundShareBps, maxRewardPerRequest, maxRewardPerUserPerMonth } for the org)
   bounds show          --org S
 
 Options:

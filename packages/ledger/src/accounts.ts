@@ -26,6 +26,14 @@ export const accountPurposes = {
   reward_pool: { debitsMustNotExceedCredits: true, balanceDerived: false },
   issuance: { debitsMustNotExceedCredits: false, balanceDerived: false },
   consumption: { debitsMustNotExceedCredits: false, balanceDerived: true },
+  /**
+   * A user's reward allowance for one month (owner `<userId>:<YYYY-MM>`): funded up to the org's
+   * monthly cap, debited by each reward, never below zero, so rewards settled at once cannot
+   * together pass the cap. Quota in the reward currency's minor units, not tokens anyone holds.
+   */
+  reward_cap: { debitsMustNotExceedCredits: true, balanceDerived: false },
+  /** Where reward allowances come from and go back to; derived, so it never serialises settlements. */
+  reward_cap_source: { debitsMustNotExceedCredits: false, balanceDerived: true },
 } as const;
 export type AccountPurpose = keyof typeof accountPurposes;
 

@@ -5,7 +5,7 @@ export { checkInvariants } from './invariants';
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
 export * from './limits';
 export { hmacKeyBytesMin } from './mac';
-export { getBalance, getHistory, getTransfer, journalTotals } from './queries';
+export { getBalance, getHistory, getTransfer, journalTotals, lastTransferWithCode } from './queries';
 export type * from './types';
 export { failureCodes } from './types';
 export { verifyLedger, type VerifyReport } from './verify';

@@ -66,6 +66,17 @@ export async function getHistory(db: Db, params: { accountId: string; limit?: nu
   return rows as Transfer[];
 }
 
+/** The newest transfer with `code` that touches an account, or undefined when there is none. */
+export async function lastTransferWithCode(db: Db, params: { accountId: string; code: string }): Promise<Transfer | undefined> {
+  const [row] = await db
+    .select(transferColumns)
+    .from(ledgerTransfers)
+    .where(and(eq(ledgerTransfers.code, params.code), or(eq(ledgerTransfers.debitAccountId, params.accountId), eq(ledgerTransfers.creditAccountId, params.accountId))))
+    .orderBy(desc(ledgerTransfers.seq))
+    .limit(1);
+  return row as Transfer | undefined;
+}
+
 export async function getTransfer(db: Db, id: string): Promise<Transfer | undefined> {
   const [row] = await db.select(transferColumns).from(ledgerTransfers).where(eq(ledgerTransfers.id, id)).limit(1);
   return row as Transfer | undefined;

@@ -285,7 +285,7 @@ function describeScoringPlugins(plugins: readonly ScoringPlugin[]): string {
 
 function describePolicy(policy: SettlementPolicy): string {
   const tiers = [...policy.refunds].sort((a, b) => a.minScore - b.minScore).map((tier) => `refund ${tier.shareBps} bps of the cost at score >= ${tier.minScore}`);
-  const reward = policy.reward === undefined ? 'no reward' : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}`;
+  const reward = policy.reward === undefined ? 'no reward' : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}, at most ${policy.maxRewardShareBps} bps of the cost`;
   return [...(tiers.length === 0 ? ['no refunds'] : tiers), reward, `nothing below confidence ${policy.minConfidence}`].join('\n  ');
 }
 
@@ -294,7 +294,7 @@ function describeWarnings(warnings: readonly string[]): string {
 }
 
 function describeBounds(bounds: SettlementBounds): string {
-  return `largest refund share ${bounds.maxRefundShareBps} bps, largest reward per request ${bounds.maxRewardPerRequest} minor units`;
+  return `largest refund share ${bounds.maxRefundShareBps} bps, largest reward per request ${bounds.maxRewardPerRequest} minor units, at most ${bounds.maxRewardPerUserPerMonth} minor units of rewards per user and month`;
 }
 
 function boundsOrigin(stored: StoredSettlementBounds): string {
