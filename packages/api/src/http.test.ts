@@ -1,6 +1,6 @@
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAccount } from '@tokenwise/ledger';
+import {} from '@tokenwise/ledger';
 import { createApiKey } from '@tokenwise/gateway';
 import { createApiClient } from './client';
 import { startApiServer, type RunningApiServer } from './server';
@@ -20,7 +20,7 @@ afterAll(async () => {
 describe('API over HTTP', () => {
   it('an api-scoped key reads `me` with bigint amounts intact', async () => {
     const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'script', scopes: ['api'], actor: 'test' });
-    const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const big = 2n ** 62n + 1n;
     await f.ledger.grant({ id: 'http-grant', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test' });
     const client = createApiClient({ url: server.url, apiKey: secret });

@@ -33,7 +33,10 @@ Commands:
                        --reason R [--id KEY] | --monthly (this month's allowance, once)
   balance              --org S [--user E | --team S]
   history              --org S [--user E | --team S] [--currency C] [--limit 20]
-  ledger verify        check the journal against its HMAC chain and exported checkpoint
+  ledger verify        check the journal, accounts and checkpoint against their MACs: names edited, deleted,
+                       inserted or truncated rows and a checkpoint that went backwards (exits 1 if any)
+  ledger seal-accounts once after upgrading: seal accounts opened before account MACs (lists each)
+                       and export the chain head as a sealed checkpoint
   keys create          --org S (--user E | --system OWNER) [--name N] [--scopes inference,api]
                        [--models a,b] [--rpm N] [--tpm N] [--expires-in-days N]
                        prints the key once: it is never shown again

@@ -45,7 +45,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     const requestId = `req-${randomUUID()}`;
     const principal = { keyId: user.keyId, orgId: world.orgId, userId: user.userId, teamId: null, systemOwner: null, scopes: ['inference' as const], allowedModels: null, rpmLimit: null, tpmLimit: null };
     const admission = await admit(
-      { ledger: world.ledger, accounts: createPayerAccounts(database().db), holdTimeoutSeconds: holdSeconds },
+      { ledger: world.ledger, accounts: createPayerAccounts(world.ledger), holdTimeoutSeconds: holdSeconds },
       { requestId, principal, model: testModel, tier, priceList, estimate, system: false, policyVersion: null, scoringConfigVersion: null },
     );
     return { requestId, admission };

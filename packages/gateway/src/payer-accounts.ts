@@ -1,5 +1,4 @@
-import type { Db } from '@tokenwise/db';
-import { createAccountLookup } from '@tokenwise/ledger';
+import { createAccountLookup, type Ledger } from '@tokenwise/ledger';
 import type { Principal } from './ports';
 
 export interface PayerAccounts {
@@ -8,9 +7,9 @@ export interface PayerAccounts {
   consumptionOf(currency: string): Promise<string>;
 }
 
-/** Account ids never change once created: looked up once per process (bounded). */
-export function createPayerAccounts(db: Db): PayerAccounts {
-  const account = createAccountLookup(db);
+/** Account ids never change once created: looked up (or opened, sealed by the ledger) once per process (bounded). */
+export function createPayerAccounts(ledger: Pick<Ledger, 'ensureAccount'>): PayerAccounts {
+  const account = createAccountLookup((key) => ledger.ensureAccount(key));
   return {
     async walletOf(principal, currency) {
       const owner = principal.userId !== null ? { ownerType: 'user' as const, ownerId: principal.userId } : { ownerType: 'system' as const, ownerId: principal.systemOwner ?? 'unknown' };

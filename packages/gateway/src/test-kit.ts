@@ -1,6 +1,6 @@
 import type { PriceListInput } from '@tokenwise/core';
 import { createOrg, createUser, type Database } from '@tokenwise/db';
-import { createLedger, ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { createLedger, type Ledger } from '@tokenwise/ledger';
 import { startVllmSim, type VllmSim, type VllmSimOptions } from '@tokenwise/vllm-sim';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startGateway, type RunningGateway } from './gateway';
@@ -83,7 +83,7 @@ export async function startGatewayWorld(
     log: () => {},
   });
   const org = await createOrg(db, { actor: 'test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Test org' } });
-  const issuance = async (currency: string) => (await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
+  const issuance = async (currency: string) => (await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
   return {
     ledger,
     sims,
@@ -94,7 +94,7 @@ export async function startGatewayWorld(
       const user = await createUser(db, { actor: 'test', input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' } });
       const wallets: Record<string, string> = {};
       for (const [currency, amount] of Object.entries(funds)) {
-        const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: org.id, currency, purpose: 'wallet' });
+        const wallet = await ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: org.id, currency, purpose: 'wallet' });
         wallets[currency] = wallet.id;
         if (amount > 0n) await ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: await issuance(currency), creditAccountId: wallet.id, amount, code: 'grant' }]);
       }

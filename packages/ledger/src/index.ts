@@ -1,5 +1,7 @@
 export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, issuanceAccount, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
-export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+export type { SealAccountsResult } from './account-seals';
+export { readCheckpoint, type Checkpoint } from './checkpoint';
+export type { ExportOutcome } from './checkpoint-export';
 export { LedgerOverloadedError, LedgerRefusedError, LedgerUnavailableError } from './errors';
 export { checkInvariants } from './invariants';
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';

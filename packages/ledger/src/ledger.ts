@@ -8,12 +8,14 @@ import {
   type Amount,
 } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
-import { consumptionAccount, issuanceAccount } from './accounts';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+import { sealAccounts, type SealAccountsResult } from './account-seals';
+import { consumptionAccount, ensureAccount, issuanceAccount, type AccountKey } from './accounts';
+import type { ExportOutcome } from './checkpoint-export';
+import { createCheckpointExporter } from './checkpoint-exporter';
 import { batchOpsMax } from './limits';
 import { assertHmacKey } from './mac';
-import { findExpiredPending, getBalance, getHistory } from './queries';
-import type { Balance, LedgerOp, OpResult, Transfer } from './types';
+import { findExpiredPending, getBalance, getHistory, readChainHead } from './queries';
+import type { Account, Balance, LedgerOp, OpResult, Transfer } from './types';
 import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
 import { BatchWriter, chainsOf, type ChainHead } from './writer';
@@ -22,7 +24,10 @@ export interface LedgerOptions {
   db: Db;
   /** HMAC key of the journal chain, >= 32 bytes, never stored in the database. */
   hmacKey: Buffer;
-  /** Where the chain head is exported; none when omitted (tests). */
+  /**
+   * Where the chain head is exported; none when omitted (tests). Several processes may share one
+   * path: each export is a locked read-compare-rename that only ever moves it forward.
+   */
   checkpointPath?: string;
   /** Exports happen at most this often, and on close. */
   checkpointIntervalMs?: number;
@@ -52,6 +57,13 @@ export interface Ledger {
   /** Releases holds past their expiry; returns how many it released. */
   expireDue(limit?: number): Promise<number>;
   verify(): Promise<VerifyReport>;
+  /** Opens the account for (owner, currency, purpose), sealed under the ledger key, or returns the one that exists. */
+  ensureAccount(key: AccountKey): Promise<Account>;
+  /**
+   * Once, after upgrading to account MACs: seals accounts opened before them (refusing any whose
+   * flags disagree with their purpose) and exports the chain head as a sealed checkpoint.
+   */
+  sealAccounts(): Promise<SealAccountsResult & { checkpoint: ExportOutcome | undefined }>;
   /** The chain head as last committed by this process. */
   head(): ChainHead | undefined;
   /** Batch counters of this process's writer: batches, ops, retries, time reading and writing. */
@@ -72,18 +84,10 @@ export function createLedger(options: LedgerOptions): Ledger {
   assertHmacKey(options.hmacKey);
   const clock = options.clock ?? (() => new Date());
   let head: ChainHead | undefined;
-  let exportTimer: NodeJS.Timeout | undefined;
-  let exporting: Promise<void> = Promise.resolve();
-  const exportNow = () => {
-    exportTimer = undefined;
-    const current = head;
-    if (options.checkpointPath === undefined || current === undefined) return;
-    const checkpoint: Checkpoint = { batchSeq: current.batchSeq.toString(), mac: current.mac, lastTransferSeq: current.lastTransferSeq.toString(), at: clock().toISOString() };
-    const path = options.checkpointPath;
-    exporting = exporting.then(() => writeCheckpoint(path, checkpoint)).catch((error: unknown) => {
-      process.stderr.write(`ledger: exporting the checkpoint failed: ${(error as Error).message}\n`);
-    });
-  };
+  const exporter =
+    options.checkpointPath === undefined
+      ? undefined
+      : createCheckpointExporter({ db: options.db, hmacKey: options.hmacKey, path: options.checkpointPath, clock, intervalMs: options.checkpointIntervalMs });
   const writer = new BatchWriter({
     db: options.db,
     hmacKey: options.hmacKey,
@@ -91,10 +95,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     batchIntervalMs: options.batchIntervalMs,
     onCommit: (committed) => {
       if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
-      if (options.checkpointPath !== undefined && exportTimer === undefined) {
-        exportTimer = setTimeout(exportNow, options.checkpointIntervalMs ?? 200);
-        exportTimer.unref();
-      }
+      exporter?.committed(committed);
     },
   });
 
@@ -136,7 +137,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     submit,
     execute,
     async grant(params) {
-      const source = await issuanceAccount(options.db, params.currency);
+      const source = await issuanceAccount(options.db, params.currency, options.hmacKey);
       return execute({
         type: 'transfer',
         id: params.id,
@@ -150,7 +151,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     },
     async grantAllowance(params) {
       const period = monthlyPeriod(params.at, params.timeZone);
-      const source = await issuanceAccount(options.db, params.currency);
+      const source = await issuanceAccount(options.db, params.currency, options.hmacKey);
       const result = await execute({
         type: 'transfer',
         id: `allowance-${params.to}-${period}`,
@@ -164,7 +165,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       return { ...result, period };
     },
     async hold(params) {
-      const sink = await consumptionAccount(options.db, params.currency);
+      const sink = await consumptionAccount(options.db, params.currency, options.hmacKey);
       return execute({
         type: 'pending',
         id: params.id,
@@ -188,17 +189,19 @@ export function createLedger(options: LedgerOptions): Ledger {
       const results = await submit(ids.map((pendingId) => ({ type: 'expire' as const, id: `expire-${pendingId}`, pendingId })));
       return results.filter((result) => result.ok && !result.duplicate).length;
     },
-    async verify() {
-      const checkpoint = options.checkpointPath === undefined ? undefined : await readCheckpoint(options.checkpointPath);
-      return verifyLedger(options.db, { hmacKey: options.hmacKey, checkpoint });
+    verify: () => verifyLedger(options.db, { hmacKey: options.hmacKey, checkpointPath: options.checkpointPath }),
+    ensureAccount: (key) => ensureAccount(options.db, key, options.hmacKey),
+    async sealAccounts() {
+      const sealed = await sealAccounts(options.db, options.hmacKey);
+      const current = await readChainHead(options.db);
+      const checkpoint = exporter === undefined || current === undefined ? undefined : await exporter.exportHead(current);
+      return { ...sealed, checkpoint };
     },
     head: () => head,
     stats: () => ({ ...writer.stats }),
     async close() {
       await writer.close();
-      if (exportTimer !== undefined) clearTimeout(exportTimer);
-      exportNow();
-      await exporting;
+      await exporter?.flush();
     },
   };
 }

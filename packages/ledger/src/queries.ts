@@ -1,6 +1,6 @@
 import { ValidationError } from '@tokenwise/core';
 import { executeRows, type Db } from '@tokenwise/db';
-import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
+import { ledgerAccounts, ledgerBatches, ledgerTransfers } from '@tokenwise/db/schema';
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { historyPageSizeMax } from './limits';
 import type { Balance, Transfer } from './types';
@@ -92,4 +92,20 @@ export async function findExpiredPending(db: Db, params: { now: Date; limit: num
       order by t.expires_at limit ${params.limit}`,
   );
   return rows.map((row) => row.id);
+}
+
+/** The last committed batch of the chain, or undefined before the first. */
+export async function readChainHead(db: Db): Promise<{ batchSeq: bigint; mac: string; lastTransferSeq: bigint } | undefined> {
+  const [row] = await db
+    .select({ batchSeq: ledgerBatches.seq, mac: ledgerBatches.mac, lastTransferSeq: ledgerBatches.lastTransferSeq })
+    .from(ledgerBatches)
+    .orderBy(desc(ledgerBatches.seq))
+    .limit(1);
+  return row;
+}
+
+/** The MAC the chain holds for a batch, or undefined when the batch is not there. */
+export async function batchMacAt(db: Db, seq: bigint): Promise<string | undefined> {
+  const [row] = await db.select({ mac: ledgerBatches.mac }).from(ledgerBatches).where(eq(ledgerBatches.seq, seq)).limit(1);
+  return row?.mac;
 }

@@ -15,13 +15,13 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   let b: Ledger;
   let issuance: string;
   let sink: string;
-  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
+  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id;
 
   beforeAll(async () => {
     a = createLedger({ db: database().db, hmacKey: key });
     b = createLedger({ db: database().db, hmacKey: key });
-    issuance = (await issuanceAccount(database().db, 'innovation')).id;
-    sink = (await consumptionAccount(database().db, 'innovation')).id;
+    issuance = (await issuanceAccount(database().db, 'innovation', key)).id;
+    sink = (await consumptionAccount(database().db, 'innovation', key)).id;
   });
   afterAll(async () => {
     await a?.close();

@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import { IdempotencyConflictError, invariant } from '@tokenwise/core';
 import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db } from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
-import { ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { type Ledger } from '@tokenwise/ledger';
 import { eq } from 'drizzle-orm';
 
 export interface AllowanceDeps {
@@ -49,7 +49,7 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
   }
 
   async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<keyof AllowanceCounts> {
-    const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
+    const wallet = await deps.ledger.ensureAccount({ ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
     try {
       const result = await deps.ledger.grantAllowance({ to: wallet.id, currency: schedule.currency, amount: schedule.amount, at: params.at, timeZone: params.timeZone, actor: allowanceActor, orgId: schedule.orgId });
       return result.duplicate ? 'alreadyGranted' : 'granted';

@@ -41,7 +41,7 @@ async function usageOf(db: Db, requestId: string) {
 /** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
 export function createSettlementActivities(deps: SettlementDeps) {
   // Accounts never change once opened: each is looked up (or opened) once per worker.
-  const account = createAccountLookup(deps.db);
+  const account = createAccountLookup((key) => deps.ledger.ensureAccount(key));
   return {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {

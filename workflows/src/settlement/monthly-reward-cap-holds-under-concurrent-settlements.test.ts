@@ -3,7 +3,7 @@ import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { ledgerTransfers, notifications, scoringConfigs, settlementBounds, settlementPolicies, settlements } from '@tokenwise/db/schema';
 import { createApiKey } from '@tokenwise/gateway';
 import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
-import { checkInvariants, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -36,10 +36,10 @@ describeEachBackend('the monthly reward cap per user holds when many settlements
     await database.db.insert(scoringConfigs).values({ teamId: team.id, version: 1, createdBy: 'lead', plugins: [{ pluginId: 'excellent', weight: 1, config: {} }] });
     await database.db.insert(settlementPolicies).values({ teamId: team.id, version: 1, createdBy: 'lead', body: { refunds: [{ minScore: 0.5, shareBps: 5_000 }], reward: { minScore: 0.9, amount: rewardPerRequest }, maxRewardShareBps: 5_000 } });
     await database.db.insert(settlementBounds).values({ orgId: world.orgId, updatedBy: 'admin', body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n, maxRewardPerUserPerMonth: monthlyCap } });
-    const wallet = await ensureAccount(database.db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
     await fund(world.ledger, database, wallet.id);
-    const pool = await ensureAccount(database.db, { ownerType: 'org', ownerId: world.orgId, orgId: world.orgId, currency: 'priority', purpose: 'reward_pool' });
-    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await issuanceAccount(database.db, 'priority')).id, creditAccountId: pool.id, amount: 1_000_000n, code: 'grant' }]);
+    const pool = await world.ledger.ensureAccount({ ownerType: 'org', ownerId: world.orgId, orgId: world.orgId, currency: 'priority', purpose: 'reward_pool' });
+    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await world.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'priority', purpose: 'issuance' })).id, creditAccountId: pool.id, amount: 1_000_000n, code: 'grant' }]);
     const { secret } = await createApiKey(database.db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.id, name: 'dev', actor: 'test' });
     client = new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
   });
@@ -59,7 +59,7 @@ describeEachBackend('the monthly reward cap per user holds when many settlements
   }
 
   async function priorityRewarded(): Promise<bigint> {
-    const wallet = await ensureAccount(database.db, { ownerType: 'user', ownerId: userId, orgId: world.orgId, currency: 'priority', purpose: 'wallet' });
+    const wallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: userId, orgId: world.orgId, currency: 'priority', purpose: 'wallet' });
     return (await world.ledger.balance(wallet.id)).posted;
   }
 

@@ -2,7 +2,7 @@ import { createApiKey } from '@tokenwise/gateway';
 import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { notifications, scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
 import type { GatewayWorld } from '@tokenwise/gateway/testing';
-import { checkInvariants, ensureAccount, issuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
 import type { TestTemporal } from '@tokenwise/test/temporal';
 import { eq } from 'drizzle-orm';
@@ -33,10 +33,10 @@ describe('rewards come out of the org reward pool, never more than it holds', ()
     await db.insert(scoringConfigs).values({ teamId: team.id, version: 1, createdBy: 'lead', plugins: [{ pluginId: 'excellent', weight: 1, config: {} }] });
     await db.insert(settlementPolicies).values({ teamId: team.id, version: 1, createdBy: 'lead', body: { refunds: [{ minScore: 0.5, shareBps: 5_000 }], reward: { minScore: 0.9, amount: 40n }, maxRewardShareBps: 5_000 } });
     await db.insert(settlementBounds).values({ orgId: world.orgId, updatedBy: 'admin', body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n } });
-    const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
     await fund(world.ledger, database, wallet.id);
-    const pool = await ensureAccount(db, { ownerType: 'org', ownerId: world.orgId, orgId: world.orgId, currency: 'priority', purpose: 'reward_pool' });
-    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await issuanceAccount(db, 'priority')).id, creditAccountId: pool.id, amount: 70n, code: 'grant' }]);
+    const pool = await world.ledger.ensureAccount({ ownerType: 'org', ownerId: world.orgId, orgId: world.orgId, currency: 'priority', purpose: 'reward_pool' });
+    await world.ledger.submit([{ type: 'transfer', id: `fund-pool-${pool.id}`, debitAccountId: (await world.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'priority', purpose: 'issuance' })).id, creditAccountId: pool.id, amount: 70n, code: 'grant' }]);
     const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.id, name: 'dev', actor: 'test' });
     const client = new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
 
@@ -54,7 +54,7 @@ describe('rewards come out of the org reward pool, never more than it holds', ()
       if (expectedReward === 0n) expect(trace.rows[0]?.reason).toContain("no reward: the org's reward pool is empty (policy: 40)");
       rewards.push(expectedReward);
     }
-    const priorityWallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'priority', purpose: 'wallet' });
+    const priorityWallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'priority', purpose: 'wallet' });
     expect((await world.ledger.balance(priorityWallet.id)).posted).toBe(70n);
     expect((await world.ledger.balance(pool.id)).available).toBe(0n);
     const sent = await db.select({ payload: notifications.payload }).from(notifications).where(eq(notifications.userId, user.id));

@@ -1,7 +1,7 @@
 import { amountMax, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
 import { allowanceOverlapWarnings, listAllowanceSchedules, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
-import { ensureAccount, type AccountKey } from '@tokenwise/ledger';
+import { type AccountKey } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Context } from '../context';
@@ -53,7 +53,7 @@ async function grantInto(
   key: Omit<AccountKey, 'orgId'>,
   input: { id: string; amount: bigint; reason: string },
 ) {
-  const account = await ensureAccount(ctx.db, { ...key, orgId: ctx.user.orgId });
+  const account = await ctx.ledger.ensureAccount({ ...key, orgId: ctx.user.orgId });
   const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: account.id, currency: key.currency, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
   const balance = await ctx.ledger.balance(account.id);
   return { transferId: transfer.id, duplicate, accountId: account.id, currency: key.currency, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
@@ -71,7 +71,7 @@ export const grantsRouter = router({
       await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
       const [org] = await ctx.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, ctx.user.orgId)).limit(1);
       if (org === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
-      const wallet = await ensureAccount(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
+      const wallet = await ctx.ledger.ensureAccount({ ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
       const result = await ctx.ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount: input.amount, at: new Date(), timeZone: org.timeZone, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
       return { transferId: result.transfer.id, duplicate: result.duplicate, period: result.period, timeZone: org.timeZone, accountId: wallet.id, currency: currency.code, amount: result.transfer.amount };
     }),

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { ensureAccount } from '@tokenwise/ledger';
+import {} from '@tokenwise/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertUsage, openApiFixture, type ApiFixture } from '../test-fixtures';
 
@@ -24,7 +24,7 @@ describe('me', () => {
   });
 
   it('balances show every currency, zero without a wallet, bigint amounts beyond 2^53', async () => {
-    const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const big = 2n ** 60n + 7n;
     await f.ledger.grant({ id: 'me-grant-1', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test' });
     const balances = await (await f.as(f.users.employee)).me.balances();

@@ -61,7 +61,7 @@ import {
   type ClusterRecord,
   type KeyScope,
 } from '@tokenwise/gateway';
-import { ensureAccount, findAccount, type Transfer } from '@tokenwise/ledger';
+import { findAccount, type Transfer } from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig, type LoadPluginsResult } from '@tokenwise/plugin-sdk';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -379,7 +379,7 @@ export const adminCommands: Record<string, AdminCommand> = {
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const amount = parseAmount(text(options, 'amount'), currency);
     if (amount <= 0n) throw new ValidationError('--amount must be greater than zero.');
-    const wallet = await ensureAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, orgId: owner.org.id, currency: currency.code, purpose: 'wallet' });
+    const wallet = await ledger.ensureAccount({ ownerType: owner.ownerType, ownerId: owner.ownerId, orgId: owner.org.id, currency: currency.code, purpose: 'wallet' });
     if (options.monthly === true) {
       const result = await ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount, at: new Date(), timeZone: owner.org.timeZone, actor, orgId: owner.org.id });
       const verb = result.duplicate ? 'was already granted' : 'granted';
@@ -615,6 +615,18 @@ export const adminCommands: Record<string, AdminCommand> = {
     const summary = `Checked ${report.transfers} transfers in ${report.batches} batches against the HMAC chain and the exported checkpoint.`;
     if (report.ok) return { text: `${summary}\nThe ledger is intact.`, data: report };
     return { text: `${summary}\nTAMPERING OR CORRUPTION FOUND:\n  ${report.problems.join('\n  ')}`, data: report, exitCode: 1 };
+  },
+
+  async 'ledger seal-accounts'({ ledger }) {
+    const result = await ledger.sealAccounts();
+    const lines = [
+      result.sealed.length === 0 ? 'Every account was sealed already.' : `Sealed ${result.sealed.length} account(s) opened before account MACs, as they stand now:\n  ${result.sealed.join('\n  ')}`,
+    ];
+    if (result.checkpoint?.written === true) lines.push('Exported the chain head as a sealed checkpoint.');
+    else if (result.checkpoint !== undefined) lines.push(`The checkpoint was left as it is: ${result.checkpoint.reason}.`);
+    if (result.refused.length === 0) return { text: lines.join('\n'), data: result };
+    lines.push(`REFUSED ${result.refused.length} account(s) whose flags disagree with their purpose (no ledger ever opened such an account: tampered, not legacy):\n  ${result.refused.join('\n  ')}`);
+    return { text: lines.join('\n'), data: result, exitCode: 1 };
   },
 
   async 'scoring set'({ database }, options, actor) {

@@ -1,6 +1,6 @@
 import { createOrg, findOrgBySlug, type Db } from '@tokenwise/db';
 import { createApiKey } from '@tokenwise/gateway';
-import { ensureAccount, issuanceAccount, type Ledger } from '@tokenwise/ledger';
+import { type Ledger } from '@tokenwise/ledger';
 import { createGatewayLlmClient, createJsonLogger, createPluginContext, loadPlugins, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -35,8 +35,8 @@ async function judgeApiKey(deps: { db: Db; ledger: Ledger; keyPepper: Buffer; da
       return created;
     }));
   const { secret } = await createApiKey(deps.db, { pepper: deps.keyPepper, orgId: org.id, systemOwner: 'judge', name: 'llm-judge', actor: 'system:dev' });
-  const wallet = await ensureAccount(deps.db, { ownerType: 'system', ownerId: 'judge', currency: 'innovation', purpose: 'wallet' });
-  const source = await issuanceAccount(deps.db, 'innovation');
+  const wallet = await deps.ledger.ensureAccount({ ownerType: 'system', ownerId: 'judge', currency: 'innovation', purpose: 'wallet' });
+  const source = await deps.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
   await deps.ledger.submit([{ type: 'transfer', id: 'grant-judge-initial', debitAccountId: source.id, creditAccountId: wallet.id, amount: judgeStartingGrant, code: 'grant', userData: { reason: 'judge system account' } }]);
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${secret}\n`, { mode: 0o600 });
