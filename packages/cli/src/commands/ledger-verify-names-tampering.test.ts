@@ -1,29 +1,17 @@
 import { openDatabase } from '@tokenwise/db';
 import { sql } from 'drizzle-orm';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTokenwise } from '../test-kit';
 import { loadConfig, type Config } from '../config';
 import { openServices } from '../services';
 import { adminCommands } from './admin-commands';
 
-const bin = fileURLToPath(new URL('../../bin/tokenwise.mjs', import.meta.url));
 
-function tokenwise(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tokenwise = (args: string[], env: NodeJS.ProcessEnv) => runTokenwise(args, { env });
 
 /** Runs statements as a database superuser would: triggers off, straight at the embedded database. */
 async function asSuperuser(config: Config, statements: ReturnType<typeof sql>[]): Promise<void> {
