@@ -4,7 +4,7 @@ import { ensureTemporalCli, startPostgresServer, startTemporalDevServer } from '
 import { createOrg, createTeam, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
 import { createApiKey, publishPriceList } from '@tokenwise/gateway';
-import { checkInvariants, createLedger, ensureAccount, legacyIssuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import { createGatewayLlmClient, createJsonLogger, createPluginContext } from '@tokenwise/plugin-sdk';
 import llmJudge from '@tokenwise/plugin-llm-judge';
 import { Client, Connection } from '@temporalio/client';
@@ -62,9 +62,9 @@ async function main(): Promise<void> {
     const org = await createOrg(db, { actor: 'bench', input: { slug: 'bench', name: 'Bench' } });
     const team = await createTeam(db, { actor: 'bench', input: { orgId: org.id, slug: 'eng', name: 'Eng' } });
     const user = await createUser(db, { actor: 'bench', input: { orgId: org.id, teamId: team.id, email: 'dev@bench.example', displayName: 'Dev' } });
-    const issuance = await legacyIssuanceAccount(db, 'innovation');
+    const issuance = await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
     const fund = async (owner: { ownerType: 'user' | 'system'; ownerId: string }, id: string) => {
-      const wallet = await ensureAccount(db, { ...owner, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
+      const wallet = await ledger.ensureAccount({ ...owner, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
       await ledger.submit([{ type: 'transfer', id, debitAccountId: issuance.id, creditAccountId: wallet.id, amount: 10n ** 15n, code: 'grant' }]);
     };
     await fund({ ownerType: 'user', ownerId: user.id }, 'fund-user');

@@ -1,6 +1,6 @@
 import { ConflictError, ForbiddenError, IdempotencyConflictError, InsufficientFundsError, NotFoundError, UnauthenticatedError, ValidationError, type DomainError } from '@tokenwise/core';
 import { createApiKey } from '@tokenwise/gateway';
-import { ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { type Ledger } from '@tokenwise/ledger';
 import { TRPCClientError } from '@trpc/client';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ describe('unknown errors over HTTP', () => {
   });
 
   it('are INTERNAL_SERVER_ERROR without their message or a stack outside development', async () => {
-    await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'e', scopes: ['api'], actor: 'test' });
     const error = (await createApiClient({ url: server.url, apiKey: secret })
       .me.balances.query()

@@ -2,7 +2,6 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amountMax } from '@tokenwise/core';
 import { setGrantBounds } from '@tokenwise/db';
-import { ensureAccount } from '@tokenwise/ledger';
 import { createApiKey } from '@tokenwise/gateway';
 import { createApiClient } from './client';
 import { startApiServer, type RunningApiServer } from './server';
@@ -22,7 +21,7 @@ afterAll(async () => {
 describe('API over HTTP', () => {
   it('an api-scoped key reads `me` with bigint amounts intact', async () => {
     const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'script', scopes: ['api'], actor: 'test' });
-    const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const big = 2n ** 62n + 1n;
     // Beyond the default grant bounds: the operator raised this org's.
     await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'test' });
@@ -67,5 +66,23 @@ describe('API over HTTP', () => {
     const revoked = (await lead.me.profile.query().catch((e: unknown) => e)) as TRPCClientError<never>;
     expect(revoked.data).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(revoked.message).toContain('revoked');
+  });
+
+  it('a key created over HTTP derives from the Authorization key; revoking that with cascade refuses both within a second', async () => {
+    const expiresAt = new Date(Date.now() + 5 * 86_400_000);
+    const { key: parent, secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.colleague.id, name: 'p', scopes: ['api'], rpmLimit: 100, expiresAt, actor: 'test' });
+    const client = createApiClient({ url: server.url, apiKey: secret });
+    const refused = (await client.keys.create.mutate({ name: 'wider', scopes: ['inference', 'api'] }).catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(refused.data).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 });
+    expect(refused.message).toMatch(new RegExp(`^scopes: your key ${parent.id} has scopes \\[api\\]`));
+    const created = await client.keys.create.mutate({ name: 'derived', scopes: ['api'] });
+    expect(created.key).toMatchObject({ createdByKeyId: parent.id, rpmLimit: 100, expiresAt: expiresAt.toISOString() });
+    const derived = createApiClient({ url: server.url, apiKey: created.secret });
+    expect((await derived.me.profile.query()).userId).toBe(f.users.colleague.id);
+    expect(await client.keys.revoke.mutate({ keyId: parent.id, cascade: true })).toMatchObject({ derivedKeysRevoked: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const afterCascade = (await derived.me.profile.query().catch((e: unknown) => e)) as TRPCClientError<never>;
+    expect(afterCascade.data).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(afterCascade.message).toContain(`API key ${created.key.id} was revoked`);
   });
 });

@@ -1,5 +1,6 @@
 import { createOrg, createTeam, createUser, type Backend, type Database, type Db, type User } from '@tokenwise/db';
 import { settlements, usageRecords } from '@tokenwise/db/schema';
+import { createApiKey, type CreateApiKeyParams } from '@tokenwise/gateway';
 import { createLedger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
 import { randomBytes } from 'node:crypto';
@@ -42,7 +43,14 @@ export async function seedApiFixture(database: Database) {
   const other = await createOrg(db, { actor: 'test', input: { slug: `globex-${suffix}`, name: 'Globex' } });
   const otherAdmin = await createUser(db, { actor: 'test', input: { orgId: other.id, email: 'gina@globex.test', displayName: 'Gina', roles: ['admin'] } });
   const deps = { db, ledger, keyPepper };
-  const as = async (user: User) => createCaller(await createContextInner({ ...deps, user: { userId: user.id, orgId: user.orgId, teamId: user.teamId, roles: user.roles } }));
+  /** A caller acting as `user`; with `keyId`, as if it authenticated with that key (the key it derives its own keys from). */
+  const as = async (user: User, keyId: string | null = null) =>
+    createCaller(await createContextInner({ ...deps, user: { userId: user.id, orgId: user.orgId, teamId: user.teamId, roles: user.roles }, keyId }));
+  /** A key of `user` as an admin makes it with the CLI (inference and api unless `options` say otherwise), and a caller using it. */
+  const withKey = async (user: User, options: Partial<Omit<CreateApiKeyParams, 'pepper' | 'orgId' | 'userId' | 'actor'>> = {}) => {
+    const { key, secret } = await createApiKey(db, { pepper: keyPepper, orgId: user.orgId, userId: user.id, name: 'cli key', scopes: ['inference', 'api'], actor: 'cli:test', ...options });
+    return { key, secret, caller: await as(user, key.id) };
+  };
   return {
     database,
     db,
@@ -53,6 +61,7 @@ export async function seedApiFixture(database: Database) {
     users,
     otherAdmin,
     as,
+    withKey,
     anonymous: async () => createCaller(await createContextInner(deps)),
   };
 }

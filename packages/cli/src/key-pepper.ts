@@ -1,7 +1,7 @@
 import { ConfigError } from '@tokenwise/core';
 import { pepperBytesMin } from '@tokenwise/gateway';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from './config';
 
@@ -30,9 +30,12 @@ export async function loadKeyPepper(config: Config): Promise<Buffer> {
   const existing = await readPepper(config.keyPepperPath);
   if (existing !== undefined) return existing;
   const pepper = randomBytes(32);
-  await mkdir(dirname(config.keyPepperPath), { recursive: true });
+  await mkdir(dirname(config.keyPepperPath), { recursive: true, mode: 0o700 });
+  // Written whole beside it, then linked into place: a racing reader never sees a half-written file.
+  const temporary = `${config.keyPepperPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temporary, `${pepper.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   try {
-    await writeFile(config.keyPepperPath, `${pepper.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    await link(temporary, config.keyPepperPath);
     return pepper;
   } catch (error) {
     // Another process created it first: use theirs, so both agree.
@@ -40,5 +43,7 @@ export async function loadKeyPepper(config: Config): Promise<Buffer> {
     const theirs = await readPepper(config.keyPepperPath);
     if (theirs === undefined) throw new ConfigError(`${config.keyPepperPath} vanished while it was being created; run the command again.`);
     return theirs;
+  } finally {
+    await rm(temporary, { force: true });
   }
 }

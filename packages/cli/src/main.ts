@@ -36,12 +36,16 @@ Commands:
                        each month from the org's issuance; this month's at once; 0 removes it)
   judge-budget show    --org S  (monthly budget and what the judge wallet holds)
   history              --org S [--user E | --team S] [--currency C] [--limit 20]
-  ledger verify        check the journal against its HMAC chain and exported checkpoint
+  ledger verify        check the journal, accounts and checkpoint against their MACs: names edited, deleted,
+                       inserted or truncated rows and a checkpoint that went backwards (exits 1 if any)
+  ledger seal-accounts once after upgrading: seal accounts opened before account MACs (lists each)
+                       and export the chain head as a sealed checkpoint
   keys create          --org S (--user E | --system OWNER) [--name N] [--scopes inference,api]
                        [--models a,b] [--rpm N] [--tpm N] [--expires-in-days N]
                        prints the key once: it is never shown again
   keys list            --org S [--user E]  (ids, owners, scopes, limits, status; never secrets)
-  keys revoke          --id ID  (every gateway refuses the key within a second)
+  keys revoke          --id ID [--cascade]  (every gateway refuses the key within a second; --cascade:
+                       also every key created from it through the API, and from those)
   keys rotate          --id ID [--overlap-seconds 3600]  (a new key; the old one works for the overlap)
   prices publish       --file prices.json [--org S]  (validated, stored as the next version; gateways use it
                        within seconds; without --org: the platform default every org without its own pays by)
@@ -65,7 +69,7 @@ Commands:
   policy set           --org S --team T --file policy.json  (the team's next settlement-policy version;
                        warns when it goes beyond the org's bounds, which settlements enforce)
   policy show          --org S --team T  (version, refunds, reward and any bound it exceeds)
-  bounds set           --org S --file bounds.json  ({ maxRefundShareBps, maxRewardPerRequest } for the org)
+  bounds set           --org S --file bounds.json  ({ maxRefundShareBps, maxRewardPerRequest, maxRewardPerUserPerMonth } for the org)
   bounds show          --org S
 
 Options:
@@ -113,6 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         'for-tests': { type: 'boolean' },
         'simulated-cluster': { type: 'boolean' },
         monthly: { type: 'boolean' },
+        cascade: { type: 'boolean' },
         ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes', 'cluster', 'replica', 'url', 'grid-intensity', 'pue', 'region', 'per-grant', 'per-month'].map((key) => [key, { type: 'string' as const }])),
       },
     });

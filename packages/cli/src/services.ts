@@ -1,4 +1,4 @@
-import { openDatabase, type Database } from '@tokenwise/db';
+import type { Database } from '@tokenwise/db';
 import { ledgerBatchIntervalMs } from '@tokenwise/gateway';
 import { createLedger, hmacKeyBytesMin, type Ledger } from '@tokenwise/ledger';
 import { randomBytes } from 'node:crypto';
@@ -6,6 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from './config';
 import { loadKeyPepper } from './key-pepper';
+import { openPrivateDatabase } from './local/open-private-database';
+import { makeDataDirPrivate, tightenDataDir } from './local/private-data-dir';
 
 /** What commands run against: in the platform process, or opened by the CLI itself. */
 export interface Services {
@@ -31,19 +33,21 @@ export async function loadLedgerKey(config: Config): Promise<Buffer> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const key = randomBytes(32);
-  await mkdir(dirname(config.ledgerKeyPath), { recursive: true });
+  await mkdir(dirname(config.ledgerKeyPath), { recursive: true, mode: 0o700 });
   await writeFile(config.ledgerKeyPath, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return key;
 }
 
-/** Opens the database (migrated) and the ledger. */
+/** Opens the database (migrated) and the ledger, in a data dir made owner-only. */
 export async function openServices(config: Config): Promise<Services> {
-  await mkdir(config.dataDir, { recursive: true });
-  const database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
+  await makeDataDirPrivate(config.dataDir);
+  const database = await openPrivateDatabase(config);
   try {
     await database.migrate();
     const keyPepper = await loadKeyPepper(config);
     const ledger = createLedger({ db: database.db, hmacKey: await loadLedgerKey(config), checkpointPath: config.ledgerCheckpointPath, batchIntervalMs: ledgerBatchIntervalMs });
+    // Files an older version left readable (keys, dev.json, Temporal's SQLite file) are the platform's too.
+    await tightenDataDir(config.dataDir);
     return {
       config,
       database,

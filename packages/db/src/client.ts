@@ -89,7 +89,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   let lock: DataDirLock | undefined;
   if (dataDir !== undefined) {
-    await mkdir(dataDir, { recursive: true });
+    // Owner-only: PGlite creates its files 0666 whatever the umask, so the directory is what guards them.
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     lock = await acquireDataDirLock(dataDir);
   }
   try {

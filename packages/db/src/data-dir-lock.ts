@@ -22,7 +22,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
   const path = `${dataDir}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(path, 'wx');
+      const handle = await open(path, 'wx', 0o600);
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
       return { release: () => rm(path, { force: true }) };

@@ -2,7 +2,7 @@
 import { bundleEntries, startPostgresServer } from '@tokenwise/cli/local';
 import { createOrg, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
-import { checkInvariants, createLedger, ensureAccount, legacyIssuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -152,13 +152,13 @@ async function main(): Promise<void> {
       },
     });
     const org = await createOrg(database.db, { actor: 'bench', input: { slug: 'bench', name: 'Bench' } });
-    const issuance = await legacyIssuanceAccount(database.db, 'innovation');
+    const issuance = await setupLedger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
     const keys: string[] = [];
     const userIds: string[] = [];
     for (let i = 0; i < userCount; i++) {
       const user = await createUser(database.db, { actor: 'bench', input: { orgId: org.id, email: `user${i}@bench.example`, displayName: `User ${i}` } });
       userIds.push(user.id);
-      const wallet = await ensureAccount(database.db, { ownerType: 'user', ownerId: user.id, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
+      const wallet = await setupLedger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
       await setupLedger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: issuance.id, creditAccountId: wallet.id, amount: 10n ** 15n, code: 'grant' }]);
       keys.push((await createApiKey(database.db, { pepper, orgId: org.id, userId: user.id, name: 'bench', actor: 'bench' })).secret);
     }

@@ -1,7 +1,7 @@
 import { parsePriceList, quoteCost, type PriceListInput } from '@tokenwise/core';
 import { createOrg, createUser } from '@tokenwise/db';
 import { gatewayRequests, usageRecords } from '@tokenwise/db/schema';
-import { ensureAccount } from '@tokenwise/ledger';
+import {} from '@tokenwise/ledger';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { eq } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
@@ -29,8 +29,8 @@ describeEachBackend('each org pays by its own price list, else the platform defa
     const org = await createOrg(db, { actor: 'test', input: { slug: `org-a-${randomUUID().slice(0, 8)}`, name: 'Org A' } });
     orgAVersion = (await publishPriceList(db, { body: orgAPriceList(), actor: 'user:test', orgId: org.id })).version;
     const user = await createUser(db, { actor: 'test', input: { orgId: org.id, email: 'a@org-a.test', displayName: 'A' } });
-    const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
-    const issuance = await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
+    const wallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
+    const issuance = await world.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
     await world.ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: issuance.id, creditAccountId: wallet.id, amount: 10_000_000n, code: 'grant' }]);
     const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: org.id, userId: user.id, name: 'org a key', allowedModels: null, actor: 'test' });
     orgA = { id: org.id, apiKey: secret, userId: user.id, wallet: wallet.id };

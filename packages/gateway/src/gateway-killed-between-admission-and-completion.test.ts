@@ -35,6 +35,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     const priceList = await loadNewestPriceList(database().db);
     if (priceList === undefined) throw new Error('no price list');
     const estimate = estimateAdmission({
+      endpoint: 'chat',
       priceList: priceList.list,
       modelId: testModel,
       tier,
@@ -44,7 +45,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     const requestId = `req-${randomUUID()}`;
     const principal = { keyId: user.keyId, orgId: world.orgId, userId: user.userId, teamId: null, systemOwner: null, scopes: ['inference' as const], allowedModels: null, rpmLimit: null, tpmLimit: null };
     const admission = await admit(
-      { ledger: world.ledger, accounts: createPayerAccounts(database().db), holdTimeoutSeconds: holdSeconds },
+      { ledger: world.ledger, accounts: createPayerAccounts(world.ledger), holdTimeoutSeconds: holdSeconds },
       { requestId, principal, model: testModel, tier, priceList, estimate, system: false, policyVersion: null, scoringConfigVersion: null },
     );
     return { requestId, admission };

@@ -75,7 +75,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     router,
     limiter: createRateLimiter(),
     priceLists,
-    accounts: createPayerAccounts(options.db),
+    accounts: createPayerAccounts(options.ledger),
     pools,
     settings,
     metrics,

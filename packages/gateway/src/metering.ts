@@ -1,5 +1,6 @@
 import {
   assertCostWithinEstimate,
+  costBeyondEstimate,
   co2eMicrogramsBound,
   currencyByCode,
   formatAmount,
@@ -39,7 +40,12 @@ export interface Completion {
   replica: string;
   latencyMs: number;
   ttftMs: number | undefined;
-  outcome: 'completed' | 'client_aborted';
+  /**
+   * completed; client_aborted (the client left or stopped reading: it pays for what was generated);
+   * timed_out (the gateway's deadline cut a request the model was working on); cut_at_bound (the
+   * model went past the held bound and the gateway ended the answer there).
+   */
+  outcome: 'completed' | 'client_aborted' | 'timed_out' | 'cut_at_bound';
   endUser: string | null;
   tags: Record<string, string>;
 }
@@ -48,6 +54,8 @@ export interface Charge {
   cost: CostQuote;
   co2eMicrograms: bigint;
   energyMicroWh: bigint;
+  /** Set when usage went past the hold's bound: the whole hold is charged, never voided. */
+  overrun: 'prompt' | 'completion' | 'cost' | undefined;
 }
 
 export function carbonProfileOf(model: string, priceList: CurrentPriceList, profiles: Record<string, CarbonModelProfile>): CarbonModelProfile {
@@ -66,6 +74,7 @@ export function co2eBoundFor(model: CarbonModelProfile, cluster: ClusterInfo): (
   return (outputTokens) => co2eMicrogramsBound(model, clusterProfileOf(cluster), outputTokens);
 }
 
+const int32Max = 2_147_483_647;
 const failed = (result: OpResult | undefined) => result !== undefined && !result.ok;
 
 /**
@@ -146,21 +155,32 @@ export async function admit(
   };
 }
 
-/** Prices what was actually used, from the same price list as the estimate; never above it. */
+/**
+ * Prices what was actually used, from the same price list as the estimate; never above it. Usage
+ * past the bound (a field the estimate did not foresee, a server that ignored the cap) charges the
+ * whole hold: an over-run is paid for, never voided.
+ */
 export function priceUsage(admission: Admission, completion: Completion, profiles: Record<string, CarbonModelProfile>): Charge {
+  const { estimate } = admission;
+  const inputTokens = Math.min(completion.usage.promptTokens, estimate.promptTokensBound);
+  const outputTokens = Math.min(completion.usage.completionTokens, estimate.completionTokensBound);
+  let overrun: Charge['overrun'] =
+    completion.usage.promptTokens > estimate.promptTokensBound ? 'prompt' : completion.usage.completionTokens > estimate.completionTokensBound ? 'completion' : undefined;
   const emissions = requestEmissions(carbonProfileOf(admission.model, admission.priceList, profiles), clusterProfileOf(completion.cluster), {
-    outputTokens: completion.usage.completionTokens,
+    outputTokens,
     latencySeconds: completion.latencyMs / 1000,
   });
-  const cost = quoteCost(admission.priceList.list, {
+  let cost = quoteCost(admission.priceList.list, {
     modelId: admission.model,
     tier: admission.tier,
-    inputTokens: completion.usage.promptTokens,
-    outputTokens: completion.usage.completionTokens,
+    inputTokens,
+    outputTokens,
     co2eMicrograms: admission.priceList.list.carbonPrice === undefined ? undefined : emissions.co2eMicrograms,
   });
-  assertCostWithinEstimate(admission.estimate, cost);
-  return { cost, co2eMicrograms: emissions.co2eMicrograms, energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)) };
+  if (overrun === undefined && costBeyondEstimate(estimate, cost) !== undefined) overrun = 'cost';
+  if (overrun !== undefined) cost = estimate.cost;
+  assertCostWithinEstimate(estimate, cost);
+  return { cost, co2eMicrograms: emissions.co2eMicrograms, energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)), overrun };
 }
 
 /**
@@ -181,8 +201,9 @@ export async function charge(ledger: Ledger, admission: Admission, completion: C
     cluster: completion.cluster.name,
     replica: completion.replica,
     tier: admission.tier,
-    promptTokens: completion.usage.promptTokens,
-    completionTokens: completion.usage.completionTokens,
+    // As reported (an over-run shows), within the column's range.
+    promptTokens: Math.min(completion.usage.promptTokens, int32Max),
+    completionTokens: Math.min(completion.usage.completionTokens, int32Max),
     currency: modelCurrency,
     cost: priced.cost.totals[modelCurrency] ?? 0n,
     feeCurrency,

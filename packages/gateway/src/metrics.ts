@@ -11,6 +11,8 @@ export class GatewayMetrics {
   private readonly cost = new Map<string, bigint>();
   private co2eMicrograms = 0n;
   private readonly phases = new Map<string, { sumMs: number; count: number; maxMs: number }>();
+  private readonly droppedFields = new Map<string, number>();
+  private readonly overruns = new Map<string, number>();
 
   /** Time spent in one step of the request path (authenticate, admit, queue, ...). */
   observePhase(phase: string, ms: number): void {
@@ -41,6 +43,21 @@ export class GatewayMetrics {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
+  /** A body field the gateway dropped instead of forwarding; `field` is a known name or `other`. */
+  countDroppedField(field: string): void {
+    this.droppedFields.set(field, (this.droppedFields.get(field) ?? 0) + 1);
+  }
+
+  /** A request whose usage exceeded its hold (`prompt`, `completion`, or `cost` for other terms such as carbon): charged the whole hold. */
+  countOverrun(kind: 'prompt' | 'completion' | 'cost'): void {
+    this.overruns.set(kind, (this.overruns.get(kind) ?? 0) + 1);
+  }
+
+  /** Counts per label, for tests and benchmarks. */
+  snapshot(): { droppedFields: Record<string, number>; overruns: Record<string, number> } {
+    return { droppedFields: Object.fromEntries(this.droppedFields), overruns: Object.fromEntries(this.overruns) };
+  }
+
   observeAddedLatency(ms: number): void {
     let bucket = addedLatencyBucketsMs.findIndex((bound) => ms <= bound);
     if (bucket < 0) bucket = addedLatencyBucketsMs.length;
@@ -63,6 +80,10 @@ export class GatewayMetrics {
     const lines: string[] = [];
     lines.push('# HELP tokenwise_gateway_requests_total Requests by route and HTTP status.', '# TYPE tokenwise_gateway_requests_total counter');
     for (const [labels, value] of this.requests) lines.push(`tokenwise_gateway_requests_total{${labels}} ${value}`);
+    lines.push('# HELP tokenwise_gateway_dropped_fields_total Body fields accepted and not forwarded, by field (other: any unlisted name).', '# TYPE tokenwise_gateway_dropped_fields_total counter');
+    for (const [field, value] of this.droppedFields) lines.push(`tokenwise_gateway_dropped_fields_total{field="${field}"} ${value}`);
+    lines.push('# HELP tokenwise_gateway_overruns_total Requests whose reported usage exceeded the held bound (charged the whole hold), by part.', '# TYPE tokenwise_gateway_overruns_total counter');
+    for (const [kind, value] of this.overruns) lines.push(`tokenwise_gateway_overruns_total{kind="${kind}"} ${value}`);
     lines.push('# HELP tokenwise_gateway_added_latency_ms Time the gateway adds to a request, in ms.', '# TYPE tokenwise_gateway_added_latency_ms histogram');
     let cumulative = 0;
     addedLatencyBucketsMs.forEach((bound, index) => {

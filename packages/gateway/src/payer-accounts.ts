@@ -1,5 +1,4 @@
-import type { Db } from '@tokenwise/db';
-import { createAccountLookup, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
+import { createAccountLookup, judgeWalletKey, type AccountKey, type Ledger } from '@tokenwise/ledger';
 import type { Principal } from './ports';
 
 export interface PayerAccounts {
@@ -8,9 +7,9 @@ export interface PayerAccounts {
   consumptionOf(currency: string): Promise<string>;
 }
 
-/** Account ids never change once created: looked up once per process (bounded). */
-export function createPayerAccounts(db: Db): PayerAccounts {
-  const account = createAccountLookup(db);
+/** Account ids never change once created: looked up (or opened, sealed by the ledger) once per process (bounded). */
+export function createPayerAccounts(ledger: Pick<Ledger, 'ensureAccount'>): PayerAccounts {
+  const account = createAccountLookup((key) => ledger.ensureAccount(key));
   return {
     async walletOf(principal, currency) {
       return (await account(payerKey(principal, currency))).id;

@@ -4,7 +4,7 @@ import { describeEachBackend } from '@tokenwise/test/db';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createApiKey, revokeApiKey } from './keys/index';
+import { createApiKey, createDerivedApiKey, revokeApiKey, revokeApiKeyCascade } from './keys/index';
 import { startGatewayWorld, testModel, type GatewayWorld } from './test-kit';
 
 type ApiError = InstanceType<typeof OpenAI.APIError>;
@@ -101,6 +101,31 @@ describeEachBackend('revoked, expired and unscoped keys through the gateway', (d
     expect(await snapshot(user)).toEqual(before);
     // The user's own inference key still works: the refusal was about the key, not the wallet.
     expect(await chat(user.apiKey)).toBeUndefined();
+  });
+
+  it('keeps a derived key working when its creator is revoked alone, and refuses the chain within the TTL when revoked with cascade', async () => {
+    const user = await world.user({ innovation: 1_000_000n });
+    const derive = (creatorKeyId: string) =>
+      createDerivedApiKey(database().db, { pepper: world.keyPepper, creatorKeyId, orgId: world.orgId, userId: user.userId, name: 'derived', actor: 'test' });
+    const child = await derive(user.keyId);
+    const grandchild = await derive(child.key.id);
+    // Warm the cache with every key of the chain.
+    for (const apiKey of [user.apiKey, child.secret, grandchild.secret]) expect((await client(apiKey).models.list()).data).toHaveLength(1);
+
+    // Rotation: the creator alone is revoked; what it created keeps working past the cache TTL.
+    await revokeApiKey(database().db, { keyId: user.keyId, actor: 'test' });
+    expect(await refusedWithin(user.apiKey, propagationMsMax)).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(await refusedWithin(child.secret, 0)).toBeUndefined();
+    expect(await chat(grandchild.secret)).toBeUndefined();
+
+    // Cascading from the already revoked creator reaches both, through the gateway's cache.
+    await revokeApiKeyCascade(database().db, { keyId: user.keyId, actor: 'test' });
+    const startedAt = Date.now();
+    for (const derived of [child, grandchild]) {
+      const refusal = await refusedWithin(derived.secret, propagationMsMax - (Date.now() - startedAt));
+      expect(refusal).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect(refusal?.message).toContain(`API key ${derived.key.id} was revoked at`);
+    }
   });
 
   it('leaves the ledger sound', async () => {

@@ -13,6 +13,11 @@ export const gatewaySettingsSchema = z.object({
   enforceCompletionTokensCap: z.boolean().default(false),
   /** Longest a request may run, queue wait included; streams are cut after it. */
   requestTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  /**
+   * A stream whose client reads nothing for this long (its socket buffer full) is cut: its model
+   * slot is released and it pays for what was generated.
+   */
+  clientWriteStallMs: z.number().int().min(100).max(600_000).default(30_000),
   bodyBytesMax: z.number().int().min(1_024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Prompt and completion kept for scoring, each at most this many bytes. */
   payloadBytesMax: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
@@ -37,7 +42,7 @@ export type GatewaySettingsInput = z.input<typeof gatewaySettingsSchema>;
  * request; what is left after a crash is closed by reconciliation or by expiry.
  */
 export function holdTimeoutSeconds(settings: GatewaySettings): number {
-  return Math.ceil((settings.requestTimeoutMs * 2) / 1000) + 60;
+  return Math.ceil((settings.requestTimeoutMs * 2 + settings.clientWriteStallMs) / 1000) + 60;
 }
 
 /**

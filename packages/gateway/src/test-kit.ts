@@ -1,6 +1,6 @@
 import type { PriceListInput } from '@tokenwise/core';
 import { createOrg, createUser, type Database } from '@tokenwise/db';
-import { createLedger, ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { createLedger, type Ledger } from '@tokenwise/ledger';
 import { startVllmSim, type VllmSim, type VllmSimOptions } from '@tokenwise/vllm-sim';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startGateway, type RunningGateway } from './gateway';
@@ -83,7 +83,7 @@ export async function startGatewayWorld(
     log: () => {},
   });
   const org = await createOrg(db, { actor: 'test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Test org' } });
-  const issuance = async (currency: string) => (await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
+  const issuance = async (currency: string) => (await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
   return {
     ledger,
     sims,
@@ -94,7 +94,7 @@ export async function startGatewayWorld(
       const user = await createUser(db, { actor: 'test', input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' } });
       const wallets: Record<string, string> = {};
       for (const [currency, amount] of Object.entries(funds)) {
-        const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: org.id, currency, purpose: 'wallet' });
+        const wallet = await ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: org.id, currency, purpose: 'wallet' });
         wallets[currency] = wallet.id;
         if (amount > 0n) await ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: await issuance(currency), creditAccountId: wallet.id, amount, code: 'grant' }]);
       }
@@ -123,4 +123,41 @@ export async function waitForUsageRows(database: Database, where: { requestId?: 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`usage rows for ${JSON.stringify(where)} did not reach ${count}`);
+}
+
+/** A loopback proxy in front of a model server that records the bodies the gateway forwards. */
+export interface RecordingProxy {
+  url: string;
+  /** Where requests go (set once the model server is up). */
+  target: string;
+  bodies: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startRecordingProxy(): Promise<RecordingProxy> {
+  const { createServer, request } = await import('node:http');
+  const proxy: RecordingProxy = { url: '', target: '', bodies: [], close: async () => {} };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      if (req.method === 'POST') proxy.bodies.push(JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
+      const upstream = request(`${proxy.target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      res.on('close', () => upstream.destroy());
+      upstream.end(raw);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  proxy.url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  proxy.close = () => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+  return proxy;
 }

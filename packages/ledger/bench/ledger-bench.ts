@@ -8,6 +8,8 @@ import { runCommand } from '../../cli/src/local/run-command';
 import { checkInvariants, consumptionAccount, createLedger, ensureAccount, legacyIssuanceAccount, type Ledger, type LedgerOp, type OpResult } from '../src/index';
 
 const walletCount = Number(process.env.BENCH_WALLETS ?? 10_000);
+/** The journal key of the ledger under test. */
+const ledgerKey = randomBytes(32);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 10);
 const callerCounts = [64, 256];
 const retryShare = 0.1;
@@ -82,12 +84,12 @@ async function main(): Promise<void> {
     process.stdout.write(`pgbench -N -c 64 -j 2: ${pgbench.toFixed(0)} tps (one transaction per operation, the reference)\n`);
     const database = await openDatabase({ url: server.url, poolSize: 8 });
     await database.migrate();
-    const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32) });
-    const sink = (await consumptionAccount(database.db, 'innovation')).id;
-    const issuance = (await legacyIssuanceAccount(database.db, 'innovation')).id;
+    const ledger = createLedger({ db: database.db, hmacKey: ledgerKey });
+    const sink = (await consumptionAccount(database.db, 'innovation', ledgerKey)).id;
+    const issuance = (await legacyIssuanceAccount(database.db, 'innovation', ledgerKey)).id;
     const wallets: string[] = [];
     for (let i = 0; i < walletCount; i++) {
-      wallets.push((await ensureAccount(database.db, { ownerType: 'user', ownerId: `bench-${i}`, currency: 'innovation', purpose: 'wallet' })).id);
+      wallets.push((await ensureAccount(database.db, { ownerType: 'user', ownerId: `bench-${i}`, currency: 'innovation', purpose: 'wallet' }, ledgerKey)).id);
     }
     for (let i = 0; i < wallets.length; i += 1_000) {
       await ledger.submit(wallets.slice(i, i + 1_000).map((wallet) => ({ type: 'transfer' as const, id: `grant-${wallet}`, debitAccountId: issuance, creditAccountId: wallet, amount: 10_000_000n, code: 'grant' })));

@@ -2,6 +2,8 @@ import { currencyByCode, ValidationError } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { ledgerAccounts } from '@tokenwise/db/schema';
 import { and, eq } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { accountMac } from './account-mac';
 import { accountCacheEntriesMax } from './limits';
 import type { Account, OwnerType } from './types';
 
@@ -27,6 +29,14 @@ export const accountPurposes = {
   reward_pool: { debitsMustNotExceedCredits: true, balanceDerived: false },
   issuance: { debitsMustNotExceedCredits: false, balanceDerived: false },
   consumption: { debitsMustNotExceedCredits: false, balanceDerived: true },
+  /**
+   * A user's reward allowance for one month (owner `<userId>:<YYYY-MM>`): funded up to the org's
+   * monthly cap, debited by each reward, never below zero, so rewards settled at once cannot
+   * together pass the cap. Quota in the reward currency's minor units, not tokens anyone holds.
+   */
+  reward_cap: { debitsMustNotExceedCredits: true, balanceDerived: false },
+  /** Where reward allowances come from and go back to; derived, so it never serialises settlements. */
+  reward_cap_source: { debitsMustNotExceedCredits: false, balanceDerived: true },
 } as const;
 export type AccountPurpose = keyof typeof accountPurposes;
 
@@ -38,15 +48,20 @@ export interface AccountKey {
   orgId?: string | null;
 }
 
-/** Opens the account for (owner, currency, purpose), or returns the one that exists. Safe under races. */
-export async function ensureAccount(db: Db, key: AccountKey): Promise<Account> {
+/**
+ * Opens the account for (owner, currency, purpose), or returns the one that exists. Safe under races.
+ * The row is sealed as it is inserted (its id is chosen here so the MAC can cover it), so no
+ * account exists, even for a moment, that verify would have to trust unsealed.
+ */
+export async function ensureAccount(db: Db, key: AccountKey, hmacKey: Buffer): Promise<Account> {
   currencyByCode(key.currency);
   const flags = accountPurposes[key.purpose];
   if (flags === undefined) throw new ValidationError(`Unknown account purpose "${key.purpose}": use one of ${Object.keys(accountPurposes).join(', ')}.`);
   if (key.ownerId.length === 0 || key.ownerId.length > 100) throw new ValidationError('Account owner id must be 1..100 characters.');
+  const account: Account = { id: randomUUID(), ownerType: key.ownerType, ownerId: key.ownerId, currency: key.currency, purpose: key.purpose, orgId: key.orgId ?? null, ...flags };
   const [created] = await db
     .insert(ledgerAccounts)
-    .values({ ownerType: key.ownerType, ownerId: key.ownerId, currency: key.currency, purpose: key.purpose, orgId: key.orgId ?? null, ...flags })
+    .values({ ...account, accountMac: accountMac(hmacKey, account) })
     .onConflictDoNothing()
     .returning(accountColumns);
   if (created !== undefined) return created;
@@ -69,20 +84,25 @@ export async function findAccountById(db: Db, id: string): Promise<Account | und
   return row;
 }
 
+/** The key of the org's own issuance account in `currency` (see `orgIssuanceAccount`). */
+export function orgIssuanceKey(params: { orgId: string; currency: string }): AccountKey {
+  return { ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' };
+}
+
 /**
  * The org's own issuance account in `currency`: every grant, allowance and judge budget of the org is
  * debited from it, so no org's issuance can exhaust or be read through another's.
  */
-export function orgIssuanceAccount(db: Db, params: { orgId: string; currency: string }): Promise<Account> {
-  return ensureAccount(db, { ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' });
+export function orgIssuanceAccount(db: Db, params: { orgId: string; currency: string }, hmacKey: Buffer): Promise<Account> {
+  return ensureAccount(db, orgIssuanceKey(params), hmacKey);
 }
 
 /**
  * The platform-wide issuance account of before per-org issuance. It keeps its history; nothing in
  * production debits it any more. Tests and benches that fund accounts of no org still use it.
  */
-export function legacyIssuanceAccount(db: Db, currency: string): Promise<Account> {
-  return ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' });
+export function legacyIssuanceAccount(db: Db, currency: string, hmacKey: Buffer): Promise<Account> {
+  return ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' }, hmacKey);
 }
 
 /**
@@ -94,21 +114,22 @@ export function judgeWalletKey(params: { orgId: string; currency: string }): Acc
 }
 
 /** The one consumption account per currency: every charge is credited to it. */
-export function consumptionAccount(db: Db, currency: string): Promise<Account> {
-  return ensureAccount(db, { ownerType: 'system', ownerId: 'consumption', currency, purpose: 'consumption' });
+export function consumptionAccount(db: Db, currency: string, hmacKey: Buffer): Promise<Account> {
+  return ensureAccount(db, { ownerType: 'system', ownerId: 'consumption', currency, purpose: 'consumption' }, hmacKey);
 }
 
-/** Opens or finds accounts by key, once per process: an account never changes once opened. Bounded. */
+/** Opens or finds an account by key (`ledger.ensureAccount`, which seals what it opens). */
 export type AccountLookup = (key: AccountKey) => Promise<Account>;
 
-export function createAccountLookup(db: Db): AccountLookup {
+/** Wraps an opener so each account is opened or found once per process: an account never changes once opened. Bounded. */
+export function createAccountLookup(open: AccountLookup): AccountLookup {
   const cache = new Map<string, Promise<Account>>();
   return (key) => {
     const id = `${key.ownerType}:${key.ownerId}:${key.currency}:${key.purpose}`;
     let hit = cache.get(id);
     if (hit === undefined) {
       if (cache.size >= accountCacheEntriesMax) cache.clear();
-      hit = ensureAccount(db, key);
+      hit = open(key);
       hit.catch(() => cache.delete(id));
       cache.set(id, hit);
     }

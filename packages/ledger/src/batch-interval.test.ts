@@ -6,6 +6,8 @@ import { ensureAccount, legacyIssuanceAccount } from './accounts';
 import { checkInvariants } from './invariants';
 import { createLedger } from './ledger';
 
+const key = randomBytes(32);
+
 describe('a ledger with a batch interval', () => {
   let database: Database;
   beforeAll(async () => {
@@ -16,10 +18,10 @@ describe('a ledger with a batch interval', () => {
   });
 
   async function burst(batchIntervalMs: number): Promise<{ batches: number; results: boolean[] }> {
-    const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32), batchIntervalMs });
+    const ledger = createLedger({ db: database.db, hmacKey: key, batchIntervalMs });
     try {
-      const issuance = (await legacyIssuanceAccount(database.db, 'innovation')).id;
-      const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
+      const issuance = (await legacyIssuanceAccount(database.db, 'innovation', key)).id;
+      const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id;
       const grant = (i: number) => ledger.submit([{ type: 'transfer', id: `grant-${wallet}-${i}`, debitAccountId: issuance, creditAccountId: wallet, amount: 1n, code: 'grant' }]);
       await grant(0);
       const before = ledger.stats().batches;

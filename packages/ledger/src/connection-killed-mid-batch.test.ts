@@ -8,6 +8,8 @@ import { LedgerUnavailableError } from './errors';
 import { checkInvariants } from './invariants';
 import { createLedger } from './ledger';
 
+const key = randomBytes(32);
+
 describe('a connection killed mid-batch (real PostgreSQL)', () => {
   let database: Database;
   beforeAll(async () => {
@@ -41,15 +43,15 @@ describe('a connection killed mid-batch (real PostgreSQL)', () => {
   };
 
   const setup = async () => {
-    const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
-    const sink = (await consumptionAccount(database.db, 'innovation')).id;
-    const issuance = (await legacyIssuanceAccount(database.db, 'innovation')).id;
+    const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id;
+    const sink = (await consumptionAccount(database.db, 'innovation', key)).id;
+    const issuance = (await legacyIssuanceAccount(database.db, 'innovation', key)).id;
     return { wallet, sink, issuance };
   };
 
   it('leaves nothing half-written, retries, and applies every op exactly once', async () => {
     const { wallet, sink, issuance } = await setup();
-    const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32) });
+    const ledger = createLedger({ db: database.db, hmacKey: key });
     try {
       await killWritesInFlight(1);
       const results = (
@@ -73,7 +75,7 @@ describe('a connection killed mid-batch (real PostgreSQL)', () => {
 
   it('answers every caller with an error and writes nothing when every write is killed', async () => {
     const { wallet, sink, issuance } = await setup();
-    const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32) });
+    const ledger = createLedger({ db: database.db, hmacKey: key });
     try {
       await ledger.submit([{ type: 'transfer', id: `fund-${wallet}`, debitAccountId: issuance, creditAccountId: wallet, amount: 100n, code: 'grant' }]);
       const before = await database.db.execute(sql`select count(*)::int as n from ledger_transfers`);

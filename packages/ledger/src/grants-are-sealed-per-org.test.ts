@@ -3,7 +3,7 @@ import { createOrg, setGrantBounds } from '@tokenwise/db';
 import { describeEachBackend, openTestDatabase } from '@tokenwise/test/db';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
-import { ensureAccount, findAccountById, legacyIssuanceAccount, orgIssuanceAccount } from './accounts';
+import { findAccountById, legacyIssuanceAccount, orgIssuanceAccount } from './accounts';
 import { checkInvariants } from './invariants';
 import { createLedger, type Ledger } from './ledger';
 import { getBalance, getTransfer } from './queries';
@@ -12,24 +12,25 @@ describeEachBackend('grants are sealed per org', (database, backend) => {
   // 23:30 UTC on 31 January is already February in Tokyo.
   let now = new Date('2026-01-31T23:30:00Z');
   let ledger: Ledger;
+  const hmacKey = randomBytes(32);
   const db = () => database().db;
   const newOrg = async (timeZone = 'UTC') => (await createOrg(db(), { actor: 'system:test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org', timeZone } })).id;
-  const walletOf = async (orgId: string) => (await ensureAccount(db(), { ownerType: 'user', ownerId: randomUUID(), orgId, currency: 'innovation', purpose: 'wallet' })).id;
+  const walletOf = async (orgId: string) => (await ledger.ensureAccount({ ownerType: 'user', ownerId: randomUUID(), orgId, currency: 'innovation', purpose: 'wallet' })).id;
   const grant = (orgId: string, to: string, amount: bigint, id = `grant-${randomUUID()}`) => ledger.grant({ id, to, currency: 'innovation', amount, actor: 'user:admin', reason: 'test', orgId });
 
   beforeAll(() => {
-    ledger = createLedger({ db: db(), hmacKey: randomBytes(32), clock: () => now });
+    ledger = createLedger({ db: db(), hmacKey, clock: () => now });
     return () => ledger.close();
   });
 
   it("debits the granting org's own issuance account, never another org's or the old platform-wide one", async () => {
     const [a, b] = [await newOrg(), await newOrg()];
-    const legacyBefore = (await getBalance(db(), (await legacyIssuanceAccount(db(), 'innovation')).id))?.debitsPosted;
+    const legacyBefore = (await getBalance(db(), (await legacyIssuanceAccount(db(), 'innovation', hmacKey)).id))?.debitsPosted;
     const { transfer } = await grant(a, await walletOf(a), 700n);
     const source = await findAccountById(db(), transfer.debitAccountId);
     expect(source).toMatchObject({ ownerType: 'org', ownerId: a, orgId: a, purpose: 'issuance', debitsMustNotExceedCredits: false });
-    expect((await getBalance(db(), (await orgIssuanceAccount(db(), { orgId: b, currency: 'innovation' })).id))?.debitsPosted).toBe(0n);
-    expect((await getBalance(db(), (await legacyIssuanceAccount(db(), 'innovation')).id))?.debitsPosted).toBe(legacyBefore);
+    expect((await getBalance(db(), (await orgIssuanceAccount(db(), { orgId: b, currency: 'innovation' }, hmacKey)).id))?.debitsPosted).toBe(0n);
+    expect((await getBalance(db(), (await legacyIssuanceAccount(db(), 'innovation', hmacKey)).id))?.debitsPosted).toBe(legacyBefore);
     expect(await checkInvariants(db())).toEqual([]);
   });
 
@@ -42,12 +43,13 @@ describeEachBackend('grants are sealed per org', (database, backend) => {
 
   it('names a transfer that moved one org\'s issuance into another org\'s account (a raw op past ledger.grant)', async () => {
     const fresh = await openTestDatabase(backend);
-    const rawLedger = createLedger({ db: fresh.db, hmacKey: randomBytes(32) });
+    const rawKey = randomBytes(32);
+    const rawLedger = createLedger({ db: fresh.db, hmacKey: rawKey });
     try {
       const a = (await createOrg(fresh.db, { actor: 'system:test', input: { slug: 'issuer', name: 'Issuer' } })).id;
       const b = (await createOrg(fresh.db, { actor: 'system:test', input: { slug: 'other', name: 'Other' } })).id;
-      const issuance = await orgIssuanceAccount(fresh.db, { orgId: a, currency: 'innovation' });
-      const walletOfB = (await ensureAccount(fresh.db, { ownerType: 'user', ownerId: randomUUID(), orgId: b, currency: 'innovation', purpose: 'wallet' })).id;
+      const issuance = await orgIssuanceAccount(fresh.db, { orgId: a, currency: 'innovation' }, rawKey);
+      const walletOfB = (await rawLedger.ensureAccount({ ownerType: 'user', ownerId: randomUUID(), orgId: b, currency: 'innovation', purpose: 'wallet' })).id;
       await rawLedger.execute({ type: 'transfer', id: 'leak', debitAccountId: issuance.id, creditAccountId: walletOfB, amount: 5n, code: 'grant' });
       expect(await checkInvariants(fresh.db)).toEqual([`transfer leak moves org ${a}'s issuance into an account of org ${b}`]);
     } finally {
@@ -94,7 +96,7 @@ describeEachBackend('grants are sealed per org', (database, backend) => {
     expect((conflict as Error).message).toBe('Grant id "welcome" was already used in this org for a different grant; use a new id for a new grant.');
     // Committed before ids were namespaced, under the admin's raw id.
     const raw = `legacy-${randomUUID()}`;
-    await ledger.execute({ type: 'transfer', id: raw, debitAccountId: (await legacyIssuanceAccount(db(), 'innovation')).id, creditAccountId: walletA, amount: 9n, code: 'grant' });
+    await ledger.execute({ type: 'transfer', id: raw, debitAccountId: (await legacyIssuanceAccount(db(), 'innovation', hmacKey)).id, creditAccountId: walletA, amount: 9n, code: 'grant' });
     await expect(grant(a, walletA, 9n, raw)).resolves.toMatchObject({ duplicate: true, transfer: { id: raw } });
     await expect(grant(a, walletA, 10n, raw)).rejects.toThrow(/already used in this org/);
     await expect(grant(b, walletB, 10n, raw)).resolves.toMatchObject({ duplicate: false, transfer: { id: grantTransferId(b, raw) } });
@@ -109,7 +111,7 @@ describeEachBackend('grants are sealed per org', (database, backend) => {
     const outcomes = await Promise.allSettled(wallets.map((wallet) => grant(org, wallet, 30n)));
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(8);
     expect(outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason)).toEqual([expect.any(LimitExceededError), expect.any(LimitExceededError)]);
-    const issuance = await orgIssuanceAccount(db(), { orgId: org, currency: 'innovation' });
+    const issuance = await orgIssuanceAccount(db(), { orgId: org, currency: 'innovation' }, hmacKey);
     expect((await getBalance(db(), issuance.id))?.debitsPosted).toBe(240n);
   });
 });

@@ -1,5 +1,7 @@
-export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, judgeWalletKey, legacyIssuanceAccount, orgIssuanceAccount, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
-export { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
+export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, judgeWalletKey, legacyIssuanceAccount, orgIssuanceAccount, orgIssuanceKey, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
+export type { SealAccountsResult } from './account-seals';
+export { readCheckpoint, type Checkpoint } from './checkpoint';
+export type { ExportOutcome } from './checkpoint-export';
 export { LedgerOverloadedError, LedgerRefusedError, LedgerUnavailableError } from './errors';
 export { checkInvariants } from './invariants';
 export { applyJudgeBudget, type JudgeBudgetThisMonth } from './judge-budget';
@@ -7,7 +9,7 @@ export { createIssuanceMeter, issuedBeforeMonth, type IssuanceMeter, type Issuan
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
 export * from './limits';
 export { hmacKeyBytesMin } from './mac';
-export { getBalance, getHistory, getTransfer, journalTotals } from './queries';
+export { getBalance, getHistory, getTransfer, journalTotals, lastTransferWithCode } from './queries';
 export type * from './types';
 export { failureCodes } from './types';
 export { verifyLedger, type VerifyReport } from './verify';

@@ -2,7 +2,7 @@ import { IdempotencyConflictError, LimitExceededError, NotFoundError } from '@to
 import { setJudgeBudget, type Db } from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
-import { ensureAccount, judgeWalletKey } from './accounts';
+import { judgeWalletKey } from './accounts';
 import type { Ledger } from './ledger';
 
 /** What setting a judge budget did to this month: funded now, funded earlier this month, or refused by the org's grant bounds. */
@@ -17,7 +17,7 @@ export async function applyJudgeBudget(db: Db, ledger: Ledger, params: { orgId: 
   const [org] = await db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);
   if (org === undefined) throw new NotFoundError(`No org ${params.orgId}.`);
   const stored = await setJudgeBudget(db, params);
-  const wallet = await ensureAccount(db, judgeWalletKey(params));
+  const wallet = await ledger.ensureAccount(judgeWalletKey(params));
   if (stored === undefined) return { walletId: wallet.id, thisMonth: { status: 'removed' } };
   try {
     const result = await ledger.grantAllowance({ to: wallet.id, currency: params.currency, amount: params.amount, at: new Date(), timeZone: org.timeZone, actor: params.actor, orgId: params.orgId });

@@ -7,6 +7,8 @@ import { checkInvariants } from './invariants';
 import { createLedger } from './ledger';
 import type { LedgerOp, OpResult } from './types';
 
+const key = randomBytes(32);
+
 const walletCount = 5;
 const laneCount = 8;
 
@@ -37,15 +39,15 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 describeEachBackend('ledger properties', (database) => {
   it('keeps every invariant under random concurrent grants, holds, posts, voids, expiries and retries', async () => {
     let now = new Date('2026-11-26T00:00:00Z');
-    const ledger = createLedger({ db: database().db, hmacKey: randomBytes(32), clock: () => now });
+    const ledger = createLedger({ db: database().db, hmacKey: key, clock: () => now });
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(action, { minLength: 10, maxLength: 60 }), async (actions) => {
           const run = randomUUID().slice(0, 8);
           const db = database().db;
-          const sink = await consumptionAccount(db, 'innovation');
+          const sink = await consumptionAccount(db, 'innovation', key);
           const wallets = await Promise.all(
-            Array.from({ length: walletCount }, async () => (await ensureAccount(db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id),
+            Array.from({ length: walletCount }, async () => (await ensureAccount(db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id),
           );
           const issued: LedgerOp[] = [];
           const holdIds: string[] = [];
@@ -78,7 +80,7 @@ describeEachBackend('ledger properties', (database) => {
                 return undefined;
             }
           };
-          const issuance = (await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' })).id;
+          const issuance = (await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' }, key)).id;
           const lanes: (() => Promise<void>)[][] = Array.from({ length: laneCount }, () => []);
           const outcomes: { op: LedgerOp; result: OpResult; conflict: boolean }[] = [];
           actions.forEach((act, index) => {

@@ -13,7 +13,7 @@ describeEachBackend('ledger', (database) => {
   let now = new Date('2026-11-26T12:00:00Z');
   let ledger: Ledger;
   let orgId: string;
-  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId })).id;
+  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId }, testKey)).id;
   const funded = async (amount: bigint) => {
     const id = await wallet();
     await ledger.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount, actor: 'user:admin', reason: 'test', orgId });
@@ -33,7 +33,7 @@ describeEachBackend('ledger', (database) => {
 
   it('holds, then posts less than held: the remainder returns and consumption gets the charge', async () => {
     const id = await funded(1_000n);
-    const sink = await consumptionAccount(database().db, 'innovation');
+    const sink = await consumptionAccount(database().db, 'innovation', testKey);
     const sinkBefore = (await ledger.balance(sink.id)).posted;
     await ledger.hold({ id: `hold-${id}`, from: id, currency: 'innovation', amount: 600n, timeoutSeconds: 60 });
     expect(await ledger.balance(id)).toMatchObject({ available: 400n, debitsPending: 600n });
@@ -105,7 +105,7 @@ describeEachBackend('ledger', (database) => {
   it('applies a linked chain all or nothing', async () => {
     const a = await funded(100n);
     const b = await funded(100n);
-    const sink = await consumptionAccount(database().db, 'innovation');
+    const sink = await consumptionAccount(database().db, 'innovation', testKey);
     const results = await ledger.submit([
       { type: 'transfer', id: `l1-${a}`, debitAccountId: a, creditAccountId: sink.id, amount: 50n, code: 'charge', linked: true },
       { type: 'transfer', id: `l2-${b}`, debitAccountId: b, creditAccountId: sink.id, amount: 150n, code: 'charge' },
@@ -128,8 +128,8 @@ describeEachBackend('ledger', (database) => {
 
   it('refuses employee-to-employee transfers unless the org allows them', async () => {
     const org = await createOrgFor(database().db);
-    const from = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org })).id;
-    const to = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org })).id;
+    const from = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org }, testKey)).id;
+    const to = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org }, testKey)).id;
     await ledger.grant({ id: `g-${from}`, to: from, currency: 'innovation', amount: 10n, actor: 'user:admin', reason: 'test', orgId: org });
     await expect(ledger.execute({ type: 'transfer', id: `peer-${from}`, debitAccountId: from, creditAccountId: to, amount: 5n, code: 'peer' })).rejects.toThrow(ForbiddenError);
     const { orgs } = await import('@tokenwise/db/schema');
@@ -155,7 +155,7 @@ describeEachBackend('ledger', (database) => {
 
   it('lets 200 concurrent holds on one wallet take exactly what it has, never more', async () => {
     const id = await funded(1_000n);
-    const sink = await consumptionAccount(database().db, 'innovation');
+    const sink = await consumptionAccount(database().db, 'innovation', testKey);
     const results = (await Promise.all(Array.from({ length: 200 }, (_, index) => ledger.submit([{ type: 'pending', id: `cc-${id}-${index}`, debitAccountId: id, creditAccountId: sink.id, amount: 7n, code: 'hold', timeoutSeconds: 60 }])))).flat();
     const admitted = results.filter((result) => result.ok).length;
     expect(admitted).toBe(Math.floor(1_000 / 7));
@@ -167,7 +167,7 @@ describeEachBackend('ledger', (database) => {
     const { auditLog } = await import('@tokenwise/db/schema');
     const { eq } = await import('drizzle-orm');
     const id = await funded(10n);
-    const sink = await consumptionAccount(database().db, 'innovation');
+    const sink = await consumptionAccount(database().db, 'innovation', testKey);
     const attach = (tag: string) => [{ table: auditLog, row: { actor: 'test', action: 'attach.test', entityType: 'attach', entityId: `${tag}-${id}`, before: null, after: null } }];
     const op = { type: 'pending' as const, id: `att-${id}`, debitAccountId: id, creditAccountId: sink.id, amount: 5n, code: 'hold', timeoutSeconds: 60, attach: attach('ok') };
     await ledger.submit([op]);

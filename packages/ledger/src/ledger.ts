@@ -10,14 +10,16 @@ import {
   type Amount,
 } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
-import { consumptionAccount, createAccountLookup, findAccountById } from './accounts';
+import { sealAccounts, type SealAccountsResult } from './account-seals';
+import { consumptionAccount, createAccountLookup, ensureAccount, findAccountById, orgIssuanceKey, type AccountKey } from './accounts';
+import type { ExportOutcome } from './checkpoint-export';
+import { createCheckpointExporter } from './checkpoint-exporter';
 import { IssuanceReservations } from './issuance-reservations';
 import { createIssuanceMeter } from './org-issuance';
-import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { batchOpsMax } from './limits';
 import { assertHmacKey } from './mac';
-import { findExpiredPending, getBalance, getHistory, getTransfer } from './queries';
-import type { Balance, LedgerOp, OpResult, Transfer } from './types';
+import { findExpiredPending, getBalance, getHistory, getTransfer, readChainHead } from './queries';
+import type { Account, Balance, LedgerOp, OpResult, Transfer } from './types';
 import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
 import { BatchWriter, chainsOf, type ChainHead } from './writer';
@@ -26,7 +28,10 @@ export interface LedgerOptions {
   db: Db;
   /** HMAC key of the journal chain, >= 32 bytes, never stored in the database. */
   hmacKey: Buffer;
-  /** Where the chain head is exported; none when omitted (tests). */
+  /**
+   * Where the chain head is exported; none when omitted (tests). Several processes may share one
+   * path: each export is a locked read-compare-rename that only ever moves it forward.
+   */
   checkpointPath?: string;
   /** Exports happen at most this often, and on close. */
   checkpointIntervalMs?: number;
@@ -60,6 +65,13 @@ export interface Ledger {
   /** Releases holds past their expiry; returns how many it released. */
   expireDue(limit?: number): Promise<number>;
   verify(): Promise<VerifyReport>;
+  /** Opens the account for (owner, currency, purpose), sealed under the ledger key, or returns the one that exists. */
+  ensureAccount(key: AccountKey): Promise<Account>;
+  /**
+   * Once, after upgrading to account MACs: seals accounts opened before them (refusing any whose
+   * flags disagree with their purpose) and exports the chain head as a sealed checkpoint.
+   */
+  sealAccounts(): Promise<SealAccountsResult & { checkpoint: ExportOutcome | undefined }>;
   /** The chain head as last committed by this process. */
   head(): ChainHead | undefined;
   /** Batch counters of this process's writer: batches, ops, retries, time reading and writing. */
@@ -80,18 +92,10 @@ export function createLedger(options: LedgerOptions): Ledger {
   assertHmacKey(options.hmacKey);
   const clock = options.clock ?? (() => new Date());
   let head: ChainHead | undefined;
-  let exportTimer: NodeJS.Timeout | undefined;
-  let exporting: Promise<void> = Promise.resolve();
-  const exportNow = () => {
-    exportTimer = undefined;
-    const current = head;
-    if (options.checkpointPath === undefined || current === undefined) return;
-    const checkpoint: Checkpoint = { batchSeq: current.batchSeq.toString(), mac: current.mac, lastTransferSeq: current.lastTransferSeq.toString(), at: clock().toISOString() };
-    const path = options.checkpointPath;
-    exporting = exporting.then(() => writeCheckpoint(path, checkpoint)).catch((error: unknown) => {
-      process.stderr.write(`ledger: exporting the checkpoint failed: ${(error as Error).message}\n`);
-    });
-  };
+  const exporter =
+    options.checkpointPath === undefined
+      ? undefined
+      : createCheckpointExporter({ db: options.db, hmacKey: options.hmacKey, path: options.checkpointPath, clock, intervalMs: options.checkpointIntervalMs });
   const writer = new BatchWriter({
     db: options.db,
     hmacKey: options.hmacKey,
@@ -99,10 +103,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     batchIntervalMs: options.batchIntervalMs,
     onCommit: (committed) => {
       if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
-      if (options.checkpointPath !== undefined && exportTimer === undefined) {
-        exportTimer = setTimeout(exportNow, options.checkpointIntervalMs ?? 200);
-        exportTimer.unref();
-      }
+      exporter?.committed(committed);
     },
   });
 
@@ -141,8 +142,9 @@ export function createLedger(options: LedgerOptions): Ledger {
   };
 
   const reservations = new IssuanceReservations();
-  const issuance = createIssuanceMeter(options.db);
-  const issuanceAccounts = createAccountLookup(options.db);
+  const openSealed = (key: AccountKey) => ensureAccount(options.db, key, options.hmacKey);
+  const issuance = createIssuanceMeter(options.db, openSealed);
+  const issuanceAccounts = createAccountLookup(openSealed);
   /**
    * Moves `amount` from the org's issuance account to `to`, an account of the same org. A replay of a
    * committed id goes straight to the ledger (same body: the first result; another: a conflict), so
@@ -152,7 +154,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     const target = await findAccountById(options.db, params.to);
     if (target === undefined) throw new NotFoundError(`No ledger account ${params.to}.`);
     if (target.orgId !== params.orgId) throw new ForbiddenError(`Account ${params.to} is not of org ${params.orgId}: an org grants only into its own accounts.`);
-    const source = await issuanceAccounts({ ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' });
+    const source = await issuanceAccounts(orgIssuanceKey(params));
     const op: LedgerOp = {
       type: 'transfer',
       id: params.id,
@@ -219,7 +221,7 @@ export function createLedger(options: LedgerOptions): Ledger {
       return { ...result, period };
     },
     async hold(params) {
-      const sink = await consumptionAccount(options.db, params.currency);
+      const sink = await consumptionAccount(options.db, params.currency, options.hmacKey);
       return execute({
         type: 'pending',
         id: params.id,
@@ -243,17 +245,19 @@ export function createLedger(options: LedgerOptions): Ledger {
       const results = await submit(ids.map((pendingId) => ({ type: 'expire' as const, id: `expire-${pendingId}`, pendingId })));
       return results.filter((result) => result.ok && !result.duplicate).length;
     },
-    async verify() {
-      const checkpoint = options.checkpointPath === undefined ? undefined : await readCheckpoint(options.checkpointPath);
-      return verifyLedger(options.db, { hmacKey: options.hmacKey, checkpoint });
+    verify: () => verifyLedger(options.db, { hmacKey: options.hmacKey, checkpointPath: options.checkpointPath }),
+    ensureAccount: (key) => ensureAccount(options.db, key, options.hmacKey),
+    async sealAccounts() {
+      const sealed = await sealAccounts(options.db, options.hmacKey);
+      const current = await readChainHead(options.db);
+      const checkpoint = exporter === undefined || current === undefined ? undefined : await exporter.exportHead(current);
+      return { ...sealed, checkpoint };
     },
     head: () => head,
     stats: () => ({ ...writer.stats }),
     async close() {
       await writer.close();
-      if (exportTimer !== undefined) clearTimeout(exportTimer);
-      exportNow();
-      await exporting;
+      await exporter?.flush();
     },
   };
 }

@@ -5,7 +5,6 @@ import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { consumptionAccount, ensureAccount, legacyIssuanceAccount } from './accounts';
 import { LedgerRefusedError } from './errors';
 import { checkInvariants } from './invariants';
 import { createLedger, type Ledger } from './ledger';
@@ -44,10 +43,11 @@ describeEachBackend('one bad operation fails alone', (db) => {
   let sink: string;
 
   const grant = async (amount: bigint) => {
-    const issuance = (await legacyIssuanceAccount(db().db, 'innovation')).id;
-    wallet = (await ensureAccount(db().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
-    sink = (await consumptionAccount(db().db, 'innovation')).id;
-    ledger ??= createLedger({ db: db().db, hmacKey: randomBytes(32), batchIntervalMs: 20 });
+    const hmacKey = randomBytes(32);
+    ledger ??= createLedger({ db: db().db, hmacKey, batchIntervalMs: 20 });
+    const issuance = (await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' })).id;
+    wallet = (await ledger.ensureAccount({ ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' })).id;
+    sink = (await ledger.ensureAccount({ ownerType: 'system', ownerId: 'consumption', currency: 'innovation', purpose: 'consumption' })).id;
     await ledger.submit([{ type: 'transfer', id: `grant-${wallet}`, debitAccountId: issuance, creditAccountId: wallet, amount, code: 'grant' }]);
   };
 

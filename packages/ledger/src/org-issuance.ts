@@ -2,7 +2,7 @@ import { monthlyPeriod, NotFoundError, type Amount, type GrantBounds } from '@to
 import { executeRows, getGrantBounds, type Db } from '@tokenwise/db';
 import { ledgerAccounts, orgs } from '@tokenwise/db/schema';
 import { eq, sql } from 'drizzle-orm';
-import { createAccountLookup } from './accounts';
+import { createAccountLookup, orgIssuanceKey, type AccountLookup } from './accounts';
 import { accountCacheEntriesMax } from './limits';
 
 /**
@@ -41,16 +41,17 @@ export interface IssuanceMeter {
 /**
  * Reads issuance as the issuance account's posted debits minus what it had issued before the month
  * began (summed once per account and month, then kept): a grant costs a few key lookups, not a scan
- * of the month's grants.
+ * of the month's grants. `open` opens the org's issuance account if it is new (`ledger.ensureAccount`,
+ * which seals it).
  */
-export function createIssuanceMeter(db: Db): IssuanceMeter {
-  const account = createAccountLookup(db);
+export function createIssuanceMeter(db: Db, open: AccountLookup): IssuanceMeter {
+  const account = createAccountLookup(open);
   const before = new Map<string, Promise<Amount>>();
   return {
     async status(params) {
       const [org] = await db.select({ slug: orgs.slug, timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);
       if (org === undefined) throw new NotFoundError(`No org ${params.orgId}.`);
-      const source = await account({ ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' });
+      const source = await account(orgIssuanceKey(params));
       const period = monthlyPeriod(params.at, org.timeZone);
       const key = `${source.id}:${period}:${org.timeZone}`;
       let issuedBefore = before.get(key);

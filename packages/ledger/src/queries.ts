@@ -1,6 +1,6 @@
 import { ValidationError } from '@tokenwise/core';
 import { executeRows, type Db } from '@tokenwise/db';
-import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
+import { ledgerAccounts, ledgerBatches, ledgerTransfers } from '@tokenwise/db/schema';
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { historyPageSizeMax } from './limits';
 import type { Balance, Transfer } from './types';
@@ -66,6 +66,17 @@ export async function getHistory(db: Db, params: { accountId: string; limit?: nu
   return rows as Transfer[];
 }
 
+/** The newest transfer with `code` that touches an account, or undefined when there is none. */
+export async function lastTransferWithCode(db: Db, params: { accountId: string; code: string }): Promise<Transfer | undefined> {
+  const [row] = await db
+    .select(transferColumns)
+    .from(ledgerTransfers)
+    .where(and(eq(ledgerTransfers.code, params.code), or(eq(ledgerTransfers.debitAccountId, params.accountId), eq(ledgerTransfers.creditAccountId, params.accountId))))
+    .orderBy(desc(ledgerTransfers.seq))
+    .limit(1);
+  return row as Transfer | undefined;
+}
+
 export async function getTransfer(db: Db, id: string): Promise<Transfer | undefined> {
   const [row] = await db.select(transferColumns).from(ledgerTransfers).where(eq(ledgerTransfers.id, id)).limit(1);
   return row as Transfer | undefined;
@@ -81,4 +92,20 @@ export async function findExpiredPending(db: Db, params: { now: Date; limit: num
       order by t.expires_at limit ${params.limit}`,
   );
   return rows.map((row) => row.id);
+}
+
+/** The last committed batch of the chain, or undefined before the first. */
+export async function readChainHead(db: Db): Promise<{ batchSeq: bigint; mac: string; lastTransferSeq: bigint } | undefined> {
+  const [row] = await db
+    .select({ batchSeq: ledgerBatches.seq, mac: ledgerBatches.mac, lastTransferSeq: ledgerBatches.lastTransferSeq })
+    .from(ledgerBatches)
+    .orderBy(desc(ledgerBatches.seq))
+    .limit(1);
+  return row;
+}
+
+/** The MAC the chain holds for a batch, or undefined when the batch is not there. */
+export async function batchMacAt(db: Db, seq: bigint): Promise<string | undefined> {
+  const [row] = await db.select({ mac: ledgerBatches.mac }).from(ledgerBatches).where(eq(ledgerBatches.seq, seq)).limit(1);
+  return row?.mac;
 }

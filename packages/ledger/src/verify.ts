@@ -1,10 +1,13 @@
 import type { Db } from '@tokenwise/db';
 import { ledgerBatches, ledgerTransfers } from '@tokenwise/db/schema';
 import { asc, gt } from 'drizzle-orm';
-import type { Checkpoint } from './checkpoint';
+import { accountSealProblems } from './account-seals';
+import { readCheckpoint } from './checkpoint';
+import { readHighWater } from './high-water';
 import { accountDrift } from './invariants';
 import { batchMac, genesisMac, transferMac } from './mac';
 import type { Transfer } from './types';
+import { checkpointProblems, type CheckpointEvidence } from './verify-checkpoint';
 import { transferColumns } from './writer';
 
 export interface VerifyReport {
@@ -28,12 +31,22 @@ interface BatchRow {
   createdAt: Date;
 }
 
+async function readCheckpointEvidence(path: string | undefined): Promise<CheckpointEvidence['file']> {
+  if (path === undefined) return undefined;
+  try {
+    return { checkpoint: await readCheckpoint(path) };
+  } catch (error) {
+    return { unreadable: (error as Error).message };
+  }
+}
+
 /**
- * Checks every journal row against its HMAC, every batch against the chain, the chain against the
- * last checkpoint exported outside the database, and every account's totals against the journal.
- * Names each edited, deleted or inserted row.
+ * Checks every journal row against its HMAC, every batch against the chain, the chain's end against
+ * the checkpoint exported outside the database and the high-water record inside it, every account
+ * row against its MAC, and every account's totals against the journal. Names each edited, deleted,
+ * inserted or truncated row, and a checkpoint that went backwards.
  */
-export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpoint?: Checkpoint }): Promise<VerifyReport> {
+export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpointPath?: string }): Promise<VerifyReport> {
   const problems: string[] = [];
   const report = (problem: string) => {
     if (problems.length < problemsMax) problems.push(problem);
@@ -90,14 +103,16 @@ export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpoint
   }
   for (; batchIndex < batches.length; batchIndex++) finishBatch(batches[batchIndex] as BatchRow, batches[batchIndex - 1]);
 
-  if (params.checkpoint !== undefined) {
-    const exported = batches.find((batch) => batch.seq.toString() === params.checkpoint?.batchSeq);
-    if (exported === undefined) {
-      report(`the exported checkpoint names batch ${params.checkpoint.batchSeq} (at ${params.checkpoint.at}), which is not in the database: batches were deleted`);
-    } else if (exported.mac !== params.checkpoint.mac) {
-      report(`batch ${exported.seq} differs from the exported checkpoint: the chain was rewritten`);
-    }
-  }
+  const bySeq = new Map(batches.map((batch) => [batch.seq, batch.mac]));
+  const last = batches[batches.length - 1];
+  const evidence: CheckpointEvidence = {
+    head: last === undefined ? undefined : { seq: last.seq, mac: last.mac },
+    macOf: (seq) => bySeq.get(seq),
+    file: await readCheckpointEvidence(params.checkpointPath),
+    highWater: await readHighWater(db),
+  };
+  checkpointProblems(params.hmacKey, evidence).forEach(report);
+  (await accountSealProblems(db, params.hmacKey, problemsMax)).forEach(report);
   for (const drift of await accountDrift(db)) {
     report(`account ${drift.id} (${drift.owner}) stores totals [${drift.stored}] but its journal sums to [${drift.journal}]`);
   }

@@ -17,14 +17,14 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   let issuance: string;
   let sink: string;
   let orgId: string;
-  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId })).id;
+  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId }, key)).id;
 
   beforeAll(async () => {
     orgId = (await createOrg(database().db, { actor: 'system:test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org' } })).id;
     a = createLedger({ db: database().db, hmacKey: key });
     b = createLedger({ db: database().db, hmacKey: key });
-    issuance = (await legacyIssuanceAccount(database().db, 'innovation')).id;
-    sink = (await consumptionAccount(database().db, 'innovation')).id;
+    issuance = (await legacyIssuanceAccount(database().db, 'innovation', key)).id;
+    sink = (await consumptionAccount(database().db, 'innovation', key)).id;
   });
   afterAll(async () => {
     await a?.close();

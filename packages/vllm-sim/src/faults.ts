@@ -20,6 +20,10 @@ export const faultsSchema = z.strictObject({
     .optional(),
   /** Delay before the response headers of a generation request, in milliseconds. */
   firstByteDelayMs: z.number().min(0).optional(),
+  /** A server that ignores the completion cap: generates (and reports) this many tokens more per choice. */
+  overrunTokens: z.number().int().min(0).optional(),
+  /** A server that reports no usage on streams (ignores `stream_options`), as some OpenAI-compatible servers do. */
+  omitStreamUsage: z.boolean().optional(),
 });
 
 export type SimFaults = z.infer<typeof faultsSchema>;
@@ -30,9 +34,11 @@ export interface ResolvedFaults {
   stall: { afterTokens: number; durationMs: number; rate: number } | null;
   dropConnection: { afterTokens: number; rate: number } | null;
   firstByteDelayMs: number;
+  overrunTokens: number;
+  omitStreamUsage: boolean;
 }
 
-export const noFaults: ResolvedFaults = { errorRate: 0, stall: null, dropConnection: null, firstByteDelayMs: 0 };
+export const noFaults: ResolvedFaults = { errorRate: 0, stall: null, dropConnection: null, firstByteDelayMs: 0, overrunTokens: 0, omitStreamUsage: false };
 
 /** Applies a partial update: absent fields keep their value, `null` clears stall/dropConnection. */
 export function mergeFaults(current: ResolvedFaults, update: SimFaults): ResolvedFaults {
@@ -52,6 +58,8 @@ export function mergeFaults(current: ResolvedFaults, update: SimFaults): Resolve
           ? null
           : { afterTokens: parsed.dropConnection.afterTokens, rate: parsed.dropConnection.rate ?? 1 },
     firstByteDelayMs: parsed.firstByteDelayMs ?? current.firstByteDelayMs,
+    overrunTokens: parsed.overrunTokens ?? current.overrunTokens,
+    omitStreamUsage: parsed.omitStreamUsage ?? current.omitStreamUsage,
   };
 }
 
@@ -71,4 +79,15 @@ export function drawRequestFaults(faults: ResolvedFaults, random: () => number):
     stallMs: stall === null ? 0 : stall.durationMs,
     dropAfterTokens: drop === null ? Infinity : drop.afterTokens,
   };
+}
+
+/** The body as a faulty server would read it: a cap raised by `overrunTokens`, stream usage ignored. */
+export function misreadBody(body: unknown, faults: ResolvedFaults): unknown {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || (faults.overrunTokens === 0 && !faults.omitStreamUsage)) return body;
+  const copy = { ...(body as Record<string, unknown>) };
+  for (const field of ['max_tokens', 'max_completion_tokens']) {
+    if (typeof copy[field] === 'number') copy[field] = (copy[field] as number) + faults.overrunTokens;
+  }
+  if (faults.omitStreamUsage) delete copy.stream_options;
+  return copy;
 }

@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { renderChatTemplate } from './chat-template';
 import { SimEngine } from './engine';
 import { VllmHttpError, internalError, modelNotFound, requestShapeError } from './errors';
-import { type ResolvedFaults, type SimFaults, drawRequestFaults, faultsSchema, mergeFaults, noFaults } from './faults';
+import { type ResolvedFaults, type SimFaults, drawRequestFaults, faultsSchema, mergeFaults, misreadBody, noFaults } from './faults';
 import { GenerationJob } from './generation-job';
 import { type MetricsSnapshot, SimMetrics } from './metrics';
 import { type ResolvedModelOptions, type SimModelOptions, resolveModelOptions } from './model-config';
@@ -126,9 +126,9 @@ class SimState {
   }
 
   async generate(req: IncomingMessage, res: ServerResponse, plan: (body: unknown, options: ResolvedModelOptions) => GenerationPlan): Promise<void> {
-    const body = await readJson(req);
-    const generationPlan = plan(body, this.options);
     const faults = this.faults;
+    const body = misreadBody(await readJson(req), faults);
+    const generationPlan = plan(body, this.options);
     if (faults.firstByteDelayMs > 0) await delay(faults.firstByteDelayMs);
     if (faults.errorRate > 0 && this.faultRandom() < faults.errorRate) throw internalError();
     if (res.destroyed) return;

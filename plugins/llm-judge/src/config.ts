@@ -42,6 +42,12 @@ export const llmJudgeConfigSchema = z
     promptTemplate: templateSchema.default(defaultPromptTemplate),
     /** The request tag holding the ideal answer for `{ideal}` (x-tokenwise-ideal). */
     idealTag: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a lowercase tag name').default('ideal'),
+    /**
+     * Whether the judge may see the ideal answer the client put in its request (x-tokenwise-ideal).
+     * Off by default: the client is the one being judged, and an ideal it writes itself (its own
+     * completion, or a note to the grader) buys it a high score and the reward that comes with it.
+     */
+    allowClientIdeal: z.boolean().default(false).describe('Show the judge the reference answer the client supplied in its x-tokenwise-<idealTag> header. Off: the client could write its own reference and farm rewards.'),
     choices: z.array(choiceSchema).min(2).max(choicesMax).default(['Y', 'N']),
     /** Score of each choice, in any unit: the plugin normalises them to 0..1 (lowest -> 0, highest -> 1). */
     choiceScores: z.record(z.string(), z.number().refine(Number.isFinite, 'must be a finite number')).default({ Y: 1, N: 0 }),

@@ -20,9 +20,13 @@ const jsonAnswerPrompts: Readonly<Record<EvalType, string>> = {
 
 export const placeholderPattern = /\{(input|completion|ideal)\}/g;
 
+/** What `{ideal}` becomes when the client supplied an ideal the team's config does not allow: our text, not the client's. */
+export const ignoredIdealText = '(no reference answer: the one the client supplied was ignored; judge the submission on the task alone)';
+
 export interface JudgeTexts {
   readonly input: string;
   readonly completion: string;
+  /** Undefined when there is no ideal the judge may see. */
   readonly ideal: string | undefined;
   readonly truncated: boolean;
 }
@@ -42,7 +46,10 @@ export function choicesText(choices: readonly string[]): string {
 /** The judge's messages: spotlight instructions as the system message, then the rubric with spotlighted data and the answer prompt. */
 export function buildJudgeMessages(config: LlmJudgeConfig, texts: JudgeTexts, spotlight: Spotlight): ChatMessage[] {
   // One pass, so a placeholder written inside a judged text is never substituted again.
-  const rubric = config.promptTemplate.replace(placeholderPattern, (_match, name: 'input' | 'completion' | 'ideal') => spotlight.wrap(texts[name] ?? ''));
+  const rubric = config.promptTemplate.replace(placeholderPattern, (_match, name: 'input' | 'completion' | 'ideal') => {
+    const text = texts[name];
+    return name === 'ideal' && text === undefined ? ignoredIdealText : spotlight.wrap(text ?? '');
+  });
   const answer = (config.useJsonSchema ? jsonAnswerPrompts : answerPrompts)[config.evalType].replace('{choices}', choicesText(config.choices));
   const messages: ChatMessage[] = [];
   if (spotlight.instructions !== '') messages.push({ role: 'system', content: spotlight.instructions });

@@ -90,9 +90,9 @@ describe('llm-judge plugin', () => {
     expect(format?.type === 'json_schema' && format.jsonSchema.schema).toMatchObject({ required: ['choice'] });
   });
 
-  it('fills {ideal} from the ideal tag, and is not applicable without it', async () => {
+  it('fills {ideal} from the ideal tag where the team allows it, and is not applicable without it', async () => {
     const promptTemplate = 'Question: {input}\nExpert: {ideal}\nSubmission: {completion}\nDoes the submission agree with the expert?';
-    const { llm } = await judge(['Y'], { promptTemplate, samples: 1, evalType: 'classify' }, { tags: { ideal: 'Paris' } });
+    const { llm } = await judge(['Y'], { promptTemplate, samples: 1, evalType: 'classify', allowClientIdeal: true }, { tags: { ideal: 'Paris' } });
     expect(llm.calls[0]?.messages.at(-1)?.content).toMatch(/Expert: <<BEGIN_DATA_[0-9a-f]{16}>>Paris<<END_DATA_/);
     const missing = await judge([], { promptTemplate }, { tags: {} });
     expect(missing.result).toEqual({ status: 'not_applicable', reason: 'The rubric compares with an ideal answer, but the request has no "ideal" tag.' });

@@ -18,10 +18,14 @@ export const llmJudge = definePlugin<LlmJudgeConfig>({
 
 async function scoreWithJudge(input: ScoreInput<LlmJudgeConfig>, ctx: PluginContext): Promise<ScoreResult> {
   const config = input.config;
-  const ideal = input.tags[config.idealTag];
-  if (config.promptTemplate.includes('{ideal}') && ideal === undefined) {
+  const supplied = input.tags[config.idealTag];
+  const rubricUsesIdeal = config.promptTemplate.includes('{ideal}');
+  if (rubricUsesIdeal && supplied === undefined) {
     return { status: 'not_applicable', reason: `The rubric compares with an ideal answer, but the request has no "${config.idealTag}" tag.` };
   }
+  // Every request tag comes from the client being judged: its ideal reaches the judge only when
+  // the team allows it.
+  const ideal = config.allowClientIdeal ? supplied : undefined;
   const texts = judgeTexts(input, ideal);
   const spotlight = createSpotlight(config.spotlighting, [texts.input, texts.completion, texts.ideal ?? '']);
   const samples = await sampleJudge(
@@ -42,7 +46,8 @@ async function scoreWithJudge(input: ScoreInput<LlmJudgeConfig>, ctx: PluginCont
   if (verdicts.some((verdict) => verdict.choice === INVALID_CHOICE)) {
     ctx.logger.warn('judge answer names no choice', { requestId: input.requestId, judgeModel: config.judgeModel, evalType: config.evalType });
   }
-  return aggregateVerdicts(config, verdicts, {
+  const result = aggregateVerdicts(config, verdicts, {
+    ...clientIdealEvidence(config, supplied, rubricUsesIdeal),
     judgeModel: config.judgeModel,
     evalType: config.evalType,
     parse: config.useJsonSchema ? 'json_schema' : 'text',
@@ -53,4 +58,13 @@ async function scoreWithJudge(input: ScoreInput<LlmJudgeConfig>, ctx: PluginCont
     judgeUsage: { ...samples.usage },
     judgeRequestIds: [...samples.requestIds],
   });
+  if (supplied === undefined || config.allowClientIdeal) return result;
+  return { ...result, rationale: `${result.rationale} The client-supplied ideal answer (x-tokenwise-${config.idealTag}) was ignored: this team's llm-judge config does not set allowClientIdeal.` };
+}
+
+/** What became of an ideal the client supplied: `used`, `ignored` (not allowed) or `unused` (the rubric has no {ideal}). */
+function clientIdealEvidence(config: LlmJudgeConfig, supplied: string | undefined, rubricUsesIdeal: boolean): { clientIdeal?: 'used' | 'ignored' | 'unused' } {
+  if (supplied === undefined) return {};
+  if (!config.allowClientIdeal) return { clientIdeal: 'ignored' };
+  return { clientIdeal: rubricUsesIdeal ? 'used' : 'unused' };
 }

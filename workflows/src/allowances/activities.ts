@@ -2,7 +2,7 @@ import { log } from '@temporalio/activity';
 import { IdempotencyConflictError, invariant, LimitExceededError } from '@tokenwise/core';
 import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageJudgeBudgets, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db, type JudgeBudget, type JudgeBudgetKey } from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
-import { ensureAccount, judgeWalletKey, type Ledger } from '@tokenwise/ledger';
+import { judgeWalletKey, type Ledger } from '@tokenwise/ledger';
 import { eq } from 'drizzle-orm';
 
 export interface AllowanceDeps {
@@ -72,14 +72,14 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
   }
 
   async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<GrantOutcome> {
-    const wallet = await ensureAccount(deps.db, { ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
+    const wallet = await deps.ledger.ensureAccount({ ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
     return grantMonthly(() => deps.ledger.grantAllowance({ to: wallet.id, currency: schedule.currency, amount: schedule.amount, at: params.at, timeZone: params.timeZone, actor: allowanceActor, orgId: schedule.orgId }));
   }
 
   async function fundJudgeWallet(budget: JudgeBudget, at: Date): Promise<GrantOutcome> {
     const [org] = await deps.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, budget.orgId)).limit(1);
     invariant(org !== undefined, `judge budget of a missing org ${budget.orgId}`);
-    const wallet = await ensureAccount(deps.db, judgeWalletKey(budget));
+    const wallet = await deps.ledger.ensureAccount(judgeWalletKey(budget));
     return grantMonthly(() => deps.ledger.grantAllowance({ to: wallet.id, currency: budget.currency, amount: budget.amount, at, timeZone: org.timeZone, actor: judgeBudgetActor, orgId: budget.orgId }));
   }
 

@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import { createOrg, createUser, setAllowanceSchedule, setGrantBounds, setJudgeBudget, type Database } from '@tokenwise/db';
 import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
-import { createLedger, findAccount, judgeWalletKey, orgIssuanceAccount, type Ledger } from '@tokenwise/ledger';
+import { createLedger, findAccount, judgeWalletKey, orgIssuanceKey, type Ledger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
 import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
 import { and, eq } from 'drizzle-orm';
@@ -116,7 +116,7 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
     expect(first.granted).toBe(1);
     const wallet = await findAccount(database.db, judgeWalletKey({ orgId: judged, currency: 'innovation' }));
     expect((await ledger.balance(wallet?.id ?? '')).posted).toBe(700n);
-    const issuance = await orgIssuanceAccount(database.db, { orgId: judged, currency: 'innovation' });
+    const issuance = await ledger.ensureAccount(orgIssuanceKey({ orgId: judged, currency: 'innovation' }));
     expect((await ledger.balance(issuance.id)).debitsPosted).toBe(700n);
     expect((await run()).granted).toBe(0);
     expect((await ledger.balance(wallet?.id ?? '')).posted).toBe(700n);

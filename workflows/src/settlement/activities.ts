@@ -1,11 +1,12 @@
-import { decideSettlement, fromJsonValue, settlementBoundsSchema, settlementPolicySchema, type Amount } from '@tokenwise/core';
+import { decideSettlement, fromJsonValue, monthlyPeriod, settlementBoundsSchema, settlementPolicySchema, type Amount, type SettlementBounds, type SettlementDecision } from '@tokenwise/core';
 import { findScoringRequest, type Db } from '@tokenwise/db';
-import { gatewayRequests, notifications, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
-import { createAccountLookup, type AccountLookup, type Ledger, type LedgerOp } from '@tokenwise/ledger';
+import { gatewayRequests, notifications, orgs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
+import { createAccountLookup, type AccountLookup, type FailureCode, type Ledger, type LedgerOp } from '@tokenwise/ledger';
 import { runPluginSafely, scoreInputOf, type LlmPayer, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { judgeBudgetExhaustedReason, watchJudgeBudget } from './judge-budget';
 import { Context } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
+import { planRewardCapLevel, readRewardCap, rewardCapCodes, rewardCapUseOp } from './reward-cap';
 import type { ConfiguredPlugin, ExternalEvidence, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
 
 export interface SettlementDeps {
@@ -21,8 +22,11 @@ export interface SettlementDeps {
   pluginTimeoutMs: number;
 }
 
-/** Reads of the reward pool when settlements running at once drain it, before the reward is dropped. */
-const rewardAttemptsMax = 3;
+/**
+ * Reads of the reward pool and the user's monthly cap when settlements running at once take them
+ * first, before the reward is dropped (each lost race means another settlement's reward committed).
+ */
+const rewardAttemptsMax = 5;
 
 /** Plugins per team configuration, at most. */
 const pluginsPerConfigMax = 16;
@@ -41,7 +45,7 @@ async function usageOf(db: Db, requestId: string) {
 /** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
 export function createSettlementActivities(deps: SettlementDeps) {
   // Accounts never change once opened: each is looked up (or opened) once per worker.
-  const account = createAccountLookup(deps.db);
+  const account = createAccountLookup((key) => deps.ledger.ensureAccount(key));
   return {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
@@ -125,7 +129,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
      */
     async applySettlement(input: { requestId: string; outcomes: PluginOutcomeRecord[]; score: number | undefined; confidence: number; workflowId: string }): Promise<SettlementResult> {
       // One round trip: what was recorded (a retry after the commit returns it), the usage row, the
-      // policy version pinned at admission, and the org's bounds.
+      // policy version pinned at admission, the org's bounds and its time zone.
       const [found] = await deps.db
         .select({
           usage: usageRecords,
@@ -133,39 +137,35 @@ export function createSettlementActivities(deps: SettlementDeps) {
           policyVersion: settlementPolicies.version,
           policyBody: settlementPolicies.body,
           boundsBody: settlementBounds.body,
+          timeZone: orgs.timeZone,
         })
         .from(usageRecords)
         .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId))
         .leftJoin(gatewayRequests, eq(gatewayRequests.requestId, usageRecords.requestId))
         .leftJoin(settlementPolicies, and(eq(settlementPolicies.teamId, usageRecords.teamId), eq(settlementPolicies.version, gatewayRequests.policyVersion)))
         .leftJoin(settlementBounds, eq(settlementBounds.orgId, usageRecords.orgId))
+        .leftJoin(orgs, eq(orgs.id, usageRecords.orgId))
         .where(eq(usageRecords.requestId, input.requestId))
         .limit(1);
       if (found === undefined) return { status: 'skipped', reason: 'usage row vanished' };
       const { usage, recorded } = found;
-      if (recorded !== null) return { status: 'settled', reason: recorded.reason, score: recorded.score ?? undefined, confidence: recorded.confidence, refund: recorded.refund, reward: recorded.reward };
+      if (recorded !== null) return recordedResult(recorded);
       const request = found.policyVersion === null ? undefined : { policyVersion: found.policyVersion, body: found.policyBody };
-      const bounds = found.boundsBody === null ? undefined : { body: found.boundsBody };
       const policy = settlementPolicySchema.parse(request?.body ?? {});
-      const decision = decideSettlement({ policy, bounds: settlementBoundsSchema.parse(bounds?.body ?? {}), score: input.score, confidence: input.confidence, cost: usage.cost });
+      const bounds = settlementBoundsSchema.parse(found.boundsBody ?? {});
+      const decision = decideSettlement({ policy, bounds, score: input.score, confidence: input.confidence, cost: usage.cost, costCurrency: usage.currency });
       // An org whose judge budget ran out says so on its settlement, where its admin and users see it.
       const judgeNote = input.outcomes.filter((outcome) => outcome.judgeBudgetExhausted === true).map((outcome) => `; ${outcome.pluginId} not applicable: ${outcome.reason ?? 'judge budget exhausted'}`).join('');
       const baseReason = `${request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason}${judgeNote}`;
-      // The reward comes out of the org's reward pool: never more than it holds. A pool drained by
-      // settlements running at the same time is read again, and an empty pool pays no reward;
-      // the refund and the settlement never wait on it.
-      let reward = decision.reward;
-      let rewardNote = '';
-      for (let attempt = 1; ; attempt++) {
-        if (reward > 0n && decision.rewardCurrency !== undefined && usage.userId !== null) {
-          const pool = await account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: decision.rewardCurrency, purpose: 'reward_pool' });
-          const available = (await deps.ledger.balance(pool.id)).available;
-          if (available < reward) {
-            rewardNote = available > 0n ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})` : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
-            reward = available > 0n ? available : 0n;
-          }
-        }
-        const rewardCurrency = reward > 0n ? decision.rewardCurrency : undefined;
+      const period = monthlyPeriod(new Date(), found.timeZone ?? 'UTC');
+      // The reward is bounded again by what the org's reward pool holds and by the user's monthly
+      // cap, both read fresh on each attempt: settlements running at once that take them first make
+      // this one read again, and after the last attempt it settles without a reward. The refund
+      // and the settlement never wait on either.
+      let dropped: string | undefined;
+      for (let attempt = 1; attempt <= rewardAttemptsMax + 1; attempt++) {
+        const reward = dropped === undefined ? await boundReward({ ...deps, account }, usage, decision, bounds, period) : { amount: 0n, ops: [], note: dropped };
+        const rewardCurrency = reward.amount > 0n ? decision.rewardCurrency : undefined;
         const row = {
           requestId: input.requestId,
           score: input.score ?? null,
@@ -173,39 +173,99 @@ export function createSettlementActivities(deps: SettlementDeps) {
           policyVersion: request?.policyVersion ?? null,
           refund: decision.refund,
           refundCurrency: usage.currency,
-          reward,
+          reward: reward.amount,
           rewardCurrency: rewardCurrency ?? null,
           results: input.outcomes,
-          reason: `${baseReason}${rewardNote}`,
+          reason: `${baseReason}${reward.note}`,
         };
         const notification = {
           orgId: usage.orgId,
           userId: usage.userId,
           kind: 'settlement',
-          payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward, rewardCurrency: rewardCurrency ?? null, reason: row.reason },
+          payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward: reward.amount, rewardCurrency: rewardCurrency ?? null, reason: row.reason },
         };
-        const result: SettlementResult = { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward };
-        const ops = await settlementOps(account, usage, decision.refund, reward, rewardCurrency, input.requestId);
+        const result: SettlementResult = { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward: reward.amount };
+        const ops = [...(await settlementOps(account, usage, decision.refund, reward.amount, rewardCurrency, input.requestId)), ...(reward.amount > 0n ? reward.ops : [])];
         if (ops.length === 0) {
           await deps.db.insert(settlements).values(row).onConflictDoNothing();
           await deps.db.insert(notifications).values(notification);
           return result;
         }
-        // Refund and reward are linked: both apply with the settlement row, or neither does.
+        // Refund, reward and the debit of the monthly cap are linked: all apply with the settlement
+        // row, or none does.
         const linked = ops.map((op, index): LedgerOp => ({ ...op, linked: index < ops.length - 1, ...(index === 0 ? { attach: [{ table: settlements, row }, { table: notifications, row: notification }] } : {}) }));
         const results = await deps.ledger.submit(linked);
-        const failed = results.find((outcome) => !outcome.ok && outcome.code !== 'linked_event_failed');
-        if (failed === undefined) return result;
-        if (!failed.ok && failed.code === 'insufficient_funds' && reward > 0n && attempt < rewardAttemptsMax) continue;
-        if (!failed.ok && failed.code === 'insufficient_funds' && reward > 0n) {
-          reward = 0n;
-          rewardNote = `; no reward: the org's reward pool ran dry while settling (policy: ${decision.reward})`;
+        const failedAt = results.findIndex((outcome) => !outcome.ok && outcome.code !== 'linked_event_failed');
+        if (failedAt < 0) return result;
+        const failed = results[failedAt];
+        const failedOp = ops[failedAt];
+        const rewardTaken = failedOp !== undefined && failed !== undefined && !failed.ok && reward.amount > 0n && isTakenByAnotherSettlement(failedOp, failed.code);
+        if (rewardTaken && attempt < rewardAttemptsMax) continue;
+        if (rewardTaken) {
+          dropped = failedOp.type === 'transfer' && failedOp.code === 'reward' ? `; no reward: the org's reward pool ran dry while settling (policy: ${decision.rewardDue})` : `; no reward: the user's monthly reward cap was taken by other settlements while settling (policy: ${decision.rewardDue})`;
           continue;
         }
-        throw new Error(`settlement transfers of ${input.requestId} failed: ${failed.ok ? 'unknown' : `${failed.code}: ${failed.message}`}`);
+        // A retry of this activity that lost the race to its own first attempt finds its row.
+        const settledMeanwhile = await recordedSettlement(deps.db, input.requestId);
+        if (settledMeanwhile !== undefined) return settledMeanwhile;
+        throw new Error(`settlement transfers of ${input.requestId} failed: ${failed === undefined || failed.ok ? 'unknown' : `${failed.code}: ${failed.message}`}`);
       }
+      throw new Error(`settlement of ${input.requestId} did not settle within ${rewardAttemptsMax + 1} attempts`);
     },
   };
+}
+
+/** A reward op that failed because settlements running at once took the pool or the cap first: read again. */
+function isTakenByAnotherSettlement(op: LedgerOp, code: FailureCode): boolean {
+  if (op.type !== 'transfer') return false;
+  if (op.code === 'reward' || op.code === rewardCapCodes.use) return code === 'insufficient_funds';
+  // A level change that collides with one committed since this settlement read the level.
+  return op.code === rewardCapCodes.level && (code === 'idempotency_conflict' || code === 'insufficient_funds');
+}
+
+function recordedResult(recorded: typeof settlements.$inferSelect): SettlementResult {
+  return { status: 'settled', reason: recorded.reason, score: recorded.score ?? undefined, confidence: recorded.confidence, refund: recorded.refund, reward: recorded.reward };
+}
+
+async function recordedSettlement(db: Db, requestId: string): Promise<SettlementResult | undefined> {
+  const [recorded] = await db.select().from(settlements).where(eq(settlements.requestId, requestId)).limit(1);
+  return recorded === undefined ? undefined : recordedResult(recorded);
+}
+
+interface BoundedReward {
+  amount: Amount;
+  /** The cap's level change (if any) and its debit, to link after the reward transfer. */
+  ops: LedgerOp[];
+  /** Why the reward is less than the policy's decision, for the settlement row and notification. */
+  note: string;
+}
+
+/**
+ * The decided reward, cut to the user's monthly cap (org's time zone) and then to what the org's
+ * reward pool holds, with the cap's ledger ops. Reads fresh state; the linked chain re-checks it.
+ */
+async function boundReward(deps: { db: Db; ledger: Ledger; account: AccountLookup }, usage: typeof usageRecords.$inferSelect, decision: SettlementDecision, bounds: SettlementBounds, period: string): Promise<BoundedReward> {
+  let amount = decision.reward;
+  const currency = decision.rewardCurrency;
+  if (amount <= 0n || currency === undefined || usage.userId === null) return { amount: 0n, ops: [], note: '' };
+  let note = '';
+  const cap = bounds.maxRewardPerUserPerMonth;
+  const state = await readRewardCap(deps, { orgId: usage.orgId, userId: usage.userId, currency, period });
+  const level = planRewardCapLevel(state, cap);
+  if (level.available < amount) {
+    amount = level.available > 0n ? level.available : 0n;
+    note = `; reward capped at ${amount} by the org's maxRewardPerUserPerMonth ${cap} ${currency} (${level.used} already rewarded to this user in ${period}; policy: ${decision.reward})`;
+  }
+  if (amount > 0n) {
+    const pool = await deps.account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency, purpose: 'reward_pool' });
+    const available = (await deps.ledger.balance(pool.id)).available;
+    if (available < amount) {
+      note += available > 0n ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})` : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
+      amount = available > 0n ? available : 0n;
+    }
+  }
+  if (amount <= 0n) return { amount: 0n, ops: [], note };
+  return { amount, ops: [...(level.op === undefined ? [] : [level.op]), rewardCapUseOp(state, usage.requestId, amount)], note };
 }
 
 /** Heartbeats while a plugin runs, so a worker that dies is noticed in seconds, not at the start-to-close timeout. */

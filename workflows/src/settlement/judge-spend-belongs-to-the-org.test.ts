@@ -1,7 +1,7 @@
 import { createOrg, type Database } from '@tokenwise/db';
 import { apiKeys, outbox, settlements, usageRecords } from '@tokenwise/db/schema';
 import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
-import { applyJudgeBudget, checkInvariants, ensureAccount, findAccount, judgeWalletKey } from '@tokenwise/ledger';
+import { applyJudgeBudget, checkInvariants, findAccount, judgeWalletKey } from '@tokenwise/ledger';
 import { definePlugin, runPluginSafely } from '@tokenwise/plugin-sdk';
 import { makeScoreInput } from '@tokenwise/plugin-sdk/testing';
 import type { TestTemporal } from '@tokenwise/test/temporal';
@@ -76,7 +76,7 @@ describe("judge spend is the scored org's own", () => {
     const db = database.db;
     const org = (await createOrg(db, { actor: 'test', input: { slug: 'forgers', name: 'Forgers' } })).id;
     await applyJudgeBudget(db, world.ledger, { orgId: org, currency: 'innovation', amount: 500_000n, actor: 'user:admin' });
-    const judgeWallet = await ensureAccount(db, judgeWalletKey({ orgId: org, currency: 'innovation' }));
+    const judgeWallet = await world.ledger.ensureAccount(judgeWalletKey({ orgId: org, currency: 'innovation' }));
     const team = await createScoringTeam(database, world, [], org);
     const { response } = await team.client.chat.completions
       .create({ model: testModel, messages: [{ role: 'user', content: 'hi' }], user: 'judge' }, { headers: { 'x-tokenwise-system-owner': 'judge', 'x-tokenwise-payer': 'judge', 'x-tokenwise-org': org } })
@@ -93,7 +93,7 @@ describe("judge spend is the scored org's own", () => {
     const db = database.db;
     const org = (await createOrg(db, { actor: 'test', input: { slug: 'dry-runners', name: 'Dry runners' } })).id;
     await applyJudgeBudget(db, world.ledger, { orgId: org, currency: 'innovation', amount: 500_000n, actor: 'user:admin' });
-    const judgeWallet = await ensureAccount(db, judgeWalletKey({ orgId: org, currency: 'innovation' }));
+    const judgeWallet = await world.ledger.ensureAccount(judgeWalletKey({ orgId: org, currency: 'innovation' }));
     const lead = await createScoringTeam(database, world, ['metered-judge'], org);
     const judged = await chargedRequest(database, lead.client);
     const ctx = meteredContexts(world, database)('metered-judge', { kind: 'user', orgId: org, userId: lead.userId });

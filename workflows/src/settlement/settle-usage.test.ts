@@ -2,7 +2,7 @@ import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { notifications, outbox, scoringConfigs, settlementBounds, settlementPolicies, settlements } from '@tokenwise/db/schema';
 import { createApiKey } from '@tokenwise/gateway';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
-import { checkInvariants, ensureAccount, legacyIssuanceAccount } from '@tokenwise/ledger';
+import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { openTestDatabase } from '@tokenwise/test/db';
@@ -70,8 +70,8 @@ describe('settlement of a request through the gateway, on the Temporal dev serve
     await db.insert(scoringConfigs).values({ teamId: team.id, version: 1, createdBy: 'lead', plugins: [{ pluginId: 'always-good', weight: 1, config: {} }, { pluginId: 'thrower', weight: 1, config: {} }, { pluginId: 'hanger', weight: 1, config: {} }] });
     await db.insert(settlementPolicies).values({ teamId: team.id, version: 1, createdBy: 'lead', body: { refunds: [{ minScore: 0.5, shareBps: 8_000 }] } });
     await db.insert(settlementBounds).values({ orgId: world.orgId, updatedBy: 'admin', body: { maxRefundShareBps: 5_000 } });
-    const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
-    await world.ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: (await legacyIssuanceAccount(db, 'innovation')).id, creditAccountId: wallet.id, amount: 1_000_000n, code: 'grant' }]);
+    const wallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: world.orgId, currency: 'innovation', purpose: 'wallet' });
+    await world.ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: (await world.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' })).id, creditAccountId: wallet.id, amount: 1_000_000n, code: 'grant' }]);
     const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.id, name: 'dev', actor: 'test' });
     const client = new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
 

@@ -2,7 +2,7 @@ import type { Database } from '@tokenwise/db';
 import { outbox, settlements, usageRecords } from '@tokenwise/db/schema';
 import { createApiKey } from '@tokenwise/gateway';
 import type { GatewayWorld } from '@tokenwise/gateway/testing';
-import { checkInvariants, ensureAccount, judgeWalletKey } from '@tokenwise/ledger';
+import { checkInvariants, judgeWalletKey } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
 import type { TestTemporal } from '@tokenwise/test/temporal';
 import { eq } from 'drizzle-orm';
@@ -31,7 +31,7 @@ describe('usage of a system key (the judge)', () => {
 
   it('writes no outbox row, and a settlement started by hand is skipped with the reason and moves nothing', async () => {
     const db = database.db;
-    const wallet = await ensureAccount(db, judgeWalletKey({ orgId: world.orgId, currency: 'innovation' }));
+    const wallet = await world.ledger.ensureAccount(judgeWalletKey({ orgId: world.orgId, currency: 'innovation' }));
     await fund(world.ledger, database, wallet.id);
     const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: null, systemOwner: 'judge', name: 'judge', actor: 'test' });
     const { requestId, cost } = await chargedRequest(database, new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 }));

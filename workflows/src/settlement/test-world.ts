@@ -4,7 +4,7 @@ import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { ledgerTransfers, scoringConfigs, settlementPolicies, settlements } from '@tokenwise/db/schema';
 import { createApiKey, createRuntimeKeys } from '@tokenwise/gateway';
 import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
-import { ensureAccount, getTransfer, legacyIssuanceAccount, type Ledger } from '@tokenwise/ledger';
+import { getTransfer, type Ledger } from '@tokenwise/ledger';
 import { createGatewayLlmClient, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { and, eq, inArray, sql } from 'drizzle-orm';
@@ -47,7 +47,7 @@ export async function createScoringTeam(database: Database, world: GatewayWorld,
   const user = await createUser(db, { actor: 'test', input: { orgId, teamId: team.id, email: `dev-${suffix}@test.example`, displayName: 'Dev' } });
   await db.insert(scoringConfigs).values({ teamId: team.id, version: 1, createdBy: 'lead', plugins: pluginIds.map((pluginId) => ({ pluginId, weight: 1, config: {} })) });
   await db.insert(settlementPolicies).values({ teamId: team.id, version: 1, createdBy: 'lead', body: { refunds: [{ minScore: 0.5, shareBps: Number(refundShareBps) }] } });
-  const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: user.id, orgId, currency: 'innovation', purpose: 'wallet' });
+  const wallet = await world.ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId, currency: 'innovation', purpose: 'wallet' });
   await fund(world.ledger, database, wallet.id);
   const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId, userId: user.id, name: 'dev', actor: 'test' });
   return { teamId: team.id, userId: user.id, walletId: wallet.id, client: new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 }) };
@@ -55,7 +55,7 @@ export async function createScoringTeam(database: Database, world: GatewayWorld,
 
 /** Grants `walletFunds` to a wallet from issuance. */
 export async function fund(ledger: Ledger, database: Database, walletId: string): Promise<void> {
-  const issuance = await legacyIssuanceAccount(database.db, 'innovation');
+  const issuance = await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
   const [result] = await ledger.submit([{ type: 'transfer', id: `fund-${walletId}`, debitAccountId: issuance.id, creditAccountId: walletId, amount: walletFunds, code: 'grant' }]);
   if (result === undefined || !result.ok) throw new Error(`funding ${walletId} failed`);
 }

@@ -1,7 +1,7 @@
 import { amountMax, currencies, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
 import { allowanceOverlapWarnings, listAllowanceSchedules, listJudgeBudgets, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
-import { applyJudgeBudget, createIssuanceMeter, ensureAccount, findAccount, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
+import { applyJudgeBudget, createIssuanceMeter, findAccount, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Context } from '../context';
@@ -56,7 +56,7 @@ async function grantInto(
   key: Omit<AccountKey, 'orgId'>,
   input: { id: string; amount: bigint; reason: string },
 ) {
-  const account = await ensureAccount(ctx.db, { ...key, orgId: ctx.user.orgId });
+  const account = await ctx.ledger.ensureAccount({ ...key, orgId: ctx.user.orgId });
   const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: account.id, currency: key.currency, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
   const balance = await ctx.ledger.balance(account.id);
   return { id: input.id, transferId: transfer.id, duplicate, accountId: account.id, currency: key.currency, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
@@ -74,7 +74,7 @@ export const grantsRouter = router({
       await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
       const [org] = await ctx.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, ctx.user.orgId)).limit(1);
       if (org === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
-      const wallet = await ensureAccount(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
+      const wallet = await ctx.ledger.ensureAccount({ ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
       const result = await ctx.ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount: input.amount, at: new Date(), timeZone: org.timeZone, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
       return { transferId: result.transfer.id, duplicate: result.duplicate, period: result.period, timeZone: org.timeZone, accountId: wallet.id, currency: currency.code, amount: result.transfer.amount };
     }),
@@ -104,7 +104,7 @@ export const grantsRouter = router({
    * issued and has left this month, in its time zone (admin). Grants, allowances and judge budgets count.
    */
   issuance: roleProcedure('admin').query(async ({ ctx }) => {
-    const meter = createIssuanceMeter(ctx.db);
+    const meter = createIssuanceMeter(ctx.db, (key) => ctx.ledger.ensureAccount(key));
     const at = new Date();
     return Promise.all(
       currencies.map(async (currency) => {

@@ -12,7 +12,7 @@ afterAll(async () => {
 
 describe('keys', () => {
   it('create shows the secret once, list never shows it, and both are audited', async () => {
-    const employee = await f.as(f.users.employee);
+    const { caller: employee } = await f.withKey(f.users.employee);
     const { key, secret } = await employee.keys.create({ name: 'laptop', scopes: ['inference', 'api'] });
     expect(secret).toMatch(new RegExp(`^tw_${key.id}_`));
     expect(key.userId).toBe(f.users.employee.id);
@@ -44,7 +44,7 @@ describe('keys', () => {
   });
 
   it('an employee revokes their own key; a key of another org is NOT_FOUND', async () => {
-    const employee = await f.as(f.users.employee);
+    const { caller: employee } = await f.withKey(f.users.employee);
     const { key } = await employee.keys.create({ name: 'old' });
     expect((await employee.keys.revoke({ keyId: key.id })).revokedAt).not.toBeNull();
     const otherAdmin = await f.as(f.otherAdmin);

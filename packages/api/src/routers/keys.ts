@@ -1,14 +1,44 @@
 import { ForbiddenError, NotFoundError } from '@tokenwise/core';
 import { apiKeys } from '@tokenwise/db/schema';
-import { allowedModelsMax, createApiKey, keyNameLengthMax, keyScopes, listApiKeys, modelNameLengthMax, revokeApiKey } from '@tokenwise/gateway';
+import {
+  allowedModelsMax,
+  createApiKey,
+  createDerivedApiKey,
+  keyNameLengthMax,
+  keyScopes,
+  listApiKeys,
+  modelNameLengthMax,
+  requestLimitMax,
+  revokeApiKey,
+  revokeApiKeyCascade,
+} from '@tokenwise/gateway';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { ApiUser } from '../context';
+import type { ApiUser, Context } from '../context';
 import { hasRole } from '../scope';
 import { actorOf, authedProcedure, router } from '../trpc';
 
 const expiresInDaysMax = 3_650;
+const dayMs = 86_400_000;
 const keyId = z.string().regex(/^[a-z2-7]{12}$/, 'must be a key id: 12 characters of a-z and 2-7');
+/** Left out: the creating key's limit (for your own key) or unlimited (an admin's key for someone else). null: unlimited. */
+const requestLimit = z.number().int().min(1).max(requestLimitMax).nullable().optional();
+
+/**
+ * Strict: a field this procedure does not know (`systemOwner`, `orgId`, `createdByKeyId`, ...) is
+ * refused by name rather than silently dropped, so nobody believes they set it.
+ */
+const createInput = z.strictObject({
+  name: z.string().trim().min(1).max(keyNameLengthMax),
+  userId: z.uuid().optional(),
+  scopes: z.array(z.enum(keyScopes)).min(1).max(keyScopes.length).default(['inference']),
+  /** Left out: the creating key's list (your own key) or every model (an admin's key for someone else). null: every model. */
+  allowedModels: z.array(z.string().trim().min(1).max(modelNameLengthMax)).min(1).max(allowedModelsMax).nullable().optional(),
+  rpmLimit: requestLimit,
+  tpmLimit: requestLimit,
+  /** Left out: the creating key's expiry (your own key) or never (an admin's key for someone else). null: never. */
+  expiresInDays: z.number().int().min(1).max(expiresInDaysMax).nullable().optional(),
+});
 
 /** An employee may act on their own keys only; an admin on any key of the org. */
 function assertMayManageKeysOf(user: ApiUser, ownerId: string | null): void {
@@ -16,33 +46,36 @@ function assertMayManageKeysOf(user: ApiUser, ownerId: string | null): void {
   throw new ForbiddenError('You may only manage your own API keys; an admin manages the others.');
 }
 
+/**
+ * A key for yourself derives from the key you call with and never gets more than it has; an
+ * admin's key for someone else is bounded by nothing but the input (as with the CLI), and records
+ * which key created it.
+ */
+async function createKey(ctx: Context & { user: ApiUser }, input: z.output<typeof createInput>) {
+  const ownerId = input.userId ?? ctx.user.userId;
+  const expiresAt = input.expiresInDays === undefined || input.expiresInDays === null ? input.expiresInDays : new Date(Date.now() + input.expiresInDays * dayMs);
+  const common = { pepper: ctx.keyPepper, orgId: ctx.user.orgId, name: input.name, scopes: input.scopes, actor: actorOf(ctx.user) };
+  if (ownerId !== ctx.user.userId) {
+    assertMayManageKeysOf(ctx.user, ownerId);
+    const limits = { allowedModels: input.allowedModels ?? null, rpmLimit: input.rpmLimit ?? null, tpmLimit: input.tpmLimit ?? null, expiresAt: expiresAt ?? null };
+    return createApiKey(ctx.db, { ...common, ...limits, userId: ownerId, createdByKeyId: ctx.keyId });
+  }
+  if (ctx.keyId === null) {
+    throw new ForbiddenError('A key you create for yourself derives from the API key you call with: call with `Authorization: Bearer tw_...`, or ask an admin for one (`tokenwise keys create`).');
+  }
+  const asked = { allowedModels: input.allowedModels, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, expiresAt };
+  return createDerivedApiKey(ctx.db, { ...common, ...asked, creatorKeyId: ctx.keyId, userId: ownerId, expiryField: 'expiresInDays' });
+}
+
 export const keysRouter = router({
-  /** Creates a key; its secret is in this response and never again. An admin may create one for another user of the org. */
-  create: authedProcedure
-    .input(
-      z.object({
-        name: z.string().trim().min(1).max(keyNameLengthMax),
-        userId: z.uuid().optional(),
-        scopes: z.array(z.enum(keyScopes)).min(1).max(keyScopes.length).default(['inference']),
-        allowedModels: z.array(z.string().trim().min(1).max(modelNameLengthMax)).min(1).max(allowedModelsMax).nullable().default(null),
-        expiresInDays: z.number().int().min(1).max(expiresInDaysMax).nullable().default(null),
-      }),
-    )
-    .mutation(async ({ ctx, input }) => {
-      const ownerId = input.userId ?? ctx.user.userId;
-      assertMayManageKeysOf(ctx.user, ownerId);
-      const { key, secret } = await createApiKey(ctx.db, {
-        pepper: ctx.keyPepper,
-        orgId: ctx.user.orgId,
-        userId: ownerId,
-        name: input.name,
-        scopes: input.scopes,
-        allowedModels: input.allowedModels,
-        expiresAt: input.expiresInDays === null ? null : new Date(Date.now() + input.expiresInDays * 86_400_000),
-        actor: actorOf(ctx.user),
-      });
-      return { key: keyView(key), secret };
-    }),
+  /**
+   * Creates a key; its secret is in this response and never again. Your own key is bounded by the
+   * key you call with (scopes, models, rpm/tpm, expiry); an admin may create one for another user of the org.
+   */
+  create: authedProcedure.input(createInput).mutation(async ({ ctx, input }) => {
+    const { key, secret } = await createKey(ctx, input);
+    return { key: keyView(key), secret };
+  }),
 
   /** The caller's keys; an admin may list the whole org's or one user's. Never secrets or hashes. */
   list: authedProcedure.input(z.object({ userId: z.uuid().optional(), allOfOrg: z.boolean().default(false) }).default({ allOfOrg: false })).query(async ({ ctx, input }) => {
@@ -53,8 +86,12 @@ export const keysRouter = router({
     return keys.map(keyView);
   }),
 
-  /** Revokes a key: every gateway refuses it within a second. Revoking twice changes nothing. */
-  revoke: authedProcedure.input(z.object({ keyId })).mutation(async ({ ctx, input }) => {
+  /**
+   * Revokes a key: every gateway refuses it within a second. Revoking twice changes nothing. Keys it
+   * created keep working (so rotating by creating a new key and revoking the old one works) unless
+   * `cascade` is set: then every key created from it, and from those, is revoked in the same transaction.
+   */
+  revoke: authedProcedure.input(z.object({ keyId, cascade: z.boolean().default(false) })).mutation(async ({ ctx, input }) => {
     const [owner] = await ctx.db
       .select({ userId: apiKeys.userId })
       .from(apiKeys)
@@ -62,7 +99,10 @@ export const keysRouter = router({
       .limit(1);
     if (owner === undefined) throw new NotFoundError(`No API key ${input.keyId} in your org.`);
     assertMayManageKeysOf(ctx.user, owner.userId);
-    return keyView(await revokeApiKey(ctx.db, { keyId: input.keyId, actor: actorOf(ctx.user) }));
+    const actor = actorOf(ctx.user);
+    if (!input.cascade) return { ...keyView(await revokeApiKey(ctx.db, { keyId: input.keyId, actor })), derivedKeysRevoked: 0 };
+    const { key, derivedRevoked } = await revokeApiKeyCascade(ctx.db, { keyId: input.keyId, actor });
+    return { ...keyView(key), derivedKeysRevoked: derivedRevoked.length };
   }),
 });
 
@@ -80,6 +120,7 @@ function keyView(key: Awaited<ReturnType<typeof listApiKeys>>[number]) {
     expiresAt: iso(key.expiresAt),
     revokedAt: iso(key.revokedAt),
     replacedBy: key.replacedBy,
+    createdByKeyId: key.createdByKeyId,
     createdAt: iso(key.createdAt) as string,
   };
 }

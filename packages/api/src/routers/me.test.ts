@@ -1,7 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { amountMax } from '@tokenwise/core';
 import { setGrantBounds } from '@tokenwise/db';
-import { ensureAccount } from '@tokenwise/ledger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertUsage, openApiFixture, type ApiFixture } from '../test-fixtures';
 
@@ -26,7 +25,7 @@ describe('me', () => {
   });
 
   it('balances show every currency, zero without a wallet, bigint amounts beyond 2^53', async () => {
-    const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
     const big = 2n ** 60n + 7n;
     // Beyond the default grant bounds: the operator raised this org's.
     await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'test' });

@@ -1,7 +1,7 @@
 import { listAuditForEntity, publishScoringConfig, type User } from '@tokenwise/db';
 import { apiKeys, ledgerTransfers, notifications, requestPayloads, settlements } from '@tokenwise/db/schema';
 import { createRuntimeKeys } from '@tokenwise/gateway';
-import { ensureAccount, getBalance, legacyIssuanceAccount } from '@tokenwise/ledger';
+import { getBalance } from '@tokenwise/ledger';
 import { definePlugin, type LlmPayer, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { describeEachBackend } from '@tokenwise/test/db';
@@ -172,8 +172,8 @@ describeEachBackend('plugins router', (database) => {
   });
 
   it("dryRun scores a past request with the team's current config, moves no tokens, writes no settlement, and is audited", async () => {
-    const wallet = await ensureAccount(f.db, { ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
-    const source = await legacyIssuanceAccount(f.db, 'innovation');
+    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const source = await f.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
     await f.ledger.submit([{ type: 'transfer', id: `grant-plugins-${database().backend}`, debitAccountId: source.id, creditAccountId: wallet.id, amount: 5_000n, code: 'grant', userData: {} }]);
     const countOf = async (table: typeof ledgerTransfers | typeof notifications) => (await f.db.select({ n: count() }).from(table))[0]?.n;
     const before = { balance: await getBalance(f.db, wallet.id), transfers: await countOf(ledgerTransfers), notifications: await countOf(notifications) };

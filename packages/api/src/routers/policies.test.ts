@@ -41,5 +41,17 @@ describe('policies', () => {
   it('an invalid policy is BAD_REQUEST naming the field', async () => {
     const error = await (await f.as(f.users.lead)).policies.set({ teamId: f.teams.eng.id, policy: { refunds: [{ minScore: 2, shareBps: 1 }] } }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('refunds.0.minScore') });
+    const share = await (await f.as(f.users.lead)).policies.set({ teamId: f.teams.eng.id, policy: { ...policy, maxRewardShareBps: 10_001 } }).catch((e: unknown) => e);
+    expect(share).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('maxRewardShareBps') });
+  });
+
+  it('shows the reward share bound in every output: the one set, or the 10 % default for policies that never set it', async () => {
+    const lead = await f.as(f.users.lead);
+    const set = await lead.policies.set({ teamId: f.teams.eng.id, policy: { ...policy, reward: { minScore: 0.9, amount: 5n }, maxRewardShareBps: 2_500 } });
+    expect(set.policy.maxRewardShareBps).toBe(2_500);
+    expect((await lead.policies.current({ teamId: f.teams.eng.id })).policy.maxRewardShareBps).toBe(2_500);
+    const history = await lead.policies.history({ teamId: f.teams.eng.id, limit: 10 });
+    expect(history[0]?.policy.maxRewardShareBps).toBe(2_500);
+    expect(history.at(-1)?.policy.maxRewardShareBps).toBe(1_000);
   });
 });

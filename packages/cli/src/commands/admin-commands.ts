@@ -54,6 +54,7 @@ import {
   removeCluster,
   removeReplica,
   revokeApiKey,
+  revokeApiKeyCascade,
   rotateApiKey,
   setClusterCarbon,
   setClusterDisabled,
@@ -63,7 +64,7 @@ import {
   type ClusterRecord,
   type KeyScope,
 } from '@tokenwise/gateway';
-import { applyJudgeBudget, createIssuanceMeter, ensureAccount, findAccount, judgeWalletKey, type Transfer } from '@tokenwise/ledger';
+import { applyJudgeBudget, createIssuanceMeter, findAccount, judgeWalletKey, type Ledger, type Transfer } from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig, type LoadPluginsResult } from '@tokenwise/plugin-sdk';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -288,7 +289,7 @@ function describeScoringPlugins(plugins: readonly ScoringPlugin[]): string {
 
 function describePolicy(policy: SettlementPolicy): string {
   const tiers = [...policy.refunds].sort((a, b) => a.minScore - b.minScore).map((tier) => `refund ${tier.shareBps} bps of the cost at score >= ${tier.minScore}`);
-  const reward = policy.reward === undefined ? 'no reward' : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}`;
+  const reward = policy.reward === undefined ? 'no reward' : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}, at most ${policy.maxRewardShareBps} bps of the cost`;
   return [...(tiers.length === 0 ? ['no refunds'] : tiers), reward, `nothing below confidence ${policy.minConfidence}`].join('\n  ');
 }
 
@@ -297,7 +298,7 @@ function describeWarnings(warnings: readonly string[]): string {
 }
 
 function describeBounds(bounds: SettlementBounds): string {
-  return `largest refund share ${bounds.maxRefundShareBps} bps, largest reward per request ${bounds.maxRewardPerRequest} minor units`;
+  return `largest refund share ${bounds.maxRefundShareBps} bps, largest reward per request ${bounds.maxRewardPerRequest} minor units, at most ${bounds.maxRewardPerUserPerMonth} minor units of rewards per user and month`;
 }
 
 function boundsOrigin(stored: StoredSettlementBounds): string {
@@ -344,9 +345,9 @@ async function changeAvailability(db: Db, options: CommandOptions, actor: string
 }
 
 /** The org's grant bounds in `currency` and what it issued and may still issue this month (its time zone). */
-async function describeIssuance(db: Db, org: Org, code: string): Promise<CommandOutput> {
+async function describeIssuance(db: Db, ledger: Pick<Ledger, 'ensureAccount'>, org: Org, code: string): Promise<CommandOutput> {
   const currency = currencyByCode(code);
-  const status = await createIssuanceMeter(db).status({ orgId: org.id, currency: code, at: new Date() });
+  const status = await createIssuanceMeter(db, (key) => ledger.ensureAccount(key)).status({ orgId: org.id, currency: code, at: new Date() });
   const show = (amount: bigint) => `${formatAmount(amount, currency)} ${code}`;
   const origin = status.configured ? 'set by the operator' : 'platform defaults';
   return {
@@ -368,19 +369,19 @@ export const adminCommands: Record<string, AdminCommand> = {
     return { text: `Org ${org.slug} is the platform org${previous}: its admins may change clusters through the API.`, data: { orgId: org.id, previousOrgId } };
   },
 
-  async 'org set-grant-bounds'({ database }, options, actor) {
+  async 'org set-grant-bounds'({ database, ledger }, options, actor) {
     const org = await orgOf(database.db, options);
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const grantAmountMax = parseAmount(text(options, 'per-grant'), currency);
     const monthlyIssuanceMax = parseAmount(text(options, 'per-month'), currency);
     if (grantAmountMax <= 0n || monthlyIssuanceMax <= 0n) throw new ValidationError('--per-grant and --per-month must be greater than zero.');
     await setGrantBounds(database.db, { orgId: org.id, currency: currency.code, bounds: { grantAmountMax, monthlyIssuanceMax }, actor });
-    return describeIssuance(database.db, org, currency.code);
+    return describeIssuance(database.db, ledger, org, currency.code);
   },
 
-  async 'org grant-bounds'({ database }, options) {
+  async 'org grant-bounds'({ database, ledger }, options) {
     const org = await orgOf(database.db, options);
-    return describeIssuance(database.db, org, currencyByCode(optionalText(options, 'currency') ?? 'innovation').code);
+    return describeIssuance(database.db, ledger, org, currencyByCode(optionalText(options, 'currency') ?? 'innovation').code);
   },
 
   async 'judge-budget set'({ database, ledger }, options, actor) {
@@ -435,7 +436,7 @@ export const adminCommands: Record<string, AdminCommand> = {
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const amount = parseAmount(text(options, 'amount'), currency);
     if (amount <= 0n) throw new ValidationError('--amount must be greater than zero.');
-    const wallet = await ensureAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, orgId: owner.org.id, currency: currency.code, purpose: 'wallet' });
+    const wallet = await ledger.ensureAccount({ ownerType: owner.ownerType, ownerId: owner.ownerId, orgId: owner.org.id, currency: currency.code, purpose: 'wallet' });
     if (options.monthly === true) {
       const result = await ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount, at: new Date(), timeZone: owner.org.timeZone, actor, orgId: owner.org.id });
       const verb = result.duplicate ? 'was already granted' : 'granted';
@@ -522,6 +523,11 @@ export const adminCommands: Record<string, AdminCommand> = {
 
   async 'keys revoke'({ database }, options, actor) {
     const startedAt = Date.now();
+    if (options.cascade === true) {
+      const { key, derivedRevoked } = await revokeApiKeyCascade(database.db, { keyId: text(options, 'id'), actor });
+      const derived = `${derivedRevoked.length} key${derivedRevoked.length === 1 ? '' : 's'} created from it`;
+      return { text: `Revoked API key ${key.id} ("${key.name}") and ${derived}: every gateway refuses them within a second.`, data: { key, derivedRevoked } };
+    }
     const key = await revokeApiKey(database.db, { keyId: text(options, 'id'), actor });
     const revokedAt = new Date(key.revokedAt ?? startedAt);
     if (revokedAt.getTime() < startedAt) return { text: `API key ${key.id} ("${key.name}") was already revoked at ${revokedAt.toISOString()}.`, data: key };
@@ -667,6 +673,18 @@ export const adminCommands: Record<string, AdminCommand> = {
     const summary = `Checked ${report.transfers} transfers in ${report.batches} batches against the HMAC chain and the exported checkpoint.`;
     if (report.ok) return { text: `${summary}\nThe ledger is intact.`, data: report };
     return { text: `${summary}\nTAMPERING OR CORRUPTION FOUND:\n  ${report.problems.join('\n  ')}`, data: report, exitCode: 1 };
+  },
+
+  async 'ledger seal-accounts'({ ledger }) {
+    const result = await ledger.sealAccounts();
+    const lines = [
+      result.sealed.length === 0 ? 'Every account was sealed already.' : `Sealed ${result.sealed.length} account(s) opened before account MACs, as they stand now:\n  ${result.sealed.join('\n  ')}`,
+    ];
+    if (result.checkpoint?.written === true) lines.push('Exported the chain head as a sealed checkpoint.');
+    else if (result.checkpoint !== undefined) lines.push(`The checkpoint was left as it is: ${result.checkpoint.reason}.`);
+    if (result.refused.length === 0) return { text: lines.join('\n'), data: result };
+    lines.push(`REFUSED ${result.refused.length} account(s) whose flags disagree with their purpose (no ledger ever opened such an account: tampered, not legacy):\n  ${result.refused.join('\n  ')}`);
+    return { text: lines.join('\n'), data: result, exitCode: 1 };
   },
 
   async 'scoring set'({ database }, options, actor) {

@@ -1,7 +1,7 @@
 import { installTemporalRuntime } from '@tokenwise/workflows';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
+import { makeDataDirPrivate } from '../local/private-data-dir';
 import { ensureTemporalCli } from '../local/provision';
 import { startTemporalDevServer } from '../local/temporal-server';
 import { startControlServer } from '../control/control-server';
@@ -40,7 +40,7 @@ export function tryIt(devFile: DevFile): string[] {
 export async function runDev(): Promise<number> {
   const config = loadConfig();
   installTemporalRuntime(process.env.TEMPORAL_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN');
-  await mkdir(config.dataDir, { recursive: true });
+  await makeDataDirPrivate(config.dataDir);
   const stack = new Stack();
   try {
     const services = await openServices(config);

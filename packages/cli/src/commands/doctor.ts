@@ -1,8 +1,10 @@
 import { Connection } from '@temporalio/client';
 import { ConflictError } from '@tokenwise/core';
-import { migrationState, openDatabase } from '@tokenwise/db';
+import { migrationState } from '@tokenwise/db';
 import { loadConfig, type Config } from '../config';
+import { openPrivateDatabase } from '../local/open-private-database';
 import { findPostgresBinDir, postgresInstallHint } from '../local/postgres-server';
+import { dataDirEntriesMax, describeLoosePaths, findLoosePaths } from '../local/private-data-dir';
 import { ensureTemporalCli, ensureTemporalTestServer, temporalCliVersion } from '../local/provision';
 import { runCommand } from '../local/run-command';
 import { readRunInfo } from '../run-file';
@@ -25,7 +27,8 @@ function checkNode(): Check {
 async function checkTemporalCli(): Promise<Check> {
   try {
     const cli = await ensureTemporalCli({ install: false });
-    return { name: 'Temporal CLI', status: 'ok', detail: `${cli.path} (${cli.source}), ${await temporalCliVersion(cli.path)}` };
+    const trust = cli.source === 'env' ? 'TEMPORAL_CLI, not checked' : cli.source === 'path' ? 'on PATH, pinned version' : 'sha256 checked';
+    return { name: 'Temporal CLI', status: 'ok', detail: `${cli.path} (${trust}), ${await temporalCliVersion(cli.path)}` };
   } catch (error) {
     return { name: 'Temporal CLI', status: 'warn', detail: `${(error as Error).message} (\`npm start\` and \`npm test\` install it)` };
   }
@@ -34,7 +37,7 @@ async function checkTemporalCli(): Promise<Check> {
 async function checkTestServer(): Promise<Check> {
   try {
     const server = await ensureTemporalTestServer({ install: false });
-    return { name: 'Temporal test server', status: 'ok', detail: `${server.path} (${server.source})` };
+    return { name: 'Temporal test server', status: 'ok', detail: `${server.path} (${server.source === 'env' ? 'TEMPORAL_TEST_SERVER, not checked' : 'sha256 checked'})` };
   } catch (error) {
     return { name: 'Temporal test server', status: 'warn', detail: (error as Error).message };
   }
@@ -52,7 +55,7 @@ async function checkPostgresBinaries(config: Config): Promise<Check> {
 async function checkDatabase(config: Config): Promise<Check> {
   let database;
   try {
-    database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
+    database = await openPrivateDatabase(config);
   } catch (error) {
     if (error instanceof ConflictError) return { name: 'Database', status: 'ok', detail: `PGlite at ${config.pgliteDir}, open in the running platform` };
     return { name: 'Database', status: 'fail', detail: (error as Error).message };
@@ -86,10 +89,20 @@ async function checkPlatform(config: Config): Promise<Check> {
   }
 }
 
+/** The data dir holds keys and every stored prompt: nobody but its owner may reach anything in it. */
+async function checkDataDir(config: Config): Promise<Check> {
+  const { loose, complete } = await findLoosePaths(config.dataDir);
+  const partial = complete ? '' : ` (stopped looking after ${dataDirEntriesMax} entries)`;
+  if (loose.length === 0) return { name: 'Data dir', status: 'ok', detail: `${config.dataDir}: owner-only${partial}` };
+  return { name: 'Data dir', status: 'warn', detail: `${config.dataDir}: ${describeLoosePaths(config.dataDir, loose)}; \`npm start\` also fixes what the platform wrote there${partial}` };
+}
+
 /** `tokenwise doctor`: what is installed and running. Exit 1 when something required fails. */
 export async function runDoctor(options: { json: boolean }): Promise<number> {
   const config = loadConfig();
-  const checks = [checkNode(), ...(await Promise.all([checkTemporalCli(), checkTestServer(), checkPostgresBinaries(config), checkDatabase(config), checkPlatform(config)]))];
+  // The data dir as found: opening the database below tightens what the platform wrote there.
+  const dataDir = await checkDataDir(config);
+  const checks = [checkNode(), ...(await Promise.all([checkTemporalCli(), checkTestServer(), checkPostgresBinaries(config), checkDatabase(config), checkPlatform(config)])), dataDir];
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
   } else {

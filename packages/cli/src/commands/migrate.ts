@@ -1,13 +1,14 @@
 import { ConflictError } from '@tokenwise/core';
-import { migrationState, openDatabase } from '@tokenwise/db';
+import { migrationState } from '@tokenwise/db';
 import { loadConfig } from '../config';
+import { openPrivateDatabase } from '../local/open-private-database';
 
 /** `tokenwise migrate`: applies pending migrations and prints the resulting state. */
 export async function runMigrate(): Promise<number> {
   const config = loadConfig();
   let database;
   try {
-    database = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.pgliteDir });
+    database = await openPrivateDatabase(config);
   } catch (error) {
     if (error instanceof ConflictError) {
       process.stdout.write(`The platform is running on ${config.pgliteDir} and applied every migration when it started; nothing to do.\n`);

@@ -1,23 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTokenwise } from '../test-kit';
 
-const bin = fileURLToPath(new URL('../../bin/tokenwise.mjs', import.meta.url));
 
-function tokenwise(args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tokenwise = runTokenwise;
 
 const tiers = { low: { fee: '0', currency: 'innovation' }, normal: { fee: '0', currency: 'innovation' }, high: { fee: '0', currency: 'innovation' }, urgent: { fee: '0', currency: 'innovation' } };
 const priceList = { version: 'v1', models: { 'sim-llama-8b': { currency: 'innovation', cInputPerMTok: '1', cOutputPerMTok: '2', weightBillions: '8', cModelPerBParam: '0', tiers } } };

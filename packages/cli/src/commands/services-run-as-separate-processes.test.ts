@@ -1,6 +1,5 @@
 import { createApiClient } from '@tokenwise/api';
 import { findOrgBySlug } from '@tokenwise/db';
-import { ensureAccount, legacyIssuanceAccount } from '@tokenwise/ledger';
 import { gatewayNodeFlags } from '@tokenwise/gateway';
 import { startVllmSim, type VllmSim } from '@tokenwise/vllm-sim';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -110,8 +109,8 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
       // Rewards are paid from the org's reward pool; the demo seed leaves it empty.
       const org = await findOrgBySlug(services.database.db, { slug: 'demo' });
       if (org === undefined) throw new Error('the demo seed made no demo org');
-      const pool = await ensureAccount(services.database.db, { ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
-      const issuance = await legacyIssuanceAccount(services.database.db, 'priority');
+      const pool = await services.ledger.ensureAccount({ ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
+      const issuance = await services.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'priority', purpose: 'issuance' });
       const [funded] = await services.ledger.submit([{ type: 'transfer', id: 'fund-reward-pool', debitAccountId: issuance.id, creditAccountId: pool.id, amount: 1_000_000_000n, code: 'grant', userData: { reason: 'reward pool' } }]);
       expect(funded?.ok).toBe(true);
     } finally {

@@ -1,4 +1,4 @@
-import { createKeyStore } from '@tokenwise/gateway';
+import { createDerivedApiKey, createKeyStore } from '@tokenwise/gateway';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,20 @@ describe('tokenwise keys create, list, revoke and rotate through the platform co
     expect(rotated.text).toMatch(new RegExp(`^Rotated API key ${alice.key.id}: it keeps working until .*\\. Its replacement is ${next.key.id}:\\n\\n  ${next.secret}\\n\\nStore it now`));
     expect((await authenticate(next.secret)).keyId).toBe(next.key.id);
     await expect(authenticate(alice.secret)).rejects.toThrow(`use its replacement (key id ${next.key.id})`);
+  });
+
+  it('records no creating key for a CLI key; revoke --cascade also revokes the keys derived from it, without it they keep working', async () => {
+    const root = (await run('keys create', { org: 'acme', user: 'alice@acme.test', scopes: 'inference,api' })).data as CreatedKey & { key: { createdByKeyId: string | null; orgId: string; userId: string } };
+    expect(root.key.createdByKeyId).toBeNull();
+    const derive = async (creatorKeyId: string) =>
+      createDerivedApiKey(services.database.db, { pepper: services.keyPepper, creatorKeyId, orgId: root.key.orgId, userId: root.key.userId, name: 'derived', actor: 'test' });
+    const child = await derive(root.key.id);
+    const grandchild = await derive(child.key.id);
+    expect((await run('keys revoke', { id: root.key.id })).text).toMatch(/^Revoked API key/);
+    expect((await authenticate(grandchild.secret)).keyId).toBe(grandchild.key.id);
+    const cascaded = await run('keys revoke', { id: root.key.id, cascade: true });
+    expect(cascaded.text).toBe(`Revoked API key ${root.key.id} ("alice@acme.test key") and 2 keys created from it: every gateway refuses them within a second.`);
+    for (const derived of [child, grandchild]) await expect(authenticate(derived.secret)).rejects.toThrow(/was revoked at/);
   });
 
   it('says what to fix when options are missing or wrong', async () => {

@@ -89,11 +89,11 @@ describe('tokenwise scoring, policy and bounds through the platform control endp
   });
 
   it('shows the default bounds until an admin sets them, then the set ones; refuses bad bounds naming the field', async () => {
-    expect((await run('bounds show', { org: 'acme' })).text).toBe('Settlement bounds of org acme (never set: the defaults apply): largest refund share 5000 bps, largest reward per request 0 minor units.');
+    expect((await run('bounds show', { org: 'acme' })).text).toBe('Settlement bounds of org acme (never set: the defaults apply): largest refund share 5000 bps, largest reward per request 0 minor units, at most 0 minor units of rewards per user and month.');
     const path = await file('bounds.json', { maxRefundShareBps: 6_000, maxRewardPerRequest: '200' });
     const set = await run('bounds set', { org: 'acme', file: path });
-    expect(set.text).toBe(`Set the settlement bounds of org acme from ${path}: largest refund share 6000 bps, largest reward per request 200 minor units. No team policy settles beyond them.`);
-    expect((await run('bounds show', { org: 'acme' })).text).toMatch(/^Settlement bounds of org acme \(set by cli:lead at \S+\): largest refund share 6000 bps, largest reward per request 200 minor units\.$/);
+    expect(set.text).toBe(`Set the settlement bounds of org acme from ${path}: largest refund share 6000 bps, largest reward per request 200 minor units, at most 4000 minor units of rewards per user and month. No team policy settles beyond them.`);
+    expect((await run('bounds show', { org: 'acme' })).text).toMatch(/^Settlement bounds of org acme \(set by cli:lead at \S+\): largest refund share 6000 bps, largest reward per request 200 minor units, at most 4000 minor units of rewards per user and month\.$/);
     const bad = await file('bad-bounds.json', { maxRefundShareBps: 10_001 });
     await expect(run('bounds set', { org: 'acme', file: bad })).rejects.toThrow(/Invalid settlement bounds: maxRefundShareBps: /);
     await expect(run('bounds set', { org: 'nope', file: path })).rejects.toThrow(/No org "nope"/);
@@ -118,7 +118,7 @@ describe('tokenwise scoring, policy and bounds through the platform control endp
     expect(greedy.data).toMatchObject({ version: 2, warnings });
     expect(greedy.text).toContain(`Requests admitted from now on settle under it.\nBeyond the org's bounds (stored; settlements cap it):\n  ${warnings.join('\n  ')}`);
     const shown = await run('policy show', { org: 'acme', team: 'eng' });
-    expect(shown.text).toMatch(/^Settlement policy version 2 of team eng \(acme\), by cli:lead at \S+:\n {2}refund 8000 bps of the cost at score >= 0\.9\n {2}reward 0\.0005 priority at score >= 0\.95\n/);
+    expect(shown.text).toMatch(/^Settlement policy version 2 of team eng \(acme\), by cli:lead at \S+:\n {2}refund 8000 bps of the cost at score >= 0\.9\n {2}reward 0\.0005 priority at score >= 0\.95, at most 1000 bps of the cost\n/);
     expect(shown.text).toContain(warnings[1]);
 
     // Raising the bounds clears the warnings that `policy show` reports.

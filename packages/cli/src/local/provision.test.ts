@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { temporalCliPin } from './pinned-binaries';
+import { temporalCliGoPin, temporalCliPin } from './pinned-binaries';
 import { ensureTemporalCli, ProvisionError, sha256File } from './provision';
 
 describe('Temporal CLI provisioning', () => {
@@ -34,12 +34,15 @@ describe('Temporal CLI provisioning', () => {
     expect(await sha256File(cached)).not.toBe(temporalCliPin.sha256ByPlatform['linux-x64']);
   });
 
-  it('uses the verified pinned binary from the shared cache without hashing it again', async () => {
-    const real = await ensureTemporalCli({ install: false });
-    if (real.source !== 'cache') return; // Only meaningful where the pinned release is the one in use.
-    const before = await stat(`${real.path}.verified`);
-    const again = await ensureTemporalCli({ env: { PATH: '/usr/bin:/bin', TOKENWISE_CACHE_DIR: join(real.path, '..', '..', '..') }, install: false });
-    expect(again).toEqual(real);
-    expect((await stat(`${real.path}.verified`)).mtimeMs).toBe(before.mtimeMs);
+  it('uses a Go build from the cache only while its sha256 is the one recorded when it was built', async () => {
+    const goDir = join(dir, 'temporal-cli', `go-${temporalCliGoPin.version}`);
+    const built = join(goDir, 'temporal');
+    await mkdir(goDir, { recursive: true });
+    await writeFile(built, '#!/bin/sh\necho temporal version 1.5.1\n', { mode: 0o755 });
+    await expect(ensureTemporalCli({ env, install: false })).rejects.toThrow(/has sha256 [0-9a-f]{64}, expected \(none was recorded when it was built\)/);
+    await writeFile(`${built}.sha256`, `${await sha256File(built)}\n`);
+    expect(await ensureTemporalCli({ env, install: false })).toEqual({ path: built, source: 'cache' });
+    await writeFile(built, '#!/bin/sh\necho temporal version 1.5.2\n', { mode: 0o755 });
+    await expect(ensureTemporalCli({ env, install: false })).rejects.toThrow(/Temporal CLI \(source build\) at .*temporal has sha256/);
   });
 });

@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { spawnManaged, waitUntilReady } from './child-process';
 import { freePort } from './free-port';
@@ -27,6 +27,9 @@ export interface TemporalDevServerOptions {
   readyTimeoutMs?: number;
 }
 
+/** The SQLite database file and the journals beside it. */
+const sqliteFileSuffixes = ['', '-wal', '-shm', '-journal'] as const;
+
 async function namespaceReady(address: string, namespace: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
@@ -34,6 +37,15 @@ async function namespaceReady(address: string, namespace: string): Promise<boole
     return true;
   } finally {
     await connection.close();
+  }
+}
+
+/** SQLite journals take the database file's mode, so an older 0644 file is tightened with them. */
+async function makeOwnerOnly(dbFilename: string): Promise<void> {
+  for (const suffix of sqliteFileSuffixes) {
+    await chmod(`${dbFilename}${suffix}`, 0o600).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
   }
 }
 
@@ -60,11 +72,14 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     uiUrl = `http://127.0.0.1:${uiPort}`;
   }
   if (options.dbFilename !== undefined) {
-    await mkdir(dirname(options.dbFilename), { recursive: true });
+    await mkdir(dirname(options.dbFilename), { recursive: true, mode: 0o700 });
     args.push('--db-filename', options.dbFilename, '--sqlite-pragma', 'journal_mode=WAL');
   }
-  const server = spawnManaged(options.cliPath, args);
+  // The server creates its SQLite file itself (an empty file made first is taken for a set-up
+  // database); umask 077 makes it and its journals owner-only from the start.
+  const server = options.dbFilename === undefined ? spawnManaged(options.cliPath, args) : spawnManaged('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', options.cliPath, ...args]);
   const address = `127.0.0.1:${port}`;
   await waitUntilReady('Temporal dev server', server, () => namespaceReady(address, namespace), options.readyTimeoutMs ?? 60_000);
+  if (options.dbFilename !== undefined) await makeOwnerOnly(options.dbFilename);
   return { address, namespace, uiUrl, stop: () => server.stop() };
 }

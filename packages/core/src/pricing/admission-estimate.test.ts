@@ -15,7 +15,8 @@ const co2eMicrogramsForOutputTokens = (outputTokens: number) => requestEmissions
 const policy: AdmissionPolicy = { completionTokensCap: 1_024, enforceCompletionTokensCap: true };
 
 function estimate(body: Record<string, unknown>, overrides: Partial<AdmissionPolicy> = {}) {
-  return estimateAdmission({ priceList, modelId: 'llama-3-8b', tier: 'normal', body, policy: { ...policy, ...overrides }, co2eMicrogramsForOutputTokens });
+  const endpoint = body.messages === undefined ? 'completions' : 'chat';
+  return estimateAdmission({ priceList, modelId: 'llama-3-8b', tier: 'normal', endpoint, body, policy: { ...policy, ...overrides }, co2eMicrogramsForOutputTokens });
 }
 
 const hello = [{ role: 'user', content: 'hello' }];
@@ -30,15 +31,16 @@ describe('the admission estimate', () => {
   it('clamps a larger max_tokens to an enforced cap, and honours it when the cap is only a default', () => {
     expect(estimate({ messages: hello, max_tokens: 5_000 }).forwardedMaxTokens).toBe(1_024);
     const lenient = estimate({ messages: hello, max_tokens: 5_000 }, { enforceCompletionTokensCap: false });
-    expect(lenient.forwardedMaxTokens).toBeUndefined();
+    expect(lenient.forwardedMaxTokens).toBe(5_000);
     expect(lenient.completionTokensBound).toBe(5_000);
   });
 
-  it('prefers max_completion_tokens, and multiplies by n, best_of and the number of prompts', () => {
+  it('takes the smaller of max_completion_tokens and max_tokens, forwards it as the one cap, and multiplies by n, best_of and the number of prompts', () => {
     const chat = estimate({ messages: hello, max_completion_tokens: 100, max_tokens: 900, n: 3 });
     expect(chat.completionTokensPerChoice).toBe(100);
     expect(chat.completionTokensBound).toBe(300);
-    expect(chat.forwardedMaxTokens).toBeUndefined();
+    expect(chat.forwardedMaxTokens).toBe(100);
+    expect(estimate({ messages: hello, max_completion_tokens: 900, max_tokens: 100 }).forwardedMaxTokens).toBe(100);
     const completions = estimate({ prompt: ['a', 'b'], max_tokens: 10, n: 2, best_of: 5 });
     expect(completions.completionTokensBound).toBe(10 * 5 * 2);
   });
@@ -48,6 +50,30 @@ describe('the admission estimate', () => {
     expect(() => estimate({ messages: hello, n: 1_000 })).toThrow(/n must be an integer from 1 to 128/);
     expect(() => estimate({ input: 'x' })).toThrow(ValidationError);
     expect(() => estimate({ messages: hello, max_tokens: 1_000_000_000, n: 2 }, { enforceCompletionTokensCap: false })).toThrow(/per-request limit/);
+  });
+
+  it('reads the fields of the endpoint the body was sent to, never the other endpoint\'s', () => {
+    const prompts = Array.from({ length: 64 }, (_, index) => `prompt ${index}`);
+    // A completions body with a stray one-message `messages`: 64 prompts run, so 64 are held.
+    const completions = estimateAdmission({ priceList, modelId: 'llama-3-8b', tier: 'normal', endpoint: 'completions', body: { prompt: prompts, messages: hello, max_tokens: 300 }, policy, co2eMicrogramsForOutputTokens });
+    expect(completions.completionTokensBound).toBe(300 * 64);
+    // A chat body with a stray `prompt`: only the messages run.
+    const chat = estimateAdmission({ priceList, modelId: 'llama-3-8b', tier: 'normal', endpoint: 'chat', body: { messages: hello, prompt: prompts, max_tokens: 300 }, policy, co2eMicrogramsForOutputTokens });
+    expect(chat.completionTokensBound).toBe(300);
+    expect(() => estimateAdmission({ priceList, modelId: 'llama-3-8b', tier: 'normal', endpoint: 'completions', body: { messages: hello }, policy, co2eMicrogramsForOutputTokens })).toThrow(/prompt must be/);
+    expect(() => estimateAdmission({ priceList, modelId: 'llama-3-8b', tier: 'normal', endpoint: 'chat', body: { prompt: 'x' }, policy, co2eMicrogramsForOutputTokens })).toThrow(/messages must be/);
+  });
+
+  it('counts a suffix, response_format and chat_template_kwargs, and refuses kwargs that are not flat scalars or beam search', () => {
+    const plain = estimate({ prompt: 'x', max_tokens: 1 });
+    expect(estimate({ prompt: 'x', suffix: 'y'.repeat(500), max_tokens: 1 }).promptTokensBound).toBeGreaterThanOrEqual(plain.promptTokensBound + 500);
+    const schema = { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object', description: 'd'.repeat(800) } } };
+    expect(estimate({ messages: hello, response_format: schema }).promptTokensBound).toBeGreaterThanOrEqual(estimate({ messages: hello }).promptTokensBound + 800);
+    expect(estimate({ messages: hello, chat_template_kwargs: { enable_thinking: false } }).promptTokensBound).toBeGreaterThan(estimate({ messages: hello }).promptTokensBound);
+    expect(() => estimate({ messages: hello, chat_template_kwargs: { nested: { a: 1 } } })).toThrow(/flat object of strings, numbers and booleans/);
+    expect(() => estimate({ messages: hello, chat_template_kwargs: { text: 'x'.repeat(2_000) } })).toThrow(/at most 1024 bytes/);
+    expect(() => estimate({ messages: hello, use_beam_search: true })).toThrow(/use_beam_search/);
+    expect(estimate({ messages: hello, use_beam_search: false }).completionTokensBound).toBe(1_024);
   });
 
   it('catches an actual cost above the estimate', () => {
@@ -83,7 +109,7 @@ describe('the admission estimate', () => {
   it('is never below the actual cost of any run within its bounds (prompt, completion, latency, tier)', () => {
     fc.assert(
       fc.property(body, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 600, noNaN: true }), fc.constantFrom(...priorityTiers), fc.boolean(), (request, promptShare, completionShare, latencySeconds, tier, enforce) => {
-        const bound = estimateAdmission({ priceList, modelId: 'llama-3-8b', tier, body: request, policy: { ...policy, enforceCompletionTokensCap: enforce }, co2eMicrogramsForOutputTokens });
+        const bound = estimateAdmission({ priceList, modelId: 'llama-3-8b', tier, endpoint: 'chat', body: request, policy: { ...policy, enforceCompletionTokensCap: enforce }, co2eMicrogramsForOutputTokens });
         const inputTokens = Math.floor(bound.promptTokensBound * promptShare);
         const outputTokens = Math.floor(bound.completionTokensBound * completionShare);
         const co2eMicrograms = requestEmissions(carbonModel, cluster, { outputTokens, latencySeconds }).co2eMicrograms;

@@ -26,8 +26,10 @@ export const defaultChatTemplateOverhead: ChatTemplateOverhead = {
   jsonIndentSpaces: 4,
 };
 
-/** Body fields besides messages that chat templates render into the prompt. */
-const renderedRequestFields = ['tools', 'functions', 'documents', 'chat_template_kwargs'] as const;
+/** Body fields besides messages that chat templates (or the server's structured-output prompt) render into the prompt. */
+const renderedRequestFields = ['tools', 'functions', 'documents', 'chat_template_kwargs', 'response_format'] as const;
+/** `chat_template_kwargs`: a flat object of scalars, at most this many bytes of JSON. */
+export const chatTemplateKwargsBytesMax = 1_024;
 /** Messages in one request. */
 export const messagesPerRequestMax = 10_000;
 /** JSON.stringify accepts at most 10 spaces of indent. */
@@ -131,6 +133,7 @@ export function chatPromptTokensBound(body: Readonly<Record<string, unknown>>, o
   if (body.chat_template !== undefined && body.chat_template !== null) {
     throw new ValidationError('chat_template cannot be overridden through the gateway: its output cannot be bounded before inference. Remove the field.');
   }
+  checkChatTemplateKwargs(body.chat_template_kwargs);
   const messages = body.messages;
   if (!Array.isArray(messages) || messages.length === 0 || messages.length > messagesPerRequestMax) {
     throw new ValidationError(`messages must be an array of 1 to ${messagesPerRequestMax} messages.`);
@@ -148,16 +151,31 @@ export function chatPromptTokensBound(body: Readonly<Record<string, unknown>>, o
   return tokens;
 }
 
-/** The prompts of a completions body, one bound each: text by bytes, token ids by count. */
-export function completionPromptTokensBounds(prompt: unknown, overhead: ChatTemplateOverhead): number[] {
+/**
+ * Template switches (`enable_thinking`, `reasoning_effort`, ...) are scalars; an object or a long
+ * string could carry a template's worth of text that no bound foresees.
+ */
+function checkChatTemplateKwargs(kwargs: unknown): void {
+  if (kwargs === undefined || kwargs === null) return;
+  const fix = `chat_template_kwargs must be a flat object of strings, numbers and booleans, at most ${chatTemplateKwargsBytesMax} bytes of JSON`;
+  if (typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new ValidationError(`${fix}.`, { field: 'chat_template_kwargs' });
+  for (const [key, value] of Object.entries(kwargs)) {
+    if (value !== null && typeof value === 'object') throw new ValidationError(`${fix}; "${key.slice(0, 64)}" is not a scalar.`, { field: 'chat_template_kwargs' });
+  }
+  if (utf8ByteLength(JSON.stringify(kwargs)) > chatTemplateKwargsBytesMax) throw new ValidationError(`${fix}.`, { field: 'chat_template_kwargs' });
+}
+
+/** The prompts of a completions body, one bound each: text by bytes (plus the suffix), token ids by count. */
+export function completionPromptTokensBounds(prompt: unknown, overhead: ChatTemplateOverhead, suffixBytes = 0): number[] {
   const isTokenIds = (value: unknown): value is number[] =>
     Array.isArray(value) && value.length > 0 && value.every((id) => Number.isSafeInteger(id) && (id as number) >= 0);
   // Text prompts get the fixed overhead for the BOS and other special tokens the tokenizer adds.
-  if (typeof prompt === 'string') return [utf8ByteLength(prompt) + overhead.fixedTokens];
-  if (isTokenIds(prompt)) return [prompt.length];
+  const extra = suffixBytes > 0 ? suffixBytes + overhead.fixedTokens : 0;
+  if (typeof prompt === 'string') return [utf8ByteLength(prompt) + overhead.fixedTokens + extra];
+  if (isTokenIds(prompt)) return [prompt.length + extra];
   if (Array.isArray(prompt) && prompt.length > 0 && prompt.length <= messagesPerRequestMax) {
-    if (prompt.every((item) => typeof item === 'string')) return prompt.map((text: string) => utf8ByteLength(text) + overhead.fixedTokens);
-    if (prompt.every(isTokenIds)) return prompt.map((ids: number[]) => ids.length);
+    if (prompt.every((item) => typeof item === 'string')) return prompt.map((text: string) => utf8ByteLength(text) + overhead.fixedTokens + extra);
+    if (prompt.every(isTokenIds)) return prompt.map((ids: number[]) => ids.length + extra);
   }
   throw new ValidationError(
     `prompt must be a string, an array of 1 to ${messagesPerRequestMax} strings, an array of token ids, or an array of token-id arrays.`,

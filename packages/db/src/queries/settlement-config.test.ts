@@ -120,19 +120,23 @@ describeEachBackend('settlement configuration queries', (db, backend) => {
 
   it('sets org bounds as an upsert, auditing before and after, and refuses bad bounds naming the field', async () => {
     const org = (await createOrg(db().db, { actor, input: { slug: `bounds-${backend}`, name: 'Bounds' } })).id;
-    expect(await getSettlementBounds(db().db, { orgId: org })).toEqual({ orgId: org, bounds: { maxRefundShareBps: 5_000, maxRewardPerRequest: 0n }, explicit: false, updatedBy: null, updatedAt: null });
+    expect(await getSettlementBounds(db().db, { orgId: org })).toEqual({ orgId: org, bounds: { maxRefundShareBps: 5_000, maxRewardPerRequest: 0n, maxRewardPerUserPerMonth: 0n }, explicit: false, updatedBy: null, updatedAt: null });
     const first = await setSettlementBounds(db().db, { orgId: org, body: { maxRefundShareBps: 2_500 }, actor: 'user:admin' });
     expect(first).toMatchObject({ orgId: org, bounds: { maxRefundShareBps: 2_500, maxRewardPerRequest: 0n }, explicit: true, updatedBy: 'user:admin' });
     await setSettlementBounds(db().db, { orgId: org, body: { maxRefundShareBps: 3_000, maxRewardPerRequest: '1000' }, actor: 'user:admin2' });
     expect(await getSettlementBounds(db().db, { orgId: org })).toMatchObject({ bounds: { maxRefundShareBps: 3_000, maxRewardPerRequest: 1_000n }, updatedBy: 'user:admin2' });
     const audit = await listAuditForEntity(db().db, { entityType: 'settlement_bounds', entityId: org });
     expect(audit.map((row) => ({ action: row.action, before: row.before, after: row.after }))).toEqual([
-      { action: 'settlement_bounds.set', before: { maxRefundShareBps: 2_500, maxRewardPerRequest: 0n }, after: { maxRefundShareBps: 3_000, maxRewardPerRequest: 1_000n } },
-      { action: 'settlement_bounds.set', before: null, after: { maxRefundShareBps: 2_500, maxRewardPerRequest: 0n } },
+      // Without a monthly cap per user, twenty of the largest rewards a month.
+      { action: 'settlement_bounds.set', before: { maxRefundShareBps: 2_500, maxRewardPerRequest: 0n, maxRewardPerUserPerMonth: 0n }, after: { maxRefundShareBps: 3_000, maxRewardPerRequest: 1_000n, maxRewardPerUserPerMonth: 20_000n } },
+      { action: 'settlement_bounds.set', before: null, after: { maxRefundShareBps: 2_500, maxRewardPerRequest: 0n, maxRewardPerUserPerMonth: 0n } },
     ]);
     await expect(setSettlementBounds(db().db, { orgId: org, body: { maxRefundShareBps: 12_000 }, actor })).rejects.toThrow(/Invalid settlement bounds: maxRefundShareBps/);
     await expect(setSettlementBounds(db().db, { orgId: org, body: { maxRewardPerRequest: 1.5 }, actor })).rejects.toThrow(/maxRewardPerRequest/);
+    await expect(setSettlementBounds(db().db, { orgId: org, body: { maxRewardPerUserPerMonth: '-1' }, actor })).rejects.toThrow(/maxRewardPerUserPerMonth: must not be negative/);
     await expect(setSettlementBounds(db().db, { orgId: randomUUID(), body: {}, actor })).rejects.toThrow(NotFoundError);
     expect((await getSettlementBounds(db().db, { orgId: org })).bounds.maxRefundShareBps).toBe(3_000);
+    const capped = await setSettlementBounds(db().db, { orgId: org, body: { maxRewardPerRequest: '1000', maxRewardPerUserPerMonth: '5000' }, actor });
+    expect(capped.bounds).toEqual({ maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n, maxRewardPerUserPerMonth: 5_000n });
   });
 });

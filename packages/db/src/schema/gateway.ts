@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
 import { orgs } from './orgs';
 import { users } from './users';
@@ -36,10 +36,17 @@ export const apiKeys = pgTable(
      * settled nor dry-run itself, since its stored prompt quotes another request.
      */
     mintedFor: text().$type<'judge' | 'plugin_dry_run'>(),
+    /**
+     * The key that created this one through the API (a user deriving a key from their own, or an
+     * admin's key creating one for someone); null when the CLI created it. Revoking with cascade
+     * follows these links down.
+     */
+    createdByKeyId: text().references((): AnyPgColumn => apiKeys.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
     index('api_keys_user_idx').on(table.userId),
+    index('api_keys_created_by_key_idx').on(table.createdByKeyId),
     check('api_keys_owner', sql`(${table.userId} is not null) <> (${table.systemOwner} is not null)`),
     check('api_keys_minted_for', sql`${table.mintedFor} in ('judge', 'plugin_dry_run')`),
     check('api_keys_scopes', sql`${table.scopes} <@ array['inference','api']::text[] and cardinality(${table.scopes}) > 0`),

@@ -26,6 +26,12 @@ export const ledgerAccounts = pgTable(
     creditsPending: amount().notNull().default(sql`0`),
     creditsPosted: amount().notNull().default(sql`0`),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /**
+     * HMAC, under the ledger key the database never holds, of the account's id, org, owner,
+     * currency, purpose and flags: written when the account is opened, checked by verify. Null
+     * only for accounts opened before account MACs, until `tokenwise ledger seal-accounts`.
+     */
+    accountMac: text(),
   },
   (table) => [
     uniqueIndex('ledger_accounts_owner_key').on(table.ownerType, table.ownerId, table.currency, table.purpose),
@@ -94,6 +100,25 @@ export const ledgerBatches = pgTable('ledger_batches', {
   transferCount: integer().notNull(),
   createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
 });
+
+/**
+ * The highest chain head any writer exported, MAC'd under the ledger key: a second record of the
+ * checkpoint, in the other trust domain (the database rather than the host's files). A checkpoint
+ * file replaced by an older one disagrees with it; a database whose tail was cut disagrees with the
+ * file. Only someone holding both, or the key, can roll the two back together. One row (id 1).
+ */
+export const ledgerCheckpointHighWater = pgTable(
+  'ledger_checkpoint_high_water',
+  {
+    id: integer().primaryKey(),
+    batchSeq: bigint({ mode: 'bigint' }).notNull(),
+    mac: text().notNull(),
+    lastTransferSeq: bigint({ mode: 'bigint' }).notNull(),
+    at: text().notNull(),
+    recordMac: text().notNull(),
+  },
+  (table) => [check('ledger_checkpoint_high_water_one_row', sql`${table.id} = 1`)],
+);
 
 /**
  * How much an org may issue in one currency, set by the platform operator (never by the org's own

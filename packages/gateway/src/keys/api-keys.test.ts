@@ -69,7 +69,7 @@ describeEachBackend('API keys', (database) => {
     const second = await create(bob.id, 'two');
     const all = await listApiKeys(database().db, { orgId: org.id });
     expect(all.map((key) => key.id).sort()).toEqual([first.key.id, second.key.id].sort());
-    expect(Object.keys(all[0] ?? {}).sort()).toEqual(['allowedModels', 'createdAt', 'expiresAt', 'id', 'name', 'orgId', 'replacedBy', 'revokedAt', 'rpmLimit', 'scopes', 'systemOwner', 'tpmLimit', 'userId']);
+    expect(Object.keys(all[0] ?? {}).sort()).toEqual(['allowedModels', 'createdAt', 'createdByKeyId', 'expiresAt', 'id', 'name', 'orgId', 'replacedBy', 'revokedAt', 'rpmLimit', 'scopes', 'systemOwner', 'tpmLimit', 'userId']);
     expect((await listApiKeys(database().db, { orgId: org.id, userId: bob.id })).map((key) => key.name)).toEqual(['two']);
   });
 

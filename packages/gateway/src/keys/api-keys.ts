@@ -8,7 +8,7 @@ import { allowedModelsMax, keyNameLengthMax, listKeysMax, modelNameLengthMax, ov
 import { keyScopes, type ApiKeyInfo, type KeyScope } from './types';
 
 /** Named columns: no query here ever returns `secretHmac` to a caller. */
-const infoColumns = {
+export const infoColumns = {
   id: apiKeys.id,
   orgId: apiKeys.orgId,
   userId: apiKeys.userId,
@@ -21,10 +21,25 @@ const infoColumns = {
   expiresAt: apiKeys.expiresAt,
   revokedAt: apiKeys.revokedAt,
   replacedBy: apiKeys.replacedBy,
+  createdByKeyId: apiKeys.createdByKeyId,
   createdAt: apiKeys.createdAt,
 };
 
-const requestLimit = z.number().int().positive().max(requestLimitMax).nullable().default(null);
+export const keyIdInput = z.string().regex(keyIdPattern, 'must be a key id: 12 characters of a-z and 2-7');
+export const keyNameInput = z.string().trim().min(1).max(keyNameLengthMax);
+export const keyScopesInput = z
+  .array(z.enum(keyScopes))
+  .min(1)
+  .max(keyScopes.length * 4)
+  .default(['inference'])
+  .transform((scopes) => [...new Set(scopes)]);
+export const allowedModelsInput = z
+  .array(z.string().trim().min(1).max(modelNameLengthMax))
+  .min(1)
+  .max(allowedModelsMax)
+  .transform((models) => [...new Set(models)]);
+export const requestLimitInput = z.number().int().positive().max(requestLimitMax);
+const requestLimit = requestLimitInput.nullable().default(null);
 
 export const createApiKeyInput = z
   .object({
@@ -35,23 +50,13 @@ export const createApiKeyInput = z
       .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lowercase system account owner id such as "judge"')
       .nullable()
       .default(null),
-    name: z.string().trim().min(1).max(keyNameLengthMax),
-    scopes: z
-      .array(z.enum(keyScopes))
-      .min(1)
-      .max(keyScopes.length * 4)
-      .default(['inference'])
-      .transform((scopes) => [...new Set(scopes)]),
-    allowedModels: z
-      .array(z.string().trim().min(1).max(modelNameLengthMax))
-      .min(1)
-      .max(allowedModelsMax)
-      .transform((models) => [...new Set(models)])
-      .nullable()
-      .default(null),
+    name: keyNameInput,
+    scopes: keyScopesInput,
+    allowedModels: allowedModelsInput.nullable().default(null),
     rpmLimit: requestLimit,
     tpmLimit: requestLimit,
     expiresAt: z.date().nullable().default(null),
+    createdByKeyId: keyIdInput.nullable().default(null),
   })
   .refine((input) => (input.userId === null) !== (input.systemOwner === null), { message: 'give exactly one of userId (an employee) or systemOwner (a system account)', path: ['userId'] });
 
@@ -69,13 +74,14 @@ export interface CreateApiKeyParams {
   rpmLimit?: number | null;
   tpmLimit?: number | null;
   expiresAt?: Date | null;
+  /** The key an admin called the API with; recorded, not a bound (see createDerivedApiKey for that). Null from the CLI. */
+  createdByKeyId?: string | null;
   actor: string;
   clock?: () => Date;
   /** Only for keys the server mints for its own calls (createRuntimeKeys); never from a client's input. */
   mintedFor?: 'judge' | 'plugin_dry_run' | null;
 }
 
-const keyIdInput = z.string().regex(keyIdPattern, 'must be a key id: 12 characters of a-z and 2-7');
 const overlapInput = z.number().int().min(0).max(overlapSecondsMax);
 
 /** Creates a key and its audit row; the secret is returned once and never stored. */
@@ -109,7 +115,7 @@ async function assertOwnerExists(db: Db, input: { orgId: string; userId: string 
 type KeyFields = Omit<ApiKeyInfo, 'id' | 'revokedAt' | 'replacedBy' | 'createdAt'>;
 
 /** Inserts with a fresh id; retries the (60-bit, practically impossible) id collision a few times. */
-async function insertKey(db: Db, pepper: Buffer, fields: KeyFields, mintedFor: 'judge' | 'plugin_dry_run' | null = null): Promise<{ key: ApiKeyInfo; secret: string }> {
+export async function insertKey(db: Db, pepper: Buffer, fields: KeyFields, mintedFor: 'judge' | 'plugin_dry_run' | null = null): Promise<{ key: ApiKeyInfo; secret: string }> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const id = newKeyId();
     const secret = newKeySecret();
@@ -123,9 +129,10 @@ async function insertKey(db: Db, pepper: Buffer, fields: KeyFields, mintedFor: '
   throw new Error('three random API key ids collided: the random source is broken');
 }
 
-async function lockKey(db: Db, keyId: string): Promise<ApiKeyInfo> {
+/** The key row, locked until the transaction ends: `update` to change it, `share` to derive from it. */
+export async function lockKey(db: Db, keyId: string, strength: 'update' | 'share' = 'update'): Promise<ApiKeyInfo> {
   const id = parseWith(keyIdInput, keyId, 'key id');
-  const [key] = await db.select(infoColumns).from(apiKeys).where(eq(apiKeys.id, id)).for('update').limit(1);
+  const [key] = await db.select(infoColumns).from(apiKeys).where(eq(apiKeys.id, id)).for(strength).limit(1);
   if (key === undefined) throw new NotFoundError(`No API key ${id}.`);
   return key;
 }
@@ -133,14 +140,16 @@ async function lockKey(db: Db, keyId: string): Promise<ApiKeyInfo> {
 /** Revokes a key (every replica refuses it within a second); revoking a revoked key changes nothing. */
 export async function revokeApiKey(db: Db, params: { keyId: string; actor: string; clock?: () => Date }): Promise<ApiKeyInfo> {
   const now = (params.clock ?? (() => new Date()))();
-  return db.transaction(async (tx) => {
-    const before = await lockKey(tx, params.keyId);
-    if (before.revokedAt !== null) return before;
-    const [after] = await tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, before.id)).returning(infoColumns);
-    invariant(after !== undefined, 'the locked key row must update');
-    await writeAudit(tx, { orgId: after.orgId, actor: params.actor, action: 'api_key.revoke', entityType: 'api_key', entityId: after.id, before, after });
-    return after;
-  });
+  return db.transaction(async (tx) => revokeLocked(tx, await lockKey(tx, params.keyId), { now, actor: params.actor }));
+}
+
+/** Revokes a key its caller has locked, with its audit row; an already revoked key is returned as it is. */
+export async function revokeLocked(tx: Db, before: ApiKeyInfo, params: { now: Date; actor: string }): Promise<ApiKeyInfo> {
+  if (before.revokedAt !== null) return before;
+  const [after] = await tx.update(apiKeys).set({ revokedAt: params.now }).where(eq(apiKeys.id, before.id)).returning(infoColumns);
+  invariant(after !== undefined, 'the locked key row must update');
+  await writeAudit(tx, { orgId: after.orgId, actor: params.actor, action: 'api_key.revoke', entityType: 'api_key', entityId: after.id, before, after });
+  return after;
 }
 
 /**
@@ -171,6 +180,8 @@ export async function rotateApiKey(
       rpmLimit: old.rpmLimit,
       tpmLimit: old.tpmLimit,
       expiresAt: lifetimeMs === null ? null : new Date(now.getTime() + lifetimeMs),
+      // The replacement takes the old key's place in the chain, so revoking its creator with cascade still reaches it.
+      createdByKeyId: old.createdByKeyId,
     });
     const overlapEnd = new Date(now.getTime() + overlapSeconds * 1000);
     const expiresAt = old.expiresAt !== null && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;

@@ -24,3 +24,9 @@ export const runtimeKeyTtlSeconds = 24 * 3600;
 export const runtimeKeyRenewSeconds = 3600;
 /** Minted keys remembered per process (one per org's judge, one per lead dry-running). */
 export const runtimeKeysMax = 10_000;
+/** Working (unrevoked, unexpired) keys a user may hold and still create one for themselves through the API. */
+export const activeKeysPerUserMax = 100;
+/** Passes of a cascading revocation; a second one only finds keys created while the first ran. */
+export const cascadeRoundsMax = 8;
+/** Audit rows written per statement when a cascade revokes many keys. */
+export const cascadeAuditBatchMax = 500;

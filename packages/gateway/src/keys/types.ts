@@ -52,5 +52,7 @@ export interface ApiKeyInfo {
   expiresAt: Date | null;
   revokedAt: Date | null;
   replacedBy: string | null;
+  /** The key that created this one through the API; null when an admin created it with the CLI. */
+  createdByKeyId: string | null;
   createdAt: Date;
 }
