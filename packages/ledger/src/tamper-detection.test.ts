@@ -189,18 +189,18 @@ describe.each(backends)('tamper detection [%s]', (backend) => {
     const flags = await ledger.verify();
     expect(flags.ok).toBe(false);
     expect(flags.problems).toEqual([
-      `account ${victim.id} (user:${victim.ownerId} wallet in innovation, org none) no longer matches its MAC: its flags were changed (debitsMustNotExceedCredits is false, a wallet account has true)`,
+      `account ${victim.id} (user:${victim.ownerId} wallet in innovation, org ${victim.orgId}) no longer matches its MAC: its flags were changed (debitsMustNotExceedCredits is false, a wallet account has true)`,
     ]);
     await asSuperuser(database, sql`update ledger_accounts set debits_must_not_exceed_credits = true, owner_id = 'mallory' where id = ${victim.id}`);
-    expect((await ledger.verify()).problems).toEqual([`account ${victim.id} (user:mallory wallet in innovation, org none) no longer matches its MAC: its owner, org, currency or purpose was changed, or its MAC was copied from another account`]);
+    expect((await ledger.verify()).problems).toEqual([`account ${victim.id} (user:mallory wallet in innovation, org ${victim.orgId}) no longer matches its MAC: its owner, org, currency or purpose was changed, or its MAC was copied from another account`]);
     await asSuperuser(database, sql`update ledger_accounts set owner_id = ${victim.ownerId}, account_mac = null where id = ${victim.id}`);
     const elsewhere = randomUUID();
     await asSuperuser(database, sql`update ledger_accounts set org_id = ${elsewhere} where id = ${other.id}`);
     const report = await ledger.verify();
     expect(report.problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^unsealed: account ${victim.id} \\(user:${victim.ownerId} wallet in innovation, org none\\) carries no MAC.*seal it once with \`tokenwise ledger seal-accounts\``)),
-        `account ${other.id} (system:issuance issuance in innovation, org ${elsewhere}) no longer matches its MAC: its owner, org, currency or purpose was changed, or its MAC was copied from another account`,
+        expect.stringMatching(new RegExp(`^unsealed: account ${victim.id} \\(user:${victim.ownerId} wallet in innovation, org ${victim.orgId}\\) carries no MAC.*seal it once with \`tokenwise ledger seal-accounts\``)),
+        `account ${other.id} (${other.ownerType}:${other.ownerId} issuance in innovation, org ${elsewhere}) no longer matches its MAC: its owner, org, currency or purpose was changed, or its MAC was copied from another account`,
       ]),
     );
   });
