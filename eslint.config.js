@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { workflowBundleFiles } from './scripts/workflow-bundle-files.mjs';
 
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins there, ever.
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
@@ -25,8 +26,9 @@ export default tseslint.config(
     },
   },
   {
-    // Files that the worker bundles into the sandbox: workflow definitions and the payload converter.
-    files: ['**/workflows.ts', '**/workflows-*.ts', '**/payload-converter.ts'],
+    // Every file the worker bundles into the sandbox: the workflow definitions, the payload
+    // converter and everything they import by value, across packages (core included).
+    files: ['**/workflows.ts', '**/workflows-*.ts', '**/payload-converter.ts', ...workflowBundleFiles(import.meta.dirname, ['workflows/src/workflows.ts', 'workflows/src/payload-converter.ts'])],
     rules: {
       'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in the Temporal sandbox: no Node built-ins. Move I/O to an activity.' })) }],
     },

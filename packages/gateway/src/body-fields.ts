@@ -11,6 +11,9 @@ import { badRequest } from './openai-error';
 
 export type Endpoint = 'chat' | 'completions';
 
+/** Response header naming the body fields the gateway accepted and did not forward. */
+export const droppedFieldsHeaderName = 'x-tokenwise-dropped-fields';
+
 /** Sampling, limits and output controls both endpoints read (OpenAI's and vLLM's SamplingParams extras). */
 const sharedFields = [
   'model', 'stream', 'n', 'best_of', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'stop_token_ids',

@@ -1,4 +1,5 @@
 import { isDomainError } from '@tokenwise/core';
+import type { ServerResponse } from 'node:http';
 
 /** OpenAI's error body: what every client library (and vLLM) understands. */
 export interface OpenAiErrorBody {
@@ -63,4 +64,10 @@ export function toGatewayError(error: unknown): GatewayError {
     }
   }
   return new GatewayError(500, 'The gateway failed to handle this request; it was not charged. Retry, and report the x-request-id if it persists.', 'server_error', 'internal_error');
+}
+
+/** Answers with `error` as OpenAI's error JSON. */
+export function sendError(res: ServerResponse, error: GatewayError, requestId: string): void {
+  res.writeHead(error.status, { 'content-type': 'application/json', 'x-request-id': requestId, ...error.headers });
+  res.end(JSON.stringify(error.body()));
 }
