@@ -24,3 +24,27 @@ export function grantClientIdOf(orgId: string, transferId: string): string | und
   const prefix = `grant-${orgId}-`;
   return transferId.startsWith(prefix) ? transferId.slice(prefix.length) : undefined;
 }
+
+/*
+ * The ledger transfer ids of one request's money movements. Ids are idempotency keys: the gateway,
+ * reconciliation and settlement build the same id for the same movement, so no retry, duplicate
+ * delivery or restart moves tokens twice. Request ids are minted by the gateway (never a client's),
+ * so they cannot be squatted.
+ */
+
+/** The hold admission places on the payer's wallet in `currency`. */
+export const holdTransferId = (requestId: string, currency: string): string => `${holdTransferIdPrefix(requestId)}${currency}`;
+/** Every hold of a request starts with this (one per currency). */
+export const holdTransferIdPrefix = (requestId: string): string => `hold-${requestId}-`;
+/** Posting the hold for what the request actually cost. */
+export const chargeTransferId = (requestId: string, currency: string): string => `charge-${requestId}-${currency}`;
+/** Releasing the hold when nobody pays (an upstream failure, a refusal, reconciliation). */
+export const voidTransferId = (requestId: string, currency: string): string => `void-${requestId}-${currency}`;
+/** The ledger's own release of a lapsed pending transfer. */
+export const expireTransferId = (pendingId: string): string => `expire-${pendingId}`;
+/** Settlement's refund of part of the request's cost. */
+export const refundTransferId = (requestId: string): string => `refund-${requestId}`;
+/** Settlement's reward from the org's reward pool. */
+export const rewardTransferId = (requestId: string): string => `reward-${requestId}`;
+/** The reward's debit of the user's monthly reward-cap account, in the reward's linked chain. */
+export const rewardCapTransferId = (requestId: string): string => `reward-cap-${requestId}`;

@@ -1,12 +1,15 @@
 import {
   assertCostWithinEstimate,
-  costBeyondEstimate,
+  chargeTransferId,
   co2eMicrogramsBound,
+  costBeyondEstimate,
   currencyByCode,
   formatAmount,
+  holdTransferId,
   InsufficientFundsError,
   quoteCost,
   requestEmissions,
+  voidTransferId,
   type AdmissionEstimate,
   type Amount,
   type CarbonClusterProfile,
@@ -91,7 +94,7 @@ export async function admit(
     currencies.map(async ([currency, amount]) => ({
       currency,
       amount,
-      holdId: `hold-${requestId}-${currency}`,
+      holdId: holdTransferId(requestId, currency),
       wallet: await deps.accounts.walletOf(principal, currency),
       sink: await deps.accounts.consumptionOf(currency),
     })),
@@ -225,7 +228,7 @@ export async function charge(ledger: Ledger, admission: Admission, completion: C
   if (!admission.system) attach.push({ table: outbox, row: { requestId: admission.requestId, kind: 'settle' } });
   const ops: LedgerOp[] = admission.holds.map((hold, index) => ({
     type: 'post',
-    id: `charge-${admission.requestId}-${hold.currency}`,
+    id: chargeTransferId(admission.requestId, hold.currency),
     pendingId: hold.holdId,
     amount: priced.cost.totals[hold.currency] ?? 0n,
     code: 'charge',
@@ -242,7 +245,7 @@ export async function charge(ledger: Ledger, admission: Admission, completion: C
 export async function release(ledger: Ledger, admission: Admission, reason: string): Promise<void> {
   if (admission.holds.length === 0) return;
   const results = await ledger.submit(
-    admission.holds.map((hold) => ({ type: 'void' as const, id: `void-${admission.requestId}-${hold.currency}`, pendingId: hold.holdId, userData: { reason: reason.slice(0, 200) } })),
+    admission.holds.map((hold) => ({ type: 'void' as const, id: voidTransferId(admission.requestId, hold.currency), pendingId: hold.holdId, userData: { reason: reason.slice(0, 200) } })),
   );
   const problem = results.find((result) => !result.ok && result.code !== 'pending_already_voided');
   if (problem !== undefined && !problem.ok) throw new Error(`Releasing the holds of ${admission.requestId} failed: ${problem.code}: ${problem.message}`);

@@ -1,4 +1,4 @@
-import { invariant, ValidationError } from '@tokenwise/core';
+import { holdTransferIdPrefix, invariant, ValidationError, voidTransferId } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { gatewayRequests, ledgerTransfers, usageRecords } from '@tokenwise/db/schema';
 import type { Ledger, LedgerOp } from '@tokenwise/ledger';
@@ -68,7 +68,7 @@ export async function findAbandonedAdmissions(db: Db, params: ReconcileParams): 
 }
 
 const currencyOfHold = (requestId: string, holdId: string): string => {
-  const prefix = `hold-${requestId}-`;
+  const prefix = holdTransferIdPrefix(requestId);
   invariant(holdId.startsWith(prefix) && holdId.length > prefix.length, `hold ${holdId} does not belong to request ${requestId}`);
   return holdId.slice(prefix.length);
 };
@@ -90,7 +90,7 @@ export async function closeAbandonedAdmissions(deps: { db: Db; ledger: Ledger },
     for (const holdId of admission.holdIds) {
       ops.push({
         type: 'void',
-        id: `void-${admission.requestId}-${currencyOfHold(admission.requestId, holdId)}`,
+        id: voidTransferId(admission.requestId, currencyOfHold(admission.requestId, holdId)),
         pendingId: holdId,
         userData: { reason: 'reconciliation: request never completed' },
       });

@@ -1,4 +1,4 @@
-import { amountMax, canonicalJson, invariant, type Amount } from '@tokenwise/core';
+import { type Amount, amountMax, canonicalJson, expireTransferId, invariant } from '@tokenwise/core';
 import type { TransferType } from '@tokenwise/db/schema';
 import type { Account, FailureCode, LedgerOp, Transfer } from './types';
 
@@ -291,7 +291,7 @@ function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): De
     return { ok: true, draft: expiry };
   }
   if (pending.expiresAt.getTime() <= scratch.state.now.getTime()) {
-    scratch.expiries.push(releaseDraft('expire', `expire-${pending.id}`, pending, 'expire', null, -1));
+    scratch.expiries.push(releaseDraft('expire', expireTransferId(pending.id), pending, 'expire', null, -1));
     return fail('pending_expired', `Pending transfer "${op.pendingId}" expired at ${pending.expiresAt.toISOString()}; its funds are released.`);
   }
   const debit = scratch.account(pending.debitAccountId);

@@ -1,12 +1,13 @@
 import {
   assertWithinGrantBounds,
-  grantTransferId,
+  expireTransferId,
   ForbiddenError,
+  grantTransferId,
   IdempotencyConflictError,
   InsufficientFundsError,
+  monthlyPeriod,
   NotFoundError,
   ValidationError,
-  monthlyPeriod,
   type Amount,
 } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
@@ -242,7 +243,7 @@ export function createLedger(options: LedgerOptions): Ledger {
     async expireDue(limit = 500) {
       const ids = await findExpiredPending(options.db, { now: clock(), limit });
       if (ids.length === 0) return 0;
-      const results = await submit(ids.map((pendingId) => ({ type: 'expire' as const, id: `expire-${pendingId}`, pendingId })));
+      const results = await submit(ids.map((pendingId) => ({ type: 'expire' as const, id: expireTransferId(pendingId), pendingId })));
       return results.filter((result) => result.ok && !result.duplicate).length;
     },
     verify: () => verifyLedger(options.db, { hmacKey: options.hmacKey, checkpointPath: options.checkpointPath }),

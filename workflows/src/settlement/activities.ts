@@ -1,4 +1,4 @@
-import { decideSettlement, fromJsonValue, monthlyPeriod, settlementBoundsSchema, settlementPolicySchema, type Amount, type SettlementBounds, type SettlementDecision } from '@tokenwise/core';
+import { type Amount, decideSettlement, fromJsonValue, monthlyPeriod, refundTransferId, rewardTransferId, type SettlementBounds, settlementBoundsSchema, type SettlementDecision, settlementPolicySchema } from '@tokenwise/core';
 import { findScoringRequest, type Db } from '@tokenwise/db';
 import { gatewayRequests, notifications, orgs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
 import { createAccountLookup, type AccountLookup, type FailureCode, type Ledger, type LedgerOp } from '@tokenwise/ledger';
@@ -302,12 +302,12 @@ async function settlementOps(account: AccountLookup, usage: typeof usageRecords.
   if (refund > 0n) {
     const wallet = await account({ ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: usage.currency, purpose: 'wallet' });
     const sink = await account({ ownerType: 'system', ownerId: 'consumption', currency: usage.currency, purpose: 'consumption' });
-    ops.push({ type: 'transfer', id: `refund-${requestId}`, debitAccountId: sink.id, creditAccountId: wallet.id, amount: refund, code: 'refund', userData: { requestId } });
+    ops.push({ type: 'transfer', id: refundTransferId(requestId), debitAccountId: sink.id, creditAccountId: wallet.id, amount: refund, code: 'refund', userData: { requestId } });
   }
   if (reward > 0n && rewardCurrency !== undefined) {
     const pool = await account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'reward_pool' });
     const wallet = await account({ ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'wallet' });
-    ops.push({ type: 'transfer', id: `reward-${requestId}`, debitAccountId: pool.id, creditAccountId: wallet.id, amount: reward, code: 'reward', userData: { requestId } });
+    ops.push({ type: 'transfer', id: rewardTransferId(requestId), debitAccountId: pool.id, creditAccountId: wallet.id, amount: reward, code: 'reward', userData: { requestId } });
   }
   return ops;
 }

@@ -1,3 +1,4 @@
+import { rewardCapTransferId } from '@tokenwise/core';
 import type { Amount } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { lastTransferWithCode, type AccountLookup, type Ledger, type LedgerOp } from '@tokenwise/ledger';
@@ -68,5 +69,5 @@ export function planRewardCapLevel(state: RewardCapState, cap: Amount): { op: Le
 
 /** The debit of the user's monthly allowance that goes with the reward of `requestId`. */
 export function rewardCapUseOp(state: RewardCapState, requestId: string, amount: Amount): LedgerOp {
-  return { type: 'transfer', id: `reward-cap-${requestId}`, debitAccountId: state.capAccountId, creditAccountId: state.sourceAccountId, amount, code: rewardCapCodes.use, userData: { requestId, period: state.period } };
+  return { type: 'transfer', id: rewardCapTransferId(requestId), debitAccountId: state.capAccountId, creditAccountId: state.sourceAccountId, amount, code: rewardCapCodes.use, userData: { requestId, period: state.period } };
 }

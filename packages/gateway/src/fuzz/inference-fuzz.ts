@@ -1,3 +1,4 @@
+import { holdTransferId } from '@tokenwise/core';
 import type { Database } from '@tokenwise/db';
 import { gatewayRequests, ledgerTransfers, usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants } from '@tokenwise/ledger';
@@ -212,12 +213,12 @@ async function checkSettledAdmissions(database: Database, keyIds: string[], wall
       await database.db
         .select({ pendingId: ledgerTransfers.pendingId })
         .from(ledgerTransfers)
-        .where(and(eq(ledgerTransfers.type, 'void'), inArray(ledgerTransfers.pendingId, ids.map((id) => `hold-${id}-innovation`))))
+        .where(and(eq(ledgerTransfers.type, 'void'), inArray(ledgerTransfers.pendingId, ids.map((id) => holdTransferId(id, 'innovation')))))
     ).map((row) => row.pendingId),
   );
   for (const id of ids) {
     const charged = usage.has(id);
-    const released = voided.has(`hold-${id}-innovation`);
+    const released = voided.has(holdTransferId(id, 'innovation'));
     if (charged === released) problems.push(`admission ${id} ended ${charged ? 'both charged and released' : 'neither charged nor released'}`);
   }
   return problems;
