@@ -15,13 +15,21 @@ export const trpcCodeByDomainCode: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> 
   IDEMPOTENCY_CONFLICT: 'CONFLICT',
   LIMIT_EXCEEDED: 'FORBIDDEN',
   CONFIG: 'INTERNAL_SERVER_ERROR',
+  QUEUE_FULL: 'TOO_MANY_REQUESTS',
+  QUEUE_TIMEOUT: 'TOO_MANY_REQUESTS',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  NO_HEALTHY_REPLICA: 'SERVICE_UNAVAILABLE',
+  UNKNOWN_MODEL: 'NOT_FOUND',
+  LEDGER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  LEDGER_OVERLOADED: 'SERVICE_UNAVAILABLE',
+  LEDGER_REFUSED: 'BAD_REQUEST',
 };
 
 /** A domain error as the TRPCError it becomes at this boundary; anything else is left alone. */
 export function toTrpcError(error: TRPCError): TRPCError {
   const cause = error.cause;
   if (!isDomainError(cause)) return error;
-  const code = trpcCodeByDomainCode[cause.code as DomainErrorCode] ?? 'INTERNAL_SERVER_ERROR';
+  const code = trpcCodeByDomainCode[cause.code];
   return new TRPCError({ code, message: cause.message, cause });
 }
 

@@ -31,7 +31,7 @@ export const badRequest = (message: string, param: string | null = null) => new 
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (isDomainError(error)) {
-    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+    const retryAfter = 'retryAfterSeconds' in error ? error.retryAfterSeconds : undefined;
     const noRetry = { 'x-should-retry': 'false' };
     switch (error.code) {
       case 'UNAUTHENTICATED':
@@ -43,6 +43,12 @@ export function toGatewayError(error: unknown): GatewayError {
         return new GatewayError(404, error.message, 'invalid_request_error', 'model_not_found', 'model');
       case 'VALIDATION':
       case 'INVALID_AMOUNT':
+      case 'AMOUNT_OVERFLOW':
+      case 'UNKNOWN_CURRENCY':
+      case 'CONFLICT':
+      case 'IDEMPOTENCY_CONFLICT':
+      case 'LIMIT_EXCEEDED':
+      case 'CONFIG':
         return badRequest(error.message);
       case 'INSUFFICIENT_FUNDS':
         return new GatewayError(402, error.message, 'insufficient_quota', 'insufficient_tokens', null, noRetry);
@@ -50,8 +56,6 @@ export function toGatewayError(error: unknown): GatewayError {
       case 'QUEUE_FULL':
       case 'QUEUE_TIMEOUT':
         return new GatewayError(429, error.message, 'rate_limit_exceeded', error.code.toLowerCase(), null, { 'retry-after': String(retryAfter ?? 1) });
-      case 'CARBON_CAP':
-        return new GatewayError(429, error.message, 'carbon_budget_exceeded', 'carbon_cap_reached', null, noRetry);
       case 'NO_HEALTHY_REPLICA':
         return new GatewayError(503, error.message, 'service_unavailable', 'no_healthy_replica', null, { 'retry-after': '2' });
       case 'LEDGER_UNAVAILABLE':
@@ -59,8 +63,11 @@ export function toGatewayError(error: unknown): GatewayError {
         return new GatewayError(503, error.message, 'service_unavailable', error.code.toLowerCase(), null, { 'retry-after': '1' });
       case 'LEDGER_REFUSED':
         return new GatewayError(400, error.message, 'invalid_request_error', 'ledger_refused', null, noRetry);
-      default:
-        return badRequest(error.message);
+      default: {
+        // Every code is handled above: a new domain error fails the build here until it is mapped.
+        const unmapped: never = error;
+        return unmapped;
+      }
     }
   }
   return new GatewayError(500, 'The gateway failed to handle this request; it was not charged. Retry, and report the x-request-id if it persists.', 'server_error', 'internal_error');

@@ -1,15 +1,11 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { DomainError, NotFoundError, ValidationError } from '@tokenwise/core';
+import { NotFoundError, SettlementClosedError, ValidationError } from '@tokenwise/core';
 import { externalEvidenceProblem, type ExternalEvidence } from './external-evidence';
 import { externalEvidenceSignal } from './queries';
 import { settlementWorkflowId } from './relay';
 import type { SettlementResult } from './types';
 
-/** Evidence for a settlement that is no longer running: it was not (and will not be) used. A conflict at the boundaries. */
-export class SettlementClosedError extends DomainError {
-  readonly code = 'CONFLICT' as const;
-  override readonly name = 'SettlementClosedError';
-}
+export { SettlementClosedError } from '@tokenwise/core';
 
 function describeResult(result: SettlementResult): string {
   const parts = [result.status, result.score === undefined ? 'no score' : `score ${result.score}`];

@@ -1,18 +1,8 @@
-import { DomainError, invariant } from '@tokenwise/core';
+import { invariant, RateLimitedError } from '@tokenwise/core';
 import { rateLimitKeysMax } from './limits';
 import type { Principal } from './types';
 
-/** A key's requests-per-minute or tokens-per-minute limit is reached: retry after `retryAfterSeconds`. */
-export class RateLimitedError extends DomainError {
-  readonly code = 'RATE_LIMITED' as const;
-  override readonly name = 'RateLimitedError';
-  readonly retryAfterSeconds: number;
-
-  constructor(message: string, details: { keyId: string; limit: 'rpm' | 'tpm'; limitValue: number; retryAfterSeconds: number }) {
-    super(message, details);
-    this.retryAfterSeconds = details.retryAfterSeconds;
-  }
-}
+export { RateLimitedError } from '@tokenwise/core';
 
 export interface RateLimiter {
   /** Throws RateLimitedError when one more request, or `estimatedTokens` more tokens, would exceed the key's limits; else counts the request. */
