@@ -28,9 +28,22 @@ export default tseslint.config(
   {
     // Every file the worker bundles into the sandbox: the workflow definitions, the payload
     // converter and everything they import by value, across packages (core included).
-    files: ['**/workflows.ts', '**/workflows-*.ts', '**/payload-converter.ts', ...workflowBundleFiles(import.meta.dirname, ['workflows/src/workflows.ts', 'workflows/src/payload-converter.ts'])],
+    files: [
+      '**/workflows.ts',
+      '**/workflows-*.ts',
+      '**/payload-converter.ts',
+      ...workflowBundleFiles(import.meta.dirname, ['workflows/src/workflows.ts', 'workflows/src/payload-converter.ts']),
+    ],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code runs in the Temporal sandbox: no Node built-ins. Move I/O to an activity.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code runs in the Temporal sandbox: no Node built-ins. Move I/O to an activity.',
+          })),
+        },
+      ],
     },
   },
   {

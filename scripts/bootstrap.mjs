@@ -47,7 +47,8 @@ const cli = join(root, 'packages', 'cli', 'bin', 'tokenwise.mjs');
 if (mode === 'start') {
   handOver([cli, 'dev', ...rest]);
 } else if (mode === 'test') {
-  if (run(process.execPath, [cli, 'provision', '--for-tests']) !== 0) fail('Provisioning for the tests failed; see above.');
+  if (run(process.execPath, [cli, 'provision', '--for-tests']) !== 0)
+    fail('Provisioning for the tests failed; see above.');
   handOver([join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...rest]);
 } else {
   fail(`Unknown mode "${mode}": use start or test.`);

@@ -54,7 +54,9 @@ export function workflowBundleFiles(root, entries) {
     if (seen.has(file)) continue;
     seen.add(file);
     const text = readFileSync(file, 'utf8');
-    const specifiers = [...text.matchAll(fromClause)].map((found) => found[2]).concat([...text.matchAll(sideEffect)].map((found) => found[1]));
+    const specifiers = [...text.matchAll(fromClause)]
+      .map((found) => found[2])
+      .concat([...text.matchAll(sideEffect)].map((found) => found[1]));
     for (const specifier of specifiers) {
       const resolved = resolveImport(specifier, file, packages);
       if (resolved !== undefined && !seen.has(resolved)) stack.push(resolved);

@@ -1,4 +1,9 @@
-import { ensureTemporalCli, startPostgresServer, startTemporalDevServer, type PostgresServer } from '@tokenwise/cli/local';
+import {
+  ensureTemporalCli,
+  startPostgresServer,
+  startTemporalDevServer,
+  type PostgresServer,
+} from '@tokenwise/cli/local';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {

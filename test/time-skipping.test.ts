@@ -25,7 +25,11 @@ describe('the time-skipping test server', () => {
     });
     const serverTimeBefore = await env.currentTimeMs();
     const result = await worker.runUntil(
-      env.client.workflow.execute(waitDays, { taskQueue: 'time-skipping', workflowId: 'wait-30-days', args: [30, amountMax - 1n] }),
+      env.client.workflow.execute(waitDays, {
+        taskQueue: 'time-skipping',
+        workflowId: 'wait-30-days',
+        args: [30, amountMax - 1n],
+      }),
     );
     expect(result).toBe(amountMax);
     expect((await env.currentTimeMs()) - serverTimeBefore).toBeGreaterThanOrEqual(30 * 24 * 3600 * 1000);

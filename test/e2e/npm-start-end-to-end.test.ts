@@ -32,7 +32,13 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
   let output = '';
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tw-e2e-'));
-    const { DATABASE_URL: _database, TEMPORAL_ADDRESS: _temporal, VLLM_URL: _vllm, TOKENWISE_CONFIG: _config, ...env } = process.env;
+    const {
+      DATABASE_URL: _database,
+      TEMPORAL_ADDRESS: _temporal,
+      VLLM_URL: _vllm,
+      TOKENWISE_CONFIG: _config,
+      ...env
+    } = process.env;
     platform = spawn(process.execPath, [bin, 'dev'], {
       cwd: dir,
       env: { ...env, TOKENWISE_DATA_DIR: dir, TEMPORAL_UI_PORT: '0', TOKENWISE_GATEWAY_PORT: '0' },
@@ -53,15 +59,23 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
     }, 'the platform to start');
     const devFile = JSON.parse(await readFile(join(dir, 'dev.json'), 'utf8')) as DevFile;
     const ada = devFile.users.find((user) => user.roles.includes('employee') && user.email.startsWith('ada'));
-    if (ada === undefined) throw new Error(`no employee in dev.json: ${JSON.stringify(devFile.users.map((user) => user.email))}`);
+    if (ada === undefined)
+      throw new Error(`no employee in dev.json: ${JSON.stringify(devFile.users.map((user) => user.email))}`);
 
     const openai = new OpenAI({ baseURL: devFile.gatewayUrl, apiKey: ada.apiKey, maxRetries: 0 });
-    const completion = await openai.chat.completions.create({ model: devFile.models[0] as string, messages: [{ role: 'user', content: 'Write a haiku about metering.' }] });
+    const completion = await openai.chat.completions.create({
+      model: devFile.models[0] as string,
+      messages: [{ role: 'user', content: 'Write a haiku about metering.' }],
+    });
     expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
 
     const api = createApiClient({ url: devFile.apiUrl, apiKey: ada.apiKey });
     const usage = await until(async () => {
-      const rows = (await api.me.recentUsage.query({ limit: 5 })) as { requestId: string; score: number | null; settledAt: string | null }[];
+      const rows = (await api.me.recentUsage.query({ limit: 5 })) as {
+        requestId: string;
+        score: number | null;
+        settledAt: string | null;
+      }[];
       // ada made exactly this one request since the seed.
       return rows.length === 1 && rows[0]?.settledAt !== null ? rows[0] : undefined;
     }, 'the request to be settled with a score');

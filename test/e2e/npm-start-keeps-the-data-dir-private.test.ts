@@ -23,7 +23,9 @@ async function modes(dir: string): Promise<Map<string, number>> {
 
 /** Paths that group or other may read, write or enter, as "path 0644". */
 async function looseUnder(dir: string): Promise<string[]> {
-  return [...(await modes(dir))].filter(([, mode]) => (mode & 0o077) !== 0).map(([path, mode]) => `${path} ${mode.toString(8).padStart(4, '0')}`);
+  return [...(await modes(dir))]
+    .filter(([, mode]) => (mode & 0o077) !== 0)
+    .map(([path, mode]) => `${path} ${mode.toString(8).padStart(4, '0')}`);
 }
 
 async function until<T>(probe: () => Promise<T | undefined>, what: string, attempts = 1_200): Promise<T> {
@@ -43,7 +45,14 @@ describe('npm start on a fresh data dir under a permissive umask', { timeout: 18
   beforeAll(async () => {
     parent = await mkdtemp(join(tmpdir(), 'tw-private-'));
     dataDir = join(parent, '.tokenwise');
-    const { DATABASE_URL: _database, TEMPORAL_ADDRESS: _temporal, VLLM_URL: _vllm, TOKENWISE_CONFIG: _config, TEMPORAL_CLI: _cli, ...env } = process.env;
+    const {
+      DATABASE_URL: _database,
+      TEMPORAL_ADDRESS: _temporal,
+      VLLM_URL: _vllm,
+      TOKENWISE_CONFIG: _config,
+      TEMPORAL_CLI: _cli,
+      ...env
+    } = process.env;
     // umask 022, as on most machines: the modes must not depend on a careful umask.
     platform = spawn('/bin/sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, bin, 'dev'], {
       cwd: parent,

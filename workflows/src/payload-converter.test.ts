@@ -5,7 +5,11 @@ import { payloadConverter } from './payload-converter';
 
 const valueWithAmounts = fc.oneof(
   fc.bigInt({ min: amountMin, max: amountMax }),
-  fc.record({ requestId: fc.uuid(), cost: fc.bigInt({ min: amountMin, max: amountMax }), tags: fc.array(fc.string(), { maxLength: 3 }) }),
+  fc.record({
+    requestId: fc.uuid(),
+    cost: fc.bigInt({ min: amountMin, max: amountMax }),
+    tags: fc.array(fc.string(), { maxLength: 3 }),
+  }),
   fc.array(fc.record({ amount: fc.constantFrom(amountMax, amountMin, 0n), n: fc.integer() }), { maxLength: 5 }),
 );
 

@@ -23,7 +23,8 @@ class AmountJsonPayloadConverter implements PayloadConverterWithEncoding {
   }
 
   fromPayload<T>(payload: Payload): T {
-    if (payload.data === undefined || payload.data === null) throw new ValueError('Got a json/plain payload with no data');
+    if (payload.data === undefined || payload.data === null)
+      throw new ValueError('Got a json/plain payload with no data');
     return parseJson(decode(payload.data)) as T;
   }
 }

@@ -40,7 +40,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     dataConverter,
     activities: {
       ...createPlatformActivities({ database: deps.database }),
-      ...(deps.settlement === undefined ? {} : createSettlementActivities({ db: deps.database.db, ...deps.settlement })),
+      ...(deps.settlement === undefined
+        ? {}
+        : createSettlementActivities({ db: deps.database.db, ...deps.settlement })),
       ...(deps.reconcile === undefined ? {} : createReconcileActivities({ db: deps.database.db, ...deps.reconcile })),
       ...(deps.allowances === undefined ? {} : createAllowanceActivities({ db: deps.database.db, ...deps.allowances })),
     },

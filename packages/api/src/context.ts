@@ -43,9 +43,19 @@ export interface Context extends ApiDeps {
 }
 
 /** The context without HTTP: tests pass the user they act as. */
-export async function createContextInner(deps: ApiDeps & { user?: ApiUser | null; keyId?: string | null; authFailure?: DomainError | null }): Promise<Context> {
+export async function createContextInner(
+  deps: ApiDeps & { user?: ApiUser | null; keyId?: string | null; authFailure?: DomainError | null },
+): Promise<Context> {
   const user = deps.user ?? null;
-  return { db: deps.db, ledger: deps.ledger, keyPepper: deps.keyPepper, plugins: deps.plugins, user, keyId: user === null ? null : (deps.keyId ?? null), authFailure: deps.authFailure ?? null };
+  return {
+    db: deps.db,
+    ledger: deps.ledger,
+    keyPepper: deps.keyPepper,
+    plugins: deps.plugins,
+    user,
+    keyId: user === null ? null : (deps.keyId ?? null),
+    authFailure: deps.authFailure ?? null,
+  };
 }
 
 /** The user behind a key, with roles and team read from the users table (not the key's cache). */
@@ -58,10 +68,18 @@ export async function loadApiUser(db: Db, params: { userId: string; orgId: strin
   return row;
 }
 
-async function authenticate(deps: ApiDeps, keyStore: KeyStore, authorization: string | undefined): Promise<{ user: ApiUser; keyId: string }> {
+async function authenticate(
+  deps: ApiDeps,
+  keyStore: KeyStore,
+  authorization: string | undefined,
+): Promise<{ user: ApiUser; keyId: string }> {
   const principal = await keyStore.authenticate(authorization);
-  if (!principal.scopes.includes('api')) throw new ForbiddenError(`API key ${principal.keyId} lacks the 'api' scope: ask an admin for a key with scope api.`);
-  if (principal.userId === null) throw new ForbiddenError(`API key ${principal.keyId} belongs to a system account: the API serves people.`);
+  if (!principal.scopes.includes('api'))
+    throw new ForbiddenError(
+      `API key ${principal.keyId} lacks the 'api' scope: ask an admin for a key with scope api.`,
+    );
+  if (principal.userId === null)
+    throw new ForbiddenError(`API key ${principal.keyId} belongs to a system account: the API serves people.`);
   const user = await loadApiUser(deps.db, { userId: principal.userId, orgId: principal.orgId });
   if (user === undefined) throw new UnauthenticatedError(`The user of API key ${principal.keyId} no longer exists.`);
   return { user, keyId: principal.keyId };
@@ -76,7 +94,8 @@ export function createContextFactory(deps: ApiDeps & { keyStore?: KeyStore }) {
     try {
       return await createContextInner({ ...deps, ...(await authenticate(deps, keyStore, header)) });
     } catch (error) {
-      if (error instanceof UnauthenticatedError || error instanceof ForbiddenError) return createContextInner({ ...deps, authFailure: error });
+      if (error instanceof UnauthenticatedError || error instanceof ForbiddenError)
+        return createContextInner({ ...deps, authFailure: error });
       throw error;
     }
   }

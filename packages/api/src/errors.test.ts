@@ -1,4 +1,13 @@
-import { ConflictError, ForbiddenError, IdempotencyConflictError, InsufficientFundsError, NotFoundError, UnauthenticatedError, ValidationError, type DomainError } from '@tokenwise/core';
+import {
+  ConflictError,
+  ForbiddenError,
+  IdempotencyConflictError,
+  InsufficientFundsError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+  type DomainError,
+} from '@tokenwise/core';
 import { createApiKey } from '@tokenwise/gateway';
 import { type Ledger } from '@tokenwise/ledger';
 import { TRPCClientError } from '@trpc/client';
@@ -27,7 +36,9 @@ describe('domain error mapping', () => {
   });
 
   it('a validation error names its fields', () => {
-    expect(invalidFields(new ValidationError('Invalid policy', { issues: ['refunds.0.minScore: too big', 'reward: bad'] }))).toEqual(['refunds.0.minScore', 'reward']);
+    expect(
+      invalidFields(new ValidationError('Invalid policy', { issues: ['refunds.0.minScore: too big', 'reward: bad'] })),
+    ).toEqual(['refunds.0.minScore', 'reward']);
   });
 });
 
@@ -48,8 +59,21 @@ describe('unknown errors over HTTP', () => {
   });
 
   it('are INTERNAL_SERVER_ERROR without their message or a stack outside development', async () => {
-    await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
-    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'e', scopes: ['api'], actor: 'test' });
+    await f.ledger.ensureAccount({
+      ownerType: 'user',
+      ownerId: f.users.employee.id,
+      orgId: f.org.id,
+      currency: 'innovation',
+      purpose: 'wallet',
+    });
+    const { secret } = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.employee.id,
+      name: 'e',
+      scopes: ['api'],
+      actor: 'test',
+    });
     const error = (await createApiClient({ url: server.url, apiKey: secret })
       .me.balances.query()
       .catch((e: unknown) => e)) as TRPCClientError<never>;

@@ -36,10 +36,18 @@ export function toTrpcError(error: TRPCError): TRPCError {
 /** The fields a validation error names: zod issue paths ("limit", "to.id"), from tRPC input or a domain ValidationError. */
 export function invalidFields(cause: unknown): string[] {
   const issues = issuesOf(cause);
-  const fields = issues.map((issue) => (Array.isArray(issue.path) && issue.path.length > 0 ? issue.path.join('.') : undefined)).filter((field) => field !== undefined);
+  const fields = issues
+    .map((issue) => (Array.isArray(issue.path) && issue.path.length > 0 ? issue.path.join('.') : undefined))
+    .filter((field) => field !== undefined);
   if (fields.length > 0) return [...new Set(fields)];
   if (isDomainError(cause) && Array.isArray(cause.details.issues)) {
-    return [...new Set((cause.details.issues as unknown[]).filter((issue): issue is string => typeof issue === 'string').map((issue) => issue.split(':')[0] ?? issue))];
+    return [
+      ...new Set(
+        (cause.details.issues as unknown[])
+          .filter((issue): issue is string => typeof issue === 'string')
+          .map((issue) => issue.split(':')[0] ?? issue),
+      ),
+    ];
   }
   return [];
 }

@@ -20,12 +20,38 @@ afterAll(async () => {
 
 describe('API over HTTP', () => {
   it('an api-scoped key reads `me` with bigint amounts intact', async () => {
-    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'script', scopes: ['api'], actor: 'test' });
-    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const { secret } = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.employee.id,
+      name: 'script',
+      scopes: ['api'],
+      actor: 'test',
+    });
+    const wallet = await f.ledger.ensureAccount({
+      ownerType: 'user',
+      ownerId: f.users.employee.id,
+      orgId: f.org.id,
+      currency: 'innovation',
+      purpose: 'wallet',
+    });
     const big = 2n ** 62n + 1n;
     // Beyond the default grant bounds: the operator raised this org's.
-    await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'test' });
-    await f.ledger.grant({ id: 'http-grant', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test', orgId: f.org.id });
+    await setGrantBounds(f.db, {
+      orgId: f.org.id,
+      currency: 'innovation',
+      bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax },
+      actor: 'test',
+    });
+    await f.ledger.grant({
+      id: 'http-grant',
+      to: wallet.id,
+      currency: 'innovation',
+      amount: big,
+      actor: 'test',
+      reason: 'test',
+      orgId: f.org.id,
+    });
     const client = createApiClient({ url: server.url, apiKey: secret });
     const [profile, balances] = await Promise.all([client.me.profile.query(), client.me.balances.query()]);
     expect(profile.userId).toBe(f.users.employee.id);
@@ -37,15 +63,32 @@ describe('API over HTTP', () => {
     const error = await anonymous.me.balances.query().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
     expect((error as TRPCClientError<never>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
-    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'inference only', actor: 'test' });
-    const inferenceOnly = await createApiClient({ url: server.url, apiKey: secret }).me.balances.query().catch((e: unknown) => e);
+    const { secret } = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.employee.id,
+      name: 'inference only',
+      actor: 'test',
+    });
+    const inferenceOnly = await createApiClient({ url: server.url, apiKey: secret })
+      .me.balances.query()
+      .catch((e: unknown) => e);
     expect((inferenceOnly as TRPCClientError<never>).data).toMatchObject({ code: 'FORBIDDEN' });
-    const wrong = await createApiClient({ url: server.url, apiKey: `${secret.slice(0, -4)}AAAA` }).me.balances.query().catch((e: unknown) => e);
+    const wrong = await createApiClient({ url: server.url, apiKey: `${secret.slice(0, -4)}AAAA` })
+      .me.balances.query()
+      .catch((e: unknown) => e);
     expect((wrong as TRPCClientError<never>).data).toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
   it('a validation error names the field and carries no stack', async () => {
-    const { secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.employee.id, name: 'v', scopes: ['api'], actor: 'test' });
+    const { secret } = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.employee.id,
+      name: 'v',
+      scopes: ['api'],
+      actor: 'test',
+    });
     const error = (await createApiClient({ url: server.url, apiKey: secret })
       .usage.list.query({ limit: 500 })
       .catch((e: unknown) => e)) as TRPCClientError<never>;
@@ -55,7 +98,14 @@ describe('API over HTTP', () => {
   });
 
   it('roles are read per request: a role removed by an admin stops working at once; a revoked key is refused', async () => {
-    const { key, secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.lead.id, name: 'lead', scopes: ['api'], actor: 'test' });
+    const { key, secret } = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.lead.id,
+      name: 'lead',
+      scopes: ['api'],
+      actor: 'test',
+    });
     const lead = createApiClient({ url: server.url, apiKey: secret });
     expect(await lead.scores.leaderboard.query({})).toEqual([]);
     await (await f.as(f.users.admin)).admin.users.setRoles({ userId: f.users.lead.id, roles: ['employee'] });
@@ -70,16 +120,29 @@ describe('API over HTTP', () => {
 
   it('a key created over HTTP derives from the Authorization key; revoking that with cascade refuses both within a second', async () => {
     const expiresAt = new Date(Date.now() + 5 * 86_400_000);
-    const { key: parent, secret } = await createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, userId: f.users.colleague.id, name: 'p', scopes: ['api'], rpmLimit: 100, expiresAt, actor: 'test' });
+    const { key: parent, secret } = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.colleague.id,
+      name: 'p',
+      scopes: ['api'],
+      rpmLimit: 100,
+      expiresAt,
+      actor: 'test',
+    });
     const client = createApiClient({ url: server.url, apiKey: secret });
-    const refused = (await client.keys.create.mutate({ name: 'wider', scopes: ['inference', 'api'] }).catch((e: unknown) => e)) as TRPCClientError<never>;
+    const refused = (await client.keys.create
+      .mutate({ name: 'wider', scopes: ['inference', 'api'] })
+      .catch((e: unknown) => e)) as TRPCClientError<never>;
     expect(refused.data).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 });
     expect(refused.message).toMatch(new RegExp(`^scopes: your key ${parent.id} has scopes \\[api\\]`));
     const created = await client.keys.create.mutate({ name: 'derived', scopes: ['api'] });
     expect(created.key).toMatchObject({ createdByKeyId: parent.id, rpmLimit: 100, expiresAt: expiresAt.toISOString() });
     const derived = createApiClient({ url: server.url, apiKey: created.secret });
     expect((await derived.me.profile.query()).userId).toBe(f.users.colleague.id);
-    expect(await client.keys.revoke.mutate({ keyId: parent.id, cascade: true })).toMatchObject({ derivedKeysRevoked: 1 });
+    expect(await client.keys.revoke.mutate({ keyId: parent.id, cascade: true })).toMatchObject({
+      derivedKeysRevoked: 1,
+    });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const afterCascade = (await derived.me.profile.query().catch((e: unknown) => e)) as TRPCClientError<never>;
     expect(afterCascade.data).toMatchObject({ code: 'UNAUTHORIZED' });

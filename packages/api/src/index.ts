@@ -1,5 +1,12 @@
 export { createApiClient, type ApiClient } from './client';
-export { createContextFactory, createContextInner, type ApiDeps, type ApiUser, type Context, type PluginRegistry } from './context';
+export {
+  createContextFactory,
+  createContextInner,
+  type ApiDeps,
+  type ApiUser,
+  type Context,
+  type PluginRegistry,
+} from './context';
 export { trpcCodeByDomainCode } from './errors';
 export { appRouter, createCaller, type AppRouter } from './router';
 export { bodyBytesMax, startApiServer, type RunningApiServer } from './server';

@@ -7,9 +7,11 @@ export const isoTime = z.iso.datetime({ offset: true });
 export const cursor = z.string().min(1).max(cursorLengthMax);
 
 /** A JSON document (policy, price list) of bounded size; its shape is checked by the query it goes to. */
-export const document = z.unknown().refine((value) => value !== undefined && Buffer.byteLength(canonicalJson(value)) <= documentBytesMax, {
-  message: `must be a JSON document of at most ${documentBytesMax} bytes`,
-});
+export const document = z
+  .unknown()
+  .refine((value) => value !== undefined && Buffer.byteLength(canonicalJson(value)) <= documentBytesMax, {
+    message: `must be a JSON document of at most ${documentBytesMax} bytes`,
+  });
 
 /** A keyset cursor over (createdAt, requestId), newest first. */
 export function encodeCursor(createdAt: Date, requestId: string): string {

@@ -12,7 +12,11 @@ export interface PerUserRateLimit {
  * At most `limit` calls per user in any `windowMs`, per process: the start times of the last
  * `limit` calls, so the retry time is exact. Memory is bounded by `rateLimitedUsersMax` users.
  */
-export function createPerUserRateLimit(options: { limit: number; windowMs: number; clock?: () => number }): PerUserRateLimit {
+export function createPerUserRateLimit(options: {
+  limit: number;
+  windowMs: number;
+  clock?: () => number;
+}): PerUserRateLimit {
   invariant(Number.isInteger(options.limit) && options.limit >= 1, 'a rate limit allows at least one call');
   const clock = options.clock ?? Date.now;
   const recent = new Map<string, number[]>();

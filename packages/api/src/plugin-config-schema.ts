@@ -18,17 +18,32 @@ function messageOf(error: unknown): string {
 export function configJsonSchema(schema: unknown): ConfigJsonSchema {
   // Structural check: an npm plugin may bring zod 3, whose schemas z.toJSONSchema cannot read.
   if (typeof schema !== 'object' || schema === null || !('_zod' in schema)) {
-    return { status: 'unavailable', jsonSchema: null, note: 'the config schema is not a zod v4 schema; setTeamConfig still validates configs with it' };
+    return {
+      status: 'unavailable',
+      jsonSchema: null,
+      note: 'the config schema is not a zod v4 schema; setTeamConfig still validates configs with it',
+    };
   }
   const zodSchema = schema as z.ZodType;
   try {
-    return { status: 'complete', jsonSchema: z.toJSONSchema(zodSchema, { io: 'input', unrepresentable: 'throw' }) as Record<string, unknown> };
+    return {
+      status: 'complete',
+      jsonSchema: z.toJSONSchema(zodSchema, { io: 'input', unrepresentable: 'throw' }) as Record<string, unknown>,
+    };
   } catch (strictError) {
     try {
       const jsonSchema = z.toJSONSchema(zodSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-      return { status: 'partial', jsonSchema, note: `parts of the schema have no JSON Schema form and accept anything here (${messageOf(strictError)}); setTeamConfig still validates them` };
+      return {
+        status: 'partial',
+        jsonSchema,
+        note: `parts of the schema have no JSON Schema form and accept anything here (${messageOf(strictError)}); setTeamConfig still validates them`,
+      };
     } catch (error) {
-      return { status: 'unavailable', jsonSchema: null, note: `the config schema has no JSON Schema form (${messageOf(error)}); setTeamConfig still validates configs with it` };
+      return {
+        status: 'unavailable',
+        jsonSchema: null,
+        note: `the config schema has no JSON Schema form (${messageOf(error)}); setTeamConfig still validates configs with it`,
+      };
     }
   }
 }

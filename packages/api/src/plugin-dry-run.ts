@@ -23,7 +23,10 @@ function takeDryRun(registry: PluginRegistry, userId: string): void {
   }
   const taken = limit.take(userId);
   if (!taken.ok) {
-    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many dry runs: at most ${dryRunsPerUserPerMinute} per minute per user (dryRunsPerUserPerMinute); retry after ${taken.retryAfterSeconds} s.` });
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `Too many dry runs: at most ${dryRunsPerUserPerMinute} per minute per user (dryRunsPerUserPerMinute); retry after ${taken.retryAfterSeconds} s.`,
+    });
   }
 }
 
@@ -66,22 +69,40 @@ async function requestFor(db: Db, user: ApiUser, requestId: string) {
     .where(and(usageVisibleTo(user), eq(usageRecords.requestId, requestId)))
     .limit(1);
   const stored = visible === undefined ? undefined : await findScoringRequest(db, { requestId });
-  if (stored === undefined || stored.orgId !== user.orgId) throw new NotFoundError(`No request ${requestId} that you may see.`);
-  if (stored.system) throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `Request ${requestId} is system usage (a judge call), which is never scored.` });
-  if (visible?.mintedFor === 'plugin_dry_run') throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `Request ${requestId} is an LLM call of a plugin dry run, which is never scored.` });
+  if (stored === undefined || stored.orgId !== user.orgId)
+    throw new NotFoundError(`No request ${requestId} that you may see.`);
+  if (stored.system)
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message: `Request ${requestId} is system usage (a judge call), which is never scored.`,
+    });
+  if (visible?.mintedFor === 'plugin_dry_run')
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message: `Request ${requestId} is an LLM call of a plugin dry run, which is never scored.`,
+    });
   return stored;
 }
 
-async function configFor(db: Db, plugin: PluginDefinition, teamId: string | null, config: unknown): Promise<{ config: unknown; source: DryRunResult['configSource'] }> {
+async function configFor(
+  db: Db,
+  plugin: PluginDefinition,
+  teamId: string | null,
+  config: unknown,
+): Promise<{ config: unknown; source: DryRunResult['configSource'] }> {
   if (config !== undefined) {
     const issues = pluginConfigIssues(plugin, config, 'config');
-    if (issues.length > 0) throw new ValidationError(`Invalid config of plugin "${plugin.id}": ${issues.join('; ')}.`, { issues });
+    if (issues.length > 0)
+      throw new ValidationError(`Invalid config of plugin "${plugin.id}": ${issues.join('; ')}.`, { issues });
     return { config, source: { kind: 'input' } };
   }
   const current = teamId === null ? undefined : await currentScoringConfig(db, { teamId });
   const entry = current?.plugins.find((item) => item.pluginId === plugin.id);
   if (current === undefined || entry === undefined) {
-    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: `The request's team has no configuration for plugin "${plugin.id}": pass \`config\` to dry-run it with one.` });
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message: `The request's team has no configuration for plugin "${plugin.id}": pass \`config\` to dry-run it with one.`,
+    });
   }
   // Not checked here: a stored config the plugin now refuses comes back as an invalid_config outcome, as in settlement.
   return { config: entry.config, source: { kind: 'team', version: current.version } };
@@ -93,23 +114,58 @@ async function configFor(db: Db, plugin: PluginDefinition, teamId: string | null
  * writes no settlement. LLM calls the plugin makes are real usage of the calling user, charged to
  * their own wallet (never settled); at most `dryRunsPerUserPerMinute` dry runs per user.
  */
-export async function dryRunPlugin(db: Db, registry: PluginRegistry, params: { user: ApiUser; actor: string; requestId: string; pluginId: string; config: unknown }): Promise<DryRunResult> {
+export async function dryRunPlugin(
+  db: Db,
+  registry: PluginRegistry,
+  params: { user: ApiUser; actor: string; requestId: string; pluginId: string; config: unknown },
+): Promise<DryRunResult> {
   const plugin = pluginOf(registry, params.pluginId, 'pluginId');
   const stored = await requestFor(db, params.user, params.requestId);
   const { config, source } = await configFor(db, plugin, stored.teamId, params.config);
   takeDryRun(registry, params.user.userId);
   const running = inFlight.get(registry) ?? 0;
-  if (running >= dryRunsInFlightMax) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `${running} dry runs are in flight on this server (at most ${dryRunsInFlightMax}): try again when one ends.` });
+  if (running >= dryRunsInFlightMax)
+    throw new TRPCError({
+      code: 'TOO_MANY_REQUESTS',
+      message: `${running} dry runs are in flight on this server (at most ${dryRunsInFlightMax}): try again when one ends.`,
+    });
   inFlight.set(registry, running + 1);
   const startedAt = performance.now();
   let outcome: PluginRunOutcome;
   try {
-    outcome = await runPluginSafely(plugin, scoreInputOf(stored, config), registry.contextFor(plugin.id, { kind: 'user', orgId: params.user.orgId, userId: params.user.userId }), { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault });
+    outcome = await runPluginSafely(
+      plugin,
+      scoreInputOf(stored, config),
+      registry.contextFor(plugin.id, { kind: 'user', orgId: params.user.orgId, userId: params.user.userId }),
+      { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault },
+    );
   } finally {
     inFlight.set(registry, (inFlight.get(registry) ?? 1) - 1);
   }
   const durationMs = Math.round(performance.now() - startedAt);
-  const after = { pluginId: plugin.id, pluginVersion: plugin.version, configSource: source, status: outcome.status, ...(outcome.status === 'error' ? { errorKind: outcome.error.kind } : {}), durationMs };
-  await writeAudit(db, { orgId: params.user.orgId, actor: params.actor, action: 'plugin.dry_run', entityType: 'request', entityId: stored.requestId, before: null, after });
-  return { requestId: stored.requestId, pluginId: plugin.id, pluginVersion: plugin.version, configSource: source, durationMs, outcome };
+  const after = {
+    pluginId: plugin.id,
+    pluginVersion: plugin.version,
+    configSource: source,
+    status: outcome.status,
+    ...(outcome.status === 'error' ? { errorKind: outcome.error.kind } : {}),
+    durationMs,
+  };
+  await writeAudit(db, {
+    orgId: params.user.orgId,
+    actor: params.actor,
+    action: 'plugin.dry_run',
+    entityType: 'request',
+    entityId: stored.requestId,
+    before: null,
+    after,
+  });
+  return {
+    requestId: stored.requestId,
+    pluginId: plugin.id,
+    pluginVersion: plugin.version,
+    configSource: source,
+    durationMs,
+    outcome,
+  };
 }

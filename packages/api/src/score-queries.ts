@@ -17,7 +17,9 @@ const perUserColumns = {
   refundMinorUnits: sql<string>`coalesce(sum(${settlements.refund}), 0)::text`,
   co2eMicrograms: sql<string>`coalesce(sum(${usageRecords.co2eMicrograms}), 0)::text`,
   meanScore: sql<number | null>`avg(${settlements.score})::float8`,
-  valuePer1kTokens: sql<number | null>`(sum(${settlements.score}) * 1000 / nullif(sum(${tokens}) filter (where ${settlements.score} is not null), 0))::float8`,
+  valuePer1kTokens: sql<
+    number | null
+  >`(sum(${settlements.score}) * 1000 / nullif(sum(${tokens}) filter (where ${settlements.score} is not null), 0))::float8`,
 };
 
 export interface PeriodFilter {

@@ -31,7 +31,11 @@ export async function seedApiFixture(database: Database) {
   const org = await createOrg(db, { actor: 'test', input: { slug: `acme-${suffix}`, name: 'Acme' } });
   const eng = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'eng', name: 'Engineering' } });
   const ops = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'ops', name: 'Operations' } });
-  const person = (email: string, teamId: string | null, roles: User['roles']) => createUser(db, { actor: 'test', input: { orgId: org.id, teamId, email, displayName: email.split('@')[0] ?? email, roles } });
+  const person = (email: string, teamId: string | null, roles: User['roles']) =>
+    createUser(db, {
+      actor: 'test',
+      input: { orgId: org.id, teamId, email, displayName: email.split('@')[0] ?? email, roles },
+    });
   const users = {
     employee: await person('emma@acme.test', eng.id, ['employee']),
     colleague: await person('carl@acme.test', eng.id, ['employee']),
@@ -41,14 +45,34 @@ export async function seedApiFixture(database: Database) {
     opsEmployee: await person('otto@acme.test', ops.id, ['employee']),
   };
   const other = await createOrg(db, { actor: 'test', input: { slug: `globex-${suffix}`, name: 'Globex' } });
-  const otherAdmin = await createUser(db, { actor: 'test', input: { orgId: other.id, email: 'gina@globex.test', displayName: 'Gina', roles: ['admin'] } });
+  const otherAdmin = await createUser(db, {
+    actor: 'test',
+    input: { orgId: other.id, email: 'gina@globex.test', displayName: 'Gina', roles: ['admin'] },
+  });
   const deps = { db, ledger, keyPepper };
   /** A caller acting as `user`; with `keyId`, as if it authenticated with that key (the key it derives its own keys from). */
   const as = async (user: User, keyId: string | null = null) =>
-    createCaller(await createContextInner({ ...deps, user: { userId: user.id, orgId: user.orgId, teamId: user.teamId, roles: user.roles }, keyId }));
+    createCaller(
+      await createContextInner({
+        ...deps,
+        user: { userId: user.id, orgId: user.orgId, teamId: user.teamId, roles: user.roles },
+        keyId,
+      }),
+    );
   /** A key of `user` as an admin makes it with the CLI (inference and api unless `options` say otherwise), and a caller using it. */
-  const withKey = async (user: User, options: Partial<Omit<CreateApiKeyParams, 'pepper' | 'orgId' | 'userId' | 'actor'>> = {}) => {
-    const { key, secret } = await createApiKey(db, { pepper: keyPepper, orgId: user.orgId, userId: user.id, name: 'cli key', scopes: ['inference', 'api'], actor: 'cli:test', ...options });
+  const withKey = async (
+    user: User,
+    options: Partial<Omit<CreateApiKeyParams, 'pepper' | 'orgId' | 'userId' | 'actor'>> = {},
+  ) => {
+    const { key, secret } = await createApiKey(db, {
+      pepper: keyPepper,
+      orgId: user.orgId,
+      userId: user.id,
+      name: 'cli key',
+      scopes: ['inference', 'api'],
+      actor: 'cli:test',
+      ...options,
+    });
     return { key, secret, caller: await as(user, key.id) };
   };
   return {
@@ -73,7 +97,17 @@ let requestCounter = 0;
 /** One usage row (and its settlement when `score` is given), as the gateway and worker would write them. */
 export async function insertUsage(
   db: Db,
-  params: { user: User; model?: string; promptTokens?: number; completionTokens?: number; cost?: bigint; createdAt?: Date; score?: number; requestId?: string; keyId?: string },
+  params: {
+    user: User;
+    model?: string;
+    promptTokens?: number;
+    completionTokens?: number;
+    cost?: bigint;
+    createdAt?: Date;
+    score?: number;
+    requestId?: string;
+    keyId?: string;
+  },
 ): Promise<string> {
   requestCounter += 1;
   const requestId = params.requestId ?? `req-${String(requestCounter).padStart(6, '0')}`;
@@ -100,7 +134,18 @@ export async function insertUsage(
     createdAt: params.createdAt ?? new Date(Date.UTC(2026, 10, 1) + requestCounter * 1000),
   });
   if (params.score !== undefined) {
-    await db.insert(settlements).values({ requestId, score: params.score, confidence: 0.9, refund: 100n, refundCurrency: 'innovation', reward: 0n, results: [], reason: 'test' });
+    await db
+      .insert(settlements)
+      .values({
+        requestId,
+        score: params.score,
+        confidence: 0.9,
+        refund: 100n,
+        refundCurrency: 'innovation',
+        reward: 0n,
+        results: [],
+        reason: 'test',
+      });
   }
   return requestId;
 }

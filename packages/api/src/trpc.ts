@@ -13,11 +13,20 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
     const fields = error.code === 'BAD_REQUEST' ? invalidFields(error.cause) : [];
-    const message = fields.length > 0 && !error.message.includes(fields[0] ?? '') ? `Invalid ${fields.join(', ')}: ${error.message}` : error.message;
+    const message =
+      fields.length > 0 && !error.message.includes(fields[0] ?? '')
+        ? `Invalid ${fields.join(', ')}: ${error.message}`
+        : error.message;
     return {
       ...shape,
       message: internal && !isDev ? 'Internal server error.' : message,
-      data: { code: shape.data.code, httpStatus: shape.data.httpStatus, path: shape.data.path, fields, ...(isDev ? { stack: shape.data.stack } : {}) },
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        fields,
+        ...(isDev ? { stack: shape.data.stack } : {}),
+      },
     };
   },
 });
@@ -36,8 +45,14 @@ export const publicProcedure = t.procedure.use(mapDomainErrors);
 /** A procedure for signed-in users; `ctx.user` is narrowed to non-null. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (ctx.user === null) {
-    const failure = ctx.authFailure ?? new UnauthenticatedError('Sign in: send `Authorization: Bearer tw_...` with an API key that has the api scope.');
-    throw new TRPCError({ code: failure instanceof ForbiddenError ? 'FORBIDDEN' : 'UNAUTHORIZED', message: failure.message, cause: failure });
+    const failure =
+      ctx.authFailure ??
+      new UnauthenticatedError('Sign in: send `Authorization: Bearer tw_...` with an API key that has the api scope.');
+    throw new TRPCError({
+      code: failure instanceof ForbiddenError ? 'FORBIDDEN' : 'UNAUTHORIZED',
+      message: failure.message,
+      cause: failure,
+    });
   }
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
@@ -46,7 +61,10 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 export function roleProcedure(...roles: [Role, ...Role[]]) {
   return authedProcedure.use(({ ctx, next }) => {
     if (!ctx.user.roles.some((role) => roles.includes(role))) {
-      throw new TRPCError({ code: 'FORBIDDEN', message: `This needs the role ${roles.join(' or ')}; you have ${ctx.user.roles.join(', ') || 'none'}.` });
+      throw new TRPCError({
+        code: 'FORBIDDEN',
+        message: `This needs the role ${roles.join(' or ')}; you have ${ctx.user.roles.join(', ') || 'none'}.`,
+      });
     }
     return next({ ctx });
   });

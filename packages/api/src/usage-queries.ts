@@ -30,7 +30,10 @@ const usageWithScoreColumns = {
 };
 
 function selectUsage(db: Db) {
-  return db.select(usageWithScoreColumns).from(usageRecords).leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId));
+  return db
+    .select(usageWithScoreColumns)
+    .from(usageRecords)
+    .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId));
 }
 
 type Row = Awaited<ReturnType<typeof selectUsage>>[number];
@@ -65,16 +68,27 @@ export interface UsageFilter {
 }
 
 /** A page of usage, newest first, keyset-paginated on (createdAt, requestId). */
-export async function listUsage(db: Db, filter: UsageFilter): Promise<{ items: UsageView[]; nextCursor: string | null }> {
+export async function listUsage(
+  db: Db,
+  filter: UsageFilter,
+): Promise<{ items: UsageView[]; nextCursor: string | null }> {
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
-  if (filter.cursor !== undefined && after === undefined) throw new ValidationError('Invalid cursor: pass nextCursor from the previous page unchanged.', { issues: ['cursor: malformed'] });
+  if (filter.cursor !== undefined && after === undefined)
+    throw new ValidationError('Invalid cursor: pass nextCursor from the previous page unchanged.', {
+      issues: ['cursor: malformed'],
+    });
   const conditions: (SQL | undefined)[] = [
     filter.visible,
     filter.model === undefined ? undefined : eq(usageRecords.model, filter.model),
     filter.userId === undefined ? undefined : eq(usageRecords.userId, filter.userId),
     filter.from === undefined ? undefined : gte(usageRecords.createdAt, new Date(filter.from)),
     filter.to === undefined ? undefined : lt(usageRecords.createdAt, new Date(filter.to)),
-    after === undefined ? undefined : or(lt(usageRecords.createdAt, after.createdAt), and(eq(usageRecords.createdAt, after.createdAt), lt(usageRecords.requestId, after.requestId))),
+    after === undefined
+      ? undefined
+      : or(
+          lt(usageRecords.createdAt, after.createdAt),
+          and(eq(usageRecords.createdAt, after.createdAt), lt(usageRecords.requestId, after.requestId)),
+        ),
   ];
   const rows = await selectUsage(db)
     .where(and(...conditions))
@@ -82,7 +96,10 @@ export async function listUsage(db: Db, filter: UsageFilter): Promise<{ items: U
     .limit(filter.limit + 1);
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
-  return { items: page.map(toView), nextCursor: rows.length > filter.limit && last !== undefined ? encodeCursor(last.createdAt, last.requestId) : null };
+  return {
+    items: page.map(toView),
+    nextCursor: rows.length > filter.limit && last !== undefined ? encodeCursor(last.createdAt, last.requestId) : null,
+  };
 }
 
 /** One request's usage and settlement, if the caller may see it; undefined otherwise. */

@@ -6,7 +6,10 @@ import { z } from 'zod';
 /** An interface to listen on: loopback by default; a container needs 0.0.0.0 (or ::). */
 const hostSchema = z
   .string()
-  .regex(/^(?:[A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/, 'must be an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0')
+  .regex(
+    /^(?:[A-Za-z0-9.-]+|[0-9A-Fa-f:]+)$/,
+    'must be an IP address or host name to listen on, e.g. 127.0.0.1 or 0.0.0.0',
+  )
   .default('127.0.0.1');
 
 /** Every setting, by its environment name: values from the config file are checked by the same rules. */
@@ -45,7 +48,10 @@ export const envSchema = z.object({
     .transform((value) => value === 'true'),
   TOKENWISE_LEDGER_KEY: z
     .string()
-    .regex(/^(?:[0-9a-fA-F]{64,}|[A-Za-z0-9+/]{43,}={0,2})$/, 'must be at least 32 bytes as hex (64+ characters) or base64')
+    .regex(
+      /^(?:[0-9a-fA-F]{64,}|[A-Za-z0-9+/]{43,}={0,2})$/,
+      'must be at least 32 bytes as hex (64+ characters) or base64',
+    )
     .optional(),
   TOKENWISE_KEY_PEPPER: z
     .string()
@@ -114,10 +120,14 @@ const configFileSchema = z.strictObject({
   $schema: z.string().optional(),
   dataDir: scalar.optional(),
   databaseUrl: scalar.optional(),
-  temporal: z.strictObject({ address: scalar.optional(), namespace: scalar.optional(), uiPort: scalar.optional() }).optional(),
+  temporal: z
+    .strictObject({ address: scalar.optional(), namespace: scalar.optional(), uiPort: scalar.optional() })
+    .optional(),
   gateway: z.strictObject({ port: scalar.optional(), host: scalar.optional(), url: scalar.optional() }).optional(),
   api: z.strictObject({ port: scalar.optional(), host: scalar.optional() }).optional(),
-  vllm: z.strictObject({ url: scalar.optional(), priorityScheduling: scalar.optional(), clustersFile: scalar.optional() }).optional(),
+  vllm: z
+    .strictObject({ url: scalar.optional(), priorityScheduling: scalar.optional(), clustersFile: scalar.optional() })
+    .optional(),
 });
 
 interface Source {
@@ -131,7 +141,10 @@ function configFilePath(env: NodeJS.ProcessEnv, cwd: string): string | undefined
   const named = env.TOKENWISE_CONFIG;
   if (named !== undefined && named !== '') {
     const path = resolve(cwd, named);
-    if (!existsSync(path)) throw new ConfigError(`Invalid configuration:\n  TOKENWISE_CONFIG: ${path} does not exist (unset it to use ./${configFileName} when present)`);
+    if (!existsSync(path))
+      throw new ConfigError(
+        `Invalid configuration:\n  TOKENWISE_CONFIG: ${path} does not exist (unset it to use ./${configFileName} when present)`,
+      );
     return path;
   }
   const fallback = resolve(cwd, configFileName);
@@ -157,7 +170,9 @@ function readConfigFile(path: string): Record<string, string | undefined> {
   }
   const values: Record<string, string | undefined> = {};
   for (const [key, name] of Object.entries(configFileKeys)) {
-    const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], parsed.data);
+    const value = key
+      .split('.')
+      .reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], parsed.data);
     if (value === undefined || value === null) continue;
     values[name] = pathKeys.has(name) && typeof value === 'string' ? resolve(dirname(path), value) : String(value);
   }
@@ -208,22 +223,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     gatewayPort: parsed.data.TOKENWISE_GATEWAY_PORT,
     gatewayHost: parsed.data.TOKENWISE_GATEWAY_HOST,
     gatewayUrl: parsed.data.TOKENWISE_GATEWAY_URL,
-    apiPort: parsed.data.TOKENWISE_API_PORT ?? (parsed.data.TOKENWISE_GATEWAY_PORT === 0 ? 0 : parsed.data.TOKENWISE_GATEWAY_PORT + 1),
+    apiPort:
+      parsed.data.TOKENWISE_API_PORT ??
+      (parsed.data.TOKENWISE_GATEWAY_PORT === 0 ? 0 : parsed.data.TOKENWISE_GATEWAY_PORT + 1),
     apiHost: parsed.data.TOKENWISE_API_HOST,
     vllmUrl: parsed.data.VLLM_URL,
     vllmPriorityScheduling: parsed.data.VLLM_PRIORITY_SCHEDULING,
-    clustersFile: parsed.data.TOKENWISE_CLUSTERS_FILE === undefined ? undefined : resolve(cwd, parsed.data.TOKENWISE_CLUSTERS_FILE),
+    clustersFile:
+      parsed.data.TOKENWISE_CLUSTERS_FILE === undefined ? undefined : resolve(cwd, parsed.data.TOKENWISE_CLUSTERS_FILE),
     ledgerKey: decodeKey(parsed.data.TOKENWISE_LEDGER_KEY),
     ledgerKeyPath: resolve(dataDir, 'ledger.key'),
     ledgerCheckpointPath: resolve(dataDir, 'ledger-checkpoint.json'),
-    keyPepper: parsed.data.TOKENWISE_KEY_PEPPER === undefined ? undefined : Buffer.from(parsed.data.TOKENWISE_KEY_PEPPER, 'hex'),
+    keyPepper:
+      parsed.data.TOKENWISE_KEY_PEPPER === undefined ? undefined : Buffer.from(parsed.data.TOKENWISE_KEY_PEPPER, 'hex'),
     keyPepperPath: resolve(dataDir, 'key-pepper'),
   };
 }
 
 function decodeKey(text: string | undefined): Buffer | undefined {
   if (text === undefined) return undefined;
-  const key = /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (key.length < 32) throw new ConfigError('Invalid configuration:\n  TOKENWISE_LEDGER_KEY: must decode to at least 32 bytes');
+  const key =
+    /^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length < 32)
+    throw new ConfigError('Invalid configuration:\n  TOKENWISE_LEDGER_KEY: must decode to at least 32 bytes');
   return key;
 }

@@ -14,23 +14,44 @@ const composeText = readFileSync(new URL('docker-compose.yml', root), 'utf8');
 const compose = parse(composeText, { merge: true }) as {
   services: Record<
     string,
-    { command?: string[]; build?: { dockerfile_inline?: string }; environment?: Record<string, string>; env_file?: { path: string; required?: boolean }[]; deploy?: { replicas?: number; resources?: unknown }; restart?: string; profiles?: string[] }
+    {
+      command?: string[];
+      build?: { dockerfile_inline?: string };
+      environment?: Record<string, string>;
+      env_file?: { path: string; required?: boolean }[];
+      deploy?: { replicas?: number; resources?: unknown };
+      restart?: string;
+      profiles?: string[];
+    }
   >;
 };
-const schema = JSON.parse(readFileSync(new URL('../test-fixtures/compose-spec.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(
+  readFileSync(new URL('../test-fixtures/compose-spec.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 
 /** What `docker compose` substitutes for ${VAR}, ${VAR:-default} and ${VAR:?message}: here, sample values. */
 function interpolate(value: string, variables: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?::?[-?]([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => variables[name] ?? fallback ?? '');
+  return value.replace(
+    /\$\{([A-Z0-9_]+)(?::?[-?]([^}]*))?\}/g,
+    (_, name: string, fallback: string | undefined) => variables[name] ?? fallback ?? '',
+  );
 }
 
 /** A service's environment as its container sees it, with a sample POSTGRES_PASSWORD. */
 function environmentOf(environment: Record<string, string> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(environment ?? {}).map(([key, value]) => [key, interpolate(String(value), { POSTGRES_PASSWORD: 'sample-password' })]));
+  return Object.fromEntries(
+    Object.entries(environment ?? {}).map(([key, value]) => [
+      key,
+      interpolate(String(value), { POSTGRES_PASSWORD: 'sample-password' }),
+    ]),
+  );
 }
 
 const gatewayBundle = ['node', ...gatewayNodeFlags, 'packages/cli/dist/gateway.mjs'].join(' ');
-const tokenwiseServices = Object.entries(compose.services).filter(([, service]) => service.command?.slice(0, 2).join(' ') === 'npx tokenwise' || service.command?.join(' ') === gatewayBundle);
+const tokenwiseServices = Object.entries(compose.services).filter(
+  ([, service]) =>
+    service.command?.slice(0, 2).join(' ') === 'npx tokenwise' || service.command?.join(' ') === gatewayBundle,
+);
 
 describe('docker-compose.yml, the production topology', () => {
   it('is valid against the Compose Specification schema', () => {
@@ -46,10 +67,14 @@ describe('docker-compose.yml, the production topology', () => {
   });
 
   it('has postgres, temporal with its UI, vllm on a GPU with priority scheduling, two gateways, worker, api and slack', () => {
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'vllm', 'gateway', 'worker', 'api', 'slack']));
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'vllm', 'gateway', 'worker', 'api', 'slack']),
+    );
     const vllm = compose.services.vllm;
     expect(vllm?.command?.join(' ')).toContain('--scheduling-policy priority');
-    expect(vllm?.deploy?.resources).toMatchObject({ reservations: { devices: [{ driver: 'nvidia', capabilities: ['gpu'] }] } });
+    expect(vllm?.deploy?.resources).toMatchObject({
+      reservations: { devices: [{ driver: 'nvidia', capabilities: ['gpu'] }] },
+    });
     expect(compose.services.gateway?.deploy?.replicas).toBe(2);
     expect(tokenwiseServices.map(([name, service]) => `${name}: ${service.command?.join(' ')}`)).toEqual([
       'migrate: npx tokenwise migrate',
@@ -78,7 +103,8 @@ describe('docker-compose.yml, the production topology', () => {
   });
 
   it('lets containers reach the gateway and API, and the worker reach a gateway', () => {
-    const configOf = (name: string) => loadConfig(environmentOf(compose.services[name]?.environment), fileURLToPath(root));
+    const configOf = (name: string) =>
+      loadConfig(environmentOf(compose.services[name]?.environment), fileURLToPath(root));
     expect(configOf('gateway')).toMatchObject({ gatewayHost: '0.0.0.0', gatewayPort: 4000 });
     expect(configOf('api')).toMatchObject({ apiHost: '0.0.0.0', apiPort: 3000 });
     expect(configOf('worker').gatewayUrl).toBe('http://gateway:4000');
@@ -86,15 +112,26 @@ describe('docker-compose.yml, the production topology', () => {
 
   it('gives every tokenwise service an environment that the configuration schema accepts, with secrets from an env_file', () => {
     const known = new Set(Object.keys(envSchema.shape));
-    const secrets = { TOKENWISE_LEDGER_KEY: randomBytes(32).toString('hex'), TOKENWISE_KEY_PEPPER: randomBytes(32).toString('hex') };
+    const secrets = {
+      TOKENWISE_LEDGER_KEY: randomBytes(32).toString('hex'),
+      TOKENWISE_KEY_PEPPER: randomBytes(32).toString('hex'),
+    };
     for (const [name, service] of tokenwiseServices) {
       const environment = environmentOf(service.environment);
       const unknown = Object.keys(environment).filter((key) => !known.has(key));
       expect(unknown, `${name} sets variables the configuration does not know`).toEqual([]);
-      for (const key of Object.keys(secrets)) expect(environment[key], `${name} must not inline ${key}`).toBeUndefined();
-      expect(service.env_file, `${name} reads secrets from tokenwise.secrets.env`).toEqual([{ path: './tokenwise.secrets.env', required: true }]);
+      for (const key of Object.keys(secrets))
+        expect(environment[key], `${name} must not inline ${key}`).toBeUndefined();
+      expect(service.env_file, `${name} reads secrets from tokenwise.secrets.env`).toEqual([
+        { path: './tokenwise.secrets.env', required: true },
+      ]);
       const config = loadConfig({ ...environment, ...secrets }, fileURLToPath(root));
-      expect(config, name).toMatchObject({ databaseUrl: 'postgres://tokenwise:sample-password@postgres:5432/tokenwise', temporalAddress: 'temporal:7233', vllmUrl: 'http://vllm:8000', vllmPriorityScheduling: true });
+      expect(config, name).toMatchObject({
+        databaseUrl: 'postgres://tokenwise:sample-password@postgres:5432/tokenwise',
+        temporalAddress: 'temporal:7233',
+        vllmUrl: 'http://vllm:8000',
+        vllmPriorityScheduling: true,
+      });
       expect(config.ledgerKey?.length).toBe(32);
     }
   });

@@ -14,8 +14,12 @@ describe('the API key pepper', () => {
 
   it('comes from TOKENWISE_KEY_PEPPER when set, and refuses one shorter than 32 bytes or not hex', async () => {
     const hex = 'ab'.repeat(32);
-    expect((await loadKeyPepper(loadConfig({ TOKENWISE_DATA_DIR: dir, TOKENWISE_KEY_PEPPER: hex }))).toString('hex')).toBe(hex);
-    expect(() => loadConfig({ TOKENWISE_KEY_PEPPER: 'ab'.repeat(31) })).toThrow(/TOKENWISE_KEY_PEPPER: must be at least 32 bytes as hex/);
+    expect(
+      (await loadKeyPepper(loadConfig({ TOKENWISE_DATA_DIR: dir, TOKENWISE_KEY_PEPPER: hex }))).toString('hex'),
+    ).toBe(hex);
+    expect(() => loadConfig({ TOKENWISE_KEY_PEPPER: 'ab'.repeat(31) })).toThrow(
+      /TOKENWISE_KEY_PEPPER: must be at least 32 bytes as hex/,
+    );
     expect(() => loadConfig({ TOKENWISE_KEY_PEPPER: 'zz'.repeat(32) })).toThrow(/TOKENWISE_KEY_PEPPER/);
   });
 

@@ -15,7 +15,9 @@ async function readPepper(path: string): Promise<Buffer | undefined> {
   }
   const pepper = Buffer.from(text, 'hex');
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(text) || pepper.length < pepperBytesMin) {
-    throw new ConfigError(`${path} must hold at least ${pepperBytesMin} bytes as hex: restore it from a backup (every API key depends on it), or set TOKENWISE_KEY_PEPPER.`);
+    throw new ConfigError(
+      `${path} must hold at least ${pepperBytesMin} bytes as hex: restore it from a backup (every API key depends on it), or set TOKENWISE_KEY_PEPPER.`,
+    );
   }
   return pepper;
 }
@@ -41,7 +43,8 @@ export async function loadKeyPepper(config: Config): Promise<Buffer> {
     // Another process created it first: use theirs, so both agree.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const theirs = await readPepper(config.keyPepperPath);
-    if (theirs === undefined) throw new ConfigError(`${config.keyPepperPath} vanished while it was being created; run the command again.`);
+    if (theirs === undefined)
+      throw new ConfigError(`${config.keyPepperPath} vanished while it was being created; run the command again.`);
     return theirs;
   } finally {
     await rm(temporary, { force: true });

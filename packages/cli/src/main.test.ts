@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTokenwise } from './test-kit';
 
-const migrationCount = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')).entries.length as number;
+const migrationCount = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')).entries
+  .length as number;
 
 const tokenwise = (args: string[], env: NodeJS.ProcessEnv) => runTokenwise(args, { env });
 
@@ -24,9 +25,15 @@ describe('the tokenwise command', () => {
   it('migrates the embedded database, then reports it up to date', async () => {
     const first = await tokenwise(['migrate'], env);
     expect(first.stderr).toBe('');
-    expect(first).toMatchObject({ code: 0, stdout: expect.stringContaining(`Applied ${migrationCount} migration(s) to pglite`) });
+    expect(first).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`Applied ${migrationCount} migration(s) to pglite`),
+    });
     const second = await tokenwise(['migrate'], env);
-    expect(second).toMatchObject({ code: 0, stdout: expect.stringContaining(`is up to date: ${migrationCount} migrations applied`) });
+    expect(second).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(`is up to date: ${migrationCount} migrations applied`),
+    });
   });
 
   it('doctor reports the Node version, the database and its migration state as JSON', async () => {
@@ -34,7 +41,10 @@ describe('the tokenwise command', () => {
     const report = JSON.parse(result.stdout) as { checks: { name: string; status: string; detail: string }[] };
     const byName = Object.fromEntries(report.checks.map((check) => [check.name, check]));
     expect(byName['Node.js']).toMatchObject({ status: 'ok', detail: `v${process.versions.node}` });
-    expect(byName.Database).toMatchObject({ status: 'ok', detail: expect.stringContaining(`migrations: ${migrationCount}/${migrationCount} applied, none pending`) });
+    expect(byName.Database).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(`migrations: ${migrationCount}/${migrationCount} applied, none pending`),
+    });
     expect(byName.Platform).toMatchObject({ detail: expect.stringMatching(/not running/) });
     expect(result.code).toBe(0);
   });

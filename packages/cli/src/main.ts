@@ -102,7 +102,10 @@ const commands: Record<string, Command> = {
 };
 
 /** Every command name `tokenwise <name>` runs, admin commands included (first word). */
-export const commandNames: readonly string[] = [...Object.keys(commands), ...new Set(Object.keys(adminCommands).map((name) => name.split(' ')[0] as string))];
+export const commandNames: readonly string[] = [
+  ...Object.keys(commands),
+  ...new Set(Object.keys(adminCommands).map((name) => name.split(' ')[0] as string)),
+];
 
 /** Runs the CLI and returns the process exit code; never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -118,11 +121,46 @@ export async function main(argv: readonly string[]): Promise<number> {
         'simulated-cluster': { type: 'boolean' },
         monthly: { type: 'boolean' },
         cascade: { type: 'boolean' },
-        ...Object.fromEntries(['org', 'team', 'user', 'slug', 'name', 'email', 'roles', 'time-zone', 'amount', 'currency', 'reason', 'id', 'limit', 'system', 'scopes', 'models', 'rpm', 'tpm', 'expires-in-days', 'overlap-seconds', 'file', 'older-than-minutes', 'cluster', 'replica', 'url', 'grid-intensity', 'pue', 'region', 'per-grant', 'per-month'].map((key) => [key, { type: 'string' as const }])),
+        ...Object.fromEntries(
+          [
+            'org',
+            'team',
+            'user',
+            'slug',
+            'name',
+            'email',
+            'roles',
+            'time-zone',
+            'amount',
+            'currency',
+            'reason',
+            'id',
+            'limit',
+            'system',
+            'scopes',
+            'models',
+            'rpm',
+            'tpm',
+            'expires-in-days',
+            'overlap-seconds',
+            'file',
+            'older-than-minutes',
+            'cluster',
+            'replica',
+            'url',
+            'grid-intensity',
+            'pue',
+            'region',
+            'per-grant',
+            'per-month',
+          ].map((key) => [key, { type: 'string' as const }]),
+        ),
       },
     });
     const [name, ...extra] = positionals;
-    const adminName = [`${name} ${extra[0] ?? ''}`, name].find((candidate) => candidate !== undefined && candidate in adminCommands);
+    const adminName = [`${name} ${extra[0] ?? ''}`, name].find(
+      (candidate) => candidate !== undefined && candidate in adminCommands,
+    );
     if (adminName !== undefined && !values.help) {
       const rest = extra.slice(adminName.includes(' ') ? 1 : 0);
       if (rest.length > 0) throw new UsageError(`Unexpected argument "${rest[0]}" after "${adminName}".`);
@@ -136,9 +174,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (name === undefined) throw new UsageError('No command given.');
     const command = commands[name];
-    if (command === undefined) throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`);
+    if (command === undefined)
+      throw new UsageError(`Unknown command "${name}". Commands: ${Object.keys(commands).join(', ')}.`);
     if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}" after "${name}".`);
-    return await command({ json: values.json ?? false, forTests: values['for-tests'] ?? false, simulatedCluster: values['simulated-cluster'] ?? false });
+    return await command({
+      json: values.json ?? false,
+      forTests: values['for-tests'] ?? false,
+      simulatedCluster: values['simulated-cluster'] ?? false,
+    });
   } catch (error) {
     return reportError(error, usage);
   }

@@ -27,7 +27,8 @@ export async function loadLedgerKey(config: Config): Promise<Buffer> {
   if (config.ledgerKey !== undefined) return config.ledgerKey;
   try {
     const key = Buffer.from((await readFile(config.ledgerKeyPath, 'utf8')).trim(), 'hex');
-    if (key.length < hmacKeyBytesMin) throw new Error(`${config.ledgerKeyPath} holds fewer than ${hmacKeyBytesMin} bytes.`);
+    if (key.length < hmacKeyBytesMin)
+      throw new Error(`${config.ledgerKeyPath} holds fewer than ${hmacKeyBytesMin} bytes.`);
     return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -45,7 +46,12 @@ export async function openServices(config: Config): Promise<Services> {
   try {
     await database.migrate();
     const keyPepper = await loadKeyPepper(config);
-    const ledger = createLedger({ db: database.db, hmacKey: await loadLedgerKey(config), checkpointPath: config.ledgerCheckpointPath, batchIntervalMs: ledgerBatchIntervalMs });
+    const ledger = createLedger({
+      db: database.db,
+      hmacKey: await loadLedgerKey(config),
+      checkpointPath: config.ledgerCheckpointPath,
+      batchIntervalMs: ledgerBatchIntervalMs,
+    });
     // Files an older version left readable (keys, dev.json, Temporal's SQLite file) are the platform's too.
     await tightenDataDir(config.dataDir);
     return {

@@ -80,7 +80,8 @@ export function parseMinorUnits(text: string, what = 'amount'): Amount {
  */
 export function parseAmount(text: string, currency: Currency): Amount {
   const trimmed = typeof text === 'string' ? text.trim() : text;
-  const match = typeof trimmed === 'string' && trimmed.length <= amountTextLengthMax ? decimalPattern.exec(trimmed) : null;
+  const match =
+    typeof trimmed === 'string' && trimmed.length <= amountTextLengthMax ? decimalPattern.exec(trimmed) : null;
   if (match === null) {
     throw new InvalidAmountError(
       `Amount must be a decimal number of ${currency.code} tokens such as "12.5", got ${JSON.stringify(text)}.`,

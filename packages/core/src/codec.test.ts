@@ -20,7 +20,11 @@ export const valueWithAmounts = fc.letrec((tie) => ({
     { depthSize: 'small' },
     tie('leaf'),
     fc.array(tie('node'), { maxLength: 4 }),
-    fc.dictionary(fc.string().filter((key) => key !== bigintTag && key !== '__proto__'), tie('node'), { maxKeys: 4 }),
+    fc.dictionary(
+      fc.string().filter((key) => key !== bigintTag && key !== '__proto__'),
+      tie('node'),
+      { maxKeys: 4 },
+    ),
   ),
 })).node;
 
@@ -55,7 +59,9 @@ describe('the amount codec', () => {
     let deep: unknown = 1n;
     for (let i = 0; i <= jsonDepthMax + 1; i++) deep = [deep];
     expect(() => toJsonValue(deep)).toThrow(/deeper than/);
-    expect(() => fromJsonValue(JSON.parse(JSON.stringify(deep, (_k, v: unknown) => (typeof v === 'bigint' ? 0 : v))))).toThrow(/deeper than/);
+    expect(() =>
+      fromJsonValue(JSON.parse(JSON.stringify(deep, (_k, v: unknown) => (typeof v === 'bigint' ? 0 : v)))),
+    ).toThrow(/deeper than/);
   });
 
   it('validates amounts from input as bigint or integer string, never a float', () => {
@@ -70,7 +76,9 @@ describe('the amount codec', () => {
 describe('canonical JSON', () => {
   it('gives the same text whatever the key order, and keeps bigints', async () => {
     const { canonicalJson } = await import('./codec');
-    expect(canonicalJson({ b: 1, a: { d: 2n, c: [{ z: 1, y: 2 }] } })).toBe(canonicalJson({ a: { c: [{ y: 2, z: 1 }], d: 2n }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: 2n, c: [{ z: 1, y: 2 }] } })).toBe(
+      canonicalJson({ a: { c: [{ y: 2, z: 1 }], d: 2n }, b: 1 }),
+    );
     expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
   });
 });

@@ -37,10 +37,9 @@ export const currencyCodePattern = /^[a-z][a-z0-9_]{1,31}$/;
 export function currencyByCode(code: string): Currency {
   const currency = builtIn.get(code);
   if (currency === undefined) {
-    throw new UnknownCurrencyError(
-      `Unknown currency "${code}". Known currencies: ${[...builtIn.keys()].join(', ')}.`,
-      { currency: code },
-    );
+    throw new UnknownCurrencyError(`Unknown currency "${code}". Known currencies: ${[...builtIn.keys()].join(', ')}.`, {
+      currency: code,
+    });
   }
   return currency;
 }

@@ -118,7 +118,10 @@ export class UnknownModelError extends DomainError {
   override readonly name = 'UnknownModelError';
 
   constructor(model: string, servedModels: readonly string[]) {
-    super(`The model "${model}" is not served here. Use one of: ${servedModels.join(', ')} (GET /v1/models lists them).`, { model, servedModels: [...servedModels] });
+    super(
+      `The model "${model}" is not served here. Use one of: ${servedModels.join(', ')} (GET /v1/models lists them).`,
+      { model, servedModels: [...servedModels] },
+    );
   }
 }
 
@@ -128,7 +131,10 @@ export class RateLimitedError extends DomainError {
   override readonly name = 'RateLimitedError';
   readonly retryAfterSeconds: number;
 
-  constructor(message: string, details: { keyId: string; limit: 'rpm' | 'tpm'; limitValue: number; retryAfterSeconds: number }) {
+  constructor(
+    message: string,
+    details: { keyId: string; limit: 'rpm' | 'tpm'; limitValue: number; retryAfterSeconds: number },
+  ) {
     super(message, details);
     this.retryAfterSeconds = details.retryAfterSeconds;
   }

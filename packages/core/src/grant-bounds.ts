@@ -30,8 +30,17 @@ export interface GrantBoundsCheck {
 export function assertWithinGrantBounds(check: GrantBoundsCheck): void {
   const currency = currencyByCode(check.currency);
   const show = (amount: Amount) => `${formatAmount(amount, currency)} ${currency.code}`;
-  const left = check.bounds.monthlyIssuanceMax > check.issuedThisMonth ? check.bounds.monthlyIssuanceMax - check.issuedThisMonth : 0n;
-  const details = { currency: currency.code, amount: check.amount.toString(), left: left.toString(), period: check.period, timeZone: check.timeZone };
+  const left =
+    check.bounds.monthlyIssuanceMax > check.issuedThisMonth
+      ? check.bounds.monthlyIssuanceMax - check.issuedThisMonth
+      : 0n;
+  const details = {
+    currency: currency.code,
+    amount: check.amount.toString(),
+    left: left.toString(),
+    period: check.period,
+    timeZone: check.timeZone,
+  };
   if (check.amount > check.bounds.grantAmountMax) {
     throw new LimitExceededError(
       `A grant of ${show(check.amount)} exceeds ${check.orgLabel}'s bound grantAmountMax of ${show(check.bounds.grantAmountMax)} per grant; ${show(left)} is left of this month's issuance (${check.period}, ${check.timeZone}). Split it, or ask the platform operator to raise the bound (tokenwise org set-grant-bounds).`,

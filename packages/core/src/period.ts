@@ -7,9 +7,12 @@ import { isValidTimeZone } from './schemas';
  * rerun in the same month never grants twice.
  */
 export function monthlyPeriod(instant: Date, timeZone: string): string {
-  if (!isValidTimeZone(timeZone)) throw new ValidationError(`Unknown time zone "${timeZone}": use an IANA name such as "Europe/Berlin".`);
+  if (!isValidTimeZone(timeZone))
+    throw new ValidationError(`Unknown time zone "${timeZone}": use an IANA name such as "Europe/Berlin".`);
   if (Number.isNaN(instant.getTime())) throw new ValidationError('monthlyPeriod needs a valid date.');
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(instant);
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(
+    instant,
+  );
   const year = parts.find((part) => part.type === 'year')?.value;
   const month = parts.find((part) => part.type === 'month')?.value;
   return `${year}-${month}`;

@@ -12,9 +12,13 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  * one to one.
  */
 export function grantTransferId(orgId: string, clientId: string): string {
-  if (!uuidPattern.test(orgId)) throw new ValidationError(`A grant's org must be an org id (a UUID), got "${orgId.slice(0, 64)}".`);
+  if (!uuidPattern.test(orgId))
+    throw new ValidationError(`A grant's org must be an org id (a UUID), got "${orgId.slice(0, 64)}".`);
   if (clientId.length === 0 || clientId.length > grantClientIdLengthMax || !grantClientIdPattern.test(clientId)) {
-    throw new ValidationError(`Invalid grant id: use 1..${grantClientIdLengthMax} letters, digits and . _ : @ - (starting with a letter or digit), e.g. "welcome-alice".`, { issues: ['id: invalid grant id'] });
+    throw new ValidationError(
+      `Invalid grant id: use 1..${grantClientIdLengthMax} letters, digits and . _ : @ - (starting with a letter or digit), e.g. "welcome-alice".`,
+      { issues: ['id: invalid grant id'] },
+    );
   }
   return `grant-${orgId}-${clientId}`;
 }
@@ -33,7 +37,8 @@ export function grantClientIdOf(orgId: string, transferId: string): string | und
  */
 
 /** The hold admission places on the payer's wallet in `currency`. */
-export const holdTransferId = (requestId: string, currency: string): string => `${holdTransferIdPrefix(requestId)}${currency}`;
+export const holdTransferId = (requestId: string, currency: string): string =>
+  `${holdTransferIdPrefix(requestId)}${currency}`;
 /** Every hold of a request starts with this (one per currency). */
 export const holdTransferIdPrefix = (requestId: string): string => `hold-${requestId}-`;
 /** Posting the hold for what the request actually cost. */

@@ -15,7 +15,11 @@ import { listAuditForEntity } from './queries/audit';
 import { createOrg, findOrgBySlug } from './queries/orgs';
 import { amount, auditLog, codecJsonb } from './schema/index';
 
-const amountProbe = pgTable('amount_probe', { id: serial().primaryKey(), value: amount().notNull(), doc: codecJsonb().notNull() });
+const amountProbe = pgTable('amount_probe', {
+  id: serial().primaryKey(),
+  value: amount().notNull(),
+  doc: codecJsonb().notNull(),
+});
 
 describeEachBackend('database layer', (db, backend) => {
   it('applies every migration, and applying again changes nothing', async () => {
@@ -27,19 +31,29 @@ describeEachBackend('database layer', (db, backend) => {
   });
 
   it('creates an org with its audit row, and finds it by slug', async () => {
-    const org = await createOrg(db().db, { actor: 'system:test', input: { slug: `acme-${backend}`, name: 'Acme', timeZone: 'Europe/Berlin' } });
+    const org = await createOrg(db().db, {
+      actor: 'system:test',
+      input: { slug: `acme-${backend}`, name: 'Acme', timeZone: 'Europe/Berlin' },
+    });
     expect(await findOrgBySlug(db().db, { slug: `acme-${backend}` })).toEqual(org);
     const audit = await listAuditForEntity(db().db, { entityType: 'org', entityId: org.id });
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ action: 'org.create', actor: 'system:test', before: null, after: { slug: `acme-${backend}`, timeZone: 'Europe/Berlin' } });
+    expect(audit[0]).toMatchObject({
+      action: 'org.create',
+      actor: 'system:test',
+      before: null,
+      after: { slug: `acme-${backend}`, timeZone: 'Europe/Berlin' },
+    });
     expect(await findOrgBySlug(db().db, { slug: 'nobody-here' })).toBeUndefined();
   });
 
   it('refuses an unknown time zone and a bad slug, naming the field and the allowed form', async () => {
-    await expect(createOrg(db().db, { actor: 'system:test', input: { slug: 'tz-bad', name: 'X', timeZone: 'Mars/Olympus' } })).rejects.toThrow(
-      /timeZone: must be an IANA time zone/,
+    await expect(
+      createOrg(db().db, { actor: 'system:test', input: { slug: 'tz-bad', name: 'X', timeZone: 'Mars/Olympus' } }),
+    ).rejects.toThrow(/timeZone: must be an IANA time zone/);
+    await expect(createOrg(db().db, { actor: 'system:test', input: { slug: 'Bad Slug', name: 'X' } })).rejects.toThrow(
+      ValidationError,
     );
-    await expect(createOrg(db().db, { actor: 'system:test', input: { slug: 'Bad Slug', name: 'X' } })).rejects.toThrow(ValidationError);
     expect(await findOrgBySlug(db().db, { slug: 'tz-bad' })).toBeUndefined();
   });
 
@@ -47,25 +61,47 @@ describeEachBackend('database layer', (db, backend) => {
     const slug = `dup-${backend}`;
     await createOrg(db().db, { actor: 'system:test', input: { slug, name: 'First' } });
     await expect(createOrg(db().db, { actor: 'system:test', input: { slug, name: 'Second' } })).rejects.toThrow();
-    const rows = await db().db.select({ id: auditLog.id }).from(auditLog).where(sql`${auditLog.after}->>'slug' = ${slug}`);
+    const rows = await db()
+      .db.select({ id: auditLog.id })
+      .from(auditLog)
+      .where(sql`${auditLog.after}->>'slug' = ${slug}`);
     expect(rows).toHaveLength(1);
   });
 
   it('keeps the audit log append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {
-    const org = await createOrg(db().db, { actor: 'system:test', input: { slug: `audited-${backend}`, name: 'Audited' } });
-    const refusal = async (query: Promise<unknown>) => pgErrorOf(await query.then(() => undefined, (error: unknown) => error));
-    expect(await refusal(db().db.update(auditLog).set({ actor: 'someone-else' }).where(eq(auditLog.entityId, org.id)))).toMatchObject({
+    const org = await createOrg(db().db, {
+      actor: 'system:test',
+      input: { slug: `audited-${backend}`, name: 'Audited' },
+    });
+    const refusal = async (query: Promise<unknown>) =>
+      pgErrorOf(
+        await query.then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      );
+    expect(
+      await refusal(db().db.update(auditLog).set({ actor: 'someone-else' }).where(eq(auditLog.entityId, org.id))),
+    ).toMatchObject({
       code: '42501',
       message: 'table audit_log is append-only: UPDATE is not allowed',
     });
-    expect(await refusal(db().db.delete(auditLog).where(eq(auditLog.entityId, org.id)))).toMatchObject({ message: expect.stringMatching(/DELETE is not allowed/) });
-    expect(await refusal(db().db.execute(sql`truncate audit_log cascade`))).toMatchObject({ message: expect.stringMatching(/TRUNCATE is not allowed/) });
+    expect(await refusal(db().db.delete(auditLog).where(eq(auditLog.entityId, org.id)))).toMatchObject({
+      message: expect.stringMatching(/DELETE is not allowed/),
+    });
+    expect(await refusal(db().db.execute(sql`truncate audit_log cascade`))).toMatchObject({
+      message: expect.stringMatching(/TRUNCATE is not allowed/),
+    });
     expect(await listAuditForEntity(db().db, { entityType: 'org', entityId: org.id })).toHaveLength(1);
   });
 
   it('round-trips every amount through a bigint column and through codec jsonb, extremes included', async () => {
-    await db().db.execute(sql`create table if not exists amount_probe (id serial primary key, value bigint not null, doc jsonb not null)`);
-    const values = fc.sample(fc.bigInt({ min: amountMin, max: amountMax }), 200).concat([amountMin, amountMax, 0n, -1n]);
+    await db().db.execute(
+      sql`create table if not exists amount_probe (id serial primary key, value bigint not null, doc jsonb not null)`,
+    );
+    const values = fc
+      .sample(fc.bigInt({ min: amountMin, max: amountMax }), 200)
+      .concat([amountMin, amountMax, 0n, -1n]);
     const docs = values.map((value) => ({ value, nested: [{ fee: value }], note: 'x' }));
     const inserted = await db()
       .db.insert(amountProbe)
@@ -105,7 +141,10 @@ describe('migrations against a real server', () => {
   it('runs on a server with fsync on, as in production', async () => {
     const database = await openTestDatabase('postgres');
     try {
-      const [row] = await executeRows<{ fsync: string; server_version_num: string }>(database.db, sql`select current_setting('fsync') as fsync, current_setting('server_version_num') as server_version_num`);
+      const [row] = await executeRows<{ fsync: string; server_version_num: string }>(
+        database.db,
+        sql`select current_setting('fsync') as fsync, current_setting('server_version_num') as server_version_num`,
+      );
       expect(row?.fsync).toBe('on');
       expect(Number(row?.server_version_num)).toBeGreaterThanOrEqual(150000);
     } finally {

@@ -1,4 +1,13 @@
-export { openDatabase, migrationsFolder, type Backend, type Database, type DatabaseOptions, type Db, type Schema, type Tx } from './client';
+export {
+  openDatabase,
+  migrationsFolder,
+  type Backend,
+  type Database,
+  type DatabaseOptions,
+  type Db,
+  type Schema,
+  type Tx,
+} from './client';
 export { acquireDataDirLock, type DataDirLock } from './data-dir-lock';
 export { migrationState, type MigrationState } from './migration-state';
 export * from './queries/audit';

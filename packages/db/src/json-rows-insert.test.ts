@@ -26,7 +26,17 @@ describeEachBackend('jsonRowsInserts', (database) => {
       sql`create table if not exists json_rows_probe (id text primary key, owner_id uuid, cost bigint not null, tokens integer, grams double precision, system boolean not null, at timestamptz, tags text[], doc jsonb, status text not null default 'open')`,
     );
     const rows = [
-      { id: 'a', ownerId: '0b7c3f0e-7c5e-4a8e-9d36-0a0f3f3b1c11', cost: 9_007_199_254_740_993n, tokens: 12, grams: 0.125, system: false, at: new Date('2026-11-26T10:00:00.123Z'), tags: ['x', 'with "quotes", {braces} and \\'], doc: { big: 2n ** 63n - 1n, text: 'ü\n"' } },
+      {
+        id: 'a',
+        ownerId: '0b7c3f0e-7c5e-4a8e-9d36-0a0f3f3b1c11',
+        cost: 9_007_199_254_740_993n,
+        tokens: 12,
+        grams: 0.125,
+        system: false,
+        at: new Date('2026-11-26T10:00:00.123Z'),
+        tags: ['x', 'with "quotes", {braces} and \\'],
+        doc: { big: 2n ** 63n - 1n, text: 'ü\n"' },
+      },
       { id: 'b', cost: 0n, system: true, status: 'closed' },
     ];
     for (const statement of jsonRowsInserts(probe, rows)) await db.execute(statement);
@@ -35,19 +45,39 @@ describeEachBackend('jsonRowsInserts', (database) => {
     const read = await db.select().from(probe).orderBy(asc(probe.id));
     expect(read).toEqual([
       { ...rows[0], status: 'open' },
-      { id: 'b', ownerId: null, cost: 0n, tokens: null, grams: null, system: true, at: null, tags: null, doc: null, status: 'closed' },
+      {
+        id: 'b',
+        ownerId: null,
+        cost: 0n,
+        tokens: null,
+        grams: null,
+        system: true,
+        at: null,
+        tags: null,
+        doc: null,
+        status: 'closed',
+      },
     ]);
   });
 
   it('round-trips any text exactly', async () => {
     const { db } = database();
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }).filter((value) => !value.includes('\u0000')), async (value) => {
-        const id = `t-${Math.random()}`;
-        for (const statement of jsonRowsInserts(probe, [{ id, cost: 1n, system: false, tags: [value], doc: { value } }])) await db.execute(statement);
-        const [row] = await db.select({ tags: probe.tags, doc: probe.doc }).from(probe).where(sql`${probe.id} = ${id}`);
-        expect(row).toEqual({ tags: [value], doc: { value } });
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((value) => !value.includes('\u0000')),
+        async (value) => {
+          const id = `t-${Math.random()}`;
+          for (const statement of jsonRowsInserts(probe, [
+            { id, cost: 1n, system: false, tags: [value], doc: { value } },
+          ]))
+            await db.execute(statement);
+          const [row] = await db
+            .select({ tags: probe.tags, doc: probe.doc })
+            .from(probe)
+            .where(sql`${probe.id} = ${id}`);
+          expect(row).toEqual({ tags: [value], doc: { value } });
+        },
+      ),
       { numRuns: 40 },
     );
   });

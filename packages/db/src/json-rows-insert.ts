@@ -23,7 +23,14 @@ function planOf(table: PgTable): Map<string, ColumnPlan> {
     const sqlType = column.getSQLType();
     // The database is opened with snake_case casing: a column named by its key is stored snake_cased.
     const name = column.keyAsName ? toSnakeCase(column.name) : column.name;
-    plan.set(key, { key, jsonKey: JSON.stringify(name), quotedName: `"${name.replace(/"/g, '""')}"`, sqlType, column, json: sqlType === 'jsonb' || sqlType === 'json' });
+    plan.set(key, {
+      key,
+      jsonKey: JSON.stringify(name),
+      quotedName: `"${name.replace(/"/g, '""')}"`,
+      sqlType,
+      column,
+      json: sqlType === 'jsonb' || sqlType === 'json',
+    });
   }
   plans.set(table, plan);
   return plan;
@@ -63,7 +70,9 @@ export function jsonRowsInserts(table: PgTable, rows: readonly Record<string, un
         const value = row[column.key];
         if (value === null) continue;
         const driver = column.column.mapToDriverValue(value) as unknown;
-        fields.push(`${column.jsonKey}:${column.json && typeof driver === 'string' ? driver : JSON.stringify(typeof driver === 'bigint' ? driver.toString() : driver)}`);
+        fields.push(
+          `${column.jsonKey}:${column.json && typeof driver === 'string' ? driver : JSON.stringify(typeof driver === 'bigint' ? driver.toString() : driver)}`,
+        );
       }
       return `{${fields.join(',')}}`;
     });

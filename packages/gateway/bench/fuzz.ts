@@ -9,7 +9,8 @@ import { startGatewayWorld } from '../src/test-kit';
 const numberFrom = (name: string, fallback: number) => {
   const raw = process.env[name];
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a whole number of at least 1, got ${raw}.`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number of at least 1, got ${raw}.`);
   return value;
 };
 
@@ -22,7 +23,10 @@ async function main(): Promise<void> {
   try {
     const database = await openDatabase({ url: server.url, poolSize: 8 });
     await database.migrate();
-    const world = await startGatewayWorld(database, { replicas: 2, sim: { latency: { ttftMs: 1, tpotMs: 1 }, outputTokens: { min: 1, max: 16 } } });
+    const world = await startGatewayWorld(database, {
+      replicas: 2,
+      sim: { latency: { ttftMs: 1, tpotMs: 1 }, outputTokens: { min: 1, max: 16 } },
+    });
     const startedAt = Date.now();
     process.stdout.write(`fuzz: seed ${seed}, up to ${cases} cases, ${concurrency} at once, at most ${seconds} s\n`);
     const report = await runInferenceFuzz(world, database, {
@@ -36,7 +40,9 @@ async function main(): Promise<void> {
     await world.close();
     await database.close();
     const elapsed = (Date.now() - startedAt) / 1000;
-    process.stdout.write(`fuzz: ${report.casesRun} cases in ${elapsed.toFixed(1)} s (${(report.casesRun / elapsed).toFixed(0)}/s), neighbour requests ${report.neighbourRequests}\n`);
+    process.stdout.write(
+      `fuzz: ${report.casesRun} cases in ${elapsed.toFixed(1)} s (${(report.casesRun / elapsed).toFixed(0)}/s), neighbour requests ${report.neighbourRequests}\n`,
+    );
     process.stdout.write(`fuzz: answers by status ${JSON.stringify(report.statuses)}\n`);
     process.stdout.write(`fuzz: ${report.failures.length} failures found (replay with FUZZ_SEED=${seed})\n`);
     for (const failure of report.failures) process.stdout.write(`  - ${failure}\n`);

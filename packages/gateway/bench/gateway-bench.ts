@@ -22,8 +22,19 @@ const userCount = 50;
 
 /** A child process from TypeScript source (through tsx), or from a bundle (`.mjs`, plain node) as production runs the gateway. */
 function child(script: string, env: Record<string, string>, profile = false): ChildProcess {
-  const execArgv = [...(script.endsWith('.mjs') ? [] : ['--import', 'tsx']), ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : []), ...(process.env.BENCH_HEAP === '1' ? ['--expose-gc'] : []), ...(script.endsWith('.mjs') ? (process.env.BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? gatewayNodeFlags) : [])];
-  return fork(fileURLToPath(new URL(script, import.meta.url)), { execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = [
+    ...(script.endsWith('.mjs') ? [] : ['--import', 'tsx']),
+    ...(profile ? ['--cpu-prof', '--cpu-prof-dir=/tmp/gwprof'] : []),
+    ...(process.env.BENCH_HEAP === '1' ? ['--expose-gc'] : []),
+    ...(script.endsWith('.mjs')
+      ? (process.env.BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? gatewayNodeFlags)
+      : []),
+  ];
+  return fork(fileURLToPath(new URL(script, import.meta.url)), {
+    execArgv,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 async function message<T>(process: ChildProcess, type: string): Promise<T> {
@@ -47,14 +58,27 @@ interface PhaseResult {
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
+  return sorted.length === 0
+    ? 0
+    : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
 /** The simulator's own view (its engine clock): sums and counts of its latency histograms. */
-async function simLatency(simUrl: string): Promise<{ e2eSum: number; e2eCount: number; ttftSum: number; ttftCount: number }> {
+async function simLatency(
+  simUrl: string,
+): Promise<{ e2eSum: number; e2eCount: number; ttftSum: number; ttftCount: number }> {
   const text = await (await fetch(`${simUrl}/metrics`)).text();
-  const value = (name: string) => text.split('\n').filter((line) => line.startsWith(name)).reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-  return { e2eSum: value('vllm:e2e_request_latency_seconds_sum'), e2eCount: value('vllm:e2e_request_latency_seconds_count'), ttftSum: value('vllm:time_to_first_token_seconds_sum'), ttftCount: value('vllm:time_to_first_token_seconds_count') };
+  const value = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(name))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  return {
+    e2eSum: value('vllm:e2e_request_latency_seconds_sum'),
+    e2eCount: value('vllm:e2e_request_latency_seconds_count'),
+    ttftSum: value('vllm:time_to_first_token_seconds_sum'),
+    ttftCount: value('vllm:time_to_first_token_seconds_count'),
+  };
 }
 
 async function measuredOnSim<T>(simUrl: string, label: string, run: () => Promise<T>): Promise<T> {
@@ -62,7 +86,9 @@ async function measuredOnSim<T>(simUrl: string, label: string, run: () => Promis
   const result = await run();
   const after = await simLatency(simUrl);
   const mean = (sum: number, count: number) => (count === 0 ? 0 : (sum / count) * 1000);
-  process.stdout.write(`${label}: the simulator saw mean TTFT ${mean(after.ttftSum - before.ttftSum, after.ttftCount - before.ttftCount).toFixed(2)} ms, mean end-to-end ${mean(after.e2eSum - before.e2eSum, after.e2eCount - before.e2eCount).toFixed(2)} ms\n`);
+  process.stdout.write(
+    `${label}: the simulator saw mean TTFT ${mean(after.ttftSum - before.ttftSum, after.ttftCount - before.ttftCount).toFixed(2)} ms, mean end-to-end ${mean(after.e2eSum - before.e2eSum, after.e2eCount - before.e2eCount).toFixed(2)} ms\n`,
+  );
   return result;
 }
 
@@ -73,12 +99,20 @@ async function withSimVitals<T>(sim: ChildProcess, label: string, run: () => Pro
   const result = await run();
   sim.send({ type: 'stats' });
   const vitals = await message<Vitals>(sim, 'stats');
-  process.stdout.write(`${label}: the simulator's ${describeVitals(vitals)}, CPU ${(vitals.cpuMicros / 1000).toFixed(0)} ms\n`);
+  process.stdout.write(
+    `${label}: the simulator's ${describeVitals(vitals)}, CPU ${(vitals.cpuMicros / 1000).toFixed(0)} ms\n`,
+  );
   return result;
 }
 
 /** Open loop: requests leave on schedule whether or not earlier ones finished. */
-async function openLoop(name: string, base: string, stream: boolean, keys: string[] | undefined, seconds = phaseSeconds): Promise<PhaseResult> {
+async function openLoop(
+  name: string,
+  base: string,
+  stream: boolean,
+  keys: string[] | undefined,
+  seconds = phaseSeconds,
+): Promise<PhaseResult> {
   const pool = new Pool(base, { connections: 2_048, pipelining: 1 });
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -90,7 +124,12 @@ async function openLoop(name: string, base: string, stream: boolean, keys: strin
   const startedAt = performance.now();
   const total = ratePerSecond * seconds;
   const body = (index: number) =>
-    JSON.stringify({ model, messages: [{ role: 'user', content: `benchmark request ${index}` }], max_tokens: 64, ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}) });
+    JSON.stringify({
+      model,
+      messages: [{ role: 'user', content: `benchmark request ${index}` }],
+      max_tokens: 64,
+      ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    });
   for (let index = 0; index < total; index++) {
     const due = startedAt + (index * 1000) / ratePerSecond;
     const wait = due - performance.now();
@@ -123,7 +162,17 @@ async function openLoop(name: string, base: string, stream: boolean, keys: strin
   await pool.close();
   latencies.sort((a, b) => a - b);
   loop.disable();
-  return { name, sent, ok, failed, achievedRps: ok / elapsedSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
+  return {
+    name,
+    sent,
+    ok,
+    failed,
+    achievedRps: ok / elapsedSeconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    loopP99: loop.percentile(99) / 1e6,
+    loopMax: loop.max / 1e6,
+  };
 }
 
 async function main(): Promise<void> {
@@ -148,77 +197,195 @@ async function main(): Promise<void> {
       actor: 'bench',
       body: {
         version: 'bench',
-        models: { [model]: { currency: 'innovation', cInputPerMTok: '1000000', cOutputPerMTok: '2000000', weightBillions: '8', cModelPerBParam: '10', tiers: { low: { fee: '0', currency: 'innovation' }, normal: { fee: '0', currency: 'innovation' }, high: { fee: '0', currency: 'innovation' }, urgent: { fee: '0', currency: 'innovation' } } } },
+        models: {
+          [model]: {
+            currency: 'innovation',
+            cInputPerMTok: '1000000',
+            cOutputPerMTok: '2000000',
+            weightBillions: '8',
+            cModelPerBParam: '10',
+            tiers: {
+              low: { fee: '0', currency: 'innovation' },
+              normal: { fee: '0', currency: 'innovation' },
+              high: { fee: '0', currency: 'innovation' },
+              urgent: { fee: '0', currency: 'innovation' },
+            },
+          },
+        },
       },
     });
     const org = await createOrg(database.db, { actor: 'bench', input: { slug: 'bench', name: 'Bench' } });
-    const issuance = await setupLedger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' });
+    const issuance = await setupLedger.ensureAccount({
+      ownerType: 'system',
+      ownerId: 'issuance',
+      currency: 'innovation',
+      purpose: 'issuance',
+    });
     const keys: string[] = [];
     const userIds: string[] = [];
     for (let i = 0; i < userCount; i++) {
-      const user = await createUser(database.db, { actor: 'bench', input: { orgId: org.id, email: `user${i}@bench.example`, displayName: `User ${i}` } });
+      const user = await createUser(database.db, {
+        actor: 'bench',
+        input: { orgId: org.id, email: `user${i}@bench.example`, displayName: `User ${i}` },
+      });
       userIds.push(user.id);
-      const wallet = await setupLedger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: org.id, currency: 'innovation', purpose: 'wallet' });
-      await setupLedger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: issuance.id, creditAccountId: wallet.id, amount: 10n ** 15n, code: 'grant' }]);
-      keys.push((await createApiKey(database.db, { pepper, orgId: org.id, userId: user.id, name: 'bench', actor: 'bench' })).secret);
+      const wallet = await setupLedger.ensureAccount({
+        ownerType: 'user',
+        ownerId: user.id,
+        orgId: org.id,
+        currency: 'innovation',
+        purpose: 'wallet',
+      });
+      await setupLedger.submit([
+        {
+          type: 'transfer',
+          id: `fund-${wallet.id}`,
+          debitAccountId: issuance.id,
+          creditAccountId: wallet.id,
+          amount: 10n ** 15n,
+          code: 'grant',
+        },
+      ]);
+      keys.push(
+        (await createApiKey(database.db, { pepper, orgId: org.id, userId: user.id, name: 'bench', actor: 'bench' }))
+          .secret,
+      );
     }
     await setupLedger.close();
 
     const sim = child('./sim-process.ts', { BENCH_MODEL: model });
     children.push(sim);
     const simUrl = (await message<{ url: string }>(sim, 'ready')).url;
-    const clusters = [{ name: 'bench', models: [model], replicas: [{ id: 'sim-0', url: simUrl }], maxConcurrencyPerReplica: 1024, priorityScheduling: false, queueDepthMax: 10_000, queueWaitMsMax: 30_000, region: 'eu-west', gridIntensityGCo2ePerKwh: 300 }];
+    const clusters = [
+      {
+        name: 'bench',
+        models: [model],
+        replicas: [{ id: 'sim-0', url: simUrl }],
+        maxConcurrencyPerReplica: 1024,
+        priorityScheduling: false,
+        queueDepthMax: 10_000,
+        queueWaitMsMax: 30_000,
+        region: 'eu-west',
+        gridIntensityGCo2ePerKwh: 300,
+      },
+    ];
     // The gateway runs from a bundle with gatewayNodeFlags, as Compose runs it (`npm run build`): no TypeScript loader in its process.
-    await bundleEntries({ 'gateway-process': fileURLToPath(new URL('./gateway-process.ts', import.meta.url)) }, fileURLToPath(new URL('./dist', import.meta.url)));
-    const gateway = child('./dist/gateway-process.mjs', { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url, pepper: pepper.toString('hex'), ledgerKey: ledgerKey.toString('hex'), clusters }) }, process.env.BENCH_PROFILE === '1');
+    await bundleEntries(
+      { 'gateway-process': fileURLToPath(new URL('./gateway-process.ts', import.meta.url)) },
+      fileURLToPath(new URL('./dist', import.meta.url)),
+    );
+    const gateway = child(
+      './dist/gateway-process.mjs',
+      {
+        BENCH_GATEWAY_CONFIG: JSON.stringify({
+          databaseUrl: process.env.BENCH_PG_SOCKET === '1' ? server.socketUrl : server.url,
+          pepper: pepper.toString('hex'),
+          ledgerKey: ledgerKey.toString('hex'),
+          clusters,
+        }),
+      },
+      process.env.BENCH_PROFILE === '1',
+    );
     children.push(gateway);
     const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
-    process.stdout.write(`PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase after ${warmUpSeconds} s of warm-up.\n\n`);
+    process.stdout.write(
+      `PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase after ${warmUpSeconds} s of warm-up.\n\n`,
+    );
 
     // Warm both paths (JIT, connection pools, caches) before measuring.
     await openLoop('warm-up direct', simUrl, false, undefined, warmUpSeconds);
-    const warmUps = [await openLoop('warm-up gateway', gatewayUrl, false, keys, warmUpSeconds), await openLoop('warm-up gateway stream', gatewayUrl, true, keys, warmUpSeconds)];
+    const warmUps = [
+      await openLoop('warm-up gateway', gatewayUrl, false, keys, warmUpSeconds),
+      await openLoop('warm-up gateway stream', gatewayUrl, true, keys, warmUpSeconds),
+    ];
     const results: Record<string, PhaseResult> = {};
     let cpuMicros = 0;
     let gatewayRequests = 0;
     let rssBytes = 0;
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
-      results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () => withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)));
+      results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () =>
+        withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)),
+      );
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
-      results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () => withSimVitals(sim, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys)));
+      results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () =>
+        withSimVitals(sim, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys)),
+      );
       gateway.send({ type: 'stats' });
-      const stats = await message<Vitals & { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; phases: Record<string, number>; phaseMax: Record<string, number>; ledger: { batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number; statementMaxMs: number } }>(gateway, 'stats');
+      const stats = await message<
+        Vitals & {
+          rssBytes: number;
+          heapUsedBytes: number;
+          heapTotalBytes: number;
+          phases: Record<string, number>;
+          phaseMax: Record<string, number>;
+          ledger: {
+            batches: number;
+            ops: number;
+            retries: number;
+            cached: number;
+            loadMs: number;
+            writeMs: number;
+            statementMs: number;
+            statementMaxMs: number;
+          };
+        }
+      >(gateway, 'stats');
       process.stdout.write(`gateway ${describeVitals(stats)}\n`);
       const batches = Math.max(stats.ledger.batches, 1);
-      process.stdout.write(`ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms, longest ${stats.ledger.statementMaxMs.toFixed(1)} ms since start), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`);
-      process.stdout.write(`gateway phases (mean / longest ms): ${Object.entries(stats.phases).map(([name, ms]) => `${name} ${ms.toFixed(2)} / ${(stats.phaseMax[name] ?? 0).toFixed(1)}`).join(', ')}\n`);
+      process.stdout.write(
+        `ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms, longest ${stats.ledger.statementMaxMs.toFixed(1)} ms since start), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`,
+      );
+      process.stdout.write(
+        `gateway phases (mean / longest ms): ${Object.entries(stats.phases)
+          .map(([name, ms]) => `${name} ${ms.toFixed(2)} / ${(stats.phaseMax[name] ?? 0).toFixed(1)}`)
+          .join(', ')}\n`,
+      );
       cpuMicros += stats.cpuMicros;
       gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
       rssBytes = Math.max(rssBytes, stats.rssBytes);
-      process.stdout.write(`gateway memory: RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`);
+      process.stdout.write(
+        `gateway memory: RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`,
+      );
     }
     for (const result of Object.values(results)) {
-      process.stdout.write(`${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  (load generator's event loop p99 ${result.loopP99.toFixed(1)} ms, max ${result.loopMax.toFixed(1)} ms)\n`);
+      process.stdout.write(
+        `${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  (load generator's event loop p99 ${result.loopP99.toFixed(1)} ms, max ${result.loopMax.toFixed(1)} ms)\n`,
+      );
     }
-    const added = (kind: string, p: 'p50' | 'p99') => (results[`gateway-${kind}`]?.[p] ?? 0) - (results[`direct-${kind}`]?.[p] ?? 0);
-    process.stdout.write(`\nadded latency (gateway - direct): json p50 ${added('json', 'p50').toFixed(2)} ms, p99 ${added('json', 'p99').toFixed(2)} ms; stream p50 ${added('stream', 'p50').toFixed(2)} ms, p99 ${added('stream', 'p99').toFixed(2)} ms\n`);
-    process.stdout.write(`gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`);
+    const added = (kind: string, p: 'p50' | 'p99') =>
+      (results[`gateway-${kind}`]?.[p] ?? 0) - (results[`direct-${kind}`]?.[p] ?? 0);
+    process.stdout.write(
+      `\nadded latency (gateway - direct): json p50 ${added('json', 'p50').toFixed(2)} ms, p99 ${added('json', 'p99').toFixed(2)} ms; stream p50 ${added('stream', 'p50').toFixed(2)} ms, p99 ${added('stream', 'p99').toFixed(2)} ms\n`,
+    );
+    process.stdout.write(
+      `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`,
+    );
 
     if (process.env.BENCH_HEAP === '1') {
       gateway.send({ type: 'heap' });
       const heap = await message<{ liveBytes: number; rssBytes: number; file?: string }>(gateway, 'heap');
-      process.stdout.write(`gateway after a full collection: V8 heap ${(heap.liveBytes / 2 ** 20).toFixed(0)} MB live, RSS ${(heap.rssBytes / 2 ** 20).toFixed(0)} MB; snapshot ${heap.file}\n`);
+      process.stdout.write(
+        `gateway after a full collection: V8 heap ${(heap.liveBytes / 2 ** 20).toFixed(0)} MB live, RSS ${(heap.rssBytes / 2 ** 20).toFixed(0)} MB; snapshot ${heap.file}\n`,
+      );
     }
     gateway.send({ type: 'stop' });
     await once(gateway, 'exit');
-    const okThroughGateway = Object.entries(results).filter(([name]) => name.startsWith('gateway')).reduce((sum, [, result]) => sum + result.ok, 0) + (0);
-    const [usage] = (await database.db.select({ count: sql<number>`count(*)::int` }).from(usageRecords).where(inArray(usageRecords.userId, userIds))) as { count: number }[];
+    const okThroughGateway =
+      Object.entries(results)
+        .filter(([name]) => name.startsWith('gateway'))
+        .reduce((sum, [, result]) => sum + result.ok, 0) + 0;
+    const [usage] = (await database.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(usageRecords)
+      .where(inArray(usageRecords.userId, userIds))) as { count: number }[];
     const warmUpOk = warmUps.reduce((sum, result) => sum + result.ok, 0);
     const missingUsage = Math.max(0, okThroughGateway + warmUpOk - (usage?.count ?? 0));
     const violations = await checkInvariants(database.db);
-    process.stdout.write(`usage rows ${usage?.count ?? 0} for ${okThroughGateway + warmUpOk} answered requests (incl. warm-up); ledger: ${violations.length === 0 ? 'all invariants hold' : violations.join('; ')}\n`);
+    process.stdout.write(
+      `usage rows ${usage?.count ?? 0} for ${okThroughGateway + warmUpOk} answered requests (incl. warm-up); ledger: ${violations.length === 0 ? 'all invariants hold' : violations.join('; ')}\n`,
+    );
     if (pgStats) {
       const top = (await database.db.execute(
         sql`select calls::int as calls, round((mean_plan_time)::numeric, 3)::text as plan_ms, round((mean_exec_time)::numeric, 3)::text as exec_ms, round((max_exec_time)::numeric, 1)::text as max_exec_ms, round((total_exec_time + total_plan_time)::numeric)::text as total_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query
@@ -229,15 +396,22 @@ async function main(): Promise<void> {
         database.db,
         sql`select (select (checkpoints_timed + checkpoints_req)::int from pg_stat_bgwriter) as checkpoints, (select coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int from pg_stat_user_tables) as autovacuums`,
       )) as [{ checkpoints: number; autovacuums: number }];
-      process.stdout.write(`\nPostgreSQL background work during the run: ${activity.checkpoints} checkpoints, ${activity.autovacuums} autovacuum/autoanalyze runs\n`);
+      process.stdout.write(
+        `\nPostgreSQL background work during the run: ${activity.checkpoints} checkpoints, ${activity.autovacuums} autovacuum/autoanalyze runs\n`,
+      );
       process.stdout.write('PostgreSQL time per statement (pg_stat_statements):\n');
-      for (const row of rows) process.stdout.write(`  ${String(row.calls).padStart(7)} calls  plan ${String(row.plan_ms).padStart(7)} ms  exec ${String(row.exec_ms).padStart(7)} ms (longest ${String(row.max_exec_ms)})  total ${String(row.total_ms).padStart(7)} ms  ${String(row.query)}\n`);
+      for (const row of rows)
+        process.stdout.write(
+          `  ${String(row.calls).padStart(7)} calls  plan ${String(row.plan_ms).padStart(7)} ms  exec ${String(row.exec_ms).padStart(7)} ms (longest ${String(row.max_exec_ms)})  total ${String(row.total_ms).padStart(7)} ms  ${String(row.query)}\n`,
+        );
     }
     const worst = (p: 'p50' | 'p99') => Math.max(added('json', p), added('stream', p));
     process.stdout.write(
       `${JSON.stringify({
         bench: 'gateway',
-        rps: Math.round(Math.min(results['gateway-json']?.achievedRps ?? 0, results['gateway-stream']?.achievedRps ?? 0)),
+        rps: Math.round(
+          Math.min(results['gateway-json']?.achievedRps ?? 0, results['gateway-stream']?.achievedRps ?? 0),
+        ),
         added_p50_ms: Number(worst('p50').toFixed(2)),
         added_p99_ms: Number(worst('p99').toFixed(2)),
         cpu_us_per_req: Math.round(cpuMicros / gatewayRequests),

@@ -5,15 +5,27 @@ import { writeHeapSnapshot } from 'node:v8';
 import { ledgerBatchIntervalMs, startGateway } from '../src/index';
 import { watchVitals } from './vitals';
 
-const config = JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as { databaseUrl: string; pepper: string; ledgerKey: string; clusters: unknown };
+const config = JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as {
+  databaseUrl: string;
+  pepper: string;
+  ledgerKey: string;
+  clusters: unknown;
+};
 const database = await openDatabase({ url: config.databaseUrl, poolSize: 8 });
-const ledger = createLedger({ db: database.db, hmacKey: Buffer.from(config.ledgerKey, 'hex'), batchIntervalMs: Number(process.env.BENCH_BATCH_INTERVAL_MS ?? ledgerBatchIntervalMs) });
+const ledger = createLedger({
+  db: database.db,
+  hmacKey: Buffer.from(config.ledgerKey, 'hex'),
+  batchIntervalMs: Number(process.env.BENCH_BATCH_INTERVAL_MS ?? ledgerBatchIntervalMs),
+});
 const gateway = await startGateway({
   db: database.db,
   ledger,
   keyPepper: Buffer.from(config.pepper, 'hex'),
   clusters: config.clusters as Parameters<typeof startGateway>[0]['clusters'],
-  settings: { completionTokensCap: 64, ...(process.env.BENCH_FLUSH_MS === undefined ? {} : { streamFlushIntervalMs: Number(process.env.BENCH_FLUSH_MS) }) },
+  settings: {
+    completionTokensCap: 64,
+    ...(process.env.BENCH_FLUSH_MS === undefined ? {} : { streamFlushIntervalMs: Number(process.env.BENCH_FLUSH_MS) }),
+  },
   log: (line) => process.stderr.write(`gateway: ${line}\n`),
 });
 process.send?.({ type: 'ready', url: gateway.url });
@@ -28,9 +40,23 @@ process.on('message', (message: { type: string }) => {
     // BENCH_HEAP=1: what stays alive after a full collection, and a heap snapshot of it.
     (globalThis as { gc?: () => void }).gc?.();
     const file = process.env.BENCH_HEAP === '1' ? writeHeapSnapshot('/tmp/gateway.heapsnapshot') : undefined;
-    process.send?.({ type: 'heap', liveBytes: process.memoryUsage().heapUsed, rssBytes: process.memoryUsage().rss, file });
+    process.send?.({
+      type: 'heap',
+      liveBytes: process.memoryUsage().heapUsed,
+      rssBytes: process.memoryUsage().rss,
+      file,
+    });
   } else if (message.type === 'stats') {
-    process.send?.({ type: 'stats', ...vitals.read(), rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, heapTotalBytes: process.memoryUsage().heapTotal, phases: gateway.metrics.phaseMeansMs(), phaseMax: gateway.metrics.phaseMaxMs(), ledger: ledger.stats() });
+    process.send?.({
+      type: 'stats',
+      ...vitals.read(),
+      rssBytes: process.memoryUsage().rss,
+      heapUsedBytes: process.memoryUsage().heapUsed,
+      heapTotalBytes: process.memoryUsage().heapTotal,
+      phases: gateway.metrics.phaseMeansMs(),
+      phaseMax: gateway.metrics.phaseMaxMs(),
+      ledger: ledger.stats(),
+    });
   } else if (message.type === 'stop') {
     void (async () => {
       await gateway.close();

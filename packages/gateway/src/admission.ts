@@ -1,4 +1,9 @@
-import { estimateAdmission, InsufficientFundsError, type AdmissionEstimate, type CarbonModelProfile } from '@tokenwise/core';
+import {
+  estimateAdmission,
+  InsufficientFundsError,
+  type AdmissionEstimate,
+  type CarbonModelProfile,
+} from '@tokenwise/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { droppedFieldsHeader, droppedFieldsHeaderName, namedDroppedFields, shapeBody } from './body-fields';
 import { admit, carbonProfileOf, co2eBoundFor, type Admission } from './metering';
@@ -26,15 +31,35 @@ export interface Admitting {
  * bound of the cost from exactly what the model server reads, and starts placing the holds.
  * `phase` records how long each step took.
  */
-export async function startAdmission(deps: InferenceDeps, kind: InferenceKind, req: IncomingMessage, res: ServerResponse, requestId: string, principal: Principal, phase: (name: string) => void): Promise<Admitting> {
-  const { model, stream, body } = readInferenceBody(deps, kind, await readJsonBody(req, deps.settings.bodyBytesMax), res);
+export async function startAdmission(
+  deps: InferenceDeps,
+  kind: InferenceKind,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  principal: Principal,
+  phase: (name: string) => void,
+): Promise<Admitting> {
+  const { model, stream, body } = readInferenceBody(
+    deps,
+    kind,
+    await readJsonBody(req, deps.settings.bodyBytesMax),
+    res,
+  );
   const tier = tierOf(req, body);
   const tags = tagsOf(req);
   if (principal.allowedModels !== null && !principal.allowedModels.includes(model)) throw modelNotFound(model);
   const cluster = deps.router.clusterFor(model);
   if (cluster === undefined) throw modelNotFound(model);
   const priceList = await deps.priceLists.current(principal.orgId);
-  if (priceList.list.models[model] === undefined) throw new GatewayError(404, `Model "${model}" is served but has no price in price list ${priceList.version}; an admin must price it.`, 'invalid_request_error', 'model_not_priced', 'model');
+  if (priceList.list.models[model] === undefined)
+    throw new GatewayError(
+      404,
+      `Model "${model}" is served but has no price in price list ${priceList.version}; an admin must price it.`,
+      'invalid_request_error',
+      'model_not_priced',
+      'model',
+    );
   const profile: CarbonModelProfile = carbonProfileOf(model, priceList, deps.settings.modelProfiles);
   const estimate = estimateAdmission({
     priceList: priceList.list,
@@ -42,12 +67,19 @@ export async function startAdmission(deps: InferenceDeps, kind: InferenceKind, r
     tier,
     endpoint: kind,
     body,
-    policy: { completionTokensCap: deps.settings.completionTokensCap, enforceCompletionTokensCap: deps.settings.enforceCompletionTokensCap },
-    co2eMicrogramsForOutputTokens: priceList.list.carbonPrice === undefined ? undefined : co2eBoundFor(profile, cluster),
+    policy: {
+      completionTokensCap: deps.settings.completionTokensCap,
+      enforceCompletionTokensCap: deps.settings.enforceCompletionTokensCap,
+    },
+    co2eMicrogramsForOutputTokens:
+      priceList.list.carbonPrice === undefined ? undefined : co2eBoundFor(profile, cluster),
   });
   deps.limiter?.checkRequest(principal, estimate.promptTokensBound + estimate.completionTokensBound);
   phase('estimate');
-  const versions = (await deps.settlementVersionsOf?.(principal)) ?? { policyVersion: null, scoringConfigVersion: null };
+  const versions = (await deps.settlementVersionsOf?.(principal)) ?? {
+    policyVersion: null,
+    scoringConfigVersion: null,
+  };
   const admitting = admit(
     { ledger: deps.ledger, accounts: deps.accounts, holdTimeoutSeconds: holdTimeoutSeconds(deps.settings) },
     { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, ...versions },
@@ -61,7 +93,12 @@ export async function startAdmission(deps: InferenceDeps, kind: InferenceKind, r
 }
 
 /** The body as forwarded: the endpoint's fields only (the dropped ones named in a header), validated. */
-function readInferenceBody(deps: InferenceDeps, kind: InferenceKind, raw: Record<string, unknown>, res: ServerResponse): { model: string; stream: boolean; body: Record<string, unknown> } {
+function readInferenceBody(
+  deps: InferenceDeps,
+  kind: InferenceKind,
+  raw: Record<string, unknown>,
+  res: ServerResponse,
+): { model: string; stream: boolean; body: Record<string, unknown> } {
   const { body, dropped } = shapeBody(kind, raw);
   if (dropped.length > 0) {
     res.setHeader(droppedFieldsHeaderName, droppedFieldsHeader(dropped));
@@ -72,5 +109,11 @@ function readInferenceBody(deps: InferenceDeps, kind: InferenceKind, raw: Record
 }
 
 function modelNotFound(model: string): GatewayError {
-  return new GatewayError(404, `The model "${model}" does not exist or this key may not use it. GET /v1/models lists the models you can use.`, 'invalid_request_error', 'model_not_found', 'model');
+  return new GatewayError(
+    404,
+    `The model "${model}" does not exist or this key may not use it. GET /v1/models lists the models you can use.`,
+    'invalid_request_error',
+    'model_not_found',
+    'model',
+  );
 }

@@ -16,29 +16,80 @@ export const droppedFieldsHeaderName = 'x-tokenwise-dropped-fields';
 
 /** Sampling, limits and output controls both endpoints read (OpenAI's and vLLM's SamplingParams extras). */
 const sharedFields = [
-  'model', 'stream', 'n', 'best_of', 'temperature', 'top_p', 'top_k', 'min_p', 'seed', 'stop', 'stop_token_ids',
-  'presence_penalty', 'frequency_penalty', 'repetition_penalty', 'length_penalty', 'logit_bias', 'logprobs',
-  'prompt_logprobs', 'ignore_eos', 'min_tokens', 'skip_special_tokens', 'spaces_between_special_tokens',
-  'include_stop_str_in_output', 'truncate_prompt_tokens', 'allowed_token_ids', 'bad_words', 'add_special_tokens',
-  'user', 'echo', 'response_format', 'structured_outputs', 'guided_json', 'guided_regex', 'guided_choice',
-  'guided_grammar', 'guided_decoding_backend', 'guided_whitespace_pattern', 'structural_tag',
-  'return_tokens_as_token_ids', 'return_token_ids', 'cache_salt', 'use_beam_search',
+  'model',
+  'stream',
+  'n',
+  'best_of',
+  'temperature',
+  'top_p',
+  'top_k',
+  'min_p',
+  'seed',
+  'stop',
+  'stop_token_ids',
+  'presence_penalty',
+  'frequency_penalty',
+  'repetition_penalty',
+  'length_penalty',
+  'logit_bias',
+  'logprobs',
+  'prompt_logprobs',
+  'ignore_eos',
+  'min_tokens',
+  'skip_special_tokens',
+  'spaces_between_special_tokens',
+  'include_stop_str_in_output',
+  'truncate_prompt_tokens',
+  'allowed_token_ids',
+  'bad_words',
+  'add_special_tokens',
+  'user',
+  'echo',
+  'response_format',
+  'structured_outputs',
+  'guided_json',
+  'guided_regex',
+  'guided_choice',
+  'guided_grammar',
+  'guided_decoding_backend',
+  'guided_whitespace_pattern',
+  'structural_tag',
+  'return_tokens_as_token_ids',
+  'return_token_ids',
+  'cache_salt',
+  'use_beam_search',
 ] as const;
 
 const chatFields = [
-  'messages', 'tools', 'tool_choice', 'parallel_tool_calls', 'functions', 'function_call', 'top_logprobs',
-  'reasoning_effort', 'include_reasoning', 'documents', 'chat_template_kwargs', 'add_generation_prompt',
+  'messages',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'functions',
+  'function_call',
+  'top_logprobs',
+  'reasoning_effort',
+  'include_reasoning',
+  'documents',
+  'chat_template_kwargs',
+  'add_generation_prompt',
   'continue_final_message',
 ] as const;
 
 const completionsFields = ['prompt', 'suffix'] as const;
 
 /** Fields the gateway reads and writes itself: never forwarded as sent, never reported as dropped. */
-const gatewayFields = ['max_tokens', 'max_completion_tokens', 'stream_options', 'priority', 'tokenwise_priority'] as const;
+const gatewayFields = [
+  'max_tokens',
+  'max_completion_tokens',
+  'stream_options',
+  'priority',
+  'tokenwise_priority',
+] as const;
 
 /** Fields whose effect no bound before inference can foresee: refused, with what to do instead. */
 export const refusedFields: Readonly<Record<string, string>> = {
-  chat_template: 'a client-supplied template can render any amount of text; use the model\'s own template',
+  chat_template: "a client-supplied template can render any amount of text; use the model's own template",
   prompt_embeds: 'embeddings cannot be counted before inference; send text or token ids as `prompt`',
   logits_processors: 'custom logits processors run arbitrary server code; remove the field',
   vllm_xargs: 'extra server arguments are not forwarded; remove the field',
@@ -71,7 +122,13 @@ export function shapeBody(endpoint: Endpoint, body: Record<string, unknown>): Sh
   for (const key of Object.keys(body)) {
     const value = body[key];
     const why = refusedFields[key];
-    if (why !== undefined && Object.hasOwn(refusedFields, key) && value !== undefined && value !== null && value !== false) {
+    if (
+      why !== undefined &&
+      Object.hasOwn(refusedFields, key) &&
+      value !== undefined &&
+      value !== null &&
+      value !== false
+    ) {
       throw badRequest(`\`${key}\` is not accepted through the gateway: ${why}.`, key);
     }
     if (forwarded.has(key) || gatewayOwned.has(key)) {
@@ -108,6 +165,20 @@ export function droppedFieldsHeader(dropped: readonly string[]): string {
 
 /** Fields with a metric label of their own; any other dropped name is counted as `other` (client names never become labels). */
 export const namedDroppedFields: ReadonlySet<string> = new Set([
-  'store', 'metadata', 'service_tier', 'prediction', 'modalities', 'verbosity', 'prompt_cache_key', 'safety_identifier',
-  'audio', 'web_search_options', 'request_id', 'mm_processor_kwargs', 'messages', 'prompt', 'tools', 'suffix',
+  'store',
+  'metadata',
+  'service_tier',
+  'prediction',
+  'modalities',
+  'verbosity',
+  'prompt_cache_key',
+  'safety_identifier',
+  'audio',
+  'web_search_options',
+  'request_id',
+  'mm_processor_kwargs',
+  'messages',
+  'prompt',
+  'tools',
+  'suffix',
 ]);

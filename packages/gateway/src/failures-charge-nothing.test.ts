@@ -23,7 +23,10 @@ describe('failures and disconnects', () => {
   let world: GatewayWorld;
   beforeAll(async () => {
     database = await openTestDatabase('pglite');
-    world = await startGatewayWorld(database, { replicas: 2, sim: { latency: { ttftMs: 5, tpotMs: 15 }, outputTokens: { min: 60, max: 60 } } });
+    world = await startGatewayWorld(database, {
+      replicas: 2,
+      sim: { latency: { ttftMs: 5, tpotMs: 15 }, outputTokens: { min: 60, max: 60 } },
+    });
   });
   afterEach(() => {
     for (const sim of world.sims) sim.clearFaults();
@@ -37,7 +40,10 @@ describe('failures and disconnects', () => {
   it('charges a client that disconnects mid-stream for the tokens generated so far, and no more', async () => {
     const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
     const controller = new AbortController();
-    const stream = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'long answer' }], stream: true, max_tokens: 60 }, { signal: controller.signal });
+    const stream = await client(apiKey).chat.completions.create(
+      { model: testModel, messages: [{ role: 'user', content: 'long answer' }], stream: true, max_tokens: 60 },
+      { signal: controller.signal },
+    );
     let received = 0;
     try {
       for await (const chunk of stream) {
@@ -47,43 +53,71 @@ describe('failures and disconnects', () => {
     } catch {
       // The abort ends the iteration.
     }
-    await until(async () => (await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId))).length === 1, 'the usage row');
+    await until(
+      async () => (await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId))).length === 1,
+      'the usage row',
+    );
     const [row] = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId));
     expect(row?.outcome).toBe('client_aborted');
     expect(row?.completionTokens).toBeGreaterThanOrEqual(5);
     expect(row?.completionTokens).toBeLessThan(60);
-    const cost = quoteCost(priceList, { modelId: testModel, tier: 'normal', inputTokens: row?.promptTokens ?? 0, outputTokens: row?.completionTokens ?? 0 }).totals.innovation;
+    const cost = quoteCost(priceList, {
+      modelId: testModel,
+      tier: 'normal',
+      inputTokens: row?.promptTokens ?? 0,
+      outputTokens: row?.completionTokens ?? 0,
+    }).totals.innovation;
     expect(row?.cost).toBe(cost);
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - (cost ?? 0n), debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - (cost ?? 0n),
+      debitsPending: 0n,
+    });
   });
 
   it('charges nothing when the model server drops the connection mid-stream, and tells the client', async () => {
     const { apiKey, wallets } = await world.user({ innovation: 1_000_000n });
     for (const sim of world.sims) sim.setFaults({ dropConnection: { afterTokens: 3 } });
-    const stream = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }], stream: true });
+    const stream = await client(apiKey).chat.completions.create({
+      model: testModel,
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     const failure = await (async () => {
       for await (const _chunk of stream) {
         // drain
       }
     })().catch((error: unknown) => error);
     expect(String(failure)).toMatch(/you were not charged/);
-    await until(async () => (await world.ledger.balance(wallets.innovation as string)).debitsPending === 0n, 'the hold to be released');
+    await until(
+      async () => (await world.ledger.balance(wallets.innovation as string)).debitsPending === 0n,
+      'the hold to be released',
+    );
     expect((await world.ledger.balance(wallets.innovation as string)).posted).toBe(1_000_000n);
   });
 
   it('charges nothing for a model server 5xx and answers 502 with OpenAI error JSON', async () => {
     const { apiKey, wallets } = await world.user({ innovation: 1_000_000n });
     for (const sim of world.sims) sim.setFaults({ errorRate: 1 });
-    const error = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }] }).catch((caught: unknown) => caught);
+    const error = await client(apiKey)
+      .chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }] })
+      .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 502, error: { type: 'server_error', code: 'upstream_error' } });
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n,
+      debitsPending: 0n,
+    });
   });
 
   it('passes a vLLM 400 through unchanged and charges nothing', async () => {
     const { apiKey, wallets } = await world.user({ innovation: 1_000_000n });
-    const error = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 60, n: 200 }).catch((caught: unknown) => caught);
+    const error = await client(apiKey)
+      .chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 60, n: 200 })
+      .catch((caught: unknown) => caught);
     expect((error as { status?: number }).status).toBe(400);
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n,
+      debitsPending: 0n,
+    });
   });
 
   it('fails over to another replica when one is down, before the first byte', async () => {
@@ -91,7 +125,15 @@ describe('failures and disconnects', () => {
     const down = world.sims[0];
     if (down === undefined) throw new Error('no sim');
     await down.close();
-    const results = await Promise.all(Array.from({ length: 6 }, () => client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 4 })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        client(apiKey).chat.completions.create({
+          model: testModel,
+          messages: [{ role: 'user', content: 'x' }],
+          max_tokens: 4,
+        }),
+      ),
+    );
     expect(results.every((result) => result.choices.length === 1)).toBe(true);
   });
 

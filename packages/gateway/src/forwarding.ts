@@ -16,8 +16,18 @@ const errorBodyBytesMax = 64 * 1024;
  * The body vLLM receives: the endpoint's fields, the gateway's own stripped, one completion cap
  * (`max_tokens`, the held bound per choice; vLLM would prefer `max_completion_tokens`), usage on.
  */
-export function forwardedBody(body: Record<string, unknown>, maxTokens: number, stream: boolean): Record<string, unknown> {
-  const { [priorityBodyField]: _tier, priority: _priority, max_completion_tokens: _cap, stream_options: _options, ...rest } = body;
+export function forwardedBody(
+  body: Record<string, unknown>,
+  maxTokens: number,
+  stream: boolean,
+): Record<string, unknown> {
+  const {
+    [priorityBodyField]: _tier,
+    priority: _priority,
+    max_completion_tokens: _cap,
+    stream_options: _options,
+    ...rest
+  } = body;
   const out: Record<string, unknown> = { ...rest, max_tokens: maxTokens };
   if (stream) out.stream_options = { include_usage: true, continuous_usage_stats: true };
   return out;
@@ -30,12 +40,20 @@ export interface Forwarding {
   kind: InferenceKind;
 }
 
-export async function sendWithFailover(deps: InferenceDeps, flight: Flight, request: Forwarding, queueSignal: AbortSignal, upstreamSignal: AbortSignal): Promise<Upstream> {
+export async function sendWithFailover(
+  deps: InferenceDeps,
+  flight: Flight,
+  request: Forwarding,
+  queueSignal: AbortSignal,
+  upstreamSignal: AbortSignal,
+): Promise<Upstream> {
   const exclude = new Set<string>();
   let lastError: unknown;
   for (let attempt = 0; attempt <= failoverAttemptsMax; attempt++) {
     const lease = await deps.router.acquire(request.model, request.tier, { signal: queueSignal, exclude });
-    const payload = JSON.stringify(lease.vllmPriority === undefined ? request.body : { ...request.body, priority: lease.vllmPriority });
+    const payload = JSON.stringify(
+      lease.vllmPriority === undefined ? request.body : { ...request.body, priority: lease.vllmPriority },
+    );
     const sentAt = performance.now();
     flight.forwarded = { replica: lease.replica.id };
     try {
@@ -60,11 +78,24 @@ export async function sendWithFailover(deps: InferenceDeps, flight: Flight, requ
       lastError = error;
     }
   }
-  throw new GatewayError(502, `No replica of ${request.model} answered (${(lastError as Error)?.message ?? 'unknown error'}); you were not charged. Retry shortly.`, 'server_error', 'upstream_unavailable', null, { 'retry-after': '1' });
+  throw new GatewayError(
+    502,
+    `No replica of ${request.model} answered (${(lastError as Error)?.message ?? 'unknown error'}); you were not charged. Retry shortly.`,
+    'server_error',
+    'upstream_unavailable',
+    null,
+    { 'retry-after': '1' },
+  );
 }
 
 /** vLLM refused or failed: nobody pays. Its 4xx (OpenAI-shaped) goes to the client as is. */
-export async function relayUpstreamError(deps: InferenceDeps, flight: Flight, upstream: Upstream, res: ServerResponse, requestId: string): Promise<void> {
+export async function relayUpstreamError(
+  deps: InferenceDeps,
+  flight: Flight,
+  upstream: Upstream,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
   const text = await readBounded(upstream.body, errorBodyBytesMax).catch(() => '');
   upstream.lease.release({ ok: upstream.statusCode < 500 });
   if (flight.admission !== undefined) {
@@ -72,10 +103,23 @@ export async function relayUpstreamError(deps: InferenceDeps, flight: Flight, up
     await release(deps.ledger, flight.admission, `upstream ${upstream.statusCode}`);
   }
   if (upstream.statusCode >= 400 && upstream.statusCode < 500 && text.startsWith('{')) {
-    res.writeHead(upstream.statusCode, { 'content-type': 'application/json', 'x-request-id': requestId, 'x-tokenwise-cost': '0' });
+    res.writeHead(upstream.statusCode, {
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+      'x-tokenwise-cost': '0',
+    });
     res.end(text);
   } else {
-    sendError(res, new GatewayError(502, `The model server failed (status ${upstream.statusCode}); you were not charged. Retry shortly.`, 'server_error', 'upstream_error'), requestId);
+    sendError(
+      res,
+      new GatewayError(
+        502,
+        `The model server failed (status ${upstream.statusCode}); you were not charged. Retry shortly.`,
+        'server_error',
+        'upstream_error',
+      ),
+      requestId,
+    );
   }
   deps.metrics.countRequest('upstream_error', upstream.statusCode);
 }
@@ -86,5 +130,10 @@ export function isUpstreamFault(error: unknown, cutByUs: AbortSignal): boolean {
   if (error instanceof GatewayError) return error.status === 502 || error.status === 504;
   // Socket and protocol errors while reading the answer come from the upstream; our own bugs are
   // domain or invariant errors.
-  return !isDomainError(error) && !(error instanceof InvariantError) && !(error instanceof TypeError) && !(error instanceof RangeError);
+  return (
+    !isDomainError(error) &&
+    !(error instanceof InvariantError) &&
+    !(error instanceof TypeError) &&
+    !(error instanceof RangeError)
+  );
 }

@@ -31,7 +31,11 @@ describeEachBackend('a gateway killed between admission and completion', (databa
   const client = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
 
   /** What the gateway does before it forwards the request; then it "dies": nothing completes the request. */
-  async function admitAndDie(user: Awaited<ReturnType<GatewayWorld['user']>>, tier: PriorityTier = 'normal', holdSeconds = holdTimeoutSeconds(settings)) {
+  async function admitAndDie(
+    user: Awaited<ReturnType<GatewayWorld['user']>>,
+    tier: PriorityTier = 'normal',
+    holdSeconds = holdTimeoutSeconds(settings),
+  ) {
     const priceList = await loadNewestPriceList(database().db);
     if (priceList === undefined) throw new Error('no price list');
     const estimate = estimateAdmission({
@@ -40,18 +44,42 @@ describeEachBackend('a gateway killed between admission and completion', (databa
       modelId: testModel,
       tier,
       body: { model: testModel, messages: [{ role: 'user', content: 'never answered' }], max_tokens: 20 },
-      policy: { completionTokensCap: settings.completionTokensCap, enforceCompletionTokensCap: settings.enforceCompletionTokensCap },
+      policy: {
+        completionTokensCap: settings.completionTokensCap,
+        enforceCompletionTokensCap: settings.enforceCompletionTokensCap,
+      },
     });
     const requestId = `req-${randomUUID()}`;
-    const principal = { keyId: user.keyId, orgId: world.orgId, userId: user.userId, teamId: null, systemOwner: null, scopes: ['inference' as const], allowedModels: null, rpmLimit: null, tpmLimit: null };
+    const principal = {
+      keyId: user.keyId,
+      orgId: world.orgId,
+      userId: user.userId,
+      teamId: null,
+      systemOwner: null,
+      scopes: ['inference' as const],
+      allowedModels: null,
+      rpmLimit: null,
+      tpmLimit: null,
+    };
     const admission = await admit(
       { ledger: world.ledger, accounts: createPayerAccounts(world.ledger), holdTimeoutSeconds: holdSeconds },
-      { requestId, principal, model: testModel, tier, priceList, estimate, system: false, policyVersion: null, scoringConfigVersion: null },
+      {
+        requestId,
+        principal,
+        model: testModel,
+        tier,
+        priceList,
+        estimate,
+        system: false,
+        policyVersion: null,
+        scoringConfigVersion: null,
+      },
     );
     return { requestId, admission };
   }
 
-  const listed = async (olderThan: Date) => (await findAbandonedAdmissions(database().db, { olderThan, limit })).map((row) => row.requestId);
+  const listed = async (olderThan: Date) =>
+    (await findAbandonedAdmissions(database().db, { olderThan, limit })).map((row) => row.requestId);
 
   it('leaves an admission row and a pending hold behind', async () => {
     const user = await world.user({ innovation: 1_000_000n });
@@ -60,15 +88,24 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     expect(row).toMatchObject({ model: testModel, userId: user.userId, currency: 'innovation' });
     const held = admission.holds[0]?.amount ?? 0n;
     expect(held).toBeGreaterThan(0n);
-    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({ posted: 1_000_000n, debitsPending: held, available: 1_000_000n - held });
-    expect(await getTransfer(database().db, `hold-${requestId}-innovation`)).toMatchObject({ type: 'pending', amount: held });
+    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n,
+      debitsPending: held,
+      available: 1_000_000n - held,
+    });
+    expect(await getTransfer(database().db, `hold-${requestId}-innovation`)).toMatchObject({
+      type: 'pending',
+      amount: held,
+    });
   });
 
   it('lists an abandoned admission only once it is older than the cutoff, with its pending hold', async () => {
     const user = await world.user({ innovation: 1_000_000n });
     const { requestId } = await admitAndDie(user);
     expect(await listed(cutoff())).not.toContain(requestId);
-    const [found] = (await findAbandonedAdmissions(database().db, { olderThan: cutoffLater(), limit })).filter((row) => row.requestId === requestId);
+    const [found] = (await findAbandonedAdmissions(database().db, { olderThan: cutoffLater(), limit })).filter(
+      (row) => row.requestId === requestId,
+    );
     expect(found).toMatchObject({ requestId, model: testModel, holdIds: [`hold-${requestId}-innovation`] });
     expect(found?.createdAt).toBeInstanceOf(Date);
     expect(Math.abs((found?.createdAt.getTime() ?? 0) - Date.now())).toBeLessThan(60_000);
@@ -89,17 +126,37 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     expect(admission.holds.map((hold) => hold.currency).sort()).toEqual(['innovation', 'priority']);
     expect((await world.ledger.balance(user.wallets.priority as string)).debitsPending).toBeGreaterThan(0n);
 
-    const closed = await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit });
+    const closed = await closeAbandonedAdmissions(
+      { db: database().db, ledger: world.ledger },
+      { olderThan: cutoffLater(), limit },
+    );
     expect(closed).toBeGreaterThanOrEqual(1);
     for (const currency of ['innovation', 'priority']) {
-      expect(await getTransfer(database().db, `void-${requestId}-${currency}`)).toMatchObject({ type: 'void', pendingId: `hold-${requestId}-${currency}`, userData: { reason: 'reconciliation: request never completed' } });
+      expect(await getTransfer(database().db, `void-${requestId}-${currency}`)).toMatchObject({
+        type: 'void',
+        pendingId: `hold-${requestId}-${currency}`,
+        userData: { reason: 'reconciliation: request never completed' },
+      });
     }
-    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({ posted: 1_000_000n, debitsPending: 0n, available: 1_000_000n });
-    expect(await world.ledger.balance(user.wallets.priority as string)).toMatchObject({ posted: 100_000n, debitsPending: 0n, available: 100_000n });
+    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n,
+      debitsPending: 0n,
+      available: 1_000_000n,
+    });
+    expect(await world.ledger.balance(user.wallets.priority as string)).toMatchObject({
+      posted: 100_000n,
+      debitsPending: 0n,
+      available: 100_000n,
+    });
     expect(await listed(cutoffLater())).toEqual([]);
 
-    expect(await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit })).toBe(0);
-    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({ posted: 1_000_000n, debitsPending: 0n });
+    expect(
+      await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit }),
+    ).toBe(0);
+    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n,
+      debitsPending: 0n,
+    });
   });
 
   it('closes a request whose hold already lapsed but was not yet released, as that expiry', async () => {
@@ -107,19 +164,31 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     const { requestId } = await admitAndDie(user, 'normal', 1);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await listed(cutoffLater())).toContain(requestId);
-    expect(await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit })).toBe(1);
+    expect(
+      await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit }),
+    ).toBe(1);
     expect(await getTransfer(database().db, `expire-hold-${requestId}-innovation`)).toMatchObject({ type: 'expire' });
     expect(await getTransfer(database().db, `void-${requestId}-innovation`)).toBeUndefined();
-    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({ posted: 1_000_000n, debitsPending: 0n });
+    expect(await world.ledger.balance(user.wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n,
+      debitsPending: 0n,
+    });
     expect(await world.ledger.expireDue()).toBe(0);
   });
 
   it('never lists a request that completed, or one whose failure already released its hold', async () => {
     const user = await world.user({ innovation: 1_000_000n });
-    const { response } = await client(user.apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 }).withResponse();
+    const { response } = await client(user.apiKey)
+      .chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 })
+      .withResponse();
     const completed = response.headers.get('x-request-id') as string;
     await waitForUsageRows(database(), { requestId: completed });
-    const streamed = await client(user.apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'stream' }], max_tokens: 8, stream: true });
+    const streamed = await client(user.apiKey).chat.completions.create({
+      model: testModel,
+      messages: [{ role: 'user', content: 'stream' }],
+      max_tokens: 8,
+      stream: true,
+    });
     for await (const _chunk of streamed) {
       // drain
     }
@@ -134,20 +203,29 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     } finally {
       for (const sim of world.sims) sim.clearFaults();
     }
-    const admitted = await database().db.select({ requestId: gatewayRequests.requestId }).from(gatewayRequests).where(eq(gatewayRequests.userId, user.userId));
+    const admitted = await database()
+      .db.select({ requestId: gatewayRequests.requestId })
+      .from(gatewayRequests)
+      .where(eq(gatewayRequests.userId, user.userId));
     expect(admitted).toHaveLength(3);
     const abandoned = await listed(cutoffLater());
     for (const { requestId } of admitted) expect(abandoned).not.toContain(requestId);
 
     const before = await world.ledger.balance(user.wallets.innovation as string);
     expect(before.debitsPending).toBe(0n);
-    expect(await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit })).toBe(0);
+    expect(
+      await closeAbandonedAdmissions({ db: database().db, ledger: world.ledger }, { olderThan: cutoffLater(), limit }),
+    ).toBe(0);
     expect(await world.ledger.balance(user.wallets.innovation as string)).toEqual(before);
   });
 
   it('refuses an unbounded batch', async () => {
-    await expect(findAbandonedAdmissions(database().db, { olderThan: cutoffLater(), limit: 0 })).rejects.toThrow(/limit must be a whole number from 1 to 200/);
-    await expect(findAbandonedAdmissions(database().db, { olderThan: cutoffLater(), limit: 201 })).rejects.toThrow(/limit/);
+    await expect(findAbandonedAdmissions(database().db, { olderThan: cutoffLater(), limit: 0 })).rejects.toThrow(
+      /limit must be a whole number from 1 to 200/,
+    );
+    await expect(findAbandonedAdmissions(database().db, { olderThan: cutoffLater(), limit: 201 })).rejects.toThrow(
+      /limit/,
+    );
   });
 
   it('leaves the ledger sound', async () => {

@@ -17,18 +17,31 @@ describeEachBackend('a running gateway picks up changed carbon coefficients', (d
 
   async function co2eOfOneRequest(apiKey: string): Promise<bigint | undefined> {
     const client = new OpenAI({ apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
-    const { response } = await client.chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: testModel, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 })
+      .withResponse();
     const requestId = response.headers.get('x-request-id') as string;
     await waitForUsageRows(database(), { requestId });
-    const [row] = await database().db.select({ co2e: usageRecords.co2eMicrograms }).from(usageRecords).where(eq(usageRecords.requestId, requestId));
+    const [row] = await database()
+      .db.select({ co2e: usageRecords.co2eMicrograms })
+      .from(usageRecords)
+      .where(eq(usageRecords.requestId, requestId));
     return row?.co2e;
   }
 
   it('registers its clusters and their health at start, and prices new requests with coefficients an operator sets, within seconds', async () => {
-    expect(await findCluster(database().db, { name: 'test-cluster' })).toMatchObject({ gridIntensityGCo2ePerKwh: 300, carbonSource: 'config', health: { 'replica-0': { healthy: true, circuit: 'closed' } } });
+    expect(await findCluster(database().db, { name: 'test-cluster' })).toMatchObject({
+      gridIntensityGCo2ePerKwh: 300,
+      carbonSource: 'config',
+      health: { 'replica-0': { healthy: true, circuit: 'closed' } },
+    });
     const { apiKey } = await world.user({ innovation: 10_000_000n });
     expect(await co2eOfOneRequest(apiKey)).toBeGreaterThan(0n);
-    await setClusterCarbon(database().db, { name: 'test-cluster', carbon: { gridIntensityGCo2ePerKwh: 0, pue: 1.1 }, actor: 'user:operator' });
+    await setClusterCarbon(database().db, {
+      name: 'test-cluster',
+      carbon: { gridIntensityGCo2ePerKwh: 0, pue: 1.1 },
+      actor: 'user:operator',
+    });
     const deadline = Date.now() + 8_000;
     let co2e = await co2eOfOneRequest(apiKey);
     while (co2e !== 0n && Date.now() < deadline) {

@@ -14,7 +14,11 @@ describeEachBackend('a running gateway picks up disabled clusters and replicas',
   let client: OpenAI;
   beforeAll(async () => {
     world = await startGatewayWorld(database(), { replicas: 2 });
-    client = new OpenAI({ apiKey: (await world.user({ innovation: 100_000_000n })).apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
+    client = new OpenAI({
+      apiKey: (await world.user({ innovation: 100_000_000n })).apiKey,
+      baseURL: `${world.gateway.url}/v1`,
+      maxRetries: 0,
+    });
   });
   afterAll(async () => {
     await world?.close();
@@ -23,10 +27,15 @@ describeEachBackend('a running gateway picks up disabled clusters and replicas',
   /** The status of one request, and the replica that served it. */
   async function send(): Promise<{ status: number; replica?: string }> {
     try {
-      const { response } = await client.chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }).withResponse();
+      const { response } = await client.chat.completions
+        .create({ model: testModel, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 })
+        .withResponse();
       const requestId = response.headers.get('x-request-id') as string;
       await waitForUsageRows(database(), { requestId });
-      const [row] = await database().db.select({ replica: usageRecords.replica }).from(usageRecords).where(eq(usageRecords.requestId, requestId));
+      const [row] = await database()
+        .db.select({ replica: usageRecords.replica })
+        .from(usageRecords)
+        .where(eq(usageRecords.requestId, requestId));
       return { status: 200, replica: row?.replica };
     } catch (error) {
       if (error instanceof OpenAI.APIError && error.status !== undefined) return { status: error.status };
@@ -34,7 +43,9 @@ describeEachBackend('a running gateway picks up disabled clusters and replicas',
     }
   }
 
-  async function until(done: (result: { status: number; replica?: string }) => boolean): Promise<{ status: number; replica?: string }> {
+  async function until(
+    done: (result: { status: number; replica?: string }) => boolean,
+  ): Promise<{ status: number; replica?: string }> {
     const deadline = Date.now() + pickUpMsMax;
     let result = await send();
     while (!done(result) && Date.now() < deadline) {
@@ -54,7 +65,12 @@ describeEachBackend('a running gateway picks up disabled clusters and replicas',
   });
 
   it('sends nothing to a disabled replica once the change is picked up', async () => {
-    await setReplicaDisabled(database().db, { name: 'test-cluster', replicaId: 'replica-0', disabled: true, actor: 'user:operator' });
+    await setReplicaDisabled(database().db, {
+      name: 'test-cluster',
+      replicaId: 'replica-0',
+      disabled: true,
+      actor: 'user:operator',
+    });
     // Sequential requests alternate between idle replicas, so three in a row on replica-1 mean the change was picked up.
     let streak = 0;
     await until((result) => (streak = result.replica === 'replica-1' ? streak + 1 : 0) >= 3);
@@ -62,6 +78,11 @@ describeEachBackend('a running gateway picks up disabled clusters and replicas',
     const replicas = new Set<string | undefined>();
     for (let index = 0; index < 6; index++) replicas.add((await send()).replica);
     expect([...replicas]).toEqual(['replica-1']);
-    await setReplicaDisabled(database().db, { name: 'test-cluster', replicaId: 'replica-0', disabled: false, actor: 'user:operator' });
+    await setReplicaDisabled(database().db, {
+      name: 'test-cluster',
+      replicaId: 'replica-0',
+      disabled: false,
+      actor: 'user:operator',
+    });
   });
 });

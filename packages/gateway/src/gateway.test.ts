@@ -9,7 +9,8 @@ import { startGatewayWorld, testModel, testPriceList, waitForUsageRows, type Gat
 
 const priceList = parsePriceList(testPriceList());
 const expectedCost = (promptTokens: number, completionTokens: number, tier: 'normal' | 'high' = 'normal') =>
-  quoteCost(priceList, { modelId: testModel, tier, inputTokens: promptTokens, outputTokens: completionTokens }).totals.innovation ?? 0n;
+  quoteCost(priceList, { modelId: testModel, tier, inputTokens: promptTokens, outputTokens: completionTokens }).totals
+    .innovation ?? 0n;
 
 describeEachBackend('gateway with the openai client', (database) => {
   let world: GatewayWorld;
@@ -23,26 +24,47 @@ describeEachBackend('gateway with the openai client', (database) => {
 
   it('meters a chat completion to the unit: charge, usage row, outbox row, stored payload', async () => {
     const { apiKey, wallets } = await world.user({ innovation: 1_000_000n });
-    const { data, response } = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 20 }).withResponse();
+    const { data, response } = await client(apiKey)
+      .chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 20 })
+      .withResponse();
     const usage = data.usage;
     if (usage === undefined) throw new Error('no usage');
     const cost = expectedCost(usage.prompt_tokens, usage.completion_tokens);
     const requestId = response.headers.get('x-request-id') as string;
     expect(response.headers.get('x-tokenwise-cost-innovation')).toBe(cost.toString());
     await waitForUsageRows(database(), { requestId });
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - cost, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - cost,
+      debitsPending: 0n,
+    });
     expect(response.headers.get('x-tokenwise-balance-innovation')).toBe((1_000_000n - cost).toString());
     const [row] = await database().db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId));
-    expect(row).toMatchObject({ promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, cost, currency: 'innovation', model: testModel, outcome: 'completed', system: false });
+    expect(row).toMatchObject({
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+      cost,
+      currency: 'innovation',
+      model: testModel,
+      outcome: 'completed',
+      system: false,
+    });
     expect(row?.co2eMicrograms).toBeGreaterThan(0n);
     expect(await database().db.select().from(outbox).where(eq(outbox.requestId, requestId))).toHaveLength(1);
-    const [payload] = await database().db.select().from(requestPayloads).where(eq(requestPayloads.requestId, requestId));
+    const [payload] = await database()
+      .db.select()
+      .from(requestPayloads)
+      .where(eq(requestPayloads.requestId, requestId));
     expect(payload?.completion).toBe(data.choices[0]?.message.content);
   });
 
   it('meters a stream with include_usage, and hides usage the client did not ask for', async () => {
     const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
-    const withUsage = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'Stream please' }], stream: true, stream_options: { include_usage: true } });
+    const withUsage = await client(apiKey).chat.completions.create({
+      model: testModel,
+      messages: [{ role: 'user', content: 'Stream please' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined;
     let chunksWithUsage = 0;
@@ -59,7 +81,11 @@ describeEachBackend('gateway with the openai client', (database) => {
     await waitForUsageRows(database(), { userId });
     expect((await world.ledger.balance(wallets.innovation as string)).posted).toBe(1_000_000n - cost);
 
-    const without = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'Stream please' }], stream: true });
+    const without = await client(apiKey).chat.completions.create({
+      model: testModel,
+      messages: [{ role: 'user', content: 'Stream please' }],
+      stream: true,
+    });
     for await (const chunk of without) expect(chunk.usage ?? undefined).toBeUndefined();
     await waitForUsageRows(database(), { userId }, 2);
     expect((await world.ledger.balance(wallets.innovation as string)).posted).toBeLessThan(1_000_000n - cost);
@@ -67,7 +93,12 @@ describeEachBackend('gateway with the openai client', (database) => {
 
   it('meters legacy completions with n > 1', async () => {
     const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
-    const completion = await client(apiKey).completions.create({ model: testModel, prompt: 'Once upon a time', max_tokens: 10, n: 3 });
+    const completion = await client(apiKey).completions.create({
+      model: testModel,
+      prompt: 'Once upon a time',
+      max_tokens: 10,
+      n: 3,
+    });
     expect(completion.choices).toHaveLength(3);
     const cost = expectedCost(completion.usage?.prompt_tokens ?? -1, completion.usage?.completion_tokens ?? -1);
     await waitForUsageRows(database(), { userId });
@@ -79,7 +110,17 @@ describeEachBackend('gateway with the openai client', (database) => {
     const result = await client(apiKey).chat.completions.create({
       model: testModel,
       messages: [{ role: 'user', content: 'Give me a verdict' }],
-      response_format: { type: 'json_schema', json_schema: { name: 'verdict', schema: { type: 'object', properties: { score: { type: 'integer', minimum: 0, maximum: 10 } }, required: ['score'] } } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: {
+          name: 'verdict',
+          schema: {
+            type: 'object',
+            properties: { score: { type: 'integer', minimum: 0, maximum: 10 } },
+            required: ['score'],
+          },
+        },
+      },
     });
     const parsed = JSON.parse(result.choices[0]?.message.content ?? 'null') as { score: number };
     expect(parsed.score).toBeGreaterThanOrEqual(0);
@@ -93,16 +134,22 @@ describeEachBackend('gateway with the openai client', (database) => {
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(402);
-    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(/Insufficient innovation tokens: this request may cost up to .* and you have 0\.00005 available/);
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toMatch(
+      /Insufficient innovation tokens: this request may cost up to .* and you have 0\.00005 available/,
+    );
     expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 50n, debitsPending: 0n });
   });
 
   it('lists only the models a key may use, and answers 404 for others', async () => {
     const { apiKey } = await world.user({ innovation: 1_000n }, { allowedModels: ['another-model'] });
     expect((await client(apiKey).models.list()).data).toEqual([]);
-    const error = await client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }] }).catch((caught: unknown) => caught);
+    const error = await client(apiKey)
+      .chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }] })
+      .catch((caught: unknown) => caught);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
-    const bad = await client('tw_nope').models.list().catch((caught: unknown) => caught);
+    const bad = await client('tw_nope')
+      .models.list()
+      .catch((caught: unknown) => caught);
     expect((bad as InstanceType<typeof OpenAI.APIError>).status).toBe(401);
   });
 

@@ -42,8 +42,13 @@ export interface RunningGateway {
 }
 
 /** Registers the configured clusters and applies operator-set coefficients before the first request. */
-async function syncClusters(options: GatewayOptions, router: CheckedRouter, log: (line: string) => void): Promise<ClusterSync> {
-  if (options.registerClusters !== false) await registerClusters(options.db, { clusters: options.clusters, actor: 'system:gateway' });
+async function syncClusters(
+  options: GatewayOptions,
+  router: CheckedRouter,
+  log: (line: string) => void,
+): Promise<ClusterSync> {
+  if (options.registerClusters !== false)
+    await registerClusters(options.db, { clusters: options.clusters, actor: 'system:gateway' });
   const clusterSync = startClusterSync({ db: options.db, router, intervalMs: options.clusterSyncIntervalMs, log });
   try {
     await clusterSync.syncNow();

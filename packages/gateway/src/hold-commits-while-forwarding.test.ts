@@ -51,7 +51,10 @@ describe('a request travels upstream while its hold commits', () => {
       });
     // The model server gets the request and finishes it while the ledger is stalled...
     // The simulator finished the request.
-    await vi.waitUntil(() => sim().requestSuccess.length + sim().requestSuccess.stop > finishedBefore, { timeout: 10_000, interval: 10 });
+    await vi.waitUntil(() => sim().requestSuccess.length + sim().requestSuccess.stop > finishedBefore, {
+      timeout: 10_000,
+      interval: 10,
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     // ...but the client hears nothing, and no admission row exists yet.
     expect(answered).toBe(false);
@@ -64,14 +67,21 @@ describe('a request travels upstream while its hold commits', () => {
     await waitForUsageRows(database, { requestId });
     const cost = BigInt(response.headers.get('x-tokenwise-cost-innovation') as string);
     expect(cost).toBeGreaterThan(0n);
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - cost, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - cost,
+      debitsPending: 0n,
+    });
     expect(await checkInvariants(database.db)).toEqual([]);
   });
 
   it('stops the upstream work of a refused hold, and later requests of that key wait for their hold', async () => {
     const { apiKey, userId } = await world.user({ innovation: 10n });
     const before = sim().requestSuccess;
-    const refused = client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'too expensive' }], max_tokens: 64 });
+    const refused = client(apiKey).chat.completions.create({
+      model: testModel,
+      messages: [{ role: 'user', content: 'too expensive' }],
+      max_tokens: 64,
+    });
     await expect(refused).rejects.toMatchObject({ status: 402 });
     // Whatever reached the model server was cut: nothing runs, nothing completed.
     // The simulator is idle.
@@ -79,7 +89,13 @@ describe('a request travels upstream while its hold commits', () => {
     expect(sim().requestSuccess.stop + sim().requestSuccess.length).toBe(before.stop + before.length);
     const abortsAfterFirst = sim().requestSuccess.abort;
     // The key was refused: its next request is not sent before its hold, so the simulator never sees it.
-    await expect(client(apiKey).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'again' }], max_tokens: 64 })).rejects.toMatchObject({ status: 402 });
+    await expect(
+      client(apiKey).chat.completions.create({
+        model: testModel,
+        messages: [{ role: 'user', content: 'again' }],
+        max_tokens: 64,
+      }),
+    ).rejects.toMatchObject({ status: 402 });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sim().requestSuccess.abort).toBe(abortsAfterFirst);
     expect(sim().running + sim().waiting).toBe(0);
@@ -89,7 +105,17 @@ describe('a request travels upstream while its hold commits', () => {
 });
 
 describe('early forwarding memory', () => {
-  const principal = (keyId: string): Principal => ({ keyId, orgId: 'o', userId: 'u', teamId: null, systemOwner: null, scopes: ['inference'], allowedModels: null, rpmLimit: null, tpmLimit: null });
+  const principal = (keyId: string): Principal => ({
+    keyId,
+    orgId: 'o',
+    userId: 'u',
+    teamId: null,
+    systemOwner: null,
+    scopes: ['inference'],
+    allowedModels: null,
+    rpmLimit: null,
+    tpmLimit: null,
+  });
 
   it('forwards early until a key is refused, then waits for its holds for 30 s', () => {
     const early = new EarlyForwarding(true);

@@ -12,5 +12,18 @@ export {
   type PriceListSource,
 } from './price-lists';
 export * from './routing/index';
-export { gatewayNodeFlags, gatewaySettingsSchema, holdTimeoutSeconds, ledgerBatchIntervalMs, type GatewaySettings, type GatewaySettingsInput } from './settings';
-export { closeAbandonedAdmissions, findAbandonedAdmissions, reconcileBatchMax, type AbandonedAdmission, type ReconcileParams } from './reconcile';
+export {
+  gatewayNodeFlags,
+  gatewaySettingsSchema,
+  holdTimeoutSeconds,
+  ledgerBatchIntervalMs,
+  type GatewaySettings,
+  type GatewaySettingsInput,
+} from './settings';
+export {
+  closeAbandonedAdmissions,
+  findAbandonedAdmissions,
+  reconcileBatchMax,
+  type AbandonedAdmission,
+  type ReconcileParams,
+} from './reconcile';

@@ -16,7 +16,13 @@ export { sendError } from './openai-error';
 export { withoutUsage, type ChunkJson } from './stream-relay';
 
 /** POST /v1/chat/completions and /v1/completions: authenticate, price, hold, queue, forward, meter, charge. */
-export async function handleInference(deps: InferenceDeps, kind: InferenceKind, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+export async function handleInference(
+  deps: InferenceDeps,
+  kind: InferenceKind,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+): Promise<void> {
   const startedAt = performance.now();
   const flight = new Flight(requestId);
   const clientGone = new AbortController();
@@ -38,7 +44,13 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
       mark = now;
     };
     phase('authenticate');
-    if (!principal.scopes.includes('inference')) throw new GatewayError(403, 'This API key has no inference scope; use a key created with --scopes inference.', 'permission_error', 'forbidden');
+    if (!principal.scopes.includes('inference'))
+      throw new GatewayError(
+        403,
+        'This API key has no inference scope; use a key created with --scopes inference.',
+        'permission_error',
+        'forbidden',
+      );
     const admission = await startAdmission(deps, kind, req, res, requestId, principal, phase);
     const { model, stream, body, tier, tags, cluster, estimate } = admission;
     admitting = admission.admitting;
@@ -62,7 +74,10 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
         flight.admission = await admitting;
       } catch (error) {
         holdRefused.abort();
-        await sending.then((refusedUpstream) => refusedUpstream.lease.release({ ok: true }), () => undefined);
+        await sending.then(
+          (refusedUpstream) => refusedUpstream.lease.release({ ok: true }),
+          () => undefined,
+        );
         throw error;
       }
       phase('admit_overlapped');
@@ -75,8 +90,20 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
       await relayUpstreamError(deps, flight, upstream, res, requestId);
       return;
     }
-    const meta: RelayMeta = { principal, body, tags, startedAt, upstreamAbort, clientGone: clientGone.signal, timeout, cluster, abandon: () => clientGone.abort() };
-    const relayed = stream ? relayStream(deps, flight, upstream, res, meta, kind) : relayJson(deps, flight, upstream, res, meta, kind);
+    const meta: RelayMeta = {
+      principal,
+      body,
+      tags,
+      startedAt,
+      upstreamAbort,
+      clientGone: clientGone.signal,
+      timeout,
+      cluster,
+      abandon: () => clientGone.abort(),
+    };
+    const relayed = stream
+      ? relayStream(deps, flight, upstream, res, meta, kind)
+      : relayJson(deps, flight, upstream, res, meta, kind);
     // The relay releases the lease as soon as the upstream is done, before the charge commits.
     lease = undefined;
     const ok = await relayed.catch((error: unknown) => {
@@ -88,10 +115,18 @@ export async function handleInference(deps: InferenceDeps, kind: InferenceKind, 
   } catch (error) {
     lease?.release({ ok: !isUpstreamFault(error, deadline.signal) });
     // A request that failed while its hold was committing settles the hold once it is known.
-    if (flight.admission === undefined && admitting !== undefined) flight.admission = await admitting.catch(() => undefined);
-    await endFailedRequest(deps, kind, flight, res, error, { clientGone: clientGone.signal, deadline: deadline.signal }, chargeable);
+    if (flight.admission === undefined && admitting !== undefined)
+      flight.admission = await admitting.catch(() => undefined);
+    await endFailedRequest(
+      deps,
+      kind,
+      flight,
+      res,
+      error,
+      { clientGone: clientGone.signal, deadline: deadline.signal },
+      chargeable,
+    );
   } finally {
     clearTimeout(deadlineTimer);
   }
 }
-

@@ -61,7 +61,11 @@ export interface Charge {
   overrun: 'prompt' | 'completion' | 'cost' | undefined;
 }
 
-export function carbonProfileOf(model: string, priceList: CurrentPriceList, profiles: Record<string, CarbonModelProfile>): CarbonModelProfile {
+export function carbonProfileOf(
+  model: string,
+  priceList: CurrentPriceList,
+  profiles: Record<string, CarbonModelProfile>,
+): CarbonModelProfile {
   const profile = profiles[model];
   if (profile !== undefined) return profile;
   const weight = Number(priceList.list.models[model]?.weightMilliBillions ?? 1000n) / 1000;
@@ -69,7 +73,11 @@ export function carbonProfileOf(model: string, priceList: CurrentPriceList, prof
 }
 
 export function clusterProfileOf(cluster: ClusterInfo): CarbonClusterProfile {
-  return { region: cluster.region, gridIntensityGCo2ePerKwh: cluster.gridIntensityGCo2ePerKwh, overrides: cluster.pue === undefined ? undefined : { pue: cluster.pue } };
+  return {
+    region: cluster.region,
+    gridIntensityGCo2ePerKwh: cluster.gridIntensityGCo2ePerKwh,
+    overrides: cluster.pue === undefined ? undefined : { pue: cluster.pue },
+  };
 }
 
 /** The co2e bound the estimate needs when the price list prices carbon. */
@@ -146,7 +154,9 @@ export async function admit(
           { estimate: hold.amount.toString(), available: balance.available.toString(), currency: currency.code },
         );
       }
-      throw new Error(`Placing the hold failed: ${result !== undefined && !result.ok ? `${result.code}: ${result.message}` : 'unknown'}`);
+      throw new Error(
+        `Placing the hold failed: ${result !== undefined && !result.ok ? `${result.code}: ${result.message}` : 'unknown'}`,
+      );
     }
   }
   return {
@@ -163,16 +173,28 @@ export async function admit(
  * past the bound (a field the estimate did not foresee, a server that ignored the cap) charges the
  * whole hold: an over-run is paid for, never voided.
  */
-export function priceUsage(admission: Admission, completion: Completion, profiles: Record<string, CarbonModelProfile>): Charge {
+export function priceUsage(
+  admission: Admission,
+  completion: Completion,
+  profiles: Record<string, CarbonModelProfile>,
+): Charge {
   const { estimate } = admission;
   const inputTokens = Math.min(completion.usage.promptTokens, estimate.promptTokensBound);
   const outputTokens = Math.min(completion.usage.completionTokens, estimate.completionTokensBound);
   let overrun: Charge['overrun'] =
-    completion.usage.promptTokens > estimate.promptTokensBound ? 'prompt' : completion.usage.completionTokens > estimate.completionTokensBound ? 'completion' : undefined;
-  const emissions = requestEmissions(carbonProfileOf(admission.model, admission.priceList, profiles), clusterProfileOf(completion.cluster), {
-    outputTokens,
-    latencySeconds: completion.latencyMs / 1000,
-  });
+    completion.usage.promptTokens > estimate.promptTokensBound
+      ? 'prompt'
+      : completion.usage.completionTokens > estimate.completionTokensBound
+        ? 'completion'
+        : undefined;
+  const emissions = requestEmissions(
+    carbonProfileOf(admission.model, admission.priceList, profiles),
+    clusterProfileOf(completion.cluster),
+    {
+      outputTokens,
+      latencySeconds: completion.latencyMs / 1000,
+    },
+  );
   let cost = quoteCost(admission.priceList.list, {
     modelId: admission.model,
     tier: admission.tier,
@@ -183,7 +205,12 @@ export function priceUsage(admission: Admission, completion: Completion, profile
   if (overrun === undefined && costBeyondEstimate(estimate, cost) !== undefined) overrun = 'cost';
   if (overrun !== undefined) cost = estimate.cost;
   assertCostWithinEstimate(estimate, cost);
-  return { cost, co2eMicrograms: emissions.co2eMicrograms, energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)), overrun };
+  return {
+    cost,
+    co2eMicrograms: emissions.co2eMicrograms,
+    energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)),
+    overrun,
+  };
 }
 
 /**
@@ -191,7 +218,13 @@ export function priceUsage(admission: Admission, completion: Completion, profile
  * writes the usage row and, unless it is system usage, the settlement outbox row, in one
  * transaction.
  */
-export async function charge(ledger: Ledger, admission: Admission, completion: Completion, priced: Charge, payload: Record<string, unknown>): Promise<void> {
+export async function charge(
+  ledger: Ledger,
+  admission: Admission,
+  completion: Completion,
+  priced: Charge,
+  payload: Record<string, unknown>,
+): Promise<void> {
   const modelCurrency = admission.priceList.list.models[admission.model]?.currency ?? 'innovation';
   const feeCurrency = Object.keys(priced.cost.totals).find((currency) => currency !== modelCurrency) ?? null;
   const usageRow = {
@@ -238,15 +271,22 @@ export async function charge(ledger: Ledger, admission: Admission, completion: C
   if (ops.length === 0) return;
   const results = await ledger.submit(ops);
   const problem = results.find((result) => !result.ok);
-  if (problem !== undefined && !problem.ok) throw new Error(`Charging request ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
+  if (problem !== undefined && !problem.ok)
+    throw new Error(`Charging request ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
 }
 
 /** Nobody pays for an error: releases every hold of the request. */
 export async function release(ledger: Ledger, admission: Admission, reason: string): Promise<void> {
   if (admission.holds.length === 0) return;
   const results = await ledger.submit(
-    admission.holds.map((hold) => ({ type: 'void' as const, id: voidTransferId(admission.requestId, hold.currency), pendingId: hold.holdId, userData: { reason: reason.slice(0, 200) } })),
+    admission.holds.map((hold) => ({
+      type: 'void' as const,
+      id: voidTransferId(admission.requestId, hold.currency),
+      pendingId: hold.holdId,
+      userData: { reason: reason.slice(0, 200) },
+    })),
   );
   const problem = results.find((result) => !result.ok && result.code !== 'pending_already_voided');
-  if (problem !== undefined && !problem.ok) throw new Error(`Releasing the holds of ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
+  if (problem !== undefined && !problem.ok)
+    throw new Error(`Releasing the holds of ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
 }

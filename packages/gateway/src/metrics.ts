@@ -25,7 +25,9 @@ export class GatewayMetrics {
 
   /** Mean ms per phase, for benchmarks and logs. */
   phaseMeansMs(): Record<string, number> {
-    return Object.fromEntries([...this.phases].map(([phase, { sumMs, count }]) => [phase, count === 0 ? 0 : sumMs / count]));
+    return Object.fromEntries(
+      [...this.phases].map(([phase, { sumMs, count }]) => [phase, count === 0 ? 0 : sumMs / count]),
+    );
   }
 
   /** Longest ms per phase since the last reset, for benchmarks. */
@@ -66,41 +68,88 @@ export class GatewayMetrics {
     this.addedLatencyCount++;
   }
 
-  observeUsage(model: string, promptTokens: number, completionTokens: number, cost: Readonly<Record<string, bigint>>, co2eMicrograms: bigint): void {
-    for (const [kind, value] of [['prompt', promptTokens], ['completion', completionTokens]] as const) {
+  observeUsage(
+    model: string,
+    promptTokens: number,
+    completionTokens: number,
+    cost: Readonly<Record<string, bigint>>,
+    co2eMicrograms: bigint,
+  ): void {
+    for (const [kind, value] of [
+      ['prompt', promptTokens],
+      ['completion', completionTokens],
+    ] as const) {
       const key = `model="${model}",kind="${kind}"`;
       this.tokens.set(key, (this.tokens.get(key) ?? 0) + value);
     }
-    for (const [currency, amount] of Object.entries(cost)) this.cost.set(currency, (this.cost.get(currency) ?? 0n) + amount);
+    for (const [currency, amount] of Object.entries(cost))
+      this.cost.set(currency, (this.cost.get(currency) ?? 0n) + amount);
     this.co2eMicrograms += co2eMicrograms;
   }
 
   /** Prometheus text exposition; `queueDepths` comes from the router at scrape time. */
   render(queueDepths: Record<string, number>): string {
     const lines: string[] = [];
-    lines.push('# HELP tokenwise_gateway_requests_total Requests by route and HTTP status.', '# TYPE tokenwise_gateway_requests_total counter');
+    lines.push(
+      '# HELP tokenwise_gateway_requests_total Requests by route and HTTP status.',
+      '# TYPE tokenwise_gateway_requests_total counter',
+    );
     for (const [labels, value] of this.requests) lines.push(`tokenwise_gateway_requests_total{${labels}} ${value}`);
-    lines.push('# HELP tokenwise_gateway_dropped_fields_total Body fields accepted and not forwarded, by field (other: any unlisted name).', '# TYPE tokenwise_gateway_dropped_fields_total counter');
-    for (const [field, value] of this.droppedFields) lines.push(`tokenwise_gateway_dropped_fields_total{field="${field}"} ${value}`);
-    lines.push('# HELP tokenwise_gateway_overruns_total Requests whose reported usage exceeded the held bound (charged the whole hold), by part.', '# TYPE tokenwise_gateway_overruns_total counter');
+    lines.push(
+      '# HELP tokenwise_gateway_dropped_fields_total Body fields accepted and not forwarded, by field (other: any unlisted name).',
+      '# TYPE tokenwise_gateway_dropped_fields_total counter',
+    );
+    for (const [field, value] of this.droppedFields)
+      lines.push(`tokenwise_gateway_dropped_fields_total{field="${field}"} ${value}`);
+    lines.push(
+      '# HELP tokenwise_gateway_overruns_total Requests whose reported usage exceeded the held bound (charged the whole hold), by part.',
+      '# TYPE tokenwise_gateway_overruns_total counter',
+    );
     for (const [kind, value] of this.overruns) lines.push(`tokenwise_gateway_overruns_total{kind="${kind}"} ${value}`);
-    lines.push('# HELP tokenwise_gateway_added_latency_ms Time the gateway adds to a request, in ms.', '# TYPE tokenwise_gateway_added_latency_ms histogram');
+    lines.push(
+      '# HELP tokenwise_gateway_added_latency_ms Time the gateway adds to a request, in ms.',
+      '# TYPE tokenwise_gateway_added_latency_ms histogram',
+    );
     let cumulative = 0;
     addedLatencyBucketsMs.forEach((bound, index) => {
       cumulative += this.addedLatencyCounts[index] ?? 0;
       lines.push(`tokenwise_gateway_added_latency_ms_bucket{le="${bound}"} ${cumulative}`);
     });
     lines.push(`tokenwise_gateway_added_latency_ms_bucket{le="+Inf"} ${this.addedLatencyCount}`);
-    lines.push(`tokenwise_gateway_added_latency_ms_sum ${this.addedLatencySumMs}`, `tokenwise_gateway_added_latency_ms_count ${this.addedLatencyCount}`);
-    lines.push('# HELP tokenwise_gateway_phase_ms Time per step of the request path, in ms.', '# TYPE tokenwise_gateway_phase_ms summary');
-    for (const [phase, { sumMs, count }] of this.phases) lines.push(`tokenwise_gateway_phase_ms_sum{phase="${phase}"} ${sumMs}`, `tokenwise_gateway_phase_ms_count{phase="${phase}"} ${count}`);
-    lines.push('# HELP tokenwise_gateway_queue_depth Requests waiting for a model slot.', '# TYPE tokenwise_gateway_queue_depth gauge');
-    for (const [model, depth] of Object.entries(queueDepths)) lines.push(`tokenwise_gateway_queue_depth{model="${model}"} ${depth}`);
-    lines.push('# HELP tokenwise_gateway_llm_tokens_total LLM tokens metered.', '# TYPE tokenwise_gateway_llm_tokens_total counter');
+    lines.push(
+      `tokenwise_gateway_added_latency_ms_sum ${this.addedLatencySumMs}`,
+      `tokenwise_gateway_added_latency_ms_count ${this.addedLatencyCount}`,
+    );
+    lines.push(
+      '# HELP tokenwise_gateway_phase_ms Time per step of the request path, in ms.',
+      '# TYPE tokenwise_gateway_phase_ms summary',
+    );
+    for (const [phase, { sumMs, count }] of this.phases)
+      lines.push(
+        `tokenwise_gateway_phase_ms_sum{phase="${phase}"} ${sumMs}`,
+        `tokenwise_gateway_phase_ms_count{phase="${phase}"} ${count}`,
+      );
+    lines.push(
+      '# HELP tokenwise_gateway_queue_depth Requests waiting for a model slot.',
+      '# TYPE tokenwise_gateway_queue_depth gauge',
+    );
+    for (const [model, depth] of Object.entries(queueDepths))
+      lines.push(`tokenwise_gateway_queue_depth{model="${model}"} ${depth}`);
+    lines.push(
+      '# HELP tokenwise_gateway_llm_tokens_total LLM tokens metered.',
+      '# TYPE tokenwise_gateway_llm_tokens_total counter',
+    );
     for (const [labels, value] of this.tokens) lines.push(`tokenwise_gateway_llm_tokens_total{${labels}} ${value}`);
-    lines.push('# HELP tokenwise_gateway_cost_minor_units_total Charged cost in minor units.', '# TYPE tokenwise_gateway_cost_minor_units_total counter');
-    for (const [currency, value] of this.cost) lines.push(`tokenwise_gateway_cost_minor_units_total{currency="${currency}"} ${value}`);
-    lines.push('# HELP tokenwise_gateway_co2e_grams_total Emissions of charged requests, gCO2e.', '# TYPE tokenwise_gateway_co2e_grams_total counter');
+    lines.push(
+      '# HELP tokenwise_gateway_cost_minor_units_total Charged cost in minor units.',
+      '# TYPE tokenwise_gateway_cost_minor_units_total counter',
+    );
+    for (const [currency, value] of this.cost)
+      lines.push(`tokenwise_gateway_cost_minor_units_total{currency="${currency}"} ${value}`);
+    lines.push(
+      '# HELP tokenwise_gateway_co2e_grams_total Emissions of charged requests, gCO2e.',
+      '# TYPE tokenwise_gateway_co2e_grams_total counter',
+    );
     lines.push(`tokenwise_gateway_co2e_grams_total ${Number(this.co2eMicrograms) / 1e6}`);
     return `${lines.join('\n')}\n`;
   }

@@ -11,7 +11,12 @@ import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } fro
 const fixedTerms = 80n;
 
 const postJson = (world: GatewayWorld, apiKey: string, path: string, body: unknown, init: RequestInit = {}) =>
-  fetch(`${world.gateway.url}/v1/${path}`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...(init.headers ?? {}) }, body: JSON.stringify(body), signal: init.signal });
+  fetch(`${world.gateway.url}/v1/${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    body: JSON.stringify(body),
+    signal: init.signal,
+  });
 
 async function usageRowOf(database: Database, userId: string) {
   await waitForUsageRows(database, { userId });
@@ -38,29 +43,56 @@ describe('no free path: a client that leaves pays for what was generated', () =>
     await database?.close();
   });
 
-  it('charges a non-stream request whose client left mid-answer for the whole answer, by vLLM\'s usage', async () => {
+  it("charges a non-stream request whose client left mid-answer for the whole answer, by vLLM's usage", async () => {
     const { apiKey, userId, wallets } = await world.user({ innovation: 1_000_000n });
     const leaving = new AbortController();
-    const answer = postJson(world, apiKey, 'chat/completions', { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 40, ignore_eos: true }, { signal: leaving.signal });
+    const answer = postJson(
+      world,
+      apiKey,
+      'chat/completions',
+      { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 40, ignore_eos: true },
+      { signal: leaving.signal },
+    );
     setTimeout(() => leaving.abort(), 200);
     await expect(answer).rejects.toThrow();
     const row = await usageRowOf(database, userId);
     expect(row).toMatchObject({ outcome: 'client_aborted', completionTokens: 40 });
     expect(row?.cost).toBeGreaterThan(fixedTerms + 80n);
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - (row?.cost ?? 0n), debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - (row?.cost ?? 0n),
+      debitsPending: 0n,
+    });
   });
 
   it('charges the fixed terms, priority fee included, to a stream whose client left before its first token', async () => {
     world.sims[0]?.setFaults({ firstByteDelayMs: 600 });
     const { apiKey, userId, wallets } = await world.user({ innovation: 1_000_000n, priority: 10_000n });
     const leaving = new AbortController();
-    const answer = postJson(world, apiKey, 'chat/completions', { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 40, stream: true }, { signal: leaving.signal, headers: { 'x-tokenwise-priority': 'urgent' } });
+    const answer = postJson(
+      world,
+      apiKey,
+      'chat/completions',
+      { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 40, stream: true },
+      { signal: leaving.signal, headers: { 'x-tokenwise-priority': 'urgent' } },
+    );
     setTimeout(() => leaving.abort(), 200);
     await expect(answer).rejects.toThrow();
     const row = await usageRowOf(database, userId);
-    expect(row).toMatchObject({ outcome: 'client_aborted', completionTokens: 0, cost: fixedTerms, feeCurrency: 'priority', fee: 1_000n });
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - fixedTerms, debitsPending: 0n });
-    expect(await world.ledger.balance(wallets.priority as string)).toMatchObject({ posted: 10_000n - 1_000n, debitsPending: 0n });
+    expect(row).toMatchObject({
+      outcome: 'client_aborted',
+      completionTokens: 0,
+      cost: fixedTerms,
+      feeCurrency: 'priority',
+      fee: 1_000n,
+    });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - fixedTerms,
+      debitsPending: 0n,
+    });
+    expect(await world.ledger.balance(wallets.priority as string)).toMatchObject({
+      posted: 10_000n - 1_000n,
+      debitsPending: 0n,
+    });
   });
 
   it('cuts a stream whose client stops reading, releases its model slot, and charges what was generated', async () => {
@@ -70,7 +102,13 @@ describe('no free path: a client that leaves pays for what was generated', () =>
     const body = JSON.stringify({ model: testModel, prompt: prompts, max_tokens: 400, ignore_eos: true, stream: true });
     const url = new URL(`${world.gateway.url}/v1/completions`);
     // A client that sends its request, reads the headers, then never reads again.
-    const stalled = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' } });
+    const stalled = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    });
     const closed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
     stalled.on('error', () => undefined);
     stalled.on('response', (response) => {
@@ -85,11 +123,18 @@ describe('no free path: a client that leaves pays for what was generated', () =>
     expect(row?.outcome).toBe('client_aborted');
     expect(row?.completionTokens).toBeGreaterThan(0);
     expect(row?.completionTokens).toBeLessThan(64 * 400);
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 100_000_000n - (row?.cost ?? 0n), debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 100_000_000n - (row?.cost ?? 0n),
+      debitsPending: 0n,
+    });
     stalled.destroy();
     await closed;
     // The one model slot is free again: the next request is answered.
-    const next = await postJson(world, apiKey, 'chat/completions', { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 });
+    const next = await postJson(world, apiKey, 'chat/completions', {
+      model: testModel,
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 2,
+    });
     expect(next.status).toBe(200);
   }, 60_000);
 
@@ -103,26 +148,43 @@ describe('no free path: the deadline', () => {
   let world: GatewayWorld;
   beforeAll(async () => {
     database = await openTestDatabase('pglite');
-    world = await startGatewayWorld(database, { sim: { latency: { ttftMs: 5, tpotMs: 40 }, outputTokens: { min: 60, max: 60 } }, settings: { requestTimeoutMs: 1_000 } });
+    world = await startGatewayWorld(database, {
+      sim: { latency: { ttftMs: 5, tpotMs: 40 }, outputTokens: { min: 60, max: 60 } },
+      settings: { requestTimeoutMs: 1_000 },
+    });
   });
   afterAll(async () => {
     await world?.close();
     await database?.close();
   });
 
-  it('answers 504 when the model outlives the deadline, and charges the fixed terms the model\'s work began with', async () => {
+  it("answers 504 when the model outlives the deadline, and charges the fixed terms the model's work began with", async () => {
     const { apiKey, userId, wallets } = await world.user({ innovation: 1_000_000n });
-    const answer = await postJson(world, apiKey, 'chat/completions', { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 60, ignore_eos: true });
+    const answer = await postJson(world, apiKey, 'chat/completions', {
+      model: testModel,
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 60,
+      ignore_eos: true,
+    });
     expect(answer.status).toBe(504);
     expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('gateway_timeout');
     const row = await usageRowOf(database, userId);
     expect(row).toMatchObject({ outcome: 'timed_out', cost: fixedTerms });
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - fixedTerms, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - fixedTerms,
+      debitsPending: 0n,
+    });
   });
 
   it('charges a stream cut by the deadline for the tokens it counted', async () => {
     const { apiKey, userId } = await world.user({ innovation: 1_000_000n });
-    const answer = await postJson(world, apiKey, 'chat/completions', { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 60, ignore_eos: true, stream: true });
+    const answer = await postJson(world, apiKey, 'chat/completions', {
+      model: testModel,
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 60,
+      ignore_eos: true,
+      stream: true,
+    });
     await answer.text().catch(() => '');
     const row = await usageRowOf(database, userId);
     expect(row?.outcome).toBe('timed_out');

@@ -25,7 +25,8 @@ export class GatewayError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: string | null = null) => new GatewayError(400, message, 'invalid_request_error', 'invalid_request', param);
+export const badRequest = (message: string, param: string | null = null) =>
+  new GatewayError(400, message, 'invalid_request_error', 'invalid_request', param);
 
 /** Maps any error to what the client sees; unknown errors never leak their message. */
 export function toGatewayError(error: unknown): GatewayError {
@@ -55,12 +56,18 @@ export function toGatewayError(error: unknown): GatewayError {
       case 'RATE_LIMITED':
       case 'QUEUE_FULL':
       case 'QUEUE_TIMEOUT':
-        return new GatewayError(429, error.message, 'rate_limit_exceeded', error.code.toLowerCase(), null, { 'retry-after': String(retryAfter ?? 1) });
+        return new GatewayError(429, error.message, 'rate_limit_exceeded', error.code.toLowerCase(), null, {
+          'retry-after': String(retryAfter ?? 1),
+        });
       case 'NO_HEALTHY_REPLICA':
-        return new GatewayError(503, error.message, 'service_unavailable', 'no_healthy_replica', null, { 'retry-after': '2' });
+        return new GatewayError(503, error.message, 'service_unavailable', 'no_healthy_replica', null, {
+          'retry-after': '2',
+        });
       case 'LEDGER_UNAVAILABLE':
       case 'LEDGER_OVERLOADED':
-        return new GatewayError(503, error.message, 'service_unavailable', error.code.toLowerCase(), null, { 'retry-after': '1' });
+        return new GatewayError(503, error.message, 'service_unavailable', error.code.toLowerCase(), null, {
+          'retry-after': '1',
+        });
       case 'LEDGER_REFUSED':
         return new GatewayError(400, error.message, 'invalid_request_error', 'ledger_refused', null, noRetry);
       default: {
@@ -70,7 +77,12 @@ export function toGatewayError(error: unknown): GatewayError {
       }
     }
   }
-  return new GatewayError(500, 'The gateway failed to handle this request; it was not charged. Retry, and report the x-request-id if it persists.', 'server_error', 'internal_error');
+  return new GatewayError(
+    500,
+    'The gateway failed to handle this request; it was not charged. Retry, and report the x-request-id if it persists.',
+    'server_error',
+    'internal_error',
+  );
 }
 
 /** Answers with `error` as OpenAI's error JSON. */

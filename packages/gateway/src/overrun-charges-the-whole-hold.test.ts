@@ -23,7 +23,10 @@ describe('a model server that goes past the held bound', () => {
   let world: GatewayWorld;
   beforeAll(async () => {
     database = await openTestDatabase('pglite');
-    world = await startGatewayWorld(database, { sim: { latency: { ttftMs: 2, tpotMs: 2 } }, cluster: { maxConcurrencyPerReplica: 4 } });
+    world = await startGatewayWorld(database, {
+      sim: { latency: { ttftMs: 2, tpotMs: 2 } },
+      cluster: { maxConcurrencyPerReplica: 4 },
+    });
   });
   afterEach(() => {
     for (const sim of world.sims) sim.clearFaults();
@@ -34,12 +37,23 @@ describe('a model server that goes past the held bound', () => {
   });
 
   const post = (apiKey: string, body: unknown) =>
-    fetch(`${world.gateway.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${world.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('ends a stream at the bound with finish_reason "length" and charges the whole hold', async () => {
     world.sims[0]?.setFaults({ overrunTokens: 40 });
     const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
-    const response = await post(apiKey, { model: testModel, messages: [{ role: 'user', content: 'tell me everything' }], max_tokens: 10, ignore_eos: true, stream: true, stream_options: { include_usage: true } });
+    const response = await post(apiKey, {
+      model: testModel,
+      messages: [{ role: 'user', content: 'tell me everything' }],
+      max_tokens: 10,
+      ignore_eos: true,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(response.status).toBe(200);
     const held = BigInt(response.headers.get('x-tokenwise-hold-innovation') ?? '0');
     const events = eventsOf(await response.text());
@@ -53,7 +67,10 @@ describe('a model server that goes past the held bound', () => {
     expect(row?.outcome).toBe('cut_at_bound');
     expect(row?.completionTokens).toBeGreaterThan(10);
     expect(row?.cost).toBe(held);
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - held, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - held,
+      debitsPending: 0n,
+    });
   });
 
   it('charges the whole hold for a whole answer past the bound, counts it in /metrics, and keeps the replica in service', async () => {
@@ -61,13 +78,24 @@ describe('a model server that goes past the held bound', () => {
     const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
     // More over-runs than the circuit breaker's threshold (5): none of them is the replica's failure.
     const answers = [];
-    for (let i = 0; i < 7; i++) answers.push(await post(apiKey, { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 10, ignore_eos: true }));
+    for (let i = 0; i < 7; i++)
+      answers.push(
+        await post(apiKey, {
+          model: testModel,
+          messages: [{ role: 'user', content: 'x' }],
+          max_tokens: 10,
+          ignore_eos: true,
+        }),
+      );
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
     await waitForUsageRows(database, { userId }, 7);
     const rows = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId));
     const charged = rows.reduce((sum, row) => sum + row.cost, 0n);
     for (const row of rows) expect(row).toMatchObject({ outcome: 'completed', completionTokens: 50 });
-    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - charged, debitsPending: 0n });
+    expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+      posted: 1_000_000n - charged,
+      debitsPending: 0n,
+    });
     const metrics = await (await fetch(`${world.gateway.url}/metrics`)).text();
     expect(metrics).toMatch(/tokenwise_gateway_overruns_total\{kind="completion"\} ([7-9]|\d\d)/);
     world.sims[0]?.clearFaults();
@@ -78,8 +106,19 @@ describe('a model server that goes past the held bound', () => {
   it('meters a stream whose server reports no usage from the tokens it counted', async () => {
     world.sims[0]?.setFaults({ omitStreamUsage: true });
     const { apiKey, userId } = await world.user({ innovation: 1_000_000n });
-    const response = await post(apiKey, { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 12, ignore_eos: true, stream: true });
-    const contentChunks = eventsOf(await response.text()).filter((event) => event !== '[DONE]' && typeof event.choices?.[0]?.delta?.content === 'string' && event.choices[0].delta.content !== '').length;
+    const response = await post(apiKey, {
+      model: testModel,
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 12,
+      ignore_eos: true,
+      stream: true,
+    });
+    const contentChunks = eventsOf(await response.text()).filter(
+      (event) =>
+        event !== '[DONE]' &&
+        typeof event.choices?.[0]?.delta?.content === 'string' &&
+        event.choices[0].delta.content !== '',
+    ).length;
     expect(contentChunks).toBeGreaterThan(0);
     await waitForUsageRows(database, { userId });
     const [row] = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId));

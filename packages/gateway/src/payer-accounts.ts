@@ -31,7 +31,14 @@ export const judgeSystemOwner = 'judge';
  * system keys pay from their platform-wide system account, as before.
  */
 function payerKey(principal: Principal, currency: string): AccountKey {
-  if (principal.userId !== null) return { ownerType: 'user', ownerId: principal.userId, currency, purpose: 'wallet', orgId: principal.orgId };
+  if (principal.userId !== null)
+    return { ownerType: 'user', ownerId: principal.userId, currency, purpose: 'wallet', orgId: principal.orgId };
   if (principal.systemOwner === judgeSystemOwner) return judgeWalletKey({ orgId: principal.orgId, currency });
-  return { ownerType: 'system', ownerId: principal.systemOwner ?? 'unknown', currency, purpose: 'wallet', orgId: principal.orgId };
+  return {
+    ownerType: 'system',
+    ownerId: principal.systemOwner ?? 'unknown',
+    currency,
+    purpose: 'wallet',
+    orgId: principal.orgId,
+  };
 }

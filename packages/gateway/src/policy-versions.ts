@@ -24,7 +24,10 @@ const none: SettlementVersions = { policyVersion: null, scoringConfigVersion: nu
  * never to ones in flight. A team in use is reread in the background once its entry is half that
  * old, so a request waits on the database only for a team not seen within the last five seconds.
  */
-export function createSettlementVersionsLookup(db: Db, now: () => number = Date.now): (principal: Principal) => Promise<SettlementVersions> {
+export function createSettlementVersionsLookup(
+  db: Db,
+  now: () => number = Date.now,
+): (principal: Principal) => Promise<SettlementVersions> {
   const cache = new Map<string, { versions: SettlementVersions; at: number }>();
   const reading = new Map<string, Promise<SettlementVersions>>();
 
@@ -32,11 +35,24 @@ export function createSettlementVersionsLookup(db: Db, now: () => number = Date.
     let pending = reading.get(teamId);
     if (pending !== undefined) return pending;
     const at = now();
-    const policy = db.select({ version: settlementPolicies.version }).from(settlementPolicies).where(eq(settlementPolicies.teamId, teamId)).orderBy(desc(settlementPolicies.version)).limit(1);
-    const scoring = db.select({ version: scoringConfigs.version }).from(scoringConfigs).where(eq(scoringConfigs.teamId, teamId)).orderBy(desc(scoringConfigs.version)).limit(1);
+    const policy = db
+      .select({ version: settlementPolicies.version })
+      .from(settlementPolicies)
+      .where(eq(settlementPolicies.teamId, teamId))
+      .orderBy(desc(settlementPolicies.version))
+      .limit(1);
+    const scoring = db
+      .select({ version: scoringConfigs.version })
+      .from(scoringConfigs)
+      .where(eq(scoringConfigs.teamId, teamId))
+      .orderBy(desc(scoringConfigs.version))
+      .limit(1);
     pending = Promise.all([policy, scoring])
       .then(([[policyRow], [scoringRow]]) => {
-        const versions = { policyVersion: policyRow?.version ?? null, scoringConfigVersion: scoringRow?.version ?? null };
+        const versions = {
+          policyVersion: policyRow?.version ?? null,
+          scoringConfigVersion: scoringRow?.version ?? null,
+        };
         if (cache.size >= cacheEntriesMax) cache.clear();
         cache.set(teamId, { versions, at });
         return versions;

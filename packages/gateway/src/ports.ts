@@ -42,5 +42,9 @@ export interface UpstreamLease {
 export interface UpstreamRouter {
   clusterFor(model: string): ClusterInfo | undefined;
   models(): string[];
-  acquire(model: string, tier: PriorityTier, options?: { signal?: AbortSignal; exclude?: ReadonlySet<string> }): Promise<UpstreamLease>;
+  acquire(
+    model: string,
+    tier: PriorityTier,
+    options?: { signal?: AbortSignal; exclude?: ReadonlySet<string> },
+  ): Promise<UpstreamLease>;
 }

@@ -2,13 +2,21 @@ import { createOrg } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/test/db';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { createPriceListSource, listPriceLists, loadEffectivePriceList, loadNewestPriceList, publishPriceList } from './price-lists';
+import {
+  createPriceListSource,
+  listPriceLists,
+  loadEffectivePriceList,
+  loadNewestPriceList,
+  publishPriceList,
+} from './price-lists';
 import { testPriceList } from './test-kit';
 
 const labelled = (version: string) => ({ ...testPriceList(), version });
 
 describeEachBackend('price lists per org', (database) => {
-  const newOrg = async () => (await createOrg(database().db, { actor: 'test', input: { slug: `o-${randomUUID().slice(0, 8)}`, name: 'Org' } })).id;
+  const newOrg = async () =>
+    (await createOrg(database().db, { actor: 'test', input: { slug: `o-${randomUUID().slice(0, 8)}`, name: 'Org' } }))
+      .id;
 
   it('concurrent publishes get distinct versions from one sequence across orgs', async () => {
     const db = database().db;
@@ -21,8 +29,12 @@ describeEachBackend('price lists per org', (database) => {
     ]);
     expect(new Set(published.map((entry) => entry.version)).size).toBe(4);
     expect((await loadEffectivePriceList(db, { orgId: a }))?.list.version).toMatch(/^a2?$/);
-    expect((await loadEffectivePriceList(db, { orgId: await newOrg() }))?.list.version).toBe((await loadNewestPriceList(db))?.list.version);
-    expect((await listPriceLists(db, { orgId: b, limit: 100 })).every((row) => row.orgId === b || row.orgId === null)).toBe(true);
+    expect((await loadEffectivePriceList(db, { orgId: await newOrg() }))?.list.version).toBe(
+      (await loadNewestPriceList(db))?.list.version,
+    );
+    expect(
+      (await listPriceLists(db, { orgId: b, limit: 100 })).every((row) => row.orgId === b || row.orgId === null),
+    ).toBe(true);
   });
 
   it('the gateway source serves each org its list from memory and picks up a new one within its refresh interval', async () => {

@@ -25,10 +25,17 @@ export const pricedOrgsMax = 10_000;
 export const priceListPageMax = 100;
 
 const columns = { version: priceLists.version, orgId: priceLists.orgId, body: priceLists.body };
-const toCurrent = (row: { version: number; orgId: string | null; body: unknown }): CurrentPriceList => ({ version: row.version, orgId: row.orgId, list: parsePriceList(row.body) });
+const toCurrent = (row: { version: number; orgId: string | null; body: unknown }): CurrentPriceList => ({
+  version: row.version,
+  orgId: row.orgId,
+  list: parsePriceList(row.body),
+});
 
 /** The newest platform default list, or, with `orgId`, that org's own newest list; undefined when there is none. */
-export async function loadNewestPriceList(db: Db, params: { orgId?: string } = {}): Promise<CurrentPriceList | undefined> {
+export async function loadNewestPriceList(
+  db: Db,
+  params: { orgId?: string } = {},
+): Promise<CurrentPriceList | undefined> {
   const owner = params.orgId === undefined ? isNull(priceLists.orgId) : eq(priceLists.orgId, params.orgId);
   const [row] = await db.select(columns).from(priceLists).where(owner).orderBy(desc(priceLists.version)).limit(1);
   return row === undefined ? undefined : toCurrent(row);
@@ -49,17 +56,32 @@ export interface PriceListEntry {
 }
 
 /** The org's lists and the platform defaults, newest first: every list that priced or may price the org's requests. */
-export async function listPriceLists(db: Db, params: { orgId: string; beforeVersion?: number; limit: number }): Promise<PriceListEntry[]> {
+export async function listPriceLists(
+  db: Db,
+  params: { orgId: string; beforeVersion?: number; limit: number },
+): Promise<PriceListEntry[]> {
   invariant(params.limit >= 1 && params.limit <= priceListPageMax, `limit must be 1..${priceListPageMax}`);
   const rows = await db
     .select({ ...columns, createdBy: priceLists.createdBy, createdAt: priceLists.createdAt })
     .from(priceLists)
-    .where(and(or(eq(priceLists.orgId, params.orgId), isNull(priceLists.orgId)), params.beforeVersion === undefined ? undefined : lt(priceLists.version, params.beforeVersion)))
+    .where(
+      and(
+        or(eq(priceLists.orgId, params.orgId), isNull(priceLists.orgId)),
+        params.beforeVersion === undefined ? undefined : lt(priceLists.version, params.beforeVersion),
+      ),
+    )
     .orderBy(desc(priceLists.version))
     .limit(params.limit);
   return rows.map((row) => {
     const list = parsePriceList(row.body);
-    return { version: row.version, orgId: row.orgId, label: list.version, models: Object.keys(list.models), createdBy: row.createdBy, createdAt: row.createdAt };
+    return {
+      version: row.version,
+      orgId: row.orgId,
+      label: list.version,
+      models: Object.keys(list.models),
+      createdBy: row.createdBy,
+      createdAt: row.createdAt,
+    };
   });
 }
 
@@ -69,20 +91,39 @@ export async function listPriceLists(db: Db, params: { orgId: string; beforeVers
  * publish the default (platform operators only). Publishers are serialised by a table lock
  * (readers are not blocked), so two publishes never race for one version.
  */
-export async function publishPriceList(db: Db, params: { body: unknown; actor: string; orgId?: string | null }): Promise<CurrentPriceList> {
+export async function publishPriceList(
+  db: Db,
+  params: { body: unknown; actor: string; orgId?: string | null },
+): Promise<CurrentPriceList> {
   const list = parsePriceList(params.body);
   const orgId = params.orgId ?? null;
   return db.transaction(async (tx) => {
     await tx.execute(sql`lock table ${priceLists} in share row exclusive mode`);
     if (orgId !== null && (await loadNewestPriceList(tx, { orgId })) === undefined) {
       const [count] = await tx.select({ orgs: sql<number>`count(distinct ${priceLists.orgId})::int` }).from(priceLists);
-      if ((count?.orgs ?? 0) >= pricedOrgsMax) throw new ValidationError(`${pricedOrgsMax} orgs already have their own price list, the most a gateway caches; let this org use the platform default.`);
+      if ((count?.orgs ?? 0) >= pricedOrgsMax)
+        throw new ValidationError(
+          `${pricedOrgsMax} orgs already have their own price list, the most a gateway caches; let this org use the platform default.`,
+        );
     }
     const [newest] = await tx.select({ version: sql<number | null>`max(${priceLists.version})` }).from(priceLists);
     const version = Number(newest?.version ?? 0) + 1;
     await tx.insert(priceLists).values({ version, orgId, body: params.body, createdBy: params.actor });
-    const after = { version, scope: orgId === null ? 'default' : 'org', label: list.version, models: Object.keys(list.models) };
-    await writeAudit(tx, { orgId, actor: params.actor, action: 'price_list.publish', entityType: 'price_list', entityId: String(version), before: null, after });
+    const after = {
+      version,
+      scope: orgId === null ? 'default' : 'org',
+      label: list.version,
+      models: Object.keys(list.models),
+    };
+    await writeAudit(tx, {
+      orgId,
+      actor: params.actor,
+      action: 'price_list.publish',
+      entityType: 'price_list',
+      entityId: String(version),
+      before: null,
+      after,
+    });
     return { version, orgId, list };
   });
 }
@@ -126,7 +167,10 @@ export function createPriceListSource(db: Db, refreshMs = priceListRefreshMs): P
   };
   const pick = (snapshot: PriceListSnapshot, orgId: string): CurrentPriceList => {
     const list = snapshot.byOrg.get(orgId) ?? snapshot.defaultList;
-    if (list === undefined) throw new ValidationError('No price list is published yet: an operator must publish one (tokenwise prices publish --file prices.json).');
+    if (list === undefined)
+      throw new ValidationError(
+        'No price list is published yet: an operator must publish one (tokenwise prices publish --file prices.json).',
+      );
     return list;
   };
   return {

@@ -27,7 +27,8 @@ export interface ReconcileParams {
 }
 
 function assertParams(params: ReconcileParams): void {
-  if (!Number.isInteger(params.limit) || params.limit < 1 || params.limit > reconcileBatchMax) throw new ValidationError(`limit must be a whole number from 1 to ${reconcileBatchMax}.`);
+  if (!Number.isInteger(params.limit) || params.limit < 1 || params.limit > reconcileBatchMax)
+    throw new ValidationError(`limit must be a whole number from 1 to ${reconcileBatchMax}.`);
   if (Number.isNaN(params.olderThan.getTime())) throw new ValidationError('olderThan must be a valid date.');
 }
 
@@ -62,14 +63,20 @@ export async function findAbandonedAdmissions(db: Db, params: ReconcileParams): 
     .orderBy(asc(gatewayRequests.createdAt), asc(gatewayRequests.requestId))
     .limit(params.limit);
   return rows.map((row) => {
-    invariant(Array.isArray(row.holdIds) && row.holdIds.length > 0, `abandoned admission ${row.requestId} must have a pending hold`);
+    invariant(
+      Array.isArray(row.holdIds) && row.holdIds.length > 0,
+      `abandoned admission ${row.requestId} must have a pending hold`,
+    );
     return { ...row, holdIds: [...row.holdIds] };
   });
 }
 
 const currencyOfHold = (requestId: string, holdId: string): string => {
   const prefix = holdTransferIdPrefix(requestId);
-  invariant(holdId.startsWith(prefix) && holdId.length > prefix.length, `hold ${holdId} does not belong to request ${requestId}`);
+  invariant(
+    holdId.startsWith(prefix) && holdId.length > prefix.length,
+    `hold ${holdId} does not belong to request ${requestId}`,
+  );
   return holdId.slice(prefix.length);
 };
 
@@ -82,7 +89,10 @@ const currencyOfHold = (requestId: string, holdId: string): string => {
  * Never pass a recent `olderThan`: a request still in flight would lose its hold and its charge
  * would then fail (the user would not pay for it). Callers use now - (request timeout + margin).
  */
-export async function closeAbandonedAdmissions(deps: { db: Db; ledger: Ledger }, params: ReconcileParams): Promise<number> {
+export async function closeAbandonedAdmissions(
+  deps: { db: Db; ledger: Ledger },
+  params: ReconcileParams,
+): Promise<number> {
   const abandoned = await findAbandonedAdmissions(deps.db, params);
   const ops: (LedgerOp & { type: 'void' })[] = [];
   const requestOfOp: string[] = [];
@@ -109,7 +119,9 @@ export async function closeAbandonedAdmissions(deps: { db: Db; ledger: Ledger },
     // Expired: the ledger released it in this batch. Voided or posted meanwhile: someone else closed it.
     if (result.code === 'pending_expired') closed.add(requestId);
     else if (result.code !== 'pending_already_voided' && result.code !== 'pending_already_posted') {
-      throw new Error(`Voiding hold ${ops[index]?.pendingId} of abandoned request ${requestId} failed: ${result.code}: ${result.message}`);
+      throw new Error(
+        `Voiding hold ${ops[index]?.pendingId} of abandoned request ${requestId} failed: ${result.code}: ${result.message}`,
+      );
     }
   });
   return closed.size;

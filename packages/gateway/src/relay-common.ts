@@ -105,11 +105,19 @@ export function settle(
       await charge(deps.ledger, admission, completion, priced, payloadOf(deps, meta.body, completionText));
     } catch (error) {
       // The hold stays: reconciliation (or its expiry) closes it. Never retried blindly here.
-      deps.log(`request ${admission.requestId}: committing the charge failed: ${(error as Error).stack ?? String(error)}`);
+      deps.log(
+        `request ${admission.requestId}: committing the charge failed: ${(error as Error).stack ?? String(error)}`,
+      );
       return;
     }
     deps.limiter?.recordTokens(meta.principal, usage.promptTokens + usage.completionTokens);
-    deps.metrics.observeUsage(admission.model, usage.promptTokens, usage.completionTokens, priced.cost.totals, priced.co2eMicrograms);
+    deps.metrics.observeUsage(
+      admission.model,
+      usage.promptTokens,
+      usage.completionTokens,
+      priced.cost.totals,
+      priced.co2eMicrograms,
+    );
   };
   return { costs: { ...priced.cost.totals }, commit };
 }
@@ -129,7 +137,9 @@ function payloadOf(deps: InferenceDeps, body: Record<string, unknown>, completio
 }
 
 export function costHeaders(costs: Record<string, bigint>, prefix: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(costs).map(([currency, amount]) => [`x-tokenwise-${prefix}-${currency}`, amount.toString()]));
+  return Object.fromEntries(
+    Object.entries(costs).map(([currency, amount]) => [`x-tokenwise-${prefix}-${currency}`, amount.toString()]),
+  );
 }
 
 /** Remaining balance per currency: what was available after the hold, plus what the charge leaves of it. */

@@ -5,12 +5,24 @@ import { badRequest, GatewayError } from './openai-error';
 /** Reads a JSON object body, refusing more than `bytesMax` bytes. */
 export async function readJsonBody(req: IncomingMessage, bytesMax: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > bytesMax) throw new GatewayError(413, `The request body is ${declared} bytes; at most ${bytesMax} are accepted.`, 'invalid_request_error', 'body_too_large');
+  if (declared > bytesMax)
+    throw new GatewayError(
+      413,
+      `The request body is ${declared} bytes; at most ${bytesMax} are accepted.`,
+      'invalid_request_error',
+      'body_too_large',
+    );
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > bytesMax) throw new GatewayError(413, `The request body exceeds ${bytesMax} bytes.`, 'invalid_request_error', 'body_too_large');
+    if (size > bytesMax)
+      throw new GatewayError(
+        413,
+        `The request body exceeds ${bytesMax} bytes.`,
+        'invalid_request_error',
+        'body_too_large',
+      );
     chunks.push(chunk as Buffer);
   }
   let body: unknown;
@@ -19,7 +31,8 @@ export async function readJsonBody(req: IncomingMessage, bytesMax: number): Prom
   } catch {
     throw badRequest('The request body must be JSON, e.g. {"model": "...", "messages": [...]}.');
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The request body must be a JSON object.');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw badRequest('The request body must be a JSON object.');
   return body as Record<string, unknown>;
 }
 
@@ -35,7 +48,10 @@ export function tierOf(req: IncomingMessage, body: Record<string, unknown>): Pri
   const raw = (req.headers[priorityHeader] as string | undefined) ?? body[priorityBodyField];
   if (raw === undefined) return 'normal';
   if (typeof raw !== 'string' || !(priorityTiers as readonly string[]).includes(raw)) {
-    throw badRequest(`Priority must be one of ${priorityTiers.join(', ')} (header ${priorityHeader} or field ${priorityBodyField}).`, priorityBodyField);
+    throw badRequest(
+      `Priority must be one of ${priorityTiers.join(', ')} (header ${priorityHeader} or field ${priorityBodyField}).`,
+      priorityBodyField,
+    );
   }
   return raw as PriorityTier;
 }
@@ -53,12 +69,19 @@ export function tagsOf(req: IncomingMessage): Record<string, string> {
 }
 
 /** Checks what the gateway itself relies on; everything else passes through to vLLM untouched. */
-export function validateInferenceBody(kind: 'chat' | 'completions', body: Record<string, unknown>): { model: string; stream: boolean } {
-  if (typeof body.model !== 'string' || body.model.length === 0 || body.model.length > 200) throw badRequest('`model` is required: the name of a model from GET /v1/models.', 'model');
-  if (body.stream !== undefined && typeof body.stream !== 'boolean') throw badRequest('`stream` must be true or false.', 'stream');
-  if (kind === 'chat' && (!Array.isArray(body.messages) || body.messages.length === 0)) throw badRequest('`messages` must be a non-empty array of chat messages.', 'messages');
+export function validateInferenceBody(
+  kind: 'chat' | 'completions',
+  body: Record<string, unknown>,
+): { model: string; stream: boolean } {
+  if (typeof body.model !== 'string' || body.model.length === 0 || body.model.length > 200)
+    throw badRequest('`model` is required: the name of a model from GET /v1/models.', 'model');
+  if (body.stream !== undefined && typeof body.stream !== 'boolean')
+    throw badRequest('`stream` must be true or false.', 'stream');
+  if (kind === 'chat' && (!Array.isArray(body.messages) || body.messages.length === 0))
+    throw badRequest('`messages` must be a non-empty array of chat messages.', 'messages');
   if (kind === 'completions' && body.prompt === undefined) throw badRequest('`prompt` is required.', 'prompt');
-  if (body.stream_options !== undefined && (body.stream_options === null || typeof body.stream_options !== 'object')) throw badRequest('`stream_options` must be an object.', 'stream_options');
+  if (body.stream_options !== undefined && (body.stream_options === null || typeof body.stream_options !== 'object'))
+    throw badRequest('`stream_options` must be an object.', 'stream_options');
   if (body.user !== undefined && typeof body.user !== 'string') throw badRequest('`user` must be a string.', 'user');
   return { model: body.model, stream: body.stream === true };
 }

@@ -1,7 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { release } from './metering';
 import { GatewayError, sendError, toGatewayError } from './openai-error';
-import { settle, type Flight, type InferenceDeps, type InferenceKind, type Outcome, type RelayMeta } from './relay-common';
+import {
+  settle,
+  type Flight,
+  type InferenceDeps,
+  type InferenceKind,
+  type Outcome,
+  type RelayMeta,
+} from './relay-common';
 
 /** What a charge of an abandoned request needs to know about it. */
 export type ChargeableRequest = Omit<RelayMeta, 'upstreamAbort' | 'clientGone' | 'timeout' | 'abandon'>;
@@ -20,14 +27,23 @@ export async function endFailedRequest(
   chargeable: ChargeableRequest | undefined,
 ): Promise<void> {
   const { requestId } = flight;
-  const failure = signals.deadline.aborted && !(error instanceof GatewayError) ? deadlineError(deps, flight) : toGatewayError(error);
-  if (failure.status >= 500 && failure.status !== 504) deps.log(`request ${requestId} failed: ${(error as Error).stack ?? String(error)}`);
-  if (flight.admission !== undefined && !flight.settled && chargeable !== undefined && abandonedOrTimedOut(flight, signals.clientGone, signals.deadline)) {
+  const failure =
+    signals.deadline.aborted && !(error instanceof GatewayError) ? deadlineError(deps, flight) : toGatewayError(error);
+  if (failure.status >= 500 && failure.status !== 504)
+    deps.log(`request ${requestId} failed: ${(error as Error).stack ?? String(error)}`);
+  if (
+    flight.admission !== undefined &&
+    !flight.settled &&
+    chargeable !== undefined &&
+    abandonedOrTimedOut(flight, signals.clientGone, signals.deadline)
+  ) {
     // Admitted, then the client left (or the model outlived the deadline): never free.
     await chargeAbandoned(deps, flight, chargeable, signals.clientGone.aborted ? 'client_aborted' : 'timed_out');
   } else if (flight.admission !== undefined && !flight.settled) {
     flight.settled = true;
-    await release(deps.ledger, flight.admission, failure.message).catch((voidError: unknown) => deps.log(`request ${requestId}: releasing its holds failed (reconciliation will): ${String(voidError)}`));
+    await release(deps.ledger, flight.admission, failure.message).catch((voidError: unknown) =>
+      deps.log(`request ${requestId}: releasing its holds failed (reconciliation will): ${String(voidError)}`),
+    );
   }
   if (!res.headersSent) sendError(res, failure, requestId);
   else if (!res.writableEnded) res.end(`data: ${JSON.stringify(failure.body())}\n\n`);
@@ -45,13 +61,35 @@ function abandonedOrTimedOut(flight: Flight, clientGone: AbortSignal, deadline: 
 }
 
 /** Charges what an abandoned request used: no tokens were counted, so the fixed terms (model weight, priority fee). */
-async function chargeAbandoned(deps: InferenceDeps, flight: Flight, charged: ChargeableRequest, outcome: Outcome): Promise<void> {
-  const { commit } = settle(deps, flight, flight.forwarded?.replica ?? 'none', charged, { promptTokens: 0, completionTokens: 0 }, outcome, undefined, '');
+async function chargeAbandoned(
+  deps: InferenceDeps,
+  flight: Flight,
+  charged: ChargeableRequest,
+  outcome: Outcome,
+): Promise<void> {
+  const { commit } = settle(
+    deps,
+    flight,
+    flight.forwarded?.replica ?? 'none',
+    charged,
+    { promptTokens: 0, completionTokens: 0 },
+    outcome,
+    undefined,
+    '',
+  );
   await commit();
 }
 
 function deadlineError(deps: InferenceDeps, flight: Flight): GatewayError {
   const seconds = Math.round(deps.settings.requestTimeoutMs / 1000);
-  const charged = flight.forwarded === undefined ? 'you were not charged' : 'the model had started, so the fixed part of the price was charged';
-  return new GatewayError(504, `The request ran past the gateway's ${seconds} s limit and was stopped (${charged}). Lower max_tokens or use stream: true.`, 'server_error', 'gateway_timeout');
+  const charged =
+    flight.forwarded === undefined
+      ? 'you were not charged'
+      : 'the model had started, so the fixed part of the price was charged';
+  return new GatewayError(
+    504,
+    `The request ran past the gateway's ${seconds} s limit and was stopped (${charged}). Lower max_tokens or use stream: true.`,
+    'server_error',
+    'gateway_timeout',
+  );
 }

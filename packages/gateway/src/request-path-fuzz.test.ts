@@ -13,7 +13,10 @@ describe('the request path under random valid and malformed requests (real Postg
   let world: GatewayWorld;
   beforeAll(async () => {
     database = await openTestDatabase('postgres');
-    world = await startGatewayWorld(database, { replicas: 2, sim: { latency: { ttftMs: 1, tpotMs: 1 }, outputTokens: { min: 1, max: 12 } } });
+    world = await startGatewayWorld(database, {
+      replicas: 2,
+      sim: { latency: { ttftMs: 1, tpotMs: 1 }, outputTokens: { min: 1, max: 12 } },
+    });
   });
   afterAll(async () => {
     await world?.close();
@@ -21,7 +24,13 @@ describe('the request path under random valid and malformed requests (real Postg
   });
 
   it('never answers 5xx without an upstream fault, meters every answer once within its hold, and leaves the neighbour and the ledger sound', async () => {
-    const report = await runInferenceFuzz(world, database, { seed: 20_261_204, cases: 1_000, concurrency: 8, durationMsMax: 50_000, invariantsEvery: 100 });
+    const report = await runInferenceFuzz(world, database, {
+      seed: 20_261_204,
+      cases: 1_000,
+      concurrency: 8,
+      durationMsMax: 50_000,
+      invariantsEvery: 100,
+    });
     expect(report.failures).toEqual([]);
     expect(report.casesRun).toBeGreaterThanOrEqual(300);
     // The campaign reaches the model, and refuses, too.

@@ -45,7 +45,10 @@ describeEachBackend('revoked, expired and unscoped keys through the gateway', (d
   /** Every wallet of the user, and its admissions: what a refused key must never change. */
   const snapshot = async (user: Awaited<ReturnType<GatewayWorld['user']>>) => ({
     balances: await Promise.all(Object.values(user.wallets).map((wallet) => world.ledger.balance(wallet))),
-    admissions: await database().db.select({ requestId: gatewayRequests.requestId }).from(gatewayRequests).where(eq(gatewayRequests.userId, user.userId)),
+    admissions: await database()
+      .db.select({ requestId: gatewayRequests.requestId })
+      .from(gatewayRequests)
+      .where(eq(gatewayRequests.userId, user.userId)),
   });
 
   it('refuses a revoked key with 401 within the key cache TTL, charging nothing', async () => {
@@ -60,19 +63,40 @@ describeEachBackend('revoked, expired and unscoped keys through the gateway', (d
     const error = await chat(user.apiKey);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect(error).toMatchObject({ status: 401, error: { type: 'authentication_error', code: 'invalid_api_key' } });
-    expect(error?.message).toMatch(new RegExp(`API key ${user.keyId} was revoked at .*: ask an admin for a new key\\.`));
+    expect(error?.message).toMatch(
+      new RegExp(`API key ${user.keyId} was revoked at .*: ask an admin for a new key\\.`),
+    );
     expect(await snapshot(user)).toEqual(before);
   });
 
   it('refuses a key once it expires with 401 saying that it expired, charging nothing', async () => {
     const user = await world.user({ innovation: 1_000_000n });
     const past = new Date(Date.now() - 1_000);
-    await expect(createApiKey(database().db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.userId, name: 'late', expiresAt: past, actor: 'test' })).rejects.toThrow(/must be in the future/);
+    await expect(
+      createApiKey(database().db, {
+        pepper: world.keyPepper,
+        orgId: world.orgId,
+        userId: user.userId,
+        name: 'late',
+        expiresAt: past,
+        actor: 'test',
+      }),
+    ).rejects.toThrow(/must be in the future/);
     const expiresAt = new Date(Date.now() + 1_000);
-    const { key, secret } = await createApiKey(database().db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.userId, name: 'short-lived', expiresAt, actor: 'test' });
+    const { key, secret } = await createApiKey(database().db, {
+      pepper: world.keyPepper,
+      orgId: world.orgId,
+      userId: user.userId,
+      name: 'short-lived',
+      expiresAt,
+      actor: 'test',
+    });
     const valid = await client(secret)
       .models.list()
-      .then(() => undefined, (caught: unknown) => caught);
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
     // Valid until its expiry; the suite may be slow enough that it has passed already.
     if (Date.now() < expiresAt.getTime() - 200) expect(valid).toBeUndefined();
     const before = await snapshot(user);
@@ -88,7 +112,14 @@ describeEachBackend('revoked, expired and unscoped keys through the gateway', (d
 
   it('refuses a key without the inference scope with 403, charging nothing', async () => {
     const user = await world.user({ innovation: 1_000_000n, priority: 10_000n });
-    const { secret } = await createApiKey(database().db, { pepper: world.keyPepper, orgId: world.orgId, userId: user.userId, name: 'api only', scopes: ['api'], actor: 'test' });
+    const { secret } = await createApiKey(database().db, {
+      pepper: world.keyPepper,
+      orgId: world.orgId,
+      userId: user.userId,
+      name: 'api only',
+      scopes: ['api'],
+      actor: 'test',
+    });
     const before = await snapshot(user);
     const error = await chat(secret);
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
@@ -106,11 +137,19 @@ describeEachBackend('revoked, expired and unscoped keys through the gateway', (d
   it('keeps a derived key working when its creator is revoked alone, and refuses the chain within the TTL when revoked with cascade', async () => {
     const user = await world.user({ innovation: 1_000_000n });
     const derive = (creatorKeyId: string) =>
-      createDerivedApiKey(database().db, { pepper: world.keyPepper, creatorKeyId, orgId: world.orgId, userId: user.userId, name: 'derived', actor: 'test' });
+      createDerivedApiKey(database().db, {
+        pepper: world.keyPepper,
+        creatorKeyId,
+        orgId: world.orgId,
+        userId: user.userId,
+        name: 'derived',
+        actor: 'test',
+      });
     const child = await derive(user.keyId);
     const grandchild = await derive(child.key.id);
     // Warm the cache with every key of the chain.
-    for (const apiKey of [user.apiKey, child.secret, grandchild.secret]) expect((await client(apiKey).models.list()).data).toHaveLength(1);
+    for (const apiKey of [user.apiKey, child.secret, grandchild.secret])
+      expect((await client(apiKey).models.list()).data).toHaveLength(1);
 
     // Rotation: the creator alone is revoked; what it created keeps working past the cache TTL.
     await revokeApiKey(database().db, { keyId: user.keyId, actor: 'test' });

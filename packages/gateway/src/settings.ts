@@ -18,12 +18,27 @@ export const gatewaySettingsSchema = z.object({
    * slot is released and it pays for what was generated.
    */
   clientWriteStallMs: z.number().int().min(100).max(600_000).default(30_000),
-  bodyBytesMax: z.number().int().min(1_024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  bodyBytesMax: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   /** Prompt and completion kept for scoring, each at most this many bytes. */
-  payloadBytesMax: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  payloadBytesMax: z
+    .number()
+    .int()
+    .min(0)
+    .max(16 * 1024 * 1024)
+    .default(64 * 1024),
   payloadRetentionDays: z.number().int().min(1).max(3_650).default(30),
   /** Upstream responses (non-streaming) larger than this are refused. */
-  upstreamBodyBytesMax: z.number().int().min(1_024).max(256 * 1024 * 1024).default(32 * 1024 * 1024),
+  upstreamBodyBytesMax: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(256 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
   /** Stream tokens reach the client at most this long after they arrive (0 = as they arrive); the first token and the end are never held. */
   streamFlushIntervalMs: z.number().int().min(0).max(1_000).default(10),
   /**

@@ -23,7 +23,11 @@ describe('stream coalescing', () => {
     const { apiKey } = await world.user({ innovation: 1_000_000n });
     for (const sim of world.sims) sim.setFaults({ stall: { afterTokens: 4, durationMs: 2_000 } });
     const client = new OpenAI({ apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
-    const stream = await client.chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: testModel,
+      messages: [{ role: 'user', content: 'x' }],
+      stream: true,
+    });
     const arrivals: { tokens: number; at: number }[] = [];
     let tokens = 0;
     for await (const chunk of stream) {

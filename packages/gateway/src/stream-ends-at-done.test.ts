@@ -28,9 +28,13 @@ async function startUpstream(): Promise<{ url: string; server: Server }> {
       const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: testModel };
       for (const [index, word] of words.entries()) {
         const usage = { prompt_tokens: 7, completion_tokens: index + 1, total_tokens: 8 + index };
-        res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: word }, logprobs: null, finish_reason: index === words.length - 1 ? 'stop' : null }], usage })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta: { content: word }, logprobs: null, finish_reason: index === words.length - 1 ? 'stop' : null }], usage })}\n\n`,
+        );
       }
-      res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length } })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 7, completion_tokens: words.length, total_tokens: 7 + words.length } })}\n\n`,
+      );
       res.write('data: [DONE]\n\n', () => {
         if (breakAfterDone) setTimeout(() => res.socket?.destroy(), 20);
         else res.end();
@@ -63,7 +67,13 @@ describe('the end of a stream', () => {
     it(`gives the client the whole answer and charges it as completed when the model server ${what}`, async () => {
       const { apiKey, wallets, userId } = await world.user({ innovation: 1_000_000n });
       const client = new OpenAI({ apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
-      const stream = await client.chat.completions.create({ model: testModel, messages: [{ role: 'user', content: prompt }], stream: true, stream_options: { include_usage: true }, max_tokens: 16 });
+      const stream = await client.chat.completions.create({
+        model: testModel,
+        messages: [{ role: 'user', content: prompt }],
+        stream: true,
+        stream_options: { include_usage: true },
+        max_tokens: 16,
+      });
       let text = '';
       let usage: unknown;
       for await (const chunk of stream) {
@@ -75,9 +85,14 @@ describe('the end of a stream', () => {
       await waitForUsageRows(database, { userId });
       const [row] = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId));
       expect(row).toMatchObject({ outcome: 'completed', promptTokens: 7, completionTokens: words.length });
-      const cost = quoteCost(priceList, { modelId: testModel, tier: 'normal', inputTokens: 7, outputTokens: words.length }).totals.innovation ?? 0n;
+      const cost =
+        quoteCost(priceList, { modelId: testModel, tier: 'normal', inputTokens: 7, outputTokens: words.length }).totals
+          .innovation ?? 0n;
       expect(row?.cost).toBe(cost);
-      expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({ posted: 1_000_000n - cost, debitsPending: 0n });
+      expect(await world.ledger.balance(wallets.innovation as string)).toMatchObject({
+        posted: 1_000_000n - cost,
+        debitsPending: 0n,
+      });
     });
   }
 });

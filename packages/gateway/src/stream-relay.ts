@@ -2,7 +2,17 @@ import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { release, type Admission } from './metering';
 import { GatewayError } from './openai-error';
-import { balanceHeaders, costHeaders, settle, type Flight, type InferenceDeps, type InferenceKind, type Outcome, type RelayMeta, type Upstream } from './relay-common';
+import {
+  balanceHeaders,
+  costHeaders,
+  settle,
+  type Flight,
+  type InferenceDeps,
+  type InferenceKind,
+  type Outcome,
+  type RelayMeta,
+  type Upstream,
+} from './relay-common';
 import { SseParser } from './sse';
 import { StreamUsage } from './stream-usage';
 
@@ -23,7 +33,14 @@ type Ending = 'done' | 'cut_at_bound' | 'client_left' | 'upstream_ended';
  * bound ends the answer there (`finish_reason: "length"`), and a client that leaves or stops
  * reading (no drain for `clientWriteStallMs`) is cut and pays for what was generated.
  */
-export async function relayStream(deps: InferenceDeps, flight: Flight, upstream: Upstream, res: ServerResponse, meta: RelayMeta, kind: InferenceKind): Promise<boolean> {
+export async function relayStream(
+  deps: InferenceDeps,
+  flight: Flight,
+  upstream: Upstream,
+  res: ServerResponse,
+  meta: RelayMeta,
+  kind: InferenceKind,
+): Promise<boolean> {
   const admission = flight.admission as Admission;
   const options = (meta.body.stream_options ?? {}) as { include_usage?: unknown; continuous_usage_stats?: unknown };
   // vLLM turns include_usage on whenever stream_options is present; mirror what the client would get.
@@ -31,8 +48,17 @@ export async function relayStream(deps: InferenceDeps, flight: Flight, upstream:
   const wantsContinuous = options.continuous_usage_stats === true;
   const perChoiceMax = admission.estimate.completionTokensPerChoice;
   const totalMax = admission.estimate.completionTokensBound;
-  const holdHeaders = costHeaders(Object.fromEntries(admission.holds.map((hold) => [hold.currency, hold.amount])), 'hold');
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-request-id': flight.requestId, ...holdHeaders, ...balanceHeaders(admission) });
+  const holdHeaders = costHeaders(
+    Object.fromEntries(admission.holds.map((hold) => [hold.currency, hold.amount])),
+    'hold',
+  );
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    'x-request-id': flight.requestId,
+    ...holdHeaders,
+    ...balanceHeaders(admission),
+  });
   const relayStartedAt = performance.now();
   const tracker = new StreamUsage();
   const parser = new SseParser();
@@ -73,7 +99,10 @@ export async function relayStream(deps: InferenceDeps, flight: Flight, upstream:
           if (choice?.index === 0 && completionText.length < deps.settings.payloadBytesMax) completionText += piece;
         }
         if (finalUsage && !wantsUsage) continue;
-        const out = !finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null ? withoutUsage(data, chunk, kind) : data;
+        const out =
+          !finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null
+            ? withoutUsage(data, chunk, kind)
+            : data;
         batch += `data: ${out}\n\n`;
       }
       if (ending === 'done') {
@@ -92,7 +121,8 @@ export async function relayStream(deps: InferenceDeps, flight: Flight, upstream:
   } catch (error) {
     writer.cancel();
     // A connection that breaks after [DONE] has delivered the whole answer: it is charged as completed.
-    if (!meta.upstreamAbort.aborted && ending !== 'done' && ending !== 'cut_at_bound') return failStream(deps, flight, res, error);
+    if (!meta.upstreamAbort.aborted && ending !== 'done' && ending !== 'cut_at_bound')
+      return failStream(deps, flight, res, error);
   }
   let outcome: Outcome = ending === 'cut_at_bound' ? 'cut_at_bound' : 'completed';
   if (ending !== 'done' && ending !== 'cut_at_bound') {
@@ -103,7 +133,16 @@ export async function relayStream(deps: InferenceDeps, flight: Flight, upstream:
     outcome = meta.timeout.aborted && !meta.clientGone.aborted ? 'timed_out' : 'client_aborted';
     if (!res.writableEnded) res.destroy();
   }
-  const { commit } = settle(deps, flight, upstream.lease.replica.id, meta, tracker.current(), outcome, ttftMs, completionText);
+  const { commit } = settle(
+    deps,
+    flight,
+    upstream.lease.replica.id,
+    meta,
+    tracker.current(),
+    outcome,
+    ttftMs,
+    completionText,
+  );
   if (!res.writableEnded && !res.destroyed) res.end();
   if (outcome === 'completed') deps.metrics.observePhase('stream_relay', performance.now() - relayStartedAt);
   deps.metrics.countRequest(kind, outcome === 'client_aborted' ? 499 : outcome === 'timed_out' ? 504 : 200);
@@ -116,16 +155,35 @@ export async function relayStream(deps: InferenceDeps, flight: Flight, upstream:
  * The events that end an answer cut at the held bound: every open choice finishes with
  * `finish_reason: "length"`, then the usage the client asked for (at the bound), then [DONE].
  */
-function closingEvents(chunk: ChunkJson, tracker: StreamUsage, kind: InferenceKind, wantsUsage: boolean, perChoiceMax: number, totalMax: number): string {
-  const head = { id: chunk.id, object: chunk.object ?? (kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'), created: chunk.created, model: chunk.model };
+function closingEvents(
+  chunk: ChunkJson,
+  tracker: StreamUsage,
+  kind: InferenceKind,
+  wantsUsage: boolean,
+  perChoiceMax: number,
+  totalMax: number,
+): string {
+  const head = {
+    id: chunk.id,
+    object: chunk.object ?? (kind === 'chat' ? 'chat.completion.chunk' : 'text_completion'),
+    created: chunk.created,
+    model: chunk.model,
+  };
   let out = '';
   for (const index of tracker.openChoices()) {
-    const choice = kind === 'chat' ? { index, delta: {}, logprobs: null, finish_reason: 'length' } : { index, text: '', logprobs: null, finish_reason: 'length' };
+    const choice =
+      kind === 'chat'
+        ? { index, delta: {}, logprobs: null, finish_reason: 'length' }
+        : { index, text: '', logprobs: null, finish_reason: 'length' };
     out += `data: ${JSON.stringify({ ...head, choices: [choice] })}\n\n`;
   }
   if (wantsUsage) {
     const usage = tracker.current();
-    const completionTokens = Math.min(usage.completionTokens, totalMax, perChoiceMax * Math.max(1, tracker.openChoices().length));
+    const completionTokens = Math.min(
+      usage.completionTokens,
+      totalMax,
+      perChoiceMax * Math.max(1, tracker.openChoices().length),
+    );
     out += `data: ${JSON.stringify({ ...head, choices: [], usage: { prompt_tokens: usage.promptTokens, completion_tokens: completionTokens, total_tokens: usage.promptTokens + completionTokens } })}\n\n`;
   }
   return `${out}data: [DONE]\n\n`;
@@ -177,12 +235,15 @@ class ClientWriter {
       this.lastFlushAt = now;
       return this.write(this.take());
     }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      if (this.pending === '' || this.res.destroyed) return;
-      this.lastFlushAt = performance.now();
-      this.res.write(this.take());
-    }, this.intervalMs - (now - this.lastFlushAt));
+    this.timer ??= setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.pending === '' || this.res.destroyed) return;
+        this.lastFlushAt = performance.now();
+        this.res.write(this.take());
+      },
+      this.intervalMs - (now - this.lastFlushAt),
+    );
     return true;
   }
 
@@ -238,9 +299,18 @@ class ClientWriter {
 async function failStream(deps: InferenceDeps, flight: Flight, res: ServerResponse, error: unknown): Promise<boolean> {
   if (flight.admission !== undefined && !flight.settled) {
     flight.settled = true;
-    await release(deps.ledger, flight.admission, `upstream failed mid-stream: ${(error as Error)?.message ?? String(error)}`);
+    await release(
+      deps.ledger,
+      flight.admission,
+      `upstream failed mid-stream: ${(error as Error)?.message ?? String(error)}`,
+    );
   }
-  const failure = new GatewayError(502, 'The model server failed during the answer; you were not charged. Retry the request.', 'server_error', 'upstream_failed_mid_stream');
+  const failure = new GatewayError(
+    502,
+    'The model server failed during the answer; you were not charged. Retry the request.',
+    'server_error',
+    'upstream_failed_mid_stream',
+  );
   if (!res.writableEnded) res.end(`data: ${JSON.stringify(failure.body())}\n\n`);
   deps.metrics.countRequest('stream_upstream_error', 502);
   return false;

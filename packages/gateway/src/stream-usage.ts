@@ -9,7 +9,8 @@ interface UsageJson {
   completion_tokens?: unknown;
 }
 
-const count = (value: unknown): number => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0);
+const count = (value: unknown): number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
 
 interface ChoiceJson {
   index?: unknown;
@@ -50,7 +51,8 @@ export class StreamUsage {
     const choices = chunk.choices ?? [];
     const usage = chunk.usage;
     if (choices.length === 0) {
-      if (usage !== null && usage !== undefined) this.final = { promptTokens: count(usage.prompt_tokens), completionTokens: count(usage.completion_tokens) };
+      if (usage !== null && usage !== undefined)
+        this.final = { promptTokens: count(usage.prompt_tokens), completionTokens: count(usage.completion_tokens) };
       return;
     }
     if (usage !== null && usage !== undefined) this.prompt = Math.max(this.prompt, count(usage.prompt_tokens));
@@ -62,7 +64,8 @@ export class StreamUsage {
         this.perChoice.set(index, entry);
       }
       const before = Math.max(entry.reported, entry.counted);
-      if (usage !== null && usage !== undefined) entry.reported = Math.max(entry.reported, count(usage.completion_tokens));
+      if (usage !== null && usage !== undefined)
+        entry.reported = Math.max(entry.reported, count(usage.completion_tokens));
       if (hasOutput(choice)) entry.counted++;
       const after = Math.max(entry.reported, entry.counted);
       this.completionTotal += after - before;
@@ -94,7 +97,11 @@ export class StreamUsage {
 
   current(): TokenUsage {
     const completion = this.completionTotal;
-    if (this.final !== undefined) return { promptTokens: this.final.promptTokens, completionTokens: Math.max(this.final.completionTokens, completion) };
+    if (this.final !== undefined)
+      return {
+        promptTokens: this.final.promptTokens,
+        completionTokens: Math.max(this.final.completionTokens, completion),
+      };
     return { promptTokens: this.prompt, completionTokens: completion };
   }
 }

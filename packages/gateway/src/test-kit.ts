@@ -51,13 +51,27 @@ export interface GatewayWorld {
 /** A whole request path on loopback: ledger on `database`, vllm-sim replicas, the gateway in front. */
 export async function startGatewayWorld(
   database: Database,
-  options: { replicas?: number; sim?: Partial<VllmSimOptions>; cluster?: Partial<ClusterConfig>; settings?: GatewaySettingsInput; priceList?: PriceListInput } = {},
+  options: {
+    replicas?: number;
+    sim?: Partial<VllmSimOptions>;
+    cluster?: Partial<ClusterConfig>;
+    settings?: GatewaySettingsInput;
+    priceList?: PriceListInput;
+  } = {},
 ): Promise<GatewayWorld> {
   const db = database.db;
   const ledger = createLedger({ db, hmacKey: randomBytes(32) });
   const pepper = randomBytes(32);
   const sims = await Promise.all(
-    Array.from({ length: options.replicas ?? 1 }, (_, index) => startVllmSim({ model: testModel, seed: index, latency: { ttftMs: 5, tpotMs: 1 }, outputTokens: { min: 8, max: 24 }, ...options.sim })),
+    Array.from({ length: options.replicas ?? 1 }, (_, index) =>
+      startVllmSim({
+        model: testModel,
+        seed: index,
+        latency: { ttftMs: 5, tpotMs: 1 },
+        outputTokens: { min: 8, max: 24 },
+        ...options.sim,
+      }),
+    ),
   );
   await publishPriceList(db, { body: options.priceList ?? testPriceList(), actor: 'test' });
   const gateway = await startGateway({
@@ -82,8 +96,12 @@ export async function startGatewayWorld(
     healthCheckIntervalMs: 200,
     log: () => {},
   });
-  const org = await createOrg(db, { actor: 'test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Test org' } });
-  const issuance = async (currency: string) => (await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
+  const org = await createOrg(db, {
+    actor: 'test',
+    input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Test org' },
+  });
+  const issuance = async (currency: string) =>
+    (await ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency, purpose: 'issuance' })).id;
   return {
     ledger,
     sims,
@@ -91,14 +109,40 @@ export async function startGatewayWorld(
     orgId: org.id,
     keyPepper: pepper,
     async user(funds, keyOptions = {}) {
-      const user = await createUser(db, { actor: 'test', input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' } });
+      const user = await createUser(db, {
+        actor: 'test',
+        input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' },
+      });
       const wallets: Record<string, string> = {};
       for (const [currency, amount] of Object.entries(funds)) {
-        const wallet = await ledger.ensureAccount({ ownerType: 'user', ownerId: user.id, orgId: org.id, currency, purpose: 'wallet' });
+        const wallet = await ledger.ensureAccount({
+          ownerType: 'user',
+          ownerId: user.id,
+          orgId: org.id,
+          currency,
+          purpose: 'wallet',
+        });
         wallets[currency] = wallet.id;
-        if (amount > 0n) await ledger.submit([{ type: 'transfer', id: `fund-${wallet.id}`, debitAccountId: await issuance(currency), creditAccountId: wallet.id, amount, code: 'grant' }]);
+        if (amount > 0n)
+          await ledger.submit([
+            {
+              type: 'transfer',
+              id: `fund-${wallet.id}`,
+              debitAccountId: await issuance(currency),
+              creditAccountId: wallet.id,
+              amount,
+              code: 'grant',
+            },
+          ]);
       }
-      const { key, secret } = await createApiKey(db, { pepper, orgId: org.id, userId: user.id, name: 'test key', allowedModels: keyOptions.allowedModels ?? null, actor: 'test' });
+      const { key, secret } = await createApiKey(db, {
+        pepper,
+        orgId: org.id,
+        userId: user.id,
+        name: 'test key',
+        allowedModels: keyOptions.allowedModels ?? null,
+        actor: 'test',
+      });
       return { apiKey: secret, keyId: key.id, userId: user.id, wallets };
     },
     async close() {
@@ -113,10 +157,17 @@ export async function startGatewayWorld(
  * The charge commits right after the answer is sent (off the client's critical path), so a test
  * that reads the ledger after a response waits for the request's usage row first.
  */
-export async function waitForUsageRows(database: Database, where: { requestId?: string; userId?: string }, count = 1): Promise<void> {
+export async function waitForUsageRows(
+  database: Database,
+  where: { requestId?: string; userId?: string },
+  count = 1,
+): Promise<void> {
   const { usageRecords } = await import('@tokenwise/db/schema');
   const { eq } = await import('drizzle-orm');
-  const condition = where.requestId !== undefined ? eq(usageRecords.requestId, where.requestId) : eq(usageRecords.userId, where.userId ?? '');
+  const condition =
+    where.requestId !== undefined
+      ? eq(usageRecords.requestId, where.requestId)
+      : eq(usageRecords.userId, where.userId ?? '');
   for (let attempt = 0; attempt < 400; attempt++) {
     const rows = await database.db.select({ requestId: usageRecords.requestId }).from(usageRecords).where(condition);
     if (rows.length >= count) return;
@@ -143,10 +194,14 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       if (req.method === 'POST') proxy.bodies.push(JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
-      const upstream = request(`${proxy.target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = request(
+        `${proxy.target}${req.url ?? '/'}`,
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       res.on('close', () => upstream.destroy());
       upstream.end(raw);
@@ -155,9 +210,10 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   proxy.url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-  proxy.close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return proxy;
 }

@@ -10,7 +10,12 @@ export class UpstreamPools {
   pool(url: string): Pool {
     let pool = this.pools.get(url);
     if (pool === undefined) {
-      pool = new Pool(url, { connections: connectionsPerReplicaMax, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 5_000 });
+      pool = new Pool(url, {
+        connections: connectionsPerReplicaMax,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connectTimeout: 5_000,
+      });
       this.pools.set(url, pool);
     }
     return pool;

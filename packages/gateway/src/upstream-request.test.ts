@@ -49,7 +49,15 @@ describe('reading a model server answer', () => {
     },
   };
   const send = (path: string, signal = new AbortController().signal) =>
-    requestUpstream(pool, { method: 'POST', path, headers: { 'content-type': 'application/json' }, body: '{}', signal, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    requestUpstream(pool, {
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      signal,
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
 
   beforeAll(async () => {
     server = createServer((req, res) => {

@@ -61,7 +61,10 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
       this.#chunks = [];
       this.#queuedBytes = 0;
       if (this.#controller?.paused === true) this.#controller.resume();
-      return Promise.resolve({ value: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), done: false });
+      return Promise.resolve({
+        value: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+        done: false,
+      });
     }
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
@@ -98,7 +101,15 @@ export interface UpstreamResponse {
  */
 export function requestUpstream(
   dispatcher: Dispatcher,
-  options: { method: 'POST'; path: string; headers: Record<string, string>; body: string; signal: AbortSignal; headersTimeout: number; bodyTimeout: number },
+  options: {
+    method: 'POST';
+    path: string;
+    headers: Record<string, string>;
+    body: string;
+    signal: AbortSignal;
+    headersTimeout: number;
+    bodyTimeout: number;
+  },
 ): Promise<UpstreamResponse> {
   const { signal, ...dispatchOptions } = options;
   return new Promise((resolve, reject) => {

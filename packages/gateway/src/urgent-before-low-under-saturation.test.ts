@@ -27,7 +27,10 @@ describe('priority under saturation', () => {
     const finished: string[] = [];
     const send = (name: string, tier: string) =>
       client.chat.completions
-        .create({ model: testModel, messages: [{ role: 'user', content: name }], max_tokens: 15 }, { headers: { 'x-tokenwise-priority': tier } })
+        .create(
+          { model: testModel, messages: [{ role: 'user', content: name }], max_tokens: 15 },
+          { headers: { 'x-tokenwise-priority': tier } },
+        )
         .then(() => finished.push(name));
     const lows = [send('low-1', 'low'), send('low-2', 'low'), send('low-3', 'low')];
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -47,7 +50,10 @@ describe('priority under saturation', () => {
     const { apiKey } = await world.user({ innovation: 1_000n });
     const client = new OpenAI({ apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
     const error = await client.chat.completions
-      .create({ model: testModel, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-tokenwise-priority': 'asap' } })
+      .create(
+        { model: testModel, messages: [{ role: 'user', content: 'x' }] },
+        { headers: { 'x-tokenwise-priority': 'asap' } },
+      )
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ status: 400 });
     expect(String(error)).toMatch(/low, normal, high, urgent/);

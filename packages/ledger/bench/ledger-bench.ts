@@ -5,7 +5,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { runCommand } from '../../cli/src/local/run-command';
-import { checkInvariants, consumptionAccount, createLedger, ensureAccount, legacyIssuanceAccount, type Ledger, type LedgerOp, type OpResult } from '../src/index';
+import {
+  checkInvariants,
+  consumptionAccount,
+  createLedger,
+  ensureAccount,
+  legacyIssuanceAccount,
+  type Ledger,
+  type LedgerOp,
+  type OpResult,
+} from '../src/index';
 
 const walletCount = Number(process.env.BENCH_WALLETS ?? 10_000);
 /** The journal key of the ledger under test. */
@@ -57,10 +66,21 @@ async function runPhase(ledger: Ledger, wallets: string[], sink: string, callers
       const wallet = wallets[Math.floor(Math.random() * wallets.length)] as string;
       const holdId = `h-${randomUUID()}`;
       const amount = BigInt(1 + Math.floor(Math.random() * 1_000));
-      const hold: LedgerOp = { type: 'pending', id: holdId, debitAccountId: wallet, creditAccountId: sink, amount, code: 'hold', timeoutSeconds: 300 };
+      const hold: LedgerOp = {
+        type: 'pending',
+        id: holdId,
+        debitAccountId: wallet,
+        creditAccountId: sink,
+        amount,
+        code: 'hold',
+        timeoutSeconds: 300,
+      };
       await timed('hold', hold);
       if (Math.random() < retryShare) await timed('retry', hold);
-      const settle: LedgerOp = Math.random() < 0.7 ? { type: 'post', id: `p-${holdId}`, pendingId: holdId, amount: amount / 2n } : { type: 'void', id: `v-${holdId}`, pendingId: holdId };
+      const settle: LedgerOp =
+        Math.random() < 0.7
+          ? { type: 'post', id: `p-${holdId}`, pendingId: holdId, amount: amount / 2n }
+          : { type: 'void', id: `v-${holdId}`, pendingId: holdId };
       await timed(settle.type, settle);
       if (Math.random() < retryShare) await timed('retry', settle);
     }
@@ -81,7 +101,9 @@ async function main(): Promise<void> {
   process.stdout.write(`PostgreSQL: ${server.version} (fsync on, synchronous_commit on)\n`);
   try {
     const pgbench = await pgbenchTps(server.binDir, server.url);
-    process.stdout.write(`pgbench -N -c 64 -j 2: ${pgbench.toFixed(0)} tps (one transaction per operation, the reference)\n`);
+    process.stdout.write(
+      `pgbench -N -c 64 -j 2: ${pgbench.toFixed(0)} tps (one transaction per operation, the reference)\n`,
+    );
     const database = await openDatabase({ url: server.url, poolSize: 8 });
     await database.migrate();
     const ledger = createLedger({ db: database.db, hmacKey: ledgerKey });
@@ -89,29 +111,58 @@ async function main(): Promise<void> {
     const issuance = (await legacyIssuanceAccount(database.db, 'innovation', ledgerKey)).id;
     const wallets: string[] = [];
     for (let i = 0; i < walletCount; i++) {
-      wallets.push((await ensureAccount(database.db, { ownerType: 'user', ownerId: `bench-${i}`, currency: 'innovation', purpose: 'wallet' }, ledgerKey)).id);
+      wallets.push(
+        (
+          await ensureAccount(
+            database.db,
+            { ownerType: 'user', ownerId: `bench-${i}`, currency: 'innovation', purpose: 'wallet' },
+            ledgerKey,
+          )
+        ).id,
+      );
     }
     for (let i = 0; i < wallets.length; i += 1_000) {
-      await ledger.submit(wallets.slice(i, i + 1_000).map((wallet) => ({ type: 'transfer' as const, id: `grant-${wallet}`, debitAccountId: issuance, creditAccountId: wallet, amount: 10_000_000n, code: 'grant' })));
+      await ledger.submit(
+        wallets
+          .slice(i, i + 1_000)
+          .map((wallet) => ({
+            type: 'transfer' as const,
+            id: `grant-${wallet}`,
+            debitAccountId: issuance,
+            creditAccountId: wallet,
+            amount: 10_000_000n,
+            code: 'grant',
+          })),
+      );
     }
     process.stdout.write(`${walletCount} wallets funded; every charge credits one consumption account.\n\n`);
     const phases: Phase[] = [];
     for (const callers of callerCounts) {
       const phase = await runPhase(ledger, wallets, sink, callers);
       phases.push(phase);
-      process.stdout.write(`${callers} callers: ${phase.transfersPerSecond.toFixed(0)} transfers/s (${phase.opsPerSecond.toFixed(0)} ops/s incl. retries)\n`);
+      process.stdout.write(
+        `${callers} callers: ${phase.transfersPerSecond.toFixed(0)} transfers/s (${phase.opsPerSecond.toFixed(0)} ops/s incl. retries)\n`,
+      );
       for (const [kind, stats] of Object.entries(phase.latencyMs)) {
-        process.stdout.write(`  ${kind.padEnd(6)} p50 ${stats.p50.toFixed(2)} ms  p99 ${stats.p99.toFixed(2)} ms  (${stats.count})\n`);
+        process.stdout.write(
+          `  ${kind.padEnd(6)} p50 ${stats.p50.toFixed(2)} ms  p99 ${stats.p99.toFixed(2)} ms  (${stats.count})\n`,
+        );
       }
-      if (Object.keys(phase.failures).length > 0) process.stdout.write(`  failures: ${JSON.stringify(phase.failures)}\n`);
+      if (Object.keys(phase.failures).length > 0)
+        process.stdout.write(`  failures: ${JSON.stringify(phase.failures)}\n`);
       const writer = ledger.stats();
-      process.stdout.write(`  writer (cumulative): ${writer.batches} batches, ${writer.cached} decided from memory, ${writer.retries} retries, read ${(writer.loadMs / Math.max(writer.batches, 1)).toFixed(2)} ms + write ${(writer.writeMs / Math.max(writer.batches, 1)).toFixed(2)} ms per batch\n`);
+      process.stdout.write(
+        `  writer (cumulative): ${writer.batches} batches, ${writer.cached} decided from memory, ${writer.retries} retries, read ${(writer.loadMs / Math.max(writer.batches, 1)).toFixed(2)} ms + write ${(writer.writeMs / Math.max(writer.batches, 1)).toFixed(2)} ms per batch\n`,
+      );
     }
     await ledger.close();
     const violations = await checkInvariants(database.db);
     const report = await ledger.verify();
-    process.stdout.write(`\ninvariants: ${violations.length === 0 ? 'all hold' : violations.join('; ')}; chain: ${report.ok ? `verified (${report.transfers} transfers, ${report.batches} batches)` : report.problems.slice(0, 5).join('; ')}\n`);
-    const p99 = (phase: Phase | undefined) => Math.max(...Object.values(phase?.latencyMs ?? {}).map((stats) => stats.p99));
+    process.stdout.write(
+      `\ninvariants: ${violations.length === 0 ? 'all hold' : violations.join('; ')}; chain: ${report.ok ? `verified (${report.transfers} transfers, ${report.batches} batches)` : report.problems.slice(0, 5).join('; ')}\n`,
+    );
+    const p99 = (phase: Phase | undefined) =>
+      Math.max(...Object.values(phase?.latencyMs ?? {}).map((stats) => stats.p99));
     process.stdout.write(
       `${JSON.stringify({
         bench: 'ledger',

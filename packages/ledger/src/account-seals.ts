@@ -18,9 +18,13 @@ function describeAccount(account: Account): string {
 
 /** What the account's flags should be for its purpose, when they are not; undefined when they agree. */
 function flagsMismatch(account: Account): string | undefined {
-  const expected = (accountPurposes as Record<string, { debitsMustNotExceedCredits: boolean; balanceDerived: boolean }>)[account.purpose];
+  const expected = (
+    accountPurposes as Record<string, { debitsMustNotExceedCredits: boolean; balanceDerived: boolean }>
+  )[account.purpose];
   if (expected === undefined) return `its purpose "${account.purpose}" is not one the ledger opens`;
-  const wrong = (['debitsMustNotExceedCredits', 'balanceDerived'] as const).filter((flag) => account[flag] !== expected[flag]);
+  const wrong = (['debitsMustNotExceedCredits', 'balanceDerived'] as const).filter(
+    (flag) => account[flag] !== expected[flag],
+  );
   if (wrong.length === 0) return undefined;
   return `its flags were changed (${wrong.map((flag) => `${flag} is ${account[flag]}, a ${account.purpose} account has ${expected[flag]}`).join('; ')})`;
 }
@@ -31,7 +35,11 @@ async function* accountPages(db: Db, onlyUnsealed: boolean): AsyncGenerator<Seal
     const page = await db
       .select(sealedColumns)
       .from(ledgerAccounts)
-      .where(onlyUnsealed ? and(gt(ledgerAccounts.id, afterId), isNull(ledgerAccounts.accountMac)) : gt(ledgerAccounts.id, afterId))
+      .where(
+        onlyUnsealed
+          ? and(gt(ledgerAccounts.id, afterId), isNull(ledgerAccounts.accountMac))
+          : gt(ledgerAccounts.id, afterId),
+      )
       .orderBy(asc(ledgerAccounts.id))
       .limit(accountPageRows);
     if (page.length > 0) yield page;
@@ -54,7 +62,9 @@ export async function accountSealProblems(db: Db, hmacKey: Buffer, problemsMax: 
           `unsealed: account ${describeAccount(account)} carries no MAC, so nothing protects its owner and flags: if it was opened before account MACs, seal it once with \`tokenwise ledger seal-accounts\`; otherwise its MAC was removed`,
         );
       } else if (account.accountMac !== accountMac(hmacKey, account)) {
-        const what = flagsMismatch(account) ?? 'its owner, org, currency or purpose was changed, or its MAC was copied from another account';
+        const what =
+          flagsMismatch(account) ??
+          'its owner, org, currency or purpose was changed, or its MAC was copied from another account';
         problems.push(`account ${describeAccount(account)} no longer matches its MAC: ${what}`);
       }
     }

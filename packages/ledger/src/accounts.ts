@@ -56,9 +56,21 @@ export interface AccountKey {
 export async function ensureAccount(db: Db, key: AccountKey, hmacKey: Buffer): Promise<Account> {
   currencyByCode(key.currency);
   const flags = accountPurposes[key.purpose];
-  if (flags === undefined) throw new ValidationError(`Unknown account purpose "${key.purpose}": use one of ${Object.keys(accountPurposes).join(', ')}.`);
-  if (key.ownerId.length === 0 || key.ownerId.length > 100) throw new ValidationError('Account owner id must be 1..100 characters.');
-  const account: Account = { id: randomUUID(), ownerType: key.ownerType, ownerId: key.ownerId, currency: key.currency, purpose: key.purpose, orgId: key.orgId ?? null, ...flags };
+  if (flags === undefined)
+    throw new ValidationError(
+      `Unknown account purpose "${key.purpose}": use one of ${Object.keys(accountPurposes).join(', ')}.`,
+    );
+  if (key.ownerId.length === 0 || key.ownerId.length > 100)
+    throw new ValidationError('Account owner id must be 1..100 characters.');
+  const account: Account = {
+    id: randomUUID(),
+    ownerType: key.ownerType,
+    ownerId: key.ownerId,
+    currency: key.currency,
+    purpose: key.purpose,
+    orgId: key.orgId ?? null,
+    ...flags,
+  };
   const [created] = await db
     .insert(ledgerAccounts)
     .values({ ...account, accountMac: accountMac(hmacKey, account) })
@@ -66,7 +78,8 @@ export async function ensureAccount(db: Db, key: AccountKey, hmacKey: Buffer): P
     .returning(accountColumns);
   if (created !== undefined) return created;
   const existing = await findAccount(db, key);
-  if (existing === undefined) throw new Error(`account for ${key.ownerType}:${key.ownerId} vanished after a conflicting insert`);
+  if (existing === undefined)
+    throw new Error(`account for ${key.ownerType}:${key.ownerId} vanished after a conflicting insert`);
   return existing;
 }
 
@@ -74,7 +87,14 @@ export async function findAccount(db: Db, key: Omit<AccountKey, 'orgId'>): Promi
   const [row] = await db
     .select(accountColumns)
     .from(ledgerAccounts)
-    .where(and(eq(ledgerAccounts.ownerType, key.ownerType), eq(ledgerAccounts.ownerId, key.ownerId), eq(ledgerAccounts.currency, key.currency), eq(ledgerAccounts.purpose, key.purpose)))
+    .where(
+      and(
+        eq(ledgerAccounts.ownerType, key.ownerType),
+        eq(ledgerAccounts.ownerId, key.ownerId),
+        eq(ledgerAccounts.currency, key.currency),
+        eq(ledgerAccounts.purpose, key.purpose),
+      ),
+    )
     .limit(1);
   return row;
 }
@@ -86,14 +106,24 @@ export async function findAccountById(db: Db, id: string): Promise<Account | und
 
 /** The key of the org's own issuance account in `currency` (see `orgIssuanceAccount`). */
 export function orgIssuanceKey(params: { orgId: string; currency: string }): AccountKey {
-  return { ownerType: 'org', ownerId: params.orgId, orgId: params.orgId, currency: params.currency, purpose: 'issuance' };
+  return {
+    ownerType: 'org',
+    ownerId: params.orgId,
+    orgId: params.orgId,
+    currency: params.currency,
+    purpose: 'issuance',
+  };
 }
 
 /**
  * The org's own issuance account in `currency`: every grant, allowance and judge budget of the org is
  * debited from it, so no org's issuance can exhaust or be read through another's.
  */
-export function orgIssuanceAccount(db: Db, params: { orgId: string; currency: string }, hmacKey: Buffer): Promise<Account> {
+export function orgIssuanceAccount(
+  db: Db,
+  params: { orgId: string; currency: string },
+  hmacKey: Buffer,
+): Promise<Account> {
   return ensureAccount(db, orgIssuanceKey(params), hmacKey);
 }
 

@@ -21,8 +21,24 @@ describe('a ledger with a batch interval', () => {
     const ledger = createLedger({ db: database.db, hmacKey: key, batchIntervalMs });
     try {
       const issuance = (await legacyIssuanceAccount(database.db, 'innovation', key)).id;
-      const wallet = (await ensureAccount(database.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id;
-      const grant = (i: number) => ledger.submit([{ type: 'transfer', id: `grant-${wallet}-${i}`, debitAccountId: issuance, creditAccountId: wallet, amount: 1n, code: 'grant' }]);
+      const wallet = (
+        await ensureAccount(
+          database.db,
+          { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' },
+          key,
+        )
+      ).id;
+      const grant = (i: number) =>
+        ledger.submit([
+          {
+            type: 'transfer',
+            id: `grant-${wallet}-${i}`,
+            debitAccountId: issuance,
+            creditAccountId: wallet,
+            amount: 1n,
+            code: 'grant',
+          },
+        ]);
       await grant(0);
       const before = ledger.stats().batches;
       // Twenty submits, 5 ms apart: about 100 ms in all.

@@ -55,11 +55,18 @@ interface AccountJson {
  * account totals, so the rows read here cannot change before COMMIT: no row locks are needed
  * (and none can be taken in two orders).
  */
-export async function loadBatch(tx: Db, params: { accountIds: string[]; transferIds: string[]; pendingIds: string[] }): Promise<LoadedBatch> {
+export async function loadBatch(
+  tx: Db,
+  params: { accountIds: string[]; transferIds: string[]; pendingIds: string[] },
+): Promise<LoadedBatch> {
   const accountIds = pgArray(params.accountIds);
   const transferIds = pgArray(params.transferIds);
   const pendingIds = pgArray(params.pendingIds);
-  const [row] = await executeRows<{ head: { seq: string; mac: string; last: string } | null; transfers: TransferJson[] | null; accounts: AccountJson[] | null }>(
+  const [row] = await executeRows<{
+    head: { seq: string; mac: string; last: string } | null;
+    transfers: TransferJson[] | null;
+    accounts: AccountJson[] | null;
+  }>(
     tx,
     sql`with locked as (
         select a.id, a.org_id, a.owner_type, a.owner_id, a.currency, a.purpose, a.debits_must_not_exceed_credits, a.balance_derived,
@@ -85,7 +92,9 @@ export async function loadBatch(tx: Db, params: { accountIds: string[]; transfer
         (select json_agg(locked) from locked) as accounts`,
   );
   return {
-    head: row?.head ? { seq: BigInt(row.head.seq), mac: row.head.mac, lastTransferSeq: BigInt(row.head.last) } : undefined,
+    head: row?.head
+      ? { seq: BigInt(row.head.seq), mac: row.head.mac, lastTransferSeq: BigInt(row.head.last) }
+      : undefined,
     transfers: (row?.transfers ?? []).map(toTransfer),
     accounts: (row?.accounts ?? []).map(toAccountState),
   };
@@ -161,7 +170,10 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
   const last = rows[rows.length - 1]?.seq ?? 0n;
   const locked = sql`(select true from chain_lock)`;
   // The guard runs inside the lock's InitPlan, so a taken id fails the statement before any row changes.
-  const guard = batch.guardNewIds === undefined ? sql`` : sql`, 1 / (case when exists (select 1 from ledger_transfers where id = any(${pgArray([...batch.guardNewIds])}::text[])) then 0 else 1 end)`;
+  const guard =
+    batch.guardNewIds === undefined
+      ? sql``
+      : sql`, 1 / (case when exists (select 1 from ledger_transfers where id = any(${pgArray([...batch.guardNewIds])}::text[])) then 0 else 1 end)`;
   await tx.execute(sql`with chain_lock as materialized (select pg_advisory_xact_lock(${batch.chainLockKey})${guard})
     , journal as (
       insert into ledger_transfers

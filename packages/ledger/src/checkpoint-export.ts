@@ -1,7 +1,9 @@
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint';
 import { withCheckpointLock } from './checkpoint-lock';
 
-export type ExportOutcome = { written: true; replaced: Checkpoint | undefined } | { written: false; existing: Checkpoint | undefined; reason: string };
+export type ExportOutcome =
+  | { written: true; replaced: Checkpoint | undefined }
+  | { written: false; existing: Checkpoint | undefined; reason: string };
 
 /**
  * Replaces the exported checkpoint with `next`, read-compare-write under the checkpoint lock, so
@@ -13,20 +15,29 @@ export type ExportOutcome = { written: true; replaced: Checkpoint | undefined } 
  *   the tail was cut or rewritten, and a later head of the new chain must not erase that evidence;
  * - it cannot be read as a checkpoint: it stays for verify to report.
  */
-export async function exportCheckpoint(params: { path: string; next: Checkpoint; continues: (existing: Checkpoint) => Promise<boolean> }): Promise<ExportOutcome> {
+export async function exportCheckpoint(params: {
+  path: string;
+  next: Checkpoint;
+  continues: (existing: Checkpoint) => Promise<boolean>;
+}): Promise<ExportOutcome> {
   return withCheckpointLock(params.path, async () => {
     let existing: Checkpoint | undefined;
     try {
       existing = await readCheckpoint(params.path);
     } catch (error) {
-      return { written: false, existing: undefined, reason: `${(error as Error).message} It is kept for \`tokenwise ledger verify\` to report; remove it only once you know why.` };
+      return {
+        written: false,
+        existing: undefined,
+        reason: `${(error as Error).message} It is kept for \`tokenwise ledger verify\` to report; remove it only once you know why.`,
+      };
     }
     if (existing !== undefined) {
       const seq = BigInt(existing.batchSeq);
       const next = BigInt(params.next.batchSeq);
       // The same head written before checkpoints were sealed is sealed in place: nothing is lost.
       const sealsInPlace = seq === next && existing.mac === params.next.mac && existing.checkpointMac === undefined;
-      if (seq >= next && !sealsInPlace) return { written: false, existing, reason: `batch ${existing.batchSeq} is already exported` };
+      if (seq >= next && !sealsInPlace)
+        return { written: false, existing, reason: `batch ${existing.batchSeq} is already exported` };
       if (!(await params.continues(existing))) {
         return {
           written: false,

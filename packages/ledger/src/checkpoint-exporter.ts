@@ -24,7 +24,13 @@ export interface CheckpointExporter {
  * file or written there: finding the file below that means someone replaced it with an older one,
  * and it says so on stderr (the export then moves the file forward again).
  */
-export function createCheckpointExporter(options: { db: Db; hmacKey: Buffer; path: string; clock: () => Date; intervalMs?: number }): CheckpointExporter {
+export function createCheckpointExporter(options: {
+  db: Db;
+  hmacKey: Buffer;
+  path: string;
+  clock: () => Date;
+  intervalMs?: number;
+}): CheckpointExporter {
   let pending: ChainHead | undefined;
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<unknown> = Promise.resolve();
@@ -33,10 +39,16 @@ export function createCheckpointExporter(options: { db: Db; hmacKey: Buffer; pat
 
   const run = async (head: ChainHead): Promise<ExportOutcome> => {
     const next = sealCheckpoint(options.hmacKey, head, options.clock());
-    const outcome = await exportCheckpoint({ path: options.path, next, continues: async (existing) => (await batchMacAt(options.db, BigInt(existing.batchSeq))) === existing.mac });
+    const outcome = await exportCheckpoint({
+      path: options.path,
+      next,
+      continues: async (existing) => (await batchMacAt(options.db, BigInt(existing.batchSeq))) === existing.mac,
+    });
     const found = outcome.written ? outcome.replaced : outcome.existing;
     if (found !== undefined && BigInt(found.batchSeq) < highestSeen) {
-      warn(`the exported checkpoint went backwards: ${options.path} named batch ${found.batchSeq}, but this process saw batch ${highestSeen} exported there before`);
+      warn(
+        `the exported checkpoint went backwards: ${options.path} named batch ${found.batchSeq}, but this process saw batch ${highestSeen} exported there before`,
+      );
     }
     if (found !== undefined && BigInt(found.batchSeq) > highestSeen) highestSeen = BigInt(found.batchSeq);
     if (outcome.written) {

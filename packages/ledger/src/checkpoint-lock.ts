@@ -47,7 +47,9 @@ export async function withCheckpointLock<T>(path: string, critical: () => Promis
   const deadline = Date.now() + checkpointLockWaitMsMax;
   while (!(await tryAcquire(lockPath, token))) {
     if (Date.now() > deadline) {
-      throw new Error(`The checkpoint lock ${lockPath} was held for over ${checkpointLockWaitMsMax} ms; if no tokenwise process is running, remove it.`);
+      throw new Error(
+        `The checkpoint lock ${lockPath} was held for over ${checkpointLockWaitMsMax} ms; if no tokenwise process is running, remove it.`,
+      );
     }
     await removeIfStale(lockPath);
     await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * lockRetryMsMax));

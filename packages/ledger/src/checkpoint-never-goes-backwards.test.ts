@@ -19,7 +19,8 @@ function watch(path: string): { stop: () => Promise<bigint[]> } {
   const loop = (async () => {
     while (running) {
       const checkpoint = await readCheckpoint(path);
-      if (checkpoint !== undefined && BigInt(checkpoint.batchSeq) !== seen[seen.length - 1]) seen.push(BigInt(checkpoint.batchSeq));
+      if (checkpoint !== undefined && BigInt(checkpoint.batchSeq) !== seen[seen.length - 1])
+        seen.push(BigInt(checkpoint.batchSeq));
       await new Promise((resolve) => setImmediate(resolve));
     }
   })();
@@ -36,11 +37,17 @@ function watch(path: string): { stop: () => Promise<bigint[]> } {
 function interleaved(writer: number, writers: number, count: number): bigint[] {
   const mine = Array.from({ length: count }, (_, index) => BigInt(index * writers + writer + 1));
   // Pairs swapped: a writer that exports a head it committed earlier, after a later one.
-  for (let index = 0; index + 1 < mine.length; index += 2) [mine[index], mine[index + 1]] = [mine[index + 1] as bigint, mine[index] as bigint];
+  for (let index = 0; index + 1 < mine.length; index += 2)
+    [mine[index], mine[index + 1]] = [mine[index + 1] as bigint, mine[index] as bigint];
   return mine;
 }
 
-const sealed = (seq: bigint) => sealCheckpoint(key, { batchSeq: seq, mac: seq.toString(16).padStart(64, '0'), lastTransferSeq: seq * 10n }, new Date());
+const sealed = (seq: bigint) =>
+  sealCheckpoint(
+    key,
+    { batchSeq: seq, mac: seq.toString(16).padStart(64, '0'), lastTransferSeq: seq * 10n },
+    new Date(),
+  );
 
 describe('several writers exporting checkpoints to one path', () => {
   let dir: string;
@@ -58,10 +65,16 @@ describe('several writers exporting checkpoints to one path', () => {
     const fixture = fileURLToPath(new URL('./fixtures/checkpoint-exporter-process.ts', import.meta.url));
     await Promise.all(
       Array.from({ length: processCount }, (_, writer) => {
-        const child = fork(fixture, [path, key.toString('hex'), interleaved(writer, processCount, seqsPerProcess).join(',')], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+        const child = fork(
+          fixture,
+          [path, key.toString('hex'), interleaved(writer, processCount, seqsPerProcess).join(',')],
+          { execArgv: ['--import', 'tsx'], stdio: 'inherit' },
+        );
         return new Promise<void>((resolve, reject) => {
           child.on('error', reject);
-          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exporter ${writer} exited with ${code}`))));
+          child.on('exit', (code) =>
+            code === 0 ? resolve() : reject(new Error(`exporter ${writer} exited with ${code}`)),
+          );
         });
       }),
     );
@@ -75,9 +88,14 @@ describe('several writers exporting checkpoints to one path', () => {
 
   it('never moves it backwards under concurrent exports in one process either, and leaves no temp or lock file', async () => {
     const watcher = watch(path);
-    await Promise.all(Array.from({ length: processCount }, (_, writer) => (async () => {
-      for (const seq of interleaved(writer, processCount, seqsPerProcess)) await exportCheckpoint({ path, next: sealed(seq), continues: async () => true });
-    })()));
+    await Promise.all(
+      Array.from({ length: processCount }, (_, writer) =>
+        (async () => {
+          for (const seq of interleaved(writer, processCount, seqsPerProcess))
+            await exportCheckpoint({ path, next: sealed(seq), continues: async () => true });
+        })(),
+      ),
+    );
     const seen = await watcher.stop();
     expect(seen.filter((seq, index) => index > 0 && seq < (seen[index - 1] as bigint))).toEqual([]);
     expect((await readCheckpoint(path))?.batchSeq).toBe(String(processCount * seqsPerProcess));
@@ -88,7 +106,10 @@ describe('several writers exporting checkpoints to one path', () => {
   it('keeps an older checkpoint whose batch the chain no longer holds, as evidence of a cut tail', async () => {
     await exportCheckpoint({ path, next: sealed(9n), continues: async () => true });
     const outcome = await exportCheckpoint({ path, next: sealed(12n), continues: async () => false });
-    expect(outcome).toMatchObject({ written: false, reason: expect.stringMatching(/names batch 9 .*no longer holds with that MAC: the tail was cut or rewritten/) });
+    expect(outcome).toMatchObject({
+      written: false,
+      reason: expect.stringMatching(/names batch 9 .*no longer holds with that MAC: the tail was cut or rewritten/),
+    });
     expect((await readCheckpoint(path))?.batchSeq).toBe('9');
   });
 });

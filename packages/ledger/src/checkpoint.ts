@@ -26,20 +26,38 @@ const macPattern = /^[0-9a-f]{64}$/;
 
 /** HMAC of the checkpoint's fields (everything but the MAC itself). */
 export function checkpointMacOf(key: Buffer, checkpoint: Checkpoint): string {
-  const canonical = canonicalJson([checkpointMacLabel, checkpoint.batchSeq, checkpoint.mac, checkpoint.lastTransferSeq, checkpoint.at]);
+  const canonical = canonicalJson([
+    checkpointMacLabel,
+    checkpoint.batchSeq,
+    checkpoint.mac,
+    checkpoint.lastTransferSeq,
+    checkpoint.at,
+  ]);
   return createHmac('sha256', key).update(canonical).digest('hex');
 }
 
 /** A checkpoint of the head, sealed under the ledger key. */
-export function sealCheckpoint(key: Buffer, head: { batchSeq: bigint; mac: string; lastTransferSeq: bigint }, at: Date): Checkpoint {
-  const checkpoint: Checkpoint = { batchSeq: head.batchSeq.toString(), mac: head.mac, lastTransferSeq: head.lastTransferSeq.toString(), at: at.toISOString() };
+export function sealCheckpoint(
+  key: Buffer,
+  head: { batchSeq: bigint; mac: string; lastTransferSeq: bigint },
+  at: Date,
+): Checkpoint {
+  const checkpoint: Checkpoint = {
+    batchSeq: head.batchSeq.toString(),
+    mac: head.mac,
+    lastTransferSeq: head.lastTransferSeq.toString(),
+    at: at.toISOString(),
+  };
   return { ...checkpoint, checkpointMac: checkpointMacOf(key, checkpoint) };
 }
 
 /** Whether the checkpoint carries a MAC and it matches its fields under the key. */
 export function checkpointSealValid(key: Buffer, checkpoint: Checkpoint): boolean {
   if (checkpoint.checkpointMac === undefined || !macPattern.test(checkpoint.checkpointMac)) return false;
-  return timingSafeEqual(Buffer.from(checkpoint.checkpointMac, 'hex'), Buffer.from(checkpointMacOf(key, checkpoint), 'hex'));
+  return timingSafeEqual(
+    Buffer.from(checkpoint.checkpointMac, 'hex'),
+    Buffer.from(checkpointMacOf(key, checkpoint), 'hex'),
+  );
 }
 
 /** Writes the checkpoint atomically (a temp file of its own, then rename), readable only by its owner. */
@@ -64,7 +82,10 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  if (text.length > checkpointBytesMax) throw new Error(`Checkpoint file ${path} is larger than ${checkpointBytesMax} bytes: it is not a ledger checkpoint.`);
+  if (text.length > checkpointBytesMax)
+    throw new Error(
+      `Checkpoint file ${path} is larger than ${checkpointBytesMax} bytes: it is not a ledger checkpoint.`,
+    );
   let parsed: Partial<Record<keyof Checkpoint, unknown>>;
   try {
     parsed = JSON.parse(text) as Partial<Record<keyof Checkpoint, unknown>>;
@@ -72,9 +93,21 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     throw new Error(`Checkpoint file ${path} is not JSON.`);
   }
   const { batchSeq, mac, lastTransferSeq, at, checkpointMac } = parsed;
-  if (typeof batchSeq !== 'string' || !decimalPattern.test(batchSeq) || typeof mac !== 'string' || typeof lastTransferSeq !== 'string' || !decimalPattern.test(lastTransferSeq) || typeof at !== 'string') {
-    throw new Error(`Checkpoint file ${path} is malformed: it needs batchSeq and lastTransferSeq as decimal strings, mac and at as strings.`);
+  if (
+    typeof batchSeq !== 'string' ||
+    !decimalPattern.test(batchSeq) ||
+    typeof mac !== 'string' ||
+    typeof lastTransferSeq !== 'string' ||
+    !decimalPattern.test(lastTransferSeq) ||
+    typeof at !== 'string'
+  ) {
+    throw new Error(
+      `Checkpoint file ${path} is malformed: it needs batchSeq and lastTransferSeq as decimal strings, mac and at as strings.`,
+    );
   }
-  if (checkpointMac !== undefined && typeof checkpointMac !== 'string') throw new Error(`Checkpoint file ${path} is malformed: checkpointMac must be a string.`);
-  return checkpointMac === undefined ? { batchSeq, mac, lastTransferSeq, at } : { batchSeq, mac, lastTransferSeq, at, checkpointMac };
+  if (checkpointMac !== undefined && typeof checkpointMac !== 'string')
+    throw new Error(`Checkpoint file ${path} is malformed: checkpointMac must be a string.`);
+  return checkpointMac === undefined
+    ? { batchSeq, mac, lastTransferSeq, at }
+    : { batchSeq, mac, lastTransferSeq, at, checkpointMac };
 }

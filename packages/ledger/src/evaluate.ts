@@ -44,13 +44,39 @@ const fail = (code: FailureCode, message: string): Fail => ({ ok: false, code, m
 function bodyOf(op: LedgerOp, resolvedAmount: Amount | undefined): string {
   switch (op.type) {
     case 'transfer':
-      return canonicalJson({ type: op.type, debit: op.debitAccountId, credit: op.creditAccountId, amount: op.amount, code: op.code, userData: op.userData ?? null });
+      return canonicalJson({
+        type: op.type,
+        debit: op.debitAccountId,
+        credit: op.creditAccountId,
+        amount: op.amount,
+        code: op.code,
+        userData: op.userData ?? null,
+      });
     case 'pending':
-      return canonicalJson({ type: op.type, debit: op.debitAccountId, credit: op.creditAccountId, amount: op.amount, code: op.code, timeoutSeconds: op.timeoutSeconds, userData: op.userData ?? null });
+      return canonicalJson({
+        type: op.type,
+        debit: op.debitAccountId,
+        credit: op.creditAccountId,
+        amount: op.amount,
+        code: op.code,
+        timeoutSeconds: op.timeoutSeconds,
+        userData: op.userData ?? null,
+      });
     case 'post':
-      return canonicalJson({ type: op.type, pendingId: op.pendingId, amount: resolvedAmount ?? null, code: op.code ?? 'post', userData: op.userData ?? null });
+      return canonicalJson({
+        type: op.type,
+        pendingId: op.pendingId,
+        amount: resolvedAmount ?? null,
+        code: op.code ?? 'post',
+        userData: op.userData ?? null,
+      });
     case 'void':
-      return canonicalJson({ type: op.type, pendingId: op.pendingId, code: op.code ?? 'void', userData: op.userData ?? null });
+      return canonicalJson({
+        type: op.type,
+        pendingId: op.pendingId,
+        code: op.code ?? 'void',
+        userData: op.userData ?? null,
+      });
     case 'expire':
       return canonicalJson({ type: op.type, pendingId: op.pendingId, code: 'expire', userData: op.userData ?? null });
   }
@@ -59,16 +85,45 @@ function bodyOf(op: LedgerOp, resolvedAmount: Amount | undefined): string {
 function bodyOfTransfer(transfer: Transfer): string {
   switch (transfer.type) {
     case 'transfer':
-      return canonicalJson({ type: 'transfer', debit: transfer.debitAccountId, credit: transfer.creditAccountId, amount: transfer.amount, code: transfer.code, userData: transfer.userData ?? null });
+      return canonicalJson({
+        type: 'transfer',
+        debit: transfer.debitAccountId,
+        credit: transfer.creditAccountId,
+        amount: transfer.amount,
+        code: transfer.code,
+        userData: transfer.userData ?? null,
+      });
     case 'pending': {
-      const timeoutSeconds = transfer.expiresAt === null ? null : Math.round((transfer.expiresAt.getTime() - transfer.createdAt.getTime()) / 1000);
-      return canonicalJson({ type: 'pending', debit: transfer.debitAccountId, credit: transfer.creditAccountId, amount: transfer.amount, code: transfer.code, timeoutSeconds, userData: transfer.userData ?? null });
+      const timeoutSeconds =
+        transfer.expiresAt === null
+          ? null
+          : Math.round((transfer.expiresAt.getTime() - transfer.createdAt.getTime()) / 1000);
+      return canonicalJson({
+        type: 'pending',
+        debit: transfer.debitAccountId,
+        credit: transfer.creditAccountId,
+        amount: transfer.amount,
+        code: transfer.code,
+        timeoutSeconds,
+        userData: transfer.userData ?? null,
+      });
     }
     case 'post':
-      return canonicalJson({ type: 'post', pendingId: transfer.pendingId, amount: transfer.amount, code: transfer.code, userData: transfer.userData ?? null });
+      return canonicalJson({
+        type: 'post',
+        pendingId: transfer.pendingId,
+        amount: transfer.amount,
+        code: transfer.code,
+        userData: transfer.userData ?? null,
+      });
     case 'void':
     case 'expire':
-      return canonicalJson({ type: transfer.type, pendingId: transfer.pendingId, code: transfer.code, userData: transfer.userData ?? null });
+      return canonicalJson({
+        type: transfer.type,
+        pendingId: transfer.pendingId,
+        code: transfer.code,
+        userData: transfer.userData ?? null,
+      });
     default:
       return invariantNever(transfer.type);
   }
@@ -83,7 +138,10 @@ function invariantNever(value: never): never {
  * Linked chains are all-or-nothing: a chain works on a copy of the touched accounts and is
  * applied only when every op in it succeeds. Mutates `state` to the batch's end state.
  */
-export function evaluateBatch(groups: readonly (readonly LedgerOp[])[], state: BatchState): { decisions: Decision[][]; drafts: Draft[] } {
+export function evaluateBatch(
+  groups: readonly (readonly LedgerOp[])[],
+  state: BatchState,
+): { decisions: Decision[][]; drafts: Draft[] } {
   const drafts: Draft[] = [];
   const inBatch = new InBatch();
   const decisions: Decision[][] = [];
@@ -94,7 +152,9 @@ export function evaluateBatch(groups: readonly (readonly LedgerOp[])[], state: B
     let failedAt = -1;
     const lastLinked = group.length > 0 && group[group.length - 1]?.linked === true;
     for (const [index, op] of group.entries()) {
-      const decision = lastLinked ? fail('linked_chain_open', 'The last op of a linked chain must not set linked: true.') : decide(op, scratch, opIndex + index);
+      const decision = lastLinked
+        ? fail('linked_chain_open', 'The last op of a linked chain must not set linked: true.')
+        : decide(op, scratch, opIndex + index);
       groupDecisions.push(decision);
       if (!decision.ok) {
         failedAt = index;
@@ -103,7 +163,11 @@ export function evaluateBatch(groups: readonly (readonly LedgerOp[])[], state: B
     }
     if (failedAt >= 0 && group.length > 1) {
       for (let index = 0; index < group.length; index++) {
-        if (index !== failedAt) groupDecisions[index] = fail('linked_event_failed', `Not applied: op ${failedAt} of its linked chain failed.`);
+        if (index !== failedAt)
+          groupDecisions[index] = fail(
+            'linked_event_failed',
+            `Not applied: op ${failedAt} of its linked chain failed.`,
+          );
       }
     } else if (failedAt < 0) {
       scratch.commit(drafts);
@@ -162,7 +226,9 @@ class Scratch {
 
   resolutionOf(pendingId: string): TransferType | undefined {
     // A chain holds a handful of drafts: scanning them is cheaper than indexing.
-    const draft = this.drafts.find((candidate) => candidate.pendingId === pendingId) ?? this.expiries.find((candidate) => candidate.pendingId === pendingId);
+    const draft =
+      this.drafts.find((candidate) => candidate.pendingId === pendingId) ??
+      this.expiries.find((candidate) => candidate.pendingId === pendingId);
     return draft?.type ?? this.inBatch.resolution(pendingId)?.type ?? this.state.resolutions.get(pendingId);
   }
 
@@ -214,37 +280,65 @@ function toTransferLike(draft: Draft | undefined, now: Date): Transfer | undefin
 function replay(op: LedgerOp, prior: Transfer, scratch: Scratch): Decision {
   let resolvedAmount: Amount | undefined;
   if (op.type === 'post') {
-    const pending = scratch.state.existing.get(op.pendingId) ?? toTransferLike(scratch.draftById(op.pendingId), scratch.state.now);
+    const pending =
+      scratch.state.existing.get(op.pendingId) ?? toTransferLike(scratch.draftById(op.pendingId), scratch.state.now);
     resolvedAmount = op.amount ?? pending?.amount;
   }
   if (bodyOf(op, resolvedAmount) !== bodyOfTransfer(prior)) {
-    return fail('idempotency_conflict', `Transfer id "${op.id}" was already used for a different ${prior.type} (${prior.amount} ${prior.currency}); use a new id for a new request.`);
+    return fail(
+      'idempotency_conflict',
+      `Transfer id "${op.id}" was already used for a different ${prior.type} (${prior.amount} ${prior.currency}); use a new id for a new request.`,
+    );
   }
   if (prior.seq === -1n) return { ok: true, draft: scratch.draftById(op.id) as Draft, duplicate: true };
   return { ok: true, existing: prior };
 }
 
-function decideMovement(op: Extract<LedgerOp, { type: 'transfer' | 'pending' }>, scratch: Scratch, opIndex: number): Decision {
-  if (op.debitAccountId === op.creditAccountId) return fail('accounts_must_differ', 'Debit and credit accounts must differ.');
+function decideMovement(
+  op: Extract<LedgerOp, { type: 'transfer' | 'pending' }>,
+  scratch: Scratch,
+  opIndex: number,
+): Decision {
+  if (op.debitAccountId === op.creditAccountId)
+    return fail('accounts_must_differ', 'Debit and credit accounts must differ.');
   const debit = scratch.account(op.debitAccountId);
   const credit = scratch.account(op.creditAccountId);
   if (debit === undefined) return fail('account_not_found', `Debit account ${op.debitAccountId} does not exist.`);
   if (credit === undefined) return fail('account_not_found', `Credit account ${op.creditAccountId} does not exist.`);
   if (debit.currency !== credit.currency) {
-    return fail('currency_mismatch', `Accounts hold different currencies (${debit.currency} -> ${credit.currency}); a transfer moves one currency.`);
+    return fail(
+      'currency_mismatch',
+      `Accounts hold different currencies (${debit.currency} -> ${credit.currency}); a transfer moves one currency.`,
+    );
   }
-  if (debit.ownerType === 'user' && credit.ownerType === 'user' && debit.purpose === 'wallet' && credit.purpose === 'wallet' && !debit.allowPeerTransfers) {
-    return fail('peer_transfers_not_allowed', 'Tokens are not transferable between employees in this org (an admin can allow it in the org policy).');
+  if (
+    debit.ownerType === 'user' &&
+    credit.ownerType === 'user' &&
+    debit.purpose === 'wallet' &&
+    credit.purpose === 'wallet' &&
+    !debit.allowPeerTransfers
+  ) {
+    return fail(
+      'peer_transfers_not_allowed',
+      'Tokens are not transferable between employees in this org (an admin can allow it in the org policy).',
+    );
   }
   if (!debit.balanceDerived) {
     const debitsAfter = debit.debitsPending + debit.debitsPosted + op.amount;
     if (debit.debitsMustNotExceedCredits && debitsAfter > debit.creditsPosted) {
       const available = debit.creditsPosted - debit.debitsPending - debit.debitsPosted;
-      return fail('insufficient_funds', `Insufficient funds: ${op.amount} needed, ${available} available in ${debit.currency}.`);
+      return fail(
+        'insufficient_funds',
+        `Insufficient funds: ${op.amount} needed, ${available} available in ${debit.currency}.`,
+      );
     }
-    if ((op.type === 'pending' ? debit.debitsPending : debit.debitsPosted) + op.amount > amountMax) return fail('overflow', 'Debit totals would overflow.');
+    if ((op.type === 'pending' ? debit.debitsPending : debit.debitsPosted) + op.amount > amountMax)
+      return fail('overflow', 'Debit totals would overflow.');
   }
-  if (!credit.balanceDerived && (op.type === 'pending' ? credit.creditsPending : credit.creditsPosted) + op.amount > amountMax) {
+  if (
+    !credit.balanceDerived &&
+    (op.type === 'pending' ? credit.creditsPending : credit.creditsPosted) + op.amount > amountMax
+  ) {
     return fail('overflow', 'Credit totals would overflow.');
   }
   if (op.type === 'pending') {
@@ -273,17 +367,25 @@ function decideMovement(op: Extract<LedgerOp, { type: 'transfer' | 'pending' }>,
 }
 
 function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): Decision {
-  const pending = scratch.state.existing.get(op.pendingId) ?? toTransferLike(scratch.draftById(op.pendingId), scratch.state.now);
+  const pending =
+    scratch.state.existing.get(op.pendingId) ?? toTransferLike(scratch.draftById(op.pendingId), scratch.state.now);
   if (pending === undefined) return fail('pending_not_found', `No pending transfer "${op.pendingId}".`);
-  if (pending.type !== 'pending') return fail('not_pending', `Transfer "${op.pendingId}" is a ${pending.type}, not a pending transfer.`);
+  if (pending.type !== 'pending')
+    return fail('not_pending', `Transfer "${op.pendingId}" is a ${pending.type}, not a pending transfer.`);
   const resolution = scratch.resolutionOf(op.pendingId);
-  if (resolution === 'post') return fail('pending_already_posted', `Pending transfer "${op.pendingId}" was already posted.`);
-  if (resolution === 'void') return fail('pending_already_voided', `Pending transfer "${op.pendingId}" was already voided.`);
-  if (resolution === 'expire') return fail('pending_expired', `Pending transfer "${op.pendingId}" expired and its funds were released.`);
+  if (resolution === 'post')
+    return fail('pending_already_posted', `Pending transfer "${op.pendingId}" was already posted.`);
+  if (resolution === 'void')
+    return fail('pending_already_voided', `Pending transfer "${op.pendingId}" was already voided.`);
+  if (resolution === 'expire')
+    return fail('pending_expired', `Pending transfer "${op.pendingId}" expired and its funds were released.`);
   invariant(pending.expiresAt !== null, 'a pending transfer has an expiry');
   if (op.type === 'expire') {
     if (pending.expiresAt.getTime() > scratch.state.now.getTime()) {
-      return fail('pending_not_expired', `Pending transfer "${op.pendingId}" expires at ${pending.expiresAt.toISOString()}, not yet.`);
+      return fail(
+        'pending_not_expired',
+        `Pending transfer "${op.pendingId}" expires at ${pending.expiresAt.toISOString()}, not yet.`,
+      );
     }
     const expiry = releaseDraft('expire', op.id, pending, 'expire', op.userData ?? null, opIndex);
     applyRelease(scratch.account(pending.debitAccountId), scratch.account(pending.creditAccountId), pending.amount);
@@ -292,30 +394,48 @@ function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): De
   }
   if (pending.expiresAt.getTime() <= scratch.state.now.getTime()) {
     scratch.expiries.push(releaseDraft('expire', expireTransferId(pending.id), pending, 'expire', null, -1));
-    return fail('pending_expired', `Pending transfer "${op.pendingId}" expired at ${pending.expiresAt.toISOString()}; its funds are released.`);
+    return fail(
+      'pending_expired',
+      `Pending transfer "${op.pendingId}" expired at ${pending.expiresAt.toISOString()}; its funds are released.`,
+    );
   }
   const debit = scratch.account(pending.debitAccountId);
   const credit = scratch.account(pending.creditAccountId);
   invariant(debit !== undefined && credit !== undefined, 'accounts of a pending transfer exist');
   if (op.type === 'void') {
     applyRelease(debit, credit, pending.amount);
-    const draft = { ...releaseDraft('void', op.id, pending, op.code ?? 'void', op.userData ?? null, opIndex), debitAvailableAfter: availableOf(debit) };
+    const draft = {
+      ...releaseDraft('void', op.id, pending, op.code ?? 'void', op.userData ?? null, opIndex),
+      debitAvailableAfter: availableOf(debit),
+    };
     scratch.drafts.push(draft);
     return { ok: true, draft };
   }
   const amount = op.amount ?? pending.amount;
-  if (amount > pending.amount) return fail('exceeds_pending_amount', `Cannot post ${amount}: the pending transfer holds only ${pending.amount}.`);
+  if (amount > pending.amount)
+    return fail('exceeds_pending_amount', `Cannot post ${amount}: the pending transfer holds only ${pending.amount}.`);
   applyRelease(debit, credit, pending.amount);
   if (!debit.balanceDerived) debit.debitsPosted += amount;
   if (!credit.balanceDerived) credit.creditsPosted += amount;
-  const draft: Draft = { ...releaseDraft('post', op.id, pending, op.code ?? 'post', op.userData ?? null, opIndex), amount, debitAvailableAfter: availableOf(debit) };
+  const draft: Draft = {
+    ...releaseDraft('post', op.id, pending, op.code ?? 'post', op.userData ?? null, opIndex),
+    amount,
+    debitAvailableAfter: availableOf(debit),
+  };
   scratch.drafts.push(draft);
   return { ok: true, draft };
 }
 
 type PostOrVoid = Extract<LedgerOp, { type: 'post' | 'void' | 'expire' }>;
 
-function releaseDraft(type: TransferType, id: string, pending: Transfer, code: string, userData: unknown, opIndex: number): Draft {
+function releaseDraft(
+  type: TransferType,
+  id: string,
+  pending: Transfer,
+  code: string,
+  userData: unknown,
+  opIndex: number,
+): Draft {
   return {
     id,
     type,

@@ -12,16 +12,36 @@ const highWaterRowId = 1;
  */
 export async function recordHighWater(db: Db, checkpoint: Checkpoint): Promise<void> {
   if (checkpoint.checkpointMac === undefined) return;
-  const row = { batchSeq: BigInt(checkpoint.batchSeq), mac: checkpoint.mac, lastTransferSeq: BigInt(checkpoint.lastTransferSeq), at: checkpoint.at, recordMac: checkpoint.checkpointMac };
+  const row = {
+    batchSeq: BigInt(checkpoint.batchSeq),
+    mac: checkpoint.mac,
+    lastTransferSeq: BigInt(checkpoint.lastTransferSeq),
+    at: checkpoint.at,
+    recordMac: checkpoint.checkpointMac,
+  };
   await db
     .insert(ledgerCheckpointHighWater)
     .values({ id: highWaterRowId, ...row })
-    .onConflictDoUpdate({ target: ledgerCheckpointHighWater.id, set: row, setWhere: lt(ledgerCheckpointHighWater.batchSeq, sql`excluded.batch_seq`) });
+    .onConflictDoUpdate({
+      target: ledgerCheckpointHighWater.id,
+      set: row,
+      setWhere: lt(ledgerCheckpointHighWater.batchSeq, sql`excluded.batch_seq`),
+    });
 }
 
 /** The highest checkpoint any writer recorded, in checkpoint form, or undefined before the first export. */
 export async function readHighWater(db: Db): Promise<Checkpoint | undefined> {
-  const [row] = await db.select().from(ledgerCheckpointHighWater).where(eq(ledgerCheckpointHighWater.id, highWaterRowId)).limit(1);
+  const [row] = await db
+    .select()
+    .from(ledgerCheckpointHighWater)
+    .where(eq(ledgerCheckpointHighWater.id, highWaterRowId))
+    .limit(1);
   if (row === undefined) return undefined;
-  return { batchSeq: row.batchSeq.toString(), mac: row.mac, lastTransferSeq: row.lastTransferSeq.toString(), at: row.at, checkpointMac: row.recordMac };
+  return {
+    batchSeq: row.batchSeq.toString(),
+    mac: row.mac,
+    lastTransferSeq: row.lastTransferSeq.toString(),
+    at: row.at,
+    checkpointMac: row.recordMac,
+  };
 }

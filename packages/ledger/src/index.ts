@@ -1,4 +1,18 @@
-export { accountPurposes, consumptionAccount, createAccountLookup, ensureAccount, findAccount, findAccountById, judgeWalletKey, legacyIssuanceAccount, orgIssuanceAccount, orgIssuanceKey, type AccountKey, type AccountLookup, type AccountPurpose } from './accounts';
+export {
+  accountPurposes,
+  consumptionAccount,
+  createAccountLookup,
+  ensureAccount,
+  findAccount,
+  findAccountById,
+  judgeWalletKey,
+  legacyIssuanceAccount,
+  orgIssuanceAccount,
+  orgIssuanceKey,
+  type AccountKey,
+  type AccountLookup,
+  type AccountPurpose,
+} from './accounts';
 export type { SealAccountsResult } from './account-seals';
 export { readCheckpoint, type Checkpoint } from './checkpoint';
 export type { ExportOutcome } from './checkpoint-export';

@@ -46,15 +46,24 @@ export async function accountDrift(db: Db): Promise<DriftRow[]> {
 export async function checkInvariants(db: Db): Promise<string[]> {
   const violations: string[] = [];
   for (const row of await accountDrift(db)) {
-    violations.push(`account ${row.id} (${row.owner}) stores totals [${row.stored}] but its journal sums to [${row.journal}]`);
+    violations.push(
+      `account ${row.id} (${row.owner}) stores totals [${row.stored}] but its journal sums to [${row.journal}]`,
+    );
   }
   const wallets = await executeRows<{ id: string; detail: string }>(
     db,
     sql`select id, concat_ws(' ', debits_pending, debits_posted, credits_posted) as detail from ledger_accounts
       where debits_must_not_exceed_credits and debits_pending + debits_posted > credits_posted`,
   );
-  for (const row of wallets) violations.push(`wallet ${row.id} is below zero (debits pending, posted, credits posted: ${row.detail})`);
-  const balance = await executeRows<{ currency: string; debits: string; credits: string; pending_debits: string; pending_credits: string }>(
+  for (const row of wallets)
+    violations.push(`wallet ${row.id} is below zero (debits pending, posted, credits posted: ${row.detail})`);
+  const balance = await executeRows<{
+    currency: string;
+    debits: string;
+    credits: string;
+    pending_debits: string;
+    pending_credits: string;
+  }>(
     db,
     sql`${journalCte}, totals as (
         select currency, debits_posted as dpo, credits_posted as cpo, debits_pending as dp, credits_pending as cp from ledger_accounts where not balance_derived
@@ -71,10 +80,13 @@ export async function checkInvariants(db: Db): Promise<string[]> {
       join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id
       where d.currency <> t.currency or c.currency <> t.currency group by t.currency`,
   );
-  for (const row of perCurrency) violations.push(`${row.mismatched} ${row.currency} transfers touch an account of another currency`);
+  for (const row of perCurrency)
+    violations.push(`${row.mismatched} ${row.currency} transfers touch an account of another currency`);
   for (const row of balance) {
     if (row.debits !== row.credits || row.pending_debits !== row.pending_credits) {
-      violations.push(`${row.currency}: account totals do not balance (debits ${row.debits} vs credits ${row.credits}, pending ${row.pending_debits} vs ${row.pending_credits})`);
+      violations.push(
+        `${row.currency}: account totals do not balance (debits ${row.debits} vs credits ${row.credits}, pending ${row.pending_debits} vs ${row.pending_credits})`,
+      );
     }
   }
   const resolutions = await executeRows<{ pending_id: string; problem: string }>(
@@ -99,6 +111,9 @@ export async function checkInvariants(db: Db): Promise<string[]> {
       join ledger_accounts d on d.id = t.debit_account_id join ledger_accounts c on c.id = t.credit_account_id
       where d.purpose = 'issuance' and d.owner_type = 'org' and c.org_id is distinct from d.org_id limit 100`,
   );
-  for (const row of crossOrg) violations.push(`transfer ${row.id} moves org ${row.issuer}'s issuance into an account of ${row.credited === 'no org' ? 'no org' : `org ${row.credited}`}`);
+  for (const row of crossOrg)
+    violations.push(
+      `transfer ${row.id} moves org ${row.issuer}'s issuance into an account of ${row.credited === 'no org' ? 'no org' : `org ${row.credited}`}`,
+    );
   return violations;
 }

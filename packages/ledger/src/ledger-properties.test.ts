@@ -26,11 +26,32 @@ type Action =
 const amount = fc.bigInt({ min: 1n, max: 500n });
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('grant' as const), wallet: fc.nat(walletCount - 1), amount }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('hold' as const), wallet: fc.nat(walletCount - 1), amount, timeoutSeconds: fc.integer({ min: 1, max: 120 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('post' as const), hold: fc.nat(40), percent: fc.integer({ min: 0, max: 120 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('hold' as const),
+      wallet: fc.nat(walletCount - 1),
+      amount,
+      timeoutSeconds: fc.integer({ min: 1, max: 120 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('post' as const),
+      hold: fc.nat(40),
+      percent: fc.integer({ min: 0, max: 120 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('void' as const), hold: fc.nat(40) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('charge' as const), wallet: fc.nat(walletCount - 1), amount }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), seconds: fc.integer({ min: 1, max: 90 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('charge' as const), wallet: fc.nat(walletCount - 1), amount }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), seconds: fc.integer({ min: 1, max: 90 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('retry' as const), of: fc.nat(60) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('conflict' as const), of: fc.nat(60) }) },
@@ -47,7 +68,17 @@ describeEachBackend('ledger properties', (database) => {
           const db = database().db;
           const sink = await consumptionAccount(db, 'innovation', key);
           const wallets = await Promise.all(
-            Array.from({ length: walletCount }, async () => (await ensureAccount(db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id),
+            Array.from(
+              { length: walletCount },
+              async () =>
+                (
+                  await ensureAccount(
+                    db,
+                    { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' },
+                    key,
+                  )
+                ).id,
+            ),
           );
           const issued: LedgerOp[] = [];
           const holdIds: string[] = [];
@@ -55,10 +86,25 @@ describeEachBackend('ledger properties', (database) => {
             const id = `${run}-${index}`;
             switch (act.kind) {
               case 'grant':
-                return { type: 'transfer', id, debitAccountId: issuance, creditAccountId: wallets[act.wallet] as string, amount: act.amount, code: 'grant' };
+                return {
+                  type: 'transfer',
+                  id,
+                  debitAccountId: issuance,
+                  creditAccountId: wallets[act.wallet] as string,
+                  amount: act.amount,
+                  code: 'grant',
+                };
               case 'hold':
                 holdIds.push(id);
-                return { type: 'pending', id, debitAccountId: wallets[act.wallet] as string, creditAccountId: sink.id, amount: act.amount, code: 'hold', timeoutSeconds: act.timeoutSeconds };
+                return {
+                  type: 'pending',
+                  id,
+                  debitAccountId: wallets[act.wallet] as string,
+                  creditAccountId: sink.id,
+                  amount: act.amount,
+                  code: 'hold',
+                  timeoutSeconds: act.timeoutSeconds,
+                };
               case 'post': {
                 const pendingId = holdIds[act.hold % Math.max(holdIds.length, 1)] ?? `${run}-none`;
                 const held = issued.find((op) => op.id === pendingId);
@@ -66,21 +112,39 @@ describeEachBackend('ledger properties', (database) => {
                 return { type: 'post', id, pendingId, amount: postAmount };
               }
               case 'void':
-                return { type: 'void', id, pendingId: holdIds[act.hold % Math.max(holdIds.length, 1)] ?? `${run}-none` };
+                return {
+                  type: 'void',
+                  id,
+                  pendingId: holdIds[act.hold % Math.max(holdIds.length, 1)] ?? `${run}-none`,
+                };
               case 'charge':
-                return { type: 'transfer', id, debitAccountId: wallets[act.wallet] as string, creditAccountId: sink.id, amount: act.amount, code: 'charge' };
+                return {
+                  type: 'transfer',
+                  id,
+                  debitAccountId: wallets[act.wallet] as string,
+                  creditAccountId: sink.id,
+                  amount: act.amount,
+                  code: 'charge',
+                };
               case 'retry':
                 return issued[act.of % Math.max(issued.length, 1)];
               case 'conflict': {
                 const original = issued[act.of % Math.max(issued.length, 1)];
-                if (original === undefined || (original.type !== 'transfer' && original.type !== 'pending')) return undefined;
+                if (original === undefined || (original.type !== 'transfer' && original.type !== 'pending'))
+                  return undefined;
                 return { ...original, amount: original.amount + 1n };
               }
               default:
                 return undefined;
             }
           };
-          const issuance = (await ensureAccount(db, { ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' }, key)).id;
+          const issuance = (
+            await ensureAccount(
+              db,
+              { ownerType: 'system', ownerId: 'issuance', currency: 'innovation', purpose: 'issuance' },
+              key,
+            )
+          ).id;
           const lanes: (() => Promise<void>)[][] = Array.from({ length: laneCount }, () => []);
           const outcomes: { op: LedgerOp; result: OpResult; conflict: boolean }[] = [];
           actions.forEach((act, index) => {
@@ -104,13 +168,18 @@ describeEachBackend('ledger properties', (database) => {
               outcomes.push({ op, result: result as OpResult, conflict: act.kind === 'conflict' });
             });
           });
-          await Promise.all(lanes.map(async (lane) => {
-            for (const step of lane) await step();
-          }));
+          await Promise.all(
+            lanes.map(async (lane) => {
+              for (const step of lane) await step();
+            }),
+          );
 
           // A conflicting body is refused unless the original never committed (then it is just new).
           for (const outcome of outcomes) {
-            if (outcome.conflict && !outcome.result.ok) expect(['idempotency_conflict', 'insufficient_funds', 'pending_not_found']).toContain(outcome.result.code);
+            if (outcome.conflict && !outcome.result.ok)
+              expect(['idempotency_conflict', 'insufficient_funds', 'pending_not_found']).toContain(
+                outcome.result.code,
+              );
           }
           // Every committed id was committed once: replays return the same seq.
           const seqById = new Map<string, bigint>();

@@ -13,10 +13,25 @@ describeEachBackend('ledger', (database) => {
   let now = new Date('2026-11-26T12:00:00Z');
   let ledger: Ledger;
   let orgId: string;
-  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId }, testKey)).id;
+  const wallet = async () =>
+    (
+      await ensureAccount(
+        database().db,
+        { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId },
+        testKey,
+      )
+    ).id;
   const funded = async (amount: bigint) => {
     const id = await wallet();
-    await ledger.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount, actor: 'user:admin', reason: 'test', orgId });
+    await ledger.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
     return id;
   };
 
@@ -44,10 +59,12 @@ describeEachBackend('ledger', (database) => {
 
   it('refuses a hold beyond the balance, saying what was needed and what is available', async () => {
     const id = await funded(100n);
-    await expect(ledger.hold({ id: `big-${id}`, from: id, currency: 'innovation', amount: 101n, timeoutSeconds: 60 })).rejects.toThrow(InsufficientFundsError);
-    await expect(ledger.hold({ id: `big2-${id}`, from: id, currency: 'innovation', amount: 101n, timeoutSeconds: 60 })).rejects.toThrow(
-      'Insufficient funds: 101 needed, 100 available in innovation.',
-    );
+    await expect(
+      ledger.hold({ id: `big-${id}`, from: id, currency: 'innovation', amount: 101n, timeoutSeconds: 60 }),
+    ).rejects.toThrow(InsufficientFundsError);
+    await expect(
+      ledger.hold({ id: `big2-${id}`, from: id, currency: 'innovation', amount: 101n, timeoutSeconds: 60 }),
+    ).rejects.toThrow('Insufficient funds: 101 needed, 100 available in innovation.');
     expect(await ledger.balance(id)).toMatchObject({ available: 100n });
   });
 
@@ -68,16 +85,34 @@ describeEachBackend('ledger', (database) => {
     const id = await funded(300n);
     await ledger.hold({ id: `h-${id}`, from: id, currency: 'innovation', amount: 100n, timeoutSeconds: 60 });
     const [result] = await ledger.submit([{ type: 'post', id: `p-${id}`, pendingId: `h-${id}`, amount: 101n }]);
-    expect(result).toMatchObject({ ok: false, code: 'exceeds_pending_amount', message: 'Cannot post 101: the pending transfer holds only 100.' });
+    expect(result).toMatchObject({
+      ok: false,
+      code: 'exceeds_pending_amount',
+      message: 'Cannot post 101: the pending transfer holds only 100.',
+    });
   });
 
   it('answers a retry with the same body with the first result, and a different body with a conflict', async () => {
     const id = await funded(1_000n);
-    const first = await ledger.hold({ id: `r-${id}`, from: id, currency: 'innovation', amount: 10n, timeoutSeconds: 60 });
+    const first = await ledger.hold({
+      id: `r-${id}`,
+      from: id,
+      currency: 'innovation',
+      amount: 10n,
+      timeoutSeconds: 60,
+    });
     now = new Date(now.getTime() + 5_000);
-    const retry = await ledger.hold({ id: `r-${id}`, from: id, currency: 'innovation', amount: 10n, timeoutSeconds: 60 });
+    const retry = await ledger.hold({
+      id: `r-${id}`,
+      from: id,
+      currency: 'innovation',
+      amount: 10n,
+      timeoutSeconds: 60,
+    });
     expect(retry).toEqual({ transfer: first.transfer, duplicate: true });
-    await expect(ledger.hold({ id: `r-${id}`, from: id, currency: 'innovation', amount: 11n, timeoutSeconds: 60 })).rejects.toThrow(IdempotencyConflictError);
+    await expect(
+      ledger.hold({ id: `r-${id}`, from: id, currency: 'innovation', amount: 11n, timeoutSeconds: 60 }),
+    ).rejects.toThrow(IdempotencyConflictError);
     expect(await ledger.balance(id)).toMatchObject({ debitsPending: 10n });
     // Retries inside one batch are recognised too.
     const results = await ledger.submit([
@@ -85,7 +120,11 @@ describeEachBackend('ledger', (database) => {
       { type: 'post', id: `p-${id}`, pendingId: `r-${id}` },
       { type: 'post', id: `p-${id}`, pendingId: `r-${id}` },
     ]);
-    expect(results.map((result) => (result.ok ? result.duplicate : result.code))).toEqual(['peer_transfers_not_allowed', false, true]);
+    expect(results.map((result) => (result.ok ? result.duplicate : result.code))).toEqual([
+      'peer_transfers_not_allowed',
+      false,
+      true,
+    ]);
   });
 
   it('releases an expired hold exactly once, and a late post is refused', async () => {
@@ -107,11 +146,23 @@ describeEachBackend('ledger', (database) => {
     const b = await funded(100n);
     const sink = await consumptionAccount(database().db, 'innovation', testKey);
     const results = await ledger.submit([
-      { type: 'transfer', id: `l1-${a}`, debitAccountId: a, creditAccountId: sink.id, amount: 50n, code: 'charge', linked: true },
+      {
+        type: 'transfer',
+        id: `l1-${a}`,
+        debitAccountId: a,
+        creditAccountId: sink.id,
+        amount: 50n,
+        code: 'charge',
+        linked: true,
+      },
       { type: 'transfer', id: `l2-${b}`, debitAccountId: b, creditAccountId: sink.id, amount: 150n, code: 'charge' },
       { type: 'transfer', id: `l3-${a}`, debitAccountId: a, creditAccountId: sink.id, amount: 10n, code: 'charge' },
     ]);
-    expect(results.map((result) => (result.ok ? 'ok' : result.code))).toEqual(['linked_event_failed', 'insufficient_funds', 'ok']);
+    expect(results.map((result) => (result.ok ? 'ok' : result.code))).toEqual([
+      'linked_event_failed',
+      'insufficient_funds',
+      'ok',
+    ]);
     expect((await ledger.balance(a)).available).toBe(90n);
     expect((await ledger.balance(b)).available).toBe(100n);
   });
@@ -119,30 +170,90 @@ describeEachBackend('ledger', (database) => {
   it('grants a monthly allowance once per month in the org time zone', async () => {
     const id = await wallet();
     const jan31InUtc = new Date('2026-01-31T23:30:00Z');
-    const tokyo = await ledger.grantAllowance({ to: id, currency: 'innovation', amount: 70n, at: jan31InUtc, timeZone: 'Asia/Tokyo', actor: 'system:allowance', orgId });
+    const tokyo = await ledger.grantAllowance({
+      to: id,
+      currency: 'innovation',
+      amount: 70n,
+      at: jan31InUtc,
+      timeZone: 'Asia/Tokyo',
+      actor: 'system:allowance',
+      orgId,
+    });
     expect(tokyo.period).toBe('2026-02');
-    const rerun = await ledger.grantAllowance({ to: id, currency: 'innovation', amount: 70n, at: new Date('2026-02-10T00:00:00Z'), timeZone: 'Asia/Tokyo', actor: 'system:allowance', orgId });
+    const rerun = await ledger.grantAllowance({
+      to: id,
+      currency: 'innovation',
+      amount: 70n,
+      at: new Date('2026-02-10T00:00:00Z'),
+      timeZone: 'Asia/Tokyo',
+      actor: 'system:allowance',
+      orgId,
+    });
     expect(rerun).toMatchObject({ duplicate: true, period: '2026-02' });
     expect((await ledger.balance(id)).posted).toBe(70n);
   });
 
   it('refuses employee-to-employee transfers unless the org allows them', async () => {
     const org = await createOrgFor(database().db);
-    const from = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org }, testKey)).id;
-    const to = (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org }, testKey)).id;
-    await ledger.grant({ id: `g-${from}`, to: from, currency: 'innovation', amount: 10n, actor: 'user:admin', reason: 'test', orgId: org });
-    await expect(ledger.execute({ type: 'transfer', id: `peer-${from}`, debitAccountId: from, creditAccountId: to, amount: 5n, code: 'peer' })).rejects.toThrow(ForbiddenError);
+    const from = (
+      await ensureAccount(
+        database().db,
+        { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org },
+        testKey,
+      )
+    ).id;
+    const to = (
+      await ensureAccount(
+        database().db,
+        { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId: org },
+        testKey,
+      )
+    ).id;
+    await ledger.grant({
+      id: `g-${from}`,
+      to: from,
+      currency: 'innovation',
+      amount: 10n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId: org,
+    });
+    await expect(
+      ledger.execute({
+        type: 'transfer',
+        id: `peer-${from}`,
+        debitAccountId: from,
+        creditAccountId: to,
+        amount: 5n,
+        code: 'peer',
+      }),
+    ).rejects.toThrow(ForbiddenError);
     const { orgs } = await import('@tokenwise/db/schema');
     const { eq } = await import('drizzle-orm');
     await database().db.update(orgs).set({ allowPeerTransfers: true }).where(eq(orgs.id, org));
-    await ledger.execute({ type: 'transfer', id: `peer2-${from}`, debitAccountId: from, creditAccountId: to, amount: 5n, code: 'peer' });
+    await ledger.execute({
+      type: 'transfer',
+      id: `peer2-${from}`,
+      debitAccountId: from,
+      creditAccountId: to,
+      amount: 5n,
+      code: 'peer',
+    });
     expect((await ledger.balance(to)).posted).toBe(5n);
   });
 
   it('refuses malformed ops before they reach the database, failing their chain with them', async () => {
     const id = await funded(10n);
     const results = await ledger.submit([
-      { type: 'transfer', id: 'x', debitAccountId: 'not-a-uuid', creditAccountId: id, amount: 1n, code: 'grant', linked: true },
+      {
+        type: 'transfer',
+        id: 'x',
+        debitAccountId: 'not-a-uuid',
+        creditAccountId: id,
+        amount: 1n,
+        code: 'grant',
+        linked: true,
+      },
       { type: 'void', id: `ok-${id}`, pendingId: 'whatever' },
       { type: 'transfer', id: `neg-${id}`, debitAccountId: id, creditAccountId: id, amount: -1n, code: 'x' },
     ]);
@@ -156,11 +267,30 @@ describeEachBackend('ledger', (database) => {
   it('lets 200 concurrent holds on one wallet take exactly what it has, never more', async () => {
     const id = await funded(1_000n);
     const sink = await consumptionAccount(database().db, 'innovation', testKey);
-    const results = (await Promise.all(Array.from({ length: 200 }, (_, index) => ledger.submit([{ type: 'pending', id: `cc-${id}-${index}`, debitAccountId: id, creditAccountId: sink.id, amount: 7n, code: 'hold', timeoutSeconds: 60 }])))).flat();
+    const results = (
+      await Promise.all(
+        Array.from({ length: 200 }, (_, index) =>
+          ledger.submit([
+            {
+              type: 'pending',
+              id: `cc-${id}-${index}`,
+              debitAccountId: id,
+              creditAccountId: sink.id,
+              amount: 7n,
+              code: 'hold',
+              timeoutSeconds: 60,
+            },
+          ]),
+        ),
+      )
+    ).flat();
     const admitted = results.filter((result) => result.ok).length;
     expect(admitted).toBe(Math.floor(1_000 / 7));
     expect(results.filter((result) => !result.ok && result.code === 'insufficient_funds')).toHaveLength(200 - admitted);
-    expect(await ledger.balance(id)).toMatchObject({ debitsPending: BigInt(admitted) * 7n, available: 1_000n - BigInt(admitted) * 7n });
+    expect(await ledger.balance(id)).toMatchObject({
+      debitsPending: BigInt(admitted) * 7n,
+      available: 1_000n - BigInt(admitted) * 7n,
+    });
   });
 
   it('inserts attached rows with the op that applies, once, and not with an op that fails', async () => {
@@ -168,12 +298,37 @@ describeEachBackend('ledger', (database) => {
     const { eq } = await import('drizzle-orm');
     const id = await funded(10n);
     const sink = await consumptionAccount(database().db, 'innovation', testKey);
-    const attach = (tag: string) => [{ table: auditLog, row: { actor: 'test', action: 'attach.test', entityType: 'attach', entityId: `${tag}-${id}`, before: null, after: null } }];
-    const op = { type: 'pending' as const, id: `att-${id}`, debitAccountId: id, creditAccountId: sink.id, amount: 5n, code: 'hold', timeoutSeconds: 60, attach: attach('ok') };
+    const attach = (tag: string) => [
+      {
+        table: auditLog,
+        row: {
+          actor: 'test',
+          action: 'attach.test',
+          entityType: 'attach',
+          entityId: `${tag}-${id}`,
+          before: null,
+          after: null,
+        },
+      },
+    ];
+    const op = {
+      type: 'pending' as const,
+      id: `att-${id}`,
+      debitAccountId: id,
+      creditAccountId: sink.id,
+      amount: 5n,
+      code: 'hold',
+      timeoutSeconds: 60,
+      attach: attach('ok'),
+    };
     await ledger.submit([op]);
     await ledger.submit([op]);
     await ledger.submit([{ ...op, id: `att2-${id}`, amount: 50n, attach: attach('refused') }]);
-    const rows = async (tag: string) => database().db.select().from(auditLog).where(eq(auditLog.entityId, `${tag}-${id}`));
+    const rows = async (tag: string) =>
+      database()
+        .db.select()
+        .from(auditLog)
+        .where(eq(auditLog.entityId, `${tag}-${id}`));
     expect(await rows('ok')).toHaveLength(1);
     expect(await rows('refused')).toHaveLength(0);
   });
@@ -187,6 +342,9 @@ describeEachBackend('ledger', (database) => {
 });
 
 async function createOrgFor(db: Parameters<typeof createOrg>[0]): Promise<string> {
-  const org = await createOrg(db, { actor: 'system:test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org' } });
+  const org = await createOrg(db, {
+    actor: 'system:test',
+    input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org' },
+  });
   return org.id;
 }

@@ -12,7 +12,14 @@ import {
 } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { sealAccounts, type SealAccountsResult } from './account-seals';
-import { consumptionAccount, createAccountLookup, ensureAccount, findAccountById, orgIssuanceKey, type AccountKey } from './accounts';
+import {
+  consumptionAccount,
+  createAccountLookup,
+  ensureAccount,
+  findAccountById,
+  orgIssuanceKey,
+  type AccountKey,
+} from './accounts';
 import type { ExportOutcome } from './checkpoint-export';
 import { createCheckpointExporter } from './checkpoint-exporter';
 import { IssuanceReservations } from './issuance-reservations';
@@ -56,11 +63,34 @@ export interface Ledger {
    * grant bounds (LimitExceededError names the bound and what is left this month). `id` is the
    * admin's, unique within the org: the transfer's id is `grantTransferId(orgId, id)`.
    */
-  grant(params: { id: string; to: string; currency: string; amount: Amount; actor: string; reason: string; orgId: string }): Promise<{ transfer: Transfer; duplicate: boolean }>;
+  grant(params: {
+    id: string;
+    to: string;
+    currency: string;
+    amount: Amount;
+    actor: string;
+    reason: string;
+    orgId: string;
+  }): Promise<{ transfer: Transfer; duplicate: boolean }>;
   /** The monthly allowance: its id is derived from (account, month in the org's zone), so a rerun never grants twice. Within the org's grant bounds. */
-  grantAllowance(params: { to: string; currency: string; amount: Amount; at: Date; timeZone: string; actor: string; orgId: string }): Promise<{ transfer: Transfer; duplicate: boolean; period: string }>;
+  grantAllowance(params: {
+    to: string;
+    currency: string;
+    amount: Amount;
+    at: Date;
+    timeZone: string;
+    actor: string;
+    orgId: string;
+  }): Promise<{ transfer: Transfer; duplicate: boolean; period: string }>;
   /** Holds up to `amount` of a wallet for a request, credited to consumption when posted. */
-  hold(params: { id: string; from: string; currency: string; amount: Amount; timeoutSeconds: number; userData?: Record<string, unknown> }): Promise<{ transfer: Transfer; duplicate: boolean }>;
+  hold(params: {
+    id: string;
+    from: string;
+    currency: string;
+    amount: Amount;
+    timeoutSeconds: number;
+    userData?: Record<string, unknown>;
+  }): Promise<{ transfer: Transfer; duplicate: boolean }>;
   balance(accountId: string): Promise<Balance>;
   history(accountId: string, page?: { limit?: number; beforeSeq?: bigint }): Promise<Transfer[]>;
   /** Releases holds past their expiry; returns how many it released. */
@@ -76,7 +106,16 @@ export interface Ledger {
   /** The chain head as last committed by this process. */
   head(): ChainHead | undefined;
   /** Batch counters of this process's writer: batches, ops, retries, time reading and writing. */
-  stats(): Readonly<{ batches: number; ops: number; retries: number; cached: number; loadMs: number; writeMs: number; statementMs: number; statementMaxMs: number }>;
+  stats(): Readonly<{
+    batches: number;
+    ops: number;
+    retries: number;
+    cached: number;
+    loadMs: number;
+    writeMs: number;
+    statementMs: number;
+    statementMaxMs: number;
+  }>;
   close(): Promise<void>;
 }
 
@@ -96,7 +135,13 @@ export function createLedger(options: LedgerOptions): Ledger {
   const exporter =
     options.checkpointPath === undefined
       ? undefined
-      : createCheckpointExporter({ db: options.db, hmacKey: options.hmacKey, path: options.checkpointPath, clock, intervalMs: options.checkpointIntervalMs });
+      : createCheckpointExporter({
+          db: options.db,
+          hmacKey: options.hmacKey,
+          path: options.checkpointPath,
+          clock,
+          intervalMs: options.checkpointIntervalMs,
+        });
   const writer = new BatchWriter({
     db: options.db,
     hmacKey: options.hmacKey,
@@ -124,7 +169,14 @@ export function createLedger(options: LedgerOptions): Ledger {
           validIndexes.push(index + offset);
         } else {
           const reason = reasons[offset];
-          results[index + offset] = reason === undefined ? { ok: false, code: 'linked_event_failed', message: `Not applied: op ${index + bad} of its linked chain is invalid.` } : { ok: false, code: 'invalid', message: reason };
+          results[index + offset] =
+            reason === undefined
+              ? {
+                  ok: false,
+                  code: 'linked_event_failed',
+                  message: `Not applied: op ${index + bad} of its linked chain is invalid.`,
+                }
+              : { ok: false, code: 'invalid', message: reason };
         }
       });
       index += chain.length;
@@ -151,10 +203,23 @@ export function createLedger(options: LedgerOptions): Ledger {
    * committed id goes straight to the ledger (same body: the first result; another: a conflict), so
    * a retry is never refused by a bound the first attempt already counted.
    */
-  const issue = async (params: { id: string; to: string; currency: string; amount: Amount; actor: string; orgId: string; code: string; userData: Record<string, unknown>; action: string }) => {
+  const issue = async (params: {
+    id: string;
+    to: string;
+    currency: string;
+    amount: Amount;
+    actor: string;
+    orgId: string;
+    code: string;
+    userData: Record<string, unknown>;
+    action: string;
+  }) => {
     const target = await findAccountById(options.db, params.to);
     if (target === undefined) throw new NotFoundError(`No ledger account ${params.to}.`);
-    if (target.orgId !== params.orgId) throw new ForbiddenError(`Account ${params.to} is not of org ${params.orgId}: an org grants only into its own accounts.`);
+    if (target.orgId !== params.orgId)
+      throw new ForbiddenError(
+        `Account ${params.to} is not of org ${params.orgId}: an org grants only into its own accounts.`,
+      );
     const source = await issuanceAccounts(orgIssuanceKey(params));
     const op: LedgerOp = {
       type: 'transfer',
@@ -196,7 +261,10 @@ export function createLedger(options: LedgerOptions): Ledger {
     const credited = await findAccountById(options.db, prior.creditAccountId);
     if (credited?.orgId !== params.orgId) return undefined;
     if (prior.creditAccountId !== params.to || prior.amount !== params.amount) {
-      throw new IdempotencyConflictError(`Grant id "${params.id}" was already used in this org for a different grant; use a new id for a new grant.`, { id: params.id });
+      throw new IdempotencyConflictError(
+        `Grant id "${params.id}" was already used in this org for a different grant; use a new id for a new grant.`,
+        { id: params.id },
+      );
     }
     return { transfer: prior, duplicate: true };
   };
@@ -209,16 +277,32 @@ export function createLedger(options: LedgerOptions): Ledger {
       const legacy = await legacyGrant(params);
       if (legacy !== undefined) return legacy;
       try {
-        return await issue({ ...params, id, code: 'grant', userData: { reason: params.reason }, action: 'ledger.grant' });
+        return await issue({
+          ...params,
+          id,
+          code: 'grant',
+          userData: { reason: params.reason },
+          action: 'ledger.grant',
+        });
       } catch (error) {
         // Only this org's own grant can hold a namespaced id; the message still names no amount.
-        if (error instanceof IdempotencyConflictError) throw new IdempotencyConflictError(`Grant id "${params.id}" was already used in this org for a different grant; use a new id for a new grant.`, { id: params.id });
+        if (error instanceof IdempotencyConflictError)
+          throw new IdempotencyConflictError(
+            `Grant id "${params.id}" was already used in this org for a different grant; use a new id for a new grant.`,
+            { id: params.id },
+          );
         throw error;
       }
     },
     async grantAllowance(params) {
       const period = monthlyPeriod(params.at, params.timeZone);
-      const result = await issue({ ...params, id: `allowance-${params.to}-${period}`, code: 'allowance', userData: { period }, action: 'ledger.allowance' });
+      const result = await issue({
+        ...params,
+        id: `allowance-${params.to}-${period}`,
+        code: 'allowance',
+        userData: { period },
+        action: 'ledger.allowance',
+      });
       return { ...result, period };
     },
     async hold(params) {
@@ -243,7 +327,9 @@ export function createLedger(options: LedgerOptions): Ledger {
     async expireDue(limit = 500) {
       const ids = await findExpiredPending(options.db, { now: clock(), limit });
       if (ids.length === 0) return 0;
-      const results = await submit(ids.map((pendingId) => ({ type: 'expire' as const, id: expireTransferId(pendingId), pendingId })));
+      const results = await submit(
+        ids.map((pendingId) => ({ type: 'expire' as const, id: expireTransferId(pendingId), pendingId })),
+      );
       return results.filter((result) => result.ok && !result.duplicate).length;
     },
     verify: () => verifyLedger(options.db, { hmacKey: options.hmacKey, checkpointPath: options.checkpointPath }),
@@ -251,7 +337,8 @@ export function createLedger(options: LedgerOptions): Ledger {
     async sealAccounts() {
       const sealed = await sealAccounts(options.db, options.hmacKey);
       const current = await readChainHead(options.db);
-      const checkpoint = exporter === undefined || current === undefined ? undefined : await exporter.exportHead(current);
+      const checkpoint =
+        exporter === undefined || current === undefined ? undefined : await exporter.exportHead(current);
       return { ...sealed, checkpoint };
     },
     head: () => head,

@@ -43,7 +43,16 @@ export interface BatchLink {
 /** HMAC of a batch: chains to the previous batch and covers every row MAC in seq order. */
 export function batchMac(key: Buffer, link: BatchLink, rowMacs: readonly string[]): string {
   const hmac = createHmac('sha256', key);
-  hmac.update(canonicalJson([link.seq, link.prevMac, link.firstTransferSeq, link.lastTransferSeq, link.transferCount, link.createdAt.toISOString()]));
+  hmac.update(
+    canonicalJson([
+      link.seq,
+      link.prevMac,
+      link.firstTransferSeq,
+      link.lastTransferSeq,
+      link.transferCount,
+      link.createdAt.toISOString(),
+    ]),
+  );
   for (const mac of rowMacs) hmac.update(mac);
   return hmac.digest('hex');
 }

@@ -9,7 +9,10 @@ import { accountCacheEntriesMax } from './limits';
  * What an issuance account had issued before the calendar month of `at` began in `timeZone`: the sum
  * of its posted debits created before then. The journal is append-only, so this never changes.
  */
-export async function issuedBeforeMonth(db: Db, params: { issuanceAccountId: string; at: Date; timeZone: string }): Promise<Amount> {
+export async function issuedBeforeMonth(
+  db: Db,
+  params: { issuanceAccountId: string; at: Date; timeZone: string },
+): Promise<Amount> {
   const [row] = await executeRows<{ issued: string }>(
     db,
     sql`select coalesce(sum(amount), 0)::text as issued from ledger_transfers
@@ -49,7 +52,11 @@ export function createIssuanceMeter(db: Db, open: AccountLookup): IssuanceMeter 
   const before = new Map<string, Promise<Amount>>();
   return {
     async status(params) {
-      const [org] = await db.select({ slug: orgs.slug, timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);
+      const [org] = await db
+        .select({ slug: orgs.slug, timeZone: orgs.timeZone })
+        .from(orgs)
+        .where(eq(orgs.id, params.orgId))
+        .limit(1);
       if (org === undefined) throw new NotFoundError(`No org ${params.orgId}.`);
       const source = await account(orgIssuanceKey(params));
       const period = monthlyPeriod(params.at, org.timeZone);
@@ -61,11 +68,24 @@ export function createIssuanceMeter(db: Db, open: AccountLookup): IssuanceMeter 
         issuedBefore.catch(() => before.delete(key));
         before.set(key, issuedBefore);
       }
-      const [row] = await db.select({ debitsPosted: ledgerAccounts.debitsPosted }).from(ledgerAccounts).where(eq(ledgerAccounts.id, source.id)).limit(1);
+      const [row] = await db
+        .select({ debitsPosted: ledgerAccounts.debitsPosted })
+        .from(ledgerAccounts)
+        .where(eq(ledgerAccounts.id, source.id))
+        .limit(1);
       const issued = (row?.debitsPosted ?? 0n) - (await issuedBefore);
       const { configured, ...bounds } = await getGrantBounds(db, { orgId: params.orgId, currency: params.currency });
       const left = bounds.monthlyIssuanceMax > issued ? bounds.monthlyIssuanceMax - issued : 0n;
-      return { orgSlug: org.slug, issuanceAccountId: source.id, bounds, configured, issuedThisMonth: issued, left, period, timeZone: org.timeZone };
+      return {
+        orgSlug: org.slug,
+        issuanceAccountId: source.id,
+        bounds,
+        configured,
+        issuedThisMonth: issued,
+        left,
+        period,
+        timeZone: org.timeZone,
+      };
     },
   };
 }

@@ -19,7 +19,12 @@ export async function journalTotals(db: Db, accountId: string) {
     left join ledger_transfers r on r.pending_id = t.id and t.type = 'pending'
     where t.debit_account_id = ${accountId} or t.credit_account_id = ${accountId}`,
   );
-  return { debitsPending: BigInt(row?.dp ?? 0), debitsPosted: BigInt(row?.dpo ?? 0), creditsPending: BigInt(row?.cp ?? 0), creditsPosted: BigInt(row?.cpo ?? 0) };
+  return {
+    debitsPending: BigInt(row?.dp ?? 0),
+    debitsPosted: BigInt(row?.dpo ?? 0),
+    creditsPending: BigInt(row?.cp ?? 0),
+    creditsPosted: BigInt(row?.cpo ?? 0),
+  };
 }
 
 /** The balance of one account, or undefined when there is no such account. */
@@ -53,10 +58,17 @@ export async function getBalance(db: Db, accountId: string): Promise<Balance | u
 }
 
 /** Transfers touching an account, newest first; page with `beforeSeq`. */
-export async function getHistory(db: Db, params: { accountId: string; limit?: number; beforeSeq?: bigint }): Promise<Transfer[]> {
+export async function getHistory(
+  db: Db,
+  params: { accountId: string; limit?: number; beforeSeq?: bigint },
+): Promise<Transfer[]> {
   const limit = params.limit ?? 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > historyPageSizeMax) throw new ValidationError(`limit must be 1..${historyPageSizeMax}.`);
-  const touches = or(eq(ledgerTransfers.debitAccountId, params.accountId), eq(ledgerTransfers.creditAccountId, params.accountId));
+  if (!Number.isInteger(limit) || limit < 1 || limit > historyPageSizeMax)
+    throw new ValidationError(`limit must be 1..${historyPageSizeMax}.`);
+  const touches = or(
+    eq(ledgerTransfers.debitAccountId, params.accountId),
+    eq(ledgerTransfers.creditAccountId, params.accountId),
+  );
   const rows = await db
     .select(transferColumns)
     .from(ledgerTransfers)
@@ -67,11 +79,19 @@ export async function getHistory(db: Db, params: { accountId: string; limit?: nu
 }
 
 /** The newest transfer with `code` that touches an account, or undefined when there is none. */
-export async function lastTransferWithCode(db: Db, params: { accountId: string; code: string }): Promise<Transfer | undefined> {
+export async function lastTransferWithCode(
+  db: Db,
+  params: { accountId: string; code: string },
+): Promise<Transfer | undefined> {
   const [row] = await db
     .select(transferColumns)
     .from(ledgerTransfers)
-    .where(and(eq(ledgerTransfers.code, params.code), or(eq(ledgerTransfers.debitAccountId, params.accountId), eq(ledgerTransfers.creditAccountId, params.accountId))))
+    .where(
+      and(
+        eq(ledgerTransfers.code, params.code),
+        or(eq(ledgerTransfers.debitAccountId, params.accountId), eq(ledgerTransfers.creditAccountId, params.accountId)),
+      ),
+    )
     .orderBy(desc(ledgerTransfers.seq))
     .limit(1);
   return row as Transfer | undefined;
@@ -95,7 +115,9 @@ export async function findExpiredPending(db: Db, params: { now: Date; limit: num
 }
 
 /** The last committed batch of the chain, or undefined before the first. */
-export async function readChainHead(db: Db): Promise<{ batchSeq: bigint; mac: string; lastTransferSeq: bigint } | undefined> {
+export async function readChainHead(
+  db: Db,
+): Promise<{ batchSeq: bigint; mac: string; lastTransferSeq: bigint } | undefined> {
   const [row] = await db
     .select({ batchSeq: ledgerBatches.seq, mac: ledgerBatches.mac, lastTransferSeq: ledgerBatches.lastTransferSeq })
     .from(ledgerBatches)
@@ -106,6 +128,10 @@ export async function readChainHead(db: Db): Promise<{ batchSeq: bigint; mac: st
 
 /** The MAC the chain holds for a batch, or undefined when the batch is not there. */
 export async function batchMacAt(db: Db, seq: bigint): Promise<string | undefined> {
-  const [row] = await db.select({ mac: ledgerBatches.mac }).from(ledgerBatches).where(eq(ledgerBatches.seq, seq)).limit(1);
+  const [row] = await db
+    .select({ mac: ledgerBatches.mac })
+    .from(ledgerBatches)
+    .where(eq(ledgerBatches.seq, seq))
+    .limit(1);
   return row?.mac;
 }

@@ -24,10 +24,31 @@ describe('two batch writers (two processes) on the same accounts, real PostgreSQ
     const a = createLedger({ db: first.db, hmacKey: key });
     const b = createLedger({ db: second.db, hmacKey: key });
     try {
-      const wallets = await Promise.all(Array.from({ length: 4 }, async () => (await ensureAccount(first.db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' }, key)).id));
+      const wallets = await Promise.all(
+        Array.from(
+          { length: 4 },
+          async () =>
+            (
+              await ensureAccount(
+                first.db,
+                { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet' },
+                key,
+              )
+            ).id,
+        ),
+      );
       const issuance = (await legacyIssuanceAccount(first.db, 'innovation', key)).id;
       const sink = (await consumptionAccount(first.db, 'innovation', key)).id;
-      await a.submit(wallets.map((wallet) => ({ type: 'transfer' as const, id: `g-${wallet}`, debitAccountId: issuance, creditAccountId: wallet, amount: 1_000n, code: 'grant' })));
+      await a.submit(
+        wallets.map((wallet) => ({
+          type: 'transfer' as const,
+          id: `g-${wallet}`,
+          debitAccountId: issuance,
+          creditAccountId: wallet,
+          amount: 1_000n,
+          code: 'grant',
+        })),
+      );
       // Both writers get the same operations in opposite orders: the shared ids race on purpose.
       const ops: LedgerOp[] = Array.from({ length: 300 }, (_, index) => ({
         type: 'transfer',

@@ -21,7 +21,13 @@ interface OpBase {
   attach?: { table: PgTable; row: Record<string, unknown> }[];
 }
 
-export type TransferOp = OpBase & { type: 'transfer'; debitAccountId: string; creditAccountId: string; amount: Amount; code: string };
+export type TransferOp = OpBase & {
+  type: 'transfer';
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: Amount;
+  code: string;
+};
 export type PendingOp = OpBase & {
   type: 'pending';
   debitAccountId: string;

@@ -1,4 +1,11 @@
-import { assertNonNegativeAmount, canonicalJson, isAmount, storableJson, storableRow, storableText } from '@tokenwise/core';
+import {
+  assertNonNegativeAmount,
+  canonicalJson,
+  isAmount,
+  storableJson,
+  storableRow,
+  storableText,
+} from '@tokenwise/core';
 import { attachRowsMax, pendingTimeoutSecondsMax, transferIdLengthMax, userDataBytesMax } from './limits';
 import type { LedgerOp } from './types';
 
@@ -7,13 +14,17 @@ const codePattern = /^[a-z][a-z0-9_]{0,31}$/;
 
 /** Why an op is malformed, or undefined when it is well formed. Checked before it reaches a batch. */
 export function invalidReason(op: LedgerOp): string | undefined {
-  if (typeof op.id !== 'string' || op.id.length === 0 || op.id.length > transferIdLengthMax) return `id must be 1..${transferIdLengthMax} characters.`;
+  if (typeof op.id !== 'string' || op.id.length === 0 || op.id.length > transferIdLengthMax)
+    return `id must be 1..${transferIdLengthMax} characters.`;
   if (storableText(op.id) !== op.id) return 'id must not contain NUL or unpaired surrogates.';
-  if (op.attach !== undefined && (!Array.isArray(op.attach) || op.attach.length > attachRowsMax)) return `attach takes at most ${attachRowsMax} rows.`;
+  if (op.attach !== undefined && (!Array.isArray(op.attach) || op.attach.length > attachRowsMax))
+    return `attach takes at most ${attachRowsMax} rows.`;
   if (op.userData !== undefined) {
-    if (op.userData === null || typeof op.userData !== 'object' || Array.isArray(op.userData)) return 'userData must be a JSON object.';
+    if (op.userData === null || typeof op.userData !== 'object' || Array.isArray(op.userData))
+      return 'userData must be a JSON object.';
     try {
-      if (Buffer.byteLength(canonicalJson(op.userData)) > userDataBytesMax) return `userData must encode to at most ${userDataBytesMax} bytes.`;
+      if (Buffer.byteLength(canonicalJson(op.userData)) > userDataBytesMax)
+        return `userData must encode to at most ${userDataBytesMax} bytes.`;
     } catch (error) {
       return `userData cannot be stored: ${(error as Error).message}`;
     }
@@ -21,10 +32,14 @@ export function invalidReason(op: LedgerOp): string | undefined {
   switch (op.type) {
     case 'transfer':
     case 'pending':
-      if (!uuidPattern.test(op.debitAccountId) || !uuidPattern.test(op.creditAccountId)) return 'debitAccountId and creditAccountId must be account ids (UUIDs).';
+      if (!uuidPattern.test(op.debitAccountId) || !uuidPattern.test(op.creditAccountId))
+        return 'debitAccountId and creditAccountId must be account ids (UUIDs).';
       if (!isAmount(op.amount) || op.amount <= 0n) return 'amount must be a bigint greater than zero.';
       if (!codePattern.test(op.code)) return 'code must be lowercase letters, digits and underscores, e.g. "hold".';
-      if (op.type === 'pending' && (!Number.isInteger(op.timeoutSeconds) || op.timeoutSeconds < 1 || op.timeoutSeconds > pendingTimeoutSecondsMax)) {
+      if (
+        op.type === 'pending' &&
+        (!Number.isInteger(op.timeoutSeconds) || op.timeoutSeconds < 1 || op.timeoutSeconds > pendingTimeoutSecondsMax)
+      ) {
         return `timeoutSeconds must be a whole number from 1 to ${pendingTimeoutSecondsMax}.`;
       }
       return undefined;
@@ -46,9 +61,11 @@ export function invalidReason(op: LedgerOp): string | undefined {
 }
 
 function resolutionReason(op: { pendingId: string; code?: string }): string | undefined {
-  if (typeof op.pendingId !== 'string' || op.pendingId.length === 0 || op.pendingId.length > transferIdLengthMax) return 'pendingId must name a pending transfer.';
+  if (typeof op.pendingId !== 'string' || op.pendingId.length === 0 || op.pendingId.length > transferIdLengthMax)
+    return 'pendingId must name a pending transfer.';
   if (storableText(op.pendingId) !== op.pendingId) return 'pendingId must not contain NUL or unpaired surrogates.';
-  if (op.code !== undefined && !codePattern.test(op.code)) return 'code must be lowercase letters, digits and underscores.';
+  if (op.code !== undefined && !codePattern.test(op.code))
+    return 'code must be lowercase letters, digits and underscores.';
   return undefined;
 }
 
@@ -62,6 +79,8 @@ export function storableOp(op: LedgerOp): LedgerOp {
   return {
     ...op,
     ...(op.userData === undefined ? {} : { userData: storableJson(op.userData) as Record<string, unknown> }),
-    ...(op.attach === undefined ? {} : { attach: op.attach.map(({ table, row }) => ({ table, row: storableRow(row) })) }),
+    ...(op.attach === undefined
+      ? {}
+      : { attach: op.attach.map(({ table, row }) => ({ table, row: storableRow(row) })) }),
   };
 }

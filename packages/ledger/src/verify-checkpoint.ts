@@ -13,7 +13,9 @@ export interface CheckpointEvidence {
 }
 
 function describeHead(head: CheckpointEvidence['head']): string {
-  return head === undefined ? 'the database holds no batch at all' : `the database's head is batch ${head.seq} (MAC ${head.mac})`;
+  return head === undefined
+    ? 'the database holds no batch at all'
+    : `the database's head is batch ${head.seq} (MAC ${head.mac})`;
 }
 
 /** A cut tail or a rewritten batch, judged against one trusted record of an exported head. */
@@ -21,11 +23,17 @@ function chainProblems(exported: Checkpoint, source: string, evidence: Checkpoin
   const seq = BigInt(exported.batchSeq);
   if (evidence.head === undefined || seq > evidence.head.seq) {
     const from = evidence.head === undefined ? 1n : evidence.head.seq + 1n;
-    return [`truncated: ${source} names batch ${seq} (MAC ${exported.mac}, exported at ${exported.at}) but ${describeHead(evidence.head)}: batches ${from}..${seq} were deleted from the tail`];
+    return [
+      `truncated: ${source} names batch ${seq} (MAC ${exported.mac}, exported at ${exported.at}) but ${describeHead(evidence.head)}: batches ${from}..${seq} were deleted from the tail`,
+    ];
   }
   const mac = evidence.macOf(seq);
-  if (mac === undefined) return [`${source} names batch ${seq} (at ${exported.at}), which is not in the database: batches were deleted`];
-  if (mac !== exported.mac) return [`batch ${seq} differs from ${source} (MAC ${mac} in the database, ${exported.mac} exported): the chain was rewritten`];
+  if (mac === undefined)
+    return [`${source} names batch ${seq} (at ${exported.at}), which is not in the database: batches were deleted`];
+  if (mac !== exported.mac)
+    return [
+      `batch ${seq} differs from ${source} (MAC ${mac} in the database, ${exported.mac} exported): the chain was rewritten`,
+    ];
   return [];
 }
 
@@ -45,23 +53,32 @@ export function checkpointProblems(key: Buffer, evidence: CheckpointEvidence): s
     const candidate = evidence.file.checkpoint;
     const sealed = candidate.checkpointMac !== undefined && checkpointSealValid(key, candidate);
     if (candidate.checkpointMac === undefined) {
-      problems.push(`unsealed: the exported checkpoint (batch ${candidate.batchSeq}) carries no MAC (written before sealed checkpoints, or stripped): the next commit, or \`tokenwise ledger seal-accounts\`, exports it sealed`);
+      problems.push(
+        `unsealed: the exported checkpoint (batch ${candidate.batchSeq}) carries no MAC (written before sealed checkpoints, or stripped): the next commit, or \`tokenwise ledger seal-accounts\`, exports it sealed`,
+      );
     } else if (!sealed) {
-      problems.push(`the exported checkpoint (batch ${candidate.batchSeq}, at ${candidate.at}) does not match its MAC: it was edited or forged, not written by a ledger writer`);
+      problems.push(
+        `the exported checkpoint (batch ${candidate.batchSeq}, at ${candidate.at}) does not match its MAC: it was edited or forged, not written by a ledger writer`,
+      );
     }
     if (sealed) file = candidate;
     // An unsealed file from before sealing still says how long the chain was; a forged one says nothing.
-    if (sealed || candidate.checkpointMac === undefined) problems.push(...chainProblems(candidate, 'the exported checkpoint', evidence));
+    if (sealed || candidate.checkpointMac === undefined)
+      problems.push(...chainProblems(candidate, 'the exported checkpoint', evidence));
   }
   const highWater = evidence.highWater;
   if (highWater === undefined) return problems;
   if (!checkpointSealValid(key, highWater)) {
-    problems.push(`the checkpoint high-water record in the database (batch ${highWater.batchSeq}) does not match its MAC: it was edited`);
+    problems.push(
+      `the checkpoint high-water record in the database (batch ${highWater.batchSeq}) does not match its MAC: it was edited`,
+    );
     return problems;
   }
   if (evidence.file !== undefined && 'checkpoint' in evidence.file) {
     if (evidence.file.checkpoint === undefined) {
-      problems.push(`the exported checkpoint file is missing, but batch ${highWater.batchSeq} (MAC ${highWater.mac}) was exported at ${highWater.at} (recorded in the database): the file was deleted`);
+      problems.push(
+        `the exported checkpoint file is missing, but batch ${highWater.batchSeq} (MAC ${highWater.mac}) was exported at ${highWater.at} (recorded in the database): the file was deleted`,
+      );
     } else if (file !== undefined && BigInt(file.batchSeq) < BigInt(highWater.batchSeq)) {
       problems.push(
         `went backwards: the exported checkpoint names batch ${file.batchSeq} (MAC ${file.mac}, exported at ${file.at}), but batch ${highWater.batchSeq} (MAC ${highWater.mac}) was exported at ${highWater.at} (recorded in the database): the checkpoint file was replaced by an older one`,
@@ -70,6 +87,7 @@ export function checkpointProblems(key: Buffer, evidence: CheckpointEvidence): s
   }
   // The record stands on its own when the file cannot: it still catches a cut tail.
   const fileSaysTruncated = problems.some((problem) => problem.startsWith('truncated:'));
-  if (!fileSaysTruncated) problems.push(...chainProblems(highWater, 'the checkpoint high-water record in the database', evidence));
+  if (!fileSaysTruncated)
+    problems.push(...chainProblems(highWater, 'the checkpoint high-water record in the database', evidence));
   return problems;
 }

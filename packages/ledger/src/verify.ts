@@ -46,7 +46,10 @@ async function readCheckpointEvidence(path: string | undefined): Promise<Checkpo
  * row against its MAC, and every account's totals against the journal. Names each edited, deleted,
  * inserted or truncated row, and a checkpoint that went backwards.
  */
-export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpointPath?: string }): Promise<VerifyReport> {
+export async function verifyLedger(
+  db: Db,
+  params: { hmacKey: Buffer; checkpointPath?: string },
+): Promise<VerifyReport> {
   const problems: string[] = [];
   const report = (problem: string) => {
     if (problems.length < problemsMax) problems.push(problem);
@@ -58,8 +61,14 @@ export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpoint
 
   const finishBatch = (batch: BatchRow, previous: BatchRow | undefined) => {
     const expectedPrev = previous?.mac ?? genesisMac;
-    if (previous !== undefined && batch.seq !== previous.seq + 1n) report(`batches ${previous.seq + 1n}..${batch.seq - 1n} were deleted (the chain jumps from ${previous.seq} to ${batch.seq})`);
-    if (batch.prevMac !== expectedPrev) report(`batch ${batch.seq} does not chain to batch ${previous?.seq ?? 'genesis'}: a batch before it was deleted, inserted or rewritten`);
+    if (previous !== undefined && batch.seq !== previous.seq + 1n)
+      report(
+        `batches ${previous.seq + 1n}..${batch.seq - 1n} were deleted (the chain jumps from ${previous.seq} to ${batch.seq})`,
+      );
+    if (batch.prevMac !== expectedPrev)
+      report(
+        `batch ${batch.seq} does not chain to batch ${previous?.seq ?? 'genesis'}: a batch before it was deleted, inserted or rewritten`,
+      );
     const present = new Set(rowMacs.map((row) => row.seq));
     let missing = 0;
     for (let seq = batch.firstTransferSeq; seq <= batch.lastTransferSeq; seq++) {
@@ -69,7 +78,11 @@ export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpoint
       }
     }
     if (missing === 0) {
-      const mac = batchMac(params.hmacKey, batch, rowMacs.map((row) => row.mac));
+      const mac = batchMac(
+        params.hmacKey,
+        batch,
+        rowMacs.map((row) => row.mac),
+      );
       if (mac !== batch.mac) report(`batch ${batch.seq} record was altered (its HMAC does not match its rows)`);
     }
     rowMacs = [];
@@ -101,7 +114,8 @@ export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpoint
     if (page.length < pageRows) break;
     afterSeq = (page[page.length - 1] as { seq: bigint }).seq;
   }
-  for (; batchIndex < batches.length; batchIndex++) finishBatch(batches[batchIndex] as BatchRow, batches[batchIndex - 1]);
+  for (; batchIndex < batches.length; batchIndex++)
+    finishBatch(batches[batchIndex] as BatchRow, batches[batchIndex - 1]);
 
   const bySeq = new Map(batches.map((batch) => [batch.seq, batch.mac]));
   const last = batches[batches.length - 1];
@@ -114,7 +128,9 @@ export async function verifyLedger(db: Db, params: { hmacKey: Buffer; checkpoint
   checkpointProblems(params.hmacKey, evidence).forEach(report);
   (await accountSealProblems(db, params.hmacKey, problemsMax)).forEach(report);
   for (const drift of await accountDrift(db)) {
-    report(`account ${drift.id} (${drift.owner}) stores totals [${drift.stored}] but its journal sums to [${drift.journal}]`);
+    report(
+      `account ${drift.id} (${drift.owner}) stores totals [${drift.stored}] but its journal sums to [${drift.journal}]`,
+    );
   }
   return { ok: problems.length === 0, batches: batches.length, transfers, problems };
 }

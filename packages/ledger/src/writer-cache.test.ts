@@ -17,10 +17,22 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   let issuance: string;
   let sink: string;
   let orgId: string;
-  const wallet = async () => (await ensureAccount(database().db, { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId }, key)).id;
+  const wallet = async () =>
+    (
+      await ensureAccount(
+        database().db,
+        { ownerType: 'user', ownerId: randomUUID(), currency: 'innovation', purpose: 'wallet', orgId },
+        key,
+      )
+    ).id;
 
   beforeAll(async () => {
-    orgId = (await createOrg(database().db, { actor: 'system:test', input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org' } })).id;
+    orgId = (
+      await createOrg(database().db, {
+        actor: 'system:test',
+        input: { slug: `org-${randomUUID().slice(0, 8)}`, name: 'Org' },
+      })
+    ).id;
     a = createLedger({ db: database().db, hmacKey: key });
     b = createLedger({ db: database().db, hmacKey: key });
     issuance = (await legacyIssuanceAccount(database().db, 'innovation', key)).id;
@@ -33,7 +45,15 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
 
   it('decides a holding writer’s batches from memory, and the journal matches a fresh read', async () => {
     const id = await wallet();
-    await a.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount: 1_000n, actor: 'user:admin', reason: 'test', orgId });
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 1_000n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
     const before = a.stats().cached;
     for (let i = 0; i < 5; i++) {
       await a.hold({ id: `hold-${id}-${i}`, from: id, currency: 'innovation', amount: 100n, timeoutSeconds: 60 });
@@ -46,30 +66,75 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
 
   it('admits a hold that only another writer’s grant pays for (a refusal is decided on a fresh read)', async () => {
     const id = await wallet();
-    await a.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount: 100n, actor: 'user:admin', reason: 'test', orgId });
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
     await a.hold({ id: `first-${id}`, from: id, currency: 'innovation', amount: 100n, timeoutSeconds: 60 });
     // Writer a remembers 0 available; b grants 500 more.
-    await b.grant({ id: `more-${id}`, to: id, currency: 'innovation', amount: 500n, actor: 'user:admin', reason: 'test', orgId });
-    await expect(a.hold({ id: `second-${id}`, from: id, currency: 'innovation', amount: 450n, timeoutSeconds: 60 })).resolves.toMatchObject({ transfer: { type: 'pending', amount: 450n }, duplicate: false });
+    await b.grant({
+      id: `more-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 500n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
+    await expect(
+      a.hold({ id: `second-${id}`, from: id, currency: 'innovation', amount: 450n, timeoutSeconds: 60 }),
+    ).resolves.toMatchObject({ transfer: { type: 'pending', amount: 450n }, duplicate: false });
     expect(await a.balance(id)).toMatchObject({ available: 50n, debitsPending: 550n });
   });
 
   it('never overdraws when another writer spent what this writer remembers as available', async () => {
     const id = await wallet();
-    await a.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount: 100n, actor: 'user:admin', reason: 'test', orgId });
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
     await a.hold({ id: `warm-${id}`, from: id, currency: 'innovation', amount: 1n, timeoutSeconds: 60 });
     // Writer a remembers 99 available; b spends 90 of it.
-    await b.submit([{ type: 'transfer', id: `spend-${id}`, debitAccountId: id, creditAccountId: sink, amount: 90n, code: 'charge' }]);
-    await expect(a.hold({ id: `late-${id}`, from: id, currency: 'innovation', amount: 50n, timeoutSeconds: 60 })).rejects.toThrow(InsufficientFundsError);
+    await b.submit([
+      { type: 'transfer', id: `spend-${id}`, debitAccountId: id, creditAccountId: sink, amount: 90n, code: 'charge' },
+    ]);
+    await expect(
+      a.hold({ id: `late-${id}`, from: id, currency: 'innovation', amount: 50n, timeoutSeconds: 60 }),
+    ).rejects.toThrow(InsufficientFundsError);
     expect(await a.balance(id)).toMatchObject({ available: 9n, debitsPending: 1n, posted: 10n });
     expect(await checkInvariants(database().db)).toEqual([]);
   });
 
   it('answers an id another writer already committed as a duplicate, and moves nothing twice', async () => {
     const id = await wallet();
-    await a.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount: 100n, actor: 'user:admin', reason: 'test', orgId });
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
     await a.hold({ id: `warm-${id}`, from: id, currency: 'innovation', amount: 1n, timeoutSeconds: 60 });
-    const op = { type: 'transfer' as const, id: `shared-${id}`, debitAccountId: id, creditAccountId: sink, amount: 30n, code: 'charge' };
+    const op = {
+      type: 'transfer' as const,
+      id: `shared-${id}`,
+      debitAccountId: id,
+      creditAccountId: sink,
+      amount: 30n,
+      code: 'charge',
+    };
     const [first] = await b.submit([op]);
     const [again] = await a.submit([op]);
     expect(first).toMatchObject({ ok: true, duplicate: false });
@@ -79,7 +144,15 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
 
   it('posts a hold that another writer voided meanwhile as refused, not applied', async () => {
     const id = await wallet();
-    await a.grant({ id: `grant-${id}`, to: id, currency: 'innovation', amount: 100n, actor: 'user:admin', reason: 'test', orgId });
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
     await a.hold({ id: `h-${id}`, from: id, currency: 'innovation', amount: 60n, timeoutSeconds: 60 });
     await b.execute({ type: 'void', id: `v-${id}`, pendingId: `h-${id}` });
     const [post] = await a.submit([{ type: 'post', id: `p-${id}`, pendingId: `h-${id}`, amount: 60n }]);

@@ -34,7 +34,14 @@ export const redecidedBackoffMs = 250;
 
 /** A derived-balance account as evaluation sees it: no totals of its own. */
 export function derivedState(account: Account): AccountState {
-  return { ...account, debitsPending: 0n, debitsPosted: 0n, creditsPending: 0n, creditsPosted: 0n, allowPeerTransfers: false };
+  return {
+    ...account,
+    debitsPending: 0n,
+    debitsPosted: 0n,
+    creditsPending: 0n,
+    creditsPosted: 0n,
+    allowPeerTransfers: false,
+  };
 }
 
 function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
@@ -86,7 +93,11 @@ export class WriterCache {
   }
 
   /** The batch's state from memory, or undefined when anything it touches is not known well enough. */
-  stateFor(ops: readonly LedgerOp[], now: Date, derivedAccounts: ReadonlyMap<string, Account>): LoadedState | undefined {
+  stateFor(
+    ops: readonly LedgerOp[],
+    now: Date,
+    derivedAccounts: ReadonlyMap<string, Account>,
+  ): LoadedState | undefined {
     if (!this.usable()) return undefined;
     const at = this.monotonicNow();
     const accounts = new Map<string, AccountState>();
@@ -129,7 +140,11 @@ export class WriterCache {
     if (!loaded.fromCache) {
       // The read shows the chain where this writer left it, or another writer moved it: then
       // nothing remembered from before can be trusted.
-      const moved = this.head === undefined || loaded.head === undefined || loaded.head.seq !== this.head.seq || loaded.head.mac !== this.head.mac;
+      const moved =
+        this.head === undefined ||
+        loaded.head === undefined ||
+        loaded.head.seq !== this.head.seq ||
+        loaded.head.mac !== this.head.mac;
       if (moved) this.invalidate({ suspend: false });
       this.head = loaded.head;
     }
@@ -148,7 +163,8 @@ export class WriterCache {
     for (const transfer of batch.written) {
       setBounded(this.transfers, transfer.id, transfer, cachedTransfersMax);
       if (transfer.type === 'pending') setBounded(this.pendings, transfer.id, null, cachedTransfersMax);
-      if (transfer.pendingId !== null && this.pendings.has(transfer.pendingId)) this.pendings.set(transfer.pendingId, transfer.type);
+      if (transfer.pendingId !== null && this.pendings.has(transfer.pendingId))
+        this.pendings.set(transfer.pendingId, transfer.type);
     }
   }
 }

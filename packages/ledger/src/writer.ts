@@ -89,7 +89,17 @@ export class BatchWriter {
   /** When the last batch started (batchIntervalMs counts from it). */
   private lastBatchAt = -Infinity;
   /** Cumulative counters for /metrics and benchmarks (`cached`: batches decided without a read). */
-  readonly stats = { batches: 0, ops: 0, retries: 0, splits: 0, cached: 0, loadMs: 0, writeMs: 0, statementMs: 0, statementMaxMs: 0 };
+  readonly stats = {
+    batches: 0,
+    ops: 0,
+    retries: 0,
+    splits: 0,
+    cached: 0,
+    loadMs: 0,
+    writeMs: 0,
+    statementMs: 0,
+    statementMaxMs: 0,
+  };
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -99,7 +109,11 @@ export class BatchWriter {
     if (ops.length === 0) return Promise.resolve([]);
     invariant(ops.length <= batchOpsMax, `At most ${batchOpsMax} operations per submit.`);
     if (this.queuedOps + ops.length > queueOpsMax) {
-      return Promise.reject(new LedgerOverloadedError(`The ledger has ${this.queuedOps} operations waiting; retry shortly with the same ids.`));
+      return Promise.reject(
+        new LedgerOverloadedError(
+          `The ledger has ${this.queuedOps} operations waiting; retry shortly with the same ids.`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ groups: chainsOf(ops), opCount: ops.length, resolve, reject });
@@ -165,7 +179,9 @@ export class BatchWriter {
     // An outage fails everyone alike; anything else may be one submission's doing: find it.
     if (batch.length > 1 && !isOutage(lastError)) return this.split(batch, lastError);
     const cause = lastError instanceof Error ? lastError.message : String(lastError);
-    const failure = new LedgerUnavailableError(`The ledger could not commit after ${batchAttemptsMax} attempts (${cause.slice(0, 300)}). Nothing was applied twice; retry with the same ids.`);
+    const failure = new LedgerUnavailableError(
+      `The ledger could not commit after ${batchAttemptsMax} attempts (${cause.slice(0, 300)}). Nothing was applied twice; retry with the same ids.`,
+    );
     for (const submission of batch) submission.reject(failure);
   }
 
@@ -180,8 +196,12 @@ export class BatchWriter {
       const cause = error instanceof Error ? error.message : String(error);
       submission.reject(
         refusesItsContent(error)
-          ? new LedgerRefusedError(`The ledger refused these operations for what they carry (${cause.slice(0, 300)}); nothing was applied. Retrying the same content fails again.`)
-          : new LedgerUnavailableError(`The ledger could not commit after ${batchAttemptsMax} attempts (${cause.slice(0, 300)}). Nothing was applied twice; retry with the same ids.`),
+          ? new LedgerRefusedError(
+              `The ledger refused these operations for what they carry (${cause.slice(0, 300)}); nothing was applied. Retrying the same content fails again.`,
+            )
+          : new LedgerUnavailableError(
+              `The ledger could not commit after ${batchAttemptsMax} attempts (${cause.slice(0, 300)}). Nothing was applied twice; retry with the same ids.`,
+            ),
       );
       return;
     }
@@ -208,7 +228,9 @@ export class BatchWriter {
     const run = async (db: Db, fromCache: boolean) => {
       const now = this.deps.clock();
       const loadStarted = performance.now();
-      const loaded = fromCache ? this.cache.stateFor(ops, now, this.derivedAccounts) : await this.loadState(db, ops, now);
+      const loaded = fromCache
+        ? this.cache.stateFor(ops, now, this.derivedAccounts)
+        : await this.loadState(db, ops, now);
       if (loaded === undefined) return undefined;
       const { state, head: previous } = loaded;
       const writeStarted = performance.now();
@@ -229,7 +251,16 @@ export class BatchWriter {
       let written: ChainHead | undefined;
       if (drafts.length > 0) {
         try {
-          written = await this.write(db, { batchSeq, prevMac: previous?.mac ?? genesisMac, now, transfers: [...transfers.values()], state, ops, decisions: decisions.flat(), guardNewIds: fromCache ? [...transfers.values()].map((transfer) => transfer.id) : undefined });
+          written = await this.write(db, {
+            batchSeq,
+            prevMac: previous?.mac ?? genesisMac,
+            now,
+            transfers: [...transfers.values()],
+            state,
+            ops,
+            decisions: decisions.flat(),
+            guardNewIds: fromCache ? [...transfers.values()].map((transfer) => transfer.id) : undefined,
+          });
         } catch (error) {
           // An id the memory did not know is in the journal (a client's retry of an old request):
           // nothing was written; decide the batch again on a fresh read.
@@ -241,7 +272,12 @@ export class BatchWriter {
         }
       }
       this.stats.writeMs += performance.now() - writeStarted;
-      return { results: this.results(batch, decisions, transfers), head: written, loaded, written: [...transfers.values()] };
+      return {
+        results: this.results(batch, decisions, transfers),
+        head: written,
+        loaded,
+        written: [...transfers.values()],
+      };
     };
     const outcome =
       mode === 'optimistic'
@@ -255,7 +291,12 @@ export class BatchWriter {
     invariant(outcome !== undefined, 'a batch decided on a fresh read always has an outcome');
     const { results, head, loaded, written } = outcome;
     if (loaded.fromCache) this.stats.cached++;
-    this.cache.remember({ loaded, head: head === undefined ? undefined : { seq: head.batchSeq, mac: head.mac, lastTransferSeq: head.lastTransferSeq }, written });
+    this.cache.remember({
+      loaded,
+      head:
+        head === undefined ? undefined : { seq: head.batchSeq, mac: head.mac, lastTransferSeq: head.lastTransferSeq },
+      written,
+    });
     if (head !== undefined) this.deps.onCommit?.(head);
     return results;
   }
@@ -281,12 +322,23 @@ export class BatchWriter {
       accounts.set(id, derivedState(derived));
       accountIds.delete(id);
     }
-    const loaded = await loadBatch(tx, { accountIds: [...accountIds], transferIds: [...transferIds], pendingIds: [...pendingIds] });
+    const loaded = await loadBatch(tx, {
+      accountIds: [...accountIds],
+      transferIds: [...transferIds],
+      pendingIds: [...pendingIds],
+    });
     for (const account of loaded.accounts) {
       accounts.set(account.id, account);
       if (account.balanceDerived) {
         if (this.derivedAccounts.size >= accountCacheEntriesMax) this.derivedAccounts.clear();
-        const { debitsPending: _a, debitsPosted: _b, creditsPending: _c, creditsPosted: _d, allowPeerTransfers: _e, ...meta } = account;
+        const {
+          debitsPending: _a,
+          debitsPosted: _b,
+          creditsPending: _c,
+          creditsPosted: _d,
+          allowPeerTransfers: _e,
+          ...meta
+        } = account;
         this.derivedAccounts.set(account.id, meta);
       }
     }
@@ -294,7 +346,8 @@ export class BatchWriter {
     const resolutions = new Map<string, Transfer['type']>();
     for (const transfer of loaded.transfers) {
       if (transferIds.has(transfer.id)) existing.set(transfer.id, transfer);
-      if (transfer.pendingId !== null && pendingIds.has(transfer.pendingId)) resolutions.set(transfer.pendingId, transfer.type);
+      if (transfer.pendingId !== null && pendingIds.has(transfer.pendingId))
+        resolutions.set(transfer.pendingId, transfer.type);
     }
     // Pending transfers read as the target of a post or void: their resolution is known too.
     const pendings = [...pendingIds].flatMap((id) => {
@@ -306,26 +359,73 @@ export class BatchWriter {
 
   private async write(
     tx: Db,
-    batch: { batchSeq: bigint; prevMac: string; now: Date; transfers: Transfer[]; state: BatchState; ops: LedgerOp[]; decisions: Decision[]; guardNewIds: string[] | undefined },
+    batch: {
+      batchSeq: bigint;
+      prevMac: string;
+      now: Date;
+      transfers: Transfer[];
+      state: BatchState;
+      ops: LedgerOp[];
+      decisions: Decision[];
+      guardNewIds: string[] | undefined;
+    },
   ): Promise<ChainHead> {
     const rows = batch.transfers.map((transfer) => ({ ...transfer, rowMac: transferMac(this.deps.hmacKey, transfer) }));
     const touched = new Set(batch.transfers.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]));
-    const accounts = [...touched].map((id) => batch.state.accounts.get(id)).filter((account): account is AccountState => account !== undefined && !account.balanceDerived);
+    const accounts = [...touched]
+      .map((id) => batch.state.accounts.get(id))
+      .filter((account): account is AccountState => account !== undefined && !account.balanceDerived);
     const first = rows[0];
     const last = rows[rows.length - 1];
     invariant(first !== undefined && last !== undefined, 'a written batch has transfers');
-    const link = { seq: batch.batchSeq, prevMac: batch.prevMac, firstTransferSeq: first.seq, lastTransferSeq: last.seq, transferCount: rows.length, createdAt: batch.now };
-    const mac = batchMac(this.deps.hmacKey, link, rows.map((row) => row.rowMac));
+    const link = {
+      seq: batch.batchSeq,
+      prevMac: batch.prevMac,
+      firstTransferSeq: first.seq,
+      lastTransferSeq: last.seq,
+      transferCount: rows.length,
+      createdAt: batch.now,
+    };
+    const mac = batchMac(
+      this.deps.hmacKey,
+      link,
+      rows.map((row) => row.rowMac),
+    );
     const audits = batch.ops.flatMap((op, index) => {
       const decision = batch.decisions[index];
-      if (op.audit === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return [];
+      if (
+        op.audit === undefined ||
+        decision === undefined ||
+        !decision.ok ||
+        !('draft' in decision) ||
+        decision.duplicate === true
+      )
+        return [];
       const transfer = batch.transfers.find((candidate) => candidate.id === op.id);
-      return [{ ...op.audit, entityType: op.audit.entityType ?? 'ledger_transfer', entityId: op.audit.entityId ?? op.id, before: null, after: transfer ?? null }];
+      return [
+        {
+          ...op.audit,
+          entityType: op.audit.entityType ?? 'ledger_transfer',
+          entityId: op.audit.entityId ?? op.id,
+          before: null,
+          after: transfer ?? null,
+        },
+      ];
     });
     const extra: SQL[] = this.attachmentInserts(batch.ops, batch.decisions);
     if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
     const sent = performance.now();
-    await writeBatch(tx, { batchSeq: batch.batchSeq, prevMac: batch.prevMac, mac, createdAt: batch.now, rows, accounts, extra, chainLockKey, guardNewIds: batch.guardNewIds });
+    await writeBatch(tx, {
+      batchSeq: batch.batchSeq,
+      prevMac: batch.prevMac,
+      mac,
+      createdAt: batch.now,
+      rows,
+      accounts,
+      extra,
+      chainLockKey,
+      guardNewIds: batch.guardNewIds,
+    });
     const statementMs = performance.now() - sent;
     this.stats.statementMs += statementMs;
     this.stats.statementMaxMs = Math.max(this.stats.statementMaxMs, statementMs);
@@ -337,7 +437,14 @@ export class BatchWriter {
     const byTable = new Map<PgTable, Record<string, unknown>[]>();
     ops.forEach((op, index) => {
       const decision = decisions[index];
-      if (op.attach === undefined || decision === undefined || !decision.ok || !('draft' in decision) || decision.duplicate === true) return;
+      if (
+        op.attach === undefined ||
+        decision === undefined ||
+        !decision.ok ||
+        !('draft' in decision) ||
+        decision.duplicate === true
+      )
+        return;
       for (const { table, row } of op.attach) byTable.set(table, [...(byTable.get(table) ?? []), row]);
     });
     return [...byTable].flatMap(([table, rows]) => jsonRowsInserts(table, rows));
@@ -376,13 +483,20 @@ function toResult(decision: Decision, transfers: Map<Draft, Transfer>): OpResult
 export function refusesItsContent(error: unknown): boolean {
   const pg = pgErrorOf(error);
   if (pg?.code !== undefined) return /^(22|23|42|54)/.test(pg.code);
-  return error instanceof TypeError || error instanceof RangeError || (error instanceof Error && (error.name === 'ValidationError' || error.name === 'InvariantError'));
+  return (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    (error instanceof Error && (error.name === 'ValidationError' || error.name === 'InvariantError'))
+  );
 }
 
 /** Connection loss, server shutdown, resource exhaustion or lock conflicts: the database, not the batch. */
 export function isOutage(error: unknown): boolean {
   const pg = pgErrorOf(error);
   if (pg?.code !== undefined) return /^(08|40|53|55|57|58)/.test(pg.code);
-  const text = error instanceof Error ? `${(error as Error & { code?: unknown }).code ?? ''} ${error.message} ${String((error as Error & { cause?: unknown }).cause ?? '')}` : String(error);
+  const text =
+    error instanceof Error
+      ? `${(error as Error & { code?: unknown }).code ?? ''} ${error.message} ${String((error as Error & { cause?: unknown }).cause ?? '')}`
+      : String(error);
   return /ECONN|EPIPE|ETIMEDOUT|connection|terminat|closed|timeout/i.test(text);
 }

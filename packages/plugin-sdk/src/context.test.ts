@@ -14,7 +14,9 @@ describe('secrets', () => {
   it('throws a ConfigError naming the unknown secret and the configured names, never their values', () => {
     const secrets = createSecrets({ B: 'secret-b', A: 'secret-a' }, 'plugin "commit-landed"');
     expect(() => secrets.get('GITHUB_TOKEN')).toThrow(ConfigError);
-    expect(() => secrets.get('GITHUB_TOKEN')).toThrow('Secret "GITHUB_TOKEN" is not configured for plugin "commit-landed". Configured secrets: A, B.');
+    expect(() => secrets.get('GITHUB_TOKEN')).toThrow(
+      'Secret "GITHUB_TOKEN" is not configured for plugin "commit-landed". Configured secrets: A, B.',
+    );
     expect(() => createSecrets({}).get('X')).toThrow(/Configured secrets: none/);
   });
 });
@@ -24,7 +26,13 @@ describe('json logger', () => {
     const lines: string[] = [];
     const logger = createJsonLogger({ pluginId: 'llm-judge' }, (line) => lines.push(line));
     logger.warn('judge answer unparsable', { requestId: 'r1', cost: 12n });
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'warn', msg: 'judge answer unparsable', pluginId: 'llm-judge', requestId: 'r1', cost: '12' });
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      level: 'warn',
+      msg: 'judge answer unparsable',
+      pluginId: 'llm-judge',
+      requestId: 'r1',
+      cost: '12',
+    });
   });
 });
 
@@ -53,13 +61,20 @@ describe('fetch with a timeout', () => {
     const timed = withTimeout(fetch, 100);
     const started = Date.now();
     await expect(timed(`${url}/slow?token=secret`)).rejects.toThrow(FetchTimeoutError);
-    await expect(timed(`${url}/slow?token=secret`)).rejects.toThrow(new RegExp(`^${url}/slow did not answer within 100 ms`));
+    await expect(timed(`${url}/slow?token=secret`)).rejects.toThrow(
+      new RegExp(`^${url}/slow did not answer within 100 ms`),
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('aborts when the context signal aborts', async () => {
     const controller = new AbortController();
-    const ctx = createPluginContext({ logger: createJsonLogger({}, () => {}), llm: scriptedLlm([]), fetchTimeoutMs: 10_000, signal: controller.signal });
+    const ctx = createPluginContext({
+      logger: createJsonLogger({}, () => {}),
+      llm: scriptedLlm([]),
+      fetchTimeoutMs: 10_000,
+      signal: controller.signal,
+    });
     const pending = ctx.fetch(`${url}/slow`);
     controller.abort(new Error('run is over'));
     await expect(pending).rejects.toThrow(/run is over/);

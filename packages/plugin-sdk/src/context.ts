@@ -21,7 +21,9 @@ export interface PluginSecrets {
  * Who pays for a plugin's metered LLM calls: in settlement, the judge wallet of the org whose request
  * is scored; in a dry run, the wallet of the lead who asked for it.
  */
-export type LlmPayer = { readonly kind: 'judge'; readonly orgId: string } | { readonly kind: 'user'; readonly orgId: string; readonly userId: string };
+export type LlmPayer =
+  | { readonly kind: 'judge'; readonly orgId: string }
+  | { readonly kind: 'user'; readonly orgId: string; readonly userId: string };
 
 export interface Clock {
   now(): Date;
@@ -61,7 +63,10 @@ export function createSecrets(values: Readonly<Record<string, string>>, owner = 
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A logger writing one JSON line per entry (to stderr by default), with fixed fields such as the plugin id. */
-export function createJsonLogger(base: LogFields = {}, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): PluginLogger {
+export function createJsonLogger(
+  base: LogFields = {},
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): PluginLogger {
   const log = (level: 'info' | 'warn' | 'error') => (message: string, fields?: LogFields) =>
     write(JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...base, ...fields }, jsonSafe));
   return { info: log('info'), warn: log('warn'), error: log('error') };

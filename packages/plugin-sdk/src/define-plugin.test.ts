@@ -17,14 +17,22 @@ describe('definePlugin', () => {
   it('returns a frozen definition with defaults filled', () => {
     const plugin = definePlugin(spec());
     expect(Object.isFrozen(plugin)).toBe(true);
-    expect(plugin).toMatchObject({ id: 'commit-landed', version: '1.2.3', sdkVersion: SDK_VERSION, evidenceWindowSeconds: 0, pollIntervalSeconds: 60 });
+    expect(plugin).toMatchObject({
+      id: 'commit-landed',
+      version: '1.2.3',
+      sdkVersion: SDK_VERSION,
+      evidenceWindowSeconds: 0,
+      pollIntervalSeconds: 60,
+    });
     expect(() => {
       (plugin as { id: string }).id = 'other';
     }).toThrow(TypeError);
   });
 
   it('keeps an evidence window and poll interval', () => {
-    const plugin = definePlugin(spec({ evidenceWindowSeconds: 7 * 86_400, pollIntervalSeconds: 3_600, sdkVersion: '1.0.0' }));
+    const plugin = definePlugin(
+      spec({ evidenceWindowSeconds: 7 * 86_400, pollIntervalSeconds: 3_600, sdkVersion: '1.0.0' }),
+    );
     expect(plugin).toMatchObject({ evidenceWindowSeconds: 604_800, pollIntervalSeconds: 3_600 });
   });
 
@@ -39,7 +47,11 @@ describe('definePlugin', () => {
     ['evidenceWindowSeconds', { evidenceWindowSeconds: -1 }, /evidenceWindowSeconds:/],
     ['evidenceWindowSeconds', { evidenceWindowSeconds: 31 * 86_400 }, /evidenceWindowSeconds:/],
     ['pollIntervalSeconds', { pollIntervalSeconds: 1 }, /pollIntervalSeconds:/],
-    ['pollIntervalSeconds', { evidenceWindowSeconds: 60, pollIntervalSeconds: 120 }, /pollIntervalSeconds: must not be longer than evidenceWindowSeconds/],
+    [
+      'pollIntervalSeconds',
+      { evidenceWindowSeconds: 60, pollIntervalSeconds: 120 },
+      /pollIntervalSeconds: must not be longer than evidenceWindowSeconds/,
+    ],
   ])('refuses a bad %s, naming it', (_field, overrides, message) => {
     expect(() => definePlugin(spec(overrides))).toThrow(ValidationError);
     expect(() => definePlugin(spec(overrides))).toThrow(message);
@@ -60,6 +72,8 @@ describe('parsePluginConfig', () => {
   });
 
   it('names the bad field and the plugin', () => {
-    expect(() => parsePluginConfig(definePlugin(spec()), { threshold: 2 })).toThrow(/Invalid config of plugin "commit-landed": threshold: /);
+    expect(() => parsePluginConfig(definePlugin(spec()), { threshold: 2 })).toThrow(
+      /Invalid config of plugin "commit-landed": threshold: /,
+    );
   });
 });

@@ -44,17 +44,28 @@ export interface PluginDefinition<TConfig = unknown> {
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 // Structural, not instanceof: an npm plugin may bring its own copy of zod.
 const isSchema = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && isFunction((value as { safeParse?: unknown }).safeParse) && isFunction((value as { parse?: unknown }).parse);
+  typeof value === 'object' &&
+  value !== null &&
+  isFunction((value as { safeParse?: unknown }).safeParse) &&
+  isFunction((value as { parse?: unknown }).parse);
 
 const pluginSpecSchema = z
   .object({
-    id: z.string().regex(pluginIdPattern, 'must be 2..64 lowercase letters, digits or dashes, starting with a letter (e.g. "llm-judge")'),
+    id: z
+      .string()
+      .regex(
+        pluginIdPattern,
+        'must be 2..64 lowercase letters, digits or dashes, starting with a letter (e.g. "llm-judge")',
+      ),
     version: z.string().refine(isSemVer, 'must be a semantic version such as 1.0.0'),
     sdkVersion: z.string().refine(isSemVer, 'must be a semantic version such as 1.0.0').default(SDK_VERSION),
     configSchema: z.custom<z.ZodType>(isSchema, 'must be a zod schema (an object with parse and safeParse)'),
     evidenceWindowSeconds: z.number().int().min(0).max(evidenceWindowSecondsMax).default(0),
     pollIntervalSeconds: z.number().int().min(pollIntervalSecondsMin).max(pollIntervalSecondsMax).default(60),
-    score: z.custom<PluginDefinition['score']>(isFunction, 'must be a function score(input, ctx) returning a Promise<ScoreResult>'),
+    score: z.custom<PluginDefinition['score']>(
+      isFunction,
+      'must be a function score(input, ctx) returning a Promise<ScoreResult>',
+    ),
   })
   .refine((spec) => spec.evidenceWindowSeconds === 0 || spec.pollIntervalSeconds <= spec.evidenceWindowSeconds, {
     message: 'must not be longer than evidenceWindowSeconds',

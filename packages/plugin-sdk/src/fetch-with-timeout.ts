@@ -9,14 +9,18 @@ export class FetchTimeoutError extends Error {
 
 /** Wraps fetch so every call aborts after `timeoutMs` (and when `signal` aborts), with an error that names the URL. */
 export function withTimeout(fetchImpl: FetchFn, timeoutMs: number, signal?: AbortSignal): FetchFn {
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`timeoutMs must be a positive integer, got ${timeoutMs}.`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new RangeError(`timeoutMs must be a positive integer, got ${timeoutMs}.`);
   return async function timedFetch(input, init) {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signals = [timeout, init?.signal, signal].filter((s): s is AbortSignal => s !== undefined && s !== null);
     try {
       return await fetchImpl(input, { ...init, signal: AbortSignal.any(signals) });
     } catch (error) {
-      if (timeout.aborted) throw new FetchTimeoutError(`${describeTarget(input)} did not answer within ${timeoutMs} ms.`, { cause: error });
+      if (timeout.aborted)
+        throw new FetchTimeoutError(`${describeTarget(input)} did not answer within ${timeoutMs} ms.`, {
+          cause: error,
+        });
       throw error;
     }
   };

@@ -50,5 +50,21 @@ export {
   type LlmClient,
   type ResponseFormat,
 } from './llm-client';
-export { runPluginSafely, errorMessageCharsMax, runTimeoutMsMax, type PluginErrorKind, type PluginErrorResult, type PluginRunOutcome, type RunPluginOptions } from './run-plugin-safely';
-export { loadPlugins, importTimeoutMsDefault, pluginDirsMax, type LoadedPlugin, type LoadPluginsOptions, type LoadPluginsResult, type RejectedPlugin } from './loader';
+export {
+  runPluginSafely,
+  errorMessageCharsMax,
+  runTimeoutMsMax,
+  type PluginErrorKind,
+  type PluginErrorResult,
+  type PluginRunOutcome,
+  type RunPluginOptions,
+} from './run-plugin-safely';
+export {
+  loadPlugins,
+  importTimeoutMsDefault,
+  pluginDirsMax,
+  type LoadedPlugin,
+  type LoadPluginsOptions,
+  type LoadPluginsResult,
+  type RejectedPlugin,
+} from './loader';

@@ -6,7 +6,14 @@ import { type ChatMessage } from './score-input';
 export type ResponseFormat =
   | { readonly type: 'text' }
   | { readonly type: 'json_object' }
-  | { readonly type: 'json_schema'; readonly jsonSchema: { readonly name: string; readonly schema: Record<string, unknown>; readonly strict?: boolean } };
+  | {
+      readonly type: 'json_schema';
+      readonly jsonSchema: {
+        readonly name: string;
+        readonly schema: Record<string, unknown>;
+        readonly strict?: boolean;
+      };
+    };
 
 export interface ChatRequest {
   readonly model: string;
@@ -83,14 +90,24 @@ export function createGatewayLlmClient(options: GatewayLlmClientOptions): LlmCli
       const response = await post(timedFetch, url, { ...options, apiKey }, request);
       if (response.status === 401) options.onUnauthorized?.();
       const text = await response.text();
-      if (text.length > chatResponseCharsMax) throw new LlmCallError(`The chat answer is longer than ${chatResponseCharsMax} characters.`, response.status);
-      if (!response.ok) throw new LlmCallError(`Chat completion failed with HTTP ${response.status}: ${errorMessage(text)}`, response.status);
+      if (text.length > chatResponseCharsMax)
+        throw new LlmCallError(`The chat answer is longer than ${chatResponseCharsMax} characters.`, response.status);
+      if (!response.ok)
+        throw new LlmCallError(
+          `Chat completion failed with HTTP ${response.status}: ${errorMessage(text)}`,
+          response.status,
+        );
       return toChatResponse(text, response);
     },
   };
 }
 
-async function post(timedFetch: FetchFn, url: string, options: GatewayLlmClientOptions & { apiKey: string }, request: ChatRequest): Promise<Response> {
+async function post(
+  timedFetch: FetchFn,
+  url: string,
+  options: GatewayLlmClientOptions & { apiKey: string },
+  request: ChatRequest,
+): Promise<Response> {
   try {
     return await timedFetch(url, {
       method: 'POST',
@@ -99,7 +116,8 @@ async function post(timedFetch: FetchFn, url: string, options: GatewayLlmClientO
       signal: request.signal ?? null,
     });
   } catch (error) {
-    if (error instanceof FetchTimeoutError) throw new LlmCallError(`Chat completion timed out: ${error.message}`, undefined, { cause: error });
+    if (error instanceof FetchTimeoutError)
+      throw new LlmCallError(`Chat completion timed out: ${error.message}`, undefined, { cause: error });
     throw new LlmCallError(`Chat completion request failed: ${(error as Error).message}`, undefined, { cause: error });
   }
 }
@@ -111,13 +129,18 @@ function chatCompletionsUrl(baseUrl: string): string {
 }
 
 function toWireRequest(request: ChatRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = { model: request.model, messages: request.messages.map(({ role, content }) => ({ role, content })), stream: false };
+  const body: Record<string, unknown> = {
+    model: request.model,
+    messages: request.messages.map(({ role, content }) => ({ role, content })),
+    stream: false,
+  };
   if (request.n !== undefined) body.n = request.n;
   if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   const format = request.responseFormat;
   if (format !== undefined) {
-    body.response_format = format.type === 'json_schema' ? { type: 'json_schema', json_schema: format.jsonSchema } : { type: format.type };
+    body.response_format =
+      format.type === 'json_schema' ? { type: 'json_schema', json_schema: format.jsonSchema } : { type: format.type };
   }
   return body;
 }
@@ -130,10 +153,17 @@ function toChatResponse(text: string, response: Response): ChatResponse {
     throw new LlmCallError('The chat answer is not JSON.', response.status, { cause: error });
   }
   const parsed = chatCompletionSchema.safeParse(json);
-  if (!parsed.success) throw new LlmCallError(`The chat answer is not a chat completion: ${parsed.error.issues[0]?.message ?? 'bad shape'}.`, response.status);
+  if (!parsed.success)
+    throw new LlmCallError(
+      `The chat answer is not a chat completion: ${parsed.error.issues[0]?.message ?? 'bad shape'}.`,
+      response.status,
+    );
   const requestId = response.headers.get('x-request-id') ?? parsed.data.id;
   return {
-    choices: parsed.data.choices.map((choice) => ({ content: choice.message.content ?? '', ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}) })),
+    choices: parsed.data.choices.map((choice) => ({
+      content: choice.message.content ?? '',
+      ...(choice.finish_reason ? { finishReason: choice.finish_reason } : {}),
+    })),
     usage: { promptTokens: parsed.data.usage.prompt_tokens, completionTokens: parsed.data.usage.completion_tokens },
     ...(requestId === undefined ? {} : { requestId }),
   };

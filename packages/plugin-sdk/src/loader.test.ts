@@ -10,7 +10,12 @@ const schemaStub = '{ parse: (v) => v, safeParse: (v) => ({ success: true, data:
 const pluginModule = (fields: string) =>
   `export default { id: 'good-one', version: '1.0.0', sdkVersion: '1.0.0', configSchema: ${schemaStub}, score: async () => ({ status: 'pending', reason: 'x' }), ${fields} };\n`;
 
-async function writePackage(dir: string, name: string, source: string, manifest: Record<string, unknown> = { exports: { '.': './index.mjs' } }): Promise<void> {
+async function writePackage(
+  dir: string,
+  name: string,
+  source: string,
+  manifest: Record<string, unknown> = { exports: { '.': './index.mjs' } },
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name, type: 'module', ...manifest }));
   await writeFile(join(dir, 'index.mjs'), source);
@@ -32,9 +37,14 @@ describe('loadPlugins', () => {
     await writePackage(join(plugins, 'h-main-field'), '@x/h', pluginModule("id: 'via-main'"), { main: 'index.mjs' });
     await writePackage(join(plugins, 'i-escapes'), '@x/i', pluginModule(''), { exports: '../a-good/index.mjs' });
     await mkdir(join(plugins, 'j-no-manifest'));
-    await writePackage(join(workspace, 'node_modules', '@acme', 'tokenwise-plugin-ab'), '@acme/tokenwise-plugin-ab', pluginModule("id: 'ab-test'"), {
-      exports: { '.': { import: './index.mjs', require: './index.cjs' } },
-    });
+    await writePackage(
+      join(workspace, 'node_modules', '@acme', 'tokenwise-plugin-ab'),
+      '@acme/tokenwise-plugin-ab',
+      pluginModule("id: 'ab-test'"),
+      {
+        exports: { '.': { import: './index.mjs', require: './index.cjs' } },
+      },
+    );
   });
   afterAll(async () => {
     await rm(workspace, { recursive: true, force: true });
@@ -61,9 +71,18 @@ describe('loadPlugins', () => {
   });
 
   it('rejects npm plugins unless an admin allowed them', async () => {
-    const { loaded, rejected } = await loadPlugins({ workspaceDir: join(workspace, 'empty'), packageNames: ['@acme/tokenwise-plugin-ab'], allowNpm: false });
+    const { loaded, rejected } = await loadPlugins({
+      workspaceDir: join(workspace, 'empty'),
+      packageNames: ['@acme/tokenwise-plugin-ab'],
+      allowNpm: false,
+    });
     expect(loaded).toEqual([]);
-    expect(rejected).toEqual([{ source: 'npm:@acme/tokenwise-plugin-ab', reason: expect.stringMatching(/npm plugins are disabled: an admin must allow them/) }]);
+    expect(rejected).toEqual([
+      {
+        source: 'npm:@acme/tokenwise-plugin-ab',
+        reason: expect.stringMatching(/npm plugins are disabled: an admin must allow them/),
+      },
+    ]);
   });
 
   it('loads an allowed npm plugin by its import condition, and reports bad or missing names', async () => {
@@ -72,7 +91,9 @@ describe('loadPlugins', () => {
       packageNames: ['@acme/tokenwise-plugin-ab', '../../etc/passwd', 'not-installed-plugin'],
       allowNpm: true,
     });
-    expect(loaded.map(({ source, plugin }) => [source, plugin.id])).toEqual([['npm:@acme/tokenwise-plugin-ab', 'ab-test']]);
+    expect(loaded.map(({ source, plugin }) => [source, plugin.id])).toEqual([
+      ['npm:@acme/tokenwise-plugin-ab', 'ab-test'],
+    ]);
     expect(rejected).toEqual([
       { source: 'npm:../../etc/passwd', reason: '"../../etc/passwd" is not a valid npm package name' },
       { source: 'npm:not-installed-plugin', reason: expect.stringMatching(/is not installed/) },
@@ -80,6 +101,9 @@ describe('loadPlugins', () => {
   });
 
   it('finds nothing, without error, when there is no plugins directory', async () => {
-    expect(await loadPlugins({ workspaceDir: join(workspace, 'nowhere'), allowNpm: false })).toEqual({ loaded: [], rejected: [] });
+    expect(await loadPlugins({ workspaceDir: join(workspace, 'nowhere'), allowNpm: false })).toEqual({
+      loaded: [],
+      rejected: [],
+    });
   });
 });

@@ -61,7 +61,10 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadPlug
     }
     const clash = loaded.find((other) => other.plugin.id === outcome.id);
     if (clash !== undefined) {
-      rejected.push({ source: candidate.source, reason: `plugin id "${outcome.id}" is already loaded from ${clash.source}` });
+      rejected.push({
+        source: candidate.source,
+        reason: `plugin id "${outcome.id}" is already loaded from ${clash.source}`,
+      });
       continue;
     }
     loaded.push({ source: candidate.source, plugin: outcome });
@@ -78,10 +81,20 @@ async function workspaceCandidates(workspaceDir: string): Promise<Candidate[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const dirs = entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
-  const candidates: Candidate[] = dirs.slice(0, pluginDirsMax).map((name) => ({ source: `plugins/${name}`, entry: join(pluginsDir, name) }));
-  for (const name of dirs.slice(pluginDirsMax)) candidates.push({ source: `plugins/${name}`, reason: `more than ${pluginDirsMax} plugin directories` });
-  return Promise.all(candidates.map(async (candidate) => ('reason' in candidate ? candidate : packageEntry(candidate.source, candidate.entry))));
+  const dirs = entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
+  const candidates: Candidate[] = dirs
+    .slice(0, pluginDirsMax)
+    .map((name) => ({ source: `plugins/${name}`, entry: join(pluginsDir, name) }));
+  for (const name of dirs.slice(pluginDirsMax))
+    candidates.push({ source: `plugins/${name}`, reason: `more than ${pluginDirsMax} plugin directories` });
+  return Promise.all(
+    candidates.map(async (candidate) =>
+      'reason' in candidate ? candidate : packageEntry(candidate.source, candidate.entry),
+    ),
+  );
 }
 
 async function npmCandidates(options: LoadPluginsOptions): Promise<Candidate[]> {
@@ -89,10 +102,16 @@ async function npmCandidates(options: LoadPluginsOptions): Promise<Candidate[]> 
   return Promise.all(
     names.map(async (name): Promise<Candidate> => {
       const source = `npm:${name}`;
-      if (!options.allowNpm) return { source, reason: 'npm plugins are disabled: an admin must allow them, since installing and loading one runs its code' };
-      if (!npmNamePattern.test(name) || name.length > 214) return { source, reason: `"${name}" is not a valid npm package name` };
+      if (!options.allowNpm)
+        return {
+          source,
+          reason: 'npm plugins are disabled: an admin must allow them, since installing and loading one runs its code',
+        };
+      if (!npmNamePattern.test(name) || name.length > 214)
+        return { source, reason: `"${name}" is not a valid npm package name` };
       const dir = await findPackageDir(options.workspaceDir, name);
-      if (dir === undefined) return { source, reason: `package "${name}" is not installed under ${options.workspaceDir}; install it first` };
+      if (dir === undefined)
+        return { source, reason: `package "${name}" is not installed under ${options.workspaceDir}; install it first` };
       return packageEntry(source, dir);
     }),
   );

@@ -45,17 +45,31 @@ export async function runPluginSafely<TConfig>(
   }
   const outcome = await scoreWithTimeout(plugin, { ...input, config: config.data }, ctx, options.timeoutMs);
   if (outcome.status === 'error') {
-    ctx.logger.warn('scoring plugin failed', { pluginId: plugin.id, pluginVersion: plugin.version, requestId: input.requestId, kind: outcome.error.kind, error: outcome.error.message });
+    ctx.logger.warn('scoring plugin failed', {
+      pluginId: plugin.id,
+      pluginVersion: plugin.version,
+      requestId: input.requestId,
+      kind: outcome.error.kind,
+      error: outcome.error.message,
+    });
   }
   return outcome;
 }
 
-async function scoreWithTimeout<TConfig>(plugin: PluginDefinition<TConfig>, input: ScoreInput<TConfig>, ctx: PluginContext, timeoutMs: number): Promise<PluginRunOutcome> {
+async function scoreWithTimeout<TConfig>(
+  plugin: PluginDefinition<TConfig>,
+  input: ScoreInput<TConfig>,
+  ctx: PluginContext,
+  timeoutMs: number,
+): Promise<PluginRunOutcome> {
   const controller = new AbortController();
   const runCtx = boundContext(ctx, AbortSignal.any([ctx.signal, controller.signal]));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<PluginRunOutcome>((resolve) => {
-    timer = setTimeout(() => resolve(failure('timeout', `Plugin "${plugin.id}" did not answer within ${timeoutMs} ms.`)), timeoutMs);
+    timer = setTimeout(
+      () => resolve(failure('timeout', `Plugin "${plugin.id}" did not answer within ${timeoutMs} ms.`)),
+      timeoutMs,
+    );
   });
   const scored = invokeScore(plugin, input, runCtx);
   try {
@@ -67,7 +81,11 @@ async function scoreWithTimeout<TConfig>(plugin: PluginDefinition<TConfig>, inpu
   }
 }
 
-async function invokeScore<TConfig>(plugin: PluginDefinition<TConfig>, input: ScoreInput<TConfig>, ctx: PluginContext): Promise<PluginRunOutcome> {
+async function invokeScore<TConfig>(
+  plugin: PluginDefinition<TConfig>,
+  input: ScoreInput<TConfig>,
+  ctx: PluginContext,
+): Promise<PluginRunOutcome> {
   let result: unknown;
   try {
     // Called inside try: a synchronous throw from a non-async score is caught as well.
@@ -87,15 +105,24 @@ function boundContext(ctx: PluginContext, signal: AbortSignal): PluginContext {
   return {
     ...ctx,
     signal,
-    llm: { chat: (request) => ctx.llm.chat({ ...request, signal: request.signal ? AbortSignal.any([request.signal, signal]) : signal }) },
-    fetch: (resource, init) => ctx.fetch(resource, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+    llm: {
+      chat: (request) =>
+        ctx.llm.chat({ ...request, signal: request.signal ? AbortSignal.any([request.signal, signal]) : signal }),
+    },
+    fetch: (resource, init) =>
+      ctx.fetch(resource, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
   };
 }
 
 function describeError(error: unknown): string {
   let text: string;
   try {
-    text = error instanceof Error ? `${error.name}: ${error.message}` : typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+    text =
+      error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : typeof error === 'string'
+          ? error
+          : (JSON.stringify(error) ?? String(error));
   } catch {
     text = 'an unprintable value';
   }

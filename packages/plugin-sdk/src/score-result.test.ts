@@ -2,12 +2,21 @@ import { ValidationError } from '@tokenwise/core';
 import { describe, expect, it } from 'vitest';
 import { evidenceBytesMax, validateScoreResult } from './score-result';
 
-const scored = { status: 'scored', score: 0.75, confidence: 1, evidence: { samples: [{ choice: 'Y' }], usage: { promptTokens: 10 } }, rationale: 'ok' };
+const scored = {
+  status: 'scored',
+  score: 0.75,
+  confidence: 1,
+  evidence: { samples: [{ choice: 'Y' }], usage: { promptTokens: 10 } },
+  rationale: 'ok',
+};
 
 describe('validateScoreResult', () => {
   it('accepts the three statuses', () => {
     expect(validateScoreResult(scored)).toEqual(scored);
-    expect(validateScoreResult({ status: 'pending', reason: 'no commit yet' })).toEqual({ status: 'pending', reason: 'no commit yet' });
+    expect(validateScoreResult({ status: 'pending', reason: 'no commit yet' })).toEqual({
+      status: 'pending',
+      reason: 'no commit yet',
+    });
     expect(validateScoreResult({ status: 'not_applicable', reason: 'no ideal answer' }).status).toBe('not_applicable');
   });
 

@@ -55,7 +55,13 @@ const reasonSchema = z.string().trim().min(1, 'must say why').max(reasonCharsMax
 
 /** The shape every plugin result must have; extra keys are refused so typos do not pass silently. */
 export const scoreResultSchema = z.discriminatedUnion('status', [
-  z.strictObject({ status: z.literal('scored'), score: unitInterval, confidence: unitInterval, evidence: evidenceSchema, rationale: z.string().max(rationaleCharsMax) }),
+  z.strictObject({
+    status: z.literal('scored'),
+    score: unitInterval,
+    confidence: unitInterval,
+    evidence: evidenceSchema,
+    rationale: z.string().max(rationaleCharsMax),
+  }),
   z.strictObject({ status: z.literal('pending'), reason: reasonSchema }),
   z.strictObject({ status: z.literal('not_applicable'), reason: reasonSchema }),
 ]);

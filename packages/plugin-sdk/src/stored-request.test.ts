@@ -40,7 +40,10 @@ describe('scoreInputOf', () => {
     expect(scoreInputOf({ ...stored, prompt: 'complete this' }, {}).promptMessages).toBe('complete this');
     const odd = scoreInputOf({ ...stored, prompt: [{ role: 'wizard', content: [{ type: 'text', text: 'x' }] }] }, {});
     expect(odd.promptMessages).toEqual([{ role: 'user', content: '[{"type":"text","text":"x"}]' }]);
-    const purged = scoreInputOf({ ...stored, prompt: null, completion: null, tags: null, userId: null, teamId: null }, {});
+    const purged = scoreInputOf(
+      { ...stored, prompt: null, completion: null, tags: null, userId: null, teamId: null },
+      {},
+    );
     expect(purged).toMatchObject({ promptMessages: '', completion: '', tags: {}, userId: '', teamId: '' });
   });
 });

@@ -26,7 +26,9 @@ function messagesOf(prompt: unknown): ScoreInput['promptMessages'] {
   if (prompt === null || prompt === undefined) return '';
   if (!Array.isArray(prompt)) return JSON.stringify(prompt);
   return prompt.map((message: { role?: unknown; content?: unknown }): ChatMessage => ({
-    role: (chatRoles as readonly string[]).includes(String(message.role)) ? (message.role as ChatMessage['role']) : 'user',
+    role: (chatRoles as readonly string[]).includes(String(message.role))
+      ? (message.role as ChatMessage['role'])
+      : 'user',
     content: typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''),
   }));
 }

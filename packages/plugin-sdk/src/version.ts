@@ -22,6 +22,9 @@ export function sdkIncompatibility(pluginSdkVersion: string, hostSdkVersion: str
 }
 
 /** True when a plugin built against its `sdkVersion` can run on this SDK: same major, minor not newer. */
-export function isCompatibleSdk(plugin: { readonly sdkVersion: string }, hostSdkVersion: string = SDK_VERSION): boolean {
+export function isCompatibleSdk(
+  plugin: { readonly sdkVersion: string },
+  hostSdkVersion: string = SDK_VERSION,
+): boolean {
   return sdkIncompatibility(plugin.sdkVersion, hostSdkVersion) === undefined;
 }

@@ -38,6 +38,9 @@ export function renderChatTemplate(messages: ReadonlyArray<ChatMessageInput>, op
 }
 
 /** Upper bound of the prompt tokens the simulator reports for a chat: the rendered template's UTF-8 bytes. */
-export function chatPromptTokensBound(messages: ReadonlyArray<ChatMessageInput>, options: RenderChatOptions = {}): number {
+export function chatPromptTokensBound(
+  messages: ReadonlyArray<ChatMessageInput>,
+  options: RenderChatOptions = {},
+): number {
   return Buffer.byteLength(renderChatTemplate(messages, options), 'utf8');
 }

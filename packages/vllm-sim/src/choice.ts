@@ -68,7 +68,9 @@ export class ChoiceState {
     if (this.finishReason === null && this.source.ended) this.finishReason = 'stop';
     if (this.finishReason === null && this.tokens >= this.maxTokens) this.finishReason = 'length';
     const visibleEnd =
-      this.finishReason !== null ? this.text.length : Math.max(this.emitted, this.text.length - Math.max(0, this.stopLengthMax - 1));
+      this.finishReason !== null
+        ? this.text.length
+        : Math.max(this.emitted, this.text.length - Math.max(0, this.stopLengthMax - 1));
     const delta = this.text.slice(this.emitted, visibleEnd);
     this.emitted = visibleEnd;
     return delta;

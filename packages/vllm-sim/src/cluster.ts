@@ -32,7 +32,9 @@ export async function startVllmSimCluster(config: SimClusterConfig): Promise<Vll
       }
       for (let i = 0; i < count; i++) {
         // Replicas differ in seed so a load balancer test can tell them apart, yet each is deterministic.
-        replicas.push(await startVllmSim({ ...model, seed: (model.seed ?? 0) + i, port: basePort === 0 ? 0 : basePort + i }));
+        replicas.push(
+          await startVllmSim({ ...model, seed: (model.seed ?? 0) + i, port: basePort === 0 ? 0 : basePort + i }),
+        );
       }
     }
   } catch (error) {

@@ -19,9 +19,17 @@ describe('POST /v1/completions', () => {
   });
 
   it('indexes choices of batched prompts as prompt * n + i and sums usage', async () => {
-    const completion = await clientFor(sim).completions.create({ model: 'sim-model', prompt: ['a b', 'c d e'], n: 2, max_tokens: 3 });
+    const completion = await clientFor(sim).completions.create({
+      model: 'sim-model',
+      prompt: ['a b', 'c d e'],
+      n: 2,
+      max_tokens: 3,
+    });
     expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);
-    expect(completion.usage).toMatchObject({ prompt_tokens: countTokens('a b') + countTokens('c d e'), completion_tokens: 12 });
+    expect(completion.usage).toMatchObject({
+      prompt_tokens: countTokens('a b') + countTokens('c d e'),
+      completion_tokens: 12,
+    });
   });
 
   it('streams text_completion chunks with usage null, then the usage chunk and [DONE]', async () => {
@@ -33,10 +41,15 @@ describe('POST /v1/completions', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const events = await readSse(response);
     expect(events.at(-1)).toBe('[DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ text: string; finish_reason: string | null }>; usage: unknown });
+    const chunks = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { choices: Array<{ text: string; finish_reason: string | null }>; usage: unknown });
     expect(chunks.slice(0, -1).every((c) => c.usage === null && c.choices.length === 1)).toBe(true);
     expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('length');
-    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 } });
+    expect(chunks.at(-1)).toMatchObject({
+      choices: [],
+      usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
+    });
   });
 
   it('refuses an empty prompt', async () => {

@@ -12,7 +12,10 @@ describe('models, health, tokenize and metrics endpoints', () => {
   it('lists the model as a vLLM ModelCard', async () => {
     const page = await clientFor(sim).models.list();
     expect(page.data).toHaveLength(1);
-    const card = (await (await fetch(`${sim.url}/v1/models`)).json()) as { object: string; data: Array<Record<string, unknown>> };
+    const card = (await (await fetch(`${sim.url}/v1/models`)).json()) as {
+      object: string;
+      data: Array<Record<string, unknown>>;
+    };
     expect(card.object).toBe('list');
     expect(card.data[0]).toMatchObject({
       id: 'team/model-7b',
@@ -21,7 +24,16 @@ describe('models, health, tokenize and metrics endpoints', () => {
       root: '/models/model-7b',
       parent: null,
       max_model_len: 2048,
-      permission: [{ object: 'model_permission', allow_sampling: true, allow_logprobs: true, organization: '*', group: null, is_blocking: false }],
+      permission: [
+        {
+          object: 'model_permission',
+          allow_sampling: true,
+          allow_logprobs: true,
+          organization: '*',
+          group: null,
+          is_blocking: false,
+        },
+      ],
     });
   });
 
@@ -41,14 +53,22 @@ describe('models, health, tokenize and metrics endpoints', () => {
     expect(tokenized.max_model_len).toBe(2048);
     expect(tokenized.tokens).toHaveLength(tokenized.count);
     expect(tokenized.token_strs).toBeNull();
-    const completion = await clientFor(sim).chat.completions.create({ model: 'team/model-7b', messages: [{ role: 'user', content: messages[0]!.content }], max_tokens: 1 });
+    const completion = await clientFor(sim).chat.completions.create({
+      model: 'team/model-7b',
+      messages: [{ role: 'user', content: messages[0]!.content }],
+      max_tokens: 1,
+    });
     expect(completion.usage?.prompt_tokens).toBe(tokenized.count);
     const prompt = await postJson(`${sim.url}/tokenize`, { prompt: 'hello world' });
     expect(prompt.body).toMatchObject({ count: 4 }); // "hell" "o" " wor" "ld"
   });
 
   it('exposes Prometheus metrics with vLLM names and the model_name label', async () => {
-    await clientFor(sim).chat.completions.create({ model: 'team/model-7b', messages: [{ role: 'user', content: 'x' }], max_tokens: 3 });
+    await clientFor(sim).chat.completions.create({
+      model: 'team/model-7b',
+      messages: [{ role: 'user', content: 'x' }],
+      max_tokens: 3,
+    });
     const text = await (await fetch(`${sim.url}/metrics`)).text();
     for (const name of [
       'vllm:num_requests_running',
@@ -62,7 +82,9 @@ describe('models, health, tokenize and metrics endpoints', () => {
     ]) {
       expect(text, name).toContain(`${name}{model_name="team/model-7b"`);
     }
-    expect(text).toMatch(/vllm:request_success_total\{model_name="team\/model-7b",engine="0",finished_reason="length"\} [1-9]/);
+    expect(text).toMatch(
+      /vllm:request_success_total\{model_name="team\/model-7b",engine="0",finished_reason="length"\} [1-9]/,
+    );
     expect(text).toContain('# TYPE vllm:time_to_first_token_seconds histogram');
     expect(sim.metrics().generationTokens).toBeGreaterThanOrEqual(3);
   });

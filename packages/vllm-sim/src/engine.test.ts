@@ -21,7 +21,11 @@ function recordingJob(tokens: number, onToken: (index: number) => void): EngineJ
 }
 
 /** An FCFS engine without preemption whose latency profile and clock the test sets. */
-function engineWith(maxNumSeqs: number, latency: { ttftMs: number; tpotMs: number; tpotGrowthPerRunningSeq: number }, now: () => number): SimEngine {
+function engineWith(
+  maxNumSeqs: number,
+  latency: { ttftMs: number; tpotMs: number; tpotGrowthPerRunningSeq: number },
+  now: () => number,
+): SimEngine {
   return new SimEngine({
     maxNumSeqs,
     schedulingPolicy: 'fcfs',

@@ -177,7 +177,10 @@ export class SimEngine {
     slot.state = 'running';
     slot.queuedMs += nowMs - slot.waitingSinceMs;
     // A resumed request recomputes its KV cache, so it pays prefill again (vLLM's RECOMPUTE mode).
-    slot.readyAtMs = Math.max(slot.readyAtMs, nowMs + prefillMs(this.options.latency(), slot.job.promptTokens + slot.generated));
+    slot.readyAtMs = Math.max(
+      slot.readyAtMs,
+      nowMs + prefillMs(this.options.latency(), slot.job.promptTokens + slot.generated),
+    );
     this.running.push(slot);
     this.arm(slot.readyAtMs);
   }

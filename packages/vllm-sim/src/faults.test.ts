@@ -31,7 +31,12 @@ describe('fault injection', () => {
   it('drops the connection mid-stream after K tokens and frees the slot', async () => {
     sim.setFaults({ dropConnection: { afterTokens: 3 } });
     const abortsBefore = sim.metrics().requestSuccess.abort;
-    const stream = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 50, stream: true });
+    const stream = await clientFor(sim).chat.completions.create({
+      model: sim.model,
+      messages,
+      max_tokens: 50,
+      stream: true,
+    });
     const contents: string[] = [];
     await expect(
       (async () => {
@@ -69,13 +74,19 @@ describe('fault injection', () => {
   it('delays the first byte: headers of a later, undelayed request arrive first', async () => {
     sim.setFaults({ firstByteDelayMs: 1500 });
     const order: string[] = [];
-    const delayed = fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages, max_tokens: 1 }) }).then((r) => {
+    const delayed = fetch(`${sim.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages, max_tokens: 1 }),
+    }).then((r) => {
       order.push('delayed');
       return r.text();
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
     sim.clearFaults();
-    const prompt = fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages, max_tokens: 1 }) }).then((r) => {
+    const prompt = fetch(`${sim.url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ messages, max_tokens: 1 }),
+    }).then((r) => {
       order.push('prompt');
       return r.text();
     });

@@ -38,7 +38,14 @@ export interface ResolvedFaults {
   omitStreamUsage: boolean;
 }
 
-export const noFaults: ResolvedFaults = { errorRate: 0, stall: null, dropConnection: null, firstByteDelayMs: 0, overrunTokens: 0, omitStreamUsage: false };
+export const noFaults: ResolvedFaults = {
+  errorRate: 0,
+  stall: null,
+  dropConnection: null,
+  firstByteDelayMs: 0,
+  overrunTokens: 0,
+  omitStreamUsage: false,
+};
 
 /** Applies a partial update: absent fields keep their value, `null` clears stall/dropConnection. */
 export function mergeFaults(current: ResolvedFaults, update: SimFaults): ResolvedFaults {
@@ -50,7 +57,11 @@ export function mergeFaults(current: ResolvedFaults, update: SimFaults): Resolve
         ? current.stall
         : parsed.stall === null
           ? null
-          : { afterTokens: parsed.stall.afterTokens, durationMs: parsed.stall.durationMs, rate: parsed.stall.rate ?? 1 },
+          : {
+              afterTokens: parsed.stall.afterTokens,
+              durationMs: parsed.stall.durationMs,
+              rate: parsed.stall.rate ?? 1,
+            },
     dropConnection:
       parsed.dropConnection === undefined
         ? current.dropConnection
@@ -83,7 +94,13 @@ export function drawRequestFaults(faults: ResolvedFaults, random: () => number):
 
 /** The body as a faulty server would read it: a cap raised by `overrunTokens`, stream usage ignored. */
 export function misreadBody(body: unknown, faults: ResolvedFaults): unknown {
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || (faults.overrunTokens === 0 && !faults.omitStreamUsage)) return body;
+  if (
+    body === null ||
+    typeof body !== 'object' ||
+    Array.isArray(body) ||
+    (faults.overrunTokens === 0 && !faults.omitStreamUsage)
+  )
+    return body;
   const copy = { ...(body as Record<string, unknown>) };
   for (const field of ['max_tokens', 'max_completion_tokens']) {
     if (typeof copy[field] === 'number') copy[field] = (copy[field] as number) + faults.overrunTokens;

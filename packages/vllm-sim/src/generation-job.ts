@@ -92,7 +92,9 @@ export class GenerationJob implements EngineJob {
       this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       return body;
     }
-    const usage = plan.includeUsage ? sse(this.prefix + chunkSuffix(plan.endpoint, usageJson(plan.promptTokens, completionTokens))) : '';
+    const usage = plan.includeUsage
+      ? sse(this.prefix + chunkSuffix(plan.endpoint, usageJson(plan.promptTokens, completionTokens)))
+      : '';
     return usage + sseDone;
   }
 

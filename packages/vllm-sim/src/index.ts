@@ -1,5 +1,17 @@
-export { chatPromptTokensBound, messageText, renderChatTemplate, type ChatMessageInput, type RenderChatOptions } from './chat-template';
-export { startVllmSimCluster, replicasPerModelMax, type SimClusterConfig, type SimClusterModel, type VllmSimCluster } from './cluster';
+export {
+  chatPromptTokensBound,
+  messageText,
+  renderChatTemplate,
+  type ChatMessageInput,
+  type RenderChatOptions,
+} from './chat-template';
+export {
+  startVllmSimCluster,
+  replicasPerModelMax,
+  type SimClusterConfig,
+  type SimClusterModel,
+  type VllmSimCluster,
+} from './cluster';
 export { type SchedulingPolicy } from './engine';
 export { type VllmErrorBody } from './errors';
 export { type ResolvedFaults, type SimFaults } from './faults';

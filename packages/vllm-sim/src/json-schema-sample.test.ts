@@ -25,15 +25,32 @@ const schemas: Record<string, object> = {
     required: ['name', 'kind', 'age', 'ratio', 'active', 'tags', 'address'],
     additionalProperties: false,
   },
-  arrayRoot: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer', multipleOf: 5 } }, required: ['id'] }, minItems: 1 },
+  arrayRoot: {
+    type: 'array',
+    items: { type: 'object', properties: { id: { type: 'integer', multipleOf: 5 } }, required: ['id'] },
+    minItems: 1,
+  },
   refs: {
-    $defs: { step: { type: 'object', properties: { text: { type: 'string' }, score: { type: 'number', minimum: -5, maximum: 5 } }, required: ['text', 'score'] } },
+    $defs: {
+      step: {
+        type: 'object',
+        properties: { text: { type: 'string' }, score: { type: 'number', minimum: -5, maximum: 5 } },
+        required: ['text', 'score'],
+      },
+    },
     type: 'object',
-    properties: { steps: { type: 'array', items: { $ref: '#/$defs/step' } }, verdict: { const: 'ok' }, maybe: { type: ['string', 'null'] } },
+    properties: {
+      steps: { type: 'array', items: { $ref: '#/$defs/step' } },
+      verdict: { const: 'ok' },
+      maybe: { type: ['string', 'null'] },
+    },
     required: ['steps', 'verdict', 'maybe'],
   },
   combinators: {
-    allOf: [{ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] }, { properties: { b: { type: 'boolean' } }, required: ['b'] }],
+    allOf: [
+      { type: 'object', properties: { a: { type: 'integer' } }, required: ['a'] },
+      { properties: { b: { type: 'boolean' } }, required: ['b'] },
+    ],
   },
 };
 
@@ -53,7 +70,9 @@ describe('sampleJsonForSchema', () => {
   }
 
   it('is deterministic for a seed', () => {
-    expect(sampleJsonForSchema(schemas.nested, createRng(7))).toEqual(sampleJsonForSchema(schemas.nested, createRng(7)));
+    expect(sampleJsonForSchema(schemas.nested, createRng(7))).toEqual(
+      sampleJsonForSchema(schemas.nested, createRng(7)),
+    );
   });
 
   it('refuses remote $refs with a message that says what is supported', () => {

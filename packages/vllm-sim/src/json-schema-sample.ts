@@ -111,7 +111,10 @@ function sampleNumber(schema: Schema, rng: Rng, integer: boolean): number {
   if (high === Infinity) high = low + 100;
   const value = Math.round((low + (high - low) * rng.float()) * 100) / 100;
   const inside = (v: number): boolean =>
-    v >= low && v <= high && (exclusiveMin === undefined || v > exclusiveMin) && (exclusiveMax === undefined || v < exclusiveMax);
+    v >= low &&
+    v <= high &&
+    (exclusiveMin === undefined || v > exclusiveMin) &&
+    (exclusiveMax === undefined || v < exclusiveMax);
   return inside(value) ? value : (low + high) / 2;
 }
 
@@ -120,13 +123,22 @@ function sampleArray(schema: Schema, root: Schema, rng: Rng, depth: number): Jso
   const minItems = Math.max(typeof schema.minItems === 'number' ? schema.minItems : 0, prefix.length);
   const maxItems = typeof schema.maxItems === 'number' ? schema.maxItems : minItems + arrayItemsDefaultMax;
   const deep = depth >= depthOptionalMax;
-  const count = deep ? minItems : rng.int(Math.max(minItems, Math.min(1, maxItems)), Math.max(minItems, Math.min(maxItems, minItems + arrayItemsDefaultMax)));
+  const count = deep
+    ? minItems
+    : rng.int(
+        Math.max(minItems, Math.min(1, maxItems)),
+        Math.max(minItems, Math.min(maxItems, minItems + arrayItemsDefaultMax)),
+      );
   const items: JsonValue[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     const itemSchema = i < prefix.length ? prefix[i] : schema.items;
     let item = sampleNode(itemSchema, root, rng, depth + 1);
-    for (let attempt = 0; schema.uniqueItems === true && seen.has(JSON.stringify(item)) && attempt < uniqueAttemptsMax; attempt++) {
+    for (
+      let attempt = 0;
+      schema.uniqueItems === true && seen.has(JSON.stringify(item)) && attempt < uniqueAttemptsMax;
+      attempt++
+    ) {
       item = sampleNode(itemSchema, root, rng, depth + 1);
     }
     if (schema.uniqueItems === true && seen.has(JSON.stringify(item))) {
@@ -154,14 +166,20 @@ function sampleObject(schema: Schema, root: Schema, rng: Rng, depth: number): { 
 }
 
 function sampleNode(node: unknown, root: Schema, rng: Rng, depth: number): JsonValue {
-  if (depth > depthMax) throw new Error(`The schema nests deeper than ${depthMax} levels; the simulator cannot satisfy it.`);
+  if (depth > depthMax)
+    throw new Error(`The schema nests deeper than ${depthMax} levels; the simulator cannot satisfy it.`);
   if (node === true || node === undefined) return sampleString({}, rng);
   let schema = asSchema(node);
   if (typeof schema.$ref === 'string') schema = { ...resolveRef(root, schema.$ref), ...schema, $ref: undefined };
   if (Array.isArray(schema.allOf)) schema = mergeAllOf(schema, root);
   if ('const' in schema) return schema.const as JsonValue;
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[rng.int(0, schema.enum.length - 1)] as JsonValue;
-  const alternatives = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0)
+    return schema.enum[rng.int(0, schema.enum.length - 1)] as JsonValue;
+  const alternatives = Array.isArray(schema.anyOf)
+    ? schema.anyOf
+    : Array.isArray(schema.oneOf)
+      ? schema.oneOf
+      : undefined;
   if (alternatives !== undefined && alternatives.length > 0) {
     const { anyOf: _anyOf, oneOf: _oneOf, ...rest } = schema;
     return sampleNode({ ...rest, ...asSchema(alternatives[0]) }, root, rng, depth + 1);

@@ -2,11 +2,15 @@
 export type FinishedReason = 'stop' | 'length' | 'abort';
 
 const ttftBucketsSeconds = [
-  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0,
+  640.0, 2560.0,
 ];
-const tpotBucketsSeconds = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
+const tpotBucketsSeconds = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
+];
 const requestLatencyBucketsSeconds = [
-  0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0,
+  0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0,
+  7680.0,
 ];
 
 /** vLLM's build_1_2_5_buckets: 1, 2, 5, 10, 20, 50, ... up to `max`. */
@@ -95,12 +99,22 @@ export class SimMetrics {
     };
     scalar('vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', running);
     scalar('vllm:num_requests_waiting', 'gauge', 'Number of requests waiting to be processed.', waiting);
-    scalar('vllm:num_preemptions_total', 'counter', 'Cumulative number of preemption from the engine.', this.preemptions);
+    scalar(
+      'vllm:num_preemptions_total',
+      'counter',
+      'Cumulative number of preemption from the engine.',
+      this.preemptions,
+    );
     scalar('vllm:prompt_tokens_total', 'counter', 'Number of prefill tokens processed.', this.promptTokens);
     scalar('vllm:generation_tokens_total', 'counter', 'Number of generation tokens processed.', this.generationTokens);
-    lines.push('# HELP vllm:request_success_total Count of successfully processed requests.', '# TYPE vllm:request_success_total counter');
+    lines.push(
+      '# HELP vllm:request_success_total Count of successfully processed requests.',
+      '# TYPE vllm:request_success_total counter',
+    );
     for (const reason of ['stop', 'length', 'abort'] as const) {
-      lines.push(`vllm:request_success_total{${labels},finished_reason="${reason}"} ${formatValue(this.requestSuccess[reason])}`);
+      lines.push(
+        `vllm:request_success_total{${labels},finished_reason="${reason}"} ${formatValue(this.requestSuccess[reason])}`,
+      );
     }
     const histogram = (name: string, help: string, h: Histogram): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
@@ -112,10 +126,26 @@ export class SimMetrics {
       lines.push(`${name}_bucket{${labels},le="+Inf"} ${formatValue(h.count)}`);
       lines.push(`${name}_count{${labels}} ${formatValue(h.count)}`, `${name}_sum{${labels}} ${formatValue(h.sum)}`);
     };
-    histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', this.timeToFirstToken);
-    histogram('vllm:time_per_output_token_seconds', 'Histogram of time per output token in seconds.', this.timePerOutputToken);
-    histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', this.e2eRequestLatency);
-    histogram('vllm:request_queue_time_seconds', 'Histogram of time spent in WAITING phase for request.', this.requestQueueTime);
+    histogram(
+      'vllm:time_to_first_token_seconds',
+      'Histogram of time to first token in seconds.',
+      this.timeToFirstToken,
+    );
+    histogram(
+      'vllm:time_per_output_token_seconds',
+      'Histogram of time per output token in seconds.',
+      this.timePerOutputToken,
+    );
+    histogram(
+      'vllm:e2e_request_latency_seconds',
+      'Histogram of e2e request latency in seconds.',
+      this.e2eRequestLatency,
+    );
+    histogram(
+      'vllm:request_queue_time_seconds',
+      'Histogram of time spent in WAITING phase for request.',
+      this.requestQueueTime,
+    );
     histogram('vllm:request_prompt_tokens', 'Number of prefill tokens processed.', this.requestPromptTokens);
     histogram('vllm:request_generation_tokens', 'Number of generation tokens processed.', this.requestGenerationTokens);
     return `${lines.join('\n')}\n`;

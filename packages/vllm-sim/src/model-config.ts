@@ -62,13 +62,18 @@ export function resolveModelOptions(options: SimModelOptions): ResolvedModelOpti
   };
   const problems: string[] = [];
   if (resolved.model.length === 0) problems.push('model must be a non-empty name');
-  if (!Number.isInteger(resolved.maxModelLen) || resolved.maxModelLen < 2) problems.push('maxModelLen must be an integer >= 2');
-  if (!Number.isInteger(resolved.maxNumSeqs) || resolved.maxNumSeqs < 1) problems.push('maxNumSeqs must be an integer >= 1');
+  if (!Number.isInteger(resolved.maxModelLen) || resolved.maxModelLen < 2)
+    problems.push('maxModelLen must be an integer >= 2');
+  if (!Number.isInteger(resolved.maxNumSeqs) || resolved.maxNumSeqs < 1)
+    problems.push('maxNumSeqs must be an integer >= 1');
   const { min, max } = resolved.outputTokens;
-  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min) problems.push('outputTokens needs integers 1 <= min <= max');
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min)
+    problems.push('outputTokens needs integers 1 <= min <= max');
   for (const [key, value] of Object.entries(resolved.latency)) {
-    if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) problems.push(`latency.${key} must be a finite number >= 0`);
+    if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value)))
+      problems.push(`latency.${key} must be a finite number >= 0`);
   }
-  if (problems.length > 0) throw new Error(`Invalid vLLM simulator options for "${options.model}": ${problems.join('; ')}.`);
+  if (problems.length > 0)
+    throw new Error(`Invalid vLLM simulator options for "${options.model}": ${problems.join('; ')}.`);
   return resolved;
 }

@@ -93,7 +93,10 @@ function checkCommon(request: ChatRequest | CompletionRequest, options: Resolved
   }
   const format = request.response_format;
   if (format?.type === 'json_schema' && (format.json_schema === undefined || format.json_schema === null)) {
-    throw validationError("When response_format type is 'json_schema', the 'json_schema' field must be provided.", 'response_format');
+    throw validationError(
+      "When response_format type is 'json_schema', the 'json_schema' field must be provided.",
+      'response_format',
+    );
   }
 }
 
@@ -128,14 +131,21 @@ function finishPlan(
   const n = request.n ?? 1;
   if (n < 1) throw badRequest(`n must be at least 1, got ${n}.`);
   if (n * prompts.length > choicesPerRequestMax) {
-    throw badRequest(`n times the number of prompts must be at most ${choicesPerRequestMax}, got ${n * prompts.length}.`);
+    throw badRequest(
+      `n times the number of prompts must be at most ${choicesPerRequestMax}, got ${n * prompts.length}.`,
+    );
   }
   if (maxTokens < 1) throw badRequest(`max_tokens must be at least 1, got ${maxTokens}.`);
   const priority = request.priority ?? 0;
   if (priority !== 0 && options.schedulingPolicy !== 'priority' && options.priorityWithoutPolicy === 'reject') {
     throw badRequest(`Got priority ${priority} but Priority scheduling is not enabled.`);
   }
-  const stops = request.stop === undefined || request.stop === null ? [] : typeof request.stop === 'string' ? [request.stop] : request.stop;
+  const stops =
+    request.stop === undefined || request.stop === null
+      ? []
+      : typeof request.stop === 'string'
+        ? [request.stop]
+        : request.stop;
   const stopLengthMax = stops.reduce((max, stop) => Math.max(max, stop.length), 0);
   const choices: ChoiceState[] = [];
   let promptTokens = 0;
@@ -145,7 +155,16 @@ function finishPlan(
       const index = promptIndex * n + j;
       const seed = mixHash(mixHash(fnv1a(prompt.key, options.seed >>> 0), request.seed ?? 0), j);
       const source = tokenSource(request.response_format, request.ignore_eos === true, seed, options);
-      choices.push(new ChoiceState(index, prompt.tokens, source, maxTokens, stops.filter((s) => s.length > 0), stopLengthMax));
+      choices.push(
+        new ChoiceState(
+          index,
+          prompt.tokens,
+          source,
+          maxTokens,
+          stops.filter((s) => s.length > 0),
+          stopLengthMax,
+        ),
+      );
     }
   });
   return {
@@ -159,7 +178,12 @@ function finishPlan(
   };
 }
 
-function tokenSource(format: ResponseFormat | null | undefined, ignoreEos: boolean, seed: number, options: ResolvedModelOptions): TokenSource {
+function tokenSource(
+  format: ResponseFormat | null | undefined,
+  ignoreEos: boolean,
+  seed: number,
+  options: ResolvedModelOptions,
+): TokenSource {
   const rng = createRng(seed);
   if (format?.type === 'json_schema' || format?.type === 'json_object') {
     const schema = format.type === 'json_schema' ? (format.json_schema?.schema ?? {}) : jsonObjectSchema;
@@ -167,7 +191,10 @@ function tokenSource(format: ResponseFormat | null | undefined, ignoreEos: boole
     try {
       value = sampleJsonForSchema(schema, rng);
     } catch (error) {
-      throw validationError(`The json_schema cannot be satisfied by the simulator: ${(error as Error).message}`, 'response_format');
+      throw validationError(
+        `The json_schema cannot be satisfied by the simulator: ${(error as Error).message}`,
+        'response_format',
+      );
     }
     return piecesSource(JSON.stringify(value));
   }
@@ -176,7 +203,10 @@ function tokenSource(format: ResponseFormat | null | undefined, ignoreEos: boole
 }
 
 /** vLLM's StreamOptions: include_usage defaults to true once stream_options is present. */
-function usageFlags(streamOptions: StreamOptions | null | undefined): { includeUsage: boolean; continuousUsage: boolean } {
+function usageFlags(streamOptions: StreamOptions | null | undefined): {
+  includeUsage: boolean;
+  continuousUsage: boolean;
+} {
   if (streamOptions === undefined || streamOptions === null) return { includeUsage: false, continuousUsage: false };
   const includeUsage = streamOptions.include_usage ?? true;
   return { includeUsage, continuousUsage: includeUsage && streamOptions.continuous_usage_stats === true };

@@ -17,7 +17,13 @@ describe('scheduling', () => {
 
   function run(label: string, priority: number, order: string[], maxTokens = 20) {
     return clientFor(sim)
-      .chat.completions.create({ model: sim.model, messages, max_tokens: maxTokens, ignore_eos: true, priority } as never)
+      .chat.completions.create({
+        model: sim.model,
+        messages,
+        max_tokens: maxTokens,
+        ignore_eos: true,
+        priority,
+      } as never)
       .then((completion: { choices: Array<{ message: { content: string | null } }> }) => {
         order.push(label);
         return completion.choices[0]?.message.content;
@@ -26,17 +32,29 @@ describe('scheduling', () => {
 
   it('refuses a non-zero priority without priority scheduling, with vLLM message and status', async () => {
     sim = await startTestSim();
-    await expect(clientFor(sim).chat.completions.create({ model: sim.model, messages, priority: 1 } as never)).rejects.toMatchObject({
+    await expect(
+      clientFor(sim).chat.completions.create({ model: sim.model, messages, priority: 1 } as never),
+    ).rejects.toMatchObject({
       status: 400,
       error: { message: 'Got priority 1 but Priority scheduling is not enabled.', type: 'BadRequestError', code: 400 },
     });
-    const ok = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 1, priority: 0 } as never);
+    const ok = await clientFor(sim).chat.completions.create({
+      model: sim.model,
+      messages,
+      max_tokens: 1,
+      priority: 0,
+    } as never);
     expect(ok.choices).toHaveLength(1);
   });
 
   it('can ignore the priority instead, as vLLM V1 does', async () => {
     sim = await startTestSim({ priorityWithoutPolicy: 'ignore' });
-    const ok = await clientFor(sim).chat.completions.create({ model: sim.model, messages, max_tokens: 1, priority: 3 } as never);
+    const ok = await clientFor(sim).chat.completions.create({
+      model: sim.model,
+      messages,
+      max_tokens: 1,
+      priority: 3,
+    } as never);
     expect(ok.choices).toHaveLength(1);
   });
 
@@ -53,7 +71,12 @@ describe('scheduling', () => {
   });
 
   it('lets an urgent request overtake low-priority ones that waited longer', async () => {
-    sim = await startTestSim({ maxNumSeqs: 1, schedulingPolicy: 'priority', preemption: false, latency: overlapLatency });
+    sim = await startTestSim({
+      maxNumSeqs: 1,
+      schedulingPolicy: 'priority',
+      preemption: false,
+      latency: overlapLatency,
+    });
     const order: string[] = [];
     const running = run('running', 5, order);
     await until(() => sim.metrics().running === 1);

@@ -4,7 +4,15 @@ import { type AddressInfo } from 'node:net';
 import { renderChatTemplate } from './chat-template';
 import { SimEngine } from './engine';
 import { VllmHttpError, internalError, modelNotFound, requestShapeError } from './errors';
-import { type ResolvedFaults, type SimFaults, drawRequestFaults, faultsSchema, mergeFaults, misreadBody, noFaults } from './faults';
+import {
+  type ResolvedFaults,
+  type SimFaults,
+  drawRequestFaults,
+  faultsSchema,
+  mergeFaults,
+  misreadBody,
+  noFaults,
+} from './faults';
 import { GenerationJob } from './generation-job';
 import { type MetricsSnapshot, SimMetrics } from './metrics';
 import { type ResolvedModelOptions, type SimModelOptions, resolveModelOptions } from './model-config';
@@ -125,7 +133,11 @@ class SimState {
     }
   }
 
-  async generate(req: IncomingMessage, res: ServerResponse, plan: (body: unknown, options: ResolvedModelOptions) => GenerationPlan): Promise<void> {
+  async generate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    plan: (body: unknown, options: ResolvedModelOptions) => GenerationPlan,
+  ): Promise<void> {
     const faults = this.faults;
     const body = misreadBody(await readJson(req), faults);
     const generationPlan = plan(body, this.options);
@@ -181,7 +193,8 @@ class SimState {
     const parsed = tokenizeRequestSchema.safeParse(await readJson(req));
     if (!parsed.success) throw requestShapeError(describeIssues(parsed.error));
     const request = parsed.data;
-    if (request.model !== undefined && request.model !== null && request.model !== this.options.model) throw modelNotFound(request.model);
+    if (request.model !== undefined && request.model !== null && request.model !== this.options.model)
+      throw modelNotFound(request.model);
     let text: string;
     if (request.messages !== undefined) {
       text = renderChatTemplate(request.messages, { addGenerationPrompt: request.add_generation_prompt ?? true });
@@ -235,7 +248,11 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > requestBodyBytesMax) {
-      throw new VllmHttpError(413, 'Bad Request', `Request body exceeds ${requestBodyBytesMax} bytes; send a smaller prompt.`);
+      throw new VllmHttpError(
+        413,
+        'Bad Request',
+        `Request body exceeds ${requestBodyBytesMax} bytes; send a smaller prompt.`,
+      );
     }
     chunks.push(chunk as Buffer);
   }

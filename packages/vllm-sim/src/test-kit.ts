@@ -16,7 +16,11 @@ export function clientFor(sim: VllmSim): OpenAI {
 
 /** POSTs JSON and returns status and parsed body, for fields the openai client's types leave out. */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, body: text.length > 0 ? (JSON.parse(text) as unknown) : null };
 }

@@ -27,7 +27,10 @@ const choiceSchema = z
   .string()
   .min(1)
   .max(32)
-  .regex(/^[^!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~\s](?:[^!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]*[^!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~\s])?$/, 'must have no punctuation and no leading or trailing space (as in openai/evals)');
+  .regex(
+    /^[^!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~\s](?:[^!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]*[^!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~\s])?$/,
+    'must have no punctuation and no leading or trailing space (as in openai/evals)',
+  );
 
 const templateSchema = z
   .string()
@@ -41,16 +44,26 @@ export const llmJudgeConfigSchema = z
     judgeModel: z.string().trim().min(1, 'must name the judge model').max(200),
     promptTemplate: templateSchema.default(defaultPromptTemplate),
     /** The request tag holding the ideal answer for `{ideal}` (x-tokenwise-ideal). */
-    idealTag: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a lowercase tag name').default('ideal'),
+    idealTag: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a lowercase tag name')
+      .default('ideal'),
     /**
      * Whether the judge may see the ideal answer the client put in its request (x-tokenwise-ideal).
      * Off by default: the client is the one being judged, and an ideal it writes itself (its own
      * completion, or a note to the grader) buys it a high score and the reward that comes with it.
      */
-    allowClientIdeal: z.boolean().default(false).describe('Show the judge the reference answer the client supplied in its x-tokenwise-<idealTag> header. Off: the client could write its own reference and farm rewards.'),
+    allowClientIdeal: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Show the judge the reference answer the client supplied in its x-tokenwise-<idealTag> header. Off: the client could write its own reference and farm rewards.',
+      ),
     choices: z.array(choiceSchema).min(2).max(choicesMax).default(['Y', 'N']),
     /** Score of each choice, in any unit: the plugin normalises them to 0..1 (lowest -> 0, highest -> 1). */
-    choiceScores: z.record(z.string(), z.number().refine(Number.isFinite, 'must be a finite number')).default({ Y: 1, N: 0 }),
+    choiceScores: z
+      .record(z.string(), z.number().refine(Number.isFinite, 'must be a finite number'))
+      .default({ Y: 1, N: 0 }),
     evalType: z.enum(evalTypes).default('cot_classify'),
     /** Judge samples per request; their agreement is the confidence. */
     samples: z.number().int().min(1).max(samplesMax).default(3),
@@ -65,14 +78,25 @@ export const llmJudgeConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.choices.forEach((choice, index) => {
-      if (seen.has(choice)) ctx.addIssue({ code: 'custom', path: ['choices', index], message: `duplicates choice "${choice}"` });
+      if (seen.has(choice))
+        ctx.addIssue({ code: 'custom', path: ['choices', index], message: `duplicates choice "${choice}"` });
       seen.add(choice);
     });
     for (const choice of config.choices) {
-      if (!(choice in config.choiceScores)) ctx.addIssue({ code: 'custom', path: ['choiceScores', choice], message: `missing a score for choice "${choice}"` });
+      if (!(choice in config.choiceScores))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['choiceScores', choice],
+          message: `missing a score for choice "${choice}"`,
+        });
     }
     for (const key of Object.keys(config.choiceScores)) {
-      if (!seen.has(key)) ctx.addIssue({ code: 'custom', path: ['choiceScores', key], message: `scores "${key}", which is not one of the choices` });
+      if (!seen.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['choiceScores', key],
+          message: `scores "${key}", which is not one of the choices`,
+        });
     }
     const scores = config.choices.map((choice) => config.choiceScores[choice]).filter((score) => score !== undefined);
     if (scores.length === config.choices.length && Math.max(...scores) === Math.min(...scores)) {
@@ -84,7 +108,9 @@ export type LlmJudgeConfig = z.output<typeof llmJudgeConfigSchema>;
 export type LlmJudgeConfigInput = z.input<typeof llmJudgeConfigSchema>;
 
 /** Each choice's score mapped to 0..1: the lowest configured score is 0, the highest 1. */
-export function normalisedChoiceScores(config: Pick<LlmJudgeConfig, 'choices' | 'choiceScores'>): ReadonlyMap<string, number> {
+export function normalisedChoiceScores(
+  config: Pick<LlmJudgeConfig, 'choices' | 'choiceScores'>,
+): ReadonlyMap<string, number> {
   const raw = config.choices.map((choice) => config.choiceScores[choice] ?? Number.NaN);
   const min = Math.min(...raw);
   const span = Math.max(...raw) - min;

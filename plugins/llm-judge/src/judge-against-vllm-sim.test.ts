@@ -18,7 +18,10 @@ describe('llm-judge over the wire', () => {
 
   it('is found by the plugin loader in the workspace', async () => {
     const { loaded } = await loadPlugins({ workspaceDir, allowNpm: false });
-    expect(loaded.find(({ plugin }) => plugin.id === 'llm-judge')).toMatchObject({ source: 'plugins/llm-judge', plugin: { version: '0.1.0' } });
+    expect(loaded.find(({ plugin }) => plugin.id === 'llm-judge')).toMatchObject({
+      source: 'plugins/llm-judge',
+      plugin: { version: '0.1.0' },
+    });
   });
 
   it('scores through the OpenAI chat API with json_schema verdicts and n samples, recording the judge usage', async () => {

@@ -7,13 +7,15 @@ import { type Spotlight } from './spotlight';
  * with the choices written as `"Y" or "N"` (`choice_to_str`).
  */
 export const answerPrompts: Readonly<Record<EvalType, string>> = {
-  classify: 'Answer the question by printing only a single choice from {choices} (without quotes or punctuation) corresponding to the correct answer with no other text.',
+  classify:
+    'Answer the question by printing only a single choice from {choices} (without quotes or punctuation) corresponding to the correct answer with no other text.',
   cot_classify:
     'First, write out in a step by step manner your reasoning to be sure that your conclusion is correct. Avoid simply stating the correct answer at the outset. Then print only a single choice from {choices} (without quotes or punctuation) on its own line corresponding to the correct answer. At the end, repeat just the answer by itself on a new line.\n\nReasoning:',
 };
 
 const jsonAnswerPrompts: Readonly<Record<EvalType, string>> = {
-  classify: 'Reply with a JSON object whose "choice" field is a single choice from {choices} corresponding to the correct answer.',
+  classify:
+    'Reply with a JSON object whose "choice" field is a single choice from {choices} corresponding to the correct answer.',
   cot_classify:
     'Reply with a JSON object. In its "reasoning" field, first write out in a step by step manner your reasoning to be sure that your conclusion is correct. Then put in its "choice" field a single choice from {choices} corresponding to the correct answer.',
 };
@@ -21,7 +23,8 @@ const jsonAnswerPrompts: Readonly<Record<EvalType, string>> = {
 export const placeholderPattern = /\{(input|completion|ideal)\}/g;
 
 /** What `{ideal}` becomes when the client supplied an ideal the team's config does not allow: our text, not the client's. */
-export const ignoredIdealText = '(no reference answer: the one the client supplied was ignored; judge the submission on the task alone)';
+export const ignoredIdealText =
+  '(no reference answer: the one the client supplied was ignored; judge the submission on the task alone)';
 
 export interface JudgeTexts {
   readonly input: string;
@@ -36,7 +39,12 @@ export function judgeTexts(input: ScoreInput<LlmJudgeConfig>, ideal: string | un
   const max = input.config.dataCharsMax;
   const cut = (text: string) => (text.length > max ? `${text.slice(0, max)} [truncated]` : text);
   const texts = [promptText(input.promptMessages), input.completion, ideal ?? ''];
-  return { input: cut(texts[0] ?? ''), completion: cut(input.completion), ideal: ideal === undefined ? undefined : cut(ideal), truncated: texts.some((text) => text.length > max) };
+  return {
+    input: cut(texts[0] ?? ''),
+    completion: cut(input.completion),
+    ideal: ideal === undefined ? undefined : cut(ideal),
+    truncated: texts.some((text) => text.length > max),
+  };
 }
 
 export function choicesText(choices: readonly string[]): string {
@@ -50,7 +58,10 @@ export function buildJudgeMessages(config: LlmJudgeConfig, texts: JudgeTexts, sp
     const text = texts[name];
     return name === 'ideal' && text === undefined ? ignoredIdealText : spotlight.wrap(text ?? '');
   });
-  const answer = (config.useJsonSchema ? jsonAnswerPrompts : answerPrompts)[config.evalType].replace('{choices}', choicesText(config.choices));
+  const answer = (config.useJsonSchema ? jsonAnswerPrompts : answerPrompts)[config.evalType].replace(
+    '{choices}',
+    choicesText(config.choices),
+  );
   const messages: ChatMessage[] = [];
   if (spotlight.instructions !== '') messages.push({ role: 'system', content: spotlight.instructions });
   messages.push({ role: 'user', content: `${rubric}\n\n${answer}` });
@@ -65,6 +76,10 @@ export function verdictResponseFormat(config: LlmJudgeConfig): ResponseFormat {
   properties.choice = { type: 'string', enum: [...config.choices] };
   return {
     type: 'json_schema',
-    jsonSchema: { name: 'judge_verdict', strict: true, schema: { type: 'object', properties, required: Object.keys(properties), additionalProperties: false } },
+    jsonSchema: {
+      name: 'judge_verdict',
+      strict: true,
+      schema: { type: 'object', properties, required: Object.keys(properties), additionalProperties: false },
+    },
   };
 }

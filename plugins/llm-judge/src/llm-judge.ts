@@ -21,7 +21,10 @@ async function scoreWithJudge(input: ScoreInput<LlmJudgeConfig>, ctx: PluginCont
   const supplied = input.tags[config.idealTag];
   const rubricUsesIdeal = config.promptTemplate.includes('{ideal}');
   if (rubricUsesIdeal && supplied === undefined) {
-    return { status: 'not_applicable', reason: `The rubric compares with an ideal answer, but the request has no "${config.idealTag}" tag.` };
+    return {
+      status: 'not_applicable',
+      reason: `The rubric compares with an ideal answer, but the request has no "${config.idealTag}" tag.`,
+    };
   }
   // Every request tag comes from the client being judged: its ideal reaches the judge only when
   // the team allows it.
@@ -41,10 +44,16 @@ async function scoreWithJudge(input: ScoreInput<LlmJudgeConfig>, ctx: PluginCont
     config.samples,
   );
   const verdicts: SampleVerdict[] = samples.texts.map((text) =>
-    config.useJsonSchema ? parseChoiceJson(text, config.choices) : { choice: parseChoiceText(text, config.evalType, config.choices), reasoning: text },
+    config.useJsonSchema
+      ? parseChoiceJson(text, config.choices)
+      : { choice: parseChoiceText(text, config.evalType, config.choices), reasoning: text },
   );
   if (verdicts.some((verdict) => verdict.choice === INVALID_CHOICE)) {
-    ctx.logger.warn('judge answer names no choice', { requestId: input.requestId, judgeModel: config.judgeModel, evalType: config.evalType });
+    ctx.logger.warn('judge answer names no choice', {
+      requestId: input.requestId,
+      judgeModel: config.judgeModel,
+      evalType: config.evalType,
+    });
   }
   const result = aggregateVerdicts(config, verdicts, {
     ...clientIdealEvidence(config, supplied, rubricUsesIdeal),
@@ -59,11 +68,18 @@ async function scoreWithJudge(input: ScoreInput<LlmJudgeConfig>, ctx: PluginCont
     judgeRequestIds: [...samples.requestIds],
   });
   if (supplied === undefined || config.allowClientIdeal) return result;
-  return { ...result, rationale: `${result.rationale} The client-supplied ideal answer (x-tokenwise-${config.idealTag}) was ignored: this team's llm-judge config does not set allowClientIdeal.` };
+  return {
+    ...result,
+    rationale: `${result.rationale} The client-supplied ideal answer (x-tokenwise-${config.idealTag}) was ignored: this team's llm-judge config does not set allowClientIdeal.`,
+  };
 }
 
 /** What became of an ideal the client supplied: `used`, `ignored` (not allowed) or `unused` (the rubric has no {ideal}). */
-function clientIdealEvidence(config: LlmJudgeConfig, supplied: string | undefined, rubricUsesIdeal: boolean): { clientIdeal?: 'used' | 'ignored' | 'unused' } {
+function clientIdealEvidence(
+  config: LlmJudgeConfig,
+  supplied: string | undefined,
+  rubricUsesIdeal: boolean,
+): { clientIdeal?: 'used' | 'ignored' | 'unused' } {
   if (supplied === undefined) return {};
   if (!config.allowClientIdeal) return { clientIdeal: 'ignored' };
   return { clientIdeal: rubricUsesIdeal ? 'used' : 'unused' };

@@ -35,14 +35,19 @@ describe('parseChoiceText (openai/evals get_choice, starts_or_endswith)', () => 
   });
 
   it('handles multi-letter choices such as evals fact.yaml A..E', () => {
-    expect(parseChoiceText('Comparing the two...\nThe answer is D', 'cot_classify', ['A', 'B', 'C', 'D', 'E'])).toBe('D');
+    expect(parseChoiceText('Comparing the two...\nThe answer is D', 'cot_classify', ['A', 'B', 'C', 'D', 'E'])).toBe(
+      'D',
+    );
     expect(parseChoiceText('helpful\n', 'classify', ['unhelpful', 'helpful'])).toBe('helpful');
   });
 });
 
 describe('parseChoiceJson', () => {
   it('reads the choice and reasoning', () => {
-    expect(parseChoiceJson('{"reasoning":"Paris is right","choice":"Y"}', yn)).toEqual({ choice: 'Y', reasoning: 'Paris is right' });
+    expect(parseChoiceJson('{"reasoning":"Paris is right","choice":"Y"}', yn)).toEqual({
+      choice: 'Y',
+      reasoning: 'Paris is right',
+    });
   });
 
   it.each(['not json', '[]', '{"choice":"Maybe"}', '{"choice":1}', 'null'])('treats %s as __invalid__', (text) => {

@@ -37,7 +37,8 @@ export function parseChoiceJson(text: string, choices: readonly string[]): JsonV
   } catch {
     return { choice: INVALID_CHOICE, reasoning: undefined };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { choice: INVALID_CHOICE, reasoning: undefined };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { choice: INVALID_CHOICE, reasoning: undefined };
   const { choice, reasoning } = value as { choice?: unknown; reasoning?: unknown };
   return {
     choice: typeof choice === 'string' && choices.includes(choice) ? choice : INVALID_CHOICE,

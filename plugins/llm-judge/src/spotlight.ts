@@ -26,7 +26,11 @@ export interface Spotlight {
 const boundaryIdAttemptsMax = 8;
 
 /** Builds a spotlight whose boundary id occurs in none of `texts`. */
-export function createSpotlight(mode: SpotlightMode, texts: readonly string[], randomId: () => string = randomHexId): Spotlight {
+export function createSpotlight(
+  mode: SpotlightMode,
+  texts: readonly string[],
+  randomId: () => string = randomHexId,
+): Spotlight {
   if (mode === 'none') return { mode, boundaryId: '', wrap: (text) => text, instructions: '' };
   let boundaryId = randomId();
   for (let attempt = 1; texts.some((text) => text.includes(boundaryId)); attempt++) {
@@ -36,7 +40,12 @@ export function createSpotlight(mode: SpotlightMode, texts: readonly string[], r
   const begin = `<<BEGIN_DATA_${boundaryId}>>`;
   const end = `<<END_DATA_${boundaryId}>>`;
   const encode = mode === 'datamark' ? datamark : base64;
-  return { mode, boundaryId, wrap: (text) => `${begin}${encode(text)}${end}`, instructions: instructionsFor(mode, begin, end) };
+  return {
+    mode,
+    boundaryId,
+    wrap: (text) => `${begin}${encode(text)}${end}`,
+    instructions: instructionsFor(mode, begin, end),
+  };
 }
 
 /** Replaces each run of whitespace or invisible format characters with the datamark. */

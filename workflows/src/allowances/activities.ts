@@ -1,6 +1,17 @@
 import { log } from '@temporalio/activity';
 import { IdempotencyConflictError, invariant, LimitExceededError } from '@tokenwise/core';
-import { allowanceUsersPageSizeMax, getAllowanceSchedule, pageAllowanceSchedules, pageJudgeBudgets, pageUserIdsWithRole, type AllowanceSchedule, type AllowanceScheduleKey, type Db, type JudgeBudget, type JudgeBudgetKey } from '@tokenwise/db';
+import {
+  allowanceUsersPageSizeMax,
+  getAllowanceSchedule,
+  pageAllowanceSchedules,
+  pageJudgeBudgets,
+  pageUserIdsWithRole,
+  type AllowanceSchedule,
+  type AllowanceScheduleKey,
+  type Db,
+  type JudgeBudget,
+  type JudgeBudgetKey,
+} from '@tokenwise/db';
 import { orgs } from '@tokenwise/db/schema';
 import { judgeWalletKey, type Ledger } from '@tokenwise/ledger';
 import { eq } from 'drizzle-orm';
@@ -14,7 +25,10 @@ export interface AllowanceDeps {
  * Where a run stands: after schedule `after` (all done), inside `schedule` after user `afterUserId`,
  * or, once every schedule is done, funding the orgs' judge budgets after `judgeAfter`.
  */
-export type AllowanceCursor = { after: AllowanceScheduleKey } | { schedule: AllowanceScheduleKey; afterUserId: string } | { judgeBudgets: true; judgeAfter?: JudgeBudgetKey };
+export type AllowanceCursor =
+  | { after: AllowanceScheduleKey }
+  | { schedule: AllowanceScheduleKey; afterUserId: string }
+  | { judgeBudgets: true; judgeAfter?: JudgeBudgetKey };
 
 export interface AllowanceCounts {
   /** Allowances moved by this call. */
@@ -57,30 +71,71 @@ async function grantMonthly(grant: () => Promise<{ duplicate: boolean }>): Promi
   }
 }
 
-const keyOf = (schedule: AllowanceSchedule): AllowanceScheduleKey => ({ orgId: schedule.orgId, role: schedule.role, currency: schedule.currency });
+const keyOf = (schedule: AllowanceSchedule): AllowanceScheduleKey => ({
+  orgId: schedule.orgId,
+  role: schedule.role,
+  currency: schedule.currency,
+});
 
 /** Activities of the allowance schedule: grant this month's allowance of every schedule, a page of users at a time. */
 export function createAllowanceActivities(deps: AllowanceDeps) {
-  async function scheduleAt(cursor: { after: AllowanceScheduleKey } | { schedule: AllowanceScheduleKey; afterUserId: string } | undefined): Promise<{ schedule: AllowanceSchedule; afterUserId?: string } | { next?: AllowanceCursor }> {
+  async function scheduleAt(
+    cursor: { after: AllowanceScheduleKey } | { schedule: AllowanceScheduleKey; afterUserId: string } | undefined,
+  ): Promise<{ schedule: AllowanceSchedule; afterUserId?: string } | { next?: AllowanceCursor }> {
     if (cursor !== undefined && 'schedule' in cursor) {
       const schedule = await getAllowanceSchedule(deps.db, cursor.schedule);
       // Removed since the last page: carry on with the schedules after it.
-      return schedule === undefined ? { next: { after: cursor.schedule } } : { schedule, afterUserId: cursor.afterUserId };
+      return schedule === undefined
+        ? { next: { after: cursor.schedule } }
+        : { schedule, afterUserId: cursor.afterUserId };
     }
     const [schedule] = await pageAllowanceSchedules(deps.db, { after: cursor?.after, limit: 1 });
     return schedule === undefined ? {} : { schedule };
   }
 
-  async function grantOne(schedule: AllowanceSchedule, params: { userId: string; at: Date; timeZone: string }): Promise<GrantOutcome> {
-    const wallet = await deps.ledger.ensureAccount({ ownerType: 'user', ownerId: params.userId, orgId: schedule.orgId, currency: schedule.currency, purpose: 'wallet' });
-    return grantMonthly(() => deps.ledger.grantAllowance({ to: wallet.id, currency: schedule.currency, amount: schedule.amount, at: params.at, timeZone: params.timeZone, actor: allowanceActor, orgId: schedule.orgId }));
+  async function grantOne(
+    schedule: AllowanceSchedule,
+    params: { userId: string; at: Date; timeZone: string },
+  ): Promise<GrantOutcome> {
+    const wallet = await deps.ledger.ensureAccount({
+      ownerType: 'user',
+      ownerId: params.userId,
+      orgId: schedule.orgId,
+      currency: schedule.currency,
+      purpose: 'wallet',
+    });
+    return grantMonthly(() =>
+      deps.ledger.grantAllowance({
+        to: wallet.id,
+        currency: schedule.currency,
+        amount: schedule.amount,
+        at: params.at,
+        timeZone: params.timeZone,
+        actor: allowanceActor,
+        orgId: schedule.orgId,
+      }),
+    );
   }
 
   async function fundJudgeWallet(budget: JudgeBudget, at: Date): Promise<GrantOutcome> {
-    const [org] = await deps.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, budget.orgId)).limit(1);
+    const [org] = await deps.db
+      .select({ timeZone: orgs.timeZone })
+      .from(orgs)
+      .where(eq(orgs.id, budget.orgId))
+      .limit(1);
     invariant(org !== undefined, `judge budget of a missing org ${budget.orgId}`);
     const wallet = await deps.ledger.ensureAccount(judgeWalletKey(budget));
-    return grantMonthly(() => deps.ledger.grantAllowance({ to: wallet.id, currency: budget.currency, amount: budget.amount, at, timeZone: org.timeZone, actor: judgeBudgetActor, orgId: budget.orgId }));
+    return grantMonthly(() =>
+      deps.ledger.grantAllowance({
+        to: wallet.id,
+        currency: budget.currency,
+        amount: budget.amount,
+        at,
+        timeZone: org.timeZone,
+        actor: judgeBudgetActor,
+        orgId: budget.orgId,
+      }),
+    );
   }
 
   /** One page of judge budgets: each org's judge wallet gets this month's budget once. */
@@ -88,9 +143,18 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
     const counts: Required<AllowanceCounts> = { granted: 0, alreadyGranted: 0, conflicting: 0, refused: 0 };
     const budgets = await pageJudgeBudgets(deps.db, { after, limit });
     for (const outcome of await Promise.all(budgets.map((budget) => fundJudgeWallet(budget, at)))) counts[outcome]++;
-    if (counts.refused > 0) log.warn("judge budgets the orgs' grant bounds leave no room for this month were not funded", { refused: counts.refused });
+    if (counts.refused > 0)
+      log.warn("judge budgets the orgs' grant bounds leave no room for this month were not funded", {
+        refused: counts.refused,
+      });
     const last = budgets.at(-1);
-    return { ...counts, next: budgets.length < limit || last === undefined ? undefined : { judgeBudgets: true, judgeAfter: { orgId: last.orgId, currency: last.currency } } };
+    return {
+      ...counts,
+      next:
+        budgets.length < limit || last === undefined
+          ? undefined
+          : { judgeBudgets: true, judgeAfter: { orgId: last.orgId, currency: last.currency } },
+    };
   }
 
   return {
@@ -98,29 +162,65 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
      * Grants the month of `at` (in each org's time zone) to at most `usersMax` users of one schedule,
      * starting at `cursor`. Idempotent: the ledger's allowance ids are per wallet and month.
      */
-    async grantScheduledAllowances(input: { cursor?: AllowanceCursor; usersMax: number; at: string }): Promise<AllowancePage> {
-      invariant(Number.isInteger(input.usersMax) && input.usersMax >= 1 && input.usersMax <= allowanceUsersPageSizeMax, `usersMax must be 1..${allowanceUsersPageSizeMax}`);
+    async grantScheduledAllowances(input: {
+      cursor?: AllowanceCursor;
+      usersMax: number;
+      at: string;
+    }): Promise<AllowancePage> {
+      invariant(
+        Number.isInteger(input.usersMax) && input.usersMax >= 1 && input.usersMax <= allowanceUsersPageSizeMax,
+        `usersMax must be 1..${allowanceUsersPageSizeMax}`,
+      );
       const at = new Date(input.at);
-      if (input.cursor !== undefined && 'judgeBudgets' in input.cursor) return fundJudgeBudgets(input.cursor.judgeAfter, input.usersMax, at);
+      if (input.cursor !== undefined && 'judgeBudgets' in input.cursor)
+        return fundJudgeBudgets(input.cursor.judgeAfter, input.usersMax, at);
       const counts: Required<AllowanceCounts> = { granted: 0, alreadyGranted: 0, conflicting: 0, refused: 0 };
       const found = await scheduleAt(input.cursor);
       // Every schedule done: the judge budgets are next, when any org has one.
-      if (!('schedule' in found)) return { ...counts, next: found.next ?? ((await pageJudgeBudgets(deps.db, { limit: 1 })).length > 0 ? { judgeBudgets: true } : undefined) };
+      if (!('schedule' in found))
+        return {
+          ...counts,
+          next:
+            found.next ??
+            ((await pageJudgeBudgets(deps.db, { limit: 1 })).length > 0 ? { judgeBudgets: true } : undefined),
+        };
       const { schedule } = found;
-      const [org] = await deps.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, schedule.orgId)).limit(1);
+      const [org] = await deps.db
+        .select({ timeZone: orgs.timeZone })
+        .from(orgs)
+        .where(eq(orgs.id, schedule.orgId))
+        .limit(1);
       invariant(org !== undefined, `allowance schedule of a missing org ${schedule.orgId}`);
-      const userIds = await pageUserIdsWithRole(deps.db, { orgId: schedule.orgId, role: schedule.role, afterId: found.afterUserId, limit: input.usersMax });
+      const userIds = await pageUserIdsWithRole(deps.db, {
+        orgId: schedule.orgId,
+        role: schedule.role,
+        afterId: found.afterUserId,
+        limit: input.usersMax,
+      });
       // Concurrent, so the ledger's writer commits the page in few batches.
-      const outcomes = await Promise.all(userIds.map((userId) => grantOne(schedule, { userId, at, timeZone: org.timeZone })));
+      const outcomes = await Promise.all(
+        userIds.map((userId) => grantOne(schedule, { userId, at, timeZone: org.timeZone })),
+      );
       for (const outcome of outcomes) counts[outcome]++;
       if (counts.refused > 0) {
-        log.warn("allowances the org's grant bounds leave no room for this month were not granted", { ...keyOf(schedule), amount: schedule.amount.toString(), refused: counts.refused });
+        log.warn("allowances the org's grant bounds leave no room for this month were not granted", {
+          ...keyOf(schedule),
+          amount: schedule.amount.toString(),
+          refused: counts.refused,
+        });
       }
       if (counts.conflicting > 0) {
-        log.warn('wallets already granted another allowance this month keep it', { ...keyOf(schedule), amount: schedule.amount.toString(), conflicting: counts.conflicting });
+        log.warn('wallets already granted another allowance this month keep it', {
+          ...keyOf(schedule),
+          amount: schedule.amount.toString(),
+          conflicting: counts.conflicting,
+        });
       }
       const last = userIds.at(-1);
-      const next: AllowanceCursor = userIds.length < input.usersMax || last === undefined ? { after: keyOf(schedule) } : { schedule: keyOf(schedule), afterUserId: last };
+      const next: AllowanceCursor =
+        userIds.length < input.usersMax || last === undefined
+          ? { after: keyOf(schedule) }
+          : { schedule: keyOf(schedule), afterUserId: last };
       return { ...counts, next };
     },
   };

@@ -27,11 +27,28 @@ async function recordHistory(): Promise<History> {
   const ledger = createLedger({ db: database.db, hmacKey: randomBytes(32) });
   try {
     const orgId = (await createOrg(database.db, { actor: 'test', input: { slug: 'replay', name: 'Replay' } })).id;
-    await setAllowanceSchedule(database.db, { orgId, role: 'employee', currency: 'innovation', amount: 100n, actor: 'test' });
-    for (const email of ['a@replay.test', 'b@replay.test']) await createUser(database.db, { actor: 'test', input: { orgId, email, displayName: email } });
-    const worker = await createWorker({ connection: env.workerConnection, namespace: env.namespace, database, taskQueue: env.taskQueue, allowances: { ledger } });
+    await setAllowanceSchedule(database.db, {
+      orgId,
+      role: 'employee',
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'test',
+    });
+    for (const email of ['a@replay.test', 'b@replay.test'])
+      await createUser(database.db, { actor: 'test', input: { orgId, email, displayName: email } });
+    const worker = await createWorker({
+      connection: env.workerConnection,
+      namespace: env.namespace,
+      database,
+      taskQueue: env.taskQueue,
+      allowances: { ledger },
+    });
     return await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('grantAllowances', { taskQueue: env.taskQueue, workflowId: `${workflowId}-${Date.now()}`, args: [{ usersPerPage: 1 }] });
+      const handle = await env.client.workflow.start('grantAllowances', {
+        taskQueue: env.taskQueue,
+        workflowId: `${workflowId}-${Date.now()}`,
+        args: [{ usersPerPage: 1 }],
+      });
       expect(await handle.result()).toEqual({ granted: 2, alreadyGranted: 0, conflicting: 0 });
       return handle.fetchHistory();
     });
@@ -46,7 +63,10 @@ async function readFixture(): Promise<History> {
   if (!existsSync(fixturePath)) {
     const recorded = await recordHistory();
     await mkdir(dirname(fixturePath), { recursive: true });
-    await writeFile(fixturePath, `${JSON.stringify(temporal.api.history.v1.History.fromObject(recorded).toJSON(), null, 2)}\n`);
+    await writeFile(
+      fixturePath,
+      `${JSON.stringify(temporal.api.history.v1.History.fromObject(recorded).toJSON(), null, 2)}\n`,
+    );
   }
   return temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(fixturePath, 'utf8')));
 }
@@ -59,16 +79,26 @@ describe('grantAllowances replays its recorded history (determinism)', () => {
     const events = history.events ?? [];
     // Two full pages, the short page that ends the schedule, and the call that finds no more schedules.
     const activities = events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(activities).toEqual(['grantScheduledAllowances', 'grantScheduledAllowances', 'grantScheduledAllowances', 'grantScheduledAllowances']);
+    expect(activities).toEqual([
+      'grantScheduledAllowances',
+      'grantScheduledAllowances',
+      'grantScheduledAllowances',
+      'grantScheduledAllowances',
+    ]);
     expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
     await Worker.runReplayHistory(replayOptions, history, workflowId);
   });
 
   it('fails on a history the code does not match, so the check above has teeth', async () => {
-    const json = JSON.parse(await readFile(fixturePath, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] };
-    const type = json.events.find((event) => event.activityTaskScheduledEventAttributes !== undefined)?.activityTaskScheduledEventAttributes?.activityType;
+    const json = JSON.parse(await readFile(fixturePath, 'utf8')) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+    };
+    const type = json.events.find((event) => event.activityTaskScheduledEventAttributes !== undefined)
+      ?.activityTaskScheduledEventAttributes?.activityType;
     if (type === undefined) throw new Error('the fixture schedules no activity');
     type.name = 'grantEverything';
-    await expect(Worker.runReplayHistory(replayOptions, temporal.api.history.v1.History.fromObject(json), workflowId)).rejects.toMatchObject({ name: 'DeterminismViolationError' });
+    await expect(
+      Worker.runReplayHistory(replayOptions, temporal.api.history.v1.History.fromObject(json), workflowId),
+    ).rejects.toMatchObject({ name: 'DeterminismViolationError' });
   });
 });

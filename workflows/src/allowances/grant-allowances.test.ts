@@ -1,5 +1,12 @@
 import type { Worker } from '@temporalio/worker';
-import { createOrg, createUser, setAllowanceSchedule, setGrantBounds, setJudgeBudget, type Database } from '@tokenwise/db';
+import {
+  createOrg,
+  createUser,
+  setAllowanceSchedule,
+  setGrantBounds,
+  setJudgeBudget,
+  type Database,
+} from '@tokenwise/db';
 import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
 import { createLedger, findAccount, judgeWalletKey, orgIssuanceKey, type Ledger } from '@tokenwise/ledger';
 import { openTestDatabase } from '@tokenwise/test/db';
@@ -23,7 +30,13 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
     [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
     ledger = createLedger({ db: database.db, hmacKey: randomBytes(32) });
     orgId = (await createOrg(database.db, { actor: 'test', input: { slug: 'allowances', name: 'Allowances' } })).id;
-    worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, allowances: { ledger } });
+    worker = await createWorker({
+      connection: temporal.workerConnection,
+      namespace: temporal.namespace,
+      database,
+      taskQueue: temporal.taskQueue,
+      allowances: { ledger },
+    });
     running = worker.run();
   });
   afterAll(async () => {
@@ -34,28 +47,49 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
     await database?.close();
   });
 
-  const user = (email: string, roles: ('employee' | 'lead' | 'esg' | 'admin')[]) => createUser(database.db, { actor: 'test', input: { orgId, email, displayName: email, roles } });
+  const user = (email: string, roles: ('employee' | 'lead' | 'esg' | 'admin')[]) =>
+    createUser(database.db, { actor: 'test', input: { orgId, email, displayName: email, roles } });
   /** Every allowance credited to the user's wallet in `currency`, as amounts. */
   const allowances = async (userId: string, currency: string): Promise<bigint[]> => {
     const rows = await database.db
       .select({ amount: ledgerTransfers.amount })
       .from(ledgerTransfers)
       .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerTransfers.creditAccountId))
-      .where(and(eq(ledgerAccounts.ownerId, userId), eq(ledgerAccounts.currency, currency), eq(ledgerTransfers.code, 'allowance')));
+      .where(
+        and(
+          eq(ledgerAccounts.ownerId, userId),
+          eq(ledgerAccounts.currency, currency),
+          eq(ledgerTransfers.code, 'allowance'),
+        ),
+      );
     return rows.map((row) => row.amount);
   };
   const run = (): Promise<AllowanceRunResult> =>
-    temporal.client.workflow.execute('grantAllowances', { taskQueue: temporal.taskQueue, workflowId: `allowances-${Date.now()}`, args: [{ usersPerPage: 1 }] });
+    temporal.client.workflow.execute('grantAllowances', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `allowances-${Date.now()}`,
+      args: [{ usersPerPage: 1 }],
+    });
   /** A run that continues as new after every two pages, so its history never grows with the users. */
   const runContinuing = async (): Promise<{ result: AllowanceRunResult; firstRunStatus: string }> => {
-    const handle = await temporal.client.workflow.start('grantAllowances', { taskQueue: temporal.taskQueue, workflowId: `allowances-continued-${Date.now()}`, args: [{ usersPerPage: 1, pagesPerRun: 2 }] });
+    const handle = await temporal.client.workflow.start('grantAllowances', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `allowances-continued-${Date.now()}`,
+      args: [{ usersPerPage: 1, pagesPerRun: 2 }],
+    });
     const result: AllowanceRunResult = await handle.result();
     const first = await temporal.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
     return { result, firstRunStatus: first.status.name };
   };
 
   it('grants each role holder one allowance a month, nobody else; a later user gets theirs on the next run', async () => {
-    await setAllowanceSchedule(database.db, { orgId, role: 'employee', currency: 'innovation', amount: 100n, actor: 'test' });
+    await setAllowanceSchedule(database.db, {
+      orgId,
+      role: 'employee',
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'test',
+    });
     await setAllowanceSchedule(database.db, { orgId, role: 'lead', currency: 'priority', amount: 20n, actor: 'test' });
     const alice = await user('alice@test.example', ['employee']);
     const bob = await user('bob@test.example', ['employee', 'lead']);
@@ -82,7 +116,13 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
 
   it('a wallet already granted another amount this month is counted as conflicting and left alone', async () => {
     const dave = await user('dave@test.example', ['employee']);
-    await setAllowanceSchedule(database.db, { orgId, role: 'employee', currency: 'innovation', amount: 150n, actor: 'test' });
+    await setAllowanceSchedule(database.db, {
+      orgId,
+      role: 'employee',
+      currency: 'innovation',
+      amount: 150n,
+      actor: 'test',
+    });
     const result = await run();
     expect(result).toEqual({ granted: 1, alreadyGranted: 1, conflicting: 3 });
     expect(await allowances(dave.id, 'innovation')).toEqual([150n]);
@@ -98,9 +138,27 @@ describe('scheduled monthly allowances on the Temporal dev server', () => {
 
   it("an org whose monthly grant bound is spent is refused the rest (counted, not retried), and no other org's allowances wait on it", async () => {
     const bounded = (await createOrg(database.db, { actor: 'test', input: { slug: 'bounded', name: 'Bounded' } })).id;
-    await setGrantBounds(database.db, { orgId: bounded, currency: 'innovation', bounds: { grantAmountMax: 100n, monthlyIssuanceMax: 250n }, actor: 'system:operator' });
-    await setAllowanceSchedule(database.db, { orgId: bounded, role: 'employee', currency: 'innovation', amount: 100n, actor: 'test' });
-    const users = await Promise.all(['x', 'y', 'z'].map((name) => createUser(database.db, { actor: 'test', input: { orgId: bounded, email: `${name}@bounded.example`, displayName: name } })));
+    await setGrantBounds(database.db, {
+      orgId: bounded,
+      currency: 'innovation',
+      bounds: { grantAmountMax: 100n, monthlyIssuanceMax: 250n },
+      actor: 'system:operator',
+    });
+    await setAllowanceSchedule(database.db, {
+      orgId: bounded,
+      role: 'employee',
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'test',
+    });
+    const users = await Promise.all(
+      ['x', 'y', 'z'].map((name) =>
+        createUser(database.db, {
+          actor: 'test',
+          input: { orgId: bounded, email: `${name}@bounded.example`, displayName: name },
+        }),
+      ),
+    );
     const erin = await user('erin@test.example', ['employee']);
     const result = await run();
     expect(result).toMatchObject({ granted: 3, refused: 1 });

@@ -7,13 +7,21 @@ export const allowanceScheduleId = 'tokenwise-allowances';
  * Creates the allowance schedule once; a restart finds it already there and leaves it. Hourly, so a
  * new user gets this month's allowance within the hour; the ledger grants each wallet once a month.
  */
-export async function ensureAllowanceSchedule(client: Client, options: { taskQueue: string; every: string; input: AllowanceRunInput }): Promise<'created' | 'exists'> {
+export async function ensureAllowanceSchedule(
+  client: Client,
+  options: { taskQueue: string; every: string; input: AllowanceRunInput },
+): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({
       scheduleId: allowanceScheduleId,
       spec: { intervals: [{ every: options.every }] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      action: { type: 'startWorkflow', workflowType: 'grantAllowances', taskQueue: options.taskQueue, args: [options.input] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'grantAllowances',
+        taskQueue: options.taskQueue,
+        args: [options.input],
+      },
     });
     return 'created';
   } catch (error) {

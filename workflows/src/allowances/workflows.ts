@@ -28,7 +28,10 @@ export type AllowanceRunResult = AllowanceCounts;
 export async function grantAllowances(input: AllowanceRunInput): Promise<AllowanceRunResult> {
   const at = input.at ?? new Date().toISOString();
   const totals: AllowanceCounts = { granted: 0, alreadyGranted: 0, conflicting: 0, ...input.totals };
-  const pagesPerRun = Math.min(Math.max(Math.floor(input.pagesPerRun ?? allowancePagesPerRunMax), 1), allowancePagesPerRunMax);
+  const pagesPerRun = Math.min(
+    Math.max(Math.floor(input.pagesPerRun ?? allowancePagesPerRunMax), 1),
+    allowancePagesPerRunMax,
+  );
   let cursor = input.cursor;
   for (let page = 0; page < pagesPerRun; page++) {
     const result = await grantScheduledAllowances({ cursor, usersMax: input.usersPerPage, at });

@@ -33,7 +33,13 @@ describe('platformCheck on the Temporal dev server', () => {
         args: [{ amount }],
       }),
     );
-    expect(result).toEqual({ amount, doubled: amount * 2n, backend: 'pglite', migrationsApplied: expect.any(Number), migrationsPending: [] });
+    expect(result).toEqual({
+      amount,
+      doubled: amount * 2n,
+      backend: 'pglite',
+      migrationsApplied: expect.any(Number),
+      migrationsPending: [],
+    });
     expect(result.migrationsApplied).toBeGreaterThan(0);
     // The history holds the amount as the codec wrote it, not as a lossy number.
     const history = await temporal.client.workflow.getHandle(`platform-check-${temporal.taskQueue}`).fetchHistory();

@@ -4,7 +4,12 @@ import type { createPlatformActivities } from './activities';
 
 const { databaseStatus } = proxyActivities<ReturnType<typeof createPlatformActivities>>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '200 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 5,
+  },
 });
 
 export interface PlatformCheckInput {

@@ -58,14 +58,23 @@ export function createReconcileActivities(deps: ReconcileDeps) {
           .catch(() => 'NOT_FOUND');
         if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') continue;
         await deps.client.workflow
-          .start('settleUsage', { taskQueue: deps.taskQueue, workflowId: `settle-${requestId}-r${Date.now()}`, args: [{ requestId }] })
+          .start('settleUsage', {
+            taskQueue: deps.taskQueue,
+            workflowId: `settle-${requestId}-r${Date.now()}`,
+            args: [{ requestId }],
+          })
           .then(() => redriven++);
       }
       return redriven;
     },
 
     async reportDrift(): Promise<DriftReport> {
-      const [counts] = await executeRows<{ admissions: number; usage_rows: number; open_admissions: number; unsettled: number }>(
+      const [counts] = await executeRows<{
+        admissions: number;
+        usage_rows: number;
+        open_admissions: number;
+        unsettled: number;
+      }>(
         deps.db,
         sql`select
           (select count(*)::int from gateway_requests) as admissions,

@@ -27,12 +27,20 @@ describe('reconciliation on the Temporal dev server', () => {
       namespace: temporal.namespace,
       database,
       taskQueue: temporal.taskQueue,
-      settlement: { ledger: world.ledger, plugins: new Map(), contextFor: () => { throw new Error('no plugins here'); }, pluginTimeoutMs: 1_000 },
+      settlement: {
+        ledger: world.ledger,
+        plugins: new Map(),
+        contextFor: () => {
+          throw new Error('no plugins here');
+        },
+        pluginTimeoutMs: 1_000,
+      },
       reconcile: {
         ledger: world.ledger,
         client: temporal.client,
         taskQueue: temporal.taskQueue,
-        closeAbandonedAdmissions: (olderThan) => closeAbandonedAdmissions({ db: database.db, ledger: world.ledger }, { olderThan, limit: 200 }),
+        closeAbandonedAdmissions: (olderThan) =>
+          closeAbandonedAdmissions({ db: database.db, ledger: world.ledger }, { olderThan, limit: 200 }),
       },
     });
     running = worker.run();
@@ -48,7 +56,9 @@ describe('reconciliation on the Temporal dev server', () => {
   it('re-drives charged usage that never got a settlement, and reports no drift afterwards', async () => {
     const { apiKey } = await world.user({ innovation: 1_000_000n });
     const client = new OpenAI({ apiKey, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 });
-    const { response } = await client.chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'x' }] }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: testModel, messages: [{ role: 'user', content: 'x' }] })
+      .withResponse();
     const requestId = response.headers.get('x-request-id') as string;
     await waitForUsageRows(database, { requestId });
     // As if the relay handed it over and its workflow was lost (e.g. past the retention period).
@@ -73,7 +83,11 @@ describe('reconciliation on the Temporal dev server', () => {
   });
 
   it('creates its Temporal Schedule once; a restart finds it there', async () => {
-    const options = { taskQueue: temporal.taskQueue, every: '1 hour', input: { abandonedAfterMs: 1_300_000, unsettledAfterMs: 86_400_000 } };
+    const options = {
+      taskQueue: temporal.taskQueue,
+      every: '1 hour',
+      input: { abandonedAfterMs: 1_300_000, unsettledAfterMs: 86_400_000 },
+    };
     expect(await ensureReconcileSchedule(temporal.client, options)).toBe('created');
     expect(await ensureReconcileSchedule(temporal.client, options)).toBe('exists');
     const description = await temporal.client.schedule.getHandle(reconcileScheduleId).describe();

@@ -4,13 +4,21 @@ import type { ReconcileInput } from './workflows';
 export const reconcileScheduleId = 'tokenwise-reconcile';
 
 /** Creates the reconciliation schedule once; a restart finds it already there and leaves it. */
-export async function ensureReconcileSchedule(client: Client, options: { taskQueue: string; every: string; input: ReconcileInput }): Promise<'created' | 'exists'> {
+export async function ensureReconcileSchedule(
+  client: Client,
+  options: { taskQueue: string; every: string; input: ReconcileInput },
+): Promise<'created' | 'exists'> {
   try {
     await client.schedule.create({
       scheduleId: reconcileScheduleId,
       spec: { intervals: [{ every: options.every }] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      action: { type: 'startWorkflow', workflowType: 'reconcileLedger', taskQueue: options.taskQueue, args: [options.input] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'reconcileLedger',
+        taskQueue: options.taskQueue,
+        args: [options.input],
+      },
     });
     return 'created';
   } catch (error) {

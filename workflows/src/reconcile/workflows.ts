@@ -1,7 +1,9 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { createReconcileActivities, DriftReport } from './activities';
 
-const { closeAbandoned, expireHolds, redriveUnsettled, reportDrift } = proxyActivities<ReturnType<typeof createReconcileActivities>>({
+const { closeAbandoned, expireHolds, redriveUnsettled, reportDrift } = proxyActivities<
+  ReturnType<typeof createReconcileActivities>
+>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
@@ -26,6 +28,7 @@ export async function reconcileLedger(input: ReconcileInput): Promise<ReconcileR
   const expiredHolds = await expireHolds();
   const redriven = await redriveUnsettled({ olderThanMs: input.unsettledAfterMs });
   const drift = await reportDrift();
-  if (drift.invariantViolations.length > 0) log.error('ledger invariants violated', { violations: drift.invariantViolations });
+  if (drift.invariantViolations.length > 0)
+    log.error('ledger invariants violated', { violations: drift.invariantViolations });
   return { closedAdmissions, expiredHolds, redriven, drift };
 }

@@ -1,13 +1,50 @@
-import { type Amount, decideSettlement, fromJsonValue, monthlyPeriod, refundTransferId, rewardTransferId, type SettlementBounds, settlementBoundsSchema, type SettlementDecision, settlementPolicySchema } from '@tokenwise/core';
+import {
+  type Amount,
+  decideSettlement,
+  fromJsonValue,
+  monthlyPeriod,
+  refundTransferId,
+  rewardTransferId,
+  type SettlementBounds,
+  settlementBoundsSchema,
+  type SettlementDecision,
+  settlementPolicySchema,
+} from '@tokenwise/core';
 import { findScoringRequest, type Db } from '@tokenwise/db';
-import { gatewayRequests, notifications, orgs, settlementBounds, settlementPolicies, settlements, usageRecords } from '@tokenwise/db/schema';
-import { createAccountLookup, type AccountLookup, type FailureCode, type Ledger, type LedgerOp } from '@tokenwise/ledger';
-import { runPluginSafely, scoreInputOf, type LlmPayer, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
+import {
+  gatewayRequests,
+  notifications,
+  orgs,
+  settlementBounds,
+  settlementPolicies,
+  settlements,
+  usageRecords,
+} from '@tokenwise/db/schema';
+import {
+  createAccountLookup,
+  type AccountLookup,
+  type FailureCode,
+  type Ledger,
+  type LedgerOp,
+} from '@tokenwise/ledger';
+import {
+  runPluginSafely,
+  scoreInputOf,
+  type LlmPayer,
+  type PluginContext,
+  type PluginDefinition,
+} from '@tokenwise/plugin-sdk';
 import { judgeBudgetExhaustedReason, watchJudgeBudget } from './judge-budget';
 import { Context } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
 import { planRewardCapLevel, readRewardCap, rewardCapCodes, rewardCapUseOp } from './reward-cap';
-import type { ConfiguredPlugin, ExternalEvidence, PluginOutcomeRecord, SettlementContext, SettlementResult } from './types';
+import type {
+  ConfiguredPlugin,
+  ExternalEvidence,
+  PluginOutcomeRecord,
+  SettlementContext,
+  SettlementResult,
+} from './types';
 
 export interface SettlementDeps {
   db: Db;
@@ -70,14 +107,21 @@ export function createSettlementActivities(deps: SettlementDeps) {
         .from(usageRecords)
         .where(eq(usageRecords.requestId, input.requestId))
         .limit(1);
-      const skip = (reason: string, recordSkip = false): SettlementContext => ({ settle: false, reason, plugins: [], recordSkip });
+      const skip = (reason: string, recordSkip = false): SettlementContext => ({
+        settle: false,
+        reason,
+        plugins: [],
+        recordSkip,
+      });
       if (usage === undefined) return skip('no usage row: the request was never charged');
       if (usage.system) return skip('system usage (judge calls) is never settled');
       if (usage.settled) return skip('already settled');
       if (!usage.charged) return skip('the charge is not posted (reconciliation closes this request)');
       if (usage.dryRunCall) return skip("a plugin dry run's own LLM call is never settled", true);
       if (usage.teamId === null) return skip('the user has no team, so no scoring configuration applies', true);
-      const config = { plugins: usage.plugins === null || usage.plugins === undefined ? [] : fromJsonValue(usage.plugins) };
+      const config = {
+        plugins: usage.plugins === null || usage.plugins === undefined ? [] : fromJsonValue(usage.plugins),
+      };
       const entries = ((config?.plugins ?? []) as StoredPluginEntry[]).slice(0, pluginsPerConfigMax);
       if (entries.length === 0) return skip('the team has no scoring plugins enabled', true);
       const plugins: ConfiguredPlugin[] = entries.map((entry) => {
@@ -90,7 +134,12 @@ export function createSettlementActivities(deps: SettlementDeps) {
           pollIntervalSeconds: definition?.pollIntervalSeconds ?? 60,
         };
       });
-      return { settle: true, reason: `scoring with ${plugins.map((plugin) => plugin.pluginId).join(', ')}`, plugins, recordSkip: false };
+      return {
+        settle: true,
+        reason: `scoring with ${plugins.map((plugin) => plugin.pluginId).join(', ')}`,
+        plugins,
+        recordSkip: false,
+      };
     },
 
     /** A charged request with nothing to score still gets its settlement row (refund 0), so none is re-driven forever. */
@@ -99,26 +148,65 @@ export function createSettlementActivities(deps: SettlementDeps) {
       if (usage === undefined) return;
       await deps.db
         .insert(settlements)
-        .values({ requestId: input.requestId, score: null, confidence: 0, policyVersion: null, refund: 0n, refundCurrency: usage.currency, reward: 0n, rewardCurrency: null, results: [], reason: input.reason })
+        .values({
+          requestId: input.requestId,
+          score: null,
+          confidence: 0,
+          policyVersion: null,
+          refund: 0n,
+          refundCurrency: usage.currency,
+          reward: 0n,
+          rewardCurrency: null,
+          results: [],
+          reason: input.reason,
+        })
         .onConflictDoNothing();
     },
 
     /** Runs one plugin on the stored request; throws, hangs and garbage come back as recorded errors. */
-    async runPlugin(input: { requestId: string; pluginId: string; config: unknown; externalEvidence?: ExternalEvidence[] }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
+    async runPlugin(input: {
+      requestId: string;
+      pluginId: string;
+      config: unknown;
+      externalEvidence?: ExternalEvidence[];
+    }): Promise<Omit<PluginOutcomeRecord, 'weight' | 'attempts'>> {
       const plugin = deps.plugins.get(input.pluginId);
-      if (plugin === undefined) return { pluginId: input.pluginId, status: 'error', reason: `plugin "${input.pluginId}" is not loaded in this worker` };
+      if (plugin === undefined)
+        return {
+          pluginId: input.pluginId,
+          status: 'error',
+          reason: `plugin "${input.pluginId}" is not loaded in this worker`,
+        };
       const stored = await findScoringRequest(deps.db, { requestId: input.requestId });
       if (stored === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
       const scoreInput = scoreInputOf(stored, input.config);
       // The org whose request is scored pays for its judging, from its own judge wallet.
       const base = deps.contextFor(plugin.id, { kind: 'judge', orgId: stored.orgId });
       const budget = watchJudgeBudget(base.llm);
-      const outcome = await runWithHeartbeats({ ...base, llm: budget.llm }, (ctx) => runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, { timeoutMs: deps.pluginTimeoutMs }));
+      const outcome = await runWithHeartbeats({ ...base, llm: budget.llm }, (ctx) =>
+        runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, {
+          timeoutMs: deps.pluginTimeoutMs,
+        }),
+      );
       if (outcome.status === 'error' && budget.exhausted()) {
-        return { pluginId: plugin.id, status: 'not_applicable', reason: await judgeBudgetExhaustedReason(deps.db, stored.orgId), judgeBudgetExhausted: true };
+        return {
+          pluginId: plugin.id,
+          status: 'not_applicable',
+          reason: await judgeBudgetExhaustedReason(deps.db, stored.orgId),
+          judgeBudgetExhausted: true,
+        };
       }
-      if (outcome.status === 'error') return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
-      if (outcome.status === 'scored') return { pluginId: plugin.id, status: 'scored', score: outcome.score, confidence: outcome.confidence, evidence: outcome.evidence, rationale: outcome.rationale };
+      if (outcome.status === 'error')
+        return { pluginId: plugin.id, status: 'error', reason: `${outcome.error.kind}: ${outcome.error.message}` };
+      if (outcome.status === 'scored')
+        return {
+          pluginId: plugin.id,
+          status: 'scored',
+          score: outcome.score,
+          confidence: outcome.confidence,
+          evidence: outcome.evidence,
+          rationale: outcome.rationale,
+        };
       return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };
     },
 
@@ -127,7 +215,13 @@ export function createSettlementActivities(deps: SettlementDeps) {
      * reward are ledger transfers with ids derived from the request, and the settlement row and the
      * user's notification are attached to them, so a retry or a duplicate workflow moves nothing twice.
      */
-    async applySettlement(input: { requestId: string; outcomes: PluginOutcomeRecord[]; score: number | undefined; confidence: number; workflowId: string }): Promise<SettlementResult> {
+    async applySettlement(input: {
+      requestId: string;
+      outcomes: PluginOutcomeRecord[];
+      score: number | undefined;
+      confidence: number;
+      workflowId: string;
+    }): Promise<SettlementResult> {
       // One round trip: what was recorded (a retry after the commit returns it), the usage row, the
       // policy version pinned at admission, the org's bounds and its time zone.
       const [found] = await deps.db
@@ -142,7 +236,13 @@ export function createSettlementActivities(deps: SettlementDeps) {
         .from(usageRecords)
         .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId))
         .leftJoin(gatewayRequests, eq(gatewayRequests.requestId, usageRecords.requestId))
-        .leftJoin(settlementPolicies, and(eq(settlementPolicies.teamId, usageRecords.teamId), eq(settlementPolicies.version, gatewayRequests.policyVersion)))
+        .leftJoin(
+          settlementPolicies,
+          and(
+            eq(settlementPolicies.teamId, usageRecords.teamId),
+            eq(settlementPolicies.version, gatewayRequests.policyVersion),
+          ),
+        )
         .leftJoin(settlementBounds, eq(settlementBounds.orgId, usageRecords.orgId))
         .leftJoin(orgs, eq(orgs.id, usageRecords.orgId))
         .where(eq(usageRecords.requestId, input.requestId))
@@ -150,12 +250,23 @@ export function createSettlementActivities(deps: SettlementDeps) {
       if (found === undefined) return { status: 'skipped', reason: 'usage row vanished' };
       const { usage, recorded } = found;
       if (recorded !== null) return recordedResult(recorded);
-      const request = found.policyVersion === null ? undefined : { policyVersion: found.policyVersion, body: found.policyBody };
+      const request =
+        found.policyVersion === null ? undefined : { policyVersion: found.policyVersion, body: found.policyBody };
       const policy = settlementPolicySchema.parse(request?.body ?? {});
       const bounds = settlementBoundsSchema.parse(found.boundsBody ?? {});
-      const decision = decideSettlement({ policy, bounds, score: input.score, confidence: input.confidence, cost: usage.cost, costCurrency: usage.currency });
+      const decision = decideSettlement({
+        policy,
+        bounds,
+        score: input.score,
+        confidence: input.confidence,
+        cost: usage.cost,
+        costCurrency: usage.currency,
+      });
       // An org whose judge budget ran out says so on its settlement, where its admin and users see it.
-      const judgeNote = input.outcomes.filter((outcome) => outcome.judgeBudgetExhausted === true).map((outcome) => `; ${outcome.pluginId} not applicable: ${outcome.reason ?? 'judge budget exhausted'}`).join('');
+      const judgeNote = input.outcomes
+        .filter((outcome) => outcome.judgeBudgetExhausted === true)
+        .map((outcome) => `; ${outcome.pluginId} not applicable: ${outcome.reason ?? 'judge budget exhausted'}`)
+        .join('');
       const baseReason = `${request === undefined ? `no settlement policy pinned: ${decision.reason}` : decision.reason}${judgeNote}`;
       const period = monthlyPeriod(new Date(), found.timeZone ?? 'UTC');
       // The reward is bounded again by what the org's reward pool holds and by the user's monthly
@@ -164,7 +275,10 @@ export function createSettlementActivities(deps: SettlementDeps) {
       // and the settlement never wait on either.
       let dropped: string | undefined;
       for (let attempt = 1; attempt <= rewardAttemptsMax + 1; attempt++) {
-        const reward = dropped === undefined ? await boundReward({ ...deps, account }, usage, decision, bounds, period) : { amount: 0n, ops: [], note: dropped };
+        const reward =
+          dropped === undefined
+            ? await boundReward({ ...deps, account }, usage, decision, bounds, period)
+            : { amount: 0n, ops: [], note: dropped };
         const rewardCurrency = reward.amount > 0n ? decision.rewardCurrency : undefined;
         const row = {
           requestId: input.requestId,
@@ -182,10 +296,29 @@ export function createSettlementActivities(deps: SettlementDeps) {
           orgId: usage.orgId,
           userId: usage.userId,
           kind: 'settlement',
-          payload: { requestId: input.requestId, model: usage.model, score: input.score ?? null, refund: decision.refund, currency: usage.currency, reward: reward.amount, rewardCurrency: rewardCurrency ?? null, reason: row.reason },
+          payload: {
+            requestId: input.requestId,
+            model: usage.model,
+            score: input.score ?? null,
+            refund: decision.refund,
+            currency: usage.currency,
+            reward: reward.amount,
+            rewardCurrency: rewardCurrency ?? null,
+            reason: row.reason,
+          },
         };
-        const result: SettlementResult = { status: 'settled', reason: row.reason, score: input.score, confidence: input.confidence, refund: decision.refund, reward: reward.amount };
-        const ops = [...(await settlementOps(account, usage, decision.refund, reward.amount, rewardCurrency, input.requestId)), ...(reward.amount > 0n ? reward.ops : [])];
+        const result: SettlementResult = {
+          status: 'settled',
+          reason: row.reason,
+          score: input.score,
+          confidence: input.confidence,
+          refund: decision.refund,
+          reward: reward.amount,
+        };
+        const ops = [
+          ...(await settlementOps(account, usage, decision.refund, reward.amount, rewardCurrency, input.requestId)),
+          ...(reward.amount > 0n ? reward.ops : []),
+        ];
         if (ops.length === 0) {
           await deps.db.insert(settlements).values(row).onConflictDoNothing();
           await deps.db.insert(notifications).values(notification);
@@ -193,22 +326,43 @@ export function createSettlementActivities(deps: SettlementDeps) {
         }
         // Refund, reward and the debit of the monthly cap are linked: all apply with the settlement
         // row, or none does.
-        const linked = ops.map((op, index): LedgerOp => ({ ...op, linked: index < ops.length - 1, ...(index === 0 ? { attach: [{ table: settlements, row }, { table: notifications, row: notification }] } : {}) }));
+        const linked = ops.map((op, index): LedgerOp => ({
+          ...op,
+          linked: index < ops.length - 1,
+          ...(index === 0
+            ? {
+                attach: [
+                  { table: settlements, row },
+                  { table: notifications, row: notification },
+                ],
+              }
+            : {}),
+        }));
         const results = await deps.ledger.submit(linked);
         const failedAt = results.findIndex((outcome) => !outcome.ok && outcome.code !== 'linked_event_failed');
         if (failedAt < 0) return result;
         const failed = results[failedAt];
         const failedOp = ops[failedAt];
-        const rewardTaken = failedOp !== undefined && failed !== undefined && !failed.ok && reward.amount > 0n && isTakenByAnotherSettlement(failedOp, failed.code);
+        const rewardTaken =
+          failedOp !== undefined &&
+          failed !== undefined &&
+          !failed.ok &&
+          reward.amount > 0n &&
+          isTakenByAnotherSettlement(failedOp, failed.code);
         if (rewardTaken && attempt < rewardAttemptsMax) continue;
         if (rewardTaken) {
-          dropped = failedOp.type === 'transfer' && failedOp.code === 'reward' ? `; no reward: the org's reward pool ran dry while settling (policy: ${decision.rewardDue})` : `; no reward: the user's monthly reward cap was taken by other settlements while settling (policy: ${decision.rewardDue})`;
+          dropped =
+            failedOp.type === 'transfer' && failedOp.code === 'reward'
+              ? `; no reward: the org's reward pool ran dry while settling (policy: ${decision.rewardDue})`
+              : `; no reward: the user's monthly reward cap was taken by other settlements while settling (policy: ${decision.rewardDue})`;
           continue;
         }
         // A retry of this activity that lost the race to its own first attempt finds its row.
         const settledMeanwhile = await recordedSettlement(deps.db, input.requestId);
         if (settledMeanwhile !== undefined) return settledMeanwhile;
-        throw new Error(`settlement transfers of ${input.requestId} failed: ${failed === undefined || failed.ok ? 'unknown' : `${failed.code}: ${failed.message}`}`);
+        throw new Error(
+          `settlement transfers of ${input.requestId} failed: ${failed === undefined || failed.ok ? 'unknown' : `${failed.code}: ${failed.message}`}`,
+        );
       }
       throw new Error(`settlement of ${input.requestId} did not settle within ${rewardAttemptsMax + 1} attempts`);
     },
@@ -224,7 +378,14 @@ function isTakenByAnotherSettlement(op: LedgerOp, code: FailureCode): boolean {
 }
 
 function recordedResult(recorded: typeof settlements.$inferSelect): SettlementResult {
-  return { status: 'settled', reason: recorded.reason, score: recorded.score ?? undefined, confidence: recorded.confidence, refund: recorded.refund, reward: recorded.reward };
+  return {
+    status: 'settled',
+    reason: recorded.reason,
+    score: recorded.score ?? undefined,
+    confidence: recorded.confidence,
+    refund: recorded.refund,
+    reward: recorded.reward,
+  };
 }
 
 async function recordedSettlement(db: Db, requestId: string): Promise<SettlementResult | undefined> {
@@ -244,7 +405,13 @@ interface BoundedReward {
  * The decided reward, cut to the user's monthly cap (org's time zone) and then to what the org's
  * reward pool holds, with the cap's ledger ops. Reads fresh state; the linked chain re-checks it.
  */
-async function boundReward(deps: { db: Db; ledger: Ledger; account: AccountLookup }, usage: typeof usageRecords.$inferSelect, decision: SettlementDecision, bounds: SettlementBounds, period: string): Promise<BoundedReward> {
+async function boundReward(
+  deps: { db: Db; ledger: Ledger; account: AccountLookup },
+  usage: typeof usageRecords.$inferSelect,
+  decision: SettlementDecision,
+  bounds: SettlementBounds,
+  period: string,
+): Promise<BoundedReward> {
   let amount = decision.reward;
   const currency = decision.rewardCurrency;
   if (amount <= 0n || currency === undefined || usage.userId === null) return { amount: 0n, ops: [], note: '' };
@@ -257,15 +424,28 @@ async function boundReward(deps: { db: Db; ledger: Ledger; account: AccountLooku
     note = `; reward capped at ${amount} by the org's maxRewardPerUserPerMonth ${cap} ${currency} (${level.used} already rewarded to this user in ${period}; policy: ${decision.reward})`;
   }
   if (amount > 0n) {
-    const pool = await deps.account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency, purpose: 'reward_pool' });
+    const pool = await deps.account({
+      ownerType: 'org',
+      ownerId: usage.orgId,
+      orgId: usage.orgId,
+      currency,
+      purpose: 'reward_pool',
+    });
     const available = (await deps.ledger.balance(pool.id)).available;
     if (available < amount) {
-      note += available > 0n ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})` : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
+      note +=
+        available > 0n
+          ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})`
+          : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
       amount = available > 0n ? available : 0n;
     }
   }
   if (amount <= 0n) return { amount: 0n, ops: [], note };
-  return { amount, ops: [...(level.op === undefined ? [] : [level.op]), rewardCapUseOp(state, usage.requestId, amount)], note };
+  return {
+    amount,
+    ops: [...(level.op === undefined ? [] : [level.op]), rewardCapUseOp(state, usage.requestId, amount)],
+    note,
+  };
 }
 
 /** Heartbeats while a plugin runs, so a worker that dies is noticed in seconds, not at the start-to-close timeout. */
@@ -296,18 +476,64 @@ async function runWithHeartbeats<T>(base: PluginContext, run: (ctx: PluginContex
 }
 
 /** The refund (consumption -> wallet, in the currency that paid) and the reward (reward pool -> priority wallet), linked. */
-async function settlementOps(account: AccountLookup, usage: typeof usageRecords.$inferSelect, refund: Amount, reward: Amount, rewardCurrency: string | undefined, requestId: string): Promise<LedgerOp[]> {
+async function settlementOps(
+  account: AccountLookup,
+  usage: typeof usageRecords.$inferSelect,
+  refund: Amount,
+  reward: Amount,
+  rewardCurrency: string | undefined,
+  requestId: string,
+): Promise<LedgerOp[]> {
   const ops: LedgerOp[] = [];
   if (usage.userId === null) return ops;
   if (refund > 0n) {
-    const wallet = await account({ ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: usage.currency, purpose: 'wallet' });
-    const sink = await account({ ownerType: 'system', ownerId: 'consumption', currency: usage.currency, purpose: 'consumption' });
-    ops.push({ type: 'transfer', id: refundTransferId(requestId), debitAccountId: sink.id, creditAccountId: wallet.id, amount: refund, code: 'refund', userData: { requestId } });
+    const wallet = await account({
+      ownerType: 'user',
+      ownerId: usage.userId,
+      orgId: usage.orgId,
+      currency: usage.currency,
+      purpose: 'wallet',
+    });
+    const sink = await account({
+      ownerType: 'system',
+      ownerId: 'consumption',
+      currency: usage.currency,
+      purpose: 'consumption',
+    });
+    ops.push({
+      type: 'transfer',
+      id: refundTransferId(requestId),
+      debitAccountId: sink.id,
+      creditAccountId: wallet.id,
+      amount: refund,
+      code: 'refund',
+      userData: { requestId },
+    });
   }
   if (reward > 0n && rewardCurrency !== undefined) {
-    const pool = await account({ ownerType: 'org', ownerId: usage.orgId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'reward_pool' });
-    const wallet = await account({ ownerType: 'user', ownerId: usage.userId, orgId: usage.orgId, currency: rewardCurrency, purpose: 'wallet' });
-    ops.push({ type: 'transfer', id: rewardTransferId(requestId), debitAccountId: pool.id, creditAccountId: wallet.id, amount: reward, code: 'reward', userData: { requestId } });
+    const pool = await account({
+      ownerType: 'org',
+      ownerId: usage.orgId,
+      orgId: usage.orgId,
+      currency: rewardCurrency,
+      purpose: 'reward_pool',
+    });
+    const wallet = await account({
+      ownerType: 'user',
+      ownerId: usage.userId,
+      orgId: usage.orgId,
+      currency: rewardCurrency,
+      purpose: 'wallet',
+    });
+    ops.push({
+      type: 'transfer',
+      id: rewardTransferId(requestId),
+      debitAccountId: pool.id,
+      creditAccountId: wallet.id,
+      amount: reward,
+      code: 'reward',
+      userData: { requestId },
+    });
   }
   return ops;
 }

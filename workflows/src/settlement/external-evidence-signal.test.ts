@@ -11,7 +11,14 @@ import { createWorker } from '../worker';
 import { externalEvidenceSignal, settlementStateQuery } from './queries';
 import { settlementWorkflowId } from './relay';
 import { SettlementClosedError, sendExternalEvidence } from './send-external-evidence';
-import { chargedRequest, createScoringTeam, expectedRefund, settlementDepsFor, settlementTrace, until } from './test-world';
+import {
+  chargedRequest,
+  createScoringTeam,
+  expectedRefund,
+  settlementDepsFor,
+  settlementTrace,
+  until,
+} from './test-world';
 import type { PluginOutcomeRecord, SettlementResult } from './types';
 
 const hour = 60 * 60;
@@ -39,7 +46,13 @@ function abStandIn() {
       const last = evidence.at(-1);
       if (last === undefined) return { status: 'pending', reason: 'no A/B result yet' };
       const { lift } = last.payload as { lift: number };
-      return { status: 'scored', score: lift > 0 ? 0.8 : 0.2, confidence: 0.9, evidence: { evidenceIds: evidence.map((entry) => entry.evidenceId) }, rationale: `the experiment's lift was ${lift}` };
+      return {
+        status: 'scored',
+        score: lift > 0 ? 0.8 : 0.2,
+        confidence: 0.9,
+        evidence: { evidenceIds: evidence.map((entry) => entry.evidenceId) },
+        rationale: `the experiment's lift was ${lift}`,
+      };
     },
   });
   return { plugin, polls, gates };
@@ -65,7 +78,13 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
   beforeAll(async () => {
     [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
     world = await startGatewayWorld(database);
-    worker = await createWorker({ connection: temporal.workerConnection, namespace: temporal.namespace, database, taskQueue: temporal.taskQueue, settlement: settlementDepsFor(world.ledger, [ab.plugin]) });
+    worker = await createWorker({
+      connection: temporal.workerConnection,
+      namespace: temporal.namespace,
+      database,
+      taskQueue: temporal.taskQueue,
+      settlement: settlementDepsFor(world.ledger, [ab.plugin]),
+    });
     running = worker.run();
   });
   afterAll(async () => {
@@ -82,7 +101,11 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
     const { requestId, cost } = await chargedRequest(database, team.client);
     let open = () => {};
     if (gated) ab.gates.set(requestId, new Promise<void>((resolve) => (open = resolve)));
-    const handle = await temporal.client.workflow.start('settleUsage', { taskQueue: temporal.taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+    const handle = await temporal.client.workflow.start('settleUsage', {
+      taskQueue: temporal.taskQueue,
+      workflowId: settlementWorkflowId(requestId),
+      args: [{ requestId }],
+    });
     await until(async () => ((ab.polls.get(requestId)?.length ?? 0) >= 1 ? true : undefined), 'the first poll');
     return { requestId, cost, handle, open };
   };
@@ -90,7 +113,13 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
   it('wakes a pending plugin as soon as its evidence is signalled, settles within seconds, and the query shows the evidence', async () => {
     const { requestId, cost, handle } = await startSettlement();
     // The first poll said pending: the workflow now waits on its one-hour poll timer.
-    await until(async () => ((await handle.fetchHistory()).events?.some((event) => event.timerStartedEventAttributes) === true ? true : undefined), 'the poll timer');
+    await until(
+      async () =>
+        (await handle.fetchHistory()).events?.some((event) => event.timerStartedEventAttributes) === true
+          ? true
+          : undefined,
+      'the poll timer',
+    );
     const before = await handle.query(settlementStateQuery);
     expect(before.evidence).toEqual({ received: [], rejected: [], duplicatesIgnored: 0, droppedOverLimit: 0 });
 
@@ -103,7 +132,12 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
     expect(ab.polls.get(requestId)).toEqual([0, 1]);
     const trace = await settlementTrace(database, requestId);
     const [outcome] = trace.rows[0]?.results as PluginOutcomeRecord[];
-    expect(outcome).toMatchObject({ pluginId: 'ab-stand-in', status: 'scored', attempts: 2, evidence: { evidenceIds: ['exp-42-final'] } });
+    expect(outcome).toMatchObject({
+      pluginId: 'ab-stand-in',
+      status: 'scored',
+      attempts: 2,
+      evidence: { evidenceIds: ['exp-42-final'] },
+    });
     const after = await handle.query(settlementStateQuery);
     expect(after.phase).toBe('done');
     expect(after.evidence.received).toEqual([{ ...abResult('exp-42-final'), receivedAt: expect.any(String) }]);
@@ -113,7 +147,11 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
     const { requestId, cost, handle, open } = await startSettlement(true);
     // The first poll is still running: every signal lands while the plugin works.
     await sendExternalEvidence(temporal.client, requestId, abResult('exp-7'));
-    await sendExternalEvidence(temporal.client, requestId, abResult('exp-7', { payload: { experimentId: 'exp-7', lift: -1 } }));
+    await sendExternalEvidence(
+      temporal.client,
+      requestId,
+      abResult('exp-7', { payload: { experimentId: 'exp-7', lift: -1 } }),
+    );
     await handle.signal(externalEvidenceSignal, abResult('exp-7'));
     await sendExternalEvidence(temporal.client, requestId, abResult('exp-8', { pluginId: 'github-commits' }));
     open();
@@ -125,7 +163,13 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
     const state = await handle.query(settlementStateQuery);
     expect(state.evidence.received.map((entry) => entry.evidenceId)).toEqual(['exp-7']);
     expect(state.evidence.duplicatesIgnored).toBe(2);
-    expect(state.evidence.rejected).toEqual([expect.objectContaining({ pluginId: 'github-commits', evidenceId: 'exp-8', reason: 'no plugin "github-commits" in this settlement (its plugins: ab-stand-in)' })]);
+    expect(state.evidence.rejected).toEqual([
+      expect.objectContaining({
+        pluginId: 'github-commits',
+        evidenceId: 'exp-8',
+        reason: 'no plugin "github-commits" in this settlement (its plugins: ab-stand-in)',
+      }),
+    ]);
   });
 
   it('refuses evidence for a completed settlement, naming its result; a missing settlement and a too-large payload too', async () => {
@@ -138,12 +182,18 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
     await expect(late).rejects.toMatchObject({
       code: 'CONFLICT',
       message: `the settlement of request ${requestId} already completed (settled, score 0.8, refund ${expectedRefund(cost)}, reward 0: ${(await handle.result()).reason}); evidence exp-9-rerun arrived too late and was not used`,
-      details: { requestId, evidenceId: 'exp-9-rerun', result: expect.objectContaining({ status: 'settled', score: 0.8 }) },
+      details: {
+        requestId,
+        evidenceId: 'exp-9-rerun',
+        result: expect.objectContaining({ status: 'settled', score: 0.8 }),
+      },
     });
 
     const missing = sendExternalEvidence(temporal.client, 'req_never_charged', abResult('exp-10'));
     await expect(missing).rejects.toBeInstanceOf(NotFoundError);
     await expect(missing).rejects.toThrow(/no settlement exists for request req_never_charged/);
-    await expect(sendExternalEvidence(temporal.client, requestId, abResult('exp-11', { payload: { blob: 'x'.repeat(4_096) } }))).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      sendExternalEvidence(temporal.client, requestId, abResult('exp-11', { payload: { blob: 'x'.repeat(4_096) } })),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });

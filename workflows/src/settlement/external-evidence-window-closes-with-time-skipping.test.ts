@@ -30,7 +30,13 @@ function waitsForEvidence(id: string) {
       polls.count++;
       const evidence = input.externalEvidence ?? [];
       if (evidence.length === 0) return { status: 'pending', reason: 'no A/B result yet' };
-      return { status: 'scored', score: 0.6, confidence: 0.7, evidence: { evidenceIds: evidence.map((entry) => entry.evidenceId) }, rationale: 'the experiment came back' };
+      return {
+        status: 'scored',
+        score: 0.6,
+        confidence: 0.7,
+        evidence: { evidenceIds: evidence.map((entry) => entry.evidenceId) },
+        rationale: 'the experiment came back',
+      };
     },
   });
   return { plugin, polls };
@@ -49,7 +55,13 @@ describe('evidence for one plugin, none for another, over a 24-hour window on th
   beforeAll(async () => {
     [env, database] = await Promise.all([createTimeSkippingEnvironment(), openTestDatabase('pglite')]);
     world = await startGatewayWorld(database);
-    worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', database, taskQueue, settlement: settlementDepsFor(world.ledger, [answered.plugin, silent.plugin]) });
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      database,
+      taskQueue,
+      settlement: settlementDepsFor(world.ledger, [answered.plugin, silent.plugin]),
+    });
     running = worker.run();
   });
   afterAll(async () => {
@@ -64,10 +76,26 @@ describe('evidence for one plugin, none for another, over a 24-hour window on th
     const team = await createScoringTeam(database, world, ['ab-answered', 'ab-silent']);
     const { requestId } = await chargedRequest(database, team.client);
     const serverTimeBeforeMs = await env.currentTimeMs();
-    const handle = await env.client.workflow.start('settleUsage', { taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+    const handle = await env.client.workflow.start('settleUsage', {
+      taskQueue,
+      workflowId: settlementWorkflowId(requestId),
+      args: [{ requestId }],
+    });
     // Time stands still until result() is awaited: both plugins polled once and wait on their timers.
-    await until(async () => ((await handle.fetchHistory()).events?.filter((event) => event.timerStartedEventAttributes).length === 2 ? true : undefined), 'both poll timers');
-    await sendExternalEvidence(env.client, requestId, { pluginId: 'ab-answered', evidenceId: 'exp-3', payload: { lift: 0.05 }, source: 'ab-platform', observedAt: '2026-01-01T00:00:00.000Z' });
+    await until(
+      async () =>
+        (await handle.fetchHistory()).events?.filter((event) => event.timerStartedEventAttributes).length === 2
+          ? true
+          : undefined,
+      'both poll timers',
+    );
+    await sendExternalEvidence(env.client, requestId, {
+      pluginId: 'ab-answered',
+      evidenceId: 'exp-3',
+      payload: { lift: 0.05 },
+      source: 'ab-platform',
+      observedAt: '2026-01-01T00:00:00.000Z',
+    });
 
     const result = (await handle.result()) as SettlementResult;
 
@@ -79,10 +107,22 @@ describe('evidence for one plugin, none for another, over a 24-hour window on th
     const trace = await settlementTrace(database, requestId);
     const outcomes = trace.rows[0]?.results as PluginOutcomeRecord[];
     expect(outcomes).toEqual([
-      expect.objectContaining({ pluginId: 'ab-answered', status: 'scored', attempts: 2, evidence: { evidenceIds: ['exp-3'] } }),
-      expect.objectContaining({ pluginId: 'ab-silent', status: 'not_applicable', attempts: windowHours + 1, reason: expect.stringMatching(/evidence window closed/) }),
+      expect.objectContaining({
+        pluginId: 'ab-answered',
+        status: 'scored',
+        attempts: 2,
+        evidence: { evidenceIds: ['exp-3'] },
+      }),
+      expect.objectContaining({
+        pluginId: 'ab-silent',
+        status: 'not_applicable',
+        attempts: windowHours + 1,
+        reason: expect.stringMatching(/evidence window closed/),
+      }),
     ]);
     const state = await handle.query(settlementStateQuery);
-    expect(state.evidence.received).toEqual([expect.objectContaining({ pluginId: 'ab-answered', evidenceId: 'exp-3' })]);
+    expect(state.evidence.received).toEqual([
+      expect.objectContaining({ pluginId: 'ab-answered', evidenceId: 'exp-3' }),
+    ]);
   });
 });

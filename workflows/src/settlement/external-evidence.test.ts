@@ -10,7 +10,14 @@ import {
 } from './external-evidence';
 
 const at = '2026-01-01T00:00:00.000Z';
-const evidence = (overrides: Partial<ExternalEvidence> = {}): ExternalEvidence => ({ pluginId: 'ab', evidenceId: 'e1', payload: { winner: 'b' }, source: 'ab-platform', observedAt: at, ...overrides });
+const evidence = (overrides: Partial<ExternalEvidence> = {}): ExternalEvidence => ({
+  pluginId: 'ab',
+  evidenceId: 'e1',
+  payload: { winner: 'b' },
+  source: 'ab-platform',
+  observedAt: at,
+  ...overrides,
+});
 
 describe('external evidence checks', () => {
   it('accepts small JSON and names what is wrong otherwise', () => {
@@ -58,8 +65,16 @@ describe('EvidenceBook', () => {
     expect(book.forPlugin('ab')).toEqual([evidence(), evidence({ evidenceId: 'e4' })]);
     expect(book.state.duplicatesIgnored).toBe(1);
     expect(book.state.rejected).toEqual([
-      expect.objectContaining({ pluginId: 'nobody', evidenceId: 'e2', reason: 'no plugin "nobody" in this settlement (its plugins: ab, judge)' }),
-      expect.objectContaining({ pluginId: 'judge', evidenceId: 'e3', reason: expect.stringMatching(/already finished \(scored\)/) }),
+      expect.objectContaining({
+        pluginId: 'nobody',
+        evidenceId: 'e2',
+        reason: 'no plugin "nobody" in this settlement (its plugins: ab, judge)',
+      }),
+      expect.objectContaining({
+        pluginId: 'judge',
+        evidenceId: 'e3',
+        reason: expect.stringMatching(/already finished \(scored\)/),
+      }),
       expect.objectContaining({ pluginId: '', evidenceId: 'e4', reason: expect.stringMatching(/pluginId must be/) }),
     ]);
   });
@@ -67,7 +82,8 @@ describe('EvidenceBook', () => {
   it('bounds entries per plugin and per settlement, and rejects everything once closed', () => {
     const book = new EvidenceBook();
     book.open(['ab']);
-    for (let index = 0; index < externalEvidenceEntriesMax + 5; index++) book.deliver(evidence({ evidenceId: `e${index}` }), at);
+    for (let index = 0; index < externalEvidenceEntriesMax + 5; index++)
+      book.deliver(evidence({ evidenceId: `e${index}` }), at);
     expect(book.countFor('ab')).toBe(externalEvidencePerPluginMax);
     expect(book.state.received.length + book.state.rejected.length).toBe(externalEvidenceEntriesMax);
     expect(book.state.rejected[0]?.reason).toMatch(/already has 8 evidence entries/);
@@ -78,6 +94,9 @@ describe('EvidenceBook', () => {
     closed.close('the settlement was skipped: system usage');
     closed.deliver(evidence({ evidenceId: 'e2' }), at);
     expect(closed.state.received).toEqual([]);
-    expect(closed.state.rejected.map((entry) => entry.reason)).toEqual(['the settlement was skipped: system usage', 'the settlement was skipped: system usage']);
+    expect(closed.state.rejected.map((entry) => entry.reason)).toEqual([
+      'the settlement was skipped: system usage',
+      'the settlement was skipped: system usage',
+    ]);
   });
 });

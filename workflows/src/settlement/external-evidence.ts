@@ -54,7 +54,8 @@ export function utf8ByteLength(text: string): number {
 
 function boundedString(value: unknown, what: string): string | undefined {
   if (typeof value !== 'string' || value.trim().length === 0) return `${what} must be a non-empty string`;
-  if (value.length > externalEvidenceIdCharsMax) return `${what} must be at most ${externalEvidenceIdCharsMax} characters`;
+  if (value.length > externalEvidenceIdCharsMax)
+    return `${what} must be at most ${externalEvidenceIdCharsMax} characters`;
   return undefined;
 }
 
@@ -82,7 +83,9 @@ export function externalEvidenceProblem(value: unknown): string | undefined {
     boundedString(evidence.pluginId, 'pluginId') ??
     boundedString(evidence.evidenceId, 'evidenceId') ??
     boundedString(evidence.source, 'source') ??
-    (typeof observedAt !== 'string' || observedAt.length > 40 || Number.isNaN(Date.parse(observedAt)) ? 'observedAt must be an ISO 8601 timestamp' : undefined) ??
+    (typeof observedAt !== 'string' || observedAt.length > 40 || Number.isNaN(Date.parse(observedAt))
+      ? 'observedAt must be an ISO 8601 timestamp'
+      : undefined) ??
     payloadProblem(evidence.payload)
   );
 }
@@ -115,7 +118,12 @@ export class EvidenceBook {
     const problem = externalEvidenceProblem(value);
     const raw = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
     if (problem !== undefined) {
-      this.state.rejected.push({ pluginId: clip(raw.pluginId), evidenceId: clip(raw.evidenceId), reason: problem, receivedAt });
+      this.state.rejected.push({
+        pluginId: clip(raw.pluginId),
+        evidenceId: clip(raw.evidenceId),
+        reason: problem,
+        receivedAt,
+      });
       return;
     }
     const evidence = value as ExternalEvidence;
@@ -124,7 +132,14 @@ export class EvidenceBook {
       return;
     }
     this.seenIds.add(evidence.evidenceId);
-    const entry: ReceivedEvidence = { pluginId: evidence.pluginId, evidenceId: evidence.evidenceId, payload: evidence.payload, source: evidence.source, observedAt: evidence.observedAt, receivedAt };
+    const entry: ReceivedEvidence = {
+      pluginId: evidence.pluginId,
+      evidenceId: evidence.evidenceId,
+      payload: evidence.payload,
+      source: evidence.source,
+      observedAt: evidence.observedAt,
+      receivedAt,
+    };
     if (this.pluginIds === undefined && this.closedReason === undefined) this.waiting.push(entry);
     else this.classify(entry);
   }
@@ -148,7 +163,9 @@ export class EvidenceBook {
 
   /** Evidence accepted for a plugin, oldest first. */
   forPlugin(pluginId: string): ExternalEvidence[] {
-    return this.state.received.filter((entry) => entry.pluginId === pluginId).map(({ receivedAt: _receivedAt, ...evidence }) => evidence);
+    return this.state.received
+      .filter((entry) => entry.pluginId === pluginId)
+      .map(({ receivedAt: _receivedAt, ...evidence }) => evidence);
   }
 
   /** How many entries were accepted for a plugin; the workflow wakes the plugin when this grows. */
@@ -162,14 +179,24 @@ export class EvidenceBook {
 
   private classify(entry: ReceivedEvidence): void {
     const reject = (reason: string): void => {
-      this.state.rejected.push({ pluginId: entry.pluginId, evidenceId: entry.evidenceId, reason, receivedAt: entry.receivedAt });
+      this.state.rejected.push({
+        pluginId: entry.pluginId,
+        evidenceId: entry.evidenceId,
+        reason,
+        receivedAt: entry.receivedAt,
+      });
     };
     if (this.closedReason !== undefined) return reject(this.closedReason);
     const pluginIds = this.pluginIds ?? [];
-    if (!pluginIds.includes(entry.pluginId)) return reject(`no plugin "${entry.pluginId}" in this settlement (its plugins: ${pluginIds.join(', ') || 'none'})`);
+    if (!pluginIds.includes(entry.pluginId))
+      return reject(
+        `no plugin "${entry.pluginId}" in this settlement (its plugins: ${pluginIds.join(', ') || 'none'})`,
+      );
     const finished = this.finished.get(entry.pluginId);
-    if (finished !== undefined) return reject(`plugin "${entry.pluginId}" already finished (${finished}) before this evidence arrived`);
-    if (this.countFor(entry.pluginId) >= externalEvidencePerPluginMax) return reject(`plugin "${entry.pluginId}" already has ${externalEvidencePerPluginMax} evidence entries`);
+    if (finished !== undefined)
+      return reject(`plugin "${entry.pluginId}" already finished (${finished}) before this evidence arrived`);
+    if (this.countFor(entry.pluginId) >= externalEvidencePerPluginMax)
+      return reject(`plugin "${entry.pluginId}" already has ${externalEvidencePerPluginMax} evidence entries`);
     this.state.received.push(entry);
   }
 }

@@ -9,7 +9,14 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker } from '../worker';
 import { settlementWorkflowId } from './relay';
-import { chargedRequest, createScoringTeam, expectedRefund, settlementDepsFor, settlementTrace, walletFunds } from './test-world';
+import {
+  chargedRequest,
+  createScoringTeam,
+  expectedRefund,
+  settlementDepsFor,
+  settlementTrace,
+  walletFunds,
+} from './test-world';
 import type { PluginOutcomeRecord, SettlementResult } from './types';
 
 const day = 24 * 60 * 60;
@@ -18,7 +25,12 @@ const hour = 60 * 60;
 const pollsUntilEvidence = 5;
 
 /** A plugin waiting on external evidence: `pending` on each poll until `evidenceAfterPolls` (never, if undefined). */
-function evidencePlugin(id: string, windowSeconds: number, pollSeconds: number, evidenceAfterPolls: number | undefined) {
+function evidencePlugin(
+  id: string,
+  windowSeconds: number,
+  pollSeconds: number,
+  evidenceAfterPolls: number | undefined,
+) {
   const calls = { count: 0 };
   const plugin = definePlugin({
     id,
@@ -28,8 +40,15 @@ function evidencePlugin(id: string, windowSeconds: number, pollSeconds: number, 
     pollIntervalSeconds: pollSeconds,
     score: async () => {
       calls.count++;
-      if (evidenceAfterPolls === undefined || calls.count < evidenceAfterPolls) return { status: 'pending', reason: `no evidence yet (poll ${calls.count})` };
-      return { status: 'scored', score: 0.75, confidence: 0.9, evidence: { polls: calls.count }, rationale: 'the experiment came back positive' };
+      if (evidenceAfterPolls === undefined || calls.count < evidenceAfterPolls)
+        return { status: 'pending', reason: `no evidence yet (poll ${calls.count})` };
+      return {
+        status: 'scored',
+        score: 0.75,
+        confidence: 0.9,
+        evidence: { polls: calls.count },
+        rationale: 'the experiment came back positive',
+      };
     },
   });
   return { plugin, calls };
@@ -51,7 +70,13 @@ describe('a plugin with a 7-day evidence window, on the time-skipping server', (
   beforeAll(async () => {
     [env, database] = await Promise.all([createTimeSkippingEnvironment(), openTestDatabase('pglite')]);
     world = await startGatewayWorld(database);
-    worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', database, taskQueue, settlement: settlementDepsFor(world.ledger, [slow.plugin, never.plugin]) });
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      database,
+      taskQueue,
+      settlement: settlementDepsFor(world.ledger, [slow.plugin, never.plugin]),
+    });
     running = worker.run();
   });
   afterAll(async () => {
@@ -63,7 +88,11 @@ describe('a plugin with a 7-day evidence window, on the time-skipping server', (
   });
 
   const settle = async (requestId: string) => {
-    const handle = await env.client.workflow.start('settleUsage', { taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+    const handle = await env.client.workflow.start('settleUsage', {
+      taskQueue,
+      workflowId: settlementWorkflowId(requestId),
+      args: [{ requestId }],
+    });
     const result = (await handle.result()) as SettlementResult;
     const history = await handle.fetchHistory();
     return { result, events: history.events?.length ?? 0 };
@@ -78,10 +107,19 @@ describe('a plugin with a 7-day evidence window, on the time-skipping server', (
 
     expect(result).toMatchObject({ status: 'settled', score: 0.75, confidence: 0.9, refund: expectedRefund(cost) });
     expect(slow.calls.count).toBe(pollsUntilEvidence);
-    expect((await env.currentTimeMs()) - serverTimeBeforeMs).toBeGreaterThanOrEqual((pollsUntilEvidence - 1) * hour * 1000);
+    expect((await env.currentTimeMs()) - serverTimeBeforeMs).toBeGreaterThanOrEqual(
+      (pollsUntilEvidence - 1) * hour * 1000,
+    );
     const trace = await settlementTrace(database, requestId);
     expect(trace.rows).toHaveLength(1);
-    expect(trace.rows[0]?.results).toEqual([expect.objectContaining({ pluginId: 'slow-evidence', status: 'scored', score: 0.75, attempts: pollsUntilEvidence })]);
+    expect(trace.rows[0]?.results).toEqual([
+      expect.objectContaining({
+        pluginId: 'slow-evidence',
+        status: 'scored',
+        score: 0.75,
+        attempts: pollsUntilEvidence,
+      }),
+    ]);
     expect((await world.ledger.balance(team.walletId)).posted).toBe(walletFunds - cost + expectedRefund(cost));
     expect(events).toBeLessThan(historyEventsMax(pollsUntilEvidence));
   });
@@ -103,7 +141,12 @@ describe('a plugin with a 7-day evidence window, on the time-skipping server', (
     const trace = await settlementTrace(database, requestId);
     expect(trace.rows).toHaveLength(1);
     const [outcome] = trace.rows[0]?.results as PluginOutcomeRecord[];
-    expect(outcome).toMatchObject({ pluginId: 'never-evidence', status: 'not_applicable', attempts: polls, reason: expect.stringMatching(/evidence window closed/) });
+    expect(outcome).toMatchObject({
+      pluginId: 'never-evidence',
+      status: 'not_applicable',
+      attempts: polls,
+      reason: expect.stringMatching(/evidence window closed/),
+    });
     expect(trace.transfers).toEqual([]);
     expect((await world.ledger.balance(team.walletId)).posted).toBe(walletFunds - cost);
     expect(events).toBeLessThan(historyEventsMax(polls));

@@ -27,7 +27,13 @@ export function settlementWorkflowId(requestId: string): string {
  * REJECT_DUPLICATE. A row is marked delivered only after Temporal accepted (or already had) the
  * workflow, so a relay crash or a Temporal outage loses nothing: rows wait and go later.
  */
-export function startOutboxRelay(deps: { db: Db; client: Client; taskQueue: string; intervalMs?: number; log?: (line: string) => void }): OutboxRelay {
+export function startOutboxRelay(deps: {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  intervalMs?: number;
+  log?: (line: string) => void;
+}): OutboxRelay {
   const intervalMs = deps.intervalMs ?? 500;
   const log = deps.log ?? ((line: string) => process.stderr.write(`relay: ${line}\n`));
   let stopped = false;
@@ -65,13 +71,17 @@ export function startOutboxRelay(deps: { db: Db; client: Client; taskQueue: stri
             continue;
           }
           firstError ??= error;
-          await deps.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.id, row.id));
+          await deps.db
+            .update(outbox)
+            .set({ attempts: sql`${outbox.attempts} + 1` })
+            .where(eq(outbox.id, row.id));
           return;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(relayStartsInFlightMax, rows.length) }, startOne));
-    if (delivered.length > 0) await deps.db.update(outbox).set({ deliveredAt: new Date() }).where(inArray(outbox.id, delivered));
+    if (delivered.length > 0)
+      await deps.db.update(outbox).set({ deliveredAt: new Date() }).where(inArray(outbox.id, delivered));
     if (firstError !== undefined) throw firstError;
     return rows.length;
   };
@@ -84,7 +94,10 @@ export function startOutboxRelay(deps: { db: Db; client: Client; taskQueue: stri
         failures = 0;
       } catch (error) {
         failures++;
-        if (failures === 1 || failures % 20 === 0) log(`Temporal or the database is unavailable (${(error as Error).message}); outbox rows wait and are retried.`);
+        if (failures === 1 || failures % 20 === 0)
+          log(
+            `Temporal or the database is unavailable (${(error as Error).message}); outbox rows wait and are retried.`,
+          );
       }
       if (handled >= relayBatchMax) continue;
       const backoffMs = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** Math.min(failures, 6), 30_000);

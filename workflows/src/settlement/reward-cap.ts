@@ -31,9 +31,18 @@ export interface RewardCapState {
 }
 
 /** Reads a user's reward allowance for `period` in `currency`, opening its account on first use. */
-export async function readRewardCap(deps: { db: Db; ledger: Ledger; account: AccountLookup }, key: { orgId: string; userId: string; currency: string; period: string }): Promise<RewardCapState> {
+export async function readRewardCap(
+  deps: { db: Db; ledger: Ledger; account: AccountLookup },
+  key: { orgId: string; userId: string; currency: string; period: string },
+): Promise<RewardCapState> {
   const [cap, source] = await Promise.all([
-    deps.account({ ownerType: 'user', ownerId: `${key.userId}:${key.period}`, orgId: key.orgId, currency: key.currency, purpose: 'reward_cap' }),
+    deps.account({
+      ownerType: 'user',
+      ownerId: `${key.userId}:${key.period}`,
+      orgId: key.orgId,
+      currency: key.currency,
+      purpose: 'reward_cap',
+    }),
     deps.account({ ownerType: 'system', ownerId: 'reward-cap', currency: key.currency, purpose: 'reward_cap_source' }),
   ]);
   // The level first: a change committed between the two reads makes this settlement's own change
@@ -51,23 +60,50 @@ export async function readRewardCap(deps: { db: Db; ledger: Ledger; account: Acc
  * may then be rewarded. Pure. Lowering takes back at most what is available, so the level never
  * falls below what was already used.
  */
-export function planRewardCapLevel(state: RewardCapState, cap: Amount): { op: LedgerOp | undefined; available: Amount; used: Amount } {
+export function planRewardCapLevel(
+  state: RewardCapState,
+  cap: Amount,
+): { op: LedgerOp | undefined; available: Amount; used: Amount } {
   const used = state.level - state.available;
   const change = state.changes + 1;
   const id = `reward-cap-level-${state.capAccountId}-${change}`;
   if (cap > state.level) {
     const amount = cap - state.level;
-    const op: LedgerOp = { type: 'transfer', id, debitAccountId: state.sourceAccountId, creditAccountId: state.capAccountId, amount, code: rewardCapCodes.level, userData: { period: state.period, change, level: cap.toString() } };
+    const op: LedgerOp = {
+      type: 'transfer',
+      id,
+      debitAccountId: state.sourceAccountId,
+      creditAccountId: state.capAccountId,
+      amount,
+      code: rewardCapCodes.level,
+      userData: { period: state.period, change, level: cap.toString() },
+    };
     return { op, available: state.available + amount, used };
   }
   const over = state.level - cap;
   const amount = over < state.available ? over : state.available;
   if (amount <= 0n) return { op: undefined, available: state.available, used };
-  const op: LedgerOp = { type: 'transfer', id, debitAccountId: state.capAccountId, creditAccountId: state.sourceAccountId, amount, code: rewardCapCodes.level, userData: { period: state.period, change, level: (state.level - amount).toString() } };
+  const op: LedgerOp = {
+    type: 'transfer',
+    id,
+    debitAccountId: state.capAccountId,
+    creditAccountId: state.sourceAccountId,
+    amount,
+    code: rewardCapCodes.level,
+    userData: { period: state.period, change, level: (state.level - amount).toString() },
+  };
   return { op, available: state.available - amount, used };
 }
 
 /** The debit of the user's monthly allowance that goes with the reward of `requestId`. */
 export function rewardCapUseOp(state: RewardCapState, requestId: string, amount: Amount): LedgerOp {
-  return { type: 'transfer', id: rewardCapTransferId(requestId), debitAccountId: state.capAccountId, creditAccountId: state.sourceAccountId, amount, code: rewardCapCodes.use, userData: { requestId, period: state.period } };
+  return {
+    type: 'transfer',
+    id: rewardCapTransferId(requestId),
+    debitAccountId: state.capAccountId,
+    creditAccountId: state.sourceAccountId,
+    amount,
+    code: rewardCapCodes.use,
+    userData: { requestId, period: state.period },
+  };
 }

@@ -33,7 +33,10 @@ async function refusalOf(handle: WorkflowHandle, requestId: string, evidenceId: 
       { requestId, evidenceId, result },
     );
   }
-  return new SettlementClosedError(`the settlement of request ${requestId} is closed (${status.toLowerCase()}); evidence ${evidenceId} was not used`, { requestId, evidenceId, status });
+  return new SettlementClosedError(
+    `the settlement of request ${requestId} is closed (${status.toLowerCase()}); evidence ${evidenceId} was not used`,
+    { requestId, evidenceId, status },
+  );
 }
 
 /**
@@ -42,9 +45,14 @@ async function refusalOf(handle: WorkflowHandle, requestId: string, evidenceId: 
  * error saying so. Redelivery with the same `evidenceId` is harmless: the settlement counts it once.
  * Evidence that reaches a settlement after its plugins finished is recorded there as rejected.
  */
-export async function sendExternalEvidence(client: Client, requestId: string, evidence: ExternalEvidence): Promise<void> {
+export async function sendExternalEvidence(
+  client: Client,
+  requestId: string,
+  evidence: ExternalEvidence,
+): Promise<void> {
   const problem = externalEvidenceProblem(evidence);
-  if (problem !== undefined) throw new ValidationError(`external evidence for request ${requestId} refused: ${problem}`, { requestId });
+  if (problem !== undefined)
+    throw new ValidationError(`external evidence for request ${requestId} refused: ${problem}`, { requestId });
   const handle = client.workflow.getHandle(settlementWorkflowId(requestId));
   try {
     await handle.signal(externalEvidenceSignal, evidence);

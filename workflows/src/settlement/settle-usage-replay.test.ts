@@ -31,28 +31,60 @@ const fixturePath = fileURLToPath(new URL('./fixtures/settle-usage-history.json'
  * external evidence arrives, woken from its poll timer by the signal (with a duplicate and one for
  * an unknown plugin), then a refund. Guards the signal path the same way.
  */
-const evidenceFixturePath = fileURLToPath(new URL('./fixtures/settle-usage-with-evidence-history.json', import.meta.url));
+const evidenceFixturePath = fileURLToPath(
+  new URL('./fixtures/settle-usage-with-evidence-history.json', import.meta.url),
+);
 /**
  * A third, after the `plugins-as-local-activities` patch: the same two plugins as the first, each
  * run as a local activity (a marker) in the settlement's workflow tasks, polled on durable timers.
  */
-const localPluginsFixturePath = fileURLToPath(new URL('./fixtures/settle-usage-local-plugins-history.json', import.meta.url));
+const localPluginsFixturePath = fileURLToPath(
+  new URL('./fixtures/settle-usage-local-plugins-history.json', import.meta.url),
+);
 
 async function recordHistory(taskQueue = 'settle-usage-replay'): Promise<History> {
   const calls = { count: 0 };
   const later = definePlugin({
-    id: 'later', version: '1.0.0', configSchema: z.object({}), evidenceWindowSeconds: 24 * 60 * 60, pollIntervalSeconds: 60 * 60,
-    score: async () => (++calls.count < 3 ? { status: 'pending', reason: 'no evidence yet' } : { status: 'scored', score: 0.7, confidence: 0.8, evidence: { polls: calls.count }, rationale: 'evidence came' }),
+    id: 'later',
+    version: '1.0.0',
+    configSchema: z.object({}),
+    evidenceWindowSeconds: 24 * 60 * 60,
+    pollIntervalSeconds: 60 * 60,
+    score: async () =>
+      ++calls.count < 3
+        ? { status: 'pending', reason: 'no evidence yet' }
+        : {
+            status: 'scored',
+            score: 0.7,
+            confidence: 0.8,
+            evidence: { polls: calls.count },
+            rationale: 'evidence came',
+          },
   });
-  const now = definePlugin({ id: 'now', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 0.9, confidence: 1, evidence: {}, rationale: 'useful' }) });
+  const now = definePlugin({
+    id: 'now',
+    version: '1.0.0',
+    configSchema: z.object({}),
+    score: async () => ({ status: 'scored', score: 0.9, confidence: 1, evidence: {}, rationale: 'useful' }),
+  });
   const [env, database] = await Promise.all([createTimeSkippingEnvironment(), openTestDatabase('pglite')]);
   const world = await startGatewayWorld(database);
   try {
     const team = await createScoringTeam(database, world, ['later', 'now']);
     const { requestId } = await chargedRequest(database, team.client);
-    const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', database, taskQueue, settlement: settlementDepsFor(world.ledger, [later, now]) });
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      database,
+      taskQueue,
+      settlement: settlementDepsFor(world.ledger, [later, now]),
+    });
     return await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('settleUsage', { taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+      const handle = await env.client.workflow.start('settleUsage', {
+        taskQueue,
+        workflowId: settlementWorkflowId(requestId),
+        args: [{ requestId }],
+      });
       expect(await handle.result()).toMatchObject({ status: 'settled' });
       return handle.fetchHistory();
     });
@@ -66,27 +98,64 @@ async function recordHistory(taskQueue = 'settle-usage-replay'): Promise<History
 async function recordEvidenceHistory(): Promise<History> {
   const polls = { count: 0 };
   const ab = definePlugin({
-    id: 'ab', version: '1.0.0', configSchema: z.object({}), evidenceWindowSeconds: 24 * 60 * 60, pollIntervalSeconds: 60 * 60,
+    id: 'ab',
+    version: '1.0.0',
+    configSchema: z.object({}),
+    evidenceWindowSeconds: 24 * 60 * 60,
+    pollIntervalSeconds: 60 * 60,
     score: async (input) => {
       polls.count++;
       const evidence = input.externalEvidence ?? [];
       if (evidence.length === 0) return { status: 'pending', reason: 'no A/B result yet' };
-      return { status: 'scored', score: 0.7, confidence: 0.8, evidence: { evidenceIds: evidence.map((entry) => entry.evidenceId) }, rationale: 'the experiment won' };
+      return {
+        status: 'scored',
+        score: 0.7,
+        confidence: 0.8,
+        evidence: { evidenceIds: evidence.map((entry) => entry.evidenceId) },
+        rationale: 'the experiment won',
+      };
     },
   });
-  const now = definePlugin({ id: 'now', version: '1.0.0', configSchema: z.object({}), score: async () => ({ status: 'scored', score: 0.9, confidence: 1, evidence: {}, rationale: 'useful' }) });
+  const now = definePlugin({
+    id: 'now',
+    version: '1.0.0',
+    configSchema: z.object({}),
+    score: async () => ({ status: 'scored', score: 0.9, confidence: 1, evidence: {}, rationale: 'useful' }),
+  });
   const [env, database] = await Promise.all([createTimeSkippingEnvironment(), openTestDatabase('pglite')]);
   const world = await startGatewayWorld(database);
   try {
     const team = await createScoringTeam(database, world, ['ab', 'now']);
     const { requestId } = await chargedRequest(database, team.client);
     const taskQueue = 'settle-usage-evidence-replay';
-    const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', database, taskQueue, settlement: settlementDepsFor(world.ledger, [ab, now]) });
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      database,
+      taskQueue,
+      settlement: settlementDepsFor(world.ledger, [ab, now]),
+    });
     return await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('settleUsage', { taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+      const handle = await env.client.workflow.start('settleUsage', {
+        taskQueue,
+        workflowId: settlementWorkflowId(requestId),
+        args: [{ requestId }],
+      });
       // Time does not skip before result() is awaited: the signals land while the poll timer waits.
-      await until(async () => ((await handle.fetchHistory()).events?.some((event) => event.timerStartedEventAttributes) === true ? true : undefined), 'the poll timer');
-      const evidence = { pluginId: 'ab', evidenceId: 'exp-1', payload: { lift: 0.1 }, source: 'ab-platform', observedAt: '2026-01-01T00:00:00.000Z' };
+      await until(
+        async () =>
+          (await handle.fetchHistory()).events?.some((event) => event.timerStartedEventAttributes) === true
+            ? true
+            : undefined,
+        'the poll timer',
+      );
+      const evidence = {
+        pluginId: 'ab',
+        evidenceId: 'exp-1',
+        payload: { lift: 0.1 },
+        source: 'ab-platform',
+        observedAt: '2026-01-01T00:00:00.000Z',
+      };
       await sendExternalEvidence(env.client, requestId, evidence);
       await sendExternalEvidence(env.client, requestId, evidence);
       await sendExternalEvidence(env.client, requestId, { ...evidence, pluginId: 'unknown', evidenceId: 'exp-2' });
@@ -105,7 +174,10 @@ async function readFixture(path: string, record: () => Promise<History>): Promis
   if (!existsSync(path)) {
     const recorded = await record();
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, `${JSON.stringify(temporal.api.history.v1.History.fromObject(recorded).toJSON(), null, 2)}\n`);
+    await writeFile(
+      path,
+      `${JSON.stringify(temporal.api.history.v1.History.fromObject(recorded).toJSON(), null, 2)}\n`,
+    );
   }
   return temporal.api.history.v1.History.fromObject(JSON.parse(await readFile(path, 'utf8')));
 }
@@ -155,7 +227,9 @@ describe('settleUsage replays its recorded history (determinism)', () => {
   });
 
   it('replays the history with plugins run as local activities, recorded after that patch', async () => {
-    const history = await readFixture(localPluginsFixturePath, () => recordHistory('settle-usage-local-plugins-replay'));
+    const history = await readFixture(localPluginsFixturePath, () =>
+      recordHistory('settle-usage-local-plugins-replay'),
+    );
     const events = history.events ?? [];
     // No activity task at all: every plugin run is a local-activity marker, with the two patch
     // markers, and the pending plugin's two polls wait on durable timers as before.
@@ -170,12 +244,18 @@ describe('settleUsage replays its recorded history (determinism)', () => {
   });
 
   it('fails on a history the code does not match, so the check above has teeth', async () => {
-    const json = JSON.parse(await readFile(fixturePath, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] };
-    const scheduled = json.events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runPlugin');
+    const json = JSON.parse(await readFile(fixturePath, 'utf8')) as {
+      events: { activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[];
+    };
+    const scheduled = json.events.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runPlugin',
+    );
     const type = scheduled?.activityTaskScheduledEventAttributes?.activityType;
     if (type === undefined) throw new Error('the fixture schedules no runPlugin activity');
     type.name = 'refundEverything';
     const tampered = temporal.api.history.v1.History.fromObject(json);
-    await expect(Worker.runReplayHistory(replayOptions, tampered, workflowIdOf(tampered))).rejects.toMatchObject({ name: 'DeterminismViolationError' });
+    await expect(Worker.runReplayHistory(replayOptions, tampered, workflowIdOf(tampered))).rejects.toMatchObject({
+      name: 'DeterminismViolationError',
+    });
   });
 });

@@ -10,7 +10,14 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settlementWorkflowId } from './relay';
-import { chargedRequest, fund, settlementTrace, walletFunds, startSettlementWorld, type SettlementWorld } from './test-world';
+import {
+  chargedRequest,
+  fund,
+  settlementTrace,
+  walletFunds,
+  startSettlementWorld,
+  type SettlementWorld,
+} from './test-world';
 
 describe('usage of a system key (the judge)', () => {
   let settlement: SettlementWorld;
@@ -18,10 +25,15 @@ describe('usage of a system key (the judge)', () => {
   let world: GatewayWorld;
   let temporal: TestTemporal;
   const calls = { count: 0 };
-  const alwaysGood = definePlugin({ id: 'always-good', version: '1.0.0', configSchema: z.object({}), score: async () => {
-    calls.count++;
-    return { status: 'scored', score: 1, confidence: 1, evidence: {}, rationale: 'would refund if asked' };
-  } });
+  const alwaysGood = definePlugin({
+    id: 'always-good',
+    version: '1.0.0',
+    configSchema: z.object({}),
+    score: async () => {
+      calls.count++;
+      return { status: 'scored', score: 1, confidence: 1, evidence: {}, rationale: 'would refund if asked' };
+    },
+  });
 
   beforeAll(async () => {
     settlement = await startSettlementWorld([alwaysGood]);
@@ -33,14 +45,28 @@ describe('usage of a system key (the judge)', () => {
     const db = database.db;
     const wallet = await world.ledger.ensureAccount(judgeWalletKey({ orgId: world.orgId, currency: 'innovation' }));
     await fund(world.ledger, database, wallet.id);
-    const { secret } = await createApiKey(db, { pepper: world.keyPepper, orgId: world.orgId, userId: null, systemOwner: 'judge', name: 'judge', actor: 'test' });
-    const { requestId, cost } = await chargedRequest(database, new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 }));
+    const { secret } = await createApiKey(db, {
+      pepper: world.keyPepper,
+      orgId: world.orgId,
+      userId: null,
+      systemOwner: 'judge',
+      name: 'judge',
+      actor: 'test',
+    });
+    const { requestId, cost } = await chargedRequest(
+      database,
+      new OpenAI({ apiKey: secret, baseURL: `${world.gateway.url}/v1`, maxRetries: 0 }),
+    );
 
     const [usage] = await db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId));
     expect(usage).toMatchObject({ system: true, userId: null, cost });
     expect(await db.select().from(outbox).where(eq(outbox.requestId, requestId))).toEqual([]);
 
-    const result = await temporal.client.workflow.execute('settleUsage', { taskQueue: temporal.taskQueue, workflowId: settlementWorkflowId(requestId), args: [{ requestId }] });
+    const result = await temporal.client.workflow.execute('settleUsage', {
+      taskQueue: temporal.taskQueue,
+      workflowId: settlementWorkflowId(requestId),
+      args: [{ requestId }],
+    });
     expect(result).toEqual({ status: 'skipped', reason: 'system usage (judge calls) is never settled' });
     expect(calls.count).toBe(0);
     const trace = await settlementTrace(database, requestId);

@@ -12,7 +12,15 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createWorker } from '../worker';
 import { startOutboxRelay, settlementWorkflowId, type OutboxRelay } from './relay';
-import { chargedRequest, createScoringTeam, expectedRefund, settlementDepsFor, settlementTrace, until, walletFunds } from './test-world';
+import {
+  chargedRequest,
+  createScoringTeam,
+  expectedRefund,
+  settlementDepsFor,
+  settlementTrace,
+  until,
+  walletFunds,
+} from './test-world';
 
 /** The same plugin on the surviving worker: it answers at once. */
 const calls = { count: 0 };
@@ -22,7 +30,13 @@ const answering = definePlugin({
   configSchema: z.object({}),
   score: async () => {
     calls.count++;
-    return { status: 'scored', score: 0.8, confidence: 1, evidence: { worker: 'second' }, rationale: 'scored by the surviving worker' };
+    return {
+      status: 'scored',
+      score: 0.8,
+      confidence: 1,
+      evidence: { worker: 'second' },
+      rationale: 'scored by the surviving worker',
+    };
   },
 });
 
@@ -60,7 +74,13 @@ describe('a worker killed (SIGKILL) in the middle of a settlement', () => {
     // A real PostgreSQL server: the killed worker runs in a process of its own.
     [database, temporal] = await Promise.all([openTestDatabase('postgres'), connectTestTemporal()]);
     world = await startGatewayWorld(database);
-    relay = startOutboxRelay({ db: database.db, client: temporal.client, taskQueue: temporal.taskQueue, intervalMs: 100, log: () => {} });
+    relay = startOutboxRelay({
+      db: database.db,
+      client: temporal.client,
+      taskQueue: temporal.taskQueue,
+      intervalMs: 100,
+      log: () => {},
+    });
   });
   afterAll(async () => {
     doomed?.kill('SIGKILL');
@@ -74,7 +94,12 @@ describe('a worker killed (SIGKILL) in the middle of a settlement', () => {
 
   it('is finished by another worker, once: one settlement row, one refund, the balance refunded once', async () => {
     const team = await createScoringTeam(database, world, ['blocking']);
-    const config = { databaseUrl: database.location, address: inject('temporalAddress'), namespace: temporal.namespace, taskQueue: temporal.taskQueue };
+    const config = {
+      databaseUrl: database.location,
+      address: inject('temporalAddress'),
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+    };
     const child = fork(fileURLToPath(new URL('./fixtures/blocking-worker.ts', import.meta.url)), {
       execArgv: ['--import', 'tsx'],
       env: { ...process.env, BLOCKING_WORKER: JSON.stringify(config) },
@@ -111,7 +136,11 @@ describe('a worker killed (SIGKILL) in the middle of a settlement', () => {
     expect(calls.count).toBe(1);
 
     // Starting the same settlement again (a duplicate delivery) moves nothing.
-    const again = await temporal.client.workflow.execute('settleUsage', { taskQueue: temporal.taskQueue, workflowId: `again-${requestId}`, args: [{ requestId }] });
+    const again = await temporal.client.workflow.execute('settleUsage', {
+      taskQueue: temporal.taskQueue,
+      workflowId: `again-${requestId}`,
+      args: [{ requestId }],
+    });
     expect(again).toMatchObject({ status: 'skipped', reason: 'already settled' });
     expect((await settlementTrace(database, requestId)).transfers).toHaveLength(1);
     expect((await world.ledger.balance(team.walletId)).posted).toBe(walletFunds - cost + expectedRefund(cost));

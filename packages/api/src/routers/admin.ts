@@ -1,7 +1,23 @@
 import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
 import { createTeam, createUser, isPlatformOrg, writeAudit } from '@tokenwise/db';
 import { roles, teams, users } from '@tokenwise/db/schema';
-import { addCluster, addReplica, clusterCarbonSchema, clusterSchema, listClusters, listPriceLists, loadEffectivePriceList, publishPriceList, removeCluster, removeReplica, replicaSchema, setClusterCarbon, setClusterDisabled, setReplicaDisabled, type ClusterRecord } from '@tokenwise/gateway';
+import {
+  addCluster,
+  addReplica,
+  clusterCarbonSchema,
+  clusterSchema,
+  listClusters,
+  listPriceLists,
+  loadEffectivePriceList,
+  publishPriceList,
+  removeCluster,
+  removeReplica,
+  replicaSchema,
+  setClusterCarbon,
+  setClusterDisabled,
+  setReplicaDisabled,
+  type ClusterRecord,
+} from '@tokenwise/gateway';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
@@ -11,26 +27,51 @@ import { teamInOrg } from '../scope';
 import { actorOf, roleProcedure, router } from '../trpc';
 
 const adminProcedure = roleProcedure('admin');
-const userColumns = { id: users.id, orgId: users.orgId, teamId: users.teamId, email: users.email, displayName: users.displayName, roles: users.roles, createdAt: users.createdAt };
-const teamColumns = { id: teams.id, orgId: teams.orgId, slug: teams.slug, name: teams.name, createdAt: teams.createdAt };
+const userColumns = {
+  id: users.id,
+  orgId: users.orgId,
+  teamId: users.teamId,
+  email: users.email,
+  displayName: users.displayName,
+  roles: users.roles,
+  createdAt: users.createdAt,
+};
+const teamColumns = {
+  id: teams.id,
+  orgId: teams.orgId,
+  slug: teams.slug,
+  name: teams.name,
+  createdAt: teams.createdAt,
+};
 const roleList = z.array(z.enum(roles)).min(1).max(roles.length);
 const withIso = <T extends { createdAt: Date }>(row: T) => ({ ...row, createdAt: row.createdAt.toISOString() });
 
 const usersRouter = router({
   /** The org's users by id, a page at a time. */
-  list: adminProcedure.input(z.object({ afterId: z.uuid().optional(), limit: pageSize })).query(async ({ ctx, input }) => {
-    const rows = await ctx.db
-      .select(userColumns)
-      .from(users)
-      .where(and(eq(users.orgId, ctx.user.orgId), input.afterId === undefined ? undefined : gt(users.id, input.afterId)))
-      .orderBy(asc(users.id))
-      .limit(input.limit);
-    return rows.map(withIso);
-  }),
+  list: adminProcedure
+    .input(z.object({ afterId: z.uuid().optional(), limit: pageSize }))
+    .query(async ({ ctx, input }) => {
+      const rows = await ctx.db
+        .select(userColumns)
+        .from(users)
+        .where(
+          and(eq(users.orgId, ctx.user.orgId), input.afterId === undefined ? undefined : gt(users.id, input.afterId)),
+        )
+        .orderBy(asc(users.id))
+        .limit(input.limit);
+      return rows.map(withIso);
+    }),
 
   /** Creates a user of the caller's org (audited). */
   create: adminProcedure
-    .input(z.object({ email: z.email().max(254), displayName: z.string().trim().min(1).max(120), teamId: z.uuid().nullable().default(null), roles: roleList.default(['employee']) }))
+    .input(
+      z.object({
+        email: z.email().max(254),
+        displayName: z.string().trim().min(1).max(120),
+        teamId: z.uuid().nullable().default(null),
+        roles: roleList.default(['employee']),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       if (input.teamId !== null) await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       return createUser(ctx.db, { actor: actorOf(ctx.user), input: { ...input, orgId: ctx.user.orgId } });
@@ -39,13 +80,27 @@ const usersRouter = router({
   /** Replaces a user's roles (audited). An admin cannot drop their own admin role: the org would risk having none. */
   setRoles: adminProcedure.input(z.object({ userId: z.uuid(), roles: roleList })).mutation(async ({ ctx, input }) => {
     const next = [...new Set(input.roles)];
-    if (input.userId === ctx.user.userId && !next.includes('admin')) throw new ConflictError('You cannot remove your own admin role; another admin can.');
+    if (input.userId === ctx.user.userId && !next.includes('admin'))
+      throw new ConflictError('You cannot remove your own admin role; another admin can.');
     return ctx.db.transaction(async (tx) => {
-      const [before] = await tx.select(userColumns).from(users).where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId))).for('update').limit(1);
+      const [before] = await tx
+        .select(userColumns)
+        .from(users)
+        .where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId)))
+        .for('update')
+        .limit(1);
       if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
       const [after] = await tx.update(users).set({ roles: next }).where(eq(users.id, before.id)).returning(userColumns);
       if (after === undefined) throw new Error('update of users returned no row');
-      await writeAudit(tx, { orgId: ctx.user.orgId, actor: actorOf(ctx.user), action: 'user.set_roles', entityType: 'user', entityId: after.id, before: { roles: before.roles }, after: { roles: after.roles } });
+      await writeAudit(tx, {
+        orgId: ctx.user.orgId,
+        actor: actorOf(ctx.user),
+        action: 'user.set_roles',
+        entityType: 'user',
+        entityId: after.id,
+        before: { roles: before.roles },
+        after: { roles: after.roles },
+      });
       return withIso(after);
     });
   }),
@@ -54,27 +109,55 @@ const usersRouter = router({
    * Moves a user to a team of the org, or out of every team (null), audited. Their next requests
    * are scored and settled under the new team's configuration; requests already made keep theirs.
    */
-  setTeam: adminProcedure.input(z.object({ userId: z.uuid(), teamId: z.uuid().nullable() })).mutation(async ({ ctx, input }) => {
-    if (input.teamId !== null) await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
-    return ctx.db.transaction(async (tx) => {
-      const [before] = await tx.select(userColumns).from(users).where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId))).for('update').limit(1);
-      if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
-      const [after] = await tx.update(users).set({ teamId: input.teamId }).where(eq(users.id, before.id)).returning(userColumns);
-      if (after === undefined) throw new Error('update of users returned no row');
-      await writeAudit(tx, { orgId: ctx.user.orgId, actor: actorOf(ctx.user), action: 'user.set_team', entityType: 'user', entityId: after.id, before: { teamId: before.teamId }, after: { teamId: after.teamId } });
-      return withIso(after);
-    });
-  }),
+  setTeam: adminProcedure
+    .input(z.object({ userId: z.uuid(), teamId: z.uuid().nullable() }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.teamId !== null) await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
+      return ctx.db.transaction(async (tx) => {
+        const [before] = await tx
+          .select(userColumns)
+          .from(users)
+          .where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId)))
+          .for('update')
+          .limit(1);
+        if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
+        const [after] = await tx
+          .update(users)
+          .set({ teamId: input.teamId })
+          .where(eq(users.id, before.id))
+          .returning(userColumns);
+        if (after === undefined) throw new Error('update of users returned no row');
+        await writeAudit(tx, {
+          orgId: ctx.user.orgId,
+          actor: actorOf(ctx.user),
+          action: 'user.set_team',
+          entityType: 'user',
+          entityId: after.id,
+          before: { teamId: before.teamId },
+          after: { teamId: after.teamId },
+        });
+        return withIso(after);
+      });
+    }),
 });
 
 const teamsRouter = router({
   /** The org's teams by slug. */
   list: adminProcedure.query(async ({ ctx }) => {
-    const rows = await ctx.db.select(teamColumns).from(teams).where(eq(teams.orgId, ctx.user.orgId)).orderBy(asc(teams.slug)).limit(teamsListMax);
+    const rows = await ctx.db
+      .select(teamColumns)
+      .from(teams)
+      .where(eq(teams.orgId, ctx.user.orgId))
+      .orderBy(asc(teams.slug))
+      .limit(teamsListMax);
     return rows.map(withIso);
   }),
   /** Creates a team in the caller's org (audited). */
-  create: adminProcedure.input(z.object({ slug: slugSchema, name: z.string().trim().min(1).max(120) })).mutation(({ ctx, input }) => createTeam(ctx.db, { actor: actorOf(ctx.user), input: { ...input, orgId: ctx.user.orgId } })),
+  create: adminProcedure
+    .input(z.object({ slug: slugSchema, name: z.string().trim().min(1).max(120) }))
+    .mutation(({ ctx, input }) =>
+      createTeam(ctx.db, { actor: actorOf(ctx.user), input: { ...input, orgId: ctx.user.orgId } }),
+    ),
 });
 
 /** Which list this is to the caller's org: its own, or the platform default it falls back to. */
@@ -84,19 +167,35 @@ const pricesRouter = router({
   /** The list that prices the caller's org now (its own newest, else the platform default), or NOT_FOUND before any is published. */
   show: adminProcedure.query(async ({ ctx }) => {
     const current = await loadEffectivePriceList(ctx.db, { orgId: ctx.user.orgId });
-    if (current === undefined) throw new NotFoundError('No price list is published yet: publish one for your org with admin.prices.publish.');
+    if (current === undefined)
+      throw new NotFoundError('No price list is published yet: publish one for your org with admin.prices.publish.');
     return { version: current.version, scope: scopeOf(current.orgId), label: current.list.version, list: current.list };
   }),
   /** Publishes the next price list of the caller's org (audited); the platform default is published by operators (CLI) only. */
   publish: adminProcedure.input(z.object({ body: document })).mutation(async ({ ctx, input }) => {
-    const published = await publishPriceList(ctx.db, { body: input.body, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
-    return { version: published.version, scope: scopeOf(published.orgId), label: published.list.version, models: Object.keys(published.list.models) };
+    const published = await publishPriceList(ctx.db, {
+      body: input.body,
+      actor: actorOf(ctx.user),
+      orgId: ctx.user.orgId,
+    });
+    return {
+      version: published.version,
+      scope: scopeOf(published.orgId),
+      label: published.list.version,
+      models: Object.keys(published.list.models),
+    };
   }),
   /** The org's own lists and the platform defaults, newest first: every list that priced or may price the org's requests. */
-  history: adminProcedure.input(z.object({ beforeVersion: z.number().int().min(1).optional(), limit: pageSize })).query(async ({ ctx, input }) => {
-    const rows = await listPriceLists(ctx.db, { orgId: ctx.user.orgId, beforeVersion: input.beforeVersion, limit: input.limit });
-    return rows.map(({ orgId, ...row }) => ({ ...withIso(row), scope: scopeOf(orgId) }));
-  }),
+  history: adminProcedure
+    .input(z.object({ beforeVersion: z.number().int().min(1).optional(), limit: pageSize }))
+    .query(async ({ ctx, input }) => {
+      const rows = await listPriceLists(ctx.db, {
+        orgId: ctx.user.orgId,
+        beforeVersion: input.beforeVersion,
+        limit: input.limit,
+      });
+      return rows.map(({ orgId, ...row }) => ({ ...withIso(row), scope: scopeOf(orgId) }));
+    }),
 });
 
 /**
@@ -106,7 +205,11 @@ const pricesRouter = router({
  */
 const platformAdminProcedure = adminProcedure.use(async ({ ctx, next }) => {
   if (!(await isPlatformOrg(ctx.db, { orgId: ctx.user.orgId }))) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'Clusters are platform-wide: only an admin of the platform org may change them (an operator names it with `tokenwise org set-platform --org S`).' });
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message:
+        'Clusters are platform-wide: only an admin of the platform org may change them (an operator names it with `tokenwise org set-platform --org S`).',
+    });
   }
   return next({ ctx });
 });
@@ -119,7 +222,12 @@ function clusterView(record: ClusterRecord, operator: boolean) {
     name: record.name,
     source: record.source,
     models: record.models,
-    replicas: record.replicas.map((replica) => ({ id: replica.id, url: operator ? replica.url : null, disabled: record.disabledReplicas.includes(replica.id), health: record.health?.[replica.id] ?? null })),
+    replicas: record.replicas.map((replica) => ({
+      id: replica.id,
+      url: operator ? replica.url : null,
+      disabled: record.disabledReplicas.includes(replica.id),
+      health: record.health?.[replica.id] ?? null,
+    })),
     healthReportedAt: iso(record.healthReportedAt),
     region: record.region,
     gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
@@ -145,10 +253,12 @@ const clustersRouter = router({
     return (await listClusters(ctx.db)).map((record) => clusterView(record, operator));
   }),
   /** Sets a cluster's region, grid intensity and PUE (audited); gateways use them for new requests within seconds, and restarts keep them. */
-  setCarbon: platformAdminProcedure.input(clusterCarbonSchema.extend({ name: clusterName })).mutation(async ({ ctx, input }) => {
-    const { name, ...carbon } = input;
-    return clusterView(await setClusterCarbon(ctx.db, { name, carbon, actor: actorOf(ctx.user) }), true);
-  }),
+  setCarbon: platformAdminProcedure
+    .input(clusterCarbonSchema.extend({ name: clusterName }))
+    .mutation(async ({ ctx, input }) => {
+      const { name, ...carbon } = input;
+      return clusterView(await setClusterCarbon(ctx.db, { name, carbon, actor: actorOf(ctx.user) }), true);
+    }),
   /** Adds a cluster (validated like the startup configuration, audited); every gateway serves it within seconds. */
   add: platformAdminProcedure.input(z.object({ cluster: clusterSchema })).mutation(async ({ ctx, input }) => {
     return clusterView(await addCluster(ctx.db, { cluster: input.cluster, actor: actorOf(ctx.user) }), true);
@@ -158,21 +268,34 @@ const clustersRouter = router({
     return clusterView(await removeCluster(ctx.db, { name: input.name, actor: actorOf(ctx.user) }), true);
   }),
   /** Adds a replica to a cluster added through the API (audited); gateways send it requests within seconds. */
-  addReplica: platformAdminProcedure.input(z.object({ name: clusterName, replica: replicaSchema })).mutation(async ({ ctx, input }) => {
-    return clusterView(await addReplica(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
-  }),
+  addReplica: platformAdminProcedure
+    .input(z.object({ name: clusterName, replica: replicaSchema }))
+    .mutation(async ({ ctx, input }) => {
+      return clusterView(await addReplica(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
+    }),
   /** Removes a disabled replica from a cluster added through the API (audited). */
-  removeReplica: platformAdminProcedure.input(z.object({ name: clusterName, replicaId: z.string().trim().min(1).max(128) })).mutation(async ({ ctx, input }) => {
-    return clusterView(await removeReplica(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
-  }),
+  removeReplica: platformAdminProcedure
+    .input(z.object({ name: clusterName, replicaId: z.string().trim().min(1).max(128) }))
+    .mutation(async ({ ctx, input }) => {
+      return clusterView(await removeReplica(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
+    }),
   /** Disables a cluster (its models get no new request on any gateway within seconds; requests in flight finish) or enables it (audited). */
-  setDisabled: platformAdminProcedure.input(z.object({ name: clusterName, disabled: z.boolean() })).mutation(async ({ ctx, input }) => {
-    return clusterView(await setClusterDisabled(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
-  }),
+  setDisabled: platformAdminProcedure
+    .input(z.object({ name: clusterName, disabled: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      return clusterView(await setClusterDisabled(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
+    }),
   /** Takes one replica out of rotation or back in (audited); health checks go on meanwhile. */
-  setReplicaDisabled: platformAdminProcedure.input(z.object({ name: clusterName, replicaId: z.string().trim().min(1).max(128), disabled: z.boolean() })).mutation(async ({ ctx, input }) => {
-    return clusterView(await setReplicaDisabled(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
-  }),
+  setReplicaDisabled: platformAdminProcedure
+    .input(z.object({ name: clusterName, replicaId: z.string().trim().min(1).max(128), disabled: z.boolean() }))
+    .mutation(async ({ ctx, input }) => {
+      return clusterView(await setReplicaDisabled(ctx.db, { ...input, actor: actorOf(ctx.user) }), true);
+    }),
 });
 
-export const adminRouter = router({ users: usersRouter, teams: teamsRouter, prices: pricesRouter, clusters: clustersRouter });
+export const adminRouter = router({
+  users: usersRouter,
+  teams: teamsRouter,
+  prices: pricesRouter,
+  clusters: clustersRouter,
+});

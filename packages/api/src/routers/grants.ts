@@ -1,5 +1,11 @@
 import { amountMax, currencies, currencyByCode, NotFoundError, UnknownCurrencyError } from '@tokenwise/core';
-import { allowanceOverlapWarnings, listAllowanceSchedules, listJudgeBudgets, setAllowanceSchedule, type AllowanceSchedule } from '@tokenwise/db';
+import {
+  allowanceOverlapWarnings,
+  listAllowanceSchedules,
+  listJudgeBudgets,
+  setAllowanceSchedule,
+  type AllowanceSchedule,
+} from '@tokenwise/db';
 import { orgs, roles, teams, users } from '@tokenwise/db/schema';
 import { applyJudgeBudget, createIssuanceMeter, findAccount, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
 import { and, eq } from 'drizzle-orm';
@@ -11,15 +17,27 @@ import { actorOf, roleProcedure, router } from '../trpc';
 const ownerTypes = ['user', 'team', 'org'] as const;
 
 /** The owner exists in the caller's org; anything else is NOT_FOUND. */
-async function assertOwnerInOrg(db: Context['db'], params: { ownerType: (typeof ownerTypes)[number]; ownerId: string; orgId: string }): Promise<void> {
+async function assertOwnerInOrg(
+  db: Context['db'],
+  params: { ownerType: (typeof ownerTypes)[number]; ownerId: string; orgId: string },
+): Promise<void> {
   const { ownerType, ownerId, orgId } = params;
   const found =
     ownerType === 'org'
       ? await db.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, ownerId)).limit(1)
       : ownerType === 'team'
-        ? await db.select({ id: teams.id }).from(teams).where(and(eq(teams.id, ownerId), eq(teams.orgId, orgId))).limit(1)
-        : await db.select({ id: users.id }).from(users).where(and(eq(users.id, ownerId), eq(users.orgId, orgId))).limit(1);
-  if (found.length === 0 || (ownerType === 'org' && ownerId !== orgId)) throw new NotFoundError(`No ${ownerType} ${ownerId} in your org.`);
+        ? await db
+            .select({ id: teams.id })
+            .from(teams)
+            .where(and(eq(teams.id, ownerId), eq(teams.orgId, orgId)))
+            .limit(1)
+        : await db
+            .select({ id: users.id })
+            .from(users)
+            .where(and(eq(users.id, ownerId), eq(users.orgId, orgId)))
+            .limit(1);
+  if (found.length === 0 || (ownerType === 'org' && ownerId !== orgId))
+    throw new NotFoundError(`No ${ownerType} ${ownerId} in your org.`);
 }
 
 /** A currency code that currencyByCode knows, refused as an issue on the `currency` field otherwise. */
@@ -45,7 +63,12 @@ const scheduleColumns = (schedule: AllowanceSchedule) => ({
   updatedAt: schedule.updatedAt.toISOString(),
 });
 
-const grantTarget = { ownerType: z.enum(ownerTypes), ownerId: z.uuid(), currency: z.string().min(1).max(32).default('innovation'), amount: z.bigint().positive() };
+const grantTarget = {
+  ownerType: z.enum(ownerTypes),
+  ownerId: z.uuid(),
+  currency: z.string().min(1).max(32).default('innovation'),
+  amount: z.bigint().positive(),
+};
 
 /**
  * Issues an idempotent grant into the caller's org's account `key`, and answers with what it now
@@ -57,9 +80,26 @@ async function grantInto(
   input: { id: string; amount: bigint; reason: string },
 ) {
   const account = await ctx.ledger.ensureAccount({ ...key, orgId: ctx.user.orgId });
-  const { transfer, duplicate } = await ctx.ledger.grant({ id: input.id, to: account.id, currency: key.currency, amount: input.amount, actor: actorOf(ctx.user), reason: input.reason, orgId: ctx.user.orgId });
+  const { transfer, duplicate } = await ctx.ledger.grant({
+    id: input.id,
+    to: account.id,
+    currency: key.currency,
+    amount: input.amount,
+    actor: actorOf(ctx.user),
+    reason: input.reason,
+    orgId: ctx.user.orgId,
+  });
   const balance = await ctx.ledger.balance(account.id);
-  return { id: input.id, transferId: transfer.id, duplicate, accountId: account.id, currency: key.currency, amount: transfer.amount, available: balance.available, createdAt: transfer.createdAt.toISOString() };
+  return {
+    id: input.id,
+    transferId: transfer.id,
+    duplicate,
+    accountId: account.id,
+    currency: key.currency,
+    amount: transfer.amount,
+    available: balance.available,
+    createdAt: transfer.createdAt.toISOString(),
+  };
 }
 
 export const grantsRouter = router({
@@ -72,11 +112,37 @@ export const grantsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const currency = currencyByCode(input.currency);
       await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
-      const [org] = await ctx.db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, ctx.user.orgId)).limit(1);
+      const [org] = await ctx.db
+        .select({ timeZone: orgs.timeZone })
+        .from(orgs)
+        .where(eq(orgs.id, ctx.user.orgId))
+        .limit(1);
       if (org === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
-      const wallet = await ctx.ledger.ensureAccount({ ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId, currency: currency.code, purpose: 'wallet' });
-      const result = await ctx.ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount: input.amount, at: new Date(), timeZone: org.timeZone, actor: actorOf(ctx.user), orgId: ctx.user.orgId });
-      return { transferId: result.transfer.id, duplicate: result.duplicate, period: result.period, timeZone: org.timeZone, accountId: wallet.id, currency: currency.code, amount: result.transfer.amount };
+      const wallet = await ctx.ledger.ensureAccount({
+        ownerType: input.ownerType,
+        ownerId: input.ownerId,
+        orgId: ctx.user.orgId,
+        currency: currency.code,
+        purpose: 'wallet',
+      });
+      const result = await ctx.ledger.grantAllowance({
+        to: wallet.id,
+        currency: currency.code,
+        amount: input.amount,
+        at: new Date(),
+        timeZone: org.timeZone,
+        actor: actorOf(ctx.user),
+        orgId: ctx.user.orgId,
+      });
+      return {
+        transferId: result.transfer.id,
+        duplicate: result.duplicate,
+        period: result.period,
+        timeZone: org.timeZone,
+        accountId: wallet.id,
+        currency: currency.code,
+        amount: result.transfer.amount,
+      };
     }),
 
   /**
@@ -88,8 +154,16 @@ export const grantsRouter = router({
   setAllowanceSchedule: roleProcedure('admin')
     .input(z.object({ role: z.enum(roles), currency: knownCurrency, amount: z.bigint().min(0n).max(amountMax) }))
     .mutation(async ({ ctx, input }) => {
-      const stored = await setAllowanceSchedule(ctx.db, { orgId: ctx.user.orgId, role: input.role, currency: input.currency, amount: input.amount, actor: actorOf(ctx.user) });
-      const sameCurrency = (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).filter((schedule) => schedule.currency === input.currency);
+      const stored = await setAllowanceSchedule(ctx.db, {
+        orgId: ctx.user.orgId,
+        role: input.role,
+        currency: input.currency,
+        amount: input.amount,
+        actor: actorOf(ctx.user),
+      });
+      const sameCurrency = (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).filter(
+        (schedule) => schedule.currency === input.currency,
+      );
       const warnings = allowanceOverlapWarnings(sameCurrency);
       return stored === undefined
         ? { role: input.role, currency: input.currency, amount: 0n, removed: true as const, warnings }
@@ -97,7 +171,9 @@ export const grantsRouter = router({
     }),
 
   /** The caller's org's monthly allowance schedules, by role then currency (admin). */
-  allowanceSchedules: roleProcedure('admin').query(async ({ ctx }) => (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).map(scheduleColumns)),
+  allowanceSchedules: roleProcedure('admin').query(async ({ ctx }) =>
+    (await listAllowanceSchedules(ctx.db, { orgId: ctx.user.orgId })).map(scheduleColumns),
+  ),
 
   /**
    * The caller's org's grant bounds per currency (set by the platform operator) and what the org
@@ -138,7 +214,11 @@ export const grantsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const currency = currencyByCode(input.currency);
       await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
-      return grantInto(ctx, { ownerType: input.ownerType, ownerId: input.ownerId, currency: currency.code, purpose: 'wallet' }, input);
+      return grantInto(
+        ctx,
+        { ownerType: input.ownerType, ownerId: input.ownerId, currency: currency.code, purpose: 'wallet' },
+        input,
+      );
     }),
 
   /**
@@ -156,7 +236,11 @@ export const grantsRouter = router({
     )
     .mutation(async ({ ctx, input }) => {
       const currency = currencyByCode(input.currency);
-      return grantInto(ctx, { ownerType: 'org', ownerId: ctx.user.orgId, currency: currency.code, purpose: 'reward_pool' }, input);
+      return grantInto(
+        ctx,
+        { ownerType: 'org', ownerId: ctx.user.orgId, currency: currency.code, purpose: 'reward_pool' },
+        input,
+      );
     }),
 
   /**
@@ -169,9 +253,20 @@ export const grantsRouter = router({
   setJudgeBudget: roleProcedure('admin')
     .input(z.object({ currency: knownCurrency, amount: z.bigint().min(0n).max(amountMax) }))
     .mutation(async ({ ctx, input }) => {
-      const { walletId, thisMonth } = await applyJudgeBudget(ctx.db, ctx.ledger, { orgId: ctx.user.orgId, currency: input.currency, amount: input.amount, actor: actorOf(ctx.user) });
+      const { walletId, thisMonth } = await applyJudgeBudget(ctx.db, ctx.ledger, {
+        orgId: ctx.user.orgId,
+        currency: input.currency,
+        amount: input.amount,
+        actor: actorOf(ctx.user),
+      });
       const balance = await ctx.ledger.balance(walletId);
-      return { currency: input.currency, amount: input.amount, removed: input.amount === 0n, thisMonth, walletAvailable: balance.available };
+      return {
+        currency: input.currency,
+        amount: input.amount,
+        removed: input.amount === 0n,
+        thisMonth,
+        walletAvailable: balance.available,
+      };
     }),
 
   /** The org's judge budgets and what its judge wallet holds per currency (admin). */
@@ -201,5 +296,7 @@ export const grantsRouter = router({
         reason: z.string().trim().min(1).max(reasonLengthMax),
       }),
     )
-    .mutation(({ ctx, input }) => grantInto(ctx, judgeWalletKey({ orgId: ctx.user.orgId, currency: input.currency }), input)),
+    .mutation(({ ctx, input }) =>
+      grantInto(ctx, judgeWalletKey({ orgId: ctx.user.orgId, currency: input.currency }), input),
+    ),
 });

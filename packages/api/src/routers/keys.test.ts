@@ -29,7 +29,9 @@ describe('keys', () => {
     const employee = await f.as(f.users.employee);
     const lead = await f.as(f.users.lead);
     const admin = await f.as(f.users.admin);
-    await expect(employee.keys.create({ name: 'x', userId: f.users.colleague.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(employee.keys.create({ name: 'x', userId: f.users.colleague.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     await expect(lead.keys.list({ userId: f.users.employee.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(employee.keys.list({ allOfOrg: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const { key } = await admin.keys.create({ name: 'for carl', userId: f.users.colleague.id });

@@ -33,7 +33,12 @@ const createInput = z.strictObject({
   userId: z.uuid().optional(),
   scopes: z.array(z.enum(keyScopes)).min(1).max(keyScopes.length).default(['inference']),
   /** Left out: the creating key's list (your own key) or every model (an admin's key for someone else). null: every model. */
-  allowedModels: z.array(z.string().trim().min(1).max(modelNameLengthMax)).min(1).max(allowedModelsMax).nullable().optional(),
+  allowedModels: z
+    .array(z.string().trim().min(1).max(modelNameLengthMax))
+    .min(1)
+    .max(allowedModelsMax)
+    .nullable()
+    .optional(),
   rpmLimit: requestLimit,
   tpmLimit: requestLimit,
   /** Left out: the creating key's expiry (your own key) or never (an admin's key for someone else). null: never. */
@@ -53,18 +58,40 @@ function assertMayManageKeysOf(user: ApiUser, ownerId: string | null): void {
  */
 async function createKey(ctx: Context & { user: ApiUser }, input: z.output<typeof createInput>) {
   const ownerId = input.userId ?? ctx.user.userId;
-  const expiresAt = input.expiresInDays === undefined || input.expiresInDays === null ? input.expiresInDays : new Date(Date.now() + input.expiresInDays * dayMs);
-  const common = { pepper: ctx.keyPepper, orgId: ctx.user.orgId, name: input.name, scopes: input.scopes, actor: actorOf(ctx.user) };
+  const expiresAt =
+    input.expiresInDays === undefined || input.expiresInDays === null
+      ? input.expiresInDays
+      : new Date(Date.now() + input.expiresInDays * dayMs);
+  const common = {
+    pepper: ctx.keyPepper,
+    orgId: ctx.user.orgId,
+    name: input.name,
+    scopes: input.scopes,
+    actor: actorOf(ctx.user),
+  };
   if (ownerId !== ctx.user.userId) {
     assertMayManageKeysOf(ctx.user, ownerId);
-    const limits = { allowedModels: input.allowedModels ?? null, rpmLimit: input.rpmLimit ?? null, tpmLimit: input.tpmLimit ?? null, expiresAt: expiresAt ?? null };
+    const limits = {
+      allowedModels: input.allowedModels ?? null,
+      rpmLimit: input.rpmLimit ?? null,
+      tpmLimit: input.tpmLimit ?? null,
+      expiresAt: expiresAt ?? null,
+    };
     return createApiKey(ctx.db, { ...common, ...limits, userId: ownerId, createdByKeyId: ctx.keyId });
   }
   if (ctx.keyId === null) {
-    throw new ForbiddenError('A key you create for yourself derives from the API key you call with: call with `Authorization: Bearer tw_...`, or ask an admin for one (`tokenwise keys create`).');
+    throw new ForbiddenError(
+      'A key you create for yourself derives from the API key you call with: call with `Authorization: Bearer tw_...`, or ask an admin for one (`tokenwise keys create`).',
+    );
   }
   const asked = { allowedModels: input.allowedModels, rpmLimit: input.rpmLimit, tpmLimit: input.tpmLimit, expiresAt };
-  return createDerivedApiKey(ctx.db, { ...common, ...asked, creatorKeyId: ctx.keyId, userId: ownerId, expiryField: 'expiresInDays' });
+  return createDerivedApiKey(ctx.db, {
+    ...common,
+    ...asked,
+    creatorKeyId: ctx.keyId,
+    userId: ownerId,
+    expiryField: 'expiresInDays',
+  });
 }
 
 export const keysRouter = router({
@@ -78,32 +105,40 @@ export const keysRouter = router({
   }),
 
   /** The caller's keys; an admin may list the whole org's or one user's. Never secrets or hashes. */
-  list: authedProcedure.input(z.object({ userId: z.uuid().optional(), allOfOrg: z.boolean().default(false) }).default({ allOfOrg: false })).query(async ({ ctx, input }) => {
-    if (input.allOfOrg) assertMayManageKeysOf(ctx.user, null);
-    const userId = input.allOfOrg ? undefined : (input.userId ?? ctx.user.userId);
-    if (userId !== undefined) assertMayManageKeysOf(ctx.user, userId);
-    const keys = await listApiKeys(ctx.db, userId === undefined ? { orgId: ctx.user.orgId } : { orgId: ctx.user.orgId, userId });
-    return keys.map(keyView);
-  }),
+  list: authedProcedure
+    .input(z.object({ userId: z.uuid().optional(), allOfOrg: z.boolean().default(false) }).default({ allOfOrg: false }))
+    .query(async ({ ctx, input }) => {
+      if (input.allOfOrg) assertMayManageKeysOf(ctx.user, null);
+      const userId = input.allOfOrg ? undefined : (input.userId ?? ctx.user.userId);
+      if (userId !== undefined) assertMayManageKeysOf(ctx.user, userId);
+      const keys = await listApiKeys(
+        ctx.db,
+        userId === undefined ? { orgId: ctx.user.orgId } : { orgId: ctx.user.orgId, userId },
+      );
+      return keys.map(keyView);
+    }),
 
   /**
    * Revokes a key: every gateway refuses it within a second. Revoking twice changes nothing. Keys it
    * created keep working (so rotating by creating a new key and revoking the old one works) unless
    * `cascade` is set: then every key created from it, and from those, is revoked in the same transaction.
    */
-  revoke: authedProcedure.input(z.object({ keyId, cascade: z.boolean().default(false) })).mutation(async ({ ctx, input }) => {
-    const [owner] = await ctx.db
-      .select({ userId: apiKeys.userId })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.orgId, ctx.user.orgId)))
-      .limit(1);
-    if (owner === undefined) throw new NotFoundError(`No API key ${input.keyId} in your org.`);
-    assertMayManageKeysOf(ctx.user, owner.userId);
-    const actor = actorOf(ctx.user);
-    if (!input.cascade) return { ...keyView(await revokeApiKey(ctx.db, { keyId: input.keyId, actor })), derivedKeysRevoked: 0 };
-    const { key, derivedRevoked } = await revokeApiKeyCascade(ctx.db, { keyId: input.keyId, actor });
-    return { ...keyView(key), derivedKeysRevoked: derivedRevoked.length };
-  }),
+  revoke: authedProcedure
+    .input(z.object({ keyId, cascade: z.boolean().default(false) }))
+    .mutation(async ({ ctx, input }) => {
+      const [owner] = await ctx.db
+        .select({ userId: apiKeys.userId })
+        .from(apiKeys)
+        .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.orgId, ctx.user.orgId)))
+        .limit(1);
+      if (owner === undefined) throw new NotFoundError(`No API key ${input.keyId} in your org.`);
+      assertMayManageKeysOf(ctx.user, owner.userId);
+      const actor = actorOf(ctx.user);
+      if (!input.cascade)
+        return { ...keyView(await revokeApiKey(ctx.db, { keyId: input.keyId, actor })), derivedKeysRevoked: 0 };
+      const { key, derivedRevoked } = await revokeApiKeyCascade(ctx.db, { keyId: input.keyId, actor });
+      return { ...keyView(key), derivedKeysRevoked: derivedRevoked.length };
+    }),
 });
 
 /** A key's public fields, named; times as ISO strings. */

@@ -21,15 +21,39 @@ describe('me', () => {
 
   it('profile names the caller and their roles', async () => {
     const me = await (await f.as(f.users.lead)).me.profile();
-    expect(me).toEqual({ userId: f.users.lead.id, orgId: f.org.id, teamId: f.teams.eng.id, roles: ['employee', 'lead'] });
+    expect(me).toEqual({
+      userId: f.users.lead.id,
+      orgId: f.org.id,
+      teamId: f.teams.eng.id,
+      roles: ['employee', 'lead'],
+    });
   });
 
   it('balances show every currency, zero without a wallet, bigint amounts beyond 2^53', async () => {
-    const wallet = await f.ledger.ensureAccount({ ownerType: 'user', ownerId: f.users.employee.id, orgId: f.org.id, currency: 'innovation', purpose: 'wallet' });
+    const wallet = await f.ledger.ensureAccount({
+      ownerType: 'user',
+      ownerId: f.users.employee.id,
+      orgId: f.org.id,
+      currency: 'innovation',
+      purpose: 'wallet',
+    });
     const big = 2n ** 60n + 7n;
     // Beyond the default grant bounds: the operator raised this org's.
-    await setGrantBounds(f.db, { orgId: f.org.id, currency: 'innovation', bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax }, actor: 'test' });
-    await f.ledger.grant({ id: 'me-grant-1', to: wallet.id, currency: 'innovation', amount: big, actor: 'test', reason: 'test', orgId: f.org.id });
+    await setGrantBounds(f.db, {
+      orgId: f.org.id,
+      currency: 'innovation',
+      bounds: { grantAmountMax: amountMax, monthlyIssuanceMax: amountMax },
+      actor: 'test',
+    });
+    await f.ledger.grant({
+      id: 'me-grant-1',
+      to: wallet.id,
+      currency: 'innovation',
+      amount: big,
+      actor: 'test',
+      reason: 'test',
+      orgId: f.org.id,
+    });
     const balances = await (await f.as(f.users.employee)).me.balances();
     expect(balances.find((b) => b.currency === 'innovation')).toMatchObject({ available: big, posted: big, held: 0n });
     expect(balances.find((b) => b.currency === 'priority')).toMatchObject({ accountId: null, available: 0n });

@@ -1,5 +1,11 @@
 import { ForbiddenError, ValidationError } from '@tokenwise/core';
-import { currentScoringConfig, publishScoringConfig, scoringPluginsSchema, type ScoringConfig, type ScoringPlugin } from '@tokenwise/db';
+import {
+  currentScoringConfig,
+  publishScoringConfig,
+  scoringPluginsSchema,
+  type ScoringConfig,
+  type ScoringPlugin,
+} from '@tokenwise/db';
 import { scoringConfigs } from '@tokenwise/db/schema';
 import { TRPCError } from '@trpc/server';
 import { desc, eq } from 'drizzle-orm';
@@ -14,7 +20,11 @@ import { actorOf, authedProcedure, roleProcedure, router } from '../trpc';
 
 function registryOf(ctx: Pick<Context, 'plugins'>): PluginRegistry {
   if (ctx.plugins === undefined) {
-    throw new TRPCError({ code: 'PRECONDITION_FAILED', message: 'This API server was started without scoring plugins: start it with the settlement runtime’s plugin registry to list, configure or dry-run plugins.' });
+    throw new TRPCError({
+      code: 'PRECONDITION_FAILED',
+      message:
+        'This API server was started without scoring plugins: start it with the settlement runtime’s plugin registry to list, configure or dry-run plugins.',
+    });
   }
   return ctx.plugins;
 }
@@ -30,7 +40,11 @@ function assertPluginConfigs(registry: PluginRegistry, plugins: readonly Scoring
   const issues = plugins.flatMap((entry, index) => {
     const field = `plugins.${index}`;
     try {
-      return pluginConfigIssues(pluginOf(registry, entry.pluginId, `${field}.pluginId`), entry.config, `${field}.config`);
+      return pluginConfigIssues(
+        pluginOf(registry, entry.pluginId, `${field}.pluginId`),
+        entry.config,
+        `${field}.config`,
+      );
     } catch (error) {
       if (error instanceof ValidationError) return (error.details.issues as string[] | undefined) ?? [error.message];
       throw error;
@@ -42,7 +56,11 @@ function assertPluginConfigs(registry: PluginRegistry, plugins: readonly Scoring
 const toOutput = (config: ScoringConfig) => ({
   teamId: config.teamId,
   version: config.version,
-  plugins: config.plugins.map((plugin) => ({ pluginId: plugin.pluginId, weight: plugin.weight, config: plugin.config })),
+  plugins: config.plugins.map((plugin) => ({
+    pluginId: plugin.pluginId,
+    weight: plugin.weight,
+    config: plugin.config,
+  })),
   createdBy: config.createdBy,
   createdAt: config.createdAt.toISOString(),
 });
@@ -72,17 +90,25 @@ export const pluginsRouter = router({
   }),
 
   /** Every version of the team's scoring configuration, newest first. */
-  teamConfigHistory: authedProcedure.input(z.object({ teamId: z.uuid(), limit: pageSize })).query(async ({ ctx, input }) => {
-    const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
-    assertMayReadScoringOf(ctx.user, team.id);
-    const rows = await ctx.db
-      .select({ teamId: scoringConfigs.teamId, version: scoringConfigs.version, plugins: scoringConfigs.plugins, createdBy: scoringConfigs.createdBy, createdAt: scoringConfigs.createdAt })
-      .from(scoringConfigs)
-      .where(eq(scoringConfigs.teamId, team.id))
-      .orderBy(desc(scoringConfigs.version))
-      .limit(input.limit);
-    return rows.map((row) => toOutput({ ...row, plugins: row.plugins as ScoringPlugin[] }));
-  }),
+  teamConfigHistory: authedProcedure
+    .input(z.object({ teamId: z.uuid(), limit: pageSize }))
+    .query(async ({ ctx, input }) => {
+      const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
+      assertMayReadScoringOf(ctx.user, team.id);
+      const rows = await ctx.db
+        .select({
+          teamId: scoringConfigs.teamId,
+          version: scoringConfigs.version,
+          plugins: scoringConfigs.plugins,
+          createdBy: scoringConfigs.createdBy,
+          createdAt: scoringConfigs.createdAt,
+        })
+        .from(scoringConfigs)
+        .where(eq(scoringConfigs.teamId, team.id))
+        .orderBy(desc(scoringConfigs.version))
+        .limit(input.limit);
+      return rows.map((row) => toOutput({ ...row, plugins: row.plugins as ScoringPlugin[] }));
+    }),
 
   /**
    * Publishes the team's next scoring configuration version (audited by the same DB function as the
@@ -110,9 +136,21 @@ export const pluginsRouter = router({
    * Bounded by a timeout: a plugin that hangs comes back as an error outcome.
    */
   dryRun: roleProcedure('lead', 'admin')
-    .input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax), pluginId: z.string().min(1).max(pluginIdLengthMax), config: document.optional() }))
+    .input(
+      z.object({
+        requestId: z.string().min(1).max(requestIdLengthMax),
+        pluginId: z.string().min(1).max(pluginIdLengthMax),
+        config: document.optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const registry = registryOf(ctx);
-      return dryRunPlugin(ctx.db, registry, { user: ctx.user, actor: actorOf(ctx.user), requestId: input.requestId, pluginId: input.pluginId, config: input.config });
+      return dryRunPlugin(ctx.db, registry, {
+        user: ctx.user,
+        actor: actorOf(ctx.user),
+        requestId: input.requestId,
+        pluginId: input.pluginId,
+        config: input.config,
+      });
     }),
 });

@@ -17,7 +17,12 @@ describe('policies', () => {
     const lead = await f.as(f.users.lead);
     await expect(lead.policies.current({ teamId: f.teams.eng.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const first = await lead.policies.set({ teamId: f.teams.eng.id, policy });
-    const second = await (await f.as(f.users.admin)).policies.set({ teamId: f.teams.eng.id, policy: { ...policy, reward: { minScore: 0.9, amount: 5n, currency: 'priority' } } });
+    const second = await (
+      await f.as(f.users.admin)
+    ).policies.set({
+      teamId: f.teams.eng.id,
+      policy: { ...policy, reward: { minScore: 0.9, amount: 5n, currency: 'priority' } },
+    });
     expect([first.version, second.version]).toEqual([1, 2]);
     expect(second.warnings.join(' ')).toContain('maxRewardPerRequest');
     const current = await (await f.as(f.users.employee)).policies.current({ teamId: f.teams.eng.id });
@@ -30,24 +35,45 @@ describe('policies', () => {
 
   it('refuses employees, esg, the lead of another team, and readers outside the team', async () => {
     for (const user of [f.users.employee, f.users.esg]) {
-      await expect((await f.as(user)).policies.set({ teamId: f.teams.eng.id, policy })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect((await f.as(user)).policies.set({ teamId: f.teams.eng.id, policy })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
     }
-    await expect((await f.as(f.users.lead)).policies.set({ teamId: f.teams.ops.id, policy })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect((await f.as(f.users.opsEmployee)).policies.current({ teamId: f.teams.eng.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect((await f.as(f.users.opsEmployee)).policies.history({ teamId: f.teams.eng.id })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect((await f.as(f.otherAdmin)).policies.set({ teamId: f.teams.eng.id, policy })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect((await f.as(f.users.lead)).policies.set({ teamId: f.teams.ops.id, policy })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect((await f.as(f.users.opsEmployee)).policies.current({ teamId: f.teams.eng.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect((await f.as(f.users.opsEmployee)).policies.history({ teamId: f.teams.eng.id })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect((await f.as(f.otherAdmin)).policies.set({ teamId: f.teams.eng.id, policy })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('an invalid policy is BAD_REQUEST naming the field', async () => {
-    const error = await (await f.as(f.users.lead)).policies.set({ teamId: f.teams.eng.id, policy: { refunds: [{ minScore: 2, shareBps: 1 }] } }).catch((e: unknown) => e);
+    const error = await (
+      await f.as(f.users.lead)
+    ).policies
+      .set({ teamId: f.teams.eng.id, policy: { refunds: [{ minScore: 2, shareBps: 1 }] } })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('refunds.0.minScore') });
-    const share = await (await f.as(f.users.lead)).policies.set({ teamId: f.teams.eng.id, policy: { ...policy, maxRewardShareBps: 10_001 } }).catch((e: unknown) => e);
+    const share = await (
+      await f.as(f.users.lead)
+    ).policies
+      .set({ teamId: f.teams.eng.id, policy: { ...policy, maxRewardShareBps: 10_001 } })
+      .catch((e: unknown) => e);
     expect(share).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('maxRewardShareBps') });
   });
 
   it('shows the reward share bound in every output: the one set, or the 10 % default for policies that never set it', async () => {
     const lead = await f.as(f.users.lead);
-    const set = await lead.policies.set({ teamId: f.teams.eng.id, policy: { ...policy, reward: { minScore: 0.9, amount: 5n }, maxRewardShareBps: 2_500 } });
+    const set = await lead.policies.set({
+      teamId: f.teams.eng.id,
+      policy: { ...policy, reward: { minScore: 0.9, amount: 5n }, maxRewardShareBps: 2_500 },
+    });
     expect(set.policy.maxRewardShareBps).toBe(2_500);
     expect((await lead.policies.current({ teamId: f.teams.eng.id })).policy.maxRewardShareBps).toBe(2_500);
     const history = await lead.policies.history({ teamId: f.teams.eng.id, limit: 10 });

@@ -21,7 +21,14 @@ export const policiesRouter = router({
     assertMayReadPolicyOf(ctx.user, team.id);
     const current = await currentSettlementPolicy(ctx.db, { teamId: team.id });
     if (current === undefined) throw new NotFoundError(`Team ${team.slug} has no settlement policy yet.`);
-    return { teamId: current.teamId, version: current.version, policy: current.policy, createdBy: current.createdBy, createdAt: current.createdAt.toISOString(), warnings: current.warnings };
+    return {
+      teamId: current.teamId,
+      version: current.version,
+      policy: current.policy,
+      createdBy: current.createdBy,
+      createdAt: current.createdAt.toISOString(),
+      warnings: current.warnings,
+    };
   }),
 
   /** Every version of the team's policy, newest first. */
@@ -29,12 +36,23 @@ export const policiesRouter = router({
     const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
     assertMayReadPolicyOf(ctx.user, team.id);
     const rows = await ctx.db
-      .select({ version: settlementPolicies.version, body: settlementPolicies.body, createdBy: settlementPolicies.createdBy, createdAt: settlementPolicies.createdAt })
+      .select({
+        version: settlementPolicies.version,
+        body: settlementPolicies.body,
+        createdBy: settlementPolicies.createdBy,
+        createdAt: settlementPolicies.createdAt,
+      })
       .from(settlementPolicies)
       .where(eq(settlementPolicies.teamId, team.id))
       .orderBy(desc(settlementPolicies.version))
       .limit(input.limit);
-    return rows.map((row) => ({ teamId: team.id, version: row.version, policy: settlementPolicySchema.parse(row.body), createdBy: row.createdBy, createdAt: row.createdAt.toISOString() }));
+    return rows.map((row) => ({
+      teamId: team.id,
+      version: row.version,
+      policy: settlementPolicySchema.parse(row.body),
+      createdBy: row.createdBy,
+      createdAt: row.createdAt.toISOString(),
+    }));
   }),
 
   /** Publishes the team's next policy version (audited): the lead of that team or an admin. */
@@ -43,7 +61,18 @@ export const policiesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       assertManagesTeam(ctx.user, team.id);
-      const stored = await publishSettlementPolicy(ctx.db, { teamId: team.id, body: input.policy, actor: actorOf(ctx.user) });
-      return { teamId: stored.teamId, version: stored.version, policy: stored.policy, createdBy: stored.createdBy, createdAt: stored.createdAt.toISOString(), warnings: stored.warnings };
+      const stored = await publishSettlementPolicy(ctx.db, {
+        teamId: team.id,
+        body: input.policy,
+        actor: actorOf(ctx.user),
+      });
+      return {
+        teamId: stored.teamId,
+        version: stored.version,
+        policy: stored.policy,
+        createdBy: stored.createdBy,
+        createdAt: stored.createdAt.toISOString(),
+        warnings: stored.warnings,
+      };
     }),
 });

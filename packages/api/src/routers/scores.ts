@@ -14,12 +14,21 @@ const period = { from: isoTime.optional(), to: isoTime.optional() };
 
 export const scoresRouter = router({
   /** A request's score with each plugin's result; for whoever may see the request. */
-  byRequest: authedProcedure.input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax) })).query(async ({ ctx, input }) => {
-    const usage = await findUsage(ctx.db, { visible: usageVisibleTo(ctx.user), requestId: input.requestId });
-    if (usage === undefined) throw new NotFoundError(`No request ${input.requestId} that you may see.`);
-    const settlement = await findSettlement(ctx.db, { requestId: input.requestId });
-    return { requestId: usage.requestId, userId: usage.userId, model: usage.model, cost: usage.cost, currency: usage.currency, settlement: settlement ?? null };
-  }),
+  byRequest: authedProcedure
+    .input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax) }))
+    .query(async ({ ctx, input }) => {
+      const usage = await findUsage(ctx.db, { visible: usageVisibleTo(ctx.user), requestId: input.requestId });
+      if (usage === undefined) throw new NotFoundError(`No request ${input.requestId} that you may see.`);
+      const settlement = await findSettlement(ctx.db, { requestId: input.requestId });
+      return {
+        requestId: usage.requestId,
+        userId: usage.userId,
+        model: usage.model,
+        cost: usage.cost,
+        currency: usage.currency,
+        settlement: settlement ?? null,
+      };
+    }),
 
   /** One user's totals: themselves, the lead of their team, or an admin of the org. */
   byUser: authedProcedure.input(z.object({ userId: z.uuid(), ...period })).query(async ({ ctx, input }) => {
@@ -31,7 +40,19 @@ export const scoresRouter = router({
     }
     const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.userId, target.userId)) as SQL;
     const [row] = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: 1, scoredOnly: false });
-    return row ?? { userId: target.userId, requests: 0, scoredRequests: 0, tokens: 0, costMinorUnits: 0n, refundMinorUnits: 0n, co2eMicrograms: 0n, meanScore: null, valuePer1kTokens: null };
+    return (
+      row ?? {
+        userId: target.userId,
+        requests: 0,
+        scoredRequests: 0,
+        tokens: 0,
+        costMinorUnits: 0n,
+        refundMinorUnits: 0n,
+        co2eMicrograms: 0n,
+        meanScore: null,
+        valuePer1kTokens: null,
+      }
+    );
   }),
 
   /** Each member's totals in one team: the lead of that team or an admin. */
@@ -41,7 +62,13 @@ export const scoresRouter = router({
       const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       assertManagesTeam(ctx.user, team.id);
       const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.teamId, team.id)) as SQL;
-      const users = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: teamMembersMax, scoredOnly: false });
+      const users = await scoresPerUser(ctx.db, {
+        where,
+        from: input.from,
+        to: input.to,
+        limit: teamMembersMax,
+        scoredOnly: false,
+      });
       return { teamId: team.id, slug: team.slug, users };
     }),
 
@@ -50,11 +77,18 @@ export const scoresRouter = router({
     .input(z.object({ teamId: z.uuid().optional(), limit: pageSize, ...period }))
     .query(async ({ ctx, input }) => {
       const teamId = hasRole(ctx.user, 'admin') ? input.teamId : (input.teamId ?? ctx.user.teamId ?? undefined);
-      if (teamId === undefined && !hasRole(ctx.user, 'admin')) throw new ForbiddenError('A lead without a team has no leaderboard to see.');
+      if (teamId === undefined && !hasRole(ctx.user, 'admin'))
+        throw new ForbiddenError('A lead without a team has no leaderboard to see.');
       if (teamId !== undefined) assertManagesTeam(ctx.user, teamId);
       const inOrg = eq(usageRecords.orgId, ctx.user.orgId);
       const where = teamId === undefined ? inOrg : (and(inOrg, eq(usageRecords.teamId, teamId)) as SQL);
-      const rows = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: input.limit, scoredOnly: true });
+      const rows = await scoresPerUser(ctx.db, {
+        where,
+        from: input.from,
+        to: input.to,
+        limit: input.limit,
+        scoredOnly: true,
+      });
       return rows.map((row, index) => ({ rank: index + 1, ...row }));
     }),
 });

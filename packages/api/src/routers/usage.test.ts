@@ -6,7 +6,12 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   f = await openApiFixture();
   const at = (minute: number) => new Date(Date.UTC(2026, 10, 2, 10, minute));
-  for (let index = 0; index < 5; index++) ids[`employee${index}`] = await insertUsage(f.db, { user: f.users.employee, createdAt: at(index), model: index % 2 === 0 ? 'llama-8b' : 'qwen-7b' });
+  for (let index = 0; index < 5; index++)
+    ids[`employee${index}`] = await insertUsage(f.db, {
+      user: f.users.employee,
+      createdAt: at(index),
+      model: index % 2 === 0 ? 'llama-8b' : 'qwen-7b',
+    });
   ids.colleague = await insertUsage(f.db, { user: f.users.colleague, createdAt: at(10) });
   ids.ops = await insertUsage(f.db, { user: f.users.opsEmployee, createdAt: at(11) });
 });
@@ -46,12 +51,22 @@ describe('usage', () => {
 
   it('byId: own, team for the lead, org for the admin; NOT_FOUND for anyone else', async () => {
     expect((await (await f.as(f.users.employee)).usage.byId({ requestId: ids.employee0 as string })).cost).toBe(1_000n);
-    await expect((await f.as(f.users.employee)).usage.byId({ requestId: ids.colleague as string })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect((await f.as(f.users.esg)).usage.byId({ requestId: ids.colleague as string })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect((await (await f.as(f.users.lead)).usage.byId({ requestId: ids.colleague as string })).userId).toBe(f.users.colleague.id);
-    await expect((await f.as(f.users.lead)).usage.byId({ requestId: ids.ops as string })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      (await f.as(f.users.employee)).usage.byId({ requestId: ids.colleague as string }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect((await f.as(f.users.esg)).usage.byId({ requestId: ids.colleague as string })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect((await (await f.as(f.users.lead)).usage.byId({ requestId: ids.colleague as string })).userId).toBe(
+      f.users.colleague.id,
+    );
+    await expect((await f.as(f.users.lead)).usage.byId({ requestId: ids.ops as string })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     expect((await (await f.as(f.users.admin)).usage.byId({ requestId: ids.ops as string })).requestId).toBe(ids.ops);
-    await expect((await f.as(f.otherAdmin)).usage.byId({ requestId: ids.ops as string })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect((await f.as(f.otherAdmin)).usage.byId({ requestId: ids.ops as string })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('bounds: page size 1..100, a forged cursor and a bad time are BAD_REQUEST naming the field', async () => {

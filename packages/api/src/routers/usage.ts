@@ -22,9 +22,11 @@ export const usageRouter = router({
     .query(({ ctx, input }) => listUsage(ctx.db, { ...input, visible: usageVisibleTo(ctx.user) })),
 
   /** One request's usage and settlement; NOT_FOUND when it does not exist or is not the caller's to see. */
-  byId: authedProcedure.input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax) })).query(async ({ ctx, input }) => {
-    const usage = await findUsage(ctx.db, { visible: usageVisibleTo(ctx.user), requestId: input.requestId });
-    if (usage === undefined) throw new NotFoundError(`No request ${input.requestId} that you may see.`);
-    return usage;
-  }),
+  byId: authedProcedure
+    .input(z.object({ requestId: z.string().min(1).max(requestIdLengthMax) }))
+    .query(async ({ ctx, input }) => {
+      const usage = await findUsage(ctx.db, { visible: usageVisibleTo(ctx.user), requestId: input.requestId });
+      if (usage === undefined) throw new NotFoundError(`No request ${input.requestId} that you may see.`);
+      return usage;
+    }),
 });

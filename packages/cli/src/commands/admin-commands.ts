@@ -64,7 +64,14 @@ import {
   type ClusterRecord,
   type KeyScope,
 } from '@tokenwise/gateway';
-import { applyJudgeBudget, createIssuanceMeter, findAccount, judgeWalletKey, type Ledger, type Transfer } from '@tokenwise/ledger';
+import {
+  applyJudgeBudget,
+  createIssuanceMeter,
+  findAccount,
+  judgeWalletKey,
+  type Ledger,
+  type Transfer,
+} from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig, type LoadPluginsResult } from '@tokenwise/plugin-sdk';
 import { randomUUID } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -95,7 +102,8 @@ function optionalText(options: CommandOptions, name: string): string | undefined
 async function orgOf(db: Db, options: CommandOptions): Promise<Org> {
   const slug = text(options, 'org');
   const org = await findOrgBySlug(db, { slug });
-  if (org === undefined) throw new NotFoundError(`No org "${slug}". Create it with \`tokenwise org create --slug ${slug} --name ...\`.`);
+  if (org === undefined)
+    throw new NotFoundError(`No org "${slug}". Create it with \`tokenwise org create --slug ${slug} --name ...\`.`);
   return org;
 }
 
@@ -122,7 +130,12 @@ async function ownerOf(db: Db, options: CommandOptions) {
 function describeTransfer(transfer: Transfer, accountId: string, orgId: string): string {
   const currency = currencyByCode(transfer.currency);
   const sign = transfer.creditAccountId === accountId ? '+' : '-';
-  const held = transfer.type === 'pending' ? ' (held)' : transfer.type === 'void' || transfer.type === 'expire' ? ' (released)' : '';
+  const held =
+    transfer.type === 'pending'
+      ? ' (held)'
+      : transfer.type === 'void' || transfer.type === 'expire'
+        ? ' (released)'
+        : '';
   return `${transfer.createdAt.toISOString()}  ${String(transfer.seq).padStart(8)}  ${transfer.type.padEnd(8)} ${sign}${formatAmount(transfer.amount, currency).padStart(14)} ${currency.code}${held}  ${transfer.code}  ${grantClientIdOf(orgId, transfer.id) ?? transfer.id}`;
 }
 
@@ -131,13 +144,19 @@ function optionalCount(options: CommandOptions, name: string, max: number): numb
   const value = optionalText(options, name);
   if (value === undefined) return undefined;
   const count = /^[0-9]{1,10}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count >= 1 && count <= max)) throw new ValidationError(`--${name} must be a whole number from 1 to ${max}, got "${value}".`);
+  if (!(count >= 1 && count <= max))
+    throw new ValidationError(`--${name} must be a whole number from 1 to ${max}, got "${value}".`);
   return count;
 }
 
 function list(options: CommandOptions, name: string): string[] | undefined {
   const value = optionalText(options, name);
-  return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
 }
 
 function keyStatus(key: ApiKeyInfo, now: Date): string {
@@ -149,7 +168,10 @@ function keyStatus(key: ApiKeyInfo, now: Date): string {
 }
 
 function describeKey(key: ApiKeyInfo, owner: string): string {
-  const limits = [key.rpmLimit === null ? undefined : `rpm ${key.rpmLimit}`, key.tpmLimit === null ? undefined : `tpm ${key.tpmLimit}`].filter((item) => item !== undefined);
+  const limits = [
+    key.rpmLimit === null ? undefined : `rpm ${key.rpmLimit}`,
+    key.tpmLimit === null ? undefined : `tpm ${key.tpmLimit}`,
+  ].filter((item) => item !== undefined);
   return `${key.id}  "${key.name}"  ${owner}  scopes ${key.scopes.join(',')}  models ${key.allowedModels?.join(',') ?? 'all'}  ${limits.length === 0 ? 'no rate limits' : limits.join(' ')}`;
 }
 
@@ -170,7 +192,8 @@ async function readJsonFile(path: string, what: string, bytesMax: number): Promi
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new ValidationError(`${path} is not a file.`);
-    if (info.size > bytesMax) throw new ValidationError(`${path} has ${info.size} bytes; a ${what} file holds at most ${bytesMax}.`);
+    if (info.size > bytesMax)
+      throw new ValidationError(`${path} has ${info.size} bytes; a ${what} file holds at most ${bytesMax}.`);
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof ValidationError) throw error;
@@ -199,7 +222,10 @@ function describePriceList(version: number, list: PriceList): string {
       .join(', ');
     return `${id}: ${model.currency}, per million tokens in ${model.cInputPerMTok} out ${model.cOutputPerMTok} (minor units), weight ${formatModelWeightBillions(model.weightMilliBillions)} B params at ${model.cModelPerBParam} per B; fees ${tiers}`;
   });
-  const carbon = list.carbonPrice === undefined ? 'carbon not priced' : `carbon ${money(list.carbonPrice.perKgCo2e, list.carbonPrice.currency)} per kg CO2e`;
+  const carbon =
+    list.carbonPrice === undefined
+      ? 'carbon not priced'
+      : `carbon ${money(list.carbonPrice.perKgCo2e, list.carbonPrice.currency)} per kg CO2e`;
   return `Price list version ${version} ("${list.version}"), ${carbon}:\n  ${models.join('\n  ')}`;
 }
 
@@ -265,8 +291,13 @@ function loadWorkspacePlugins(): Promise<LoadPluginsResult> {
 async function checkScoringPlugins(body: unknown): Promise<ScoringPlugin[]> {
   const parsed = scoringPluginsSchema.safeParse(body);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'scoring configuration'}: ${issue.message}`);
-    throw new ValidationError(`Invalid scoring configuration (a JSON array of { pluginId, weight, config }): ${issues.join('; ')}.`, { issues });
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'scoring configuration'}: ${issue.message}`,
+    );
+    throw new ValidationError(
+      `Invalid scoring configuration (a JSON array of { pluginId, weight, config }): ${issues.join('; ')}.`,
+      { issues },
+    );
   }
   const { loaded, rejected } = await loadWorkspacePlugins();
   const plugins = new Map(loaded.map(({ plugin }) => [plugin.id, plugin]));
@@ -274,8 +305,13 @@ async function checkScoringPlugins(body: unknown): Promise<ScoringPlugin[]> {
     const plugin = plugins.get(entry.pluginId);
     if (plugin === undefined) {
       const known = [...plugins.keys()].sort().join(', ') || 'none';
-      const broken = rejected.length === 0 ? '' : ` (left out: ${rejected.map((item) => `${item.source}: ${item.reason}`).join('; ')})`;
-      throw new ValidationError(`Unknown plugin "${entry.pluginId}" at ${index}.pluginId: loaded plugins are ${known}${broken}.`);
+      const broken =
+        rejected.length === 0
+          ? ''
+          : ` (left out: ${rejected.map((item) => `${item.source}: ${item.reason}`).join('; ')})`;
+      throw new ValidationError(
+        `Unknown plugin "${entry.pluginId}" at ${index}.pluginId: loaded plugins are ${known}${broken}.`,
+      );
     }
     parsePluginConfig(plugin, entry.config);
   });
@@ -284,17 +320,30 @@ async function checkScoringPlugins(body: unknown): Promise<ScoringPlugin[]> {
 
 function describeScoringPlugins(plugins: readonly ScoringPlugin[]): string {
   if (plugins.length === 0) return '(no plugins: requests of this team are not scored)';
-  return plugins.map((plugin) => `${plugin.pluginId}  weight ${plugin.weight}  config ${stringifyJson(plugin.config)}`).join('\n  ');
+  return plugins
+    .map((plugin) => `${plugin.pluginId}  weight ${plugin.weight}  config ${stringifyJson(plugin.config)}`)
+    .join('\n  ');
 }
 
 function describePolicy(policy: SettlementPolicy): string {
-  const tiers = [...policy.refunds].sort((a, b) => a.minScore - b.minScore).map((tier) => `refund ${tier.shareBps} bps of the cost at score >= ${tier.minScore}`);
-  const reward = policy.reward === undefined ? 'no reward' : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}, at most ${policy.maxRewardShareBps} bps of the cost`;
-  return [...(tiers.length === 0 ? ['no refunds'] : tiers), reward, `nothing below confidence ${policy.minConfidence}`].join('\n  ');
+  const tiers = [...policy.refunds]
+    .sort((a, b) => a.minScore - b.minScore)
+    .map((tier) => `refund ${tier.shareBps} bps of the cost at score >= ${tier.minScore}`);
+  const reward =
+    policy.reward === undefined
+      ? 'no reward'
+      : `reward ${money(policy.reward.amount, policy.reward.currency)} at score >= ${policy.reward.minScore}, at most ${policy.maxRewardShareBps} bps of the cost`;
+  return [
+    ...(tiers.length === 0 ? ['no refunds'] : tiers),
+    reward,
+    `nothing below confidence ${policy.minConfidence}`,
+  ].join('\n  ');
 }
 
 function describeWarnings(warnings: readonly string[]): string {
-  return warnings.length === 0 ? '' : `\nBeyond the org's bounds (stored; settlements cap it):\n  ${warnings.join('\n  ')}`;
+  return warnings.length === 0
+    ? ''
+    : `\nBeyond the org's bounds (stored; settlements cap it):\n  ${warnings.join('\n  ')}`;
 }
 
 function describeBounds(bounds: SettlementBounds): string {
@@ -302,19 +351,25 @@ function describeBounds(bounds: SettlementBounds): string {
 }
 
 function boundsOrigin(stored: StoredSettlementBounds): string {
-  return stored.explicit ? `set by ${stored.updatedBy} at ${stored.updatedAt?.toISOString()}` : 'never set: the defaults apply';
+  return stored.explicit
+    ? `set by ${stored.updatedBy} at ${stored.updatedAt?.toISOString()}`
+    : 'never set: the defaults apply';
 }
 
 /** A decimal number option such as 250 or 1.15 (required). */
 function decimal(options: CommandOptions, name: string): number {
   const value = text(options, name);
-  if (!/^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(value)) throw new ValidationError(`--${name} must be a decimal number such as 250 or 1.15, got "${value}".`);
+  if (!/^[0-9]{1,6}(\.[0-9]{1,6})?$/.test(value))
+    throw new ValidationError(`--${name} must be a decimal number such as 250 or 1.15, got "${value}".`);
   return Number(value);
 }
 
 function describeCarbon(record: ClusterRecord): string {
   const pue = record.pue === null ? 'default PUE' : `PUE ${record.pue}`;
-  const source = record.carbonSetBy === null ? 'from the startup configuration' : `set by ${record.carbonSetBy} at ${record.carbonSetAt?.toISOString()}`;
+  const source =
+    record.carbonSetBy === null
+      ? 'from the startup configuration'
+      : `set by ${record.carbonSetBy} at ${record.carbonSetAt?.toISOString()}`;
   return `region ${record.region}, ${record.gridIntensityGCo2ePerKwh} gCO2e/kWh, ${pue} (${source})`;
 }
 
@@ -330,24 +385,42 @@ function describeCluster(record: ClusterRecord): string {
 }
 
 /** `clusters disable|enable --cluster N [--replica R]`: a whole cluster, or one replica of it. */
-async function changeAvailability(db: Db, options: CommandOptions, actor: string, disabled: boolean): Promise<CommandOutput> {
+async function changeAvailability(
+  db: Db,
+  options: CommandOptions,
+  actor: string,
+  disabled: boolean,
+): Promise<CommandOutput> {
   const name = text(options, 'cluster');
   const replicaId = optionalText(options, 'replica');
   const verb = disabled ? 'Disabled' : 'Enabled';
   if (replicaId === undefined) {
     const record = await setClusterDisabled(db, { name, disabled, actor });
-    const effect = disabled ? 'its models get no new request within seconds; requests in flight finish' : 'gateways offer its models again within seconds';
+    const effect = disabled
+      ? 'its models get no new request within seconds; requests in flight finish'
+      : 'gateways offer its models again within seconds';
     return { text: `${verb} cluster ${name}: ${effect}.`, data: record };
   }
   const record = await setReplicaDisabled(db, { name, replicaId, disabled, actor });
-  const effect = disabled ? 'it gets no new request within seconds; health checks go on' : 'it takes new requests again within seconds';
+  const effect = disabled
+    ? 'it gets no new request within seconds; health checks go on'
+    : 'it takes new requests again within seconds';
   return { text: `${verb} replica ${replicaId} of cluster ${name}: ${effect}.`, data: record };
 }
 
 /** The org's grant bounds in `currency` and what it issued and may still issue this month (its time zone). */
-async function describeIssuance(db: Db, ledger: Pick<Ledger, 'ensureAccount'>, org: Org, code: string): Promise<CommandOutput> {
+async function describeIssuance(
+  db: Db,
+  ledger: Pick<Ledger, 'ensureAccount'>,
+  org: Org,
+  code: string,
+): Promise<CommandOutput> {
   const currency = currencyByCode(code);
-  const status = await createIssuanceMeter(db, (key) => ledger.ensureAccount(key)).status({ orgId: org.id, currency: code, at: new Date() });
+  const status = await createIssuanceMeter(db, (key) => ledger.ensureAccount(key)).status({
+    orgId: org.id,
+    currency: code,
+    at: new Date(),
+  });
   const show = (amount: bigint) => `${formatAmount(amount, currency)} ${code}`;
   const origin = status.configured ? 'set by the operator' : 'platform defaults';
   return {
@@ -358,7 +431,14 @@ async function describeIssuance(db: Db, ledger: Pick<Ledger, 'ensureAccount'>, o
 
 export const adminCommands: Record<string, AdminCommand> = {
   async 'org create'({ database }, options, actor) {
-    const org = await createOrg(database.db, { actor, input: { slug: text(options, 'slug'), name: text(options, 'name'), timeZone: optionalText(options, 'time-zone') ?? 'UTC' } });
+    const org = await createOrg(database.db, {
+      actor,
+      input: {
+        slug: text(options, 'slug'),
+        name: text(options, 'name'),
+        timeZone: optionalText(options, 'time-zone') ?? 'UTC',
+      },
+    });
     return { text: `Created org ${org.slug} (${org.id}), time zone ${org.timeZone}.`, data: org };
   },
 
@@ -366,7 +446,10 @@ export const adminCommands: Record<string, AdminCommand> = {
     const org = await orgOf(database.db, options);
     const { previousOrgId } = await setPlatformOrg(database.db, { orgId: org.id, actor });
     const previous = previousOrgId === null || previousOrgId === org.id ? '' : ` (it replaces org ${previousOrgId})`;
-    return { text: `Org ${org.slug} is the platform org${previous}: its admins may change clusters through the API.`, data: { orgId: org.id, previousOrgId } };
+    return {
+      text: `Org ${org.slug} is the platform org${previous}: its admins may change clusters through the API.`,
+      data: { orgId: org.id, previousOrgId },
+    };
   },
 
   async 'org set-grant-bounds'({ database, ledger }, options, actor) {
@@ -374,14 +457,25 @@ export const adminCommands: Record<string, AdminCommand> = {
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const grantAmountMax = parseAmount(text(options, 'per-grant'), currency);
     const monthlyIssuanceMax = parseAmount(text(options, 'per-month'), currency);
-    if (grantAmountMax <= 0n || monthlyIssuanceMax <= 0n) throw new ValidationError('--per-grant and --per-month must be greater than zero.');
-    await setGrantBounds(database.db, { orgId: org.id, currency: currency.code, bounds: { grantAmountMax, monthlyIssuanceMax }, actor });
+    if (grantAmountMax <= 0n || monthlyIssuanceMax <= 0n)
+      throw new ValidationError('--per-grant and --per-month must be greater than zero.');
+    await setGrantBounds(database.db, {
+      orgId: org.id,
+      currency: currency.code,
+      bounds: { grantAmountMax, monthlyIssuanceMax },
+      actor,
+    });
     return describeIssuance(database.db, ledger, org, currency.code);
   },
 
   async 'org grant-bounds'({ database, ledger }, options) {
     const org = await orgOf(database.db, options);
-    return describeIssuance(database.db, ledger, org, currencyByCode(optionalText(options, 'currency') ?? 'innovation').code);
+    return describeIssuance(
+      database.db,
+      ledger,
+      org,
+      currencyByCode(optionalText(options, 'currency') ?? 'innovation').code,
+    );
   },
 
   async 'judge-budget set'({ database, ledger }, options, actor) {
@@ -389,12 +483,29 @@ export const adminCommands: Record<string, AdminCommand> = {
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const amount = parseAmount(text(options, 'amount'), currency);
     if (amount < 0n) throw new ValidationError('--amount must be 0 (no budget) or more.');
-    const { walletId, thisMonth } = await applyJudgeBudget(database.db, ledger, { orgId: org.id, currency: currency.code, amount, actor });
+    const { walletId, thisMonth } = await applyJudgeBudget(database.db, ledger, {
+      orgId: org.id,
+      currency: currency.code,
+      amount,
+      actor,
+    });
     const available = (await ledger.balance(walletId)).available;
     const month =
-      thisMonth.status === 'over_grant_bounds' ? `this month's was not funded: ${thisMonth.message}` : thisMonth.status === 'funded' ? "this month's is funded now" : thisMonth.status === 'removed' ? 'no more monthly funding' : 'this month was funded already (a new amount applies from next month)';
-    const what = amount === 0n ? `Judge budget of org ${org.slug} removed` : `Judge budget of org ${org.slug}: ${formatAmount(amount, currency)} ${currency.code} a month`;
-    return { text: `${what}; ${month}. Judge wallet: ${formatAmount(available, currency)} ${currency.code} available.`, data: { walletId, thisMonth, available } };
+      thisMonth.status === 'over_grant_bounds'
+        ? `this month's was not funded: ${thisMonth.message}`
+        : thisMonth.status === 'funded'
+          ? "this month's is funded now"
+          : thisMonth.status === 'removed'
+            ? 'no more monthly funding'
+            : 'this month was funded already (a new amount applies from next month)';
+    const what =
+      amount === 0n
+        ? `Judge budget of org ${org.slug} removed`
+        : `Judge budget of org ${org.slug}: ${formatAmount(amount, currency)} ${currency.code} a month`;
+    return {
+      text: `${what}; ${month}. Judge wallet: ${formatAmount(available, currency)} ${currency.code} available.`,
+      data: { walletId, thisMonth, available },
+    };
   },
 
   async 'judge-budget show'({ database, ledger }, options) {
@@ -405,30 +516,50 @@ export const adminCommands: Record<string, AdminCommand> = {
       const wallet = await findAccount(database.db, judgeWalletKey({ orgId: org.id, currency: currency.code }));
       const available = wallet === undefined ? 0n : (await ledger.balance(wallet.id)).available;
       const budget = budgets.find((row) => row.currency === currency.code);
-      lines.push(`${currency.code.padEnd(11)} ${budget === undefined ? 'no monthly budget' : `${formatAmount(budget.amount, currency)} a month`}, judge wallet ${formatAmount(available, currency)} available`);
+      lines.push(
+        `${currency.code.padEnd(11)} ${budget === undefined ? 'no monthly budget' : `${formatAmount(budget.amount, currency)} a month`}, judge wallet ${formatAmount(available, currency)} available`,
+      );
     }
-    return { text: `Judge budget of org ${org.slug} (its requests' judging is paid from it):\n  ${lines.join('\n  ')}`, data: budgets };
+    return {
+      text: `Judge budget of org ${org.slug} (its requests' judging is paid from it):\n  ${lines.join('\n  ')}`,
+      data: budgets,
+    };
   },
 
   async 'team create'({ database }, options, actor) {
     const org = await orgOf(database.db, options);
-    const team = await createTeam(database.db, { actor, input: { orgId: org.id, slug: text(options, 'slug'), name: text(options, 'name') } });
+    const team = await createTeam(database.db, {
+      actor,
+      input: { orgId: org.id, slug: text(options, 'slug'), name: text(options, 'name') },
+    });
     return { text: `Created team ${team.slug} in ${org.slug} (${team.id}).`, data: team };
   },
 
   async 'user create'({ database }, options, actor) {
     const org = await orgOf(database.db, options);
     const teamSlug = optionalText(options, 'team');
-    const team = teamSlug === undefined ? undefined : await findTeamBySlug(database.db, { orgId: org.id, slug: teamSlug });
-    if (teamSlug !== undefined && team === undefined) throw new NotFoundError(`No team ${teamSlug} in org ${org.slug}.`);
+    const team =
+      teamSlug === undefined ? undefined : await findTeamBySlug(database.db, { orgId: org.id, slug: teamSlug });
+    if (teamSlug !== undefined && team === undefined)
+      throw new NotFoundError(`No team ${teamSlug} in org ${org.slug}.`);
     const roleList = (optionalText(options, 'roles') ?? 'employee').split(',').map((role) => role.trim());
     const unknown = roleList.filter((role) => !(roles as readonly string[]).includes(role));
-    if (unknown.length > 0) throw new ValidationError(`Unknown role(s) ${unknown.join(', ')}: use ${roles.join(', ')}.`);
+    if (unknown.length > 0)
+      throw new ValidationError(`Unknown role(s) ${unknown.join(', ')}: use ${roles.join(', ')}.`);
     const user = await createUser(database.db, {
       actor,
-      input: { orgId: org.id, teamId: team?.id ?? null, email: text(options, 'email'), displayName: text(options, 'name'), roles: roleList as (typeof roles)[number][] },
+      input: {
+        orgId: org.id,
+        teamId: team?.id ?? null,
+        email: text(options, 'email'),
+        displayName: text(options, 'name'),
+        roles: roleList as (typeof roles)[number][],
+      },
     });
-    return { text: `Created user ${user.email} in ${org.slug} (${user.id}), roles ${user.roles.join(', ')}.`, data: user };
+    return {
+      text: `Created user ${user.email} in ${org.slug} (${user.id}), roles ${user.roles.join(', ')}.`,
+      data: user,
+    };
   },
 
   async grant({ database, ledger }, options, actor) {
@@ -436,15 +567,40 @@ export const adminCommands: Record<string, AdminCommand> = {
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const amount = parseAmount(text(options, 'amount'), currency);
     if (amount <= 0n) throw new ValidationError('--amount must be greater than zero.');
-    const wallet = await ledger.ensureAccount({ ownerType: owner.ownerType, ownerId: owner.ownerId, orgId: owner.org.id, currency: currency.code, purpose: 'wallet' });
+    const wallet = await ledger.ensureAccount({
+      ownerType: owner.ownerType,
+      ownerId: owner.ownerId,
+      orgId: owner.org.id,
+      currency: currency.code,
+      purpose: 'wallet',
+    });
     if (options.monthly === true) {
-      const result = await ledger.grantAllowance({ to: wallet.id, currency: currency.code, amount, at: new Date(), timeZone: owner.org.timeZone, actor, orgId: owner.org.id });
+      const result = await ledger.grantAllowance({
+        to: wallet.id,
+        currency: currency.code,
+        amount,
+        at: new Date(),
+        timeZone: owner.org.timeZone,
+        actor,
+        orgId: owner.org.id,
+      });
       const verb = result.duplicate ? 'was already granted' : 'granted';
-      return { text: `Monthly allowance ${result.period} (${owner.org.timeZone}) ${verb}: ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}.`, data: result };
+      return {
+        text: `Monthly allowance ${result.period} (${owner.org.timeZone}) ${verb}: ${formatAmount(amount, currency)} ${currency.code} to ${owner.label}.`,
+        data: result,
+      };
     }
     // The id is the admin's, unique within the org; the ledger namespaces it by org.
     const id = optionalText(options, 'id') ?? randomUUID();
-    const result = await ledger.grant({ id, to: wallet.id, currency: currency.code, amount, actor, reason: text(options, 'reason'), orgId: owner.org.id });
+    const result = await ledger.grant({
+      id,
+      to: wallet.id,
+      currency: currency.code,
+      amount,
+      actor,
+      reason: text(options, 'reason'),
+      orgId: owner.org.id,
+    });
     const balance = await ledger.balance(wallet.id);
     const note = result.duplicate ? ' (already applied earlier: nothing moved this time)' : '';
     return {
@@ -458,14 +614,21 @@ export const adminCommands: Record<string, AdminCommand> = {
     const lines: string[] = [];
     const data: unknown[] = [];
     for (const currency of currencies) {
-      const account = await findAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, currency: currency.code, purpose: 'wallet' });
+      const account = await findAccount(database.db, {
+        ownerType: owner.ownerType,
+        ownerId: owner.ownerId,
+        currency: currency.code,
+        purpose: 'wallet',
+      });
       if (account === undefined) {
         lines.push(`${currency.code.padEnd(11)} available 0 (no wallet yet)`);
         continue;
       }
       const balance = await ledger.balance(account.id);
       data.push(balance);
-      lines.push(`${currency.code.padEnd(11)} available ${formatAmount(balance.available, currency)}, held ${formatAmount(balance.debitsPending, currency)}, posted ${formatAmount(balance.posted, currency)}`);
+      lines.push(
+        `${currency.code.padEnd(11)} available ${formatAmount(balance.available, currency)}, held ${formatAmount(balance.debitsPending, currency)}, posted ${formatAmount(balance.posted, currency)}`,
+      );
     }
     return { text: `Balance of ${owner.label}:\n  ${lines.join('\n  ')}`, data };
   },
@@ -474,10 +637,18 @@ export const adminCommands: Record<string, AdminCommand> = {
     const owner = await ownerOf(database.db, options);
     const currency = currencyByCode(optionalText(options, 'currency') ?? 'innovation');
     const limit = Number(optionalText(options, 'limit') ?? '20');
-    const account = await findAccount(database.db, { ownerType: owner.ownerType, ownerId: owner.ownerId, currency: currency.code, purpose: 'wallet' });
+    const account = await findAccount(database.db, {
+      ownerType: owner.ownerType,
+      ownerId: owner.ownerId,
+      currency: currency.code,
+      purpose: 'wallet',
+    });
     if (account === undefined) return { text: `${owner.label} has no ${currency.code} wallet yet.`, data: [] };
     const transfers = await ledger.history(account.id, { limit });
-    const body = transfers.length === 0 ? '(no transfers)' : transfers.map((transfer) => describeTransfer(transfer, account.id, owner.org.id)).join('\n  ');
+    const body =
+      transfers.length === 0
+        ? '(no transfers)'
+        : transfers.map((transfer) => describeTransfer(transfer, account.id, owner.org.id)).join('\n  ');
     return { text: `Latest ${currency.code} transfers of ${owner.label}, newest first:\n  ${body}`, data: transfers };
   },
 
@@ -485,12 +656,16 @@ export const adminCommands: Record<string, AdminCommand> = {
     const org = await orgOf(database.db, options);
     const email = optionalText(options, 'user');
     const systemOwner = optionalText(options, 'system');
-    if ((email === undefined) === (systemOwner === undefined)) throw new UsageError('Give --user EMAIL (an employee pays) or --system OWNER (a system account pays, e.g. judge), not both.');
+    if ((email === undefined) === (systemOwner === undefined))
+      throw new UsageError(
+        'Give --user EMAIL (an employee pays) or --system OWNER (a system account pays, e.g. judge), not both.',
+      );
     const user = email === undefined ? undefined : await findUserByEmail(database.db, { orgId: org.id, email });
     if (email !== undefined && user === undefined) throw new NotFoundError(`No user ${email} in org ${org.slug}.`);
     const scopes = list(options, 'scopes');
     const unknown = (scopes ?? []).filter((scope) => !(keyScopes as readonly string[]).includes(scope));
-    if (unknown.length > 0) throw new ValidationError(`Unknown scope(s) ${unknown.join(', ')}: use ${keyScopes.join(', ')}.`);
+    if (unknown.length > 0)
+      throw new ValidationError(`Unknown scope(s) ${unknown.join(', ')}: use ${keyScopes.join(', ')}.`);
     const days = optionalCount(options, 'expires-in-days', 3_650);
     const { key, secret } = await createApiKey(database.db, {
       pepper: keyPepper,
@@ -506,7 +681,10 @@ export const adminCommands: Record<string, AdminCommand> = {
       actor,
     });
     const owner = email === undefined ? `system account ${systemOwner} (${org.slug})` : `${email} (${org.slug})`;
-    return { text: `Created API key ${describeKey(key, owner)}, ${keyStatus(key, new Date())}:${shownOnce(secret)}`, data: { key, secret } };
+    return {
+      text: `Created API key ${describeKey(key, owner)}, ${keyStatus(key, new Date())}:${shownOnce(secret)}`,
+      data: { key, secret },
+    };
   },
 
   async 'keys list'({ database }, options) {
@@ -514,11 +692,22 @@ export const adminCommands: Record<string, AdminCommand> = {
     const email = optionalText(options, 'user');
     const user = email === undefined ? undefined : await findUserByEmail(database.db, { orgId: org.id, email });
     if (email !== undefined && user === undefined) throw new NotFoundError(`No user ${email} in org ${org.slug}.`);
-    const keys = await listApiKeys(database.db, user === undefined ? { orgId: org.id } : { orgId: org.id, userId: user.id });
+    const keys = await listApiKeys(
+      database.db,
+      user === undefined ? { orgId: org.id } : { orgId: org.id, userId: user.id },
+    );
     const now = new Date();
-    const owner = (key: ApiKeyInfo) => (key.userId === null ? `system ${key.systemOwner}` : key.userId === user?.id ? (email as string) : `user ${key.userId}`);
+    const owner = (key: ApiKeyInfo) =>
+      key.userId === null
+        ? `system ${key.systemOwner}`
+        : key.userId === user?.id
+          ? (email as string)
+          : `user ${key.userId}`;
     const lines = keys.map((key) => `${describeKey(key, owner(key))}  ${keyStatus(key, now)}`);
-    return { text: `API keys of ${email ?? `org ${org.slug}`}, newest first:\n  ${lines.length === 0 ? '(none)' : lines.join('\n  ')}`, data: keys };
+    return {
+      text: `API keys of ${email ?? `org ${org.slug}`}, newest first:\n  ${lines.length === 0 ? '(none)' : lines.join('\n  ')}`,
+      data: keys,
+    };
   },
 
   async 'keys revoke'({ database }, options, actor) {
@@ -526,20 +715,38 @@ export const adminCommands: Record<string, AdminCommand> = {
     if (options.cascade === true) {
       const { key, derivedRevoked } = await revokeApiKeyCascade(database.db, { keyId: text(options, 'id'), actor });
       const derived = `${derivedRevoked.length} key${derivedRevoked.length === 1 ? '' : 's'} created from it`;
-      return { text: `Revoked API key ${key.id} ("${key.name}") and ${derived}: every gateway refuses them within a second.`, data: { key, derivedRevoked } };
+      return {
+        text: `Revoked API key ${key.id} ("${key.name}") and ${derived}: every gateway refuses them within a second.`,
+        data: { key, derivedRevoked },
+      };
     }
     const key = await revokeApiKey(database.db, { keyId: text(options, 'id'), actor });
     const revokedAt = new Date(key.revokedAt ?? startedAt);
-    if (revokedAt.getTime() < startedAt) return { text: `API key ${key.id} ("${key.name}") was already revoked at ${revokedAt.toISOString()}.`, data: key };
+    if (revokedAt.getTime() < startedAt)
+      return {
+        text: `API key ${key.id} ("${key.name}") was already revoked at ${revokedAt.toISOString()}.`,
+        data: key,
+      };
     return { text: `Revoked API key ${key.id} ("${key.name}"): every gateway refuses it within a second.`, data: key };
   },
 
   async 'keys rotate'({ database, keyPepper }, options, actor) {
     const keyId = text(options, 'id');
-    const overlapSeconds = optionalText(options, 'overlap-seconds') === '0' ? 0 : (optionalCount(options, 'overlap-seconds', 30 * 86_400) ?? 3_600);
-    const { key, secret, replaced } = await rotateApiKey(database.db, { pepper: keyPepper, keyId, overlapSeconds, actor });
+    const overlapSeconds =
+      optionalText(options, 'overlap-seconds') === '0'
+        ? 0
+        : (optionalCount(options, 'overlap-seconds', 30 * 86_400) ?? 3_600);
+    const { key, secret, replaced } = await rotateApiKey(database.db, {
+      pepper: keyPepper,
+      keyId,
+      overlapSeconds,
+      actor,
+    });
     const until = new Date(replaced.expiresAt ?? Date.now()).toISOString();
-    return { text: `Rotated API key ${keyId}: it keeps working until ${until}. Its replacement is ${key.id}:${shownOnce(secret)}`, data: { key, secret, replaced } };
+    return {
+      text: `Rotated API key ${keyId}: it keeps working until ${until}. Its replacement is ${key.id}:${shownOnce(secret)}`,
+      data: { key, secret, replaced },
+    };
   },
 
   async 'prices publish'({ database }, options, actor) {
@@ -560,34 +767,59 @@ export const adminCommands: Record<string, AdminCommand> = {
   async 'prices show'({ database }, options) {
     if (optionalText(options, 'org') === undefined) {
       const newest = await loadNewestPriceList(database.db);
-      if (newest === undefined) throw new NotFoundError('No price list is published yet: publish one with `tokenwise prices publish --file prices.json`.');
+      if (newest === undefined)
+        throw new NotFoundError(
+          'No price list is published yet: publish one with `tokenwise prices publish --file prices.json`.',
+        );
       return { text: describePriceList(newest.version, newest.list), data: newest };
     }
     const org = await orgOf(database.db, options);
     const current = await loadEffectivePriceList(database.db, { orgId: org.id });
-    if (current === undefined) throw new NotFoundError(`No price list is published yet: publish one with \`tokenwise prices publish --file prices.json [--org ${org.slug}]\`.`);
-    const whose = current.orgId === null ? `Org ${org.slug} has no price list of its own and pays by the platform default.` : `Org ${org.slug} pays by its own price list.`;
+    if (current === undefined)
+      throw new NotFoundError(
+        `No price list is published yet: publish one with \`tokenwise prices publish --file prices.json [--org ${org.slug}]\`.`,
+      );
+    const whose =
+      current.orgId === null
+        ? `Org ${org.slug} has no price list of its own and pays by the platform default.`
+        : `Org ${org.slug} pays by its own price list.`;
     return { text: `${whose} ${describePriceList(current.version, current.list)}`, data: current };
   },
 
   async 'clusters list'({ database }) {
     const records = await listClusters(database.db);
     const lines = records.map(describeCluster);
-    return { text: `Clusters the platform routes to:\n  ${lines.length === 0 ? '(none registered yet: a gateway registers its clusters when it starts)' : lines.join('\n  ')}`, data: records };
+    return {
+      text: `Clusters the platform routes to:\n  ${lines.length === 0 ? '(none registered yet: a gateway registers its clusters when it starts)' : lines.join('\n  ')}`,
+      data: records,
+    };
   },
 
   async 'clusters set-carbon'({ database }, options, actor) {
     const name = text(options, 'cluster');
     const pueText = text(options, 'pue');
-    const carbon = { region: optionalText(options, 'region'), gridIntensityGCo2ePerKwh: decimal(options, 'grid-intensity'), pue: pueText === 'default' ? null : decimal(options, 'pue') };
+    const carbon = {
+      region: optionalText(options, 'region'),
+      gridIntensityGCo2ePerKwh: decimal(options, 'grid-intensity'),
+      pue: pueText === 'default' ? null : decimal(options, 'pue'),
+    };
     const record = await setClusterCarbon(database.db, { name, carbon, actor });
-    return { text: `Set the carbon coefficients of cluster ${name}: ${describeCarbon(record)}. Gateways use them for new requests within seconds; restarts keep them.`, data: record };
+    return {
+      text: `Set the carbon coefficients of cluster ${name}: ${describeCarbon(record)}. Gateways use them for new requests within seconds; restarts keep them.`,
+      data: record,
+    };
   },
 
   async 'clusters add'({ database }, options, actor) {
     const file = text(options, 'file');
-    const record = await addCluster(database.db, { cluster: await readJsonFile(file, 'cluster', clusterFileBytesMax), actor });
-    return { text: `Added cluster ${record.name} from ${file}; every gateway serves it within seconds:\n  ${describeCluster(record)}`, data: record };
+    const record = await addCluster(database.db, {
+      cluster: await readJsonFile(file, 'cluster', clusterFileBytesMax),
+      actor,
+    });
+    return {
+      text: `Added cluster ${record.name} from ${file}; every gateway serves it within seconds:\n  ${describeCluster(record)}`,
+      data: record,
+    };
   },
 
   async 'clusters remove'({ database }, options, actor) {
@@ -599,7 +831,10 @@ export const adminCommands: Record<string, AdminCommand> = {
     const name = text(options, 'cluster');
     const replica = { id: text(options, 'replica'), url: text(options, 'url') };
     const record = await addReplica(database.db, { name, replica, actor });
-    return { text: `Added replica ${replica.id} (${replica.url}) to cluster ${name}; gateways send it requests within seconds.`, data: record };
+    return {
+      text: `Added replica ${replica.id} (${replica.url}) to cluster ${name}; gateways send it requests within seconds.`,
+      data: record,
+    };
   },
 
   async 'clusters remove-replica'({ database }, options, actor) {
@@ -625,7 +860,8 @@ export const adminCommands: Record<string, AdminCommand> = {
     const limit = optionalCount(options, 'limit', 100) ?? 20;
     const rows = await database.db.query.usageRecords.findMany({
       columns: usageColumns,
-      where: (usage, { and, eq }) => (user === undefined ? eq(usage.orgId, org.id) : and(eq(usage.orgId, org.id), eq(usage.userId, user.id))),
+      where: (usage, { and, eq }) =>
+        user === undefined ? eq(usage.orgId, org.id) : and(eq(usage.orgId, org.id), eq(usage.userId, user.id)),
       orderBy: (usage, { desc }) => [desc(usage.createdAt), desc(usage.requestId)],
       limit,
     });
@@ -634,13 +870,18 @@ export const adminCommands: Record<string, AdminCommand> = {
       return `${row.createdAt.toISOString()}  ${row.requestId}  ${row.model}  ${row.tier}  ${row.promptTokens} in / ${row.completionTokens} out  ${money(row.cost, row.currency)}${fee}  ${grams(row.co2eMicrograms)} gCO2e  ${row.outcome}`;
     });
     const whose = email === undefined ? `org ${org.slug}` : `${email} (${org.slug})`;
-    return { text: `Latest usage of ${whose}, newest first:\n  ${lines.length === 0 ? '(no usage yet)' : lines.join('\n  ')}`, data: rows };
+    return {
+      text: `Latest usage of ${whose}, newest first:\n  ${lines.length === 0 ? '(no usage yet)' : lines.join('\n  ')}`,
+      data: rows,
+    };
   },
 
   async reconcile({ database, ledger }, options) {
     const minutes = optionalCount(options, 'older-than-minutes', 30 * 24 * 60) ?? reconcileOlderThanMinutesDefault;
     if (minutes <= requestTimeoutMinutesDefault) {
-      throw new ValidationError(`--older-than-minutes must exceed the gateway's request timeout (${requestTimeoutMinutesDefault} min): a younger request may still be running.`);
+      throw new ValidationError(
+        `--older-than-minutes must exceed the gateway's request timeout (${requestTimeoutMinutesDefault} min): a younger request may still be running.`,
+      );
     }
     const olderThan = new Date(Date.now() - minutes * 60_000);
     const listed: AbandonedAdmission[] = [];
@@ -650,7 +891,10 @@ export const adminCommands: Record<string, AdminCommand> = {
       const found = await findAbandonedAdmissions(database.db, { olderThan, limit: reconcileBatchMax });
       if (found.length === 0) break;
       listed.push(...found.slice(0, Math.max(0, reconcileListedMax - listed.length)));
-      const closedNow = await closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: reconcileBatchMax });
+      const closedNow = await closeAbandonedAdmissions(
+        { db: database.db, ledger },
+        { olderThan, limit: reconcileBatchMax },
+      );
       closed += closedNow;
       if (closedNow === 0) break;
     }
@@ -661,7 +905,10 @@ export const adminCommands: Record<string, AdminCommand> = {
       if (released === 0) break;
     }
     const more = rounds === reconcileRoundsMax ? '\nMore remain: run it again.' : '';
-    const shown = listed.length === 0 ? '' : `:\n  ${listed.map(describeAbandoned).join('\n  ')}${closed > listed.length ? `\n  ... and ${closed - listed.length} more` : ''}`;
+    const shown =
+      listed.length === 0
+        ? ''
+        : `:\n  ${listed.map(describeAbandoned).join('\n  ')}${closed > listed.length ? `\n  ... and ${closed - listed.length} more` : ''}`;
     return {
       text: `Closed ${closed} abandoned request(s) admitted before ${olderThan.toISOString()} (${minutes} min ago), voiding their holds${shown}\nReleased ${expired} lapsed hold(s).${more}`,
       data: { olderThan, closedRequests: closed, closed: listed, expiredHolds: expired },
@@ -672,25 +919,36 @@ export const adminCommands: Record<string, AdminCommand> = {
     const report = await ledger.verify();
     const summary = `Checked ${report.transfers} transfers in ${report.batches} batches against the HMAC chain and the exported checkpoint.`;
     if (report.ok) return { text: `${summary}\nThe ledger is intact.`, data: report };
-    return { text: `${summary}\nTAMPERING OR CORRUPTION FOUND:\n  ${report.problems.join('\n  ')}`, data: report, exitCode: 1 };
+    return {
+      text: `${summary}\nTAMPERING OR CORRUPTION FOUND:\n  ${report.problems.join('\n  ')}`,
+      data: report,
+      exitCode: 1,
+    };
   },
 
   async 'ledger seal-accounts'({ ledger }) {
     const result = await ledger.sealAccounts();
     const lines = [
-      result.sealed.length === 0 ? 'Every account was sealed already.' : `Sealed ${result.sealed.length} account(s) opened before account MACs, as they stand now:\n  ${result.sealed.join('\n  ')}`,
+      result.sealed.length === 0
+        ? 'Every account was sealed already.'
+        : `Sealed ${result.sealed.length} account(s) opened before account MACs, as they stand now:\n  ${result.sealed.join('\n  ')}`,
     ];
     if (result.checkpoint?.written === true) lines.push('Exported the chain head as a sealed checkpoint.');
-    else if (result.checkpoint !== undefined) lines.push(`The checkpoint was left as it is: ${result.checkpoint.reason}.`);
+    else if (result.checkpoint !== undefined)
+      lines.push(`The checkpoint was left as it is: ${result.checkpoint.reason}.`);
     if (result.refused.length === 0) return { text: lines.join('\n'), data: result };
-    lines.push(`REFUSED ${result.refused.length} account(s) whose flags disagree with their purpose (no ledger ever opened such an account: tampered, not legacy):\n  ${result.refused.join('\n  ')}`);
+    lines.push(
+      `REFUSED ${result.refused.length} account(s) whose flags disagree with their purpose (no ledger ever opened such an account: tampered, not legacy):\n  ${result.refused.join('\n  ')}`,
+    );
     return { text: lines.join('\n'), data: result, exitCode: 1 };
   },
 
   async 'scoring set'({ database }, options, actor) {
     const { team, label } = await teamOf(database.db, options);
     const file = text(options, 'file');
-    const plugins = await checkScoringPlugins(await readJsonFile(file, 'scoring configuration', settlementFileBytesMax));
+    const plugins = await checkScoringPlugins(
+      await readJsonFile(file, 'scoring configuration', settlementFileBytesMax),
+    );
     const published = await publishScoringConfig(database.db, { teamId: team.id, plugins, actor });
     return {
       text: `Published scoring configuration version ${published.version} for ${label} from ${file}:\n  ${describeScoringPlugins(published.plugins)}\nRequests settled from now on are scored with it.`,
@@ -701,14 +959,24 @@ export const adminCommands: Record<string, AdminCommand> = {
   async 'scoring show'({ database }, options) {
     const { org, team, label } = await teamOf(database.db, options);
     const current = await currentScoringConfig(database.db, { teamId: team.id });
-    if (current === undefined) throw new NotFoundError(`No scoring configuration for ${label} yet: set one with \`tokenwise scoring set --org ${org.slug} --team ${team.slug} --file scoring.json\`.`);
-    return { text: `Scoring configuration version ${current.version} of ${label}, by ${current.createdBy} at ${current.createdAt.toISOString()}:\n  ${describeScoringPlugins(current.plugins)}`, data: current };
+    if (current === undefined)
+      throw new NotFoundError(
+        `No scoring configuration for ${label} yet: set one with \`tokenwise scoring set --org ${org.slug} --team ${team.slug} --file scoring.json\`.`,
+      );
+    return {
+      text: `Scoring configuration version ${current.version} of ${label}, by ${current.createdBy} at ${current.createdAt.toISOString()}:\n  ${describeScoringPlugins(current.plugins)}`,
+      data: current,
+    };
   },
 
   async 'policy set'({ database }, options, actor) {
     const { team, label } = await teamOf(database.db, options);
     const file = text(options, 'file');
-    const published = await publishSettlementPolicy(database.db, { teamId: team.id, body: await readJsonFile(file, 'settlement policy', settlementFileBytesMax), actor });
+    const published = await publishSettlementPolicy(database.db, {
+      teamId: team.id,
+      body: await readJsonFile(file, 'settlement policy', settlementFileBytesMax),
+      actor,
+    });
     return {
       text: `Published settlement policy version ${published.version} for ${label} from ${file}:\n  ${describePolicy(published.policy)}\nRequests admitted from now on settle under it.${describeWarnings(published.warnings)}`,
       data: published,
@@ -718,7 +986,10 @@ export const adminCommands: Record<string, AdminCommand> = {
   async 'policy show'({ database }, options) {
     const { org, team, label } = await teamOf(database.db, options);
     const current = await currentSettlementPolicy(database.db, { teamId: team.id });
-    if (current === undefined) throw new NotFoundError(`No settlement policy for ${label} yet: set one with \`tokenwise policy set --org ${org.slug} --team ${team.slug} --file policy.json\`.`);
+    if (current === undefined)
+      throw new NotFoundError(
+        `No settlement policy for ${label} yet: set one with \`tokenwise policy set --org ${org.slug} --team ${team.slug} --file policy.json\`.`,
+      );
     return {
       text: `Settlement policy version ${current.version} of ${label}, by ${current.createdBy} at ${current.createdAt.toISOString()}:\n  ${describePolicy(current.policy)}${describeWarnings(current.warnings)}`,
       data: current,
@@ -728,13 +999,23 @@ export const adminCommands: Record<string, AdminCommand> = {
   async 'bounds set'({ database }, options, actor) {
     const org = await orgOf(database.db, options);
     const file = text(options, 'file');
-    const stored = await setSettlementBounds(database.db, { orgId: org.id, body: await readJsonFile(file, 'settlement bounds', settlementFileBytesMax), actor });
-    return { text: `Set the settlement bounds of org ${org.slug} from ${file}: ${describeBounds(stored.bounds)}. No team policy settles beyond them.`, data: stored };
+    const stored = await setSettlementBounds(database.db, {
+      orgId: org.id,
+      body: await readJsonFile(file, 'settlement bounds', settlementFileBytesMax),
+      actor,
+    });
+    return {
+      text: `Set the settlement bounds of org ${org.slug} from ${file}: ${describeBounds(stored.bounds)}. No team policy settles beyond them.`,
+      data: stored,
+    };
   },
 
   async 'bounds show'({ database }, options) {
     const org = await orgOf(database.db, options);
     const stored = await getSettlementBounds(database.db, { orgId: org.id });
-    return { text: `Settlement bounds of org ${org.slug} (${boundsOrigin(stored)}): ${describeBounds(stored.bounds)}.`, data: stored };
+    return {
+      text: `Settlement bounds of org ${org.slug} (${boundsOrigin(stored)}): ${describeBounds(stored.bounds)}.`,
+      data: stored,
+    };
   },
 };

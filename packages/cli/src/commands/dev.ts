@@ -47,13 +47,19 @@ export async function runDev(): Promise<number> {
     stack.push('database and ledger', () => services.close());
     const { database } = services;
     log(`Database: ${database.backend} at ${database.location}, migrations applied.`);
-    log(`Ledger: journal HMAC key ${config.ledgerKey ? 'from TOKENWISE_LEDGER_KEY' : `in ${config.ledgerKeyPath}`}, checkpoints exported to ${config.ledgerCheckpointPath}.`);
+    log(
+      `Ledger: journal HMAC key ${config.ledgerKey ? 'from TOKENWISE_LEDGER_KEY' : `in ${config.ledgerKeyPath}`}, checkpoints exported to ${config.ledgerCheckpointPath}.`,
+    );
     const control = await startControlServer(services);
     stack.push('control endpoint', () => control.close());
 
     const { gateway, models } = await startGatewayService(stack, {
       services,
-      clusters: { clustersFile: config.clustersFile, vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling },
+      clusters: {
+        clustersFile: config.clustersFile,
+        vllmUrl: config.vllmUrl,
+        priorityScheduling: config.vllmPriorityScheduling,
+      },
       port: await preferredPort(config.gatewayPort),
       host: config.gatewayHost,
       actor: 'system:dev',
@@ -77,9 +83,26 @@ export async function runDev(): Promise<number> {
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
     // One registry for the API's plugins router and the worker's settlements.
     const settlement = await loadScoringPlugins({ services, gatewayUrl: gateway.url, dataDir: config.dataDir, log });
-    const api = await startApiService(stack, { services, port: await preferredPort(config.apiPort), host: config.apiHost, plugins: settlement, log });
-    const demo = await seedDemo({ db: database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: config.dataDir, gatewayUrl: `${gateway.url}/v1`, apiUrl: api.url, temporalUiUrl: uiUrl ?? null, models });
-    log(`Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`);
+    const api = await startApiService(stack, {
+      services,
+      port: await preferredPort(config.apiPort),
+      host: config.apiHost,
+      plugins: settlement,
+      log,
+    });
+    const demo = await seedDemo({
+      db: database.db,
+      ledger: services.ledger,
+      keyPepper: services.keyPepper,
+      dataDir: config.dataDir,
+      gatewayUrl: `${gateway.url}/v1`,
+      apiUrl: api.url,
+      temporalUiUrl: uiUrl ?? null,
+      models,
+    });
+    log(
+      `Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`,
+    );
 
     const worker = await startWorkerService(stack, {
       services,
@@ -101,7 +124,9 @@ export async function runDev(): Promise<number> {
       control: { url: control.url, token: control.token },
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
-    log('\nTokenwise is running: database, ledger, gateway, tRPC API, Temporal, the worker and the settlement relay (the Slack bot comes later).');
+    log(
+      '\nTokenwise is running: database, ledger, gateway, tRPC API, Temporal, the worker and the settlement relay (the Slack bot comes later).',
+    );
     for (const line of tryIt(demo.devFile)) log(line);
     log('Press Ctrl-C to stop.');
 

@@ -17,9 +17,10 @@ interface Check {
 /** `tokenwise doctor --json` on `dataDir`, as a user runs it. */
 async function doctor(dataDir: string, cwd: string): Promise<Check | undefined> {
   const { DATABASE_URL: _database, TEMPORAL_ADDRESS: _temporal, TOKENWISE_CONFIG: _config, ...env } = process.env;
-  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'doctor', '--json'], { cwd, env: { ...env, TOKENWISE_DATA_DIR: dataDir } }).catch(
-    (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, 'doctor', '--json'], {
+    cwd,
+    env: { ...env, TOKENWISE_DATA_DIR: dataDir },
+  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
   return (JSON.parse(stdout) as { checks: Check[] }).checks.find((check) => check.name === 'Data dir');
 }
 

@@ -21,23 +21,46 @@ const nodeVersionMin = [20, 19] as const;
 function checkNode(): Check {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const ok = major > nodeVersionMin[0] || (major === nodeVersionMin[0] && minor >= nodeVersionMin[1]);
-  return { name: 'Node.js', status: ok ? 'ok' : 'fail', detail: ok ? `v${process.versions.node}` : `v${process.versions.node}; Tokenwise needs >= ${nodeVersionMin.join('.')}` };
+  return {
+    name: 'Node.js',
+    status: ok ? 'ok' : 'fail',
+    detail: ok
+      ? `v${process.versions.node}`
+      : `v${process.versions.node}; Tokenwise needs >= ${nodeVersionMin.join('.')}`,
+  };
 }
 
 async function checkTemporalCli(): Promise<Check> {
   try {
     const cli = await ensureTemporalCli({ install: false });
-    const trust = cli.source === 'env' ? 'TEMPORAL_CLI, not checked' : cli.source === 'path' ? 'on PATH, pinned version' : 'sha256 checked';
-    return { name: 'Temporal CLI', status: 'ok', detail: `${cli.path} (${trust}), ${await temporalCliVersion(cli.path)}` };
+    const trust =
+      cli.source === 'env'
+        ? 'TEMPORAL_CLI, not checked'
+        : cli.source === 'path'
+          ? 'on PATH, pinned version'
+          : 'sha256 checked';
+    return {
+      name: 'Temporal CLI',
+      status: 'ok',
+      detail: `${cli.path} (${trust}), ${await temporalCliVersion(cli.path)}`,
+    };
   } catch (error) {
-    return { name: 'Temporal CLI', status: 'warn', detail: `${(error as Error).message} (\`npm start\` and \`npm test\` install it)` };
+    return {
+      name: 'Temporal CLI',
+      status: 'warn',
+      detail: `${(error as Error).message} (\`npm start\` and \`npm test\` install it)`,
+    };
   }
 }
 
 async function checkTestServer(): Promise<Check> {
   try {
     const server = await ensureTemporalTestServer({ install: false });
-    return { name: 'Temporal test server', status: 'ok', detail: `${server.path} (${server.source === 'env' ? 'TEMPORAL_TEST_SERVER, not checked' : 'sha256 checked'})` };
+    return {
+      name: 'Temporal test server',
+      status: 'ok',
+      detail: `${server.path} (${server.source === 'env' ? 'TEMPORAL_TEST_SERVER, not checked' : 'sha256 checked'})`,
+    };
   } catch (error) {
     return { name: 'Temporal test server', status: 'warn', detail: (error as Error).message };
   }
@@ -46,7 +69,13 @@ async function checkTestServer(): Promise<Check> {
 async function checkPostgresBinaries(config: Config): Promise<Check> {
   const binDir = await findPostgresBinDir();
   if (binDir === undefined) {
-    return { name: 'PostgreSQL server', status: config.databaseUrl ? 'ok' : 'warn', detail: config.databaseUrl ? 'not installed; DATABASE_URL is used' : `${postgresInstallHint} (only the tests need it)` };
+    return {
+      name: 'PostgreSQL server',
+      status: config.databaseUrl ? 'ok' : 'warn',
+      detail: config.databaseUrl
+        ? 'not installed; DATABASE_URL is used'
+        : `${postgresInstallHint} (only the tests need it)`,
+    };
   }
   const version = (await runCommand(`${binDir}/postgres`, ['--version'])).stdout.trim();
   return { name: 'PostgreSQL server', status: 'ok', detail: `${version} in ${binDir}` };
@@ -57,15 +86,27 @@ async function checkDatabase(config: Config): Promise<Check> {
   try {
     database = await openPrivateDatabase(config);
   } catch (error) {
-    if (error instanceof ConflictError) return { name: 'Database', status: 'ok', detail: `PGlite at ${config.pgliteDir}, open in the running platform` };
+    if (error instanceof ConflictError)
+      return { name: 'Database', status: 'ok', detail: `PGlite at ${config.pgliteDir}, open in the running platform` };
     return { name: 'Database', status: 'fail', detail: (error as Error).message };
   }
   try {
     const state = await migrationState(database.db);
-    const pending = state.pending.length === 0 ? 'none pending' : `${state.pending.length} pending (${state.pending.join(', ')}): run \`tokenwise migrate\``;
-    return { name: 'Database', status: state.pending.length === 0 ? 'ok' : 'warn', detail: `${database.backend} at ${database.location}; migrations: ${state.applied}/${state.available.length} applied, ${pending}` };
+    const pending =
+      state.pending.length === 0
+        ? 'none pending'
+        : `${state.pending.length} pending (${state.pending.join(', ')}): run \`tokenwise migrate\``;
+    return {
+      name: 'Database',
+      status: state.pending.length === 0 ? 'ok' : 'warn',
+      detail: `${database.backend} at ${database.location}; migrations: ${state.applied}/${state.available.length} applied, ${pending}`,
+    };
   } catch (error) {
-    return { name: 'Database', status: 'fail', detail: `${database.backend} at ${database.location}: ${(error as Error).message}` };
+    return {
+      name: 'Database',
+      status: 'fail',
+      detail: `${database.backend} at ${database.location}: ${(error as Error).message}`,
+    };
   } finally {
     await database.close();
   }
@@ -74,18 +115,29 @@ async function checkDatabase(config: Config): Promise<Check> {
 async function checkPlatform(config: Config): Promise<Check> {
   const run = await readRunInfo(config.dataDir);
   const address = run?.temporalAddress ?? config.temporalAddress;
-  if (address === undefined) return { name: 'Platform', status: 'ok', detail: 'not running (start it with `npm start`)' };
+  if (address === undefined)
+    return { name: 'Platform', status: 'ok', detail: 'not running (start it with `npm start`)' };
   try {
     const connection = await Connection.connect({ address, connectTimeout: 2_000 });
     try {
-      await connection.workflowService.describeNamespace({ namespace: run?.temporalNamespace ?? config.temporalNamespace });
+      await connection.workflowService.describeNamespace({
+        namespace: run?.temporalNamespace ?? config.temporalNamespace,
+      });
     } finally {
       await connection.close();
     }
     const owner = run === undefined ? 'TEMPORAL_ADDRESS' : `platform pid ${run.pid}, up since ${run.startedAt}`;
-    return { name: 'Platform', status: 'ok', detail: `Temporal answering at ${address} (${owner})${run?.temporalUiUrl ? `, UI ${run.temporalUiUrl}` : ''}` };
+    return {
+      name: 'Platform',
+      status: 'ok',
+      detail: `Temporal answering at ${address} (${owner})${run?.temporalUiUrl ? `, UI ${run.temporalUiUrl}` : ''}`,
+    };
   } catch (error) {
-    return { name: 'Platform', status: 'fail', detail: `Temporal at ${address} does not answer: ${(error as Error).message}` };
+    return {
+      name: 'Platform',
+      status: 'fail',
+      detail: `Temporal at ${address} does not answer: ${(error as Error).message}`,
+    };
   }
 }
 
@@ -94,7 +146,11 @@ async function checkDataDir(config: Config): Promise<Check> {
   const { loose, complete } = await findLoosePaths(config.dataDir);
   const partial = complete ? '' : ` (stopped looking after ${dataDirEntriesMax} entries)`;
   if (loose.length === 0) return { name: 'Data dir', status: 'ok', detail: `${config.dataDir}: owner-only${partial}` };
-  return { name: 'Data dir', status: 'warn', detail: `${config.dataDir}: ${describeLoosePaths(config.dataDir, loose)}; \`npm start\` also fixes what the platform wrote there${partial}` };
+  return {
+    name: 'Data dir',
+    status: 'warn',
+    detail: `${config.dataDir}: ${describeLoosePaths(config.dataDir, loose)}; \`npm start\` also fixes what the platform wrote there${partial}`,
+  };
 }
 
 /** `tokenwise doctor`: what is installed and running. Exit 1 when something required fails. */
@@ -102,12 +158,23 @@ export async function runDoctor(options: { json: boolean }): Promise<number> {
   const config = loadConfig();
   // The data dir as found: opening the database below tightens what the platform wrote there.
   const dataDir = await checkDataDir(config);
-  const checks = [checkNode(), ...(await Promise.all([checkTemporalCli(), checkTestServer(), checkPostgresBinaries(config), checkDatabase(config), checkPlatform(config)])), dataDir];
+  const checks = [
+    checkNode(),
+    ...(await Promise.all([
+      checkTemporalCli(),
+      checkTestServer(),
+      checkPostgresBinaries(config),
+      checkDatabase(config),
+      checkPlatform(config),
+    ])),
+    dataDir,
+  ];
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
   } else {
     const width = Math.max(...checks.map((check) => check.name.length));
-    for (const check of checks) process.stdout.write(`${check.status.padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}\n`);
+    for (const check of checks)
+      process.stdout.write(`${check.status.padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}\n`);
   }
   return checks.some((check) => check.status === 'fail') ? 1 : 0;
 }

@@ -10,12 +10,18 @@ export function runGatewayCommand(options: { simulatedCluster: boolean }): Promi
     name: 'gateway',
     requires: (config) =>
       config.vllmUrl === undefined && config.clustersFile === undefined && !options.simulatedCluster
-        ? ['needs VLLM_URL (a vLLM server) or TOKENWISE_CLUSTERS_FILE (a JSON file of clusters); for a simulated cluster, pass --simulated-cluster.']
+        ? [
+            'needs VLLM_URL (a vLLM server) or TOKENWISE_CLUSTERS_FILE (a JSON file of clusters); for a simulated cluster, pass --simulated-cluster.',
+          ]
         : [],
     async start({ config, services, stack, log }) {
       await startGatewayService(stack, {
         services,
-        clusters: { clustersFile: config.clustersFile, vllmUrl: config.vllmUrl, priorityScheduling: config.vllmPriorityScheduling },
+        clusters: {
+          clustersFile: config.clustersFile,
+          vllmUrl: config.vllmUrl,
+          priorityScheduling: config.vllmPriorityScheduling,
+        },
         port: config.gatewayPort,
         host: config.gatewayHost,
         actor: 'system:gateway',

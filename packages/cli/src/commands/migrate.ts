@@ -11,7 +11,9 @@ export async function runMigrate(): Promise<number> {
     database = await openPrivateDatabase(config);
   } catch (error) {
     if (error instanceof ConflictError) {
-      process.stdout.write(`The platform is running on ${config.pgliteDir} and applied every migration when it started; nothing to do.\n`);
+      process.stdout.write(
+        `The platform is running on ${config.pgliteDir} and applied every migration when it started; nothing to do.\n`,
+      );
       return 0;
     }
     throw error;

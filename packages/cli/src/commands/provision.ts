@@ -10,11 +10,14 @@ async function ensurePostgresForTests(): Promise<string> {
   if (found !== undefined) return found;
   const aptGet = await which('apt-get');
   if (process.getuid?.() !== 0 || aptGet === undefined) throw new ProvisionError(postgresInstallHint);
-  log('PostgreSQL is not installed; installing Debian\'s postgresql package...');
+  log("PostgreSQL is not installed; installing Debian's postgresql package...");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const update = await runCommand(aptGet, ['update', '-q'], { env, echo: true });
   if (update.code !== 0) throw new ProvisionError(`apt-get update failed. ${postgresInstallHint}`);
-  const install = await runCommand(aptGet, ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env, echo: true });
+  const install = await runCommand(aptGet, ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], {
+    env,
+    echo: true,
+  });
   const binDir = install.code === 0 ? await findPostgresBinDir() : undefined;
   if (binDir === undefined) throw new ProvisionError(`apt-get install postgresql failed. ${postgresInstallHint}`);
   return binDir;

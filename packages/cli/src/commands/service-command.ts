@@ -55,7 +55,9 @@ export async function runService(spec: ServiceSpec): Promise<number> {
   const stop = (signal: NodeJS.Signals) => stopping.abort(new Error(`stopped by ${signal}`));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-  const stopped = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const stopped = new Promise<void>((resolve) =>
+    stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   const stack = new Stack();
   try {
     const services = await openServices(config);

@@ -33,9 +33,20 @@ interface Running {
 
 /** `tokenwise <args>` as a child process, as Compose runs it, with only the given settings. */
 function tokenwise(args: string[], env: Record<string, string>, cwd: string, script = bin): Running {
-  const { DATABASE_URL: _d, TEMPORAL_ADDRESS: _t, VLLM_URL: _v, TOKENWISE_CONFIG: _c, TOKENWISE_CLUSTERS_FILE: _f, ...inherited } = process.env;
+  const {
+    DATABASE_URL: _d,
+    TEMPORAL_ADDRESS: _t,
+    VLLM_URL: _v,
+    TOKENWISE_CONFIG: _c,
+    TOKENWISE_CLUSTERS_FILE: _f,
+    ...inherited
+  } = process.env;
   const nodeArgs = script === gatewayBundle ? gatewayNodeFlags : [];
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
+    cwd,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -55,7 +66,8 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 
 async function started(service: Running, name: string): Promise<void> {
   await until(async () => {
-    if (service.child.exitCode !== null) throw new Error(`tokenwise ${name} exited with ${service.child.exitCode}:\n${service.output()}`);
+    if (service.child.exitCode !== null)
+      throw new Error(`tokenwise ${name} exited with ${service.child.exitCode}:\n${service.output()}`);
     return service.output().includes(`tokenwise ${name} is running`) ? true : undefined;
   }, `tokenwise ${name} to start:\n${service.output()}`);
 }
@@ -63,7 +75,10 @@ async function started(service: Running, name: string): Promise<void> {
 async function stopsCleanly(service: Running): Promise<void> {
   const signalledAt = Date.now();
   service.child.kill('SIGTERM');
-  const code = await Promise.race([service.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), exitAfterSigtermMsMax))]);
+  const code = await Promise.race([
+    service.exited,
+    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), exitAfterSigtermMsMax)),
+  ]);
   expect(code, service.output()).toBe(0);
   expect(Date.now() - signalledAt).toBeLessThan(exitAfterSigtermMsMax);
 }
@@ -104,14 +119,44 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     // What an admin does once on a new installation: migrate, then create an org with users, keys and grants.
     const services = await openServices(loadConfig(env, dir));
     try {
-      const seeded = await seedDemo({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: dir, gatewayUrl: `http://127.0.0.1:${gatewayPort}/v1`, apiUrl: `http://127.0.0.1:${apiPort}`, temporalUiUrl: null, models: [model] });
+      const seeded = await seedDemo({
+        db: services.database.db,
+        ledger: services.ledger,
+        keyPepper: services.keyPepper,
+        dataDir: dir,
+        gatewayUrl: `http://127.0.0.1:${gatewayPort}/v1`,
+        apiUrl: `http://127.0.0.1:${apiPort}`,
+        temporalUiUrl: null,
+        models: [model],
+      });
       devFile = seeded.devFile;
       // Rewards are paid from the org's reward pool; the demo seed leaves it empty.
       const org = await findOrgBySlug(services.database.db, { slug: 'demo' });
       if (org === undefined) throw new Error('the demo seed made no demo org');
-      const pool = await services.ledger.ensureAccount({ ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
-      const issuance = await services.ledger.ensureAccount({ ownerType: 'system', ownerId: 'issuance', currency: 'priority', purpose: 'issuance' });
-      const [funded] = await services.ledger.submit([{ type: 'transfer', id: 'fund-reward-pool', debitAccountId: issuance.id, creditAccountId: pool.id, amount: 1_000_000_000n, code: 'grant', userData: { reason: 'reward pool' } }]);
+      const pool = await services.ledger.ensureAccount({
+        ownerType: 'org',
+        ownerId: org.id,
+        orgId: org.id,
+        currency: 'priority',
+        purpose: 'reward_pool',
+      });
+      const issuance = await services.ledger.ensureAccount({
+        ownerType: 'system',
+        ownerId: 'issuance',
+        currency: 'priority',
+        purpose: 'issuance',
+      });
+      const [funded] = await services.ledger.submit([
+        {
+          type: 'transfer',
+          id: 'fund-reward-pool',
+          debitAccountId: issuance.id,
+          creditAccountId: pool.id,
+          amount: 1_000_000_000n,
+          code: 'grant',
+          userData: { reason: 'reward pool' },
+        },
+      ]);
       expect(funded?.ok).toBe(true);
     } finally {
       await services.close();
@@ -142,13 +187,24 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
       expect(output).toContain(`tokenwise: the ${name} service needs DATABASE_URL`);
       expect(output).toMatch(/PGlite, which cannot be shared between processes/);
     }
-    expect(results[3]).toMatchObject({ code: 1, output: expect.stringContaining('the Slack bot is not part of this build') });
+    expect(results[3]).toMatchObject({
+      code: 1,
+      output: expect.stringContaining('the Slack bot is not part of this build'),
+    });
   });
 
   it('has the worker wait for a Temporal server that is not up yet, saying so, and stop on SIGTERM meanwhile', async () => {
     const worker = tokenwise(['worker'], { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` }, dir);
     running.push(worker);
-    await until(async () => (/Temporal at 127\.0\.0\.1:\d+ is not reachable yet \(attempt 1 of \d+: .+\); retrying in 3 s\./.test(worker.output()) ? true : undefined), `the worker's retry line:\n${worker.output()}`);
+    await until(
+      async () =>
+        /Temporal at 127\.0\.0\.1:\d+ is not reachable yet \(attempt 1 of \d+: .+\); retrying in 3 s\./.test(
+          worker.output(),
+        )
+          ? true
+          : undefined,
+      `the worker's retry line:\n${worker.output()}`,
+    );
     await stopsCleanly(worker);
     expect(worker.output()).toMatch(/Stopped worker during startup/);
   });
@@ -164,7 +220,9 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     const ada = devFile.users.find((user) => user.email.startsWith('ada'));
     if (ada === undefined) throw new Error('no ada in the demo seed');
     const openai = new OpenAI({ baseURL: devFile.gatewayUrl, apiKey: ada.apiKey, maxRetries: 0 });
-    const { data: completion, response } = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'Write a haiku about metering.' }] }).withResponse();
+    const { data: completion, response } = await openai.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'Write a haiku about metering.' }] })
+      .withResponse();
     expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
     const requestId = response.headers.get('x-request-id');
     const usage = new pg.Client({ connectionString: env.DATABASE_URL });
@@ -172,7 +230,10 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     try {
       // The charge commits right after the answer is sent.
       const rows = await until(async () => {
-        const found = await usage.query<{ model: string; user_id: string }>('select model, user_id from usage_records where request_id = $1', [requestId]);
+        const found = await usage.query<{ model: string; user_id: string }>(
+          'select model, user_id from usage_records where request_id = $1',
+          [requestId],
+        );
         return found.rows.length > 0 ? found.rows : undefined;
       }, 'the usage row');
       expect(rows).toEqual([{ model, user_id: expect.any(String) }]);
@@ -182,7 +243,11 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
 
     const client = createApiClient({ url: devFile.apiUrl as string, apiKey: ada.apiKey });
     const settled = await until(async () => {
-      const rows = (await client.me.recentUsage.query({ limit: 5 })) as { requestId: string; model: string; settledAt: string | null }[];
+      const rows = (await client.me.recentUsage.query({ limit: 5 })) as {
+        requestId: string;
+        model: string;
+        settledAt: string | null;
+      }[];
       expect(rows.map((row) => row.requestId)).toEqual([requestId]);
       return rows[0]?.settledAt !== null ? rows[0] : undefined;
     }, 'the worker to settle the request');
@@ -195,7 +260,9 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
 
     // A stream in flight when SIGTERM arrives still finishes and is charged: the gateway drains, then closes the ledger.
     sim.setFaults({ stall: { afterTokens: 2, durationMs: 1_500 } });
-    const stream = await openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'Count slowly.' }], stream: true, max_tokens: 8 }).withResponse();
+    const stream = await openai.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'Count slowly.' }], stream: true, max_tokens: 8 })
+      .withResponse();
     const chunks: string[] = [];
     let stopping: Promise<void> | undefined;
     for await (const chunk of stream.data) {
@@ -207,7 +274,9 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     const drained = new pg.Client({ connectionString: env.DATABASE_URL });
     await drained.connect();
     try {
-      const rows = await drained.query('select completion_tokens, outcome from usage_records where request_id = $1', [stream.response.headers.get('x-request-id')]);
+      const rows = await drained.query('select completion_tokens, outcome from usage_records where request_id = $1', [
+        stream.response.headers.get('x-request-id'),
+      ]);
       expect(rows.rows, gateway.output()).toEqual([{ completion_tokens: 8, outcome: 'completed' }]);
     } finally {
       await drained.end();

@@ -3,7 +3,12 @@ import type { CommandOptions, CommandOutput } from '../commands/admin-commands';
 import { UsageError } from '../usage-error';
 
 /** Runs an admin command inside the running platform. */
-export async function runRemoteCommand(control: { url: string; token: string }, command: string, options: CommandOptions, actor: string): Promise<CommandOutput> {
+export async function runRemoteCommand(
+  control: { url: string; token: string },
+  command: string,
+  options: CommandOptions,
+  actor: string,
+): Promise<CommandOutput> {
   const response = await fetch(`${control.url}/v1/commands`, {
     method: 'POST',
     headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },

@@ -40,19 +40,24 @@ export async function startControlServer(services: Services): Promise<ControlSer
   const server = createServer((req, res) => {
     void (async function handleControlRequest() {
       const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'Missing or wrong control token.' } });
-      if (req.method !== 'POST' || req.url !== '/v1/commands') return send(res, 404, { error: { code: 'NOT_FOUND', message: 'POST /v1/commands only.' } });
+      if (given.length !== expected.length || !timingSafeEqual(given, expected))
+        return send(res, 401, { error: { code: 'UNAUTHENTICATED', message: 'Missing or wrong control token.' } });
+      if (req.method !== 'POST' || req.url !== '/v1/commands')
+        return send(res, 404, { error: { code: 'NOT_FOUND', message: 'POST /v1/commands only.' } });
       try {
         const body = parseJson(await readBody(req)) as { command?: unknown; options?: unknown; actor?: unknown };
         const command = typeof body.command === 'string' ? adminCommands[body.command] : undefined;
-        if (command === undefined) return send(res, 404, { error: { code: 'NOT_FOUND', message: `Unknown command ${String(body.command)}.` } });
+        if (command === undefined)
+          return send(res, 404, { error: { code: 'NOT_FOUND', message: `Unknown command ${String(body.command)}.` } });
         const actor = typeof body.actor === 'string' ? body.actor.slice(0, 100) : 'cli:unknown';
         send(res, 200, await command(services, (body.options ?? {}) as CommandOptions, actor));
       } catch (error) {
         if (error instanceof UsageError) return send(res, 400, { error: { code: 'USAGE', message: error.message } });
         if (isDomainError(error)) return send(res, 422, { error: { code: error.code, message: error.message } });
         process.stderr.write(`control: ${(error as Error).stack ?? String(error)}\n`);
-        send(res, 500, { error: { code: 'INTERNAL', message: 'The platform failed to run the command; see its log.' } });
+        send(res, 500, {
+          error: { code: 'INTERNAL', message: 'The platform failed to run the command; see its log.' },
+        });
       }
     })();
   });

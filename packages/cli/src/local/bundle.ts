@@ -20,15 +20,31 @@ const workspaceSources: Plugin = {
       // A deep import into a package without an exports map (`@temporalio/common/lib/encoding`) needs
       // the file's extension in an ES module; a bare or mapped import stays as written.
       const [, name, subpath] = /^((?:@[^/]+\/)?[^/]+)(?:\/(.+))?$/.exec(args.path) ?? [];
-      if (name === undefined || subpath === undefined || /\.(c|m)?js$|\.json$/.test(subpath) || args.path.startsWith('node:')) return external;
-      const resolved = await builder.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: probe });
-      const packageDir = resolved.path.slice(0, resolved.path.lastIndexOf(`/node_modules/${name}/`) + `/node_modules/${name}/`.length);
+      if (
+        name === undefined ||
+        subpath === undefined ||
+        /\.(c|m)?js$|\.json$/.test(subpath) ||
+        args.path.startsWith('node:')
+      )
+        return external;
+      const resolved = await builder.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        pluginData: probe,
+      });
+      const packageDir = resolved.path.slice(
+        0,
+        resolved.path.lastIndexOf(`/node_modules/${name}/`) + `/node_modules/${name}/`.length,
+      );
       const manifest = JSON.parse(await readFile(`${packageDir}package.json`, 'utf8')) as { exports?: unknown };
       if (manifest.exports !== undefined) return external;
       return { path: `${name}/${resolved.path.slice(packageDir.length)}`, external: true };
     });
     builder.onLoad({ filter: /\.ts$/ }, async (args) => ({
-      contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+      contents: (await readFile(args.path, 'utf8')).replaceAll(
+        'import.meta.url',
+        JSON.stringify(pathToFileURL(args.path).href),
+      ),
       loader: 'ts',
     }));
   },

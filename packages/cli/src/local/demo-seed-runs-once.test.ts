@@ -1,4 +1,12 @@
-import { currentScoringConfig, currentSettlementPolicy, findOrgBySlug, findTeamBySlug, findUserByEmail, getSettlementBounds, isPlatformOrg } from '@tokenwise/db';
+import {
+  currentScoringConfig,
+  currentSettlementPolicy,
+  findOrgBySlug,
+  findTeamBySlug,
+  findUserByEmail,
+  getSettlementBounds,
+  isPlatformOrg,
+} from '@tokenwise/db';
 import { orgs, users } from '@tokenwise/db/schema';
 import { findAccount } from '@tokenwise/ledger';
 import { loadPlugins, parsePluginConfig } from '@tokenwise/plugin-sdk';
@@ -37,16 +45,28 @@ describe('the demo seed of npm start', () => {
   const balanceOf = async (email: string, currency: string) => {
     const org = await findOrgBySlug(services.database.db, { slug: 'demo' });
     const user = await findUserByEmail(services.database.db, { orgId: org?.id ?? '', email });
-    const account = await findAccount(services.database.db, { ownerType: 'user', ownerId: user?.id ?? '', currency, purpose: 'wallet' });
+    const account = await findAccount(services.database.db, {
+      ownerType: 'user',
+      ownerId: user?.id ?? '',
+      currency,
+      purpose: 'wallet',
+    });
     return account === undefined ? undefined : (await services.ledger.balance(account.id)).available;
   };
 
   it('seeds an org with a user per role, grants, judge scoring, policies and bounds, and writes dev.json owner-only', async () => {
     const first = await seedDemo(options);
     expect(first.seeded).toBe(true);
-    expect(first.devFile).toMatchObject({ gatewayUrl: 'http://127.0.0.1:4000/v1', apiUrl: 'http://127.0.0.1:4001', temporalUiUrl: 'http://127.0.0.1:8233', models: ['sim/small', 'sim/judge'] });
+    expect(first.devFile).toMatchObject({
+      gatewayUrl: 'http://127.0.0.1:4000/v1',
+      apiUrl: 'http://127.0.0.1:4001',
+      temporalUiUrl: 'http://127.0.0.1:8233',
+      models: ['sim/small', 'sim/judge'],
+    });
     expect(first.devFile.users.map((user) => user.email)).toEqual(demoUsers.map((user) => user.email));
-    expect(new Set(first.devFile.users.flatMap((user) => user.roles))).toEqual(new Set(['employee', 'lead', 'esg', 'admin']));
+    expect(new Set(first.devFile.users.flatMap((user) => user.roles))).toEqual(
+      new Set(['employee', 'lead', 'esg', 'admin']),
+    );
     for (const user of first.devFile.users) expect(user.apiKey).toMatch(/^tw_/);
     expect((await stat(first.path)).mode & 0o777).toBe(0o600);
 
@@ -57,19 +77,33 @@ describe('the demo seed of npm start', () => {
     expect(await isPlatformOrg(db, { orgId: org?.id ?? '' })).toBe(true);
     for (const slug of ['platform', 'research']) {
       const team = await findTeamBySlug(db, { orgId: org?.id ?? '', slug });
-      expect((await currentScoringConfig(db, { teamId: team?.id ?? '' }))?.plugins).toEqual([{ pluginId: 'llm-judge', weight: 1, config: { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true } }]);
+      expect((await currentScoringConfig(db, { teamId: team?.id ?? '' }))?.plugins).toEqual([
+        { pluginId: 'llm-judge', weight: 1, config: { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true } },
+      ]);
       expect((await currentSettlementPolicy(db, { teamId: team?.id ?? '' }))?.warnings).toEqual([]);
     }
     expect((await getSettlementBounds(db, { orgId: org?.id ?? '' })).explicit).toBe(true);
     // The worker refuses a config its plugin's schema refuses: the seeded one must pass it.
-    const { loaded } = await loadPlugins({ workspaceDir: fileURLToPath(new URL('../../../../', import.meta.url)), allowNpm: false });
+    const { loaded } = await loadPlugins({
+      workspaceDir: fileURLToPath(new URL('../../../../', import.meta.url)),
+      allowNpm: false,
+    });
     const judge = loaded.find(({ plugin }) => plugin.id === 'llm-judge')?.plugin;
     expect(judge).toBeDefined();
-    if (judge !== undefined) expect(parsePluginConfig(judge, { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true })).toMatchObject({ judgeModel: 'sim/judge', samples: 1 });
+    if (judge !== undefined)
+      expect(parsePluginConfig(judge, { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true })).toMatchObject({
+        judgeModel: 'sim/judge',
+        samples: 1,
+      });
     expect(await balanceOf('ada@demo.test', 'innovation')).toBe(1_000_000_000n);
     expect(await balanceOf('lin@demo.test', 'priority')).toBe(50_000_000n);
     // Rewards for excellent work come out of the org's reward pool: the seed funds it.
-    const pool = await findAccount(services.database.db, { ownerType: 'org', ownerId: org?.id ?? '', currency: 'priority', purpose: 'reward_pool' });
+    const pool = await findAccount(services.database.db, {
+      ownerType: 'org',
+      ownerId: org?.id ?? '',
+      currency: 'priority',
+      purpose: 'reward_pool',
+    });
     expect(pool && (await services.ledger.balance(pool.id)).available).toBe(500_000_000n);
   });
 

@@ -50,7 +50,14 @@ interface DemoUser {
 /** One user per role; the lead also holds priority tokens, to try the urgent tier. */
 export const demoUsers: readonly DemoUser[] = [
   { email: 'ada@demo.test', name: 'Ada (employee)', team: 'platform', roles: ['employee'], innovation: '1000' },
-  { email: 'lin@demo.test', name: 'Lin (lead of platform)', team: 'platform', roles: ['employee', 'lead'], innovation: '1000', priority: '50' },
+  {
+    email: 'lin@demo.test',
+    name: 'Lin (lead of platform)',
+    team: 'platform',
+    roles: ['employee', 'lead'],
+    innovation: '1000',
+    priority: '50',
+  },
   { email: 'ray@demo.test', name: 'Ray (employee)', team: 'research', roles: ['employee'], innovation: '1000' },
   { email: 'eve@demo.test', name: 'Eve (ESG officer)', team: null, roles: ['esg'], innovation: '200' },
   { email: 'root@demo.test', name: 'Root (admin)', team: null, roles: ['admin'], innovation: '200' },
@@ -111,19 +118,30 @@ async function writeDevFile(dataDir: string, file: DevFile): Promise<string> {
 }
 
 async function ensureOrg(db: Db): Promise<Org> {
-  return (await findOrgBySlug(db, { slug: demoOrgSlug })) ?? createOrg(db, { actor, input: { slug: demoOrgSlug, name: 'Demo', timeZone: 'UTC' } });
+  return (
+    (await findOrgBySlug(db, { slug: demoOrgSlug })) ??
+    createOrg(db, { actor, input: { slug: demoOrgSlug, name: 'Demo', timeZone: 'UTC' } })
+  );
 }
 
 async function ensureTeam(db: Db, org: Org, slug: string, name: string): Promise<Team> {
-  return (await findTeamBySlug(db, { orgId: org.id, slug })) ?? createTeam(db, { actor, input: { orgId: org.id, slug, name } });
+  return (
+    (await findTeamBySlug(db, { orgId: org.id, slug })) ??
+    createTeam(db, { actor, input: { orgId: org.id, slug, name } })
+  );
 }
 
 /** Teams' scoring (the llm-judge) and settlement policies, and the org's bounds; only what is missing. */
 async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeModel: string): Promise<void> {
-  if (!(await getSettlementBounds(db, { orgId: org.id })).explicit) await setSettlementBounds(db, { orgId: org.id, body: demoBounds, actor });
+  if (!(await getSettlementBounds(db, { orgId: org.id })).explicit)
+    await setSettlementBounds(db, { orgId: org.id, body: demoBounds, actor });
   for (const team of teams) {
     if ((await currentScoringConfig(db, { teamId: team.id })) === undefined) {
-      await publishScoringConfig(db, { teamId: team.id, plugins: [{ pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1, useJsonSchema: true } }], actor });
+      await publishScoringConfig(db, {
+        teamId: team.id,
+        plugins: [{ pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1, useJsonSchema: true } }],
+        actor,
+      });
     }
     if ((await currentSettlementPolicy(db, { teamId: team.id })) === undefined) {
       await publishSettlementPolicy(db, { teamId: team.id, body: demoPolicy, actor });
@@ -135,8 +153,22 @@ async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeMode
 export const demoRewardPool = '500';
 
 async function fundRewardPool(ledger: Ledger, db: Db, org: Org): Promise<void> {
-  const pool = await ledger.ensureAccount({ ownerType: 'org', ownerId: org.id, orgId: org.id, currency: 'priority', purpose: 'reward_pool' });
-  await ledger.grant({ id: `demo-reward-pool-${org.id}`, to: pool.id, currency: 'priority', amount: parseAmount(demoRewardPool, currencyByCode('priority')), actor, reason: 'demo seed reward pool', orgId: org.id });
+  const pool = await ledger.ensureAccount({
+    ownerType: 'org',
+    ownerId: org.id,
+    orgId: org.id,
+    currency: 'priority',
+    purpose: 'reward_pool',
+  });
+  await ledger.grant({
+    id: `demo-reward-pool-${org.id}`,
+    to: pool.id,
+    currency: 'priority',
+    amount: parseAmount(demoRewardPool, currencyByCode('priority')),
+    actor,
+    reason: 'demo seed reward pool',
+    orgId: org.id,
+  });
 }
 
 /** Innovation tokens the demo org's judge wallet is funded with each month: the llm judge's calls are paid from it. */
@@ -144,7 +176,12 @@ export const demoJudgeBudget = '100';
 
 /** The demo org pays for its own judging: a monthly judge budget, this month's funded at once (once). */
 async function fundJudgeBudget(ledger: Ledger, db: Db, org: Org): Promise<void> {
-  await applyJudgeBudget(db, ledger, { orgId: org.id, currency: 'innovation', amount: parseAmount(demoJudgeBudget, currencyByCode('innovation')), actor });
+  await applyJudgeBudget(db, ledger, {
+    orgId: org.id,
+    currency: 'innovation',
+    amount: parseAmount(demoJudgeBudget, currencyByCode('innovation')),
+    actor,
+  });
 }
 
 /** Grants with ids derived from the user: a rerun after a crash mid-seed moves nothing twice. */
@@ -156,8 +193,22 @@ async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string,
   for (const [code, amount] of grants) {
     if (amount === undefined) continue;
     const currency = currencyByCode(code);
-    const wallet = await ledger.ensureAccount({ ownerType: 'user', ownerId: userId, orgId: org.id, currency: code, purpose: 'wallet' });
-    await ledger.grant({ id: `demo-welcome-${code}-${userId}`, to: wallet.id, currency: code, amount: parseAmount(amount, currency), actor, reason: 'demo seed welcome grant', orgId: org.id });
+    const wallet = await ledger.ensureAccount({
+      ownerType: 'user',
+      ownerId: userId,
+      orgId: org.id,
+      currency: code,
+      purpose: 'wallet',
+    });
+    await ledger.grant({
+      id: `demo-welcome-${code}-${userId}`,
+      to: wallet.id,
+      currency: code,
+      amount: parseAmount(amount, currency),
+      actor,
+      reason: 'demo seed welcome grant',
+      orgId: org.id,
+    });
   }
 }
 
@@ -168,7 +219,12 @@ async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string,
  */
 export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const { db, ledger } = options;
-  const urls = { gatewayUrl: options.gatewayUrl, apiUrl: options.apiUrl, temporalUiUrl: options.temporalUiUrl, models: options.models };
+  const urls = {
+    gatewayUrl: options.gatewayUrl,
+    apiUrl: options.apiUrl,
+    temporalUiUrl: options.temporalUiUrl,
+    models: options.models,
+  };
   const existing = await readDevFile(options.dataDir);
   if (existing !== undefined && (await findOrgBySlug(db, { slug: demoOrgSlug })) !== undefined) {
     const devFile = { ...existing, ...urls, users: existing.users };
@@ -188,10 +244,22 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const users: DevFile['users'] = [];
   for (const demo of demoUsers) {
     const teamId = demo.team === null ? null : (teams.get(demo.team)?.id ?? null);
-    const user = (await findUserByEmail(db, { orgId: org.id, email: demo.email })) ?? (await createUser(db, { actor, input: { orgId: org.id, teamId, email: demo.email, displayName: demo.name, roles: demo.roles } }));
+    const user =
+      (await findUserByEmail(db, { orgId: org.id, email: demo.email })) ??
+      (await createUser(db, {
+        actor,
+        input: { orgId: org.id, teamId, email: demo.email, displayName: demo.name, roles: demo.roles },
+      }));
     await grantDemoTokens(ledger, db, org, user.id, demo);
     // One key per demo user for both doors: the gateway (inference) and the typed API.
-    const { secret } = await createApiKey(db, { pepper: options.keyPepper, orgId: org.id, userId: user.id, name: 'demo key', scopes: ['inference', 'api'], actor });
+    const { secret } = await createApiKey(db, {
+      pepper: options.keyPepper,
+      orgId: org.id,
+      userId: user.id,
+      name: 'demo key',
+      scopes: ['inference', 'api'],
+      actor,
+    });
     users.push({ email: user.email, roles: user.roles, apiKey: secret });
   }
   const devFile: DevFile = { ...urls, users };

@@ -14,11 +14,25 @@ export interface InferenceCluster {
 
 /** The simulated models `npm start` serves without VLLM_URL: a small dense model (2 replicas) and a MoE. */
 const simulatedModels = [
-  { model: 'sim/llama-3.1-8b-instruct', replicas: 2, weightBillions: '8.03', cInputPerMTok: '150000', cOutputPerMTok: '600000' },
-  { model: 'sim/mixtral-8x7b-instruct', replicas: 1, weightBillions: '46.7', cInputPerMTok: '600000', cOutputPerMTok: '1800000' },
+  {
+    model: 'sim/llama-3.1-8b-instruct',
+    replicas: 2,
+    weightBillions: '8.03',
+    cInputPerMTok: '150000',
+    cOutputPerMTok: '600000',
+  },
+  {
+    model: 'sim/mixtral-8x7b-instruct',
+    replicas: 1,
+    weightBillions: '46.7',
+    cInputPerMTok: '600000',
+    cOutputPerMTok: '1800000',
+  },
 ] as const;
 
-function pricesFor(models: { model: string; weightBillions: string; cInputPerMTok: string; cOutputPerMTok: string }[]): PriceListInput {
+function pricesFor(
+  models: { model: string; weightBillions: string; cInputPerMTok: string; cOutputPerMTok: string }[],
+): PriceListInput {
   return {
     version: 'default-1',
     models: Object.fromEntries(
@@ -42,25 +56,41 @@ function pricesFor(models: { model: string; weightBillions: string; cInputPerMTo
   };
 }
 
-const clusterDefaults = { queueDepthMax: 1_000, queueWaitMsMax: 30_000, region: 'eu-west-1', gridIntensityGCo2ePerKwh: 250, pue: 1.2 };
+const clusterDefaults = {
+  queueDepthMax: 1_000,
+  queueWaitMsMax: 30_000,
+  region: 'eu-west-1',
+  gridIntensityGCo2ePerKwh: 250,
+  pue: 1.2,
+};
 
 /** The clusters of TOKENWISE_CLUSTERS_FILE, a real vLLM at VLLM_URL (its models read from /v1/models), or the simulated cluster. */
-export async function startInferenceCluster(options: { clustersFile?: string; vllmUrl: string | undefined; priorityScheduling: boolean }): Promise<InferenceCluster> {
+export async function startInferenceCluster(options: {
+  clustersFile?: string;
+  vllmUrl: string | undefined;
+  priorityScheduling: boolean;
+}): Promise<InferenceCluster> {
   if (options.clustersFile !== undefined) {
     const text = await readFile(options.clustersFile, 'utf8').catch((error: unknown) => {
-      throw new ConfigError(`TOKENWISE_CLUSTERS_FILE=${options.clustersFile} cannot be read: ${(error as Error).message}`);
+      throw new ConfigError(
+        `TOKENWISE_CLUSTERS_FILE=${options.clustersFile} cannot be read: ${(error as Error).message}`,
+      );
     });
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ConfigError(`TOKENWISE_CLUSTERS_FILE=${options.clustersFile} is not JSON: it must hold an array of clusters.`);
+      throw new ConfigError(
+        `TOKENWISE_CLUSTERS_FILE=${options.clustersFile} is not JSON: it must hold an array of clusters.`,
+      );
     }
     const clusters = parseClusterConfigs(json);
     const models = clusters.flatMap((cluster) => cluster.models);
     return {
       clusters,
-      defaultPrices: pricesFor(models.map((model) => ({ model, weightBillions: '8', cInputPerMTok: '150000', cOutputPerMTok: '600000' }))),
+      defaultPrices: pricesFor(
+        models.map((model) => ({ model, weightBillions: '8', cInputPerMTok: '150000', cOutputPerMTok: '600000' })),
+      ),
       describe: `${clusters.length} configured cluster(s) (${models.join(', ')})`,
       close: async () => {},
     };
@@ -71,19 +101,37 @@ export async function startInferenceCluster(options: { clustersFile?: string; vl
     const models = ((await response.json()) as { data?: { id: string }[] }).data?.map((entry) => entry.id) ?? [];
     if (models.length === 0) throw new Error(`VLLM_URL=${options.vllmUrl} serves no models.`);
     return {
-      clusters: [{ name: 'vllm', models, replicas: [{ id: 'vllm-0', url: options.vllmUrl }], maxConcurrencyPerReplica: 256, priorityScheduling: options.priorityScheduling, ...clusterDefaults }],
-      defaultPrices: pricesFor(models.map((model) => ({ model, weightBillions: '8', cInputPerMTok: '150000', cOutputPerMTok: '600000' }))),
+      clusters: [
+        {
+          name: 'vllm',
+          models,
+          replicas: [{ id: 'vllm-0', url: options.vllmUrl }],
+          maxConcurrencyPerReplica: 256,
+          priorityScheduling: options.priorityScheduling,
+          ...clusterDefaults,
+        },
+      ],
+      defaultPrices: pricesFor(
+        models.map((model) => ({ model, weightBillions: '8', cInputPerMTok: '150000', cOutputPerMTok: '600000' })),
+      ),
       describe: `vLLM at ${options.vllmUrl} (${models.join(', ')})`,
       close: async () => {},
     };
   }
   const sim = await startVllmSimCluster({
-    models: simulatedModels.map(({ model, replicas }) => ({ model, replicas, schedulingPolicy: 'priority' as const, maxNumSeqs: 64 })),
+    models: simulatedModels.map(({ model, replicas }) => ({
+      model,
+      replicas,
+      schedulingPolicy: 'priority' as const,
+      maxNumSeqs: 64,
+    })),
   });
   const clusters: ClusterConfig[] = simulatedModels.map(({ model }, index) => ({
     name: `sim-${index}`,
     models: [model],
-    replicas: sim.replicas.filter((replica) => replica.model === model).map((replica, n) => ({ id: `sim-${index}-${n}`, url: replica.url })),
+    replicas: sim.replicas
+      .filter((replica) => replica.model === model)
+      .map((replica, n) => ({ id: `sim-${index}-${n}`, url: replica.url })),
     maxConcurrencyPerReplica: 64,
     priorityScheduling: true,
     ...clusterDefaults,

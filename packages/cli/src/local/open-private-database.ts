@@ -10,7 +10,10 @@ export const dataDirTightenIntervalMs = 60_000;
  * owner-only first; PGlite's files are tightened after open, every `dataDirTightenIntervalMs` while
  * open, and at close.
  */
-export async function openPrivateDatabase(config: Config, onError: (error: Error) => void = reportTightenError): Promise<Database> {
+export async function openPrivateDatabase(
+  config: Config,
+  onError: (error: Error) => void = reportTightenError,
+): Promise<Database> {
   if (config.databaseUrl) return openDatabase({ url: config.databaseUrl });
   await makeDataDirPrivate(config.dataDir);
   const database = await openDatabase({ dataDir: config.pgliteDir });

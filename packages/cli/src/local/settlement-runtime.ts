@@ -1,7 +1,15 @@
 import type { Db } from '@tokenwise/db';
 import { createRuntimeKeys } from '@tokenwise/gateway';
 import type { Ledger } from '@tokenwise/ledger';
-import { createGatewayLlmClient, createJsonLogger, createPluginContext, loadPlugins, type LlmPayer, type PluginContext, type PluginDefinition } from '@tokenwise/plugin-sdk';
+import {
+  createGatewayLlmClient,
+  createJsonLogger,
+  createPluginContext,
+  loadPlugins,
+  type LlmPayer,
+  type PluginContext,
+  type PluginDefinition,
+} from '@tokenwise/plugin-sdk';
 import { fileURLToPath } from 'node:url';
 
 /** The workspace root, where plugins/* live. */
@@ -22,13 +30,30 @@ export interface SettlementRuntime {
  * whose request is scored (its judge wallet pays; that usage is never settled), or the key of the
  * lead who dry-runs a plugin (their own wallet pays). Secrets never leave this process's memory.
  */
-export async function startSettlementRuntime(deps: { db: Db; ledger: Ledger; keyPepper: Buffer; dataDir: string; gatewayUrl: string }): Promise<SettlementRuntime> {
+export async function startSettlementRuntime(deps: {
+  db: Db;
+  ledger: Ledger;
+  keyPepper: Buffer;
+  dataDir: string;
+  gatewayUrl: string;
+}): Promise<SettlementRuntime> {
   const { loaded, rejected } = await loadPlugins({ workspaceDir, allowNpm: false });
   const keys = createRuntimeKeys({ db: deps.db, pepper: deps.keyPepper, actor: 'system:settlement-runtime' });
-  const llmFor = (payer: LlmPayer) => createGatewayLlmClient({ baseUrl: deps.gatewayUrl, apiKey: () => keys.keyFor(payer), onUnauthorized: () => keys.forget(payer), timeoutMs: llmCallTimeoutMs });
+  const llmFor = (payer: LlmPayer) =>
+    createGatewayLlmClient({
+      baseUrl: deps.gatewayUrl,
+      apiKey: () => keys.keyFor(payer),
+      onUnauthorized: () => keys.forget(payer),
+      timeoutMs: llmCallTimeoutMs,
+    });
   return {
     plugins: new Map(loaded.map(({ plugin }) => [plugin.id, plugin])),
     rejected: rejected.map(({ source, reason }) => ({ source, reason })),
-    contextFor: (pluginId, payer) => createPluginContext({ logger: createJsonLogger({ plugin: pluginId }), llm: llmFor(payer), fetchTimeoutMs: 10_000 }),
+    contextFor: (pluginId, payer) =>
+      createPluginContext({
+        logger: createJsonLogger({ plugin: pluginId }),
+        llm: llmFor(payer),
+        fetchTimeoutMs: 10_000,
+      }),
   };
 }

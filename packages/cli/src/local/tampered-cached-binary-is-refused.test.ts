@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheDir } from './cache-dir';
 import { temporalCliPin, temporalTestServerPin, type PinnedWheelBinary } from './pinned-binaries';
-import { ensureTemporalCli, ensureTemporalTestServer, ProvisionError, type Log, type ResolvedBinary } from './provision';
+import {
+  ensureTemporalCli,
+  ensureTemporalTestServer,
+  ProvisionError,
+  type Log,
+  type ResolvedBinary,
+} from './provision';
 
 type Ensure = (options: { env: NodeJS.ProcessEnv; log?: Log; install?: boolean }) => Promise<ResolvedBinary>;
 const cases: { pin: PinnedWheelBinary; folder: string; ensure: Ensure }[] = [
@@ -59,12 +65,16 @@ describe.each(cases)('the cached $pin.label', ({ pin, folder, ensure }) => {
     await flipOneByteKeepingSizeAndMtime(cached);
     const refused = ensure({ env: envFor('/usr/bin:/bin'), install: false });
     await expect(refused).rejects.toThrow(ProvisionError);
-    await expect(refused).rejects.toThrow(new RegExp(`${cached}.*sha256 [0-9a-f]{64}.*expected ${pin.sha256ByPlatform['linux-x64']}`, 's'));
+    await expect(refused).rejects.toThrow(
+      new RegExp(`${cached}.*sha256 [0-9a-f]{64}.*expected ${pin.sha256ByPlatform['linux-x64']}`, 's'),
+    );
   });
 
   it('is removed and provisioned again when provisioning is allowed', async () => {
     const logged: string[] = [];
-    await expect(ensure({ env: envFor(join(dir, 'no-tools')), log: (line) => logged.push(line) })).rejects.toThrow(/python3/);
+    await expect(ensure({ env: envFor(join(dir, 'no-tools')), log: (line) => logged.push(line) })).rejects.toThrow(
+      /python3/,
+    );
     expect(logged.join('\n')).toMatch(/sha256 .* expected .*provisioning it again/s);
     await expect(stat(cached)).rejects.toMatchObject({ code: 'ENOENT' });
   });

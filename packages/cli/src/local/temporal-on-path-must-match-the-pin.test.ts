@@ -28,12 +28,16 @@ describe('a temporal on PATH', () => {
   });
 
   const fakeTemporal = (version: string) =>
-    writeFile(join(bin, 'temporal'), `#!/bin/sh\necho "temporal version ${version} (Server 1.27.0, UI 2.36.0)"\n`, { mode: 0o755 });
+    writeFile(join(bin, 'temporal'), `#!/bin/sh\necho "temporal version ${version} (Server 1.27.0, UI 2.36.0)"\n`, {
+      mode: 0o755,
+    });
 
   it('is not used when it reports another version than the pin, and the log says why', async () => {
     await fakeTemporal('1.3.0');
     await expect(ensureTemporalCli({ env, log, install: false })).rejects.toThrow(ProvisionError);
-    expect(logged.join('\n')).toContain(`Ignoring ${join(bin, 'temporal')} on PATH: it reports version 1.3.0, the pinned version is ${temporalCliPin.version}`);
+    expect(logged.join('\n')).toContain(
+      `Ignoring ${join(bin, 'temporal')} on PATH: it reports version 1.3.0, the pinned version is ${temporalCliPin.version}`,
+    );
   });
 
   it('is not used when it prints no version at all', async () => {
@@ -53,6 +57,9 @@ describe('a temporal on PATH', () => {
 
   it('is used when it reports the pinned version', async () => {
     await fakeTemporal(temporalCliPin.version);
-    expect(await ensureTemporalCli({ env, log, install: false })).toEqual({ path: join(bin, 'temporal'), source: 'path' });
+    expect(await ensureTemporalCli({ env, log, install: false })).toEqual({
+      path: join(bin, 'temporal'),
+      source: 'path',
+    });
   });
 });

@@ -54,14 +54,21 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const namespace = options.namespace ?? 'default';
   const port = options.port ?? (await freePort());
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--http-port', String(await freePort()),
-    '--metrics-port', String(await freePort()),
-    '--namespace', namespace,
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(await freePort()),
+    '--metrics-port',
+    String(await freePort()),
+    '--namespace',
+    namespace,
     ...(options.extraNamespaces ?? []).flatMap((extra) => ['--namespace', extra]),
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
   ];
   let uiUrl: string | undefined;
   if (options.uiPort === undefined) {
@@ -77,9 +84,17 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   }
   // The server creates its SQLite file itself (an empty file made first is taken for a set-up
   // database); umask 077 makes it and its journals owner-only from the start.
-  const server = options.dbFilename === undefined ? spawnManaged(options.cliPath, args) : spawnManaged('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', options.cliPath, ...args]);
+  const server =
+    options.dbFilename === undefined
+      ? spawnManaged(options.cliPath, args)
+      : spawnManaged('/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', options.cliPath, ...args]);
   const address = `127.0.0.1:${port}`;
-  await waitUntilReady('Temporal dev server', server, () => namespaceReady(address, namespace), options.readyTimeoutMs ?? 60_000);
+  await waitUntilReady(
+    'Temporal dev server',
+    server,
+    () => namespaceReady(address, namespace),
+    options.readyTimeoutMs ?? 60_000,
+  );
   if (options.dbFilename !== undefined) await makeOwnerOnly(options.dbFilename);
   return { address, namespace, uiUrl, stop: () => server.stop() };
 }

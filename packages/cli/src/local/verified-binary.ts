@@ -50,6 +50,9 @@ export async function readRecordedHash(path: string): Promise<string | undefined
 }
 
 /** What we say about a cached binary whose hash is not the one it was installed with. */
-export function changedBinaryMessage(label: string, cached: { path: string; actual: string; expected: string }): string {
+export function changedBinaryMessage(
+  label: string,
+  cached: { path: string; actual: string; expected: string },
+): string {
   return `The cached ${label} at ${cached.path} has sha256 ${cached.actual}, expected ${cached.expected}: it is not the binary that was installed there.`;
 }

@@ -17,7 +17,14 @@ export interface ApiStarterOptions {
 /** The tRPC API over HTTP; its closer goes on the stack. */
 export async function startApiService(stack: Stack, options: ApiStarterOptions): Promise<RunningApiServer> {
   const { services } = options;
-  const api = await startApiServer({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, plugins: options.plugins, port: options.port, host: options.host });
+  const api = await startApiServer({
+    db: services.database.db,
+    ledger: services.ledger,
+    keyPepper: services.keyPepper,
+    plugins: options.plugins,
+    port: options.port,
+    host: options.host,
+  });
   stack.push('API', () => api.close());
   options.log(`API: ${api.url} (tRPC; typed client: createApiClient from @tokenwise/api).`);
   return api;

@@ -20,7 +20,9 @@ function startExpirySweeper(services: Services): { stop(): Promise<void> } {
   const timer = setInterval(() => {
     running = running
       .then(() => services.ledger.expireDue())
-      .catch((error: unknown) => process.stderr.write(`Hold expiry sweep failed (retrying): ${(error as Error).message}\n`));
+      .catch((error: unknown) =>
+        process.stderr.write(`Hold expiry sweep failed (retrying): ${(error as Error).message}\n`),
+      );
   }, expirySweepIntervalMs);
   return {
     async stop() {
@@ -36,7 +38,9 @@ async function ensurePriceList(services: Services, defaults: PriceListInput, act
   if ((await loadNewestPriceList(db)) !== undefined) return;
   try {
     const published = await publishPriceList(db, { body: defaults, actor });
-    log(`Prices: published a default price list (version ${published.version}) for ${Object.keys(defaults.models).join(', ')}.`);
+    log(
+      `Prices: published a default price list (version ${published.version}) for ${Object.keys(defaults.models).join(', ')}.`,
+    );
   } catch (error) {
     if ((await loadNewestPriceList(db)) === undefined) throw error;
   }
@@ -51,7 +55,9 @@ async function drain(gateway: RunningGateway): Promise<void> {
       gateway.close(),
       new Promise<void>((resolve) => {
         deadline = setTimeout(() => {
-          process.stderr.write(`gateway: requests still in flight after ${gatewayDrainMsMax / 1000} s; closing their connections.\n`);
+          process.stderr.write(
+            `gateway: requests still in flight after ${gatewayDrainMsMax / 1000} s; closing their connections.\n`,
+          );
           gateway.server.closeAllConnections();
           resolve();
         }, gatewayDrainMsMax);

@@ -50,7 +50,13 @@ async function connectBoth(address: string): Promise<{ connection: Connection; w
  * Connects a client and a worker connection to Temporal, retrying while the server is not up yet
  * (a container starting beside it) with a log line per attempt, so a restart loop is never silent.
  */
-export async function connectTemporal(options: { address: string; log: Log; signal?: AbortSignal; retryMs?: number; attemptsMax?: number }): Promise<{ connection: Connection; workerConnection: NativeConnection }> {
+export async function connectTemporal(options: {
+  address: string;
+  log: Log;
+  signal?: AbortSignal;
+  retryMs?: number;
+  attemptsMax?: number;
+}): Promise<{ connection: Connection; workerConnection: NativeConnection }> {
   const attemptsMax = options.attemptsMax ?? connectAttemptsMax;
   for (let attempt = 1; ; attempt++) {
     const connecting = connectBoth(options.address);
@@ -59,13 +65,18 @@ export async function connectTemporal(options: { address: string; log: Log; sign
     } catch (error) {
       if (options.signal?.aborted) {
         // Stopped mid-attempt: close what the attempt still opens; its failure is moot, the process is stopping.
-        connecting.then(({ connection, workerConnection }) => Promise.all([connection.close(), workerConnection.close()])).catch(() => {});
+        connecting
+          .then(({ connection, workerConnection }) => Promise.all([connection.close(), workerConnection.close()]))
+          .catch(() => {});
         throw error;
       }
       const reason = (error as Error).message.split('\n')[0];
-      if (attempt >= attemptsMax) throw new Error(`Temporal at ${options.address} is still unreachable after ${attempt} attempts: ${reason}`);
+      if (attempt >= attemptsMax)
+        throw new Error(`Temporal at ${options.address} is still unreachable after ${attempt} attempts: ${reason}`);
       const retryMs = options.retryMs ?? connectRetryMs;
-      options.log(`Temporal at ${options.address} is not reachable yet (attempt ${attempt} of ${attemptsMax}: ${reason}); retrying in ${retryMs / 1000} s.`);
+      options.log(
+        `Temporal at ${options.address} is not reachable yet (attempt ${attempt} of ${attemptsMax}: ${reason}); retrying in ${retryMs / 1000} s.`,
+      );
       await sleep(retryMs, options.signal);
     }
   }

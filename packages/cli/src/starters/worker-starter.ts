@@ -45,11 +45,24 @@ export interface WorkerStarterOptions {
 }
 
 /** The workspace's scoring plugins, their LLM calls going through the gateway as judge usage; logs which loaded. */
-export async function loadScoringPlugins(options: { services: Services; gatewayUrl: string; dataDir: string; log: Log }): Promise<SettlementRuntime> {
+export async function loadScoringPlugins(options: {
+  services: Services;
+  gatewayUrl: string;
+  dataDir: string;
+  log: Log;
+}): Promise<SettlementRuntime> {
   const { services } = options;
-  const settlement = await startSettlementRuntime({ db: services.database.db, ledger: services.ledger, keyPepper: services.keyPepper, dataDir: options.dataDir, gatewayUrl: options.gatewayUrl });
+  const settlement = await startSettlementRuntime({
+    db: services.database.db,
+    ledger: services.ledger,
+    keyPepper: services.keyPepper,
+    dataDir: options.dataDir,
+    gatewayUrl: options.gatewayUrl,
+  });
   const rejected = settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ');
-  options.log(`Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${rejected === '' ? '' : `; rejected: ${rejected}`}.`);
+  options.log(
+    `Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${rejected === '' ? '' : `; rejected: ${rejected}`}.`,
+  );
   return settlement;
 }
 
@@ -64,11 +77,17 @@ export interface WorkerStarted {
 export async function startWorkerService(stack: Stack, options: WorkerStarterOptions): Promise<WorkerStarted> {
   const { services, log } = options;
   const { database, ledger } = services;
-  const { connection, workerConnection } = await connectTemporal({ address: options.temporalAddress, log, signal: options.signal });
+  const { connection, workerConnection } = await connectTemporal({
+    address: options.temporalAddress,
+    log,
+    signal: options.signal,
+  });
   stack.push('client connection', () => connection.close());
   stack.push('worker connection', () => workerConnection.close());
   const client = new Client({ connection, namespace: options.temporalNamespace, dataConverter });
-  const settlement = options.settlement ?? (await loadScoringPlugins({ services, gatewayUrl: options.gatewayUrl, dataDir: options.dataDir, log }));
+  const settlement =
+    options.settlement ??
+    (await loadScoringPlugins({ services, gatewayUrl: options.gatewayUrl, dataDir: options.dataDir, log }));
   const worker = await createWorker({
     connection: workerConnection,
     namespace: options.temporalNamespace,
@@ -79,7 +98,8 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
       ledger,
       client,
       taskQueue,
-      closeAbandonedAdmissions: (olderThan) => closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: 200 }),
+      closeAbandonedAdmissions: (olderThan) =>
+        closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: 200 }),
     },
     allowances: { ledger },
   });
@@ -96,16 +116,26 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
     every: '5 minutes',
     input: { abandonedAfterMs: holdTimeoutSecondsDefault * 1000, unsettledAfterMs },
   });
-  log(`Reconciliation: Temporal Schedule ${reconcileScheduleId} every 5 minutes (${reconcile === 'created' ? 'created' : 'already there'}).`);
+  log(
+    `Reconciliation: Temporal Schedule ${reconcileScheduleId} every 5 minutes (${reconcile === 'created' ? 'created' : 'already there'}).`,
+  );
   // Hourly, so a new user gets this month's allowance within the hour; the ledger grants it once a month.
-  const allowances = await ensureAllowanceSchedule(client, { taskQueue, every: '1 hour', input: { usersPerPage: allowanceUsersPerPage } });
-  log(`Allowances: Temporal Schedule ${allowanceScheduleId} every hour (${allowances === 'created' ? 'created' : 'already there'}).`);
+  const allowances = await ensureAllowanceSchedule(client, {
+    taskQueue,
+    every: '1 hour',
+    input: { usersPerPage: allowanceUsersPerPage },
+  });
+  log(
+    `Allowances: Temporal Schedule ${allowanceScheduleId} every hour (${allowances === 'created' ? 'created' : 'already there'}).`,
+  );
   const check: PlatformCheckResult = await client.workflow.execute('platformCheck', {
     taskQueue,
     workflowId: `platform-check-${Date.now()}`,
     args: [{ amount: 1n }],
     workflowExecutionTimeout: '30 seconds',
   });
-  log(`Worker: task queue ${taskQueue}, platform check passed (${check.migrationsApplied} migrations on ${check.backend}).`);
+  log(
+    `Worker: task queue ${taskQueue}, platform check passed (${check.migrationsApplied} migrations on ${check.backend}).`,
+  );
   return { client, settlement, running };
 }

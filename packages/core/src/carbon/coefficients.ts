@@ -58,16 +58,36 @@ export function resolveCoefficients(...overrides: Array<Partial<CarbonCoefficien
   const merged: CarbonCoefficients = Object.assign({}, ecoLogitsDefaults, ...overrides.filter((o) => o !== undefined));
   for (const [name, value] of Object.entries(merged)) {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new ValidationError(`Carbon coefficient ${name} must be a finite number, got ${String(value)}.`, { coefficient: name });
+      throw new ValidationError(`Carbon coefficient ${name} must be a finite number, got ${String(value)}.`, {
+        coefficient: name,
+      });
     }
   }
-  const positive: Array<keyof CarbonCoefficients> = ['quantizationBits', 'memoryOverheadFactor', 'gpuMemoryGb', 'serverGpuCount', 'batchSize'];
+  const positive: Array<keyof CarbonCoefficients> = [
+    'quantizationBits',
+    'memoryOverheadFactor',
+    'gpuMemoryGb',
+    'serverGpuCount',
+    'batchSize',
+  ];
   for (const name of positive) {
-    if (merged[name] <= 0) throw new ValidationError(`Carbon coefficient ${name} must be greater than zero, got ${merged[name]}.`);
+    if (merged[name] <= 0)
+      throw new ValidationError(`Carbon coefficient ${name} must be greater than zero, got ${merged[name]}.`);
   }
-  if (merged.pue < 1) throw new ValidationError(`Carbon coefficient pue must be at least 1 (facility energy / IT energy), got ${merged.pue}.`);
-  for (const name of ['gpuEnergyAlpha', 'gpuEnergyGamma', 'latencyAlpha', 'latencyBeta', 'latencyGamma', 'serverPowerKw'] as const) {
-    if (merged[name] < 0) throw new ValidationError(`Carbon coefficient ${name} must not be negative, got ${merged[name]}.`);
+  if (merged.pue < 1)
+    throw new ValidationError(
+      `Carbon coefficient pue must be at least 1 (facility energy / IT energy), got ${merged.pue}.`,
+    );
+  for (const name of [
+    'gpuEnergyAlpha',
+    'gpuEnergyGamma',
+    'latencyAlpha',
+    'latencyBeta',
+    'latencyGamma',
+    'serverPowerKw',
+  ] as const) {
+    if (merged[name] < 0)
+      throw new ValidationError(`Carbon coefficient ${name} must not be negative, got ${merged[name]}.`);
   }
   return merged;
 }

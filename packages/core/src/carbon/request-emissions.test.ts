@@ -93,22 +93,39 @@ describe('carbon per request, by EcoLogits (ecologits/impacts/llm.py)', () => {
 
   it('refuses impossible models and inputs with a message that names the field', () => {
     const cluster = { region: 'r', gridIntensityGCo2ePerKwh: 400 };
-    expect(() => requestEmissions({ totalParamsBillions: 8, activeParamsBillions: 13 }, cluster, { outputTokens: 1 })).toThrow(ValidationError);
-    expect(() => requestEmissions({ totalParamsBillions: 8, activeParamsBillions: 8 }, { region: 'x', gridIntensityGCo2ePerKwh: -1 }, { outputTokens: 1 })).toThrow(/gridIntensityGCo2ePerKwh of region x/);
-    expect(() => requestEmissions({ totalParamsBillions: 8, activeParamsBillions: 8 }, cluster, { outputTokens: 1.5 })).toThrow(/outputTokens/);
+    expect(() =>
+      requestEmissions({ totalParamsBillions: 8, activeParamsBillions: 13 }, cluster, { outputTokens: 1 }),
+    ).toThrow(ValidationError);
+    expect(() =>
+      requestEmissions(
+        { totalParamsBillions: 8, activeParamsBillions: 8 },
+        { region: 'x', gridIntensityGCo2ePerKwh: -1 },
+        { outputTokens: 1 },
+      ),
+    ).toThrow(/gridIntensityGCo2ePerKwh of region x/);
+    expect(() =>
+      requestEmissions({ totalParamsBillions: 8, activeParamsBillions: 8 }, cluster, { outputTokens: 1.5 }),
+    ).toThrow(/outputTokens/);
   });
 
   it('bounds every request of up to N tokens, whatever its measured latency, and is deterministic', () => {
     const model = { totalParamsBillions: 47, activeParamsBillions: 13 };
     const cluster = { region: 'r', gridIntensityGCo2ePerKwh: 700 };
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 0, max: 200_000 }), fc.double({ min: 0, max: 1e5, noNaN: true }), (a, b, latency) => {
-        const [fewer, more] = a <= b ? [a, b] : [b, a];
-        const actual = requestEmissions(model, cluster, { outputTokens: fewer, latencySeconds: latency });
-        expect(actual.co2eMicrograms).toBeLessThanOrEqual(co2eMicrogramsBound(model, cluster, more));
-        expect(requestEmissions(model, cluster, { outputTokens: fewer, latencySeconds: latency }).co2eMicrograms).toBe(actual.co2eMicrograms);
-        expect(actual.gCo2e).toBeGreaterThanOrEqual(0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.double({ min: 0, max: 1e5, noNaN: true }),
+        (a, b, latency) => {
+          const [fewer, more] = a <= b ? [a, b] : [b, a];
+          const actual = requestEmissions(model, cluster, { outputTokens: fewer, latencySeconds: latency });
+          expect(actual.co2eMicrograms).toBeLessThanOrEqual(co2eMicrogramsBound(model, cluster, more));
+          expect(
+            requestEmissions(model, cluster, { outputTokens: fewer, latencySeconds: latency }).co2eMicrograms,
+          ).toBe(actual.co2eMicrograms);
+          expect(actual.gCo2e).toBeGreaterThanOrEqual(0);
+        },
+      ),
       { numRuns: 500 },
     );
   });

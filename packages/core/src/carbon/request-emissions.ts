@@ -61,10 +61,14 @@ export function requiredGpuCount(totalParamsBillions: number, c: CarbonCoefficie
 function validate(model: CarbonModelProfile, cluster: CarbonClusterProfile, input: RequestCarbonInput): void {
   const { totalParamsBillions: total, activeParamsBillions: active } = model;
   if (!(Number.isFinite(total) && total > 0 && Number.isFinite(active) && active > 0 && active <= total)) {
-    throw new ValidationError(`Model parameters must satisfy 0 < activeParamsBillions <= totalParamsBillions, got active ${active}, total ${total}.`);
+    throw new ValidationError(
+      `Model parameters must satisfy 0 < activeParamsBillions <= totalParamsBillions, got active ${active}, total ${total}.`,
+    );
   }
   if (!(Number.isFinite(cluster.gridIntensityGCo2ePerKwh) && cluster.gridIntensityGCo2ePerKwh >= 0)) {
-    throw new ValidationError(`gridIntensityGCo2ePerKwh of region ${cluster.region} must be a finite number >= 0, got ${cluster.gridIntensityGCo2ePerKwh}.`);
+    throw new ValidationError(
+      `gridIntensityGCo2ePerKwh of region ${cluster.region} must be a finite number >= 0, got ${cluster.gridIntensityGCo2ePerKwh}.`,
+    );
   }
   if (!Number.isSafeInteger(input.outputTokens) || input.outputTokens < 0) {
     throw new ValidationError(`outputTokens must be a non-negative integer, got ${input.outputTokens}.`);
@@ -86,21 +90,36 @@ function validate(model: CarbonModelProfile, cluster: CarbonClusterProfile, inpu
  *   E(Wh)        = PUE * (E_server + GPUs * E_gpu)
  *   gCO2e        = E / 1000 * grid intensity (gCO2e/kWh)                       GSF SCI's E * I
  */
-export function requestEmissions(model: CarbonModelProfile, cluster: CarbonClusterProfile, input: RequestCarbonInput): RequestEmissions {
+export function requestEmissions(
+  model: CarbonModelProfile,
+  cluster: CarbonClusterProfile,
+  input: RequestCarbonInput,
+): RequestEmissions {
   validate(model, cluster, input);
   const c = resolveCoefficients(cluster.overrides, model.overrides);
   const gpuCount = requiredGpuCount(model.totalParamsBillions, c);
-  const gpuWhPerToken = c.gpuEnergyAlpha * Math.exp(c.gpuEnergyBeta * c.batchSize) * model.activeParamsBillions + c.gpuEnergyGamma;
+  const gpuWhPerToken =
+    c.gpuEnergyAlpha * Math.exp(c.gpuEnergyBeta * c.batchSize) * model.activeParamsBillions + c.gpuEnergyGamma;
   const gpuEnergyWh = gpuCount * input.outputTokens * gpuWhPerToken;
-  const secondsPerToken = model.tokensPerSecond !== undefined ? 1 / model.tokensPerSecond : c.latencyAlpha * model.activeParamsBillions + c.latencyBeta * c.batchSize + c.latencyGamma;
+  const secondsPerToken =
+    model.tokensPerSecond !== undefined
+      ? 1 / model.tokensPerSecond
+      : c.latencyAlpha * model.activeParamsBillions + c.latencyBeta * c.batchSize + c.latencyGamma;
   const modelledSeconds = input.outputTokens * secondsPerToken;
-  const generationLatencySeconds = input.latencySeconds !== undefined && input.latencySeconds < modelledSeconds ? input.latencySeconds : modelledSeconds;
-  const serverEnergyWh = ((generationLatencySeconds / 3600) * c.serverPowerKw * 1000 * (gpuCount / c.serverGpuCount)) / c.batchSize;
+  const generationLatencySeconds =
+    input.latencySeconds !== undefined && input.latencySeconds < modelledSeconds
+      ? input.latencySeconds
+      : modelledSeconds;
+  const serverEnergyWh =
+    ((generationLatencySeconds / 3600) * c.serverPowerKw * 1000 * (gpuCount / c.serverGpuCount)) / c.batchSize;
   const itEnergyWh = serverEnergyWh + gpuEnergyWh;
   const totalEnergyWh = c.pue * itEnergyWh;
   const gCo2e = (totalEnergyWh / 1000) * cluster.gridIntensityGCo2ePerKwh;
   const micrograms = Math.ceil(gCo2e * 1e6);
-  invariant(Number.isSafeInteger(micrograms) && micrograms >= 0, `CO2e of ${gCo2e} g does not fit a safe integer of micrograms; check the coefficients.`);
+  invariant(
+    Number.isSafeInteger(micrograms) && micrograms >= 0,
+    `CO2e of ${gCo2e} g does not fit a safe integer of micrograms; check the coefficients.`,
+  );
   return {
     gpuCount,
     generationLatencySeconds,
@@ -119,6 +138,10 @@ export function requestEmissions(model: CarbonModelProfile, cluster: CarbonClust
  * The most a request with at most `outputTokens` can emit: with no measured latency the modelled
  * latency is used, which caps any measured one, and every term grows with the token count.
  */
-export function co2eMicrogramsBound(model: CarbonModelProfile, cluster: CarbonClusterProfile, outputTokens: number): bigint {
+export function co2eMicrogramsBound(
+  model: CarbonModelProfile,
+  cluster: CarbonClusterProfile,
+  outputTokens: number,
+): bigint {
   return requestEmissions(model, cluster, { outputTokens }).co2eMicrograms;
 }

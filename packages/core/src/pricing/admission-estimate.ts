@@ -3,7 +3,13 @@ import { ValidationError } from '../errors';
 import { invariant } from '../invariant';
 import { type CostQuote, quoteCost } from './cost';
 import { type PriceList, type PriorityTier, tokensPerRequestMax } from './price-list';
-import { type ChatTemplateOverhead, chatPromptTokensBound, completionPromptTokensBounds, defaultChatTemplateOverhead, utf8ByteLength } from './prompt-bound';
+import {
+  type ChatTemplateOverhead,
+  chatPromptTokensBound,
+  completionPromptTokensBounds,
+  defaultChatTemplateOverhead,
+  utf8ByteLength,
+} from './prompt-bound';
 
 /** Choices (`n`, `best_of`) per request. */
 export const choicesPerRequestMax = 128;
@@ -48,17 +54,27 @@ export interface AdmissionEstimate {
   readonly cost: CostQuote;
 }
 
-function optionalCount(body: Readonly<Record<string, unknown>>, field: string, min: number, max: number): number | undefined {
+function optionalCount(
+  body: Readonly<Record<string, unknown>>,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ValidationError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}.`, { field });
+    throw new ValidationError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}.`, {
+      field,
+    });
   }
   return value;
 }
 
 function completionTokensPerChoice(body: Readonly<Record<string, unknown>>, policy: AdmissionPolicy): number {
-  invariant(Number.isSafeInteger(policy.completionTokensCap) && policy.completionTokensCap >= 1, 'completionTokensCap must be a positive integer.');
+  invariant(
+    Number.isSafeInteger(policy.completionTokensCap) && policy.completionTokensCap >= 1,
+    'completionTokensCap must be a positive integer.',
+  );
   // Both are checked whatever is forwarded; the smaller limit the client asked for wins.
   const completion = optionalCount(body, 'max_completion_tokens', 1, tokensPerRequestMax);
   const tokens = optionalCount(body, 'max_tokens', 1, tokensPerRequestMax);
@@ -72,7 +88,10 @@ function completionTokensPerChoice(body: Readonly<Record<string, unknown>>, poli
 function refuseBeamSearch(body: Readonly<Record<string, unknown>>): void {
   const beams = body.use_beam_search;
   if (beams !== undefined && beams !== null && beams !== false) {
-    throw new ValidationError('use_beam_search cannot be bounded before inference through the gateway: remove it (or set it to false).', { field: 'use_beam_search' });
+    throw new ValidationError(
+      'use_beam_search cannot be bounded before inference through the gateway: remove it (or set it to false).',
+      { field: 'use_beam_search' },
+    );
   }
 }
 
@@ -92,20 +111,31 @@ export function estimateAdmission(input: AdmissionEstimateInput): AdmissionEstim
   const { body, policy } = input;
   const template = policy.chatTemplate ?? defaultChatTemplateOverhead;
   refuseBeamSearch(body);
-  const promptBounds = input.endpoint === 'chat' ? [chatPromptTokensBound(body, template)] : completionPromptTokensBounds(body.prompt, template, suffixBytes(body.suffix));
+  const promptBounds =
+    input.endpoint === 'chat'
+      ? [chatPromptTokensBound(body, template)]
+      : completionPromptTokensBounds(body.prompt, template, suffixBytes(body.suffix));
   const promptTokensBound = promptBounds.reduce((sum, bound) => sum + bound, 0);
   const n = optionalCount(body, 'n', 1, choicesPerRequestMax) ?? 1;
   const bestOf = optionalCount(body, 'best_of', 1, choicesPerRequestMax) ?? n;
   const perChoice = completionTokensPerChoice(body, policy);
   const completionTokensBound = perChoice * Math.max(n, bestOf) * promptBounds.length;
-  for (const [what, value] of [['prompt', promptTokensBound], ['completion', completionTokensBound]] as const) {
+  for (const [what, value] of [
+    ['prompt', promptTokensBound],
+    ['completion', completionTokensBound],
+  ] as const) {
     if (value > tokensPerRequestMax) {
-      throw new ValidationError(`The request may use up to ${value} ${what} tokens, more than the per-request limit of ${tokensPerRequestMax}; shorten it or lower max_tokens and n.`);
+      throw new ValidationError(
+        `The request may use up to ${value} ${what} tokens, more than the per-request limit of ${tokensPerRequestMax}; shorten it or lower max_tokens and n.`,
+      );
     }
   }
   const co2eMicrograms = input.co2eMicrogramsForOutputTokens?.(completionTokensBound);
   if (co2eMicrograms !== undefined) assertNonNegativeAmount(co2eMicrograms, 'co2eMicrograms bound');
-  invariant(input.priceList.carbonPrice === undefined || co2eMicrograms !== undefined, 'The price list prices carbon: pass co2eMicrogramsForOutputTokens so the estimate bounds the surcharge.');
+  invariant(
+    input.priceList.carbonPrice === undefined || co2eMicrograms !== undefined,
+    'The price list prices carbon: pass co2eMicrogramsForOutputTokens so the estimate bounds the surcharge.',
+  );
   const cost = quoteCost(input.priceList, {
     modelId: input.modelId,
     tier: input.tier,
@@ -113,13 +143,23 @@ export function estimateAdmission(input: AdmissionEstimateInput): AdmissionEstim
     outputTokens: completionTokensBound,
     ...(co2eMicrograms === undefined ? {} : { co2eMicrograms }),
   });
-  return { promptTokensBound, completionTokensPerChoice: perChoice, completionTokensBound, forwardedMaxTokens: perChoice, cost };
+  return {
+    promptTokensBound,
+    completionTokensPerChoice: perChoice,
+    completionTokensBound,
+    forwardedMaxTokens: perChoice,
+    cost,
+  };
 }
 
 /** Why the metered cost of a request exceeds the estimate its hold was placed for, or undefined when it does not. */
 export function costBeyondEstimate(estimate: AdmissionEstimate, actual: CostQuote): string | undefined {
   const bound = estimate.cost;
-  if (actual.priceListVersion !== bound.priceListVersion || actual.modelId !== bound.modelId || actual.tier !== bound.tier) {
+  if (
+    actual.priceListVersion !== bound.priceListVersion ||
+    actual.modelId !== bound.modelId ||
+    actual.tier !== bound.tier
+  ) {
     return `Actual cost (${actual.modelId}, ${actual.tier}, price list ${actual.priceListVersion}) is not for the estimated request (${bound.modelId}, ${bound.tier}, price list ${bound.priceListVersion}).`;
   }
   for (const [currency, amount] of Object.entries(actual.totals)) {

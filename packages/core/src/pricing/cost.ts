@@ -1,7 +1,13 @@
 import { type Amount, assertAmount, assertNonNegativeAmount } from '../amount';
 import { NotFoundError, ValidationError } from '../errors';
 import { ceilDiv, formatScaled, pricingScale } from './exact';
-import { co2eMicrogramsPerRequestMax, type PriceList, type PriorityTier, priorityTiers, tokensPerRequestMax } from './price-list';
+import {
+  co2eMicrogramsPerRequestMax,
+  type PriceList,
+  type PriorityTier,
+  priorityTiers,
+  tokensPerRequestMax,
+} from './price-list';
 
 /** What one request used, as metered (or bounded, for an admission estimate). */
 export interface CostRequest {
@@ -41,7 +47,9 @@ export interface CostQuote {
 
 function assertTokenCount(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > tokensPerRequestMax) {
-    throw new ValidationError(`${what} must be an integer from 0 to ${tokensPerRequestMax}, got ${value}.`, { [what]: value });
+    throw new ValidationError(`${what} must be an integer from 0 to ${tokensPerRequestMax}, got ${value}.`, {
+      [what]: value,
+    });
   }
 }
 
@@ -58,7 +66,9 @@ export function quoteCost(priceList: PriceList, request: CostRequest): CostQuote
     );
   }
   if (!priorityTiers.includes(request.tier)) {
-    throw new ValidationError(`Priority tier must be one of ${priorityTiers.join(', ')}, got ${JSON.stringify(request.tier)}.`);
+    throw new ValidationError(
+      `Priority tier must be one of ${priorityTiers.join(', ')}, got ${JSON.stringify(request.tier)}.`,
+    );
   }
   assertTokenCount(request.inputTokens, 'inputTokens');
   assertTokenCount(request.outputTokens, 'outputTokens');
@@ -74,7 +84,9 @@ export function quoteCost(priceList: PriceList, request: CostRequest): CostQuote
   if (priceList.carbonPrice !== undefined && request.co2eMicrograms !== undefined) {
     assertNonNegativeAmount(request.co2eMicrograms, 'co2eMicrograms');
     if (request.co2eMicrograms > co2eMicrogramsPerRequestMax) {
-      throw new ValidationError(`co2eMicrograms ${request.co2eMicrograms} exceeds the per-request limit ${co2eMicrogramsPerRequestMax} (1 t).`);
+      throw new ValidationError(
+        `co2eMicrograms ${request.co2eMicrograms} exceeds the per-request limit ${co2eMicrogramsPerRequestMax} (1 t).`,
+      );
     }
     // micrograms * (minor units per kg) / 10^9 micrograms per kg, already at the 10^9 scale.
     scaled.push(['carbon', priceList.carbonPrice.currency, request.co2eMicrograms * priceList.carbonPrice.perKgCo2e]);

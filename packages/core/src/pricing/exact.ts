@@ -46,6 +46,9 @@ export function parseModelWeightBillions(text: string): bigint {
 export function formatModelWeightBillions(milliBillions: bigint): string {
   invariant(milliBillions >= 0n, `Model weight must not be negative, got ${milliBillions}.`);
   const whole = milliBillions / milliBillionsPerBillion;
-  const fraction = (milliBillions % milliBillionsPerBillion).toString().padStart(modelWeightDecimalsMax, '0').replace(/0+$/, '');
+  const fraction = (milliBillions % milliBillionsPerBillion)
+    .toString()
+    .padStart(modelWeightDecimalsMax, '0')
+    .replace(/0+$/, '');
   return fraction === '' ? whole.toString() : `${whole}.${fraction}`;
 }

@@ -34,7 +34,9 @@ describe('price lists', () => {
   });
 
   it('refuses bad rates with a message naming the field', () => {
-    expect(messageOf(withModel({ cInputPerMTok: '-1' }))).toMatch(/models\.llama-3-8b\.cInputPerMTok: must be a non-negative integer count of minor units/);
+    expect(messageOf(withModel({ cInputPerMTok: '-1' }))).toMatch(
+      /models\.llama-3-8b\.cInputPerMTok: must be a non-negative integer count of minor units/,
+    );
     expect(messageOf(withModel({ cOutputPerMTok: 1.5 }))).toMatch(/models\.llama-3-8b\.cOutputPerMTok: must be/);
     expect(messageOf(withModel({ cModelPerBParam: '1e3' }))).toMatch(/models\.llama-3-8b\.cModelPerBParam: must be/);
     expect(messageOf(withModel({ cInputPerMTok: (amountMax + 1n).toString() }))).toMatch(/cInputPerMTok: must be/);
@@ -42,7 +44,9 @@ describe('price lists', () => {
 
   it('refuses weights that are not exact decimals of billions', () => {
     for (const bad of ['8.0301', '-1', '0', '1e3', 8.5, '']) {
-      expect(messageOf(withModel({ weightBillions: bad })), String(bad)).toMatch(/models\.llama-3-8b\.weightBillions: must be a positive decimal/);
+      expect(messageOf(withModel({ weightBillions: bad })), String(bad)).toMatch(
+        /models\.llama-3-8b\.weightBillions: must be a positive decimal/,
+      );
     }
   });
 
@@ -50,16 +54,28 @@ describe('price lists', () => {
     const input = samplePriceListInput();
     const model = input.models['llama-3-8b'] as PriceListInput['models'][string];
     const badCurrency = withModel({ tiers: { ...model.tiers, urgent: { fee: '1', currency: 'Priority' } } });
-    expect(messageOf(badCurrency)).toMatch(/models\.llama-3-8b\.tiers\.urgent\.currency: must be a lowercase currency code/);
+    expect(messageOf(badCurrency)).toMatch(
+      /models\.llama-3-8b\.tiers\.urgent\.currency: must be a lowercase currency code/,
+    );
     const { urgent: _urgent, ...threeTiers } = model.tiers;
     expect(messageOf(withModel({ tiers: threeTiers }))).toMatch(/models\.llama-3-8b\.tiers\.urgent/);
-    expect(messageOf(withModel({ tiers: { ...model.tiers, high: { fee: '0', currency: 'innovation' }, normal: { fee: '10', currency: 'innovation' } } }))).toMatch(
-      /models\.llama-3-8b\.tiers\.high\.fee: must be at least tiers\.normal\.fee/,
-    );
+    expect(
+      messageOf(
+        withModel({
+          tiers: {
+            ...model.tiers,
+            high: { fee: '0', currency: 'innovation' },
+            normal: { fee: '10', currency: 'innovation' },
+          },
+        }),
+      ),
+    ).toMatch(/models\.llama-3-8b\.tiers\.high\.fee: must be at least tiers\.normal\.fee/);
     expect(messageOf(withModel({ cInputPerMtok: '1' }))).toMatch(/models\.llama-3-8b/);
     expect(messageOf({ ...input, version: '' })).toMatch(/version: must be a version label/);
     expect(messageOf({ ...input, models: {} })).toMatch(/models: must list at least one model/);
-    expect(messageOf({ ...input, carbonPrice: { currency: 'innovation', perKgCo2e: -5 } })).toMatch(/carbonPrice\.perKgCo2e: must be/);
+    expect(messageOf({ ...input, carbonPrice: { currency: 'innovation', perKgCo2e: -5 } })).toMatch(
+      /carbonPrice\.perKgCo2e: must be/,
+    );
   });
 
   it('refuses a price list whose worst-case request would overflow 64 bits', () => {

@@ -50,7 +50,9 @@ const weightSchema = z.unknown().transform((value, ctx): bigint => {
   return z.NEVER;
 });
 
-const currencyField = z.string().regex(currencyCodePattern, 'must be a lowercase currency code such as "innovation" or "priority"');
+const currencyField = z
+  .string()
+  .regex(currencyCodePattern, 'must be a lowercase currency code such as "innovation" or "priority"');
 
 const tierFeeSchema = z.strictObject({ fee: rateSchema, currency: currencyField });
 
@@ -69,11 +71,19 @@ const carbonPriceSchema = z.strictObject({ currency: currencyField, perKgCo2e: r
 
 export const priceListSchema = z
   .strictObject({
-    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be a version label such as "2026-03-01" or "v7"'),
+    version: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be a version label such as "2026-03-01" or "v7"'),
     models: z
-      .record(z.string().regex(modelIdPattern, 'model ids are letters, digits and ._:/@+- up to 128 characters'), modelPriceSchema)
+      .record(
+        z.string().regex(modelIdPattern, 'model ids are letters, digits and ._:/@+- up to 128 characters'),
+        modelPriceSchema,
+      )
       .refine((models) => Object.keys(models).length >= 1, 'must list at least one model')
-      .refine((models) => Object.keys(models).length <= priceListModelsMax, `must list at most ${priceListModelsMax} models`),
+      .refine(
+        (models) => Object.keys(models).length <= priceListModelsMax,
+        `must list at most ${priceListModelsMax} models`,
+      ),
     carbonPrice: carbonPriceSchema.optional(),
   })
   .superRefine((list, ctx) => {
@@ -141,6 +151,8 @@ export function worstCaseByCurrency(model: ModelPrice, carbonPrice: CarbonPrice 
 export function parsePriceList(input: unknown): PriceList {
   const result = priceListSchema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => `${issue.path.length === 0 ? 'priceList' : issue.path.map(String).join('.')}: ${issue.message}`);
+  const issues = result.error.issues.map(
+    (issue) => `${issue.path.length === 0 ? 'priceList' : issue.path.map(String).join('.')}: ${issue.message}`,
+  );
   throw new ValidationError(`Invalid price list: ${issues.join('; ')}.`, { issues });
 }

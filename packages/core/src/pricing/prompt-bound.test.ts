@@ -1,10 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors';
-import { chatPromptTokensBound, completionPromptTokensBounds, defaultChatTemplateOverhead, jsonBytesBound, utf8ByteLength } from './prompt-bound';
+import {
+  chatPromptTokensBound,
+  completionPromptTokensBounds,
+  defaultChatTemplateOverhead,
+  jsonBytesBound,
+  utf8ByteLength,
+} from './prompt-bound';
 
 const encoder = new TextEncoder();
-const anyText = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.constantFrom('\ud800', 'a\udc00b', '😀', 'é', '中文'));
+const anyText = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  fc.string({ unit: 'grapheme' }),
+  fc.constantFrom('\ud800', 'a\udc00b', '😀', 'é', '中文'),
+);
 
 /** Python's json.dumps: ", " and ": " separators, optional \uXXXX escaping, floats always with ".0". */
 function pythonDumps(value: unknown, ensureAscii: boolean): string {
@@ -13,7 +23,9 @@ function pythonDumps(value: unknown, ensureAscii: boolean): string {
   if (typeof value === 'number') return Number.isInteger(value) ? `${value}.0` : String(value);
   if (typeof value === 'string') {
     const json = JSON.stringify(value);
-    return ensureAscii ? json.replace(/[\u0080-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+    return ensureAscii
+      ? json.replace(/[\u0080-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      : json;
   }
   if (Array.isArray(value)) return `[${value.map((item) => pythonDumps(item, ensureAscii)).join(', ')}]`;
   return `{${Object.entries(value as object)
@@ -36,7 +48,13 @@ describe('prompt token bounds', () => {
       fc.property(fc.json({ maxDepth: 3 }), (text) => {
         const value = JSON.parse(text) as unknown;
         const bound = jsonBytesBound(value, 4);
-        for (const rendering of [JSON.stringify(value), JSON.stringify(value, null, 2), JSON.stringify(value, null, 4), pythonDumps(value, true), pythonDumps(value, false)]) {
+        for (const rendering of [
+          JSON.stringify(value),
+          JSON.stringify(value, null, 2),
+          JSON.stringify(value, null, 4),
+          pythonDumps(value, true),
+          pythonDumps(value, false),
+        ]) {
           expect(encoder.encode(rendering).length).toBeLessThanOrEqual(bound);
         }
       }),
@@ -62,7 +80,12 @@ describe('prompt token bounds', () => {
   it('refuses what cannot be bounded from bytes, saying what to send instead', () => {
     const image = { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'x' } }] }] };
     expect(() => chatPromptTokensBound(image, defaultChatTemplateOverhead)).toThrow(/send text only/);
-    expect(() => chatPromptTokensBound({ messages: [{ role: 'user', content: 'x' }], chat_template: '{{x}}' }, defaultChatTemplateOverhead)).toThrow(/Remove the field/);
+    expect(() =>
+      chatPromptTokensBound(
+        { messages: [{ role: 'user', content: 'x' }], chat_template: '{{x}}' },
+        defaultChatTemplateOverhead,
+      ),
+    ).toThrow(/Remove the field/);
     expect(() => chatPromptTokensBound({ messages: [] }, defaultChatTemplateOverhead)).toThrow(ValidationError);
     expect(() => completionPromptTokensBounds([1, 'a'], defaultChatTemplateOverhead)).toThrow(/prompt must be/);
   });
@@ -70,6 +93,8 @@ describe('prompt token bounds', () => {
   it('bounds completions prompts: text by bytes, token ids by count', () => {
     expect(completionPromptTokensBounds('abc', { ...defaultChatTemplateOverhead, fixedTokens: 2 })).toEqual([5]);
     expect(completionPromptTokensBounds([[1, 2, 3], [4]], defaultChatTemplateOverhead)).toEqual([3, 1]);
-    expect(completionPromptTokensBounds(['a', 'é'], { ...defaultChatTemplateOverhead, fixedTokens: 0 })).toEqual([1, 2]);
+    expect(completionPromptTokensBounds(['a', 'é'], { ...defaultChatTemplateOverhead, fixedTokens: 0 })).toEqual([
+      1, 2,
+    ]);
   });
 });

@@ -68,7 +68,10 @@ function countNumbers(value: unknown): number {
  * more per number at most).
  */
 export function jsonBytesBound(value: unknown, indentSpaces: number): number {
-  invariant(Number.isInteger(indentSpaces) && indentSpaces >= 0 && indentSpaces <= jsonIndentSpacesMax, `jsonIndentSpaces must be 0..${jsonIndentSpacesMax}.`);
+  invariant(
+    Number.isInteger(indentSpaces) && indentSpaces >= 0 && indentSpaces <= jsonIndentSpacesMax,
+    `jsonIndentSpaces must be 0..${jsonIndentSpacesMax}.`,
+  );
   const text = JSON.stringify(value, null, indentSpaces);
   if (text === undefined) return 0;
   let bytes = 0;
@@ -83,7 +86,8 @@ export function jsonBytesBound(value: unknown, indentSpaces: number): number {
 function contentBytes(content: unknown, where: string): number {
   if (content === null || content === undefined) return 0;
   if (typeof content === 'string') return utf8ByteLength(content);
-  if (!Array.isArray(content)) throw new ValidationError(`${where}.content must be a string or an array of text parts.`);
+  if (!Array.isArray(content))
+    throw new ValidationError(`${where}.content must be a string or an array of text parts.`);
   let bytes = 0;
   content.forEach((part: unknown, index) => {
     const record = part as { type?: unknown; text?: unknown } | null;
@@ -131,7 +135,9 @@ function messageBytes(message: unknown, where: string, indent: number): number {
 /** Upper bound on prompt tokens of a chat completions body: every message field, tools and template overhead. */
 export function chatPromptTokensBound(body: Readonly<Record<string, unknown>>, overhead: ChatTemplateOverhead): number {
   if (body.chat_template !== undefined && body.chat_template !== null) {
-    throw new ValidationError('chat_template cannot be overridden through the gateway: its output cannot be bounded before inference. Remove the field.');
+    throw new ValidationError(
+      'chat_template cannot be overridden through the gateway: its output cannot be bounded before inference. Remove the field.',
+    );
   }
   checkChatTemplateKwargs(body.chat_template_kwargs);
   const messages = body.messages;
@@ -158,15 +164,22 @@ export function chatPromptTokensBound(body: Readonly<Record<string, unknown>>, o
 function checkChatTemplateKwargs(kwargs: unknown): void {
   if (kwargs === undefined || kwargs === null) return;
   const fix = `chat_template_kwargs must be a flat object of strings, numbers and booleans, at most ${chatTemplateKwargsBytesMax} bytes of JSON`;
-  if (typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new ValidationError(`${fix}.`, { field: 'chat_template_kwargs' });
+  if (typeof kwargs !== 'object' || Array.isArray(kwargs))
+    throw new ValidationError(`${fix}.`, { field: 'chat_template_kwargs' });
   for (const [key, value] of Object.entries(kwargs)) {
-    if (value !== null && typeof value === 'object') throw new ValidationError(`${fix}; "${key.slice(0, 64)}" is not a scalar.`, { field: 'chat_template_kwargs' });
+    if (value !== null && typeof value === 'object')
+      throw new ValidationError(`${fix}; "${key.slice(0, 64)}" is not a scalar.`, { field: 'chat_template_kwargs' });
   }
-  if (utf8ByteLength(JSON.stringify(kwargs)) > chatTemplateKwargsBytesMax) throw new ValidationError(`${fix}.`, { field: 'chat_template_kwargs' });
+  if (utf8ByteLength(JSON.stringify(kwargs)) > chatTemplateKwargsBytesMax)
+    throw new ValidationError(`${fix}.`, { field: 'chat_template_kwargs' });
 }
 
 /** The prompts of a completions body, one bound each: text by bytes (plus the suffix), token ids by count. */
-export function completionPromptTokensBounds(prompt: unknown, overhead: ChatTemplateOverhead, suffixBytes = 0): number[] {
+export function completionPromptTokensBounds(
+  prompt: unknown,
+  overhead: ChatTemplateOverhead,
+  suffixBytes = 0,
+): number[] {
   const isTokenIds = (value: unknown): value is number[] =>
     Array.isArray(value) && value.length > 0 && value.every((id) => Number.isSafeInteger(id) && (id as number) >= 0);
   // Text prompts get the fixed overhead for the BOS and other special tokens the tokenizer adds.
@@ -174,7 +187,8 @@ export function completionPromptTokensBounds(prompt: unknown, overhead: ChatTemp
   if (typeof prompt === 'string') return [utf8ByteLength(prompt) + overhead.fixedTokens + extra];
   if (isTokenIds(prompt)) return [prompt.length + extra];
   if (Array.isArray(prompt) && prompt.length > 0 && prompt.length <= messagesPerRequestMax) {
-    if (prompt.every((item) => typeof item === 'string')) return prompt.map((text: string) => utf8ByteLength(text) + overhead.fixedTokens + extra);
+    if (prompt.every((item) => typeof item === 'string'))
+      return prompt.map((text: string) => utf8ByteLength(text) + overhead.fixedTokens + extra);
     if (prompt.every(isTokenIds)) return prompt.map((ids: number[]) => ids.length + extra);
   }
   throw new ValidationError(

@@ -39,7 +39,10 @@ export const arbitraryModelPrice = fc
   .map(({ weightMilli, fees, urgentCurrency, ...rates }) => {
     const sorted = [...fees].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const tiers = Object.fromEntries(
-      priorityTiers.map((tier, index) => [tier, { fee: sorted[index] as bigint, currency: tier === 'urgent' ? urgentCurrency : 'innovation' }]),
+      priorityTiers.map((tier, index) => [
+        tier,
+        { fee: sorted[index] as bigint, currency: tier === 'urgent' ? urgentCurrency : 'innovation' },
+      ]),
     );
     return {
       currency: 'innovation',

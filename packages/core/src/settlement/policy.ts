@@ -29,8 +29,17 @@ export const rewardsPerUserPerMonthDefault = 20n;
 export const settlementPolicySchema = z
   .object({
     /** Highest threshold met wins. Thresholds are scores in [0, 1]. */
-    refunds: z.array(z.object({ minScore: z.number().min(0).max(1), shareBps: basisPoints })).max(10).default([]),
-    reward: z.object({ minScore: z.number().min(0).max(1), amount: amountSchema, currency: currencyCodeSchema.default('priority') }).optional(),
+    refunds: z
+      .array(z.object({ minScore: z.number().min(0).max(1), shareBps: basisPoints }))
+      .max(10)
+      .default([]),
+    reward: z
+      .object({
+        minScore: z.number().min(0).max(1),
+        amount: amountSchema,
+        currency: currencyCodeSchema.default('priority'),
+      })
+      .optional(),
     /** Results below this confidence settle nothing (the score is not trusted enough). */
     minConfidence: z.number().min(0).max(1).default(0.5),
     /**
@@ -40,7 +49,10 @@ export const settlementPolicySchema = z
      */
     maxRewardShareBps: basisPoints.default(rewardShareBpsDefault),
   })
-  .refine((policy) => new Set(policy.refunds.map((tier) => tier.minScore)).size === policy.refunds.length, { message: 'refund thresholds must be distinct', path: ['refunds'] });
+  .refine((policy) => new Set(policy.refunds.map((tier) => tier.minScore)).size === policy.refunds.length, {
+    message: 'refund thresholds must be distinct',
+    path: ['refunds'],
+  });
 export type SettlementPolicy = z.output<typeof settlementPolicySchema>;
 
 /** The org-wide bounds an admin sets; a lead's policy never goes beyond them. */
@@ -57,7 +69,10 @@ export const settlementBoundsSchema = z
   })
   .transform(({ maxRewardPerUserPerMonth, ...bounds }) => {
     const derived = bounds.maxRewardPerRequest > 0n ? bounds.maxRewardPerRequest * rewardsPerUserPerMonthDefault : 0n;
-    return { ...bounds, maxRewardPerUserPerMonth: maxRewardPerUserPerMonth ?? (derived > amountMax ? amountMax : derived) };
+    return {
+      ...bounds,
+      maxRewardPerUserPerMonth: maxRewardPerUserPerMonth ?? (derived > amountMax ? amountMax : derived),
+    };
   });
 export type SettlementBounds = z.output<typeof settlementBoundsSchema>;
 
@@ -73,16 +88,34 @@ export interface SettlementDecision {
 }
 
 /** Applies a policy within the org's bounds to a value score; pure and exact. */
-export function decideSettlement(input: { policy: SettlementPolicy; bounds: SettlementBounds; score: number | undefined; confidence: number; cost: Amount; costCurrency: string }): SettlementDecision {
-  const none = (reason: string): SettlementDecision => ({ refundShareBps: 0, refund: 0n, reward: 0n, rewardCurrency: undefined, rewardDue: 0n, reason });
+export function decideSettlement(input: {
+  policy: SettlementPolicy;
+  bounds: SettlementBounds;
+  score: number | undefined;
+  confidence: number;
+  cost: Amount;
+  costCurrency: string;
+}): SettlementDecision {
+  const none = (reason: string): SettlementDecision => ({
+    refundShareBps: 0,
+    refund: 0n,
+    reward: 0n,
+    rewardCurrency: undefined,
+    rewardDue: 0n,
+    reason,
+  });
   if (input.score === undefined) return none('no plugin produced a score');
-  if (input.confidence < input.policy.minConfidence) return none(`confidence ${input.confidence.toFixed(2)} is below the policy's ${input.policy.minConfidence}`);
+  if (input.confidence < input.policy.minConfidence)
+    return none(`confidence ${input.confidence.toFixed(2)} is below the policy's ${input.policy.minConfidence}`);
   const score = input.score;
   const met = input.policy.refunds.filter((tier) => score >= tier.minScore).sort((a, b) => b.minScore - a.minScore)[0];
   const shareBps = Math.min(met?.shareBps ?? 0, input.bounds.maxRefundShareBps);
   const refund = (input.cost * BigInt(shareBps)) / BigInt(basisPointsMax);
   const reward = decideReward({ ...input, score, refund });
-  const capped = met !== undefined && met.shareBps > input.bounds.maxRefundShareBps ? ` (capped by the org at ${input.bounds.maxRefundShareBps} bps)` : '';
+  const capped =
+    met !== undefined && met.shareBps > input.bounds.maxRefundShareBps
+      ? ` (capped by the org at ${input.bounds.maxRefundShareBps} bps)`
+      : '';
   return {
     refundShareBps: shareBps,
     refund,
@@ -98,16 +131,39 @@ export function decideSettlement(input: { policy: SettlementPolicy; bounds: Sett
  * per request, the policy's share of the cost, the cost left after the refund); the first bound
  * that cuts it is named in the note.
  */
-function decideReward(input: { policy: SettlementPolicy; bounds: SettlementBounds; score: number; cost: Amount; costCurrency: string; refund: Amount }): { amount: Amount; currency: string | undefined; due: Amount; note: string } {
+function decideReward(input: {
+  policy: SettlementPolicy;
+  bounds: SettlementBounds;
+  score: number;
+  cost: Amount;
+  costCurrency: string;
+  refund: Amount;
+}): { amount: Amount; currency: string | undefined; due: Amount; note: string } {
   const policyReward = input.policy.reward;
-  if (policyReward === undefined || input.score < policyReward.minScore || policyReward.amount <= 0n) return { amount: 0n, currency: undefined, due: 0n, note: '' };
+  if (policyReward === undefined || input.score < policyReward.minScore || policyReward.amount <= 0n)
+    return { amount: 0n, currency: undefined, due: 0n, note: '' };
   const due = policyReward.amount;
   const currency = policyReward.currency;
-  const bound = rewardShareBound({ cost: input.cost, costCurrency: input.costCurrency, refund: input.refund, rewardCurrency: currency, shareBps: input.policy.maxRewardShareBps });
-  if (bound === undefined) return { amount: 0n, currency, due, note: `; no reward: its currency "${currency}" or the cost's "${input.costCurrency}" is unknown` };
+  const bound = rewardShareBound({
+    cost: input.cost,
+    costCurrency: input.costCurrency,
+    refund: input.refund,
+    rewardCurrency: currency,
+    shareBps: input.policy.maxRewardShareBps,
+  });
+  if (bound === undefined)
+    return {
+      amount: 0n,
+      currency,
+      due,
+      note: `; no reward: its currency "${currency}" or the cost's "${input.costCurrency}" is unknown`,
+    };
   const limits: [Amount, string][] = [
     [input.bounds.maxRewardPerRequest, `the org's maxRewardPerRequest ${input.bounds.maxRewardPerRequest}`],
-    [bound.shareBound, `the policy's maxRewardShareBps ${input.policy.maxRewardShareBps} of the request's cost ${input.cost} ${input.costCurrency}`],
+    [
+      bound.shareBound,
+      `the policy's maxRewardShareBps ${input.policy.maxRewardShareBps} of the request's cost ${input.cost} ${input.costCurrency}`,
+    ],
     [bound.costLeft, `the request's cost ${input.cost} ${input.costCurrency} less its refund ${input.refund}`],
   ];
   let amount = due;
@@ -120,7 +176,15 @@ function decideReward(input: { policy: SettlementPolicy; bounds: SettlementBound
     }
   }
   if (cutBy === undefined) return { amount, currency, due, note: '' };
-  return { amount, currency, due, note: amount > 0n ? `; reward capped at ${amount} ${currency} by ${cutBy} (policy: ${due})` : `; no reward: capped at 0 by ${cutBy} (policy: ${due})` };
+  return {
+    amount,
+    currency,
+    due,
+    note:
+      amount > 0n
+        ? `; reward capped at ${amount} ${currency} by ${cutBy} (policy: ${due})`
+        : `; no reward: capped at 0 by ${cutBy} (policy: ${due})`,
+  };
 }
 
 export interface PluginOutcome {
@@ -135,14 +199,24 @@ export interface PluginOutcome {
  * The value score: the mean of scored results weighted by configured weight times the result's
  * confidence; confidence is the weighted mean confidence. Errors and not_applicable are left out.
  */
-export function aggregateScores(outcomes: readonly PluginOutcome[]): { score: number | undefined; confidence: number; counted: number } {
+export function aggregateScores(outcomes: readonly PluginOutcome[]): {
+  score: number | undefined;
+  confidence: number;
+  counted: number;
+} {
   let weightSum = 0;
   let scoreSum = 0;
   let confidenceWeight = 0;
   let confidenceSum = 0;
   let counted = 0;
   for (const outcome of outcomes) {
-    if (outcome.status !== 'scored' || outcome.score === undefined || outcome.confidence === undefined || outcome.weight <= 0) continue;
+    if (
+      outcome.status !== 'scored' ||
+      outcome.score === undefined ||
+      outcome.confidence === undefined ||
+      outcome.weight <= 0
+    )
+      continue;
     const weight = outcome.weight * outcome.confidence;
     counted++;
     confidenceWeight += outcome.weight;
@@ -151,5 +225,9 @@ export function aggregateScores(outcomes: readonly PluginOutcome[]): { score: nu
     weightSum += weight;
     scoreSum += weight * outcome.score;
   }
-  return { score: weightSum === 0 ? undefined : scoreSum / weightSum, confidence: confidenceWeight === 0 ? 0 : confidenceSum / confidenceWeight, counted };
+  return {
+    score: weightSum === 0 ? undefined : scoreSum / weightSum,
+    confidence: confidenceWeight === 0 ? 0 : confidenceSum / confidenceWeight,
+    counted,
+  };
 }

@@ -25,9 +25,19 @@ export function costInRewardCurrency(cost: Amount, costCurrency: string, rewardC
  * rounded down), and never more than the cost left after its refund, so a user never gets back
  * more than the request cost them, whatever the policy says.
  */
-export function rewardShareBound(input: { cost: Amount; costCurrency: string; refund: Amount; rewardCurrency: string; shareBps: number }): { shareBound: Amount; costLeft: Amount } | undefined {
+export function rewardShareBound(input: {
+  cost: Amount;
+  costCurrency: string;
+  refund: Amount;
+  rewardCurrency: string;
+  shareBps: number;
+}): { shareBound: Amount; costLeft: Amount } | undefined {
   const cost = costInRewardCurrency(input.cost > 0n ? input.cost : 0n, input.costCurrency, input.rewardCurrency);
-  const left = costInRewardCurrency(input.cost > input.refund ? input.cost - input.refund : 0n, input.costCurrency, input.rewardCurrency);
+  const left = costInRewardCurrency(
+    input.cost > input.refund ? input.cost - input.refund : 0n,
+    input.costCurrency,
+    input.rewardCurrency,
+  );
   if (cost === undefined || left === undefined) return undefined;
   return { shareBound: (cost * BigInt(input.shareBps)) / basisPointsWhole, costLeft: left };
 }

@@ -27,7 +27,14 @@ const scheduleColumns = {
   updatedAt: allowanceSchedules.updatedAt,
 };
 
-function toSchedule(row: { orgId: string; role: string; currency: string; amount: bigint; updatedBy: string; updatedAt: Date }): AllowanceSchedule {
+function toSchedule(row: {
+  orgId: string;
+  role: string;
+  currency: string;
+  amount: bigint;
+  updatedBy: string;
+  updatedAt: Date;
+}): AllowanceSchedule {
   return { ...row, role: row.role as Role };
 }
 
@@ -39,14 +46,31 @@ export async function setAllowanceSchedule(
   db: Db,
   params: { orgId: string; role: Role; currency: string; amount: bigint; actor: string },
 ): Promise<AllowanceSchedule | undefined> {
-  if (params.amount < 0n) throw new InvalidAmountError(`An allowance amount must be at least 0, got ${params.amount}.`, { field: 'amount' });
-  const key = and(eq(allowanceSchedules.orgId, params.orgId), eq(allowanceSchedules.role, params.role), eq(allowanceSchedules.currency, params.currency));
+  if (params.amount < 0n)
+    throw new InvalidAmountError(`An allowance amount must be at least 0, got ${params.amount}.`, { field: 'amount' });
+  const key = and(
+    eq(allowanceSchedules.orgId, params.orgId),
+    eq(allowanceSchedules.role, params.role),
+    eq(allowanceSchedules.currency, params.currency),
+  );
   return db.transaction(async (tx) => {
     // Locks the row (when there is one) so the audit's `before` is the value this write replaces.
-    const [previous] = await tx.select({ amount: allowanceSchedules.amount }).from(allowanceSchedules).where(key).for('update');
+    const [previous] = await tx
+      .select({ amount: allowanceSchedules.amount })
+      .from(allowanceSchedules)
+      .where(key)
+      .for('update');
     const entityId = `${params.orgId}:${params.role}:${params.currency}`;
     const audit = (action: string, after: unknown) =>
-      writeAudit(tx, { orgId: params.orgId, actor: params.actor, action, entityType: 'allowance_schedule', entityId, before: previous === undefined ? null : { amount: previous.amount }, after });
+      writeAudit(tx, {
+        orgId: params.orgId,
+        actor: params.actor,
+        action,
+        entityType: 'allowance_schedule',
+        entityId,
+        before: previous === undefined ? null : { amount: previous.amount },
+        after,
+      });
     if (params.amount === 0n) {
       if (previous === undefined) return undefined;
       await tx.delete(allowanceSchedules).where(key);
@@ -55,7 +79,13 @@ export async function setAllowanceSchedule(
     }
     const [row] = await tx
       .insert(allowanceSchedules)
-      .values({ orgId: params.orgId, role: params.role, currency: params.currency, amount: params.amount, updatedBy: params.actor })
+      .values({
+        orgId: params.orgId,
+        role: params.role,
+        currency: params.currency,
+        amount: params.amount,
+        updatedBy: params.actor,
+      })
       .onConflictDoUpdate({
         target: [allowanceSchedules.orgId, allowanceSchedules.role, allowanceSchedules.currency],
         set: { amount: params.amount, updatedBy: params.actor, updatedAt: sql`now()` },
@@ -85,25 +115,41 @@ export interface AllowanceScheduleKey {
 }
 
 /** One page of every org's schedules, in key order, after `after` (exclusive); for the monthly grant run. */
-export async function pageAllowanceSchedules(db: Db, params: { after?: AllowanceScheduleKey; limit: number }): Promise<AllowanceSchedule[]> {
+export async function pageAllowanceSchedules(
+  db: Db,
+  params: { after?: AllowanceScheduleKey; limit: number },
+): Promise<AllowanceSchedule[]> {
   const limit = Math.min(Math.max(params.limit, 1), allowanceSchedulesPageSizeMax);
   const after = params.after;
   const rows = await db
     .select(scheduleColumns)
     .from(allowanceSchedules)
-    .where(after === undefined ? undefined : sql`(${allowanceSchedules.orgId}, ${allowanceSchedules.role}, ${allowanceSchedules.currency}) > (${after.orgId}::uuid, ${after.role}, ${after.currency})`)
+    .where(
+      after === undefined
+        ? undefined
+        : sql`(${allowanceSchedules.orgId}, ${allowanceSchedules.role}, ${allowanceSchedules.currency}) > (${after.orgId}::uuid, ${after.role}, ${after.currency})`,
+    )
     .orderBy(asc(allowanceSchedules.orgId), asc(allowanceSchedules.role), asc(allowanceSchedules.currency))
     .limit(limit);
   return rows.map(toSchedule);
 }
 
 /** Ids of the org's users holding `role`, in id order, after `afterId` (exclusive). */
-export async function pageUserIdsWithRole(db: Db, params: { orgId: string; role: Role; afterId?: string; limit: number }): Promise<string[]> {
+export async function pageUserIdsWithRole(
+  db: Db,
+  params: { orgId: string; role: Role; afterId?: string; limit: number },
+): Promise<string[]> {
   const limit = Math.min(Math.max(params.limit, 1), allowanceUsersPageSizeMax);
   const rows = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.orgId, params.orgId), sql`${params.role} = any(${users.roles})`, params.afterId === undefined ? undefined : gt(users.id, params.afterId)))
+    .where(
+      and(
+        eq(users.orgId, params.orgId),
+        sql`${params.role} = any(${users.roles})`,
+        params.afterId === undefined ? undefined : gt(users.id, params.afterId),
+      ),
+    )
     .orderBy(asc(users.id))
     .limit(limit);
   return rows.map((row) => row.id);
@@ -114,7 +160,13 @@ export async function getAllowanceSchedule(db: Db, key: AllowanceScheduleKey): P
   const [row] = await db
     .select(scheduleColumns)
     .from(allowanceSchedules)
-    .where(and(eq(allowanceSchedules.orgId, key.orgId), eq(allowanceSchedules.role, key.role), eq(allowanceSchedules.currency, key.currency)))
+    .where(
+      and(
+        eq(allowanceSchedules.orgId, key.orgId),
+        eq(allowanceSchedules.role, key.role),
+        eq(allowanceSchedules.currency, key.currency),
+      ),
+    )
     .limit(1);
   return row === undefined ? undefined : toSchedule(row);
 }
@@ -126,7 +178,8 @@ export async function getAllowanceSchedule(db: Db, key: AllowanceScheduleKey): P
  */
 export function allowanceOverlapWarnings(schedules: readonly AllowanceSchedule[]): string[] {
   const rolesByCurrency = new Map<string, string[]>();
-  for (const schedule of schedules) rolesByCurrency.set(schedule.currency, [...(rolesByCurrency.get(schedule.currency) ?? []), schedule.role]);
+  for (const schedule of schedules)
+    rolesByCurrency.set(schedule.currency, [...(rolesByCurrency.get(schedule.currency) ?? []), schedule.role]);
   return [...rolesByCurrency]
     .filter(([, scheduled]) => scheduled.length > 1)
     .map(([currency, scheduled]) => {

@@ -5,7 +5,13 @@ import type { Db } from '../client';
 import { orgs } from '../schema/index';
 import { writeAudit } from './audit';
 
-const orgColumns = { id: orgs.id, slug: orgs.slug, name: orgs.name, timeZone: orgs.timeZone, createdAt: orgs.createdAt };
+const orgColumns = {
+  id: orgs.id,
+  slug: orgs.slug,
+  name: orgs.name,
+  timeZone: orgs.timeZone,
+  createdAt: orgs.createdAt,
+};
 export type Org = { id: string; slug: string; name: string; timeZone: string; createdAt: Date };
 
 export const createOrgInput = z.object({
@@ -15,12 +21,23 @@ export const createOrgInput = z.object({
 });
 
 /** Creates an org and its audit row in one transaction. */
-export async function createOrg(db: Db, params: { actor: string; input: z.input<typeof createOrgInput> }): Promise<Org> {
+export async function createOrg(
+  db: Db,
+  params: { actor: string; input: z.input<typeof createOrgInput> },
+): Promise<Org> {
   const input = parseWith(createOrgInput, params.input, 'org');
   return db.transaction(async (tx) => {
     const [org] = await tx.insert(orgs).values(input).returning(orgColumns);
     if (org === undefined) throw new Error('insert into orgs returned no row');
-    await writeAudit(tx, { orgId: org.id, actor: params.actor, action: 'org.create', entityType: 'org', entityId: org.id, before: null, after: org });
+    await writeAudit(tx, {
+      orgId: org.id,
+      actor: params.actor,
+      action: 'org.create',
+      entityType: 'org',
+      entityId: org.id,
+      before: null,
+      after: org,
+    });
     return org;
   });
 }
@@ -37,14 +54,34 @@ export async function isPlatformOrg(db: Db, params: { orgId: string }): Promise<
 }
 
 /** Makes the org the platform org (at most one: the previous one loses the flag), audited. For operators (CLI) only. */
-export async function setPlatformOrg(db: Db, params: { orgId: string; actor: string }): Promise<{ previousOrgId: string | null }> {
+export async function setPlatformOrg(
+  db: Db,
+  params: { orgId: string; actor: string },
+): Promise<{ previousOrgId: string | null }> {
   return db.transaction(async (tx) => {
-    const [previous] = await tx.select({ id: orgs.id }).from(orgs).where(eq(orgs.platform, true)).for('update').limit(1);
+    const [previous] = await tx
+      .select({ id: orgs.id })
+      .from(orgs)
+      .where(eq(orgs.platform, true))
+      .for('update')
+      .limit(1);
     if (previous?.id === params.orgId) return { previousOrgId: previous.id };
     if (previous !== undefined) await tx.update(orgs).set({ platform: false }).where(eq(orgs.id, previous.id));
-    const [updated] = await tx.update(orgs).set({ platform: true }).where(eq(orgs.id, params.orgId)).returning({ id: orgs.id });
+    const [updated] = await tx
+      .update(orgs)
+      .set({ platform: true })
+      .where(eq(orgs.id, params.orgId))
+      .returning({ id: orgs.id });
     if (updated === undefined) throw new NotFoundError(`No org ${params.orgId}.`);
-    await writeAudit(tx, { orgId: params.orgId, actor: params.actor, action: 'org.set_platform', entityType: 'org', entityId: params.orgId, before: { platformOrgId: previous?.id ?? null }, after: { platformOrgId: params.orgId } });
+    await writeAudit(tx, {
+      orgId: params.orgId,
+      actor: params.actor,
+      action: 'org.set_platform',
+      entityType: 'org',
+      entityId: params.orgId,
+      before: { platformOrgId: previous?.id ?? null },
+      after: { platformOrgId: params.orgId },
+    });
     return { previousOrgId: previous?.id ?? null };
   });
 }

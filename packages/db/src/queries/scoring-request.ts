@@ -26,7 +26,10 @@ export interface ScoringRequestRecord {
  * The request as a scoring plugin sees it, loaded by id: the settlement activity and the API's
  * dry run both read it here, so a dry run scores exactly what settlement would.
  */
-export async function findScoringRequest(db: Db, params: { requestId: string }): Promise<ScoringRequestRecord | undefined> {
+export async function findScoringRequest(
+  db: Db,
+  params: { requestId: string },
+): Promise<ScoringRequestRecord | undefined> {
   const [row] = await db
     .select({
       requestId: usageRecords.requestId,

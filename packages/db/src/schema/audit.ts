@@ -21,5 +21,8 @@ export const auditLog = pgTable(
     after: codecJsonb(),
     at: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index('audit_log_entity_idx').on(table.entityType, table.entityId), index('audit_log_org_at_idx').on(table.orgId, table.at)],
+  (table) => [
+    index('audit_log_entity_idx').on(table.entityType, table.entityId),
+    index('audit_log_org_at_idx').on(table.orgId, table.at),
+  ],
 );

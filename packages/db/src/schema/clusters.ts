@@ -25,7 +25,10 @@ export const clusters = pgTable(
     /** Set: gateways route no new request to the cluster (its models answer 404 until it is enabled again). */
     disabledAt: timestamp({ withTimezone: true }),
     /** Replica ids that get no new request (maintenance); health checks go on, so re-enabling knows their state. */
-    disabledReplicas: text().array().notNull().default(sql`'{}'::text[]`),
+    disabledReplicas: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Incremented by every change of definition, coefficients or state, so gateways and readers can tell what changed. */
     version: integer().notNull().default(1),
     registeredBy: text().notNull(),
@@ -37,7 +40,10 @@ export const clusters = pgTable(
     healthReportedAt: timestamp({ withTimezone: true }),
   },
   (table) => [
-    check('clusters_grid_intensity_range', sql`${table.gridIntensityGCo2ePerKwh} >= 0 and ${table.gridIntensityGCo2ePerKwh} <= 2000`),
+    check(
+      'clusters_grid_intensity_range',
+      sql`${table.gridIntensityGCo2ePerKwh} >= 0 and ${table.gridIntensityGCo2ePerKwh} <= 2000`,
+    ),
     check('clusters_pue_range', sql`${table.pue} is null or (${table.pue} >= 1 and ${table.pue} <= 3)`),
     check('clusters_region_present', sql`length(${table.region}) between 1 and 64`),
     check('clusters_version_positive', sql`${table.version} >= 1`),

@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
 import { orgs } from './orgs';
 import { users } from './users';
@@ -49,7 +61,10 @@ export const apiKeys = pgTable(
     index('api_keys_created_by_key_idx').on(table.createdByKeyId),
     check('api_keys_owner', sql`(${table.userId} is not null) <> (${table.systemOwner} is not null)`),
     check('api_keys_minted_for', sql`${table.mintedFor} in ('judge', 'plugin_dry_run')`),
-    check('api_keys_scopes', sql`${table.scopes} <@ array['inference','api']::text[] and cardinality(${table.scopes}) > 0`),
+    check(
+      'api_keys_scopes',
+      sql`${table.scopes} <@ array['inference','api']::text[] and cardinality(${table.scopes}) > 0`,
+    ),
   ],
 );
 
@@ -135,7 +150,10 @@ export const usageRecords = pgTable(
     outcome: text().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index('usage_records_user_idx').on(table.userId, table.createdAt), index('usage_records_team_idx').on(table.teamId, table.createdAt)],
+  (table) => [
+    index('usage_records_user_idx').on(table.userId, table.createdAt),
+    index('usage_records_team_idx').on(table.teamId, table.createdAt),
+  ],
 );
 
 /** Settlement work for the worker's relay; written with the usage row, in its transaction. */
@@ -149,7 +167,12 @@ export const outbox = pgTable(
     deliveredAt: timestamp({ withTimezone: true }),
     attempts: integer().notNull().default(0),
   },
-  (table) => [uniqueIndex('outbox_request_kind_key').on(table.requestId, table.kind), index('outbox_pending_idx').on(table.id).where(sql`${table.deliveredAt} is null`)],
+  (table) => [
+    uniqueIndex('outbox_request_kind_key').on(table.requestId, table.kind),
+    index('outbox_pending_idx')
+      .on(table.id)
+      .where(sql`${table.deliveredAt} is null`),
+  ],
 );
 
 /** Prompt and completion by request id, for scoring plugins: size-capped, with a retention deadline. */
@@ -161,4 +184,3 @@ export const requestPayloads = pgTable('request_payloads', {
   expiresAt: timestamp({ withTimezone: true }).notNull(),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
-

@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
 import { orgs } from './orgs';
 
@@ -21,10 +33,18 @@ export const ledgerAccounts = pgTable(
     purpose: text().notNull(),
     debitsMustNotExceedCredits: boolean().notNull(),
     balanceDerived: boolean().notNull().default(false),
-    debitsPending: amount().notNull().default(sql`0`),
-    debitsPosted: amount().notNull().default(sql`0`),
-    creditsPending: amount().notNull().default(sql`0`),
-    creditsPosted: amount().notNull().default(sql`0`),
+    debitsPending: amount()
+      .notNull()
+      .default(sql`0`),
+    debitsPosted: amount()
+      .notNull()
+      .default(sql`0`),
+    creditsPending: amount()
+      .notNull()
+      .default(sql`0`),
+    creditsPosted: amount()
+      .notNull()
+      .default(sql`0`),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     /**
      * HMAC, under the ledger key the database never holds, of the account's id, org, owner,
@@ -80,10 +100,14 @@ export const ledgerTransfers = pgTable(
   },
   (table) => [
     uniqueIndex('ledger_transfers_id_key').on(table.id),
-    uniqueIndex('ledger_transfers_pending_resolution_key').on(table.pendingId).where(sql`${table.pendingId} is not null`),
+    uniqueIndex('ledger_transfers_pending_resolution_key')
+      .on(table.pendingId)
+      .where(sql`${table.pendingId} is not null`),
     index('ledger_transfers_debit_idx').on(table.debitAccountId, table.seq),
     index('ledger_transfers_credit_idx').on(table.creditAccountId, table.seq),
-    index('ledger_transfers_expiry_idx').on(table.expiresAt).where(sql`${table.type} = 'pending'`),
+    index('ledger_transfers_expiry_idx')
+      .on(table.expiresAt)
+      .where(sql`${table.type} = 'pending'`),
     check('ledger_transfers_type', sql`${table.type} in ('transfer', 'pending', 'post', 'void', 'expire')`),
     check('ledger_transfers_amount_non_negative', sql`${table.amount} >= 0`),
     check('ledger_transfers_distinct_accounts', sql`${table.debitAccountId} <> ${table.creditAccountId}`),

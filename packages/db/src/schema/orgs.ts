@@ -17,7 +17,9 @@ export const orgs = pgTable(
   },
   (table) => [
     uniqueIndex('orgs_slug_key').on(table.slug),
-    uniqueIndex('orgs_one_platform_key').on(table.platform).where(sql`${table.platform}`),
+    uniqueIndex('orgs_one_platform_key')
+      .on(table.platform)
+      .where(sql`${table.platform}`),
     check('orgs_slug_format', sql`${table.slug} ~ '^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$'`),
     check('orgs_time_zone_present', sql`length(${table.timeZone}) between 1 and 64`),
   ],

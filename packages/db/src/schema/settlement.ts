@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, check, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  check,
+  doublePrecision,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
 import { orgs, teams } from './orgs';
 
@@ -82,7 +93,10 @@ export const judgeBudgets = pgTable(
     updatedBy: text().notNull(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.orgId, table.currency] }), check('judge_budgets_amount_positive', sql`${table.amount} > 0`)],
+  (table) => [
+    primaryKey({ columns: [table.orgId, table.currency] }),
+    check('judge_budgets_amount_positive', sql`${table.amount} > 0`),
+  ],
 );
 
 /** The outcome of one request's settlement: score, evidence per plugin, policy version, transfers. */

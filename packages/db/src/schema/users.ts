@@ -16,7 +16,11 @@ export const users = pgTable(
     teamId: uuid().references(() => teams.id),
     email: text().notNull(),
     displayName: text().notNull(),
-    roles: text().array().$type<Role[]>().notNull().default(sql`'{employee}'::text[]`),
+    roles: text()
+      .array()
+      .$type<Role[]>()
+      .notNull()
+      .default(sql`'{employee}'::text[]`),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

@@ -4,7 +4,14 @@ import { apiKeys, orgs, users } from '@tokenwise/db/schema';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { formatKey, keyIdPattern, newKeyId, newKeySecret, secretHmac } from './key-format';
-import { allowedModelsMax, keyNameLengthMax, listKeysMax, modelNameLengthMax, overlapSecondsMax, requestLimitMax } from './limits';
+import {
+  allowedModelsMax,
+  keyNameLengthMax,
+  listKeysMax,
+  modelNameLengthMax,
+  overlapSecondsMax,
+  requestLimitMax,
+} from './limits';
 import { keyScopes, type ApiKeyInfo, type KeyScope } from './types';
 
 /** Named columns: no query here ever returns `secretHmac` to a caller. */
@@ -58,7 +65,10 @@ export const createApiKeyInput = z
     expiresAt: z.date().nullable().default(null),
     createdByKeyId: keyIdInput.nullable().default(null),
   })
-  .refine((input) => (input.userId === null) !== (input.systemOwner === null), { message: 'give exactly one of userId (an employee) or systemOwner (a system account)', path: ['userId'] });
+  .refine((input) => (input.userId === null) !== (input.systemOwner === null), {
+    message: 'give exactly one of userId (an employee) or systemOwner (a system account)',
+    path: ['userId'],
+  });
 
 export interface CreateApiKeyParams {
   pepper: Buffer;
@@ -95,7 +105,15 @@ export async function createApiKey(db: Db, params: CreateApiKeyParams): Promise<
   return db.transaction(async (tx) => {
     await assertOwnerExists(tx, input);
     const created = await insertKey(tx, pepper, input, mintedFor ?? null);
-    await writeAudit(tx, { orgId: created.key.orgId, actor, action: 'api_key.create', entityType: 'api_key', entityId: created.key.id, before: null, after: created.key });
+    await writeAudit(tx, {
+      orgId: created.key.orgId,
+      actor,
+      action: 'api_key.create',
+      entityType: 'api_key',
+      entityId: created.key.id,
+      before: null,
+      after: created.key,
+    });
     return created;
   });
 }
@@ -109,13 +127,19 @@ async function assertOwnerExists(db: Db, input: { orgId: string; userId: string 
     .from(users)
     .where(and(eq(users.id, input.userId), eq(users.orgId, input.orgId)))
     .limit(1);
-  if (user === undefined) throw new NotFoundError(`No user ${input.userId} in org ${input.orgId}: a key can only bill a member of its org.`);
+  if (user === undefined)
+    throw new NotFoundError(`No user ${input.userId} in org ${input.orgId}: a key can only bill a member of its org.`);
 }
 
 type KeyFields = Omit<ApiKeyInfo, 'id' | 'revokedAt' | 'replacedBy' | 'createdAt'>;
 
 /** Inserts with a fresh id; retries the (60-bit, practically impossible) id collision a few times. */
-export async function insertKey(db: Db, pepper: Buffer, fields: KeyFields, mintedFor: 'judge' | 'plugin_dry_run' | null = null): Promise<{ key: ApiKeyInfo; secret: string }> {
+export async function insertKey(
+  db: Db,
+  pepper: Buffer,
+  fields: KeyFields,
+  mintedFor: 'judge' | 'plugin_dry_run' | null = null,
+): Promise<{ key: ApiKeyInfo; secret: string }> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const id = newKeyId();
     const secret = newKeySecret();
@@ -138,17 +162,36 @@ export async function lockKey(db: Db, keyId: string, strength: 'update' | 'share
 }
 
 /** Revokes a key (every replica refuses it within a second); revoking a revoked key changes nothing. */
-export async function revokeApiKey(db: Db, params: { keyId: string; actor: string; clock?: () => Date }): Promise<ApiKeyInfo> {
+export async function revokeApiKey(
+  db: Db,
+  params: { keyId: string; actor: string; clock?: () => Date },
+): Promise<ApiKeyInfo> {
   const now = (params.clock ?? (() => new Date()))();
   return db.transaction(async (tx) => revokeLocked(tx, await lockKey(tx, params.keyId), { now, actor: params.actor }));
 }
 
 /** Revokes a key its caller has locked, with its audit row; an already revoked key is returned as it is. */
-export async function revokeLocked(tx: Db, before: ApiKeyInfo, params: { now: Date; actor: string }): Promise<ApiKeyInfo> {
+export async function revokeLocked(
+  tx: Db,
+  before: ApiKeyInfo,
+  params: { now: Date; actor: string },
+): Promise<ApiKeyInfo> {
   if (before.revokedAt !== null) return before;
-  const [after] = await tx.update(apiKeys).set({ revokedAt: params.now }).where(eq(apiKeys.id, before.id)).returning(infoColumns);
+  const [after] = await tx
+    .update(apiKeys)
+    .set({ revokedAt: params.now })
+    .where(eq(apiKeys.id, before.id))
+    .returning(infoColumns);
   invariant(after !== undefined, 'the locked key row must update');
-  await writeAudit(tx, { orgId: after.orgId, actor: params.actor, action: 'api_key.revoke', entityType: 'api_key', entityId: after.id, before, after });
+  await writeAudit(tx, {
+    orgId: after.orgId,
+    actor: params.actor,
+    action: 'api_key.revoke',
+    entityType: 'api_key',
+    entityId: after.id,
+    before,
+    after,
+  });
   return after;
 }
 
@@ -161,14 +204,23 @@ export async function revokeLocked(tx: Db, before: ApiKeyInfo, params: { now: Da
 export async function rotateApiKey(
   db: Db,
   params: { pepper: Buffer; keyId: string; overlapSeconds: number; actor: string; clock?: () => Date },
-): Promise<{ key: ApiKeyInfo; secret: string; /** The old key as it now is: replaced, ending at its new expiry. */ replaced: ApiKeyInfo }> {
+): Promise<{
+  key: ApiKeyInfo;
+  secret: string;
+  /** The old key as it now is: replaced, ending at its new expiry. */ replaced: ApiKeyInfo;
+}> {
   const overlapSeconds = parseWith(overlapInput, params.overlapSeconds, 'overlapSeconds');
   const now = (params.clock ?? (() => new Date()))();
   return db.transaction(async (tx) => {
     const old = await lockKey(tx, params.keyId);
-    if (old.revokedAt !== null) throw new ConflictError(`API key ${old.id} is revoked: create a new key instead of rotating it.`);
-    if (old.replacedBy !== null) throw new ConflictError(`API key ${old.id} was already rotated; rotate its replacement ${old.replacedBy} instead.`);
-    if (old.expiresAt !== null && old.expiresAt.getTime() <= now.getTime()) throw new ConflictError(`API key ${old.id} expired at ${old.expiresAt.toISOString()}: create a new key instead.`);
+    if (old.revokedAt !== null)
+      throw new ConflictError(`API key ${old.id} is revoked: create a new key instead of rotating it.`);
+    if (old.replacedBy !== null)
+      throw new ConflictError(
+        `API key ${old.id} was already rotated; rotate its replacement ${old.replacedBy} instead.`,
+      );
+    if (old.expiresAt !== null && old.expiresAt.getTime() <= now.getTime())
+      throw new ConflictError(`API key ${old.id} expired at ${old.expiresAt.toISOString()}: create a new key instead.`);
     const lifetimeMs = old.expiresAt === null ? null : old.expiresAt.getTime() - old.createdAt.getTime();
     const created = await insertKey(tx, params.pepper, {
       orgId: old.orgId,
@@ -185,17 +237,30 @@ export async function rotateApiKey(
     });
     const overlapEnd = new Date(now.getTime() + overlapSeconds * 1000);
     const expiresAt = old.expiresAt !== null && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
-    const [after] = await tx.update(apiKeys).set({ replacedBy: created.key.id, expiresAt }).where(eq(apiKeys.id, old.id)).returning(infoColumns);
+    const [after] = await tx
+      .update(apiKeys)
+      .set({ replacedBy: created.key.id, expiresAt })
+      .where(eq(apiKeys.id, old.id))
+      .returning(infoColumns);
     invariant(after !== undefined, 'the locked key row must update');
     const audit = { orgId: old.orgId, actor: params.actor, entityType: 'api_key' };
-    await writeAudit(tx, { ...audit, action: 'api_key.create', entityId: created.key.id, before: null, after: { ...created.key, rotatedFrom: old.id } });
+    await writeAudit(tx, {
+      ...audit,
+      action: 'api_key.create',
+      entityId: created.key.id,
+      before: null,
+      after: { ...created.key, rotatedFrom: old.id },
+    });
     await writeAudit(tx, { ...audit, action: 'api_key.rotate', entityId: old.id, before: old, after });
     return { ...created, replaced: after };
   });
 }
 
 /** An org's keys (optionally one user's), newest first, at most `listKeysMax`; never secrets or HMACs. */
-export async function listApiKeys(db: Db, params: { orgId: string; userId?: string; limit?: number }): Promise<ApiKeyInfo[]> {
+export async function listApiKeys(
+  db: Db,
+  params: { orgId: string; userId?: string; limit?: number },
+): Promise<ApiKeyInfo[]> {
   const orgId = parseWith(z.uuid(), params.orgId, 'orgId');
   const userId = params.userId === undefined ? undefined : parseWith(z.uuid(), params.userId, 'userId');
   const limit = Math.min(Math.max(params.limit ?? listKeysMax, 1), listKeysMax);
@@ -211,12 +276,21 @@ const authenticationColumns = { ...infoColumns, secretHmac: apiKeys.secretHmac, 
 
 /** What authentication needs about a key: its row, its HMAC and its user's current team. For the key store only. */
 export async function findKeyForAuthentication(db: Db, params: { keyId: string }) {
-  const [row] = await db.select(authenticationColumns).from(apiKeys).leftJoin(users, eq(users.id, apiKeys.userId)).where(eq(apiKeys.id, params.keyId)).limit(1);
+  const [row] = await db
+    .select(authenticationColumns)
+    .from(apiKeys)
+    .leftJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.id, params.keyId))
+    .limit(1);
   return row;
 }
 
 /** The same for several keys in one query (the key store's background refresh); ids with no row are absent. */
 export async function findKeysForAuthentication(db: Db, params: { keyIds: readonly string[] }) {
   if (params.keyIds.length === 0) return [];
-  return db.select(authenticationColumns).from(apiKeys).leftJoin(users, eq(users.id, apiKeys.userId)).where(inArray(apiKeys.id, [...params.keyIds]));
+  return db
+    .select(authenticationColumns)
+    .from(apiKeys)
+    .leftJoin(users, eq(users.id, apiKeys.userId))
+    .where(inArray(apiKeys.id, [...params.keyIds]));
 }

@@ -3,7 +3,16 @@ import { writeAudit, type Db } from '@tokenwise/db';
 import { apiKeys, auditLog } from '@tokenwise/db/schema';
 import { and, count, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { allowedModelsInput, infoColumns, insertKey, keyNameInput, keyScopesInput, lockKey, requestLimitInput, revokeLocked } from './api-keys';
+import {
+  allowedModelsInput,
+  infoColumns,
+  insertKey,
+  keyNameInput,
+  keyScopesInput,
+  lockKey,
+  requestLimitInput,
+  revokeLocked,
+} from './api-keys';
 import { deriveKeyFields } from './key-derivation';
 import { activeKeysPerUserMax, cascadeAuditBatchMax, cascadeRoundsMax } from './limits';
 import type { ApiKeyInfo, KeyScope } from './types';
@@ -47,31 +56,58 @@ export interface CreateDerivedApiKeyParams {
  * creator is reread and share-locked here, never trusted from a cache, so a key revoked a moment
  * ago creates nothing and a cascading revocation of it waits for (and then sees) this key.
  */
-export async function createDerivedApiKey(db: Db, params: CreateDerivedApiKeyParams): Promise<{ key: ApiKeyInfo; secret: string }> {
+export async function createDerivedApiKey(
+  db: Db,
+  params: CreateDerivedApiKeyParams,
+): Promise<{ key: ApiKeyInfo; secret: string }> {
   const { pepper, creatorKeyId, orgId, userId, expiryField, actor, clock, ...fields } = params;
   const request = parseWith(derivedKeyInput, fields, 'API key');
   const now = (clock ?? (() => new Date()))();
   if (request.expiresAt instanceof Date && request.expiresAt.getTime() <= now.getTime()) {
-    throw new ValidationError(`Invalid API key: ${expiryField ?? 'expiresAt'} (${request.expiresAt.toISOString()}) must be in the future.`);
+    throw new ValidationError(
+      `Invalid API key: ${expiryField ?? 'expiresAt'} (${request.expiresAt.toISOString()}) must be in the future.`,
+    );
   }
   return db.transaction(async (tx) => {
     const creator = await lockKey(tx, creatorKeyId, 'share');
     assertMayDerive(creator, { orgId, userId, now });
     await assertUnderActiveKeyLimit(tx, { userId, now });
     const bounded = deriveKeyFields(creator, request, { now, expiryField });
-    const created = await insertKey(tx, pepper, { orgId, userId, systemOwner: null, name: request.name, ...bounded, createdByKeyId: creator.id });
-    await writeAudit(tx, { orgId, actor, action: 'api_key.create', entityType: 'api_key', entityId: created.key.id, before: null, after: created.key });
+    const created = await insertKey(tx, pepper, {
+      orgId,
+      userId,
+      systemOwner: null,
+      name: request.name,
+      ...bounded,
+      createdByKeyId: creator.id,
+    });
+    await writeAudit(tx, {
+      orgId,
+      actor,
+      action: 'api_key.create',
+      entityType: 'api_key',
+      entityId: created.key.id,
+      before: null,
+      after: created.key,
+    });
     return created;
   });
 }
 
 function assertMayDerive(creator: ApiKeyInfo, caller: { orgId: string; userId: string; now: Date }): void {
   if (creator.orgId !== caller.orgId || creator.userId !== caller.userId) {
-    throw new ForbiddenError(`API key ${creator.id} is not yours: a key you create for yourself derives from the key you call with.`);
+    throw new ForbiddenError(
+      `API key ${creator.id} is not yours: a key you create for yourself derives from the key you call with.`,
+    );
   }
-  if (creator.revokedAt !== null) throw new ForbiddenError(`API key ${creator.id} was revoked at ${creator.revokedAt.toISOString()}: a revoked key creates no keys; call with a working key.`);
+  if (creator.revokedAt !== null)
+    throw new ForbiddenError(
+      `API key ${creator.id} was revoked at ${creator.revokedAt.toISOString()}: a revoked key creates no keys; call with a working key.`,
+    );
   if (creator.expiresAt !== null && creator.expiresAt.getTime() <= caller.now.getTime()) {
-    throw new ForbiddenError(`API key ${creator.id} expired at ${creator.expiresAt.toISOString()}: an expired key creates no keys; call with a working key.`);
+    throw new ForbiddenError(
+      `API key ${creator.id} expired at ${creator.expiresAt.toISOString()}: an expired key creates no keys; call with a working key.`,
+    );
   }
 }
 
@@ -80,10 +116,18 @@ async function assertUnderActiveKeyLimit(db: Db, params: { userId: string; now: 
   const [row] = await db
     .select({ active: count() })
     .from(apiKeys)
-    .where(and(eq(apiKeys.userId, params.userId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, params.now))));
+    .where(
+      and(
+        eq(apiKeys.userId, params.userId),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, params.now)),
+      ),
+    );
   const active = row?.active ?? 0;
   if (active >= activeKeysPerUserMax) {
-    throw new ConflictError(`You hold ${active} working API keys, and you may create keys for yourself only while you hold fewer than ${activeKeysPerUserMax}: revoke keys you no longer use, then try again.`);
+    throw new ConflictError(
+      `You hold ${active} working API keys, and you may create keys for yourself only while you hold fewer than ${activeKeysPerUserMax}: revoke keys you no longer use, then try again.`,
+    );
   }
 }
 
@@ -93,7 +137,10 @@ async function assertUnderActiveKeyLimit(db: Db, params: { userId: string; now: 
  * still reaches what it created. Rounds repeat until one finds nothing new, so a key derived by a
  * creation that committed while this ran is revoked too.
  */
-export async function revokeApiKeyCascade(db: Db, params: { keyId: string; actor: string; clock?: () => Date }): Promise<{ key: ApiKeyInfo; derivedRevoked: ApiKeyInfo[] }> {
+export async function revokeApiKeyCascade(
+  db: Db,
+  params: { keyId: string; actor: string; clock?: () => Date },
+): Promise<{ key: ApiKeyInfo; derivedRevoked: ApiKeyInfo[] }> {
   const now = (params.clock ?? (() => new Date()))();
   return db.transaction(async (tx) => {
     const key = await revokeLocked(tx, await lockKey(tx, params.keyId), { now, actor: params.actor });
@@ -101,7 +148,10 @@ export async function revokeApiKeyCascade(db: Db, params: { keyId: string; actor
     for (let round = 0; ; round += 1) {
       const revoked = await revokeDerived(tx, key, now);
       if (revoked.length === 0) break;
-      if (round + 1 >= cascadeRoundsMax) throw new ConflictError(`Keys kept being created from API key ${key.id} while it was being revoked: revoke it with cascade again.`);
+      if (round + 1 >= cascadeRoundsMax)
+        throw new ConflictError(
+          `Keys kept being created from API key ${key.id} while it was being revoked: revoke it with cascade again.`,
+        );
       await auditDerivedRevocations(tx, key, revoked, params.actor);
       derivedRevoked.push(...revoked);
     }
@@ -135,7 +185,12 @@ async function revokeDerived(tx: Db, root: ApiKeyInfo, now: Date): Promise<ApiKe
     .returning(infoColumns);
 }
 
-async function auditDerivedRevocations(tx: Db, root: ApiKeyInfo, revoked: readonly ApiKeyInfo[], actor: string): Promise<void> {
+async function auditDerivedRevocations(
+  tx: Db,
+  root: ApiKeyInfo,
+  revoked: readonly ApiKeyInfo[],
+  actor: string,
+): Promise<void> {
   for (let start = 0; start < revoked.length; start += cascadeAuditBatchMax) {
     const rows = revoked.slice(start, start + cascadeAuditBatchMax).map((after) => ({
       orgId: after.orgId,

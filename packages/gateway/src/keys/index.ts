@@ -1,5 +1,12 @@
 export { keyScopes, type ApiKeyInfo, type KeyScope, type KeyStore, type KeyStoreDeps, type Principal } from './types';
-export { createApiKey, createApiKeyInput, listApiKeys, revokeApiKey, rotateApiKey, type CreateApiKeyParams } from './api-keys';
+export {
+  createApiKey,
+  createApiKeyInput,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+  type CreateApiKeyParams,
+} from './api-keys';
 export { createDerivedApiKey, revokeApiKeyCascade, type CreateDerivedApiKeyParams } from './derived-keys';
 export { deriveKeyFields, type CreatorBounds, type DerivedKeyFields, type DerivedKeyRequest } from './key-derivation';
 export { createKeyStore, parseAuthorization } from './key-store';

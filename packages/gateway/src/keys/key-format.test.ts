@@ -15,7 +15,8 @@ describe('API key format', () => {
 
   it('uses every base62 character about equally often', () => {
     const counts = new Map<string, number>();
-    for (let index = 0; index < 2_000; index += 1) for (const char of newKeySecret()) counts.set(char, (counts.get(char) ?? 0) + 1);
+    for (let index = 0; index < 2_000; index += 1)
+      for (const char of newKeySecret()) counts.set(char, (counts.get(char) ?? 0) + 1);
     expect(counts.size).toBe(62);
     const expected = (2_000 * 43) / 62;
     for (const count of counts.values()) expect(Math.abs(count - expected)).toBeLessThan(expected * 0.25);
@@ -25,7 +26,16 @@ describe('API key format', () => {
     const id = newKeyId();
     const secret = newKeySecret();
     expect(parseKey(formatKey(id, secret))).toEqual({ id, secret });
-    for (const bad of ['', `tw_${id}`, `tw_${id}_`, `TW_${id}_${secret}`, `tw_${id}_${secret}_`, `tw_${id.slice(1)}_${secret}`, `tw_${id}_${secret.slice(1)}`, ` tw_${id}_${secret}`]) {
+    for (const bad of [
+      '',
+      `tw_${id}`,
+      `tw_${id}_`,
+      `TW_${id}_${secret}`,
+      `tw_${id}_${secret}_`,
+      `tw_${id.slice(1)}_${secret}`,
+      `tw_${id}_${secret.slice(1)}`,
+      ` tw_${id}_${secret}`,
+    ]) {
       expect(parseKey(bad)).toBeUndefined();
     }
     const stored = Buffer.from(secretHmac(testPepper, secret), 'hex');

@@ -38,10 +38,23 @@ describeEachBackend('API key authentication', (database) => {
     return () => store.close();
   });
   const newKey = (extra: Partial<Parameters<typeof createApiKey>[1]> = {}) =>
-    createApiKey(database().db, { pepper: testPepper, orgId: fixture.org.id, userId: fixture.user.id, name: 'laptop', actor: 'test', clock, ...extra });
+    createApiKey(database().db, {
+      pepper: testPepper,
+      orgId: fixture.org.id,
+      userId: fixture.user.id,
+      name: 'laptop',
+      actor: 'test',
+      clock,
+      ...extra,
+    });
 
   it('authenticates a new key to its owner, team, scopes, models and limits', async () => {
-    const { key, secret } = await newKey({ scopes: ['inference', 'api'], allowedModels: ['llama-3-8b', 'qwen-2.5-72b'], rpmLimit: 60, tpmLimit: 100_000 });
+    const { key, secret } = await newKey({
+      scopes: ['inference', 'api'],
+      allowedModels: ['llama-3-8b', 'qwen-2.5-72b'],
+      rpmLimit: 60,
+      tpmLimit: 100_000,
+    });
     expect(secret).toMatch(/^tw_[a-z2-7]{12}_[0-9A-Za-z]{43}$/);
     expect(secret.startsWith(`tw_${key.id}_`)).toBe(true);
     const principal = await store.authenticate(bearer(secret));
@@ -61,7 +74,15 @@ describeEachBackend('API key authentication', (database) => {
 
   it('authenticates a system key to the system owner that pays, with no user or team', async () => {
     const { secret } = await newKey({ userId: null, systemOwner: 'judge', name: 'llm judge' });
-    expect(await store.authenticate(bearer(secret))).toMatchObject({ userId: null, teamId: null, systemOwner: 'judge', scopes: ['inference'], allowedModels: null, rpmLimit: null, tpmLimit: null });
+    expect(await store.authenticate(bearer(secret))).toMatchObject({
+      userId: null,
+      teamId: null,
+      systemOwner: 'judge',
+      scopes: ['inference'],
+      allowedModels: null,
+      rpmLimit: null,
+      tpmLimit: null,
+    });
   });
 
   it('refuses a missing header, another scheme and a malformed key, each saying so without echoing it', async () => {
@@ -70,7 +91,9 @@ describeEachBackend('API key authentication', (database) => {
     expect(await refusal(store, '   ')).toMatch(/^Missing Authorization header/);
     expect(await refusal(store, `Basic ${secret}`, secret)).toMatch(/^The Authorization header is not a Bearer token/);
     expect(await refusal(store, secret, secret)).toMatch(/not a Bearer token/);
-    expect(await refusal(store, bearer(secret.slice(0, -1)), secret)).toMatch(/^Malformed API key: expected tw_<12-character id>_<43-character secret>/);
+    expect(await refusal(store, bearer(secret.slice(0, -1)), secret)).toMatch(
+      /^Malformed API key: expected tw_<12-character id>_<43-character secret>/,
+    );
     expect(await refusal(store, bearer(`${secret}x`), secret)).toMatch(/^Malformed API key/);
     expect(await refusal(store, bearer(secret.toUpperCase()), secret)).toMatch(/^Malformed API key/);
     expect(await refusal(store, bearer(`sk-${'a'.repeat(48)}`))).toMatch(/^Malformed API key/);
@@ -83,7 +106,9 @@ describeEachBackend('API key authentication', (database) => {
       `Unknown API key or wrong secret (key id ${key.id}): check that the key was copied whole, or ask an admin for a new one.`,
     );
     const unknownId = secret.replace(/^tw_[a-z2-7]{12}/, 'tw_aaaaaaaaaaaa');
-    expect(await refusal(store, bearer(unknownId), secret)).toMatch(/^Unknown API key or wrong secret \(key id aaaaaaaaaaaa\)/);
+    expect(await refusal(store, bearer(unknownId), secret)).toMatch(
+      /^Unknown API key or wrong secret \(key id aaaaaaaaaaaa\)/,
+    );
     // Cached both ways now: the same answers again.
     expect(await refusal(store, bearer(unknownId), secret)).toMatch(/^Unknown API key or wrong secret/);
     expect(await refusal(store, bearer(wrong), secret)).toMatch(/^Unknown API key or wrong secret/);
@@ -96,7 +121,9 @@ describeEachBackend('API key authentication', (database) => {
     advance(59_999);
     expect((await store.authenticate(bearer(secret))).keyId).toBe(key.id);
     advance(1);
-    expect(await refusal(store, bearer(secret), secret)).toBe(`API key ${key.id} expired at ${new Date(now.getTime()).toISOString()}: ask an admin for a new key.`);
+    expect(await refusal(store, bearer(secret), secret)).toBe(
+      `API key ${key.id} expired at ${new Date(now.getTime()).toISOString()}: ask an admin for a new key.`,
+    );
   });
 
   it('stops a revoked key on this replica once the cached row is older than the cache TTL', async () => {
@@ -110,7 +137,9 @@ describeEachBackend('API key authentication', (database) => {
       advance(499);
       expect((await other.authenticate(bearer(secret))).keyId).toBe(key.id);
       advance(1);
-      expect(await refusal(other, bearer(secret), secret)).toMatch(new RegExp(`^API key ${key.id} was revoked at .*: ask an admin for a new key\\.$`));
+      expect(await refusal(other, bearer(secret), secret)).toMatch(
+        new RegExp(`^API key ${key.id} was revoked at .*: ask an admin for a new key\\.$`),
+      );
       advance(500);
       expect(await refusal(store, bearer(secret), secret)).toMatch(/was revoked/);
     } finally {
@@ -132,7 +161,9 @@ describeEachBackend('API key authentication', (database) => {
       advance(1);
       // Half the TTL old: still served from memory at once, and reread in the background.
       expect((await busy.authenticate(bearer(secret))).keyId).toBe(key.id);
-      await expect.poll(() => refusal(busy, bearer(secret), secret), { timeout: 5_000, interval: 20 }).toMatch(/was revoked/);
+      await expect
+        .poll(() => refusal(busy, bearer(secret), secret), { timeout: 5_000, interval: 20 })
+        .toMatch(/was revoked/);
       // The clock never reached the TTL: the background reread, not expiry, stopped the key.
     } finally {
       busy.close();
@@ -142,25 +173,46 @@ describeEachBackend('API key authentication', (database) => {
   it('tells only the holder of the secret that a key was revoked', async () => {
     const { key, secret } = await newKey();
     await revokeApiKey(database().db, { keyId: key.id, actor: 'test' });
-    expect(await refusal(store, bearer(`tw_${key.id}_${'B'.repeat(43)}`), secret)).toMatch(/^Unknown API key or wrong secret/);
+    expect(await refusal(store, bearer(`tw_${key.id}_${'B'.repeat(43)}`), secret)).toMatch(
+      /^Unknown API key or wrong secret/,
+    );
   });
 
   it('keeps a rotated key working until its overlap ends, and the new key from the start', async () => {
     const old = await newKey({ allowedModels: ['llama-3-8b'], rpmLimit: 10 });
     expect((await store.authenticate(bearer(old.secret))).keyId).toBe(old.key.id);
-    const rotated = await rotateApiKey(database().db, { pepper: testPepper, keyId: old.key.id, overlapSeconds: 3_600, actor: 'test', clock });
-    expect(await store.authenticate(bearer(rotated.secret))).toMatchObject({ keyId: rotated.key.id, userId: fixture.user.id, allowedModels: ['llama-3-8b'], rpmLimit: 10 });
+    const rotated = await rotateApiKey(database().db, {
+      pepper: testPepper,
+      keyId: old.key.id,
+      overlapSeconds: 3_600,
+      actor: 'test',
+      clock,
+    });
+    expect(await store.authenticate(bearer(rotated.secret))).toMatchObject({
+      keyId: rotated.key.id,
+      userId: fixture.user.id,
+      allowedModels: ['llama-3-8b'],
+      rpmLimit: 10,
+    });
     advance(3_599_000);
     expect((await store.authenticate(bearer(old.secret))).keyId).toBe(old.key.id);
     advance(1_000);
-    expect(await refusal(store, bearer(old.secret), old.secret)).toMatch(new RegExp(`expired at .*: it was rotated: use its replacement \\(key id ${rotated.key.id}\\)\\.$`));
+    expect(await refusal(store, bearer(old.secret), old.secret)).toMatch(
+      new RegExp(`expired at .*: it was rotated: use its replacement \\(key id ${rotated.key.id}\\)\\.$`),
+    );
     expect((await store.authenticate(bearer(rotated.secret))).keyId).toBe(rotated.key.id);
   });
 
   it('ends a rotated key at once with no overlap', async () => {
     const old = await newKey();
     await store.authenticate(bearer(old.secret));
-    const rotated = await rotateApiKey(database().db, { pepper: testPepper, keyId: old.key.id, overlapSeconds: 0, actor: 'test', clock });
+    const rotated = await rotateApiKey(database().db, {
+      pepper: testPepper,
+      keyId: old.key.id,
+      overlapSeconds: 0,
+      actor: 'test',
+      clock,
+    });
     advance(1_000);
     expect(await refusal(store, bearer(old.secret), old.secret)).toMatch(/expired at/);
     expect((await store.authenticate(bearer(rotated.secret))).keyId).toBe(rotated.key.id);
@@ -173,7 +225,14 @@ describeEachBackend('API key authentication', (database) => {
     // The row appears (as if created on another replica just after): the cached miss still answers.
     await database()
       .db.insert(apiKeys)
-      .values({ id, orgId: fixture.org.id, userId: fixture.user.id, name: 'late', secretHmac: secretHmac(testPepper, secret), scopes: ['inference'] });
+      .values({
+        id,
+        orgId: fixture.org.id,
+        userId: fixture.user.id,
+        name: 'late',
+        secretHmac: secretHmac(testPepper, secret),
+        scopes: ['inference'],
+      });
     advance(999);
     expect(await refusal(store, bearer(formatKey(id, secret)), secret)).toMatch(/^Unknown API key or wrong secret/);
     advance(1);
@@ -193,7 +252,11 @@ describeEachBackend('API key authentication', (database) => {
   });
 
   it('refuses a cache TTL over one second and a short pepper', () => {
-    expect(() => createKeyStore({ db: database().db, pepper: testPepper, cacheTtlMs: 1_001 })).toThrow(/cacheTtlMs must be a whole number from 0 to 1000/);
-    expect(() => createKeyStore({ db: database().db, pepper: testPepper.subarray(0, 16) })).toThrow(/at least 32 bytes/);
+    expect(() => createKeyStore({ db: database().db, pepper: testPepper, cacheTtlMs: 1_001 })).toThrow(
+      /cacheTtlMs must be a whole number from 0 to 1000/,
+    );
+    expect(() => createKeyStore({ db: database().db, pepper: testPepper.subarray(0, 16) })).toThrow(
+      /at least 32 bytes/,
+    );
   });
 });

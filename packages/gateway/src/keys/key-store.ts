@@ -2,7 +2,13 @@ import { ConfigError, UnauthenticatedError } from '@tokenwise/core';
 import { BoundedTtlCache } from './bounded-ttl-cache';
 import { findKeyForAuthentication, findKeysForAuthentication } from './api-keys';
 import { parseKey, pepperBytesMin, secretMatches } from './key-format';
-import { cacheTtlMsMax, negativeCacheEntriesMax, negativeCacheTtlMs, positiveCacheEntriesMax, refreshBatchMax } from './limits';
+import {
+  cacheTtlMsMax,
+  negativeCacheEntriesMax,
+  negativeCacheTtlMs,
+  positiveCacheEntriesMax,
+  refreshBatchMax,
+} from './limits';
 import type { KeyStore, KeyStoreDeps, Principal } from './types';
 
 /** A key row as authentication needs it, cached per process for at most `cacheTtlMs`. */
@@ -21,11 +27,20 @@ const bearerPattern = /^Bearer +(\S+)$/i;
 /** Missing header, not Bearer, malformed: refused without touching the database. Never echoes the header. */
 export function parseAuthorization(authorization: string | undefined): { id: string; secret: string } {
   const header = authorization?.trim() ?? '';
-  if (header === '') throw new UnauthenticatedError('Missing Authorization header: send `Authorization: Bearer tw_...` with your Tokenwise API key.');
+  if (header === '')
+    throw new UnauthenticatedError(
+      'Missing Authorization header: send `Authorization: Bearer tw_...` with your Tokenwise API key.',
+    );
   const token = header.length > authorizationLengthMax ? undefined : bearerPattern.exec(header)?.[1];
-  if (token === undefined) throw new UnauthenticatedError('The Authorization header is not a Bearer token: send `Authorization: Bearer tw_...` with your Tokenwise API key.');
+  if (token === undefined)
+    throw new UnauthenticatedError(
+      'The Authorization header is not a Bearer token: send `Authorization: Bearer tw_...` with your Tokenwise API key.',
+    );
   const key = parseKey(token);
-  if (key === undefined) throw new UnauthenticatedError('Malformed API key: expected tw_<12-character id>_<43-character secret>; check that the whole key was copied.');
+  if (key === undefined)
+    throw new UnauthenticatedError(
+      'Malformed API key: expected tw_<12-character id>_<43-character secret>; check that the whole key was copied.',
+    );
   return key;
 }
 
@@ -35,7 +50,10 @@ export function parseAuthorization(authorization: string | undefined): { id: str
  * before revocation and expiry, so only the key's holder is told that it was revoked or expired.
  */
 function unknownOrWrongSecret(id: string): UnauthenticatedError {
-  return new UnauthenticatedError(`Unknown API key or wrong secret (key id ${id}): check that the key was copied whole, or ask an admin for a new one.`, { keyId: id });
+  return new UnauthenticatedError(
+    `Unknown API key or wrong secret (key id ${id}): check that the key was copied whole, or ask an admin for a new one.`,
+    { keyId: id },
+  );
 }
 
 function toKnownKey(row: Awaited<ReturnType<typeof findKeysForAuthentication>>[number]): KnownKey {
@@ -50,15 +68,28 @@ function toKnownKey(row: Awaited<ReturnType<typeof findKeysForAuthentication>>[n
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
   });
-  return { principal, secretHmac: Buffer.from(row.secretHmac, 'hex'), expiresAt: row.expiresAt, revokedAt: row.revokedAt, replacedBy: row.replacedBy };
+  return {
+    principal,
+    secretHmac: Buffer.from(row.secretHmac, 'hex'),
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+    replacedBy: row.replacedBy,
+  };
 }
 
 function admit(key: KnownKey, secret: string, pepper: Buffer, now: Date): Principal {
   const id = key.principal.keyId;
   if (!secretMatches(pepper, secret, key.secretHmac)) throw unknownOrWrongSecret(id);
-  if (key.revokedAt !== null) throw new UnauthenticatedError(`API key ${id} was revoked at ${key.revokedAt.toISOString()}: ask an admin for a new key.`, { keyId: id });
+  if (key.revokedAt !== null)
+    throw new UnauthenticatedError(
+      `API key ${id} was revoked at ${key.revokedAt.toISOString()}: ask an admin for a new key.`,
+      { keyId: id },
+    );
   if (key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()) {
-    const hint = key.replacedBy === null ? 'ask an admin for a new key' : `it was rotated: use its replacement (key id ${key.replacedBy})`;
+    const hint =
+      key.replacedBy === null
+        ? 'ask an admin for a new key'
+        : `it was rotated: use its replacement (key id ${key.replacedBy})`;
     throw new UnauthenticatedError(`API key ${id} expired at ${key.expiresAt.toISOString()}: ${hint}.`, { keyId: id });
   }
   return key.principal;
@@ -78,9 +109,12 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
   const clock = deps.clock ?? (() => new Date());
   const cacheTtlMs = deps.cacheTtlMs ?? cacheTtlMsMax;
   if (!Number.isInteger(cacheTtlMs) || cacheTtlMs < 0 || cacheTtlMs > cacheTtlMsMax) {
-    throw new ConfigError(`cacheTtlMs must be a whole number from 0 to ${cacheTtlMsMax}: a longer cache would let a revoked key work for more than a second.`);
+    throw new ConfigError(
+      `cacheTtlMs must be a whole number from 0 to ${cacheTtlMsMax}: a longer cache would let a revoked key work for more than a second.`,
+    );
   }
-  if (deps.pepper.length < pepperBytesMin) throw new ConfigError(`The key pepper must be at least ${pepperBytesMin} bytes.`);
+  if (deps.pepper.length < pepperBytesMin)
+    throw new ConfigError(`The key pepper must be at least ${pepperBytesMin} bytes.`);
   const known = new BoundedTtlCache<KnownKey>(cacheTtlMs, positiveCacheEntriesMax);
   const unknown = new BoundedTtlCache<true>(Math.min(negativeCacheTtlMs, cacheTtlMs), negativeCacheEntriesMax);
   // Concurrent requests with the same key share one database read.

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createRateLimiter, RateLimitedError } from './rate-limiter';
 import type { Principal } from './types';
 
-const principal = (limits: { rpmLimit?: number | null; tpmLimit?: number | null }, keyId = 'abcdefghijkl'): Principal => ({
+const principal = (
+  limits: { rpmLimit?: number | null; tpmLimit?: number | null },
+  keyId = 'abcdefghijkl',
+): Principal => ({
   keyId,
   orgId: 'org',
   userId: 'user',
@@ -37,7 +40,9 @@ describe('per-key rate limits (sliding 60 s windows)', () => {
     const error = caught(() => limiter.checkRequest(key, 0));
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.retryAfterSeconds).toBe(45);
-    expect(error.message).toBe('Rate limit reached for API key abcdefghijkl: rpm limit of 3 requests per minute. Retry in 45 s.');
+    expect(error.message).toBe(
+      'Rate limit reached for API key abcdefghijkl: rpm limit of 3 requests per minute. Retry in 45 s.',
+    );
     expect(error.details).toMatchObject({ limit: 'rpm', limitValue: 3, retryAfterSeconds: 45 });
     // A refused request does not count: after the first leaves the window there is room for one.
     nowMs = 1_000_000 + 60_000;
@@ -70,7 +75,9 @@ describe('per-key rate limits (sliding 60 s windows)', () => {
 
   it('says when one request alone is larger than the tpm limit', () => {
     const limiter = createRateLimiter({ clock: () => 0 });
-    expect(caught(() => limiter.checkRequest(principal({ tpmLimit: 100 }), 101)).message).toMatch(/may use up to 101 tokens, over the tpm limit of 100 tokens per minute\. Lower max_tokens/);
+    expect(caught(() => limiter.checkRequest(principal({ tpmLimit: 100 }), 101)).message).toMatch(
+      /may use up to 101 tokens, over the tpm limit of 100 tokens per minute\. Lower max_tokens/,
+    );
   });
 
   it('keeps keys apart, ignores keys without limits, and survives a clock going backwards', () => {

@@ -50,7 +50,13 @@ export function createRateLimiter(options: { clock?: () => number } = {}): RateL
   function windowOf(keyId: string, nowSecond: number): KeyWindow {
     let window = windows.get(keyId);
     if (window === undefined) {
-      window = { lastSecond: nowSecond, requests: new Uint32Array(windowSeconds), tokens: new Float64Array(windowSeconds), requestsTotal: 0, tokensTotal: 0 };
+      window = {
+        lastSecond: nowSecond,
+        requests: new Uint32Array(windowSeconds),
+        tokens: new Float64Array(windowSeconds),
+        requestsTotal: 0,
+        tokensTotal: 0,
+      };
       if (windows.size >= rateLimitKeysMax) windows.delete(windows.keys().next().value as string);
     } else {
       windows.delete(keyId);
@@ -79,19 +85,28 @@ export function createRateLimiter(options: { clock?: () => number } = {}): RateL
 
   return {
     checkRequest(principal, estimatedTokens) {
-      invariant(Number.isFinite(estimatedTokens) && estimatedTokens >= 0, 'estimatedTokens must be a count of zero or more');
+      invariant(
+        Number.isFinite(estimatedTokens) && estimatedTokens >= 0,
+        'estimatedTokens must be a count of zero or more',
+      );
       const { rpmLimit, tpmLimit, keyId } = principal;
       if (rpmLimit === null && tpmLimit === null) return;
       const nowMs = clock();
       const window = windowOf(keyId, Math.floor(nowMs / 1000));
       if (rpmLimit !== null && window.requestsTotal + 1 > rpmLimit) {
-        const retryAfterSeconds = retryAfter(secondFreeing(window.requests, window.requestsTotal, rpmLimit - 1, window.lastSecond), nowMs);
-        throw new RateLimitedError(`Rate limit reached for API key ${keyId}: rpm limit of ${rpmLimit} requests per minute. Retry in ${retryAfterSeconds} s.`, {
-          keyId,
-          limit: 'rpm',
-          limitValue: rpmLimit,
-          retryAfterSeconds,
-        });
+        const retryAfterSeconds = retryAfter(
+          secondFreeing(window.requests, window.requestsTotal, rpmLimit - 1, window.lastSecond),
+          nowMs,
+        );
+        throw new RateLimitedError(
+          `Rate limit reached for API key ${keyId}: rpm limit of ${rpmLimit} requests per minute. Retry in ${retryAfterSeconds} s.`,
+          {
+            keyId,
+            limit: 'rpm',
+            limitValue: rpmLimit,
+            retryAfterSeconds,
+          },
+        );
       }
       if (tpmLimit !== null && estimatedTokens > tpmLimit) {
         throw new RateLimitedError(
@@ -100,7 +115,10 @@ export function createRateLimiter(options: { clock?: () => number } = {}): RateL
         );
       }
       if (tpmLimit !== null && window.tokensTotal + estimatedTokens > tpmLimit) {
-        const retryAfterSeconds = retryAfter(secondFreeing(window.tokens, window.tokensTotal, tpmLimit - estimatedTokens, window.lastSecond), nowMs);
+        const retryAfterSeconds = retryAfter(
+          secondFreeing(window.tokens, window.tokensTotal, tpmLimit - estimatedTokens, window.lastSecond),
+          nowMs,
+        );
         throw new RateLimitedError(
           `Rate limit reached for API key ${keyId}: tpm limit of ${tpmLimit} tokens per minute (${window.tokensTotal} used in the last 60 s, this request may use up to ${estimatedTokens}). Retry in ${retryAfterSeconds} s.`,
           { keyId, limit: 'tpm', limitValue: tpmLimit, retryAfterSeconds },

@@ -14,7 +14,7 @@ describeEachBackend('keys the server mints for its own calls', (database) => {
   });
   const keyIdOf = (secret: string) => secret.split('_')[1] ?? '';
 
-  it("mints one judge system key per org and one key per user, reused until shortly before they expire, marked as minted", async () => {
+  it('mints one judge system key per org and one key per user, reused until shortly before they expire, marked as minted', async () => {
     let now = new Date();
     const keys = createRuntimeKeys({ db: database().db, pepper: testPepper, clock: () => now });
     const judge = { kind: 'judge', orgId: fixture.org.id } as const;
@@ -24,11 +24,26 @@ describeEachBackend('keys the server mints for its own calls', (database) => {
     const rows = await database().db.select().from(apiKeys).where(eq(apiKeys.orgId, fixture.org.id));
     const judgeRow = rows.find((row) => row.id === keyIdOf(judgeKey));
     const leadRow = rows.find((row) => row.id === keyIdOf(leadKey));
-    expect(judgeRow).toMatchObject({ userId: null, systemOwner: 'judge', mintedFor: 'judge', scopes: ['inference'], expiresAt: new Date(now.getTime() + runtimeKeyTtlSeconds * 1000) });
-    expect(leadRow).toMatchObject({ userId: fixture.user.id, systemOwner: null, mintedFor: 'plugin_dry_run', scopes: ['inference'] });
+    expect(judgeRow).toMatchObject({
+      userId: null,
+      systemOwner: 'judge',
+      mintedFor: 'judge',
+      scopes: ['inference'],
+      expiresAt: new Date(now.getTime() + runtimeKeyTtlSeconds * 1000),
+    });
+    expect(leadRow).toMatchObject({
+      userId: fixture.user.id,
+      systemOwner: null,
+      mintedFor: 'plugin_dry_run',
+      scopes: ['inference'],
+    });
     const store = createKeyStore({ db: database().db, pepper: testPepper });
     try {
-      await expect(store.authenticate(`Bearer ${judgeKey}`)).resolves.toMatchObject({ orgId: fixture.org.id, systemOwner: 'judge', userId: null });
+      await expect(store.authenticate(`Bearer ${judgeKey}`)).resolves.toMatchObject({
+        orgId: fixture.org.id,
+        systemOwner: 'judge',
+        userId: null,
+      });
     } finally {
       store.close();
     }

@@ -4,7 +4,9 @@ import { createApiKey } from './api-keys';
 import { runtimeKeyRenewSeconds, runtimeKeysMax, runtimeKeyTtlSeconds } from './limits';
 
 /** Who pays for a call the server makes itself: an org's judge wallet, or one user's own wallet. */
-export type RuntimeKeyPayer = { readonly kind: 'judge'; readonly orgId: string } | { readonly kind: 'user'; readonly orgId: string; readonly userId: string };
+export type RuntimeKeyPayer =
+  | { readonly kind: 'judge'; readonly orgId: string }
+  | { readonly kind: 'user'; readonly orgId: string; readonly userId: string };
 
 export interface RuntimeKeys {
   /** An inference key (tw_...) that bills `payer`, minted on first use and renewed before it expires. */
@@ -27,13 +29,32 @@ interface Minted {
 export function createRuntimeKeys(deps: { db: Db; pepper: Buffer; clock?: () => Date; actor?: string }): RuntimeKeys {
   const clock = deps.clock ?? (() => new Date());
   const minted = new Map<string, Minted>();
-  const idOf = (payer: RuntimeKeyPayer) => (payer.kind === 'judge' ? `judge:${payer.orgId}` : `user:${payer.orgId}:${payer.userId}`);
+  const idOf = (payer: RuntimeKeyPayer) =>
+    payer.kind === 'judge' ? `judge:${payer.orgId}` : `user:${payer.orgId}:${payer.userId}`;
   const mint = async (payer: RuntimeKeyPayer, expiresAt: Date): Promise<string> => {
     const owner =
       payer.kind === 'judge'
-        ? { userId: null, systemOwner: judgeSystemOwner, name: 'llm judge (minted by the settlement runtime)', mintedFor: 'judge' as const }
-        : { userId: payer.userId, systemOwner: null, name: 'plugin dry runs (minted by the API)', mintedFor: 'plugin_dry_run' as const };
-    const { secret } = await createApiKey(deps.db, { pepper: deps.pepper, orgId: payer.orgId, ...owner, scopes: ['inference'], expiresAt, actor: deps.actor ?? 'system:runtime-keys', clock });
+        ? {
+            userId: null,
+            systemOwner: judgeSystemOwner,
+            name: 'llm judge (minted by the settlement runtime)',
+            mintedFor: 'judge' as const,
+          }
+        : {
+            userId: payer.userId,
+            systemOwner: null,
+            name: 'plugin dry runs (minted by the API)',
+            mintedFor: 'plugin_dry_run' as const,
+          };
+    const { secret } = await createApiKey(deps.db, {
+      pepper: deps.pepper,
+      orgId: payer.orgId,
+      ...owner,
+      scopes: ['inference'],
+      expiresAt,
+      actor: deps.actor ?? 'system:runtime-keys',
+      clock,
+    });
     return secret;
   };
   return {

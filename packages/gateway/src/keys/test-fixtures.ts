@@ -8,7 +8,10 @@ export async function orgWithUser(db: Db) {
   const slug = `o-${randomBytes(4).toString('hex')}`;
   const org = await createOrg(db, { actor: 'test', input: { slug, name: 'Org' } });
   const team = await createTeam(db, { actor: 'test', input: { orgId: org.id, slug: 'eng', name: 'Engineering' } });
-  const user = await createUser(db, { actor: 'test', input: { orgId: org.id, teamId: team.id, email: `alice@${slug}.test`, displayName: 'Alice' } });
+  const user = await createUser(db, {
+    actor: 'test',
+    input: { orgId: org.id, teamId: team.id, email: `alice@${slug}.test`, displayName: 'Alice' },
+  });
   return { org, team, user };
 }
 

@@ -35,7 +35,11 @@ describe('CircuitBreaker', () => {
 describe('circuit breaker in the router', () => {
   it('stops routing to a replica after N failures and half-opens after the cooldown on the injected clock', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({ maxConcurrencyPerReplica: 2 }, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 3, circuitCooldownMs: 5_000 });
+    const router = testRouter([clusterConfig({ maxConcurrencyPerReplica: 2 }, ['r1', 'r2'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 3,
+      circuitCooldownMs: 5_000,
+    });
     const onlyR1 = { exclude: new Set(['r2']) };
     for (let i = 0; i < 3; i++) (await router.acquire('m1', 'normal', onlyR1)).release({ ok: false });
     const circuitOf = (id: string) => router.snapshot().replicas.find((replica) => replica.id === id)?.circuit;
@@ -59,7 +63,11 @@ describe('circuit breaker in the router', () => {
 
   it('re-opens when the half-open trial fails', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({}, ['r1'])], { clock: clock.now, circuitFailuresToOpen: 2, circuitCooldownMs: 1_000 });
+    const router = testRouter([clusterConfig({}, ['r1'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 2,
+      circuitCooldownMs: 1_000,
+    });
     for (let i = 0; i < 2; i++) (await router.acquire('m1', 'normal')).release({ ok: false });
     expect(router.snapshot().replicas[0]?.circuit).toBe('open');
     clock.advance(1_000);
@@ -74,7 +82,11 @@ describe('circuit breaker in the router', () => {
 
   it('wakes a waiter when the cooldown of the only replica ends', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({}, ['r1'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 1_000 });
+    const router = testRouter([clusterConfig({}, ['r1'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 1,
+      circuitCooldownMs: 1_000,
+    });
     (await router.acquire('m1', 'normal')).release({ ok: false });
     const waiting = router.acquire('m1', 'normal');
     expect(router.queueDepth('m1')).toBe(1);

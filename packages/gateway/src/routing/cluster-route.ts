@@ -79,14 +79,22 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
     const removed = [...kept.values()];
     for (const state of removed) clearTimeout(state.cooldownTimer);
     this.replicas = next;
-    this.config = Object.freeze({ ...this.config, replicas: replicas.map((replica) => ({ id: replica.id, url: replica.url })) });
+    this.config = Object.freeze({
+      ...this.config,
+      replicas: replicas.map((replica) => ({ id: replica.id, url: replica.url })),
+    });
     if (this.cursor >= next.length) this.cursor = 0;
     if (added.length > 0) this.dispatch();
     return { added, removed };
   }
 
   /** A lease now when nothing waits ahead and a slot is free, else a place in the queue. */
-  acquire(model: string, tier: PriorityTier, signal: AbortSignal | undefined, exclude: ReadonlySet<string> | undefined): Promise<Lease> {
+  acquire(
+    model: string,
+    tier: PriorityTier,
+    signal: AbortSignal | undefined,
+    exclude: ReadonlySet<string> | undefined,
+  ): Promise<Lease> {
     if (this.closed) return Promise.reject(new NoHealthyReplicaError(shuttingDownMessage));
     if (signal?.aborted) return Promise.reject(signal.reason);
     const tierIndex = vllmPriorityOf(tier);
@@ -97,7 +105,12 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
       if (state !== undefined) return Promise.resolve(this.grant(state, tierIndex, nowMs));
     }
     if (exclude !== undefined && this.replicas.every((state) => state.disabled || exclude.has(state.replica.id))) {
-      return Promise.reject(new NoHealthyReplicaError(`Every replica of cluster "${this.config.name}" serving model "${model}" already failed this request; retry it later.`, { model, cluster: this.config.name }));
+      return Promise.reject(
+        new NoHealthyReplicaError(
+          `Every replica of cluster "${this.config.name}" serving model "${model}" already failed this request; retry it later.`,
+          { model, cluster: this.config.name },
+        ),
+      );
     }
     const depth = this.depthByModel.get(model) ?? 0;
     if (depth >= this.config.queueDepthMax) {
@@ -171,7 +184,9 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
   expire(waiter: Waiter): void {
     if (!this.leave(waiter)) return;
     const retryAfterSeconds = this.retryAfterSeconds(this.clock());
-    waiter.reject(new QueueTimeoutError({ model: waiter.model, waitedMs: this.config.queueWaitMsMax, retryAfterSeconds }));
+    waiter.reject(
+      new QueueTimeoutError({ model: waiter.model, waitedMs: this.config.queueWaitMsMax, retryAfterSeconds }),
+    );
   }
 
   abandon(waiter: Waiter): void {

@@ -58,7 +58,11 @@ const definitionOf = (config: ClusterConfig): Definition => ({
   queueWaitMsMax: config.queueWaitMsMax,
 });
 
-const carbonOf = (config: ClusterConfig): ClusterCarbon => ({ region: config.region, gridIntensityGCo2ePerKwh: config.gridIntensityGCo2ePerKwh, pue: config.pue ?? null });
+const carbonOf = (config: ClusterConfig): ClusterCarbon => ({
+  region: config.region,
+  gridIntensityGCo2ePerKwh: config.gridIntensityGCo2ePerKwh,
+  pue: config.pue ?? null,
+});
 
 type Row = typeof clusters.$inferSelect;
 
@@ -123,7 +127,10 @@ export async function findCluster(db: Db, params: { name: string }): Promise<Clu
  * coefficients too, unless an operator set them through the API (those outlive restarts).
  * Idempotent: an unchanged cluster is not touched; every change is audited.
  */
-export async function registerClusters(db: Db, params: { clusters: ClusterConfig[]; actor: string }): Promise<ClusterRecord[]> {
+export async function registerClusters(
+  db: Db,
+  params: { clusters: ClusterConfig[]; actor: string },
+): Promise<ClusterRecord[]> {
   const configs = parseClusterConfigs(params.clusters);
   const records: ClusterRecord[] = [];
   for (const config of configs) records.push(await registerCluster(db, config, params.actor));
@@ -140,15 +147,35 @@ async function registerCluster(db: Db, config: ClusterConfig, actor: string): Pr
       .onConflictDoNothing({ target: clusters.name })
       .returning();
     if (inserted !== undefined) {
-      await writeAudit(tx, { orgId: null, actor, action: 'cluster.register', entityType: 'cluster', entityId: config.name, before: null, after: { definition, ...carbon } });
+      await writeAudit(tx, {
+        orgId: null,
+        actor,
+        action: 'cluster.register',
+        entityType: 'cluster',
+        entityId: config.name,
+        before: null,
+        after: { definition, ...carbon },
+      });
       return toRecord(inserted);
     }
     const [row] = await tx.select().from(clusters).where(eq(clusters.name, config.name)).for('update').limit(1);
     if (row === undefined) throw new Error(`cluster ${config.name} vanished during registration`);
     const keepsCarbon = row.carbonSetBy !== null;
     // A configured cluster of the same name as one added through the API takes it over: the configuration owns it from now on.
-    const current = { source: row.source, definition: row.definition, region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
-    const next = { source: 'config' as const, definition, ...(keepsCarbon ? { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue } : carbon) };
+    const current = {
+      source: row.source,
+      definition: row.definition,
+      region: row.region,
+      gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
+      pue: row.pue,
+    };
+    const next = {
+      source: 'config' as const,
+      definition,
+      ...(keepsCarbon
+        ? { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue }
+        : carbon),
+    };
     if (canonicalJson(current) === canonicalJson(next)) return toRecord(row);
     const [updated] = await tx
       .update(clusters)
@@ -156,7 +183,15 @@ async function registerCluster(db: Db, config: ClusterConfig, actor: string): Pr
       .where(eq(clusters.name, config.name))
       .returning();
     if (updated === undefined) throw new Error(`update of cluster ${config.name} returned no row`);
-    await writeAudit(tx, { orgId: null, actor, action: 'cluster.register', entityType: 'cluster', entityId: config.name, before: current, after: next });
+    await writeAudit(tx, {
+      orgId: null,
+      actor,
+      action: 'cluster.register',
+      entityType: 'cluster',
+      entityId: config.name,
+      before: current,
+      after: next,
+    });
     return toRecord(updated);
   });
 }
@@ -179,22 +214,48 @@ export async function addCluster(db: Db, params: { cluster: unknown; actor: stri
     const now = new Date();
     const [row] = await tx
       .insert(clusters)
-      .values({ name: config.name, source: 'api', definition, ...carbon, carbonSetBy: params.actor, carbonSetAt: now, registeredBy: params.actor, updatedBy: params.actor })
+      .values({
+        name: config.name,
+        source: 'api',
+        definition,
+        ...carbon,
+        carbonSetBy: params.actor,
+        carbonSetAt: now,
+        registeredBy: params.actor,
+        updatedBy: params.actor,
+      })
       .returning();
     if (row === undefined) throw new Error(`insert of cluster ${config.name} returned no row`);
-    await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.add', entityType: 'cluster', entityId: config.name, before: null, after: { definition, ...carbon } });
+    await writeAudit(tx, {
+      orgId: null,
+      actor: params.actor,
+      action: 'cluster.add',
+      entityType: 'cluster',
+      entityId: config.name,
+      before: null,
+      after: { definition, ...carbon },
+    });
     return toRecord(row);
   });
 }
 
 function assertNoClash(config: ClusterConfig, existing: { name: string; definition: unknown }[]): void {
   for (const other of existing) {
-    if (other.name === config.name) throw new ConflictError(`A cluster named "${config.name}" exists already; choose another name or change that one.`);
+    if (other.name === config.name)
+      throw new ConflictError(
+        `A cluster named "${config.name}" exists already; choose another name or change that one.`,
+      );
     const definition = other.definition as Definition;
     const model = config.models.find((candidate) => definition.models.includes(candidate));
-    if (model !== undefined) throw new ConflictError(`Model "${model}" is already served by cluster "${other.name}"; a model is served by one cluster only.`);
+    if (model !== undefined)
+      throw new ConflictError(
+        `Model "${model}" is already served by cluster "${other.name}"; a model is served by one cluster only.`,
+      );
     const replica = config.replicas.find((candidate) => definition.replicas.some((taken) => taken.id === candidate.id));
-    if (replica !== undefined) throw new ConflictError(`Replica id "${replica.id}" is already used by cluster "${other.name}"; replica ids are unique across clusters.`);
+    if (replica !== undefined)
+      throw new ConflictError(
+        `Replica id "${replica.id}" is already used by cluster "${other.name}"; replica ids are unique across clusters.`,
+      );
   }
 }
 
@@ -206,11 +267,30 @@ function assertNoClash(config: ClusterConfig, existing: { name: string; definiti
 export async function removeCluster(db: Db, params: { name: string; actor: string }): Promise<ClusterRecord> {
   return db.transaction(async (tx) => {
     const row = await lockCluster(tx, params.name);
-    if (row.source !== 'api') throw new ConflictError(`Cluster "${params.name}" comes from a gateway's startup configuration: remove it there (until then, disable it).`);
-    if (row.disabledAt === null) throw new ConflictError(`Cluster "${params.name}" is enabled: disable it first, let its requests finish, then remove it.`);
+    if (row.source !== 'api')
+      throw new ConflictError(
+        `Cluster "${params.name}" comes from a gateway's startup configuration: remove it there (until then, disable it).`,
+      );
+    if (row.disabledAt === null)
+      throw new ConflictError(
+        `Cluster "${params.name}" is enabled: disable it first, let its requests finish, then remove it.`,
+      );
     await tx.delete(clusters).where(eq(clusters.name, params.name));
     const record = toRecord(row);
-    await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.remove', entityType: 'cluster', entityId: params.name, before: { definition: row.definition, region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue }, after: null });
+    await writeAudit(tx, {
+      orgId: null,
+      actor: params.actor,
+      action: 'cluster.remove',
+      entityType: 'cluster',
+      entityId: params.name,
+      before: {
+        definition: row.definition,
+        region: row.region,
+        gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
+        pue: row.pue,
+      },
+      after: null,
+    });
     return record;
   });
 }
@@ -218,63 +298,124 @@ export async function removeCluster(db: Db, params: { name: string; actor: strin
 /** Replaces the definition's replica list of a cluster added through the API, audited; `change` returns the new list. */
 async function changeReplicas(
   db: Db,
-  params: { name: string; actor: string; action: string; change: (row: Row, definition: Definition, others: { name: string; definition: unknown }[]) => { replicas: ReplicaConfig[]; disabledReplicas: string[] } },
+  params: {
+    name: string;
+    actor: string;
+    action: string;
+    change: (
+      row: Row,
+      definition: Definition,
+      others: { name: string; definition: unknown }[],
+    ) => { replicas: ReplicaConfig[]; disabledReplicas: string[] };
+  },
 ): Promise<ClusterRecord> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`lock table ${clusters} in share row exclusive mode`);
     const row = await lockCluster(tx, params.name);
-    if (row.source !== 'api') throw new ConflictError(`Cluster "${params.name}" comes from a gateway's startup configuration: change its replicas there (disable one meanwhile).`);
+    if (row.source !== 'api')
+      throw new ConflictError(
+        `Cluster "${params.name}" comes from a gateway's startup configuration: change its replicas there (disable one meanwhile).`,
+      );
     const definition = row.definition as Definition;
-    const others = (await tx.select({ name: clusters.name, definition: clusters.definition }).from(clusters)).filter((other) => other.name !== params.name);
+    const others = (await tx.select({ name: clusters.name, definition: clusters.definition }).from(clusters)).filter(
+      (other) => other.name !== params.name,
+    );
     const next = params.change(row, definition, others);
     const [checked] = parseClusterConfigs([{ ...clusterConfigOf(toRecord(row)), replicas: next.replicas }]);
     if (checked === undefined) throw new Error('parseClusterConfigs returned no cluster');
     const nextDefinition = { ...definition, replicas: checked.replicas };
     const [updated] = await tx
       .update(clusters)
-      .set({ definition: nextDefinition, disabledReplicas: next.disabledReplicas, version: row.version + 1, updatedBy: params.actor, updatedAt: new Date() })
+      .set({
+        definition: nextDefinition,
+        disabledReplicas: next.disabledReplicas,
+        version: row.version + 1,
+        updatedBy: params.actor,
+        updatedAt: new Date(),
+      })
       .where(eq(clusters.name, params.name))
       .returning();
     if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
-    await writeAudit(tx, { orgId: null, actor: params.actor, action: params.action, entityType: 'cluster', entityId: params.name, before: { replicas: definition.replicas }, after: { replicas: checked.replicas } });
+    await writeAudit(tx, {
+      orgId: null,
+      actor: params.actor,
+      action: params.action,
+      entityType: 'cluster',
+      entityId: params.name,
+      before: { replicas: definition.replicas },
+      after: { replicas: checked.replicas },
+    });
     return toRecord(updated);
   });
 }
 
 /** Adds a replica to a cluster added through the API (audited); gateways send it requests within seconds. Its id must be unique across clusters. */
-export async function addReplica(db: Db, params: { name: string; replica: ReplicaConfig; actor: string }): Promise<ClusterRecord> {
+export async function addReplica(
+  db: Db,
+  params: { name: string; replica: ReplicaConfig; actor: string },
+): Promise<ClusterRecord> {
   return changeReplicas(db, {
     name: params.name,
     actor: params.actor,
     action: 'cluster.add_replica',
     change: (row, definition, others) => {
-      const clash = others.find((other) => (other.definition as Definition).replicas.some((replica) => replica.id === params.replica.id));
-      if (clash !== undefined) throw new ConflictError(`Replica id "${params.replica.id}" is already used by cluster "${clash.name}"; replica ids are unique across clusters.`);
-      return { replicas: [...definition.replicas, { id: params.replica.id, url: params.replica.url }], disabledReplicas: row.disabledReplicas };
+      const clash = others.find((other) =>
+        (other.definition as Definition).replicas.some((replica) => replica.id === params.replica.id),
+      );
+      if (clash !== undefined)
+        throw new ConflictError(
+          `Replica id "${params.replica.id}" is already used by cluster "${clash.name}"; replica ids are unique across clusters.`,
+        );
+      return {
+        replicas: [...definition.replicas, { id: params.replica.id, url: params.replica.url }],
+        disabledReplicas: row.disabledReplicas,
+      };
     },
   });
 }
 
 /** Removes a disabled replica from a cluster added through the API (audited); requests in flight on it finish. */
-export async function removeReplica(db: Db, params: { name: string; replicaId: string; actor: string }): Promise<ClusterRecord> {
+export async function removeReplica(
+  db: Db,
+  params: { name: string; replicaId: string; actor: string },
+): Promise<ClusterRecord> {
   return changeReplicas(db, {
     name: params.name,
     actor: params.actor,
     action: 'cluster.remove_replica',
     change: (row, definition) => {
-      if (!definition.replicas.some((replica) => replica.id === params.replicaId)) throw new NotFoundError(`Cluster "${params.name}" has no replica "${params.replicaId}".`);
-      if (!row.disabledReplicas.includes(params.replicaId)) throw new ConflictError(`Replica "${params.replicaId}" is enabled: disable it first, let its requests finish, then remove it.`);
-      return { replicas: definition.replicas.filter((replica) => replica.id !== params.replicaId), disabledReplicas: row.disabledReplicas.filter((id) => id !== params.replicaId) };
+      if (!definition.replicas.some((replica) => replica.id === params.replicaId))
+        throw new NotFoundError(`Cluster "${params.name}" has no replica "${params.replicaId}".`);
+      if (!row.disabledReplicas.includes(params.replicaId))
+        throw new ConflictError(
+          `Replica "${params.replicaId}" is enabled: disable it first, let its requests finish, then remove it.`,
+        );
+      return {
+        replicas: definition.replicas.filter((replica) => replica.id !== params.replicaId),
+        disabledReplicas: row.disabledReplicas.filter((id) => id !== params.replicaId),
+      };
     },
   });
 }
 
 /** Carbon coefficients an operator may set: the same bounds as the startup configuration. */
 export const clusterCarbonSchema = z.strictObject({
-  region: z.string().trim().min(1, 'must name the region, such as "eu-west-1"').max(64, 'must be at most 64 characters').optional(),
-  gridIntensityGCo2ePerKwh: z.number({ error: 'must be a number of gCO2e per kWh' }).min(0, 'must be at least 0 gCO2e/kWh').max(2000, 'must be at most 2000 gCO2e/kWh'),
+  region: z
+    .string()
+    .trim()
+    .min(1, 'must name the region, such as "eu-west-1"')
+    .max(64, 'must be at most 64 characters')
+    .optional(),
+  gridIntensityGCo2ePerKwh: z
+    .number({ error: 'must be a number of gCO2e per kWh' })
+    .min(0, 'must be at least 0 gCO2e/kWh')
+    .max(2000, 'must be at most 2000 gCO2e/kWh'),
   /** null: the carbon model's default PUE. */
-  pue: z.number({ error: 'must be a power usage effectiveness such as 1.2, or null for the default' }).min(1, 'must be at least 1 (PUE)').max(3, 'must be at most 3 (PUE)').nullable(),
+  pue: z
+    .number({ error: 'must be a power usage effectiveness such as 1.2, or null for the default' })
+    .min(1, 'must be at least 1 (PUE)')
+    .max(3, 'must be at most 3 (PUE)')
+    .nullable(),
 });
 
 export type ClusterCarbonInput = z.input<typeof clusterCarbonSchema>;
@@ -283,20 +424,42 @@ export type ClusterCarbonInput = z.input<typeof clusterCarbonSchema>;
  * Sets a cluster's carbon coefficients (audited, with before and after); running gateways use them
  * for new requests within seconds, and a restart keeps them over the configured ones.
  */
-export async function setClusterCarbon(db: Db, params: { name: string; carbon: ClusterCarbonInput; actor: string }): Promise<ClusterRecord> {
+export async function setClusterCarbon(
+  db: Db,
+  params: { name: string; carbon: ClusterCarbonInput; actor: string },
+): Promise<ClusterRecord> {
   const carbon = parseWith(clusterCarbonSchema, params.carbon, 'carbon coefficients');
   return db.transaction(async (tx) => {
     const row = await lockCluster(tx, params.name);
     const before = { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
-    const after = { region: carbon.region ?? row.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh, pue: carbon.pue };
+    const after = {
+      region: carbon.region ?? row.region,
+      gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh,
+      pue: carbon.pue,
+    };
     const now = new Date();
     const [updated] = await tx
       .update(clusters)
-      .set({ ...after, carbonSetBy: params.actor, carbonSetAt: now, version: row.version + 1, updatedBy: params.actor, updatedAt: now })
+      .set({
+        ...after,
+        carbonSetBy: params.actor,
+        carbonSetAt: now,
+        version: row.version + 1,
+        updatedBy: params.actor,
+        updatedAt: now,
+      })
       .where(eq(clusters.name, params.name))
       .returning();
     if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
-    await writeAudit(tx, { orgId: null, actor: params.actor, action: 'cluster.set_carbon', entityType: 'cluster', entityId: params.name, before, after });
+    await writeAudit(tx, {
+      orgId: null,
+      actor: params.actor,
+      action: 'cluster.set_carbon',
+      entityType: 'cluster',
+      entityId: params.name,
+      before,
+      after,
+    });
     return toRecord(updated);
   });
 }
@@ -304,11 +467,20 @@ export async function setClusterCarbon(db: Db, params: { name: string; carbon: C
 /** Locks a cluster's row for a change by an operator; NOT_FOUND when no gateway registered it. */
 async function lockCluster(tx: Db, name: string): Promise<Row> {
   const [row] = await tx.select().from(clusters).where(eq(clusters.name, name)).for('update').limit(1);
-  if (row === undefined) throw new NotFoundError(`No cluster "${name}": clusters are registered when a gateway starts with them.`);
+  if (row === undefined)
+    throw new NotFoundError(`No cluster "${name}": clusters are registered when a gateway starts with them.`);
   return row;
 }
 
-async function changeAvailability(db: Db, params: { name: string; actor: string; action: string; change: (row: Row) => { disabledAt: Date | null; disabledReplicas: string[] } }): Promise<ClusterRecord> {
+async function changeAvailability(
+  db: Db,
+  params: {
+    name: string;
+    actor: string;
+    action: string;
+    change: (row: Row) => { disabledAt: Date | null; disabledReplicas: string[] };
+  },
+): Promise<ClusterRecord> {
   return db.transaction(async (tx) => {
     const row = await lockCluster(tx, params.name);
     const before = { disabled: row.disabledAt !== null, disabledReplicas: row.disabledReplicas };
@@ -321,7 +493,15 @@ async function changeAvailability(db: Db, params: { name: string; actor: string;
       .where(eq(clusters.name, params.name))
       .returning();
     if (updated === undefined) throw new Error(`update of cluster ${params.name} returned no row`);
-    await writeAudit(tx, { orgId: null, actor: params.actor, action: params.action, entityType: 'cluster', entityId: params.name, before, after });
+    await writeAudit(tx, {
+      orgId: null,
+      actor: params.actor,
+      action: params.action,
+      entityType: 'cluster',
+      entityId: params.name,
+      before,
+      after,
+    });
     return toRecord(updated);
   });
 }
@@ -330,12 +510,18 @@ async function changeAvailability(db: Db, params: { name: string; actor: string;
  * Disables a cluster (its models get no new request on any gateway within seconds; requests in
  * flight finish) or enables it again; audited. A no-op when it is already in that state.
  */
-export async function setClusterDisabled(db: Db, params: { name: string; disabled: boolean; actor: string }): Promise<ClusterRecord> {
+export async function setClusterDisabled(
+  db: Db,
+  params: { name: string; disabled: boolean; actor: string },
+): Promise<ClusterRecord> {
   return changeAvailability(db, {
     name: params.name,
     actor: params.actor,
     action: params.disabled ? 'cluster.disable' : 'cluster.enable',
-    change: (row) => ({ disabledAt: params.disabled ? (row.disabledAt ?? new Date()) : null, disabledReplicas: row.disabledReplicas }),
+    change: (row) => ({
+      disabledAt: params.disabled ? (row.disabledAt ?? new Date()) : null,
+      disabledReplicas: row.disabledReplicas,
+    }),
   });
 }
 
@@ -343,18 +529,26 @@ export async function setClusterDisabled(db: Db, params: { name: string; disable
  * Takes one replica out of rotation (or back in), audited. The last enabled replica of a cluster
  * cannot be disabled: disable the cluster instead, so its models answer 404 rather than queue until timeout.
  */
-export async function setReplicaDisabled(db: Db, params: { name: string; replicaId: string; disabled: boolean; actor: string }): Promise<ClusterRecord> {
+export async function setReplicaDisabled(
+  db: Db,
+  params: { name: string; replicaId: string; disabled: boolean; actor: string },
+): Promise<ClusterRecord> {
   return changeAvailability(db, {
     name: params.name,
     actor: params.actor,
     action: params.disabled ? 'cluster.disable_replica' : 'cluster.enable_replica',
     change: (row) => {
       const ids = (row.definition as Definition).replicas.map((replica) => replica.id);
-      if (!ids.includes(params.replicaId)) throw new NotFoundError(`Cluster "${params.name}" has no replica "${params.replicaId}"; its replicas are ${ids.join(', ')}.`);
+      if (!ids.includes(params.replicaId))
+        throw new NotFoundError(
+          `Cluster "${params.name}" has no replica "${params.replicaId}"; its replicas are ${ids.join(', ')}.`,
+        );
       const others = row.disabledReplicas.filter((id) => id !== params.replicaId);
       const disabledReplicas = params.disabled ? [...others, params.replicaId].sort() : others;
       if (ids.every((id) => disabledReplicas.includes(id))) {
-        throw new ConflictError(`"${params.replicaId}" is the last enabled replica of cluster "${params.name}": disable the cluster instead, so its models are refused at once rather than queued.`);
+        throw new ConflictError(
+          `"${params.replicaId}" is the last enabled replica of cluster "${params.name}": disable the cluster instead, so its models are refused at once rather than queued.`,
+        );
       }
       return { disabledAt: row.disabledAt, disabledReplicas };
     },
@@ -370,5 +564,6 @@ export async function reportClusterHealth(db: Db, snapshot: RouterSnapshot): Pro
     byCluster.set(replica.cluster, health);
   }
   const now = new Date();
-  for (const [name, health] of byCluster) await db.update(clusters).set({ health, healthReportedAt: now }).where(eq(clusters.name, name));
+  for (const [name, health] of byCluster)
+    await db.update(clusters).set({ health, healthReportedAt: now }).where(eq(clusters.name, name));
 }

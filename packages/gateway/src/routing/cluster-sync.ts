@@ -20,7 +20,12 @@ export interface ClusterSync {
  * (or every `healthReportIntervalMs`). A failed round is logged and retried on the next tick; the
  * router keeps its last state meanwhile.
  */
-export function startClusterSync(options: { db: Db; router: CheckedRouter; intervalMs?: number; log: (line: string) => void }): ClusterSync {
+export function startClusterSync(options: {
+  db: Db;
+  router: CheckedRouter;
+  intervalMs?: number;
+  log: (line: string) => void;
+}): ClusterSync {
   const appliedVersion = new Map<string, number>();
   const configured = new Set(options.router.clusterNames());
   /** Clusters added through the API that this gateway serves now. */
@@ -62,9 +67,16 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
     }
     for (const record of records) {
       if (!addOrSkip(record) || appliedVersion.get(record.name) === record.version) continue;
-      options.router.setCarbon(record.name, { region: record.region, gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh, pue: record.pue });
+      options.router.setCarbon(record.name, {
+        region: record.region,
+        gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
+        pue: record.pue,
+      });
       if (added.has(record.name)) setReplicasOrLog(record);
-      options.router.setAvailability(record.name, { disabled: record.disabledAt !== null, disabledReplicas: record.disabledReplicas });
+      options.router.setAvailability(record.name, {
+        disabled: record.disabledAt !== null,
+        disabledReplicas: record.disabledReplicas,
+      });
       appliedVersion.set(record.name, record.version);
     }
     // Health is written when it changed, else at most every healthReportIntervalMs: N gateways must not write every tick.
@@ -80,7 +92,11 @@ export function startClusterSync(options: { db: Db; router: CheckedRouter; inter
     return running;
   };
   const timer = setInterval(() => {
-    syncNow().catch((error: unknown) => options.log(`cluster sync failed (retrying in ${options.intervalMs ?? clusterSyncIntervalMsDefault} ms): ${String(error)}`));
+    syncNow().catch((error: unknown) =>
+      options.log(
+        `cluster sync failed (retrying in ${options.intervalMs ?? clusterSyncIntervalMsDefault} ms): ${String(error)}`,
+      ),
+    );
   }, options.intervalMs ?? clusterSyncIntervalMsDefault);
   timer.unref();
   return {

@@ -23,7 +23,9 @@ describe('cluster config schema', () => {
 
   it('names a replica id used twice', () => {
     const other = clusterConfig({ name: 'c2', models: ['m2'] });
-    expect(messageOf([clusterConfig(), other])).toMatch(/1\.replicas\.0\.id: "r1" is already a replica id in cluster "c1"/);
+    expect(messageOf([clusterConfig(), other])).toMatch(
+      /1\.replicas\.0\.id: "r1" is already a replica id in cluster "c1"/,
+    );
   });
 
   it('names a model served by two clusters', () => {
@@ -32,7 +34,9 @@ describe('cluster config schema', () => {
   });
 
   it('names a duplicate cluster name', () => {
-    expect(messageOf([clusterConfig(), clusterConfig({ models: ['m2'] }, ['r2'])])).toMatch(/1\.name: "c1" names two clusters/);
+    expect(messageOf([clusterConfig(), clusterConfig({ models: ['m2'] }, ['r2'])])).toMatch(
+      /1\.name: "c1" names two clusters/,
+    );
   });
 
   it('names limits that are not positive integers', () => {
@@ -58,6 +62,8 @@ describe('cluster config schema', () => {
   });
 
   it('makes createRouter refuse a bad config before starting anything', () => {
-    expect(() => createRouter({ clusters: [clusterConfig({ replicas: [] })] })).toThrow(/0\.replicas: must list at least one replica/);
+    expect(() => createRouter({ clusters: [clusterConfig({ replicas: [] })] })).toThrow(
+      /0\.replicas: must list at least one replica/,
+    );
   });
 });

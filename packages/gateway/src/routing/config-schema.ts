@@ -36,15 +36,30 @@ export const replicaSchema = z.strictObject({ id: z.string().regex(namePattern, 
 /** One cluster's configuration (what an operator adds through the API); `clusterConfigSchema` also checks uniqueness across clusters. */
 export const clusterSchema = z.strictObject({
   name: z.string().regex(namePattern, nameMessage),
-  models: z.array(z.string().regex(namePattern, nameMessage)).min(1, 'must list at least one served model').max(modelsPerClusterMax, `must list at most ${modelsPerClusterMax} models`),
-  replicas: z.array(replicaSchema).min(1, 'must list at least one replica').max(replicasPerClusterMax, `must list at most ${replicasPerClusterMax} replicas`),
+  models: z
+    .array(z.string().regex(namePattern, nameMessage))
+    .min(1, 'must list at least one served model')
+    .max(modelsPerClusterMax, `must list at most ${modelsPerClusterMax} models`),
+  replicas: z
+    .array(replicaSchema)
+    .min(1, 'must list at least one replica')
+    .max(replicasPerClusterMax, `must list at most ${replicasPerClusterMax} replicas`),
   maxConcurrencyPerReplica: positiveInt(concurrencyPerReplicaMax, 'requests'),
-  priorityScheduling: z.boolean({ error: 'must be true when the replicas run vLLM with --scheduling-policy priority, else false' }),
+  priorityScheduling: z.boolean({
+    error: 'must be true when the replicas run vLLM with --scheduling-policy priority, else false',
+  }),
   queueDepthMax: positiveInt(queueDepthMaxLimit, 'requests'),
   queueWaitMsMax: positiveInt(queueWaitMsMaxLimit, 'ms'),
   region: z.string().min(1, 'must name the region, such as "eu-west-1"').max(64, 'must be at most 64 characters'),
-  gridIntensityGCo2ePerKwh: z.number({ error: 'must be a number of gCO2e per kWh' }).min(0, 'must be at least 0 gCO2e/kWh').max(2000, 'must be at most 2000 gCO2e/kWh'),
-  pue: z.number({ error: 'must be a power usage effectiveness such as 1.2' }).min(1, 'must be at least 1 (PUE)').max(3, 'must be at most 3 (PUE)').optional(),
+  gridIntensityGCo2ePerKwh: z
+    .number({ error: 'must be a number of gCO2e per kWh' })
+    .min(0, 'must be at least 0 gCO2e/kWh')
+    .max(2000, 'must be at most 2000 gCO2e/kWh'),
+  pue: z
+    .number({ error: 'must be a power usage effectiveness such as 1.2' })
+    .min(1, 'must be at least 1 (PUE)')
+    .max(3, 'must be at most 3 (PUE)')
+    .optional(),
 });
 
 /** ClusterConfig[]: unique cluster names and replica ids, each model served by one cluster only, positive limits, http(s) URLs. */
@@ -57,16 +72,31 @@ export const clusterConfigSchema = z
     const clusterByModel = new Map<string, string>();
     const clusterByReplica = new Map<string, string>();
     clusters.forEach((cluster, index) => {
-      if (clusterByName.has(cluster.name)) ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `"${cluster.name}" names two clusters; cluster names must be unique` });
+      if (clusterByName.has(cluster.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'name'],
+          message: `"${cluster.name}" names two clusters; cluster names must be unique`,
+        });
       clusterByName.set(cluster.name, index);
       cluster.models.forEach((model, modelIndex) => {
         const owner = clusterByModel.get(model);
-        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'models', modelIndex], message: `"${model}" is already served by cluster "${owner}"; a model is served by one cluster only` });
+        if (owner !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'models', modelIndex],
+            message: `"${model}" is already served by cluster "${owner}"; a model is served by one cluster only`,
+          });
         else clusterByModel.set(model, cluster.name);
       });
       cluster.replicas.forEach((replica, replicaIndex) => {
         const owner = clusterByReplica.get(replica.id);
-        if (owner !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'replicas', replicaIndex, 'id'], message: `"${replica.id}" is already a replica id in cluster "${owner}"; replica ids must be unique across clusters` });
+        if (owner !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'replicas', replicaIndex, 'id'],
+            message: `"${replica.id}" is already a replica id in cluster "${owner}"; replica ids must be unique across clusters`,
+          });
         else clusterByReplica.set(replica.id, cluster.name);
       });
     });
@@ -83,5 +113,11 @@ export function parseClusterConfigs(input: unknown): ClusterConfig[] {
 function isHttpUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
-  return (url.protocol === 'http:' || url.protocol === 'https:') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.username === '' &&
+    url.password === ''
+  );
 }

@@ -4,7 +4,11 @@ import { clusterConfig, manualClock, testRouter } from './routing-test-kit';
 describe('disabling a cluster or replica on a running router', () => {
   it('hides a disabled cluster from new requests and brings it back with its circuits as they were', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 1,
+      circuitCooldownMs: 60_000,
+    });
     const failed = await router.acquire('m1', 'normal');
     failed.release({ ok: false });
     const broken = failed.replica.id;
@@ -24,7 +28,11 @@ describe('disabling a cluster or replica on a running router', () => {
 
   it('gives a disabled replica no new request, and serves waiters as soon as it is enabled again', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 1,
+      circuitCooldownMs: 60_000,
+    });
     const first = await router.acquire('m1', 'normal');
     first.release({ ok: false });
     const other = first.replica.id === 'r1' ? 'r2' : 'r1';
@@ -47,13 +55,21 @@ describe('disabling a cluster or replica on a running router', () => {
 describe('adding and removing clusters on a running router', () => {
   it('serves an added cluster and drops a removed one, leaving the other clusters’ circuits and queues alone', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({}, ['r1'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const router = testRouter([clusterConfig({}, ['r1'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 1,
+      circuitCooldownMs: 60_000,
+    });
     const failed = await router.acquire('m1', 'normal');
     failed.release({ ok: false });
     router.addCluster(clusterConfig({ name: 'c2', models: ['m2'] }, ['r2']));
     expect(router.models().sort()).toEqual(['m1', 'm2']);
-    expect(() => router.addCluster(clusterConfig({ name: 'c3', models: ['m2'] }, ['r3']))).toThrow(/"m2" is already served by cluster "c2"/);
-    expect(() => router.addCluster(clusterConfig({ name: 'c3', models: ['m3'] }, ['r1']))).toThrow(/"r1" is already a replica id in cluster "c1"/);
+    expect(() => router.addCluster(clusterConfig({ name: 'c3', models: ['m2'] }, ['r3']))).toThrow(
+      /"m2" is already served by cluster "c2"/,
+    );
+    expect(() => router.addCluster(clusterConfig({ name: 'c3', models: ['m3'] }, ['r1']))).toThrow(
+      /"r1" is already a replica id in cluster "c1"/,
+    );
     const lease = await router.acquire('m2', 'normal');
     expect(lease.replica.id).toBe('r2');
     const waiting = router.acquire('m2', 'normal');
@@ -71,7 +87,11 @@ describe('adding and removing clusters on a running router', () => {
 describe('changing the replicas of a running cluster', () => {
   it('keeps a kept replica’s circuit and requests in flight, serves a new one, and lets a removed one finish its lease', async () => {
     const clock = manualClock();
-    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], { clock: clock.now, circuitFailuresToOpen: 1, circuitCooldownMs: 60_000 });
+    const router = testRouter([clusterConfig({}, ['r1', 'r2'])], {
+      clock: clock.now,
+      circuitFailuresToOpen: 1,
+      circuitCooldownMs: 60_000,
+    });
     const failed = await router.acquire('m1', 'normal');
     failed.release({ ok: false });
     const broken = failed.replica.id;

@@ -4,4 +4,5 @@ import type { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownM
 export { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownModelError } from '@tokenwise/core';
 
 /** Every error code the routing layer throws, for exhaustive mapping to HTTP statuses. */
-export type RoutingErrorCode = QueueFullError['code'] | QueueTimeoutError['code'] | NoHealthyReplicaError['code'] | UnknownModelError['code'];
+export type RoutingErrorCode =
+  QueueFullError['code'] | QueueTimeoutError['code'] | NoHealthyReplicaError['code'] | UnknownModelError['code'];

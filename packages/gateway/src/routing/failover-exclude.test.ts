@@ -14,7 +14,9 @@ describe('failover with exclude', () => {
   it('refuses at once with NoHealthyReplicaError when every replica is excluded', async () => {
     const router = testRouter([clusterConfig({}, ['r1', 'r2'])]);
     const holder = await router.acquire('m1', 'normal');
-    await expect(router.acquire('m1', 'urgent', { exclude: new Set(['r1', 'r2']) })).rejects.toMatchObject({ code: 'NO_HEALTHY_REPLICA' });
+    await expect(router.acquire('m1', 'urgent', { exclude: new Set(['r1', 'r2']) })).rejects.toMatchObject({
+      code: 'NO_HEALTHY_REPLICA',
+    });
     expect(router.queueDepth('m1')).toBe(0);
     holder.release({ ok: true });
     await router.close();

@@ -50,12 +50,19 @@ describe('health checks against real vllm-sim replicas', () => {
   it('notices the stop on its own interval and recovers when a replica is healthy again', async () => {
     const [a, b] = await twoSims();
     const health = { status: 200 };
-    const realFetch: typeof fetch = (input, init) => (health.status === 200 ? fetch(input, init) : Promise.resolve(new Response(null, { status: health.status })));
+    const realFetch: typeof fetch = (input, init) =>
+      health.status === 200 ? fetch(input, init) : Promise.resolve(new Response(null, { status: health.status }));
     const router = createRouter({ clusters: [simCluster(a, b)], healthCheckIntervalMs: 20, fetch: realFetch });
     await b.close();
-    await vi.waitFor(() => expect(router.snapshot().replicas.find((replica) => replica.id === 'sim-b')?.healthy).toBe(false), { timeout: 5_000, interval: 10 });
+    await vi.waitFor(
+      () => expect(router.snapshot().replicas.find((replica) => replica.id === 'sim-b')?.healthy).toBe(false),
+      { timeout: 5_000, interval: 10 },
+    );
     health.status = 503;
-    await vi.waitFor(() => expect(router.snapshot().replicas.find((replica) => replica.id === 'sim-a')?.healthy).toBe(false), { timeout: 5_000, interval: 10 });
+    await vi.waitFor(
+      () => expect(router.snapshot().replicas.find((replica) => replica.id === 'sim-a')?.healthy).toBe(false),
+      { timeout: 5_000, interval: 10 },
+    );
     const waiting = router.acquire('sim-model', 'urgent');
     health.status = 200;
     const lease = await waiting;

@@ -21,14 +21,22 @@ export interface HealthChecker {
  * Polls `GET <url>/health` of every target on one unref'd interval: a non-2xx answer, a network
  * error or no answer within `timeoutMs` reports unhealthy. At most one check per target is in flight.
  */
-export function startHealthChecks(params: { targets: HealthTarget[]; intervalMs: number; timeoutMs: number; fetch: typeof fetch; onRound(): void }): HealthChecker {
+export function startHealthChecks(params: {
+  targets: HealthTarget[];
+  intervalMs: number;
+  timeoutMs: number;
+  fetch: typeof fetch;
+  onRound(): void;
+}): HealthChecker {
   invariant(params.intervalMs > 0 && params.timeoutMs > 0, 'health check interval and timeout must be positive');
   const stopping = new AbortController();
   const inFlight = new Map<HealthTarget, Promise<void>>();
   const checkOne = async (target: HealthTarget): Promise<void> => {
     let healthy = false;
     try {
-      const response = await params.fetch(`${target.url}/health`, { signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(params.timeoutMs)]) });
+      const response = await params.fetch(`${target.url}/health`, {
+        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(params.timeoutMs)]),
+      });
       await response.arrayBuffer();
       healthy = response.ok;
     } catch {

@@ -32,7 +32,13 @@ export {
   type ReplicaHealth,
 } from './cluster-store';
 export { clusterSyncIntervalMsDefault, startClusterSync, type ClusterSync } from './cluster-sync';
-export { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownModelError, type RoutingErrorCode } from './errors';
+export {
+  NoHealthyReplicaError,
+  QueueFullError,
+  QueueTimeoutError,
+  UnknownModelError,
+  type RoutingErrorCode,
+} from './errors';
 export { healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault } from './health-checker';
 export { tiersByUrgency, vllmPriorityOf } from './priority';
 export { createRouter, type CheckedRouter } from './router';

@@ -4,15 +4,24 @@ import { clusterConfig, testRouter } from './routing-test-kit';
 describe('replica choice', () => {
   it('sends each request to the replica with the fewest outstanding requests', async () => {
     const router = testRouter([clusterConfig({ maxConcurrencyPerReplica: 4 }, ['r1', 'r2', 'r3'])]);
-    const first = await Promise.all([router.acquire('m1', 'normal'), router.acquire('m1', 'normal'), router.acquire('m1', 'normal')]);
+    const first = await Promise.all([
+      router.acquire('m1', 'normal'),
+      router.acquire('m1', 'normal'),
+      router.acquire('m1', 'normal'),
+    ]);
     expect(first.map((lease) => lease.replica.id).sort()).toEqual(['r1', 'r2', 'r3']);
     first.find((lease) => lease.replica.id === 'r2')?.release({ ok: true });
     const next = await router.acquire('m1', 'normal');
     expect(next.replica.id).toBe('r2');
-    const more = await Promise.all([router.acquire('m1', 'normal'), router.acquire('m1', 'normal'), router.acquire('m1', 'normal')]);
+    const more = await Promise.all([
+      router.acquire('m1', 'normal'),
+      router.acquire('m1', 'normal'),
+      router.acquire('m1', 'normal'),
+    ]);
     const inFlight = Object.fromEntries(router.snapshot().replicas.map((replica) => [replica.id, replica.inFlight]));
     expect(inFlight).toEqual({ r1: 2, r2: 2, r3: 2 });
-    for (const lease of [...first.filter((lease) => lease.replica.id !== 'r2'), next, ...more]) lease.release({ ok: true });
+    for (const lease of [...first.filter((lease) => lease.replica.id !== 'r2'), next, ...more])
+      lease.release({ ok: true });
     await router.close();
   });
 

@@ -27,7 +27,9 @@ describe('priority queue under saturation', () => {
     const holder = await router.acquire('m1', 'urgent');
     const served: string[] = [];
     const labels = ['a', 'b', 'c', 'd', 'e', 'f'];
-    const waiting = labels.map((label, index) => queueAndRelease(router, served, label, 'normal', index % 2 === 0 ? 'm1' : 'm2'));
+    const waiting = labels.map((label, index) =>
+      queueAndRelease(router, served, label, 'normal', index % 2 === 0 ? 'm1' : 'm2'),
+    );
     expect([router.queueDepth('m1'), router.queueDepth('m2')]).toEqual([3, 3]);
     holder.release({ ok: true });
     await Promise.all(waiting);

@@ -71,7 +71,9 @@ describe('queue limits', () => {
 
   it('refuses an already aborted signal without queueing', async () => {
     const router = testRouter([clusterConfig()]);
-    const refused = await router.acquire('m1', 'normal', { signal: AbortSignal.abort() }).catch((error: unknown) => error);
+    const refused = await router
+      .acquire('m1', 'normal', { signal: AbortSignal.abort() })
+      .catch((error: unknown) => error);
     expect(refused).toMatchObject({ name: 'AbortError' });
     expect(router.snapshot().replicas[0]?.inFlight).toBe(0);
     await router.close();
@@ -80,7 +82,9 @@ describe('queue limits', () => {
   it('rejects every waiter with NoHealthyReplicaError on close, and refuses later requests', async () => {
     const router = testRouter([clusterConfig()]);
     const holder = await router.acquire('m1', 'normal');
-    const waiting = [router.acquire('m1', 'low'), router.acquire('m1', 'high')].map((p) => p.catch((error: unknown) => error));
+    const waiting = [router.acquire('m1', 'low'), router.acquire('m1', 'high')].map((p) =>
+      p.catch((error: unknown) => error),
+    );
     await router.close();
     for (const error of await Promise.all(waiting)) {
       expect(error).toBeInstanceOf(NoHealthyReplicaError);
@@ -93,7 +97,10 @@ describe('queue limits', () => {
 
   it('refuses an unknown model with UnknownModelError naming the served ones', async () => {
     const router = testRouter([clusterConfig({ models: ['m1', 'm2'] })]);
-    await expect(router.acquire('gpt-9', 'normal')).rejects.toMatchObject({ code: 'UNKNOWN_MODEL', message: expect.stringContaining('m1, m2') });
+    await expect(router.acquire('gpt-9', 'normal')).rejects.toMatchObject({
+      code: 'UNKNOWN_MODEL',
+      message: expect.stringContaining('m1, m2'),
+    });
     expect(router.models()).toEqual(['m1', 'm2']);
     expect(router.clusterFor('m2')?.name).toBe('c1');
     expect(router.clusterFor('gpt-9')).toBeUndefined();

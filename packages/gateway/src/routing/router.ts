@@ -3,10 +3,23 @@ import { circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circui
 import { ClusterRoute } from './cluster-route';
 import { parseClusterConfigs } from './config-schema';
 import { UnknownModelError } from './errors';
-import { type HealthTarget, healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault, startHealthChecks } from './health-checker';
+import {
+  type HealthTarget,
+  healthCheckIntervalMsDefault,
+  healthCheckTimeoutMsDefault,
+  startHealthChecks,
+} from './health-checker';
 import { type RouteLease } from './route-lease';
 import { type ReplicaState } from './replica-state';
-import { type AcquireOptions, type ClusterConfig, type Lease, type ReplicaConfig, type Router, type RouterOptions, type RouterSnapshot } from './types';
+import {
+  type AcquireOptions,
+  type ClusterConfig,
+  type Lease,
+  type ReplicaConfig,
+  type Router,
+  type RouterOptions,
+  type RouterSnapshot,
+} from './types';
 
 /** A router that also lets callers (tests, startup) run a health-check round and wait for it. */
 export interface CheckedRouter extends Router {
@@ -59,7 +72,11 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     watch(route, route.replicas);
   };
   const watch = (route: ClusterRoute, states: ReplicaState[]): void => {
-    const own = states.map((state) => ({ url: state.replica.url, state, onResult: (healthy: boolean) => route.setHealthy(state, healthy) }));
+    const own = states.map((state) => ({
+      url: state.replica.url,
+      state,
+      onResult: (healthy: boolean) => route.setHealthy(state, healthy),
+    }));
     targetsOf.get(route)?.push(...own);
     targets.push(...own);
   };
@@ -71,7 +88,9 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     }
   };
   const detach = (route: ClusterRoute): void => {
-    route.close(`Cluster "${route.config.name}" was removed while this request waited; you were not charged. Retry: another cluster may serve the model.`);
+    route.close(
+      `Cluster "${route.config.name}" was removed while this request waited; you were not charged. Retry: another cluster may serve the model.`,
+    );
     routes.splice(routes.indexOf(route), 1);
     for (const model of route.config.models) routeByModel.delete(model);
     servedModels = [...routeByModel.keys()];
@@ -144,7 +163,11 @@ export function createRouter(options: RouterOptions): CheckedRouter {
       const route = routes.find((candidate) => candidate.config.name === name);
       if (route === undefined) return false;
       // Validated with every cluster served: unique replica ids, http(s) URLs, 1..64 replicas.
-      parseClusterConfigs(routes.map((candidate) => (candidate === route ? { ...candidate.config, replicas: [...replicas] } : candidate.config)));
+      parseClusterConfigs(
+        routes.map((candidate) =>
+          candidate === route ? { ...candidate.config, replicas: [...replicas] } : candidate.config,
+        ),
+      );
       const { added, removed } = route.setReplicas(replicas);
       unwatch(route, new Set(removed));
       watch(route, added);

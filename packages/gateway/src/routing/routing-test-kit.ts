@@ -37,7 +37,13 @@ export function testRouter(clusters: ClusterConfig[], options: Partial<RouterOpt
 }
 
 /** Queues a request that, once served, records its label and the replica, then releases at once. */
-export function queueAndRelease(router: CheckedRouter, served: string[], label: string, tier: PriorityTier, model = 'm1'): Promise<Lease> {
+export function queueAndRelease(
+  router: CheckedRouter,
+  served: string[],
+  label: string,
+  tier: PriorityTier,
+  model = 'm1',
+): Promise<Lease> {
   return router.acquire(model, tier).then((lease) => {
     served.push(label);
     lease.release({ ok: true });

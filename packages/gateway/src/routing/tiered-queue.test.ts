@@ -42,7 +42,9 @@ describe('TieredQueue', () => {
       }
     }
     expect(queue.size).toBe(live.length);
-    const expected = [...live.filter((e) => e.tierIndex === 0), ...live.filter((e) => e.tierIndex === 1)].map((e) => e.label);
+    const expected = [...live.filter((e) => e.tierIndex === 0), ...live.filter((e) => e.tierIndex === 1)].map(
+      (e) => e.label,
+    );
     expect([...queue.waiting()].map((e) => e.label)).toEqual(expected);
     const taken = [];
     for (let e = take(queue); e !== undefined; e = take(queue)) taken.push(e.label);

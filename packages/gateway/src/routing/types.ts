@@ -1,6 +1,12 @@
 import { type PriorityTier } from '@tokenwise/core';
 
-export { NoHealthyReplicaError, QueueFullError, QueueTimeoutError, UnknownModelError, type RoutingErrorCode } from './errors';
+export {
+  NoHealthyReplicaError,
+  QueueFullError,
+  QueueTimeoutError,
+  UnknownModelError,
+  type RoutingErrorCode,
+} from './errors';
 
 export interface ReplicaConfig {
   id: string;

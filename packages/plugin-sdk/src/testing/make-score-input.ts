@@ -1,7 +1,9 @@
 import { type ScoreInput } from '../score-input';
 
 /** A plausible ScoreInput for tests; override any field, most often `completion`, `tags` and `config`. */
-export function makeScoreInput<TConfig = Record<string, never>>(overrides: Partial<ScoreInput<TConfig>> = {}): ScoreInput<TConfig> {
+export function makeScoreInput<TConfig = Record<string, never>>(
+  overrides: Partial<ScoreInput<TConfig>> = {},
+): ScoreInput<TConfig> {
   return {
     requestId: '00000000-0000-4000-8000-000000000001',
     model: 'test-model',

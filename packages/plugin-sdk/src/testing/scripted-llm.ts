@@ -28,9 +28,12 @@ export function scriptedLlm(script: readonly (ScriptedAnswer | ScriptedResponder
       const callIndex = calls.length;
       calls.push(request);
       if (request.signal?.aborted) throw request.signal.reason;
-      const step: ScriptedAnswer | ScriptedResponder | undefined = queue === undefined ? (script as ScriptedResponder) : queue.shift();
+      const step: ScriptedAnswer | ScriptedResponder | undefined =
+        queue === undefined ? (script as ScriptedResponder) : queue.shift();
       if (step === undefined) {
-        throw new Error(`scriptedLlm: no scripted answer left for call #${callIndex + 1} (model ${request.model}); script one more answer.`);
+        throw new Error(
+          `scriptedLlm: no scripted answer left for call #${callIndex + 1} (model ${request.model}); script one more answer.`,
+        );
       }
       const answer = typeof step === 'function' ? await (step as ScriptedResponder)(request, callIndex) : step;
       return toResponse(answer, request, callIndex);
@@ -41,7 +44,8 @@ export function scriptedLlm(script: readonly (ScriptedAnswer | ScriptedResponder
 function toResponse(answer: ScriptedAnswer, request: ChatRequest, callIndex: number): ChatResponse {
   if (answer instanceof Error) throw answer;
   if (typeof answer === 'object' && !Array.isArray(answer)) return answer as ChatResponse;
-  const texts: readonly string[] = typeof answer === 'string' ? Array.from({ length: request.n ?? 1 }, () => answer) : (answer as readonly string[]);
+  const texts: readonly string[] =
+    typeof answer === 'string' ? Array.from({ length: request.n ?? 1 }, () => answer) : (answer as readonly string[]);
   const promptTokens = request.messages.reduce((sum, message) => sum + countWords(message.content), 0);
   return {
     choices: texts.map((content) => ({ content, finishReason: 'stop' })),

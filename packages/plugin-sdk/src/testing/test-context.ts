@@ -30,12 +30,15 @@ export const testNowDefault = new Date('2025-01-01T00:00:00Z');
 /** Builds a PluginContext from fakes: scripted LLM, in-memory secrets, fixed clock, recorded logs. */
 export function createTestContext(options: TestContextOptions = {}): TestContext {
   const logs: LogEntry[] = [];
-  const log = (level: LogEntry['level']) => (message: string, fields: LogFields = {}) => {
-    logs.push({ level, message, fields });
-  };
+  const log =
+    (level: LogEntry['level']) =>
+    (message: string, fields: LogFields = {}) => {
+      logs.push({ level, message, fields });
+    };
   const now = options.now ?? testNowDefault;
   const clock: Clock = { now: () => (typeof now === 'function' ? now() : new Date(now.getTime())) };
-  const noFetch: FetchFn = (input) => Promise.reject(new Error(`createTestContext: no fetch was given, but the plugin fetched ${String(input)}.`));
+  const noFetch: FetchFn = (input) =>
+    Promise.reject(new Error(`createTestContext: no fetch was given, but the plugin fetched ${String(input)}.`));
   return {
     logs,
     logger: { info: log('info'), warn: log('warn'), error: log('error') },

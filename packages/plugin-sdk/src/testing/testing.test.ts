@@ -8,7 +8,10 @@ describe('scriptedLlm', () => {
     const first = await llm.chat({ model: 'judge', messages: [{ role: 'user', content: 'one two three' }], n: 2 });
     expect(first.choices.map((choice) => choice.content)).toEqual(['Y', 'Y']);
     expect(first.usage).toEqual({ promptTokens: 3, completionTokens: 2 });
-    expect((await llm.chat({ model: 'judge', messages: [] })).choices.map((choice) => choice.content)).toEqual(['A', 'B']);
+    expect((await llm.chat({ model: 'judge', messages: [] })).choices.map((choice) => choice.content)).toEqual([
+      'A',
+      'B',
+    ]);
     await expect(llm.chat({ model: 'judge', messages: [] })).rejects.toThrow('upstream down');
     await expect(llm.chat({ model: 'judge', messages: [] })).rejects.toThrow(/no scripted answer left for call #4/);
     expect(llm.calls).toHaveLength(4);
@@ -23,7 +26,11 @@ describe('scriptedLlm', () => {
   });
 
   it('passes a full response through untouched', async () => {
-    const response = { choices: [{ content: '{"choice":"Y"}' }], usage: { promptTokens: 100, completionTokens: 5 }, requestId: 'req-1' };
+    const response = {
+      choices: [{ content: '{"choice":"Y"}' }],
+      usage: { promptTokens: 100, completionTokens: 5 },
+      requestId: 'req-1',
+    };
     expect(await scriptedLlm([response]).chat({ model: 'm', messages: [] })).toBe(response);
   });
 });
@@ -52,7 +59,12 @@ describe('createTestContext', () => {
 describe('makeScoreInput', () => {
   it('fills a plausible request and takes overrides', () => {
     const input = makeScoreInput({ completion: 'Berlin', tags: { ideal: 'Paris' }, config: { judgeModel: 'j' } });
-    expect(input).toMatchObject({ completion: 'Berlin', tags: { ideal: 'Paris' }, config: { judgeModel: 'j' }, cost: { minorUnits: 2_200n, currency: 'innovation' } });
+    expect(input).toMatchObject({
+      completion: 'Berlin',
+      tags: { ideal: 'Paris' },
+      config: { judgeModel: 'j' },
+      cost: { minorUnits: 2_200n, currency: 'innovation' },
+    });
     expect(typeof input.cost.minorUnits).toBe('bigint');
   });
 });
