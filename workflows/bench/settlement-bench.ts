@@ -115,28 +115,24 @@ async function main(): Promise<void> {
     const judgeKey = (
       await createApiKey(db, { pepper, orgId: org.id, systemOwner: 'judge', name: 'judge', actor: 'bench' })
     ).secret;
-    await db
-      .insert(scoringConfigs)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'bench',
-        plugins: [
-          {
-            pluginId: 'llm-judge',
-            weight: 1,
-            config: { judgeModel: 'bench-judge', evalType: 'classify', samples: 1, useJsonSchema: true },
-          },
-        ],
-      });
-    await db
-      .insert(settlementPolicies)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'bench',
-        body: { refunds: [{ minScore: 0, shareBps: 1_000 }], minConfidence: 0 },
-      });
+    await db.insert(scoringConfigs).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'bench',
+      plugins: [
+        {
+          pluginId: 'llm-judge',
+          weight: 1,
+          config: { judgeModel: 'bench-judge', evalType: 'classify', samples: 1, useJsonSchema: true },
+        },
+      ],
+    });
+    await db.insert(settlementPolicies).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'bench',
+      body: { refunds: [{ minScore: 0, shareBps: 1_000 }], minConfidence: 0 },
+    });
     await db.insert(settlementBounds).values({ orgId: org.id, updatedBy: 'bench', body: { maxRefundShareBps: 5_000 } });
 
     // The backlog: charged requests whose settlement has not started (the relay is not running yet).

@@ -134,18 +134,16 @@ export async function insertUsage(
     createdAt: params.createdAt ?? new Date(Date.UTC(2026, 10, 1) + requestCounter * 1000),
   });
   if (params.score !== undefined) {
-    await db
-      .insert(settlements)
-      .values({
-        requestId,
-        score: params.score,
-        confidence: 0.9,
-        refund: 100n,
-        refundCurrency: 'innovation',
-        reward: 0n,
-        results: [],
-        reason: 'test',
-      });
+    await db.insert(settlements).values({
+      requestId,
+      score: params.score,
+      confidence: 0.9,
+      refund: 100n,
+      refundCurrency: 'innovation',
+      reward: 0n,
+      results: [],
+      reason: 'test',
+    });
   }
   return requestId;
 }

@@ -123,16 +123,14 @@ async function main(): Promise<void> {
     }
     for (let i = 0; i < wallets.length; i += 1_000) {
       await ledger.submit(
-        wallets
-          .slice(i, i + 1_000)
-          .map((wallet) => ({
-            type: 'transfer' as const,
-            id: `grant-${wallet}`,
-            debitAccountId: issuance,
-            creditAccountId: wallet,
-            amount: 10_000_000n,
-            code: 'grant',
-          })),
+        wallets.slice(i, i + 1_000).map((wallet) => ({
+          type: 'transfer' as const,
+          id: `grant-${wallet}`,
+          debitAccountId: issuance,
+          creditAccountId: wallet,
+          amount: 10_000_000n,
+          code: 'grant',
+        })),
       );
     }
     process.stdout.write(`${walletCount} wallets funded; every charge credits one consumption account.\n\n`);

@@ -51,33 +51,27 @@ describeEachBackend('the monthly reward cap per user holds when many settlements
       input: { orgId: world.orgId, teamId: team.id, email: 'farmer@test.example', displayName: 'Farmer' },
     });
     userId = user.id;
-    await database.db
-      .insert(scoringConfigs)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'lead',
-        plugins: [{ pluginId: 'excellent', weight: 1, config: {} }],
-      });
-    await database.db
-      .insert(settlementPolicies)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'lead',
-        body: {
-          refunds: [{ minScore: 0.5, shareBps: 5_000 }],
-          reward: { minScore: 0.9, amount: rewardPerRequest },
-          maxRewardShareBps: 5_000,
-        },
-      });
-    await database.db
-      .insert(settlementBounds)
-      .values({
-        orgId: world.orgId,
-        updatedBy: 'admin',
-        body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n, maxRewardPerUserPerMonth: monthlyCap },
-      });
+    await database.db.insert(scoringConfigs).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'lead',
+      plugins: [{ pluginId: 'excellent', weight: 1, config: {} }],
+    });
+    await database.db.insert(settlementPolicies).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'lead',
+      body: {
+        refunds: [{ minScore: 0.5, shareBps: 5_000 }],
+        reward: { minScore: 0.9, amount: rewardPerRequest },
+        maxRewardShareBps: 5_000,
+      },
+    });
+    await database.db.insert(settlementBounds).values({
+      orgId: world.orgId,
+      updatedBy: 'admin',
+      body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n, maxRewardPerUserPerMonth: monthlyCap },
+    });
     const wallet = await world.ledger.ensureAccount({
       ownerType: 'user',
       ownerId: user.id,

@@ -48,33 +48,27 @@ describe('rewards come out of the org reward pool, never more than it holds', ()
       actor: 'test',
       input: { orgId: world.orgId, teamId: team.id, email: 'star@test.example', displayName: 'Star' },
     });
-    await db
-      .insert(scoringConfigs)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'lead',
-        plugins: [{ pluginId: 'excellent', weight: 1, config: {} }],
-      });
-    await db
-      .insert(settlementPolicies)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'lead',
-        body: {
-          refunds: [{ minScore: 0.5, shareBps: 5_000 }],
-          reward: { minScore: 0.9, amount: 40n },
-          maxRewardShareBps: 5_000,
-        },
-      });
-    await db
-      .insert(settlementBounds)
-      .values({
-        orgId: world.orgId,
-        updatedBy: 'admin',
-        body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n },
-      });
+    await db.insert(scoringConfigs).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'lead',
+      plugins: [{ pluginId: 'excellent', weight: 1, config: {} }],
+    });
+    await db.insert(settlementPolicies).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'lead',
+      body: {
+        refunds: [{ minScore: 0.5, shareBps: 5_000 }],
+        reward: { minScore: 0.9, amount: 40n },
+        maxRewardShareBps: 5_000,
+      },
+    });
+    await db.insert(settlementBounds).values({
+      orgId: world.orgId,
+      updatedBy: 'admin',
+      body: { maxRefundShareBps: 5_000, maxRewardPerRequest: 1_000n },
+    });
     const wallet = await world.ledger.ensureAccount({
       ownerType: 'user',
       ownerId: user.id,

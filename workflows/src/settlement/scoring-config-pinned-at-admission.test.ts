@@ -49,14 +49,12 @@ describe('a request is scored under the scoring configuration it was admitted wi
       .where(eq(gatewayRequests.requestId, requestId));
     expect(admission).toEqual({ scoringConfigVersion: 1 });
     // The lead switches to a harsh plugin before this request is settled.
-    await database.db
-      .insert(scoringConfigs)
-      .values({
-        teamId: team.teamId,
-        version: 2,
-        createdBy: 'lead',
-        plugins: [{ pluginId: 'harsh', weight: 1, config: {} }],
-      });
+    await database.db.insert(scoringConfigs).values({
+      teamId: team.teamId,
+      version: 2,
+      createdBy: 'lead',
+      plugins: [{ pluginId: 'harsh', weight: 1, config: {} }],
+    });
     const result = await temporal.client.workflow.execute('settleUsage', {
       taskQueue: temporal.taskQueue,
       workflowId: settlementWorkflowId(requestId),

@@ -119,14 +119,12 @@ describe('settlement of a request through the gateway, on the Temporal dev serve
         { pluginId: 'hanger', weight: 1, config: {} },
       ],
     });
-    await db
-      .insert(settlementPolicies)
-      .values({
-        teamId: team.id,
-        version: 1,
-        createdBy: 'lead',
-        body: { refunds: [{ minScore: 0.5, shareBps: 8_000 }] },
-      });
+    await db.insert(settlementPolicies).values({
+      teamId: team.id,
+      version: 1,
+      createdBy: 'lead',
+      body: { refunds: [{ minScore: 0.5, shareBps: 8_000 }] },
+    });
     await db
       .insert(settlementBounds)
       .values({ orgId: world.orgId, updatedBy: 'admin', body: { maxRefundShareBps: 5_000 } });

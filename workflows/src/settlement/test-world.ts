@@ -61,22 +61,18 @@ export async function createScoringTeam(
     actor: 'test',
     input: { orgId, teamId: team.id, email: `dev-${suffix}@test.example`, displayName: 'Dev' },
   });
-  await db
-    .insert(scoringConfigs)
-    .values({
-      teamId: team.id,
-      version: 1,
-      createdBy: 'lead',
-      plugins: pluginIds.map((pluginId) => ({ pluginId, weight: 1, config: {} })),
-    });
-  await db
-    .insert(settlementPolicies)
-    .values({
-      teamId: team.id,
-      version: 1,
-      createdBy: 'lead',
-      body: { refunds: [{ minScore: 0.5, shareBps: Number(refundShareBps) }] },
-    });
+  await db.insert(scoringConfigs).values({
+    teamId: team.id,
+    version: 1,
+    createdBy: 'lead',
+    plugins: pluginIds.map((pluginId) => ({ pluginId, weight: 1, config: {} })),
+  });
+  await db.insert(settlementPolicies).values({
+    teamId: team.id,
+    version: 1,
+    createdBy: 'lead',
+    body: { refunds: [{ minScore: 0.5, shareBps: Number(refundShareBps) }] },
+  });
   const wallet = await world.ledger.ensureAccount({
     ownerType: 'user',
     ownerId: user.id,
