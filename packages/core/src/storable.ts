@@ -41,11 +41,6 @@ export function cutText(text: string, unitsMax: number): string {
   return text.slice(0, Math.max(0, end));
 }
 
-/** Storable text cut to at most `unitsMax` units by code point. */
-export function storableTextCut(text: string, unitsMax: number): string {
-  return storableText(cutText(text, unitsMax));
-}
-
 function isBigintShaped(record: Record<string, unknown>): boolean {
   const keys = Object.keys(record);
   return keys.length === 1 && /^\$+bigint$/.test(keys[0] as string);

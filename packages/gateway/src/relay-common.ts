@@ -1,4 +1,4 @@
-import { storableTextCut } from '@tokenwise/core';
+import { cutText } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import type { Ledger } from '@tokenwise/ledger';
 import { performance } from 'node:perf_hooks';
@@ -89,7 +89,7 @@ export function settle(
     latencyMs: performance.now() - meta.startedAt,
     ttftMs,
     outcome,
-    endUser: typeof meta.body.user === 'string' ? storableTextCut(meta.body.user, endUserLengthMax) : null,
+    endUser: typeof meta.body.user === 'string' ? cutText(meta.body.user, endUserLengthMax) : null,
     tags: meta.tags,
   };
   const priced = priceUsage(admission, completion, deps.settings.modelProfiles);
@@ -129,8 +129,8 @@ function payloadOf(deps: InferenceDeps, body: Record<string, unknown>, completio
   const promptText = JSON.stringify(promptSource);
   const promptTooLarge = Buffer.byteLength(promptText) > cap;
   return {
-    prompt: promptTooLarge ? { truncated: storableTextCut(promptText, cap) } : promptSource,
-    completion: storableTextCut(completion, cap),
+    prompt: promptTooLarge ? { truncated: cutText(promptText, cap) } : promptSource,
+    completion: cutText(completion, cap),
     truncated: promptTooLarge || Buffer.byteLength(completion) > cap,
     expiresAt: new Date(Date.now() + deps.settings.payloadRetentionDays * 86_400_000),
   };
