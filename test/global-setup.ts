@@ -3,7 +3,7 @@ import {
   startPostgresServer,
   startTemporalDevServer,
   type PostgresServer,
-} from '@tokenwise/cli/local';
+} from '@tokenwise/devtools';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {

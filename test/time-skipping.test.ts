@@ -4,7 +4,7 @@ import { amountMax } from '@tokenwise/core';
 import { dataConverter } from '@tokenwise/workflows';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTimeSkippingEnvironment } from './temporal';
+import { createTimeSkippingEnvironment } from '@tokenwise/workflows/testing';
 import { waitDays } from './workflows/durable-timer';
 
 describe('the time-skipping test server', () => {

@@ -1,9 +1,9 @@
 // npm run bench:settlement — a backlog of charged requests drained through the relay to settled,
 // with the llm-judge plugin calling vllm-sim through the gateway as judge usage.
-import { ensureTemporalCli, startPostgresServer, startTemporalDevServer } from '@tokenwise/cli/local';
+import { ensureTemporalCli, startPostgresServer, startTemporalDevServer } from '@tokenwise/devtools';
 import { createOrg, createTeam, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
-import { createApiKey, publishPriceList } from '@tokenwise/gateway';
+import { createApiKey, publishPriceList } from '@tokenwise/control';
 import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import { createGatewayLlmClient, createJsonLogger, createPluginContext } from '@tokenwise/plugin-sdk';
 import llmJudge from '@tokenwise/plugin-llm-judge';

@@ -1,7 +1,7 @@
 import { ForbiddenError, UnauthenticatedError, type DomainError } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { users, type Role } from '@tokenwise/db/schema';
-import { createKeyStore, type KeyStore } from '@tokenwise/gateway';
+import { createKeyStore, type KeyStore } from '@tokenwise/control';
 import type { Ledger } from '@tokenwise/ledger';
 import type { LlmPayer, PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
 import { and, eq } from 'drizzle-orm';

@@ -8,7 +8,7 @@ import {
   ValidationError,
   type DomainError,
 } from '@tokenwise/core';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import { type Ledger } from '@tokenwise/ledger';
 import { TRPCClientError } from '@trpc/client';
 import { TRPCError } from '@trpc/server';

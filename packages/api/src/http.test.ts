@@ -2,7 +2,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amountMax } from '@tokenwise/core';
 import { setGrantBounds } from '@tokenwise/db';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import { createApiClient } from './client';
 import { startApiServer, type RunningApiServer } from './server';
 import { openApiFixture, type ApiFixture } from './test-fixtures';

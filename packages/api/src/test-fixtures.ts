@@ -1,8 +1,8 @@
 import { createOrg, createTeam, createUser, type Backend, type Database, type Db, type User } from '@tokenwise/db';
 import { settlements, usageRecords } from '@tokenwise/db/schema';
-import { createApiKey, type CreateApiKeyParams } from '@tokenwise/gateway';
+import { createApiKey, type CreateApiKeyParams } from '@tokenwise/control';
 import { createLedger } from '@tokenwise/ledger';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { createContextInner } from './context';

@@ -1,4 +1,4 @@
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { insertUsage, seedApiFixture } from './test-fixtures';
 

@@ -1,5 +1,5 @@
 import { ConfigError } from '@tokenwise/core';
-import { pepperBytesMin } from '@tokenwise/gateway';
+import { pepperBytesMin } from '@tokenwise/control';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';

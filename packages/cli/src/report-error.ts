@@ -1,5 +1,5 @@
 import { isDomainError } from '@tokenwise/core';
-import { ProvisionError } from './local/provision';
+import { ProvisionError } from '@tokenwise/devtools';
 import { UsageError } from './usage-error';
 
 /** Says what went wrong on stderr and returns the exit code: 2 for a usage error (with `usage`), else 1. */

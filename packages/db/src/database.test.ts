@@ -1,5 +1,5 @@
 import { amountMax, amountMin, ConflictError, ValidationError } from '@tokenwise/core';
-import { describeEachBackend, openTestDatabase } from '@tokenwise/test/db';
+import { describeEachBackend, openTestDatabase } from '@tokenwise/db/testing';
 import { eq, sql } from 'drizzle-orm';
 import { pgTable, serial } from 'drizzle-orm/pg-core';
 import fc from 'fast-check';

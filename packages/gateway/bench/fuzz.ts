@@ -1,7 +1,7 @@
 // `npm run fuzz`: a longer fuzz campaign of the request path than the suite's (FUZZ_CASES cases,
 // FUZZ_SEED, FUZZ_CONCURRENCY, FUZZ_SECONDS), against the gateway and vllm-sim on a throwaway
 // PostgreSQL server. Prints cases run, answers by status and every failure found; exits 1 on any.
-import { startPostgresServer } from '@tokenwise/cli/local';
+import { startPostgresServer } from '@tokenwise/devtools';
 import { openDatabase } from '@tokenwise/db';
 import { runInferenceFuzz } from '../src/fuzz/inference-fuzz';
 import { startGatewayWorld } from '../src/test-kit';

@@ -1,5 +1,5 @@
 // npm run bench:gateway — the gateway's added latency and cost, side by side with vllm-sim direct.
-import { bundleEntries, startPostgresServer } from '@tokenwise/cli/local';
+import { bundleEntries, startPostgresServer } from '@tokenwise/devtools';
 import { createOrg, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants, createLedger } from '@tokenwise/ledger';
@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
-import { createApiKey, gatewayNodeFlags, publishPriceList } from '../src/index';
+import { createApiKey, publishPriceList } from '@tokenwise/control';
+import { gatewayNodeFlags } from '../src/index';
 import { describeVitals, type Vitals } from './vitals';
 
 const model = 'bench-model';

@@ -1,5 +1,5 @@
 import { checkInvariants } from '@tokenwise/ledger';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { usageRecords } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';

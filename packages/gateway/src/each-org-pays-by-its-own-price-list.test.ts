@@ -2,13 +2,12 @@ import { parsePriceList, quoteCost, type PriceListInput } from '@tokenwise/core'
 import { createOrg, createUser } from '@tokenwise/db';
 import { gatewayRequests, usageRecords } from '@tokenwise/db/schema';
 import {} from '@tokenwise/ledger';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createApiKey } from './keys/index';
-import { loadNewestPriceList, publishPriceList } from './price-lists';
+import { createApiKey, loadNewestPriceList, publishPriceList } from '@tokenwise/control';
 import { startGatewayWorld, testModel, testPriceList, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 /** Org A's own list: ten times the default's per-token prices, so a mix-up cannot pass unnoticed. */

@@ -1,5 +1,5 @@
 import { parsePriceList, quoteCost } from '@tokenwise/core';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { usageRecords } from '@tokenwise/db/schema';
 import type { Database } from '@tokenwise/db';
 import { checkInvariants } from '@tokenwise/ledger';

@@ -1,15 +1,14 @@
 import { estimateAdmission, type PriorityTier } from '@tokenwise/core';
 import { gatewayRequests } from '@tokenwise/db/schema';
 import { checkInvariants, getTransfer } from '@tokenwise/ledger';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { admit } from './metering';
 import { createPayerAccounts } from './payer-accounts';
-import { loadNewestPriceList } from './price-lists';
-import { closeAbandonedAdmissions, findAbandonedAdmissions } from './reconcile';
+import { loadNewestPriceList, closeAbandonedAdmissions, findAbandonedAdmissions } from '@tokenwise/control';
 import { gatewaySettingsSchema, holdTimeoutSeconds } from './settings';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
 

@@ -1,9 +1,9 @@
 import { usageRecords } from '@tokenwise/db/schema';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { findCluster, setClusterCarbon } from './routing/index';
+import { findCluster, setClusterCarbon } from '@tokenwise/control';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 describeEachBackend('a running gateway picks up changed carbon coefficients', (database) => {

@@ -1,9 +1,9 @@
 import { usageRecords } from '@tokenwise/db/schema';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { setClusterDisabled, setReplicaDisabled } from './routing/index';
+import { setClusterDisabled, setReplicaDisabled } from '@tokenwise/control';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 /** Longer than the gateway's cluster sync interval (2 s), with room for a slow CI machine. */

@@ -1,5 +1,5 @@
 import type { PriceListInput } from '@tokenwise/core';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { startVllmSim, type VllmSim } from '@tokenwise/vllm-sim';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import {
   removeReplica,
   setClusterDisabled,
   setReplicaDisabled,
-} from './routing/index';
+} from '@tokenwise/control';
 import { startGatewayWorld, testModel, testPriceList, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 const extraModel = 'sim-extra-1b';

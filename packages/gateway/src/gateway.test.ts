@@ -1,5 +1,5 @@
 import { parsePriceList, quoteCost } from '@tokenwise/core';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { outbox, requestPayloads, usageRecords } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';

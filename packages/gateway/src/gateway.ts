@@ -1,13 +1,12 @@
 import type { Db } from '@tokenwise/db';
 import type { Ledger } from '@tokenwise/ledger';
 import type { Server } from 'node:http';
-import { createKeyStore, createRateLimiter } from './keys/index';
+import { createKeyStore, createPriceListSource, registerClusters } from '@tokenwise/control';
+import { createRateLimiter } from './rate-limiter';
 import { EarlyForwarding } from './early-forwarding';
 import { GatewayMetrics } from './metrics';
 import { createPayerAccounts } from './payer-accounts';
-import { createPriceListSource } from './price-lists';
 import { createRouter, type CheckedRouter, type ClusterConfig } from './routing/index';
-import { registerClusters } from './routing/cluster-store';
 import { startClusterSync, type ClusterSync } from './routing/cluster-sync';
 import { createGatewayServer } from './server';
 import { gatewaySettingsSchema, type GatewaySettingsInput } from './settings';

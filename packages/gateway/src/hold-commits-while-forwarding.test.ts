@@ -1,4 +1,4 @@
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { type Database } from '@tokenwise/db';
 import { gatewayRequests, usageRecords } from '@tokenwise/db/schema';
 import { chainLockKey, checkInvariants } from '@tokenwise/ledger';

@@ -19,7 +19,7 @@ import {
 } from '@tokenwise/core';
 import { gatewayRequests, outbox, requestPayloads, usageRecords } from '@tokenwise/db/schema';
 import type { Ledger, LedgerOp, OpResult } from '@tokenwise/ledger';
-import type { CurrentPriceList } from './price-lists';
+import type { CurrentPriceList } from '@tokenwise/control';
 import type { PayerAccounts } from './payer-accounts';
 import type { ClusterInfo, Principal } from './ports';
 import type { SettlementVersions } from './policy-versions';

@@ -1,7 +1,7 @@
 import type { Database } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants } from '@tokenwise/ledger';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';

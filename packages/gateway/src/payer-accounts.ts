@@ -1,4 +1,5 @@
 import { createAccountLookup, judgeWalletKey, type AccountKey, type Ledger } from '@tokenwise/ledger';
+import { judgeSystemOwner } from '@tokenwise/control';
 import type { Principal } from './ports';
 
 export interface PayerAccounts {
@@ -19,9 +20,6 @@ export function createPayerAccounts(ledger: Pick<Ledger, 'ensureAccount'>): Paye
     },
   };
 }
-
-/** Which system owner's keys bill their org's judge wallet. */
-export const judgeSystemOwner = 'judge';
 
 /**
  * The account a principal's requests are charged to. An employee pays from their wallet. A judge

@@ -1,7 +1,7 @@
 import { settlementPolicies } from '@tokenwise/db/schema';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { beforeAll, expect, it } from 'vitest';
-import { orgWithUser } from './keys/test-fixtures';
+import { orgWithUser } from '@tokenwise/control/testing';
 import { createSettlementVersionsLookup, policyVersionCacheMs } from './policy-versions';
 import type { Principal } from './ports';
 

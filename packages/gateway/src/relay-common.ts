@@ -8,7 +8,7 @@ import type { GatewayMetrics } from './metrics';
 import type { PayerAccounts } from './payer-accounts';
 import type { Authenticator, ClusterInfo, Principal, RequestLimiter, UpstreamLease, UpstreamRouter } from './ports';
 import type { SettlementVersions } from './policy-versions';
-import type { PriceListSource } from './price-lists';
+import type { PriceListSource } from '@tokenwise/control';
 import type { GatewaySettings } from './settings';
 import type { TokenUsage } from './stream-usage';
 import type { UpstreamBody } from './upstream-request';

@@ -1,5 +1,5 @@
 import type { Database } from '@tokenwise/db';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInferenceFuzz } from './fuzz/inference-fuzz';
 import { startGatewayWorld, type GatewayWorld } from './test-kit';

@@ -1,10 +1,10 @@
 import { gatewayRequests } from '@tokenwise/db/schema';
 import { checkInvariants } from '@tokenwise/ledger';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createApiKey, createDerivedApiKey, revokeApiKey, revokeApiKeyCascade } from './keys/index';
+import { createApiKey, createDerivedApiKey, revokeApiKey, revokeApiKeyCascade } from '@tokenwise/control';
 import { startGatewayWorld, testModel, type GatewayWorld } from './test-kit';
 
 type ApiError = InstanceType<typeof OpenAI.APIError>;

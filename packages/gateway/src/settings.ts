@@ -1,4 +1,7 @@
+import { clientWriteStallMsDefault, holdTimeoutSeconds, requestTimeoutMsDefault } from '@tokenwise/control';
 import { z } from 'zod';
+
+export { holdTimeoutSeconds };
 
 /** Carbon profile of a served model; without one, the price list's weight is used for both. */
 export const modelProfileSchema = z.object({
@@ -12,12 +15,12 @@ export const gatewaySettingsSchema = z.object({
   /** Refuse a max_tokens above the cap instead of honouring it. */
   enforceCompletionTokensCap: z.boolean().default(false),
   /** Longest a request may run, queue wait included; streams are cut after it. */
-  requestTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  requestTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(requestTimeoutMsDefault),
   /**
    * A stream whose client reads nothing for this long (its socket buffer full) is cut: its model
    * slot is released and it pays for what was generated.
    */
-  clientWriteStallMs: z.number().int().min(100).max(600_000).default(30_000),
+  clientWriteStallMs: z.number().int().min(100).max(600_000).default(clientWriteStallMsDefault),
   bodyBytesMax: z
     .number()
     .int()
@@ -51,14 +54,6 @@ export const gatewaySettingsSchema = z.object({
 
 export type GatewaySettings = z.output<typeof gatewaySettingsSchema>;
 export type GatewaySettingsInput = z.input<typeof gatewaySettingsSchema>;
-
-/**
- * A hold outlives the longest request the gateway allows, so it never lapses under a live
- * request; what is left after a crash is closed by reconciliation or by expiry.
- */
-export function holdTimeoutSeconds(settings: GatewaySettings): number {
-  return Math.ceil((settings.requestTimeoutMs * 2 + settings.clientWriteStallMs) / 1000) + 60;
-}
 
 /**
  * The ledger batch interval the gateway's services use: a hold commits while its request is already

@@ -1,5 +1,5 @@
 import type { Database } from '@tokenwise/db';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayWorld, testModel, type GatewayWorld } from './test-kit';

@@ -1,7 +1,7 @@
 import { quoteCost, parsePriceList } from '@tokenwise/core';
 import { usageRecords } from '@tokenwise/db/schema';
 import type { Database } from '@tokenwise/db';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

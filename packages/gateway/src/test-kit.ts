@@ -3,35 +3,15 @@ import { createOrg, createUser, type Database } from '@tokenwise/db';
 import { createLedger, type Ledger } from '@tokenwise/ledger';
 import { startVllmSim, type VllmSim, type VllmSimOptions } from '@tokenwise/vllm-sim';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createApiKey, publishPriceList } from '@tokenwise/control';
+import { testPriceList } from '@tokenwise/control/testing';
 import { startGateway, type RunningGateway } from './gateway';
-import { createApiKey } from './keys/index';
-import { publishPriceList } from './price-lists';
 import type { ClusterConfig } from './routing/index';
 import type { GatewaySettingsInput } from './settings';
 
 export const testModel = 'sim-llama-8b';
 
-/** A price list with round numbers: 1 minor unit per input token, 2 per output token, urgent paid in priority tokens. */
-export function testPriceList(model = testModel): PriceListInput {
-  return {
-    version: 'test-1',
-    models: {
-      [model]: {
-        currency: 'innovation',
-        cInputPerMTok: '1000000',
-        cOutputPerMTok: '2000000',
-        weightBillions: '8',
-        cModelPerBParam: '10',
-        tiers: {
-          low: { fee: '0', currency: 'innovation' },
-          normal: { fee: '0', currency: 'innovation' },
-          high: { fee: '100', currency: 'innovation' },
-          urgent: { fee: '1000', currency: 'priority' },
-        },
-      },
-    },
-  };
-}
+export { testPriceList };
 
 export interface GatewayWorld {
   ledger: Ledger;

@@ -1,6 +1,6 @@
 import type { Database } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

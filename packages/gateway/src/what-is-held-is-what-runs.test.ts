@@ -2,7 +2,7 @@ import { parsePriceList, quoteCost } from '@tokenwise/core';
 import type { Database } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants } from '@tokenwise/ledger';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { droppedFieldsHeaderName } from './inference';

@@ -1,10 +1,9 @@
 // npm run bench:ledger — group-commit throughput of the ledger on a real PostgreSQL server.
-import { startPostgresServer } from '@tokenwise/cli/local';
+import { startPostgresServer, runCommand } from '@tokenwise/devtools';
 import { openDatabase } from '@tokenwise/db';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { runCommand } from '../../cli/src/local/run-command';
 import {
   checkInvariants,
   consumptionAccount,

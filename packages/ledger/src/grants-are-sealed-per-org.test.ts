@@ -1,6 +1,6 @@
 import { ForbiddenError, grantTransferId, IdempotencyConflictError, LimitExceededError } from '@tokenwise/core';
 import { createOrg, setGrantBounds } from '@tokenwise/db';
-import { describeEachBackend, openTestDatabase } from '@tokenwise/test/db';
+import { describeEachBackend, openTestDatabase } from '@tokenwise/db/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { findAccountById, legacyIssuanceAccount, orgIssuanceAccount } from './accounts';

@@ -1,4 +1,4 @@
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import fc from 'fast-check';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 import { ForbiddenError, IdempotencyConflictError, InsufficientFundsError } from '@tokenwise/core';
 import { createOrg } from '@tokenwise/db';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { consumptionAccount, ensureAccount } from './accounts';

@@ -1,6 +1,6 @@
 import { fromJsonValue, storableJsonDepthMax } from '@tokenwise/core';
 import { usageRecords } from '@tokenwise/db/schema';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { randomBytes, randomUUID } from 'node:crypto';

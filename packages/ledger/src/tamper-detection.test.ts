@@ -1,6 +1,6 @@
 import { createOrg, type Database } from '@tokenwise/db';
 import { ledgerAccounts, ledgerBatches, ledgerTransfers } from '@tokenwise/db/schema';
-import { backends, openTestDatabase } from '@tokenwise/test/db';
+import { backends, openTestDatabase } from '@tokenwise/db/testing';
 import { desc, eq, sql } from 'drizzle-orm';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

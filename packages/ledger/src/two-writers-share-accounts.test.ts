@@ -1,5 +1,5 @@
 import { openDatabase, type Database } from '@tokenwise/db';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumptionAccount, ensureAccount, legacyIssuanceAccount } from './accounts';

@@ -9,8 +9,8 @@ import {
 } from '@tokenwise/db';
 import { ledgerAccounts, ledgerTransfers } from '@tokenwise/db/schema';
 import { createLedger, findAccount, judgeWalletKey, orgIssuanceKey, type Ledger } from '@tokenwise/ledger';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { openTestDatabase } from '@tokenwise/db/testing';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/workflows/testing';
 import { and, eq } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 import { amountMax } from '@tokenwise/core';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { openTestDatabase } from '@tokenwise/db/testing';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/workflows/testing';
 import type { Database } from '@tokenwise/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorker } from '../worker';

@@ -1,9 +1,9 @@
 import type { Database } from '@tokenwise/db';
 import { outbox, settlements } from '@tokenwise/db/schema';
-import { closeAbandonedAdmissions } from '@tokenwise/gateway';
+import { closeAbandonedAdmissions } from '@tokenwise/control';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { openTestDatabase } from '@tokenwise/db/testing';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/workflows/testing';
 import type { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';

@@ -4,7 +4,7 @@ import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gatew
 import { applyJudgeBudget, checkInvariants, findAccount, judgeWalletKey } from '@tokenwise/ledger';
 import { definePlugin, runPluginSafely } from '@tokenwise/plugin-sdk';
 import { makeScoreInput } from '@tokenwise/plugin-sdk/testing';
-import type { TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/workflows/testing';
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

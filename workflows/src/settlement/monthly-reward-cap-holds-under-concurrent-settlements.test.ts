@@ -8,11 +8,11 @@ import {
   settlementPolicies,
   settlements,
 } from '@tokenwise/db/schema';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { and, eq, inArray } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { z } from 'zod';

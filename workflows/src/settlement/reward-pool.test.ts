@@ -1,10 +1,10 @@
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { notifications, scoringConfigs, settlementBounds, settlementPolicies } from '@tokenwise/db/schema';
 import type { GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import type { TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/workflows/testing';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { z } from 'zod';

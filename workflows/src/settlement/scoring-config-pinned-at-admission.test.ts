@@ -2,7 +2,7 @@ import type { Database } from '@tokenwise/db';
 import { gatewayRequests, scoringConfigs } from '@tokenwise/db/schema';
 import type { GatewayWorld } from '@tokenwise/gateway/testing';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import type { TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/workflows/testing';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

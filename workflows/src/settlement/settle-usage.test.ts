@@ -7,13 +7,13 @@ import {
   settlementPolicies,
   settlements,
 } from '@tokenwise/db/schema';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { openTestDatabase } from '@tokenwise/db/testing';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/workflows/testing';
 import type { Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';

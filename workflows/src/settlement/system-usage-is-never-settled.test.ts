@@ -1,10 +1,10 @@
 import type { Database } from '@tokenwise/db';
 import { outbox, settlements, usageRecords } from '@tokenwise/db/schema';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import type { GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants, judgeWalletKey } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import type { TestTemporal } from '@tokenwise/test/temporal';
+import type { TestTemporal } from '@tokenwise/workflows/testing';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { z } from 'zod';

@@ -1,12 +1,12 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { ensureTemporalCli, startTemporalDevServer, type TemporalDevServer } from '@tokenwise/cli/local';
+import { ensureTemporalCli, startTemporalDevServer, type TemporalDevServer } from '@tokenwise/devtools';
 import type { Database } from '@tokenwise/db';
 import { outbox } from '@tokenwise/db/schema';
 import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { checkInvariants } from '@tokenwise/ledger';
 import { definePlugin } from '@tokenwise/plugin-sdk';
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { inArray } from 'drizzle-orm';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

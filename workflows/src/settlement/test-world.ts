@@ -2,7 +2,7 @@
 // charged requests made through the real gateway, so every row looks exactly like production's.
 import { createTeam, createUser, type Database } from '@tokenwise/db';
 import { ledgerTransfers, scoringConfigs, settlementPolicies, settlements } from '@tokenwise/db/schema';
-import { createApiKey, createRuntimeKeys } from '@tokenwise/gateway';
+import { createApiKey, createRuntimeKeys } from '@tokenwise/control';
 import { testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { getTransfer, type Ledger } from '@tokenwise/ledger';
 import { createGatewayLlmClient, type PluginDefinition } from '@tokenwise/plugin-sdk';
@@ -11,8 +11,8 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
 import type { SettlementDeps } from './activities';
-import { openTestDatabase } from '@tokenwise/test/db';
-import { connectTestTemporal, type TestTemporal } from '@tokenwise/test/temporal';
+import { openTestDatabase } from '@tokenwise/db/testing';
+import { connectTestTemporal, type TestTemporal } from '@tokenwise/workflows/testing';
 import { startGatewayWorld } from '@tokenwise/gateway/testing';
 import type { Worker } from '@temporalio/worker';
 import { createWorker } from '../worker';

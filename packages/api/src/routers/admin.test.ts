@@ -1,5 +1,5 @@
 import { listAuditForEntity, setPlatformOrg } from '@tokenwise/db';
-import { publishPriceList, registerClusters, type ClusterConfig } from '@tokenwise/gateway';
+import { publishPriceList, registerClusters, type ClusterConfig } from '@tokenwise/control';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fieldsOf, openApiFixture, type ApiFixture } from '../test-fixtures';
 

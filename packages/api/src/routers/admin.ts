@@ -17,7 +17,7 @@ import {
   setClusterDisabled,
   setReplicaDisabled,
   type ClusterRecord,
-} from '@tokenwise/gateway';
+} from '@tokenwise/control';
 import { TRPCError } from '@trpc/server';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';

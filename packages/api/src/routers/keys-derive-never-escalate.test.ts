@@ -1,6 +1,6 @@
 import { listAuditForEntity } from '@tokenwise/db';
-import { revokeApiKey } from '@tokenwise/gateway';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { revokeApiKey } from '@tokenwise/control';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { beforeAll, expect, it } from 'vitest';
 import { seedApiFixture } from '../test-fixtures';
 

@@ -11,7 +11,7 @@ import {
   requestLimitMax,
   revokeApiKey,
   revokeApiKeyCascade,
-} from '@tokenwise/gateway';
+} from '@tokenwise/control';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ApiUser, Context } from '../context';

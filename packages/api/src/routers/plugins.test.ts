@@ -1,10 +1,10 @@
 import { listAuditForEntity, publishScoringConfig, type User } from '@tokenwise/db';
 import { apiKeys, ledgerTransfers, notifications, requestPayloads, settlements } from '@tokenwise/db/schema';
-import { createRuntimeKeys } from '@tokenwise/gateway';
+import { createRuntimeKeys } from '@tokenwise/control';
 import { getBalance } from '@tokenwise/ledger';
 import { definePlugin, type LlmPayer, type PluginDefinition } from '@tokenwise/plugin-sdk';
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';

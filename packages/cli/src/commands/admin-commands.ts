@@ -43,7 +43,6 @@ import {
   closeAbandonedAdmissions,
   createApiKey,
   findAbandonedAdmissions,
-  gatewaySettingsSchema,
   keyScopes,
   listApiKeys,
   listClusters,
@@ -63,7 +62,8 @@ import {
   type ApiKeyInfo,
   type ClusterRecord,
   type KeyScope,
-} from '@tokenwise/gateway';
+  requestTimeoutMsDefault,
+} from '@tokenwise/control';
 import {
   applyJudgeBudget,
   createIssuanceMeter,
@@ -254,7 +254,7 @@ const usageColumns = {
 } as const;
 
 /** The gateway's default request timeout, in minutes: a request this old is over, whatever happened. */
-const requestTimeoutMinutesDefault = Math.ceil(gatewaySettingsSchema.parse({}).requestTimeoutMs / 60_000);
+const requestTimeoutMinutesDefault = Math.ceil(requestTimeoutMsDefault / 60_000);
 /** Twice the request timeout plus a minute: the gateway's own hold lifetime, so nothing live is touched. */
 const reconcileOlderThanMinutesDefault = requestTimeoutMinutesDefault * 2 + 1;
 /** Rounds of one reconcile run; more left over is closed by the next run. */

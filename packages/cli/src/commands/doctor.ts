@@ -3,10 +3,15 @@ import { ConflictError } from '@tokenwise/core';
 import { migrationState } from '@tokenwise/db';
 import { loadConfig, type Config } from '../config';
 import { openPrivateDatabase } from '../local/open-private-database';
-import { findPostgresBinDir, postgresInstallHint } from '../local/postgres-server';
+import {
+  findPostgresBinDir,
+  postgresInstallHint,
+  ensureTemporalCli,
+  ensureTemporalTestServer,
+  temporalCliVersion,
+  runCommand,
+} from '@tokenwise/devtools';
 import { dataDirEntriesMax, describeLoosePaths, findLoosePaths } from '../local/private-data-dir';
-import { ensureTemporalCli, ensureTemporalTestServer, temporalCliVersion } from '../local/provision';
-import { runCommand } from '../local/run-command';
 import { readRunInfo } from '../run-file';
 
 type Status = 'ok' | 'warn' | 'fail';

@@ -1,4 +1,4 @@
-import { registerClusters } from '@tokenwise/gateway';
+import { registerClusters } from '@tokenwise/control';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

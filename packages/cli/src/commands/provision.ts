@@ -1,6 +1,12 @@
-import { findPostgresBinDir, postgresInstallHint } from '../local/postgres-server';
-import { ensureTemporalCli, ensureTemporalTestServer, ProvisionError } from '../local/provision';
-import { runCommand, which } from '../local/run-command';
+import {
+  findPostgresBinDir,
+  postgresInstallHint,
+  ensureTemporalCli,
+  ensureTemporalTestServer,
+  ProvisionError,
+  runCommand,
+  which,
+} from '@tokenwise/devtools';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

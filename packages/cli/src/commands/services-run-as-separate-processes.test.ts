@@ -12,8 +12,7 @@ import OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../config';
-import { bundleEntries } from '../local/bundle';
-import { freePort } from '../local/free-port';
+import { bundleEntries, freePort } from '@tokenwise/devtools';
 import { seedDemo, type DevFile } from '../local/demo-seed';
 import { openServices } from '../services';
 

@@ -1,4 +1,4 @@
-import { createDerivedApiKey, createKeyStore } from '@tokenwise/gateway';
+import { createDerivedApiKey, createKeyStore } from '@tokenwise/control';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -19,7 +19,7 @@ import {
 } from '@tokenwise/db';
 import { orgs, type Role } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
-import { createApiKey } from '@tokenwise/gateway';
+import { createApiKey } from '@tokenwise/control';
 import { applyJudgeBudget, type Ledger } from '@tokenwise/ledger';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

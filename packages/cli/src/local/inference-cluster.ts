@@ -1,6 +1,6 @@
 import type { PriceListInput } from '@tokenwise/core';
 import { ConfigError } from '@tokenwise/core';
-import { parseClusterConfigs, type ClusterConfig } from '@tokenwise/gateway';
+import { parseClusterConfigs, type ClusterConfig } from '@tokenwise/control';
 import { readFile } from 'node:fs/promises';
 import { startVllmSimCluster } from '@tokenwise/vllm-sim';
 

@@ -1,4 +1,4 @@
-import { openTestDatabase } from '@tokenwise/test/db';
+import { openTestDatabase } from '@tokenwise/db/testing';
 import { executeRows, type Database } from '@tokenwise/db';
 import { createLedger, type Ledger } from '@tokenwise/ledger';
 import { sql } from 'drizzle-orm';

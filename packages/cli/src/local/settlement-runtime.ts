@@ -1,5 +1,5 @@
 import type { Db } from '@tokenwise/db';
-import { createRuntimeKeys } from '@tokenwise/gateway';
+import { createRuntimeKeys } from '@tokenwise/control';
 import type { Ledger } from '@tokenwise/ledger';
 import {
   createGatewayLlmClient,

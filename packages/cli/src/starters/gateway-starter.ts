@@ -1,5 +1,6 @@
 import type { PriceListInput } from '@tokenwise/core';
-import { loadNewestPriceList, publishPriceList, startGateway, type RunningGateway } from '@tokenwise/gateway';
+import { loadNewestPriceList, publishPriceList } from '@tokenwise/control';
+import { startGateway, type RunningGateway } from '@tokenwise/gateway';
 import { startInferenceCluster } from '../local/inference-cluster';
 import type { Services } from '../services';
 import type { Log, Stack } from './stack';

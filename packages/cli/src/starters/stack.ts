@@ -1,4 +1,4 @@
-import { freePort } from '../local/free-port';
+import { freePort } from '@tokenwise/devtools';
 
 /** Closes what was started, newest first, even when one step fails. */
 export class Stack {

@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { closeAbandonedAdmissions, gatewaySettingsSchema, holdTimeoutSeconds } from '@tokenwise/gateway';
+import { closeAbandonedAdmissions, holdTimeoutSecondsDefault } from '@tokenwise/control';
 import {
   allowanceScheduleId,
   createWorker,
@@ -17,7 +17,6 @@ import { connectTemporal } from './temporal-connection';
 import type { Log, Stack } from './stack';
 
 /** A request older than its hold's lifetime is certainly over: reconciliation may close it. */
-const holdTimeoutSecondsDefault = holdTimeoutSeconds(gatewaySettingsSchema.parse({}));
 /** Usage still unsettled after this long is re-driven by reconciliation. */
 const unsettledAfterMs = 8 * 24 * 3600 * 1000;
 /** Users granted their monthly allowance per activity call of the allowance schedule. */

@@ -1,4 +1,4 @@
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { beforeAll, expect, it } from 'vitest';
 import { listAuditForEntity } from './audit';
 import {

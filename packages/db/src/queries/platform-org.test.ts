@@ -1,4 +1,4 @@
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { expect, it } from 'vitest';
 import { orgs } from '../schema/index';
 import { listAuditForEntity } from './audit';

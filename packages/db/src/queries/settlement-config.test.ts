@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '@tokenwise/core';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import type { Db } from '@tokenwise/db';
-import { clusterConfigOf, listClusters, reportClusterHealth, type ClusterRecord } from './cluster-store';
+import { clusterConfigOf, listClusters, reportClusterHealth, type ClusterRecord } from '@tokenwise/control';
 import type { CheckedRouter } from './router';
 
 /** How often a gateway reads operator changes to its clusters and reports its replicas' health. */

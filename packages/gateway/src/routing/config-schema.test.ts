@@ -1,6 +1,6 @@
 import { ValidationError } from '@tokenwise/core';
 import { describe, expect, it } from 'vitest';
-import { parseClusterConfigs } from './config-schema';
+import { parseClusterConfigs } from '@tokenwise/control';
 import { createRouter } from './router';
 import { clusterConfig } from './routing-test-kit';
 

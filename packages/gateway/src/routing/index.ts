@@ -1,36 +1,4 @@
 export { CircuitBreaker, circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circuit-breaker';
-export {
-  clusterConfigSchema,
-  clusterSchema,
-  clustersMax,
-  concurrencyPerReplicaMax,
-  modelsPerClusterMax,
-  parseClusterConfigs,
-  queueDepthMaxLimit,
-  queueWaitMsMaxLimit,
-  replicaSchema,
-  replicasPerClusterMax,
-} from './config-schema';
-export {
-  addCluster,
-  addReplica,
-  clusterCarbonSchema,
-  clusterConfigOf,
-  clusterRecordsMax,
-  findCluster,
-  listClusters,
-  registerClusters,
-  removeCluster,
-  removeReplica,
-  reportClusterHealth,
-  setClusterCarbon,
-  setClusterDisabled,
-  setReplicaDisabled,
-  type ClusterCarbon,
-  type ClusterCarbonInput,
-  type ClusterRecord,
-  type ReplicaHealth,
-} from './cluster-store';
 export { clusterSyncIntervalMsDefault, startClusterSync, type ClusterSync } from './cluster-sync';
 export {
   NoHealthyReplicaError,

@@ -1,7 +1,7 @@
 import { type PriorityTier, invariant } from '@tokenwise/core';
 import { circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circuit-breaker';
 import { ClusterRoute } from './cluster-route';
-import { parseClusterConfigs } from './config-schema';
+import { parseClusterConfigs } from '@tokenwise/control';
 import { UnknownModelError } from './errors';
 import {
   type HealthTarget,

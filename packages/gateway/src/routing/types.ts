@@ -1,4 +1,7 @@
 import { type PriorityTier } from '@tokenwise/core';
+import type { CircuitState, ClusterConfig, ReplicaConfig } from '@tokenwise/control';
+
+export type { CircuitState, ClusterConfig, ReplicaConfig };
 
 export {
   NoHealthyReplicaError,
@@ -7,30 +10,6 @@ export {
   UnknownModelError,
   type RoutingErrorCode,
 } from './errors';
-
-export interface ReplicaConfig {
-  id: string;
-  /** Base URL without /v1, e.g. http://10.0.0.5:8000. */
-  url: string;
-}
-
-export interface ClusterConfig {
-  name: string;
-  /** Served model names (what clients put in `model`). */
-  models: string[];
-  replicas: ReplicaConfig[];
-  /** Requests in flight per replica (vLLM's max_num_seqs or less). */
-  maxConcurrencyPerReplica: number;
-  /** True when the replicas run vLLM with --scheduling-policy priority: then the tier is passed as vLLM's integer `priority`. */
-  priorityScheduling: boolean;
-  /** Requests that may wait per model before new ones are refused with 429. */
-  queueDepthMax: number;
-  /** Longest a request waits for a slot before it is refused with 429. */
-  queueWaitMsMax: number;
-  region: string;
-  gridIntensityGCo2ePerKwh: number;
-  pue?: number;
-}
 
 export interface Replica {
   id: string;
@@ -46,9 +25,6 @@ export interface Lease {
   /** Call exactly once. ok=false counts towards the replica's circuit breaker. */
   release(outcome: { ok: boolean }): void;
 }
-
-/** closed: serving; open: refused until the cooldown ends; half-open: one trial request decides. */
-export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface ReplicaSnapshot {
   id: string;

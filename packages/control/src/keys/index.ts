@@ -10,7 +10,6 @@ export {
 export { createDerivedApiKey, revokeApiKeyCascade, type CreateDerivedApiKeyParams } from './derived-keys';
 export { deriveKeyFields, type CreatorBounds, type DerivedKeyFields, type DerivedKeyRequest } from './key-derivation';
 export { createKeyStore, parseAuthorization } from './key-store';
-export { createRuntimeKeys, type RuntimeKeyPayer, type RuntimeKeys } from './runtime-keys';
-export { createRateLimiter, RateLimitedError, type RateLimiter } from './rate-limiter';
+export { createRuntimeKeys, judgeSystemOwner, type RuntimeKeyPayer, type RuntimeKeys } from './runtime-keys';
 export { pepperBytesMin } from './key-format';
 export * from './limits';

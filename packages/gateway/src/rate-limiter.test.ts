@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, RateLimitedError } from './rate-limiter';
-import type { Principal } from './types';
+import type { Principal } from './ports';
 
 const principal = (
   limits: { rpmLimit?: number | null; tpmLimit?: number | null },

@@ -1,6 +1,6 @@
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@tokenwise/core';
 import { createUser, listAuditForEntity } from '@tokenwise/db';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { beforeAll, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApiKey, insertKey, listApiKeys, lockKey, revokeApiKey, rotateApiKey } from './api-keys';

@@ -16,8 +16,6 @@ export const modelNameLengthMax = 200;
 export const requestLimitMax = 1_000_000_000;
 /** Keys in one `listApiKeys` answer. */
 export const listKeysMax = 1_000;
-/** Rate-limit windows kept per gateway process; the least recently used is dropped beyond this. */
-export const rateLimitKeysMax = 20_000;
 /** How long a key the server mints for its own calls (the judge's, a dry run's) lives: one day. */
 export const runtimeKeyTtlSeconds = 24 * 3600;
 /** A minted key is replaced this long before it expires, so no call starts on a key about to lapse. */

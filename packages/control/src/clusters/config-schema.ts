@@ -1,6 +1,6 @@
 import { parseWith } from '@tokenwise/core';
 import { z } from 'zod';
-import { type ClusterConfig } from './types';
+import type { ClusterConfig } from './cluster-config';
 
 /** Clusters one gateway routes to. */
 export const clustersMax = 64;

@@ -1,5 +1,5 @@
 import { UnauthenticatedError, type DomainError } from '@tokenwise/core';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { apiKeys } from '@tokenwise/db/schema';
 import { beforeAll, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey, rotateApiKey } from './api-keys';

@@ -1,5 +1,5 @@
 import { listAuditForEntity } from '@tokenwise/db';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { expect, it } from 'vitest';
 import {
   addCluster,
@@ -13,8 +13,8 @@ import {
   setClusterCarbon,
   setClusterDisabled,
   setReplicaDisabled,
-} from './cluster-store';
-import type { ClusterConfig } from './types';
+} from './index';
+import type { ClusterConfig } from './cluster-config';
 
 const config = (overrides: Partial<ClusterConfig> = {}): ClusterConfig => ({
   name: 'gpu-a',
@@ -111,10 +111,7 @@ describeEachBackend('cluster registry', (database) => {
   it('stores the health a gateway reports, per replica, without a new version', async () => {
     const db = database().db;
     await reportClusterHealth(db, {
-      replicas: [
-        { id: 'gpu-a-0', url: 'http://10.0.0.6:8000', cluster: 'gpu-a', healthy: false, circuit: 'open', inFlight: 0 },
-      ],
-      models: [],
+      replicas: [{ id: 'gpu-a-0', cluster: 'gpu-a', healthy: false, circuit: 'open' }],
     });
     const [record] = (await listClusters(db)).filter((entry) => entry.name === 'gpu-a');
     expect(record).toMatchObject({ version: 4, health: { 'gpu-a-0': { healthy: false, circuit: 'open' } } });

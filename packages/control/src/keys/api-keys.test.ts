@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, stringifyJson, ValidationError } from '@tokenwise/core';
 import { createUser, listAuditForEntity } from '@tokenwise/db';
 import { apiKeys, auditLog } from '@tokenwise/db/schema';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { createHmac, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';

@@ -1,6 +1,8 @@
 import { invariant, RateLimitedError } from '@tokenwise/core';
-import { rateLimitKeysMax } from './limits';
-import type { Principal } from './types';
+import type { Principal } from './ports';
+
+/** Rate-limit windows kept per gateway process; the least recently used is dropped beyond this. */
+export const rateLimitKeysMax = 20_000;
 
 export { RateLimitedError } from '@tokenwise/core';
 

@@ -1,5 +1,5 @@
 import { apiKeys } from '@tokenwise/db/schema';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { eq } from 'drizzle-orm';
 import { beforeAll, expect, it } from 'vitest';
 import { createKeyStore } from './key-store';

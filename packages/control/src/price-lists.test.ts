@@ -1,5 +1,5 @@
 import { createOrg } from '@tokenwise/db';
-import { describeEachBackend } from '@tokenwise/test/db';
+import { describeEachBackend } from '@tokenwise/db/testing';
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import {

@@ -1,7 +1,9 @@
 import type { Db } from '@tokenwise/db';
-import { judgeSystemOwner } from '../payer-accounts';
 import { createApiKey } from './api-keys';
 import { runtimeKeyRenewSeconds, runtimeKeysMax, runtimeKeyTtlSeconds } from './limits';
+
+/** Which system owner's keys bill their org's judge wallet. */
+export const judgeSystemOwner = 'judge';
 
 /** Who pays for a call the server makes itself: an org's judge wallet, or one user's own wallet. */
 export type RuntimeKeyPayer =

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection } from '@temporalio/worker';
-import { ensureTemporalTestServer } from '@tokenwise/cli/local';
-import { dataConverter } from '@tokenwise/workflows';
+import { ensureTemporalTestServer } from '@tokenwise/devtools';
+import { dataConverter } from './index';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 
