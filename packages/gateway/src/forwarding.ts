@@ -99,7 +99,7 @@ export async function relayUpstreamError(
   const text = await readBounded(upstream.body, errorBodyBytesMax).catch(() => '');
   upstream.lease.release({ ok: upstream.statusCode < 500 });
   if (flight.admission !== undefined) {
-    flight.settled = true;
+    flight.resolved = true;
     await release(deps.ledger, flight.admission, `upstream ${upstream.statusCode}`);
   }
   if (upstream.statusCode >= 400 && upstream.statusCode < 500 && text.startsWith('{')) {

@@ -114,7 +114,7 @@ export async function handleInference(
     if (!ok) upstream.lease.release({ ok: false });
   } catch (error) {
     lease?.release({ ok: !isUpstreamFault(error, deadline.signal) });
-    // A request that failed while its hold was committing settles the hold once it is known.
+    // A request that failed while its hold was committing releases the hold once it is known.
     if (flight.admission === undefined && admitting !== undefined)
       flight.admission = await admitting.catch(() => undefined);
     await endFailedRequest(

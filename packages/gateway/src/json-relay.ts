@@ -5,7 +5,7 @@ import { GatewayError } from './openai-error';
 import {
   balanceHeaders,
   costHeaders,
-  settle,
+  priceCharge,
   type Flight,
   type InferenceDeps,
   type InferenceKind,
@@ -53,7 +53,7 @@ export async function relayJson(
   const first = parsed.choices?.[0];
   const completionText = String((kind === 'chat' ? first?.message?.content : first?.text) ?? '');
   const outcome: Outcome = meta.clientGone.aborted ? 'client_aborted' : 'completed';
-  const { costs, commit } = settle(
+  const { costs, commit } = priceCharge(
     deps,
     flight,
     upstream.lease.replica.id,

@@ -43,10 +43,11 @@ export interface Upstream {
   sentAt: number;
 }
 
-/** A request that reached admission: what must be settled exactly once, whatever happens next. */
+/** A request that reached admission: its hold is charged or released exactly once, whatever happens next. */
 export class Flight {
   admission: Admission | undefined;
-  settled = false;
+  /** True once the hold's charge or release is decided; nothing may charge or release it again. */
+  resolved = false;
   /** Set once a replica took the request: from then on the model may be working on it. */
   forwarded: { replica: string } | undefined;
   constructor(readonly requestId: string) {}
@@ -70,7 +71,7 @@ export interface RelayMeta {
 export type Outcome = Completion['outcome'];
 
 /** Prices what was used (from the admission's price list) and builds the charge; nothing is written yet. */
-export function settle(
+export function priceCharge(
   deps: InferenceDeps,
   flight: Flight,
   replica: string,
@@ -81,7 +82,7 @@ export function settle(
   completionText: string,
 ): { costs: Record<string, bigint>; commit: () => Promise<void> } {
   const admission = flight.admission;
-  if (admission === undefined) throw new Error('settle without admission');
+  if (admission === undefined) throw new Error('priceCharge without admission');
   const completion: Completion = {
     usage,
     cluster: meta.cluster,
@@ -99,7 +100,7 @@ export function settle(
       `request ${admission.requestId}: usage over its hold (${priced.overrun}: prompt ${usage.promptTokens}/${admission.estimate.promptTokensBound}, completion ${usage.completionTokens}/${admission.estimate.completionTokensBound} tokens); the whole hold is charged`,
     );
   }
-  flight.settled = true;
+  flight.resolved = true;
   const commit = async () => {
     try {
       await charge(deps.ledger, admission, completion, priced, payloadOf(deps, meta.body, completionText));

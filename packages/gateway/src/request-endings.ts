@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { release } from './metering';
 import { GatewayError, sendError, toGatewayError } from './openai-error';
 import {
-  settle,
+  priceCharge,
   type Flight,
   type InferenceDeps,
   type InferenceKind,
@@ -33,14 +33,14 @@ export async function endFailedRequest(
     deps.log(`request ${requestId} failed: ${(error as Error).stack ?? String(error)}`);
   if (
     flight.admission !== undefined &&
-    !flight.settled &&
+    !flight.resolved &&
     chargeable !== undefined &&
     abandonedOrTimedOut(flight, signals.clientGone, signals.deadline)
   ) {
     // Admitted, then the client left (or the model outlived the deadline): never free.
     await chargeAbandoned(deps, flight, chargeable, signals.clientGone.aborted ? 'client_aborted' : 'timed_out');
-  } else if (flight.admission !== undefined && !flight.settled) {
-    flight.settled = true;
+  } else if (flight.admission !== undefined && !flight.resolved) {
+    flight.resolved = true;
     await release(deps.ledger, flight.admission, failure.message).catch((voidError: unknown) =>
       deps.log(`request ${requestId}: releasing its holds failed (reconciliation will): ${String(voidError)}`),
     );
@@ -67,7 +67,7 @@ async function chargeAbandoned(
   charged: ChargeableRequest,
   outcome: Outcome,
 ): Promise<void> {
-  const { commit } = settle(
+  const { commit } = priceCharge(
     deps,
     flight,
     flight.forwarded?.replica ?? 'none',

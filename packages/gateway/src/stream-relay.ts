@@ -5,7 +5,7 @@ import { GatewayError } from './openai-error';
 import {
   balanceHeaders,
   costHeaders,
-  settle,
+  priceCharge,
   type Flight,
   type InferenceDeps,
   type InferenceKind,
@@ -133,7 +133,7 @@ export async function relayStream(
     outcome = meta.timeout.aborted && !meta.clientGone.aborted ? 'timed_out' : 'client_aborted';
     if (!res.writableEnded) res.destroy();
   }
-  const { commit } = settle(
+  const { commit } = priceCharge(
     deps,
     flight,
     upstream.lease.replica.id,
@@ -297,8 +297,8 @@ class ClientWriter {
 
 /** The upstream broke mid-stream: nobody pays; the client gets an error event. */
 async function failStream(deps: InferenceDeps, flight: Flight, res: ServerResponse, error: unknown): Promise<boolean> {
-  if (flight.admission !== undefined && !flight.settled) {
-    flight.settled = true;
+  if (flight.admission !== undefined && !flight.resolved) {
+    flight.resolved = true;
     await release(
       deps.ledger,
       flight.admission,

@@ -118,7 +118,7 @@ export function requestUpstream(
       return;
     }
     let body: UpstreamBody | undefined;
-    let settled = false;
+    let answered = false;
     let controller: Dispatcher.DispatchController | undefined;
     const onAbort = () => controller?.abort(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
@@ -130,8 +130,8 @@ export function requestUpstream(
       },
       onResponseStart(started, statusCode) {
         // 1xx informational answers come before the real one.
-        if (statusCode < 200 || settled) return;
-        settled = true;
+        if (statusCode < 200 || answered) return;
+        answered = true;
         body = new UpstreamBody(started);
         resolve({ statusCode, body });
       },
@@ -144,8 +144,8 @@ export function requestUpstream(
       },
       onResponseError(_controller, error) {
         finish();
-        if (!settled) {
-          settled = true;
+        if (!answered) {
+          answered = true;
           reject(error);
         } else body?.fail(error);
       },

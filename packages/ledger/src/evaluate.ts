@@ -1,5 +1,6 @@
-import { type Amount, amountMax, canonicalJson, expireTransferId, invariant } from '@tokenwise/core';
+import { type Amount, amountMax, expireTransferId, invariant } from '@tokenwise/core';
 import type { TransferType } from '@tokenwise/db/schema';
+import { bodyOf, bodyOfTransfer } from './op-body';
 import type { Account, FailureCode, LedgerOp, Transfer } from './types';
 
 /** An account as locked for one batch, with its totals. */
@@ -39,99 +40,6 @@ export interface BatchState {
 
 type Fail = { ok: false; code: FailureCode; message: string };
 const fail = (code: FailureCode, message: string): Fail => ({ ok: false, code, message });
-
-/** The fields that make two requests with one id "the same request". */
-function bodyOf(op: LedgerOp, resolvedAmount: Amount | undefined): string {
-  switch (op.type) {
-    case 'transfer':
-      return canonicalJson({
-        type: op.type,
-        debit: op.debitAccountId,
-        credit: op.creditAccountId,
-        amount: op.amount,
-        code: op.code,
-        userData: op.userData ?? null,
-      });
-    case 'pending':
-      return canonicalJson({
-        type: op.type,
-        debit: op.debitAccountId,
-        credit: op.creditAccountId,
-        amount: op.amount,
-        code: op.code,
-        timeoutSeconds: op.timeoutSeconds,
-        userData: op.userData ?? null,
-      });
-    case 'post':
-      return canonicalJson({
-        type: op.type,
-        pendingId: op.pendingId,
-        amount: resolvedAmount ?? null,
-        code: op.code ?? 'post',
-        userData: op.userData ?? null,
-      });
-    case 'void':
-      return canonicalJson({
-        type: op.type,
-        pendingId: op.pendingId,
-        code: op.code ?? 'void',
-        userData: op.userData ?? null,
-      });
-    case 'expire':
-      return canonicalJson({ type: op.type, pendingId: op.pendingId, code: 'expire', userData: op.userData ?? null });
-  }
-}
-
-function bodyOfTransfer(transfer: Transfer): string {
-  switch (transfer.type) {
-    case 'transfer':
-      return canonicalJson({
-        type: 'transfer',
-        debit: transfer.debitAccountId,
-        credit: transfer.creditAccountId,
-        amount: transfer.amount,
-        code: transfer.code,
-        userData: transfer.userData ?? null,
-      });
-    case 'pending': {
-      const timeoutSeconds =
-        transfer.expiresAt === null
-          ? null
-          : Math.round((transfer.expiresAt.getTime() - transfer.createdAt.getTime()) / 1000);
-      return canonicalJson({
-        type: 'pending',
-        debit: transfer.debitAccountId,
-        credit: transfer.creditAccountId,
-        amount: transfer.amount,
-        code: transfer.code,
-        timeoutSeconds,
-        userData: transfer.userData ?? null,
-      });
-    }
-    case 'post':
-      return canonicalJson({
-        type: 'post',
-        pendingId: transfer.pendingId,
-        amount: transfer.amount,
-        code: transfer.code,
-        userData: transfer.userData ?? null,
-      });
-    case 'void':
-    case 'expire':
-      return canonicalJson({
-        type: transfer.type,
-        pendingId: transfer.pendingId,
-        code: transfer.code,
-        userData: transfer.userData ?? null,
-      });
-    default:
-      return invariantNever(transfer.type);
-  }
-}
-
-function invariantNever(value: never): never {
-  throw new Error(`unknown transfer type ${String(value)}`);
-}
 
 /**
  * Decides one batch in memory, in arrival order, exactly as if each op ran alone in that order.

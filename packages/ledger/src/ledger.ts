@@ -30,7 +30,8 @@ import { findExpiredPending, getBalance, getHistory, getTransfer, readChainHead 
 import type { Account, Balance, LedgerOp, OpResult, Transfer } from './types';
 import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
-import { BatchWriter, chainsOf, type ChainHead } from './writer';
+import { chainsOf } from './submission';
+import { BatchWriter, type ChainHead } from './writer';
 
 export interface LedgerOptions {
   db: Db;

@@ -4,7 +4,7 @@ import { ledgerAccounts, ledgerBatches, ledgerTransfers } from '@tokenwise/db/sc
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { historyPageSizeMax } from './limits';
 import type { Balance, Transfer } from './types';
-import { transferColumns } from './writer';
+import { transferColumns } from './transfer-columns';
 
 /** Posted and pending totals summed from the journal (how derived accounts are read, and how verify checks the rest). */
 export async function journalTotals(db: Db, accountId: string) {

@@ -8,7 +8,7 @@ import { accountDrift } from './invariants';
 import { batchMac, genesisMac, transferMac } from './mac';
 import type { Transfer } from './types';
 import { checkpointProblems, type CheckpointEvidence } from './verify-checkpoint';
-import { transferColumns } from './writer';
+import { transferColumns } from './transfer-columns';
 
 export interface VerifyReport {
   ok: boolean;

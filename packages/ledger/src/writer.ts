@@ -1,15 +1,17 @@
 import { invariant } from '@tokenwise/core';
-import { jsonRowsInserts, pgErrorOf, type Db } from '@tokenwise/db';
-import { auditLog, ledgerTransfers } from '@tokenwise/db/schema';
+import { pgErrorOf, type Db } from '@tokenwise/db';
+import { auditLog } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import { performance } from 'node:perf_hooks';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import { isOutage, refusesItsContent } from './batch-failures';
+import { attachmentInserts, resultsOf } from './batch-results';
 import { journalIdTakenCode, loadBatch, writeBatch } from './batch-sql';
 import { evaluateBatch, type AccountState, type BatchState, type Decision, type Draft } from './evaluate';
 import { LedgerOverloadedError, LedgerRefusedError, LedgerUnavailableError } from './errors';
 import { accountCacheEntriesMax, batchAttemptsMax, batchOpsMax, queueOpsMax } from './limits';
 import { derivedState, redecidedBackoffMs, WriterCache, type LoadedState } from './writer-cache';
 import { batchMac, genesisMac, transferMac } from './mac';
+import { chainsOf, type Submission } from './submission';
 import type { Account, LedgerOp, OpResult, Transfer } from './types';
 
 /**
@@ -33,45 +35,6 @@ export interface WriterDeps {
   /** Least time between the starts of two batches (default 0): more operations per statement, less work per operation. */
   batchIntervalMs?: number;
 }
-
-interface Submission {
-  groups: LedgerOp[][];
-  opCount: number;
-  resolve: (results: OpResult[]) => void;
-  reject: (error: Error) => void;
-}
-
-/** Splits one submission into linked chains: a chain runs until an op without `linked`. */
-export function chainsOf(ops: readonly LedgerOp[]): LedgerOp[][] {
-  const groups: LedgerOp[][] = [];
-  let current: LedgerOp[] = [];
-  for (const op of ops) {
-    current.push(op);
-    if (op.linked !== true) {
-      groups.push(current);
-      current = [];
-    }
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
-}
-
-const transferColumns = {
-  seq: ledgerTransfers.seq,
-  id: ledgerTransfers.id,
-  type: ledgerTransfers.type,
-  debitAccountId: ledgerTransfers.debitAccountId,
-  creditAccountId: ledgerTransfers.creditAccountId,
-  currency: ledgerTransfers.currency,
-  amount: ledgerTransfers.amount,
-  pendingId: ledgerTransfers.pendingId,
-  expiresAt: ledgerTransfers.expiresAt,
-  code: ledgerTransfers.code,
-  userData: ledgerTransfers.userData,
-  batchSeq: ledgerTransfers.batchSeq,
-  createdAt: ledgerTransfers.createdAt,
-};
-export { transferColumns };
 
 /**
  * Group commit, as TigerBeetle batches: concurrent callers' operations are gathered into one
@@ -273,7 +236,7 @@ export class BatchWriter {
       }
       this.stats.writeMs += performance.now() - writeStarted;
       return {
-        results: this.results(batch, decisions, transfers),
+        results: resultsOf(batch, decisions, transfers),
         head: written,
         loaded,
         written: [...transfers.values()],
@@ -412,7 +375,7 @@ export class BatchWriter {
         },
       ];
     });
-    const extra: SQL[] = this.attachmentInserts(batch.ops, batch.decisions);
+    const extra: SQL[] = attachmentInserts(batch.ops, batch.decisions);
     if (audits.length > 0) extra.push(tx.insert(auditLog).values(audits).getSQL());
     const sent = performance.now();
     await writeBatch(tx, {
@@ -433,70 +396,4 @@ export class BatchWriter {
   }
 
   /** Each table's attached rows as one INSERT (one parameter), to run inside the batch's write statement. */
-  private attachmentInserts(ops: LedgerOp[], decisions: Decision[]): SQL[] {
-    const byTable = new Map<PgTable, Record<string, unknown>[]>();
-    ops.forEach((op, index) => {
-      const decision = decisions[index];
-      if (
-        op.attach === undefined ||
-        decision === undefined ||
-        !decision.ok ||
-        !('draft' in decision) ||
-        decision.duplicate === true
-      )
-        return;
-      for (const { table, row } of op.attach) byTable.set(table, [...(byTable.get(table) ?? []), row]);
-    });
-    return [...byTable].flatMap(([table, rows]) => jsonRowsInserts(table, rows));
-  }
-
-  private results(batch: Submission[], decisions: Decision[][], transfers: Map<Draft, Transfer>): OpResult[][] {
-    const out: OpResult[][] = [];
-    let groupIndex = 0;
-    for (const submission of batch) {
-      const results: OpResult[] = [];
-      for (let i = 0; i < submission.groups.length; i++) {
-        for (const decision of decisions[groupIndex++] ?? []) results.push(toResult(decision, transfers));
-      }
-      invariant(results.length === submission.opCount, 'one result per submitted op');
-      out.push(results);
-    }
-    return out;
-  }
-}
-
-function toResult(decision: Decision, transfers: Map<Draft, Transfer>): OpResult {
-  if (!decision.ok) return decision;
-  if ('existing' in decision) return { ok: true, transfer: decision.existing, duplicate: true };
-  const transfer = transfers.get(decision.draft);
-  invariant(transfer !== undefined, 'every accepted draft was written');
-  if (decision.duplicate === true) return { ok: true, transfer, duplicate: true };
-  return { ok: true, transfer, duplicate: false, debitAvailable: decision.draft.debitAvailableAfter };
-}
-
-/**
- * True when the database (or the statement's own encoding) refused the batch for a value in it:
- * data exceptions (22: bad encoding, NUL), integrity (23, other than the seq race the locked retry
- * settles), program limits (54: nesting, sizes), or an encoder error before anything was sent.
- * Connection failures, deadlocks and serialisation failures are outages: retried, never split.
- */
-export function refusesItsContent(error: unknown): boolean {
-  const pg = pgErrorOf(error);
-  if (pg?.code !== undefined) return /^(22|23|42|54)/.test(pg.code);
-  return (
-    error instanceof TypeError ||
-    error instanceof RangeError ||
-    (error instanceof Error && (error.name === 'ValidationError' || error.name === 'InvariantError'))
-  );
-}
-
-/** Connection loss, server shutdown, resource exhaustion or lock conflicts: the database, not the batch. */
-export function isOutage(error: unknown): boolean {
-  const pg = pgErrorOf(error);
-  if (pg?.code !== undefined) return /^(08|40|53|55|57|58)/.test(pg.code);
-  const text =
-    error instanceof Error
-      ? `${(error as Error & { code?: unknown }).code ?? ''} ${error.message} ${String((error as Error & { cause?: unknown }).cause ?? '')}`
-      : String(error);
-  return /ECONN|EPIPE|ETIMEDOUT|connection|terminat|closed|timeout/i.test(text);
 }
