@@ -1,10 +1,9 @@
 import { ForbiddenError, UnauthenticatedError, type DomainError } from '@tokenwise/core';
-import type { Db } from '@tokenwise/db';
-import { users, type Role } from '@tokenwise/db/schema';
+import { findUserAccess, type Db } from '@tokenwise/db';
+import type { Role } from '@tokenwise/db/schema';
 import { createKeyStore, type KeyStore } from '@tokenwise/control';
 import type { Ledger } from '@tokenwise/ledger';
 import type { LlmPayer, PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
-import { and, eq } from 'drizzle-orm';
 import type { IncomingMessage } from 'node:http';
 
 /** Who is calling: a user of one org, with the roles the users table gives them now. */
@@ -60,12 +59,7 @@ export async function createContextInner(
 
 /** The user behind a key, with roles and team read from the users table (not the key's cache). */
 export async function loadApiUser(db: Db, params: { userId: string; orgId: string }): Promise<ApiUser | undefined> {
-  const [row] = await db
-    .select({ userId: users.id, orgId: users.orgId, teamId: users.teamId, roles: users.roles })
-    .from(users)
-    .where(and(eq(users.id, params.userId), eq(users.orgId, params.orgId)))
-    .limit(1);
-  return row;
+  return findUserAccess(db, params);
 }
 
 async function authenticate(

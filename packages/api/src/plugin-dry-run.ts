@@ -1,7 +1,5 @@
 import { NotFoundError, ValidationError } from '@tokenwise/core';
-import { currentScoringConfig, findScoringRequest, writeAudit, type Db } from '@tokenwise/db';
-import { apiKeys, usageRecords } from '@tokenwise/db/schema';
-import { and, eq } from 'drizzle-orm';
+import { currentScoringConfig, findScoringRequest, findUsageKeyMintedFor, writeAudit, type Db } from '@tokenwise/db';
 import { runPluginSafely, scoreInputOf, type PluginDefinition, type PluginRunOutcome } from '@tokenwise/plugin-sdk';
 import { TRPCError } from '@trpc/server';
 import type { ApiUser, PluginRegistry } from './context';
@@ -62,12 +60,7 @@ export function pluginConfigIssues(plugin: PluginDefinition, config: unknown, pr
  * calls of earlier dry runs, which quote the request they judged.
  */
 async function requestFor(db: Db, user: ApiUser, requestId: string) {
-  const [visible] = await db
-    .select({ mintedFor: apiKeys.mintedFor })
-    .from(usageRecords)
-    .leftJoin(apiKeys, eq(apiKeys.id, usageRecords.keyId))
-    .where(and(usageVisibleTo(user), eq(usageRecords.requestId, requestId)))
-    .limit(1);
+  const visible = await findUsageKeyMintedFor(db, { scope: usageVisibleTo(user), requestId });
   const stored = visible === undefined ? undefined : await findScoringRequest(db, { requestId });
   if (stored === undefined || stored.orgId !== user.orgId)
     throw new NotFoundError(`No request ${requestId} that you may see.`);

@@ -1,47 +1,17 @@
 import { ValidationError } from '@tokenwise/core';
-import type { Db } from '@tokenwise/db';
-import { settlements, usageRecords } from '@tokenwise/db/schema';
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import {
+  findUsageWithSettlement,
+  pageUsageWithSettlement,
+  type Db,
+  type UsageScope,
+  type UsageWithSettlement,
+} from '@tokenwise/db';
 import { decodeCursor, encodeCursor } from './inputs';
-
-/** Usage with its settlement, named column by column: what people may see of a request. */
-const usageWithScoreColumns = {
-  requestId: usageRecords.requestId,
-  userId: usageRecords.userId,
-  teamId: usageRecords.teamId,
-  model: usageRecords.model,
-  tier: usageRecords.tier,
-  promptTokens: usageRecords.promptTokens,
-  completionTokens: usageRecords.completionTokens,
-  currency: usageRecords.currency,
-  cost: usageRecords.cost,
-  feeCurrency: usageRecords.feeCurrency,
-  fee: usageRecords.fee,
-  co2eMicrograms: usageRecords.co2eMicrograms,
-  latencyMs: usageRecords.latencyMs,
-  outcome: usageRecords.outcome,
-  priceListVersion: usageRecords.priceListVersion,
-  createdAt: usageRecords.createdAt,
-  score: settlements.score,
-  confidence: settlements.confidence,
-  refund: settlements.refund,
-  refundCurrency: settlements.refundCurrency,
-  settledAt: settlements.settledAt,
-};
-
-function selectUsage(db: Db) {
-  return db
-    .select(usageWithScoreColumns)
-    .from(usageRecords)
-    .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId));
-}
-
-type Row = Awaited<ReturnType<typeof selectUsage>>[number];
 
 /** A usage row as the API returns it: times as ISO strings (JSON has no dates), amounts as bigint. */
 export type UsageView = ReturnType<typeof toView>;
 
-function toView(row: Row) {
+function toView(row: UsageWithSettlement) {
   return {
     ...row,
     /** grams of CO2e with six decimals, exact (micrograms / 1e6). */
@@ -58,7 +28,7 @@ function gramsOf(micrograms: bigint): string {
 }
 
 export interface UsageFilter {
-  visible: SQL;
+  visible: UsageScope;
   model?: string;
   from?: string;
   to?: string;
@@ -77,23 +47,16 @@ export async function listUsage(
     throw new ValidationError('Invalid cursor: pass nextCursor from the previous page unchanged.', {
       issues: ['cursor: malformed'],
     });
-  const conditions: (SQL | undefined)[] = [
-    filter.visible,
-    filter.model === undefined ? undefined : eq(usageRecords.model, filter.model),
-    filter.userId === undefined ? undefined : eq(usageRecords.userId, filter.userId),
-    filter.from === undefined ? undefined : gte(usageRecords.createdAt, new Date(filter.from)),
-    filter.to === undefined ? undefined : lt(usageRecords.createdAt, new Date(filter.to)),
-    after === undefined
-      ? undefined
-      : or(
-          lt(usageRecords.createdAt, after.createdAt),
-          and(eq(usageRecords.createdAt, after.createdAt), lt(usageRecords.requestId, after.requestId)),
-        ),
-  ];
-  const rows = await selectUsage(db)
-    .where(and(...conditions))
-    .orderBy(desc(usageRecords.createdAt), desc(usageRecords.requestId))
-    .limit(filter.limit + 1);
+  // One row past the page says whether there is a next one.
+  const rows = await pageUsageWithSettlement(db, {
+    scope: filter.visible,
+    model: filter.model,
+    userId: filter.userId,
+    from: filter.from === undefined ? undefined : new Date(filter.from),
+    to: filter.to === undefined ? undefined : new Date(filter.to),
+    after,
+    limit: filter.limit + 1,
+  });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
@@ -103,9 +66,10 @@ export async function listUsage(
 }
 
 /** One request's usage and settlement, if the caller may see it; undefined otherwise. */
-export async function findUsage(db: Db, params: { visible: SQL; requestId: string }): Promise<UsageView | undefined> {
-  const [row] = await selectUsage(db)
-    .where(and(params.visible, eq(usageRecords.requestId, params.requestId)))
-    .limit(1);
+export async function findUsage(
+  db: Db,
+  params: { visible: UsageScope; requestId: string },
+): Promise<UsageView | undefined> {
+  const row = await findUsageWithSettlement(db, { scope: params.visible, requestId: params.requestId });
   return row === undefined ? undefined : toView(row);
 }

@@ -2,6 +2,7 @@ import { log } from '@temporalio/activity';
 import { IdempotencyConflictError, invariant, LimitExceededError } from '@tokenwise/core';
 import {
   allowanceUsersPageSizeMax,
+  findOrgTimeZone,
   getAllowanceSchedule,
   pageAllowanceSchedules,
   pageJudgeBudgets,
@@ -12,9 +13,7 @@ import {
   type JudgeBudget,
   type JudgeBudgetKey,
 } from '@tokenwise/db';
-import { orgs } from '@tokenwise/db/schema';
 import { judgeWalletKey, type Ledger } from '@tokenwise/ledger';
-import { eq } from 'drizzle-orm';
 
 export interface AllowanceDeps {
   db: Db;
@@ -118,12 +117,8 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
   }
 
   async function fundJudgeWallet(budget: JudgeBudget, at: Date): Promise<GrantOutcome> {
-    const [org] = await deps.db
-      .select({ timeZone: orgs.timeZone })
-      .from(orgs)
-      .where(eq(orgs.id, budget.orgId))
-      .limit(1);
-    invariant(org !== undefined, `judge budget of a missing org ${budget.orgId}`);
+    const timeZone = await findOrgTimeZone(deps.db, { orgId: budget.orgId });
+    invariant(timeZone !== undefined, `judge budget of a missing org ${budget.orgId}`);
     const wallet = await deps.ledger.ensureAccount(judgeWalletKey(budget));
     return grantMonthly(() =>
       deps.ledger.grantAllowance({
@@ -131,7 +126,7 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
         currency: budget.currency,
         amount: budget.amount,
         at,
-        timeZone: org.timeZone,
+        timeZone,
         actor: judgeBudgetActor,
         orgId: budget.orgId,
       }),
@@ -185,12 +180,8 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
             ((await pageJudgeBudgets(deps.db, { limit: 1 })).length > 0 ? { judgeBudgets: true } : undefined),
         };
       const { schedule } = found;
-      const [org] = await deps.db
-        .select({ timeZone: orgs.timeZone })
-        .from(orgs)
-        .where(eq(orgs.id, schedule.orgId))
-        .limit(1);
-      invariant(org !== undefined, `allowance schedule of a missing org ${schedule.orgId}`);
+      const timeZone = await findOrgTimeZone(deps.db, { orgId: schedule.orgId });
+      invariant(timeZone !== undefined, `allowance schedule of a missing org ${schedule.orgId}`);
       const userIds = await pageUserIdsWithRole(deps.db, {
         orgId: schedule.orgId,
         role: schedule.role,
@@ -198,9 +189,7 @@ export function createAllowanceActivities(deps: AllowanceDeps) {
         limit: input.usersMax,
       });
       // Concurrent, so the ledger's writer commits the page in few batches.
-      const outcomes = await Promise.all(
-        userIds.map((userId) => grantOne(schedule, { userId, at, timeZone: org.timeZone })),
-      );
+      const outcomes = await Promise.all(userIds.map((userId) => grantOne(schedule, { userId, at, timeZone })));
       for (const outcome of outcomes) counts[outcome]++;
       if (counts.refused > 0) {
         log.warn("allowances the org's grant bounds leave no room for this month were not granted", {

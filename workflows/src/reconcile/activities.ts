@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { executeRows, type Db } from '@tokenwise/db';
+import { reconcileDriftCounts, unsettledDeliveredRequestIds, type Db } from '@tokenwise/db';
 import { checkInvariants, type Ledger } from '@tokenwise/ledger';
-import { sql } from 'drizzle-orm';
 
 export interface ReconcileDeps {
   db: Db;
@@ -41,16 +40,12 @@ export function createReconcileActivities(deps: ReconcileDeps) {
      * gone or failed, a new one is started (`settle-<id>-r<n>`); the transfer ids keep it exactly-once.
      */
     async redriveUnsettled(input: { olderThanMs: number }): Promise<number> {
-      const rows = await executeRows<{ request_id: string }>(
-        deps.db,
-        sql`select u.request_id from usage_records u
-          join outbox o on o.request_id = u.request_id and o.kind = 'settle' and o.delivered_at is not null
-          left join settlements s on s.request_id = u.request_id
-          where not u.system and s.request_id is null and u.created_at < ${new Date(Date.now() - input.olderThanMs).toISOString()}::timestamptz
-          order by u.created_at limit ${redriveBatchMax}`,
-      );
+      const requestIds = await unsettledDeliveredRequestIds(deps.db, {
+        createdBefore: new Date(Date.now() - input.olderThanMs),
+        limit: redriveBatchMax,
+      });
       let redriven = 0;
-      for (const { request_id: requestId } of rows) {
+      for (const requestId of requestIds) {
         const status = await deps.client.workflow
           .getHandle(`settle-${requestId}`)
           .describe()
@@ -69,28 +64,7 @@ export function createReconcileActivities(deps: ReconcileDeps) {
     },
 
     async reportDrift(): Promise<DriftReport> {
-      const [counts] = await executeRows<{
-        admissions: number;
-        usage_rows: number;
-        open_admissions: number;
-        unsettled: number;
-      }>(
-        deps.db,
-        sql`select
-          (select count(*)::int from gateway_requests) as admissions,
-          (select count(*)::int from usage_records) as usage_rows,
-          (select count(*)::int from gateway_requests g where not exists (select 1 from usage_records u where u.request_id = g.request_id)
-             and exists (select 1 from ledger_transfers t where t.type = 'pending' and t.id like 'hold-' || g.request_id || '-%'
-               and not exists (select 1 from ledger_transfers r where r.pending_id = t.id))) as open_admissions,
-          (select count(*)::int from usage_records u where not u.system and not exists (select 1 from settlements s where s.request_id = u.request_id)) as unsettled`,
-      );
-      return {
-        admissions: counts?.admissions ?? 0,
-        usageRows: counts?.usage_rows ?? 0,
-        openAdmissions: counts?.open_admissions ?? 0,
-        unsettled: counts?.unsettled ?? 0,
-        invariantViolations: await checkInvariants(deps.db),
-      };
+      return { ...(await reconcileDriftCounts(deps.db)), invariantViolations: await checkInvariants(deps.db) };
     },
   };
 }

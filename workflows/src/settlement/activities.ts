@@ -1,32 +1,23 @@
 import {
-  type Amount,
   decideSettlement,
   fromJsonValue,
   monthlyPeriod,
-  refundTransferId,
-  rewardTransferId,
-  type SettlementBounds,
   settlementBoundsSchema,
-  type SettlementDecision,
   settlementPolicySchema,
 } from '@tokenwise/core';
-import { findScoringRequest, type Db } from '@tokenwise/db';
 import {
-  gatewayRequests,
-  notifications,
-  orgs,
-  settlementBounds,
-  settlementPolicies,
-  settlements,
-  usageRecords,
-} from '@tokenwise/db/schema';
-import {
-  createAccountLookup,
-  type AccountLookup,
-  type FailureCode,
-  type Ledger,
-  type LedgerOp,
-} from '@tokenwise/ledger';
+  findScoringRequest,
+  findSettlementGate,
+  findSettlementInputs,
+  findSettlementRecord,
+  findUsageRecord,
+  insertNotification,
+  insertSettlementIfAbsent,
+  type Db,
+  type SettlementRecord,
+} from '@tokenwise/db';
+import { notifications, settlements } from '@tokenwise/db/schema';
+import { createAccountLookup, type Ledger, type LedgerOp } from '@tokenwise/ledger';
 import {
   runPluginSafely,
   scoreInputOf,
@@ -34,10 +25,10 @@ import {
   type PluginContext,
   type PluginDefinition,
 } from '@tokenwise/plugin-sdk';
+import { boundReward, isTakenByAnotherSettlement } from './bound-reward';
 import { judgeBudgetExhaustedReason, watchJudgeBudget } from './judge-budget';
-import { Context } from '@temporalio/activity';
-import { and, eq, sql } from 'drizzle-orm';
-import { planRewardCapLevel, readRewardCap, rewardCapCodes, rewardCapUseOp } from './reward-cap';
+import { runWithHeartbeats } from './run-with-heartbeats';
+import { settlementOps } from './settlement-ops';
 import type {
   ConfiguredPlugin,
   ExternalEvidence,
@@ -74,11 +65,6 @@ interface StoredPluginEntry {
   config: unknown;
 }
 
-async function usageOf(db: Db, requestId: string) {
-  const [usage] = await db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId)).limit(1);
-  return usage;
-}
-
 /** Activities of `settleUsage`; the worker injects real dependencies, tests their own. */
 export function createSettlementActivities(deps: SettlementDeps) {
   // Accounts never change once opened: each is looked up (or opened) once per worker.
@@ -86,27 +72,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
   return {
     /** Whether and how to settle: the usage must exist, be charged, not be system usage, not be settled yet. */
     async loadSettlementContext(input: { requestId: string }): Promise<SettlementContext> {
-      // One round trip: the usage row, whether it is settled or charged, and the team's scoring config
-      // as pinned when the request was admitted.
-      const [usage] = await deps.db
-        .select({
-          system: usageRecords.system,
-          teamId: usageRecords.teamId,
-          // Written out qualified: drizzle leaves column names unqualified inside a select's sql, where
-          // they would bind to the subquery's own table.
-          settled: sql<boolean>`exists (select 1 from settlements s where s.request_id = usage_records.request_id)`,
-          // A dry run's judge call quotes the request it judged: scoring it would show that request's
-          // prompt to whoever may read the dry-running lead's usage.
-          dryRunCall: sql<boolean>`exists (select 1 from api_keys k where k.id = usage_records.key_id and k.minted_for = 'plugin_dry_run')`,
-          charged: sql<boolean>`exists (select 1 from ledger_transfers t where t.id = 'charge-' || usage_records.request_id || '-' || usage_records.currency)`,
-          // The version pinned at admission; the newest only for requests admitted before versions were pinned.
-          plugins: sql<unknown>`(select c.plugins from scoring_configs c where c.team_id = usage_records.team_id
-            and c.version = coalesce((select g.scoring_config_version from gateway_requests g where g.request_id = usage_records.request_id),
-                                     (select max(n.version) from scoring_configs n where n.team_id = usage_records.team_id)))`,
-        })
-        .from(usageRecords)
-        .where(eq(usageRecords.requestId, input.requestId))
-        .limit(1);
+      const usage = await findSettlementGate(deps.db, { requestId: input.requestId });
       const skip = (reason: string, recordSkip = false): SettlementContext => ({
         settle: false,
         reason,
@@ -144,11 +110,10 @@ export function createSettlementActivities(deps: SettlementDeps) {
 
     /** A charged request with nothing to score still gets its settlement row (refund 0), so none is re-driven forever. */
     async recordSkippedSettlement(input: { requestId: string; reason: string }): Promise<void> {
-      const usage = await usageOf(deps.db, input.requestId);
+      const usage = await findUsageRecord(deps.db, { requestId: input.requestId });
       if (usage === undefined) return;
-      await deps.db
-        .insert(settlements)
-        .values({
+      await insertSettlementIfAbsent(deps.db, {
+        row: {
           requestId: input.requestId,
           score: null,
           confidence: 0,
@@ -159,8 +124,8 @@ export function createSettlementActivities(deps: SettlementDeps) {
           rewardCurrency: null,
           results: [],
           reason: input.reason,
-        })
-        .onConflictDoNothing();
+        },
+      });
     },
 
     /** Runs one plugin on the stored request; throws, hangs and garbage come back as recorded errors. */
@@ -224,29 +189,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
     }): Promise<SettlementResult> {
       // One round trip: what was recorded (a retry after the commit returns it), the usage row, the
       // policy version pinned at admission, the org's bounds and its time zone.
-      const [found] = await deps.db
-        .select({
-          usage: usageRecords,
-          recorded: settlements,
-          policyVersion: settlementPolicies.version,
-          policyBody: settlementPolicies.body,
-          boundsBody: settlementBounds.body,
-          timeZone: orgs.timeZone,
-        })
-        .from(usageRecords)
-        .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId))
-        .leftJoin(gatewayRequests, eq(gatewayRequests.requestId, usageRecords.requestId))
-        .leftJoin(
-          settlementPolicies,
-          and(
-            eq(settlementPolicies.teamId, usageRecords.teamId),
-            eq(settlementPolicies.version, gatewayRequests.policyVersion),
-          ),
-        )
-        .leftJoin(settlementBounds, eq(settlementBounds.orgId, usageRecords.orgId))
-        .leftJoin(orgs, eq(orgs.id, usageRecords.orgId))
-        .where(eq(usageRecords.requestId, input.requestId))
-        .limit(1);
+      const found = await findSettlementInputs(deps.db, { requestId: input.requestId });
       if (found === undefined) return { status: 'skipped', reason: 'usage row vanished' };
       const { usage, recorded } = found;
       if (recorded !== null) return recordedResult(recorded);
@@ -320,8 +263,8 @@ export function createSettlementActivities(deps: SettlementDeps) {
           ...(reward.amount > 0n ? reward.ops : []),
         ];
         if (ops.length === 0) {
-          await deps.db.insert(settlements).values(row).onConflictDoNothing();
-          await deps.db.insert(notifications).values(notification);
+          await insertSettlementIfAbsent(deps.db, { row });
+          await insertNotification(deps.db, { row: notification });
           return result;
         }
         // Refund, reward and the debit of the monthly cap are linked: all apply with the settlement
@@ -369,15 +312,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
   };
 }
 
-/** A reward op that failed because settlements running at once took the pool or the cap first: read again. */
-function isTakenByAnotherSettlement(op: LedgerOp, code: FailureCode): boolean {
-  if (op.type !== 'transfer') return false;
-  if (op.code === 'reward' || op.code === rewardCapCodes.use) return code === 'insufficient_funds';
-  // A level change that collides with one committed since this settlement read the level.
-  return op.code === rewardCapCodes.level && (code === 'idempotency_conflict' || code === 'insufficient_funds');
-}
-
-function recordedResult(recorded: typeof settlements.$inferSelect): SettlementResult {
+function recordedResult(recorded: SettlementRecord): SettlementResult {
   return {
     status: 'settled',
     reason: recorded.reason,
@@ -389,151 +324,6 @@ function recordedResult(recorded: typeof settlements.$inferSelect): SettlementRe
 }
 
 async function recordedSettlement(db: Db, requestId: string): Promise<SettlementResult | undefined> {
-  const [recorded] = await db.select().from(settlements).where(eq(settlements.requestId, requestId)).limit(1);
+  const recorded = await findSettlementRecord(db, { requestId });
   return recorded === undefined ? undefined : recordedResult(recorded);
-}
-
-interface BoundedReward {
-  amount: Amount;
-  /** The cap's level change (if any) and its debit, to link after the reward transfer. */
-  ops: LedgerOp[];
-  /** Why the reward is less than the policy's decision, for the settlement row and notification. */
-  note: string;
-}
-
-/**
- * The decided reward, cut to the user's monthly cap (org's time zone) and then to what the org's
- * reward pool holds, with the cap's ledger ops. Reads fresh state; the linked chain re-checks it.
- */
-async function boundReward(
-  deps: { db: Db; ledger: Ledger; account: AccountLookup },
-  usage: typeof usageRecords.$inferSelect,
-  decision: SettlementDecision,
-  bounds: SettlementBounds,
-  period: string,
-): Promise<BoundedReward> {
-  let amount = decision.reward;
-  const currency = decision.rewardCurrency;
-  if (amount <= 0n || currency === undefined || usage.userId === null) return { amount: 0n, ops: [], note: '' };
-  let note = '';
-  const cap = bounds.maxRewardPerUserPerMonth;
-  const state = await readRewardCap(deps, { orgId: usage.orgId, userId: usage.userId, currency, period });
-  const level = planRewardCapLevel(state, cap);
-  if (level.available < amount) {
-    amount = level.available > 0n ? level.available : 0n;
-    note = `; reward capped at ${amount} by the org's maxRewardPerUserPerMonth ${cap} ${currency} (${level.used} already rewarded to this user in ${period}; policy: ${decision.reward})`;
-  }
-  if (amount > 0n) {
-    const pool = await deps.account({
-      ownerType: 'org',
-      ownerId: usage.orgId,
-      orgId: usage.orgId,
-      currency,
-      purpose: 'reward_pool',
-    });
-    const available = (await deps.ledger.balance(pool.id)).available;
-    if (available < amount) {
-      note +=
-        available > 0n
-          ? `; reward capped at the ${available} the org's reward pool holds (policy: ${decision.reward})`
-          : `; no reward: the org's reward pool is empty (policy: ${decision.reward})`;
-      amount = available > 0n ? available : 0n;
-    }
-  }
-  if (amount <= 0n) return { amount: 0n, ops: [], note };
-  return {
-    amount,
-    ops: [...(level.op === undefined ? [] : [level.op]), rewardCapUseOp(state, usage.requestId, amount)],
-    note,
-  };
-}
-
-/** Heartbeats while a plugin runs, so a worker that dies is noticed in seconds, not at the start-to-close timeout. */
-const heartbeatIntervalMs = 5_000;
-
-/**
- * Runs a plugin inside the activity: heartbeats meanwhile, and ties the plugin's signal to the
- * activity's cancellation. A cancelled run (worker shutting down) is rethrown, so Temporal retries
- * it on another worker instead of recording the plugin as failed.
- */
-async function runWithHeartbeats<T>(base: PluginContext, run: (ctx: PluginContext) => Promise<T>): Promise<T> {
-  let activity: Context | undefined;
-  try {
-    activity = Context.current();
-  } catch {
-    return run(base);
-  }
-  const current = activity;
-  // A local activity has no heartbeat: its workflow task stands for it (and is retried if its worker dies).
-  const timer = current.info.isLocal ? undefined : setInterval(() => current.heartbeat(), heartbeatIntervalMs);
-  try {
-    const result = await run({ ...base, signal: AbortSignal.any([base.signal, current.cancellationSignal]) });
-    if (current.cancellationSignal.aborted) throw current.cancellationSignal.reason ?? new Error('activity cancelled');
-    return result;
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-/** The refund (consumption -> wallet, in the currency that paid) and the reward (reward pool -> priority wallet), linked. */
-async function settlementOps(
-  account: AccountLookup,
-  usage: typeof usageRecords.$inferSelect,
-  refund: Amount,
-  reward: Amount,
-  rewardCurrency: string | undefined,
-  requestId: string,
-): Promise<LedgerOp[]> {
-  const ops: LedgerOp[] = [];
-  if (usage.userId === null) return ops;
-  if (refund > 0n) {
-    const wallet = await account({
-      ownerType: 'user',
-      ownerId: usage.userId,
-      orgId: usage.orgId,
-      currency: usage.currency,
-      purpose: 'wallet',
-    });
-    const sink = await account({
-      ownerType: 'system',
-      ownerId: 'consumption',
-      currency: usage.currency,
-      purpose: 'consumption',
-    });
-    ops.push({
-      type: 'transfer',
-      id: refundTransferId(requestId),
-      debitAccountId: sink.id,
-      creditAccountId: wallet.id,
-      amount: refund,
-      code: 'refund',
-      userData: { requestId },
-    });
-  }
-  if (reward > 0n && rewardCurrency !== undefined) {
-    const pool = await account({
-      ownerType: 'org',
-      ownerId: usage.orgId,
-      orgId: usage.orgId,
-      currency: rewardCurrency,
-      purpose: 'reward_pool',
-    });
-    const wallet = await account({
-      ownerType: 'user',
-      ownerId: usage.userId,
-      orgId: usage.orgId,
-      currency: rewardCurrency,
-      purpose: 'wallet',
-    });
-    ops.push({
-      type: 'transfer',
-      id: rewardTransferId(requestId),
-      debitAccountId: pool.id,
-      creditAccountId: wallet.id,
-      amount: reward,
-      code: 'reward',
-      userData: { requestId },
-    });
-  }
-  return ops;
 }

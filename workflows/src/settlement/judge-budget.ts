@@ -1,7 +1,5 @@
-import type { Db } from '@tokenwise/db';
-import { orgs } from '@tokenwise/db/schema';
+import { findOrgSlug, type Db } from '@tokenwise/db';
 import { LlmCallError, type LlmClient } from '@tokenwise/plugin-sdk';
-import { eq } from 'drizzle-orm';
 
 /** The gateway's answer when a wallet cannot pay a request's hold. */
 const paymentRequiredStatus = 402;
@@ -26,7 +24,6 @@ export function watchJudgeBudget(llm: LlmClient): { llm: LlmClient; exhausted: (
 
 /** What a settlement records when the org's judge wallet could not pay: which org, and how its admin raises it. */
 export async function judgeBudgetExhaustedReason(db: Db, orgId: string): Promise<string> {
-  const [org] = await db.select({ slug: orgs.slug }).from(orgs).where(eq(orgs.id, orgId)).limit(1);
-  const name = org?.slug ?? orgId;
+  const name = (await findOrgSlug(db, { orgId })) ?? orgId;
   return `judge budget of org ${name} is exhausted; an admin can raise it with grants.setJudgeBudget (tokenwise judge-budget set --org ${name} --amount N) or top it up now with grants.fundJudgeWallet`;
 }

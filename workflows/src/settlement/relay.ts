@@ -1,8 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Db } from '@tokenwise/db';
-import { outbox } from '@tokenwise/db/schema';
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { countOutboxAttempt, markOutboxDelivered, pendingOutboxRows, type Db } from '@tokenwise/db';
 
 /** Outbox rows handed to Temporal per pass. */
 export const relayBatchMax = 100;
@@ -41,12 +39,7 @@ export function startOutboxRelay(deps: {
   let failures = 0;
 
   const runOnce = async (): Promise<number> => {
-    const rows = await deps.db
-      .select({ id: outbox.id, requestId: outbox.requestId })
-      .from(outbox)
-      .where(and(isNull(outbox.deliveredAt), eq(outbox.kind, 'settle')))
-      .orderBy(asc(outbox.id))
-      .limit(relayBatchMax);
+    const rows = await pendingOutboxRows(deps.db, { kind: 'settle', limit: relayBatchMax });
     // Starts go out a few at a time; a row is marked delivered only once Temporal has its workflow.
     const delivered: bigint[] = [];
     let firstError: unknown;
@@ -71,17 +64,13 @@ export function startOutboxRelay(deps: {
             continue;
           }
           firstError ??= error;
-          await deps.db
-            .update(outbox)
-            .set({ attempts: sql`${outbox.attempts} + 1` })
-            .where(eq(outbox.id, row.id));
+          await countOutboxAttempt(deps.db, { id: row.id });
           return;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(relayStartsInFlightMax, rows.length) }, startOne));
-    if (delivered.length > 0)
-      await deps.db.update(outbox).set({ deliveredAt: new Date() }).where(inArray(outbox.id, delivered));
+    if (delivered.length > 0) await markOutboxDelivered(deps.db, { ids: delivered });
     if (firstError !== undefined) throw firstError;
     return rows.length;
   };

@@ -1,6 +1,14 @@
 import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
-import { createTeam, createUser, isPlatformOrg, writeAudit } from '@tokenwise/db';
-import { roles, teams, users } from '@tokenwise/db/schema';
+import {
+  createTeam,
+  createUser,
+  isPlatformOrg,
+  listOrgTeams,
+  pageOrgUsers,
+  setUserRoles,
+  setUserTeam,
+} from '@tokenwise/db';
+import { roles } from '@tokenwise/db/schema';
 import {
   addCluster,
   addReplica,
@@ -19,7 +27,6 @@ import {
   type ClusterRecord,
 } from '@tokenwise/control';
 import { TRPCError } from '@trpc/server';
-import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { document, pageSize } from '../inputs';
 import { teamsListMax } from '../limits';
@@ -27,22 +34,6 @@ import { teamInOrg } from '../scope';
 import { actorOf, roleProcedure, router } from '../trpc';
 
 const adminProcedure = roleProcedure('admin');
-const userColumns = {
-  id: users.id,
-  orgId: users.orgId,
-  teamId: users.teamId,
-  email: users.email,
-  displayName: users.displayName,
-  roles: users.roles,
-  createdAt: users.createdAt,
-};
-const teamColumns = {
-  id: teams.id,
-  orgId: teams.orgId,
-  slug: teams.slug,
-  name: teams.name,
-  createdAt: teams.createdAt,
-};
 const roleList = z.array(z.enum(roles)).min(1).max(roles.length);
 const withIso = <T extends { createdAt: Date }>(row: T) => ({ ...row, createdAt: row.createdAt.toISOString() });
 
@@ -51,14 +42,7 @@ const usersRouter = router({
   list: adminProcedure
     .input(z.object({ afterId: z.uuid().optional(), limit: pageSize }))
     .query(async ({ ctx, input }) => {
-      const rows = await ctx.db
-        .select(userColumns)
-        .from(users)
-        .where(
-          and(eq(users.orgId, ctx.user.orgId), input.afterId === undefined ? undefined : gt(users.id, input.afterId)),
-        )
-        .orderBy(asc(users.id))
-        .limit(input.limit);
+      const rows = await pageOrgUsers(ctx.db, { orgId: ctx.user.orgId, afterId: input.afterId, limit: input.limit });
       return rows.map(withIso);
     }),
 
@@ -82,27 +66,14 @@ const usersRouter = router({
     const next = [...new Set(input.roles)];
     if (input.userId === ctx.user.userId && !next.includes('admin'))
       throw new ConflictError('You cannot remove your own admin role; another admin can.');
-    return ctx.db.transaction(async (tx) => {
-      const [before] = await tx
-        .select(userColumns)
-        .from(users)
-        .where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId)))
-        .for('update')
-        .limit(1);
-      if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
-      const [after] = await tx.update(users).set({ roles: next }).where(eq(users.id, before.id)).returning(userColumns);
-      if (after === undefined) throw new Error('update of users returned no row');
-      await writeAudit(tx, {
-        orgId: ctx.user.orgId,
-        actor: actorOf(ctx.user),
-        action: 'user.set_roles',
-        entityType: 'user',
-        entityId: after.id,
-        before: { roles: before.roles },
-        after: { roles: after.roles },
-      });
-      return withIso(after);
+    const after = await setUserRoles(ctx.db, {
+      orgId: ctx.user.orgId,
+      userId: input.userId,
+      roles: next,
+      actor: actorOf(ctx.user),
     });
+    if (after === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
+    return withIso(after);
   }),
 
   /**
@@ -113,43 +84,21 @@ const usersRouter = router({
     .input(z.object({ userId: z.uuid(), teamId: z.uuid().nullable() }))
     .mutation(async ({ ctx, input }) => {
       if (input.teamId !== null) await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
-      return ctx.db.transaction(async (tx) => {
-        const [before] = await tx
-          .select(userColumns)
-          .from(users)
-          .where(and(eq(users.id, input.userId), eq(users.orgId, ctx.user.orgId)))
-          .for('update')
-          .limit(1);
-        if (before === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
-        const [after] = await tx
-          .update(users)
-          .set({ teamId: input.teamId })
-          .where(eq(users.id, before.id))
-          .returning(userColumns);
-        if (after === undefined) throw new Error('update of users returned no row');
-        await writeAudit(tx, {
-          orgId: ctx.user.orgId,
-          actor: actorOf(ctx.user),
-          action: 'user.set_team',
-          entityType: 'user',
-          entityId: after.id,
-          before: { teamId: before.teamId },
-          after: { teamId: after.teamId },
-        });
-        return withIso(after);
+      const after = await setUserTeam(ctx.db, {
+        orgId: ctx.user.orgId,
+        userId: input.userId,
+        teamId: input.teamId,
+        actor: actorOf(ctx.user),
       });
+      if (after === undefined) throw new NotFoundError(`No user ${input.userId} in your org.`);
+      return withIso(after);
     }),
 });
 
 const teamsRouter = router({
   /** The org's teams by slug. */
   list: adminProcedure.query(async ({ ctx }) => {
-    const rows = await ctx.db
-      .select(teamColumns)
-      .from(teams)
-      .where(eq(teams.orgId, ctx.user.orgId))
-      .orderBy(asc(teams.slug))
-      .limit(teamsListMax);
+    const rows = await listOrgTeams(ctx.db, { orgId: ctx.user.orgId, limit: teamsListMax });
     return rows.map(withIso);
   }),
   /** Creates a team in the caller's org (audited). */

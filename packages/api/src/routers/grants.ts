@@ -2,13 +2,14 @@ import { amountMax, currencies, currencyByCode, NotFoundError, UnknownCurrencyEr
 import {
   allowanceOverlapWarnings,
   listAllowanceSchedules,
+  findOrgTimeZone,
   listJudgeBudgets,
+  ownerInOrg,
   setAllowanceSchedule,
   type AllowanceSchedule,
 } from '@tokenwise/db';
-import { orgs, roles, teams, users } from '@tokenwise/db/schema';
+import { roles } from '@tokenwise/db/schema';
 import { applyJudgeBudget, createIssuanceMeter, findAccount, judgeWalletKey, type AccountKey } from '@tokenwise/ledger';
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Context } from '../context';
 import { grantIdLengthMax, reasonLengthMax } from '../limits';
@@ -21,23 +22,7 @@ async function assertOwnerInOrg(
   db: Context['db'],
   params: { ownerType: (typeof ownerTypes)[number]; ownerId: string; orgId: string },
 ): Promise<void> {
-  const { ownerType, ownerId, orgId } = params;
-  const found =
-    ownerType === 'org'
-      ? await db.select({ id: orgs.id }).from(orgs).where(eq(orgs.id, ownerId)).limit(1)
-      : ownerType === 'team'
-        ? await db
-            .select({ id: teams.id })
-            .from(teams)
-            .where(and(eq(teams.id, ownerId), eq(teams.orgId, orgId)))
-            .limit(1)
-        : await db
-            .select({ id: users.id })
-            .from(users)
-            .where(and(eq(users.id, ownerId), eq(users.orgId, orgId)))
-            .limit(1);
-  if (found.length === 0 || (ownerType === 'org' && ownerId !== orgId))
-    throw new NotFoundError(`No ${ownerType} ${ownerId} in your org.`);
+  if (!(await ownerInOrg(db, params))) throw new NotFoundError(`No ${params.ownerType} ${params.ownerId} in your org.`);
 }
 
 /** A currency code that currencyByCode knows, refused as an issue on the `currency` field otherwise. */
@@ -112,12 +97,8 @@ export const grantsRouter = router({
     .mutation(async ({ ctx, input }) => {
       const currency = currencyByCode(input.currency);
       await assertOwnerInOrg(ctx.db, { ownerType: input.ownerType, ownerId: input.ownerId, orgId: ctx.user.orgId });
-      const [org] = await ctx.db
-        .select({ timeZone: orgs.timeZone })
-        .from(orgs)
-        .where(eq(orgs.id, ctx.user.orgId))
-        .limit(1);
-      if (org === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
+      const timeZone = await findOrgTimeZone(ctx.db, { orgId: ctx.user.orgId });
+      if (timeZone === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
       const wallet = await ctx.ledger.ensureAccount({
         ownerType: input.ownerType,
         ownerId: input.ownerId,
@@ -130,7 +111,7 @@ export const grantsRouter = router({
         currency: currency.code,
         amount: input.amount,
         at: new Date(),
-        timeZone: org.timeZone,
+        timeZone,
         actor: actorOf(ctx.user),
         orgId: ctx.user.orgId,
       });
@@ -138,7 +119,7 @@ export const grantsRouter = router({
         transferId: result.transfer.id,
         duplicate: result.duplicate,
         period: result.period,
-        timeZone: org.timeZone,
+        timeZone,
         accountId: wallet.id,
         currency: currency.code,
         amount: result.transfer.amount,

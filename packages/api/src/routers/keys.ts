@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError } from '@tokenwise/core';
-import { apiKeys } from '@tokenwise/db/schema';
+import { findApiKeyOwner } from '@tokenwise/db';
 import {
   allowedModelsMax,
   createApiKey,
@@ -12,7 +12,6 @@ import {
   revokeApiKey,
   revokeApiKeyCascade,
 } from '@tokenwise/control';
-import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ApiUser, Context } from '../context';
 import { hasRole } from '../scope';
@@ -126,11 +125,7 @@ export const keysRouter = router({
   revoke: authedProcedure
     .input(z.object({ keyId, cascade: z.boolean().default(false) }))
     .mutation(async ({ ctx, input }) => {
-      const [owner] = await ctx.db
-        .select({ userId: apiKeys.userId })
-        .from(apiKeys)
-        .where(and(eq(apiKeys.id, input.keyId), eq(apiKeys.orgId, ctx.user.orgId)))
-        .limit(1);
+      const owner = await findApiKeyOwner(ctx.db, { keyId: input.keyId, orgId: ctx.user.orgId });
       if (owner === undefined) throw new NotFoundError(`No API key ${input.keyId} in your org.`);
       assertMayManageKeysOf(ctx.user, owner.userId);
       const actor = actorOf(ctx.user);

@@ -1,7 +1,5 @@
 import { currencies } from '@tokenwise/core';
 import { findAccount } from '@tokenwise/ledger';
-import { usageRecords } from '@tokenwise/db/schema';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { pageSize } from '../inputs';
 import { authedProcedure, router } from '../trpc';
@@ -44,7 +42,7 @@ export const meRouter = router({
   recentUsage: authedProcedure
     .input(z.object({ limit: pageSize }).default({ limit: 20 }))
     .query(async ({ ctx, input }) => {
-      const page = await listUsage(ctx.db, { visible: eq(usageRecords.userId, ctx.user.userId), limit: input.limit });
+      const page = await listUsage(ctx.db, { visible: { userId: ctx.user.userId }, limit: input.limit });
       return page.items;
     }),
 });

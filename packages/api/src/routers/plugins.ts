@@ -2,13 +2,12 @@ import { ForbiddenError, ValidationError } from '@tokenwise/core';
 import {
   currentScoringConfig,
   publishScoringConfig,
+  scoringConfigHistory,
   scoringPluginsSchema,
   type ScoringConfig,
   type ScoringPlugin,
 } from '@tokenwise/db';
-import { scoringConfigs } from '@tokenwise/db/schema';
 import { TRPCError } from '@trpc/server';
-import { desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ApiUser, Context, PluginRegistry } from '../context';
 import { document, pageSize } from '../inputs';
@@ -95,19 +94,8 @@ export const pluginsRouter = router({
     .query(async ({ ctx, input }) => {
       const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       assertMayReadScoringOf(ctx.user, team.id);
-      const rows = await ctx.db
-        .select({
-          teamId: scoringConfigs.teamId,
-          version: scoringConfigs.version,
-          plugins: scoringConfigs.plugins,
-          createdBy: scoringConfigs.createdBy,
-          createdAt: scoringConfigs.createdAt,
-        })
-        .from(scoringConfigs)
-        .where(eq(scoringConfigs.teamId, team.id))
-        .orderBy(desc(scoringConfigs.version))
-        .limit(input.limit);
-      return rows.map((row) => toOutput({ ...row, plugins: row.plugins as ScoringPlugin[] }));
+      const rows = await scoringConfigHistory(ctx.db, { teamId: team.id, limit: input.limit });
+      return rows.map(toOutput);
     }),
 
   /**

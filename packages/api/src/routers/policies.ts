@@ -1,7 +1,5 @@
 import { ForbiddenError, NotFoundError, settlementPolicySchema } from '@tokenwise/core';
-import { currentSettlementPolicy, publishSettlementPolicy } from '@tokenwise/db';
-import { settlementPolicies } from '@tokenwise/db/schema';
-import { desc, eq } from 'drizzle-orm';
+import { currentSettlementPolicy, publishSettlementPolicy, settlementPolicyHistory } from '@tokenwise/db';
 import { z } from 'zod';
 import type { ApiUser } from '../context';
 import { document, pageSize } from '../inputs';
@@ -35,17 +33,7 @@ export const policiesRouter = router({
   history: authedProcedure.input(z.object({ teamId: z.uuid(), limit: pageSize })).query(async ({ ctx, input }) => {
     const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
     assertMayReadPolicyOf(ctx.user, team.id);
-    const rows = await ctx.db
-      .select({
-        version: settlementPolicies.version,
-        body: settlementPolicies.body,
-        createdBy: settlementPolicies.createdBy,
-        createdAt: settlementPolicies.createdAt,
-      })
-      .from(settlementPolicies)
-      .where(eq(settlementPolicies.teamId, team.id))
-      .orderBy(desc(settlementPolicies.version))
-      .limit(input.limit);
+    const rows = await settlementPolicyHistory(ctx.db, { teamId: team.id, limit: input.limit });
     return rows.map((row) => ({
       teamId: team.id,
       version: row.version,

@@ -1,16 +1,15 @@
 import { ForbiddenError, NotFoundError } from '@tokenwise/core';
-import { usageRecords } from '@tokenwise/db/schema';
-import { and, eq, type SQL } from 'drizzle-orm';
+import { findSettlementDetail, scoresPerUser } from '@tokenwise/db';
 import { z } from 'zod';
 import { loadApiUser } from '../context';
 import { isoTime, pageSize } from '../inputs';
 import { requestIdLengthMax, teamMembersMax } from '../limits';
-import { findSettlement, scoresPerUser } from '../score-queries';
 import { assertManagesTeam, hasRole, teamInOrg, usageVisibleTo } from '../scope';
 import { authedProcedure, roleProcedure, router } from '../trpc';
 import { findUsage } from '../usage-queries';
 
 const period = { from: isoTime.optional(), to: isoTime.optional() };
+const dateOf = (iso: string | undefined) => (iso === undefined ? undefined : new Date(iso));
 
 export const scoresRouter = router({
   /** A request's score with each plugin's result; for whoever may see the request. */
@@ -19,14 +18,14 @@ export const scoresRouter = router({
     .query(async ({ ctx, input }) => {
       const usage = await findUsage(ctx.db, { visible: usageVisibleTo(ctx.user), requestId: input.requestId });
       if (usage === undefined) throw new NotFoundError(`No request ${input.requestId} that you may see.`);
-      const settlement = await findSettlement(ctx.db, { requestId: input.requestId });
+      const settlement = await findSettlementDetail(ctx.db, { requestId: input.requestId });
       return {
         requestId: usage.requestId,
         userId: usage.userId,
         model: usage.model,
         cost: usage.cost,
         currency: usage.currency,
-        settlement: settlement ?? null,
+        settlement: settlement === undefined ? null : { ...settlement, settledAt: settlement.settledAt.toISOString() },
       };
     }),
 
@@ -38,8 +37,13 @@ export const scoresRouter = router({
     if (target.userId !== ctx.user.userId && !leadsTarget && !hasRole(ctx.user, 'admin')) {
       throw new ForbiddenError('You may only see your own scores; a lead sees the team, an admin the org.');
     }
-    const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.userId, target.userId)) as SQL;
-    const [row] = await scoresPerUser(ctx.db, { where, from: input.from, to: input.to, limit: 1, scoredOnly: false });
+    const [row] = await scoresPerUser(ctx.db, {
+      scope: { orgId: ctx.user.orgId, userId: target.userId },
+      from: dateOf(input.from),
+      to: dateOf(input.to),
+      limit: 1,
+      scoredOnly: false,
+    });
     return (
       row ?? {
         userId: target.userId,
@@ -61,11 +65,10 @@ export const scoresRouter = router({
     .query(async ({ ctx, input }) => {
       const team = await teamInOrg(ctx.db, { teamId: input.teamId, orgId: ctx.user.orgId });
       assertManagesTeam(ctx.user, team.id);
-      const where = and(eq(usageRecords.orgId, ctx.user.orgId), eq(usageRecords.teamId, team.id)) as SQL;
       const users = await scoresPerUser(ctx.db, {
-        where,
-        from: input.from,
-        to: input.to,
+        scope: { orgId: ctx.user.orgId, teamId: team.id },
+        from: dateOf(input.from),
+        to: dateOf(input.to),
         limit: teamMembersMax,
         scoredOnly: false,
       });
@@ -80,12 +83,10 @@ export const scoresRouter = router({
       if (teamId === undefined && !hasRole(ctx.user, 'admin'))
         throw new ForbiddenError('A lead without a team has no leaderboard to see.');
       if (teamId !== undefined) assertManagesTeam(ctx.user, teamId);
-      const inOrg = eq(usageRecords.orgId, ctx.user.orgId);
-      const where = teamId === undefined ? inOrg : (and(inOrg, eq(usageRecords.teamId, teamId)) as SQL);
       const rows = await scoresPerUser(ctx.db, {
-        where,
-        from: input.from,
-        to: input.to,
+        scope: { orgId: ctx.user.orgId, teamId },
+        from: dateOf(input.from),
+        to: dateOf(input.to),
         limit: input.limit,
         scoredOnly: true,
       });

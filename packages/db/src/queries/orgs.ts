@@ -85,3 +85,15 @@ export async function setPlatformOrg(
     return { previousOrgId: previous?.id ?? null };
   });
 }
+
+/** The org's IANA time zone (months and periods are counted in it), or undefined for no such org. */
+export async function findOrgTimeZone(db: Db, params: { orgId: string }): Promise<string | undefined> {
+  const [org] = await db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);
+  return org?.timeZone;
+}
+
+/** The org's slug (what operators type), or undefined for no such org. */
+export async function findOrgSlug(db: Db, params: { orgId: string }): Promise<string | undefined> {
+  const [org] = await db.select({ slug: orgs.slug }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);
+  return org?.slug;
+}

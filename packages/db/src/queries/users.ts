@@ -1,5 +1,5 @@
 import { parseWith, slugSchema } from '@tokenwise/core';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../client';
 import { roles, teams, users, type Role } from '../schema/index';
@@ -23,6 +23,13 @@ export type User = {
   displayName: string;
   roles: Role[];
 };
+/** A user with the time they were created, as admins list them. */
+export type UserRecord = User & { createdAt: Date };
+const userRecordColumns = { ...userColumns, createdAt: users.createdAt };
+/** A team with the time it was created, as admins list them. */
+export type TeamRecord = Team & { createdAt: Date };
+/** Who a user is to the API: ids and the roles the users table gives them now. */
+export type UserAccess = { userId: string; orgId: string; teamId: string | null; roles: Role[] };
 
 export const createTeamInput = z.object({ orgId: z.uuid(), slug: slugSchema, name: z.string().trim().min(1).max(120) });
 export const createUserInput = z.object({
@@ -96,4 +103,121 @@ export async function findTeamBySlug(db: Db, params: { orgId: string; slug: stri
     .where(and(eq(teams.orgId, params.orgId), eq(teams.slug, params.slug)))
     .limit(1);
   return team;
+}
+
+/** The team, when it belongs to the org; undefined otherwise (other orgs' teams do not exist to the caller). */
+export async function findTeamInOrg(db: Db, params: { teamId: string; orgId: string }): Promise<Team | undefined> {
+  const [team] = await db
+    .select(teamColumns)
+    .from(teams)
+    .where(and(eq(teams.id, params.teamId), eq(teams.orgId, params.orgId)))
+    .limit(1);
+  return team;
+}
+
+/** The org's teams by slug, at most `limit`. */
+export async function listOrgTeams(db: Db, params: { orgId: string; limit: number }): Promise<TeamRecord[]> {
+  return db
+    .select({ ...teamColumns, createdAt: teams.createdAt })
+    .from(teams)
+    .where(eq(teams.orgId, params.orgId))
+    .orderBy(asc(teams.slug))
+    .limit(params.limit);
+}
+
+/** One page of the org's users by id, after `afterId` (exclusive). */
+export async function pageOrgUsers(
+  db: Db,
+  params: { orgId: string; afterId?: string; limit: number },
+): Promise<UserRecord[]> {
+  return db
+    .select(userRecordColumns)
+    .from(users)
+    .where(and(eq(users.orgId, params.orgId), params.afterId === undefined ? undefined : gt(users.id, params.afterId)))
+    .orderBy(asc(users.id))
+    .limit(params.limit);
+}
+
+/** The user's org, team and roles as the users table has them now, when the user is in the org. */
+export async function findUserAccess(
+  db: Db,
+  params: { userId: string; orgId: string },
+): Promise<UserAccess | undefined> {
+  const [row] = await db
+    .select({ userId: users.id, orgId: users.orgId, teamId: users.teamId, roles: users.roles })
+    .from(users)
+    .where(and(eq(users.id, params.userId), eq(users.orgId, params.orgId)))
+    .limit(1);
+  return row;
+}
+
+/**
+ * Replaces a user's roles (deduplicated by the caller), audited as `user.set_roles`, with the row
+ * locked while it changes; undefined when the org has no such user (then nothing changes).
+ */
+export async function setUserRoles(
+  db: Db,
+  params: { orgId: string; userId: string; roles: Role[]; actor: string },
+): Promise<UserRecord | undefined> {
+  return db.transaction(async (tx) => {
+    const before = await lockUserInOrg(tx, params);
+    if (before === undefined) return undefined;
+    const [after] = await tx
+      .update(users)
+      .set({ roles: params.roles })
+      .where(eq(users.id, before.id))
+      .returning(userRecordColumns);
+    if (after === undefined) throw new Error('update of users returned no row');
+    await writeAudit(tx, {
+      orgId: params.orgId,
+      actor: params.actor,
+      action: 'user.set_roles',
+      entityType: 'user',
+      entityId: after.id,
+      before: { roles: before.roles },
+      after: { roles: after.roles },
+    });
+    return after;
+  });
+}
+
+/**
+ * Moves a user to a team (the caller checked it is the org's) or out of every team (null), audited
+ * as `user.set_team`; undefined when the org has no such user (then nothing changes).
+ */
+export async function setUserTeam(
+  db: Db,
+  params: { orgId: string; userId: string; teamId: string | null; actor: string },
+): Promise<UserRecord | undefined> {
+  return db.transaction(async (tx) => {
+    const before = await lockUserInOrg(tx, params);
+    if (before === undefined) return undefined;
+    const [after] = await tx
+      .update(users)
+      .set({ teamId: params.teamId })
+      .where(eq(users.id, before.id))
+      .returning(userRecordColumns);
+    if (after === undefined) throw new Error('update of users returned no row');
+    await writeAudit(tx, {
+      orgId: params.orgId,
+      actor: params.actor,
+      action: 'user.set_team',
+      entityType: 'user',
+      entityId: after.id,
+      before: { teamId: before.teamId },
+      after: { teamId: after.teamId },
+    });
+    return after;
+  });
+}
+
+/** The user of the org, locked FOR UPDATE until the transaction ends. */
+async function lockUserInOrg(tx: Db, params: { orgId: string; userId: string }): Promise<UserRecord | undefined> {
+  const [row] = await tx
+    .select(userRecordColumns)
+    .from(users)
+    .where(and(eq(users.id, params.userId), eq(users.orgId, params.orgId)))
+    .for('update')
+    .limit(1);
+  return row;
 }

@@ -1,6 +1,7 @@
-import type { Db } from '@tokenwise/db';
-import { settlements, usageRecords } from '@tokenwise/db/schema';
-import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { settlements, usageRecords } from '../schema/index';
+import { usageInScope, type UsageScope } from './usage-scope';
 
 const tokens = sql`(${usageRecords.promptTokens} + ${usageRecords.completionTokens})`;
 
@@ -22,24 +23,37 @@ const perUserColumns = {
   >`(sum(${settlements.score}) * 1000 / nullif(sum(${tokens}) filter (where ${settlements.score} is not null), 0))::float8`,
 };
 
-export interface PeriodFilter {
-  where: SQL;
-  from?: string;
-  to?: string;
+/** One user's usage and score totals over a period; amounts in minor units, carbon in micrograms CO2e. */
+export interface UserScoreTotals {
+  userId: string | null;
+  requests: number;
+  scoredRequests: number;
+  tokens: number;
+  costMinorUnits: bigint;
+  refundMinorUnits: bigint;
+  co2eMicrograms: bigint;
+  meanScore: number | null;
+  valuePer1kTokens: number | null;
 }
 
-/** Per-user score totals of the usage matching `where` (never system usage), ordered by value per 1k tokens. */
-export async function scoresPerUser(db: Db, params: PeriodFilter & { limit: number; scoredOnly: boolean }) {
+/**
+ * Per-user score totals of the usage in `scope` created in [from, to) (never system usage), ordered
+ * by value per 1k tokens, best first; with `scoredOnly`, only users with at least one scored request.
+ */
+export async function scoresPerUser(
+  db: Db,
+  params: { scope: UsageScope; from?: Date; to?: Date; limit: number; scoredOnly: boolean },
+): Promise<UserScoreTotals[]> {
   const rows = await db
     .select(perUserColumns)
     .from(usageRecords)
     .leftJoin(settlements, eq(settlements.requestId, usageRecords.requestId))
     .where(
       and(
-        params.where,
+        usageInScope(params.scope),
         eq(usageRecords.system, false),
-        params.from === undefined ? undefined : gte(usageRecords.createdAt, new Date(params.from)),
-        params.to === undefined ? undefined : lt(usageRecords.createdAt, new Date(params.to)),
+        params.from === undefined ? undefined : gte(usageRecords.createdAt, params.from),
+        params.to === undefined ? undefined : lt(usageRecords.createdAt, params.to),
       ),
     )
     .groupBy(usageRecords.userId)
@@ -60,7 +74,7 @@ export async function scoresPerUser(db: Db, params: PeriodFilter & { limit: numb
 }
 
 /** One request's settlement detail (plugin results and reason), or undefined when not settled yet. */
-export async function findSettlement(db: Db, params: { requestId: string }) {
+export async function findSettlementDetail(db: Db, params: { requestId: string }) {
   const [row] = await db
     .select({
       requestId: settlements.requestId,
@@ -78,5 +92,5 @@ export async function findSettlement(db: Db, params: { requestId: string }) {
     .from(settlements)
     .where(eq(settlements.requestId, params.requestId))
     .limit(1);
-  return row === undefined ? undefined : { ...row, settledAt: row.settledAt.toISOString() };
+  return row;
 }
