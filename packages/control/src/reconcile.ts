@@ -1,4 +1,4 @@
-import { holdTransferIdPrefix, invariant, ValidationError, voidTransferId } from '@tokenwise/core';
+import { holdTransferIdPrefix, invariant, transferIdPrefix, ValidationError, voidTransferId } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { gatewayRequests, ledgerTransfers, usageRecords } from '@tokenwise/db/schema';
 import type { Ledger, LedgerOp } from '@tokenwise/ledger';
@@ -37,8 +37,14 @@ function assertParams(params: ReconcileParams): void {
  * its fee currency (the admission row names both), so it is found by its unique id, not by a scan.
  */
 const isHoldOfRequest = or(
-  eq(ledgerTransfers.id, sql`'hold-' || ${gatewayRequests.requestId} || '-' || ${gatewayRequests.currency}`),
-  eq(ledgerTransfers.id, sql`'hold-' || ${gatewayRequests.requestId} || '-' || ${gatewayRequests.feeCurrency}`),
+  eq(
+    ledgerTransfers.id,
+    sql`${transferIdPrefix.hold} || ${gatewayRequests.requestId} || '-' || ${gatewayRequests.currency}`,
+  ),
+  eq(
+    ledgerTransfers.id,
+    sql`${transferIdPrefix.hold} || ${gatewayRequests.requestId} || '-' || ${gatewayRequests.feeCurrency}`,
+  ),
 );
 const unresolved = sql`not exists (select 1 from ${ledgerTransfers} resolution where resolution.pending_id = ${ledgerTransfers.id})`;
 const notCompleted = sql`not exists (select 1 from ${usageRecords} usage where usage.request_id = ${gatewayRequests.requestId})`;

@@ -36,15 +36,23 @@ export function grantClientIdOf(orgId: string, transferId: string): string | und
  * so they cannot be squatted.
  */
 
+/**
+ * The prefixes of those ids, for queries that find a request's movements in SQL (passed as
+ * parameters: `${transferIdPrefix.hold} || request_id || '-' || currency`).
+ */
+export const transferIdPrefix = { hold: 'hold-', charge: 'charge-', void: 'void-' } as const;
+
 /** The hold admission places on the payer's wallet in `currency`. */
 export const holdTransferId = (requestId: string, currency: string): string =>
   `${holdTransferIdPrefix(requestId)}${currency}`;
 /** Every hold of a request starts with this (one per currency). */
-export const holdTransferIdPrefix = (requestId: string): string => `hold-${requestId}-`;
+export const holdTransferIdPrefix = (requestId: string): string => `${transferIdPrefix.hold}${requestId}-`;
 /** Posting the hold for what the request actually cost. */
-export const chargeTransferId = (requestId: string, currency: string): string => `charge-${requestId}-${currency}`;
+export const chargeTransferId = (requestId: string, currency: string): string =>
+  `${transferIdPrefix.charge}${requestId}-${currency}`;
 /** Releasing the hold when nobody pays (an upstream failure, a refusal, reconciliation). */
-export const voidTransferId = (requestId: string, currency: string): string => `void-${requestId}-${currency}`;
+export const voidTransferId = (requestId: string, currency: string): string =>
+  `${transferIdPrefix.void}${requestId}-${currency}`;
 /** The ledger's own release of a lapsed pending transfer. */
 export const expireTransferId = (pendingId: string): string => `expire-${pendingId}`;
 /** Settlement's refund of part of the request's cost. */

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { reconcileDriftCounts, unsettledDeliveredRequestIds, type Db } from '@tokenwise/db';
 import { checkInvariants, type Ledger } from '@tokenwise/ledger';
+import { settlementWorkflowId } from '../settlement/relay';
 
 export interface ReconcileDeps {
   db: Db;
@@ -47,7 +48,7 @@ export function createReconcileActivities(deps: ReconcileDeps) {
       let redriven = 0;
       for (const requestId of requestIds) {
         const status = await deps.client.workflow
-          .getHandle(`settle-${requestId}`)
+          .getHandle(settlementWorkflowId(requestId))
           .describe()
           .then((description) => description.status.name)
           .catch(() => 'NOT_FOUND');
@@ -55,7 +56,7 @@ export function createReconcileActivities(deps: ReconcileDeps) {
         await deps.client.workflow
           .start('settleUsage', {
             taskQueue: deps.taskQueue,
-            workflowId: `settle-${requestId}-r${Date.now()}`,
+            workflowId: `${settlementWorkflowId(requestId)}-r${Date.now()}`,
             args: [{ requestId }],
           })
           .then(() => redriven++);

@@ -1,3 +1,4 @@
+import { transferIdPrefix } from '@tokenwise/core';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { executeRows } from '../execute-rows';
@@ -44,7 +45,7 @@ export async function reconcileDriftCounts(db: Db): Promise<ReconcileDriftCounts
           (select count(*)::int from gateway_requests) as admissions,
           (select count(*)::int from usage_records) as usage_rows,
           (select count(*)::int from gateway_requests g where not exists (select 1 from usage_records u where u.request_id = g.request_id)
-             and exists (select 1 from ledger_transfers t where t.type = 'pending' and t.id like 'hold-' || g.request_id || '-%'
+             and exists (select 1 from ledger_transfers t where t.type = 'pending' and t.id like ${transferIdPrefix.hold} || g.request_id || '-%'
                and not exists (select 1 from ledger_transfers r where r.pending_id = t.id))) as open_admissions,
           (select count(*)::int from usage_records u where not u.system and not exists (select 1 from settlements s where s.request_id = u.request_id)) as unsettled`,
   );

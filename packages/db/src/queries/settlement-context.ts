@@ -1,3 +1,4 @@
+import { transferIdPrefix } from '@tokenwise/core';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import {
@@ -38,7 +39,7 @@ export async function findSettlementGate(db: Db, params: { requestId: string }):
       // A dry run's judge call quotes the request it judged: scoring it would show that request's
       // prompt to whoever may read the dry-running lead's usage.
       dryRunCall: sql<boolean>`exists (select 1 from api_keys k where k.id = usage_records.key_id and k.minted_for = 'plugin_dry_run')`,
-      charged: sql<boolean>`exists (select 1 from ledger_transfers t where t.id = 'charge-' || usage_records.request_id || '-' || usage_records.currency)`,
+      charged: sql<boolean>`exists (select 1 from ledger_transfers t where t.id = ${transferIdPrefix.charge} || usage_records.request_id || '-' || usage_records.currency)`,
       // The version pinned at admission; the newest only for requests admitted before versions were pinned.
       plugins: sql<unknown>`(select c.plugins from scoring_configs c where c.team_id = usage_records.team_id
             and c.version = coalesce((select g.scoring_config_version from gateway_requests g where g.request_id = usage_records.request_id),
