@@ -5,7 +5,7 @@ import { runDev } from './commands/dev';
 import { runGatewayCommand } from './commands/gateway';
 import { runSlackCommand } from './commands/slack';
 import { runWorkerCommand } from './commands/worker';
-import { adminCommands } from './commands/admin-commands';
+import { adminCommands } from './commands/admin/index';
 import { runDoctor } from './commands/doctor';
 import { runAdminCommand } from './commands/run-admin-command';
 import { runMigrate } from './commands/migrate';
