@@ -1,2 +1,2 @@
-export { main, usage } from './main';
+export { commandNames, main } from './main';
 export { loadConfig, type Config } from './config';

@@ -1,13 +1,13 @@
 import { isDomainError } from '@tokenwise/core';
 import { ProvisionError } from '@tokenwise/devtools';
-import { UsageError } from './usage-error';
+import { UsageError, usageExitCode } from './usage-error';
 
 /** Says what went wrong on stderr and returns the exit code: 2 for a usage error (with `usage`), else 1. */
 export function reportError(error: unknown, usage = ''): number {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (error instanceof UsageError) {
     process.stderr.write(`tokenwise: ${message}\n\n${usage}\n`);
-    return 2;
+    return usageExitCode;
   }
   if (isDomainError(error) || error instanceof ProvisionError) {
     process.stderr.write(`tokenwise: ${message}\n`);

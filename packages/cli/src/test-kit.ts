@@ -22,3 +22,28 @@ export function runTokenwise(
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs `main(args)` in this process (no child, no database unless the command needs one); captures what it writes. */
+export async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('./main');
+  let stdout = '';
+  let stderr = '';
+  const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) => {
+    const write = stream.write;
+    stream.write = ((chunk: string | Uint8Array) => {
+      append(chunk.toString());
+      return true;
+    }) as typeof stream.write;
+    return () => {
+      stream.write = write;
+    };
+  };
+  const restoreOut = capture(process.stdout, (text) => (stdout += text));
+  const restoreErr = capture(process.stderr, (text) => (stderr += text));
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    restoreOut();
+    restoreErr();
+  }
+}

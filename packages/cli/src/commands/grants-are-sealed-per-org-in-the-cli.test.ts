@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config';
 import { openServices, type Services } from '../services';
-import { adminCommands, type CommandOptions } from './admin-commands';
+import { adminCommands, type CommandOptions } from './admin/index';
 
 describe('tokenwise grant: each org issues from its own account, within the bounds the operator sets', () => {
   let dir: string;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTokenwise } from '../test-kit';
 import { loadConfig, type Config } from '../config';
 import { openServices } from '../services';
-import { adminCommands } from './admin-commands';
+import { adminCommands } from './admin/index';
 
 const tokenwise = (args: string[], env: NodeJS.ProcessEnv) => runTokenwise(args, { env });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config';
 import { openServices, type Services } from '../services';
 import { UsageError } from '../usage-error';
-import { adminCommands, type CommandOptions } from './admin-commands';
+import { adminCommands, type CommandOptions } from './admin/index';
 
 const priceList = (version: string, cInputPerMTok: string) => ({
   version,

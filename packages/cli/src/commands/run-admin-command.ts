@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { runRemoteCommand } from '../control/control-client';
 import { readRunInfo } from '../run-file';
 import { openServices } from '../services';
-import { adminCommands, type CommandOptions, type CommandOutput } from './admin-commands';
+import { adminCommands, type CommandOptions, type CommandOutput } from './admin/index';
 
 function actorName(): string {
   try {

@@ -1,5 +1,5 @@
 import { parseJson, stringifyJson, ValidationError } from '@tokenwise/core';
-import type { CommandOptions, CommandOutput } from '../commands/admin-commands';
+import type { CommandOptions, CommandOutput } from '../commands/admin/index';
 import { UsageError } from '../usage-error';
 
 /** Runs an admin command inside the running platform. */

@@ -1,7 +1,7 @@
 import { isDomainError, parseJson, stringifyJson } from '@tokenwise/core';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { adminCommands, type CommandOptions } from '../commands/admin-commands';
+import { adminCommands, type CommandOptions } from '../commands/admin/index';
 import type { Services } from '../services';
 import { UsageError } from '../usage-error';
 
