@@ -155,57 +155,49 @@ export async function findUserAccess(
  * Replaces a user's roles (deduplicated by the caller), audited as `user.set_roles`, with the row
  * locked while it changes; undefined when the org has no such user (then nothing changes).
  */
-export async function setUserRoles(
+export function setUserRoles(
   db: Db,
   params: { orgId: string; userId: string; roles: Role[]; actor: string },
 ): Promise<UserRecord | undefined> {
-  return db.transaction(async (tx) => {
-    const before = await lockUserInOrg(tx, params);
-    if (before === undefined) return undefined;
-    const [after] = await tx
-      .update(users)
-      .set({ roles: params.roles })
-      .where(eq(users.id, before.id))
-      .returning(userRecordColumns);
-    if (after === undefined) throw new Error('update of users returned no row');
-    await writeAudit(tx, {
-      orgId: params.orgId,
-      actor: params.actor,
-      action: 'user.set_roles',
-      entityType: 'user',
-      entityId: after.id,
-      before: { roles: before.roles },
-      after: { roles: after.roles },
-    });
-    return after;
-  });
+  return changeUser(db, params, 'user.set_roles', 'roles', params.roles);
 }
 
 /**
  * Moves a user to a team (the caller checked it is the org's) or out of every team (null), audited
  * as `user.set_team`; undefined when the org has no such user (then nothing changes).
  */
-export async function setUserTeam(
+export function setUserTeam(
   db: Db,
   params: { orgId: string; userId: string; teamId: string | null; actor: string },
+): Promise<UserRecord | undefined> {
+  return changeUser(db, params, 'user.set_team', 'teamId', params.teamId);
+}
+
+/** Sets one field of the org's user with its row locked, and audits the field's before and after. */
+async function changeUser<Field extends 'roles' | 'teamId'>(
+  db: Db,
+  params: { orgId: string; userId: string; actor: string },
+  action: string,
+  field: Field,
+  value: UserRecord[Field],
 ): Promise<UserRecord | undefined> {
   return db.transaction(async (tx) => {
     const before = await lockUserInOrg(tx, params);
     if (before === undefined) return undefined;
     const [after] = await tx
       .update(users)
-      .set({ teamId: params.teamId })
+      .set({ [field]: value })
       .where(eq(users.id, before.id))
       .returning(userRecordColumns);
     if (after === undefined) throw new Error('update of users returned no row');
     await writeAudit(tx, {
       orgId: params.orgId,
       actor: params.actor,
-      action: 'user.set_team',
+      action,
       entityType: 'user',
       entityId: after.id,
-      before: { teamId: before.teamId },
-      after: { teamId: after.teamId },
+      before: { [field]: before[field] },
+      after: { [field]: after[field] },
     });
     return after;
   });
