@@ -11,5 +11,4 @@ export {
 } from './provision';
 export { startTemporalDevServer, type TemporalDevServer, type TemporalDevServerOptions } from './temporal-server';
 export { bundleEntries } from './bundle';
-export { spawnManaged, waitUntilReady, type ManagedProcess } from './child-process';
-export { runCommand, which, type CommandResult } from './run-command';
+export { runCommand, which } from './run-command';

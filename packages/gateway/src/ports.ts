@@ -1,20 +1,11 @@
+import type { Principal } from '@tokenwise/control';
 import type { PriorityTier } from '@tokenwise/core';
 
 /**
- * What the request path needs from its collaborators. The key store (keys/) and the router
+ * What the request path needs from its collaborators. Control's key store and the router
  * (routing/) implement these; tests may pass small fakes of the same shape.
  */
-export interface Principal {
-  keyId: string;
-  orgId: string;
-  userId: string | null;
-  teamId: string | null;
-  systemOwner: string | null;
-  scopes: readonly ('inference' | 'api')[];
-  allowedModels: readonly string[] | null;
-  rpmLimit: number | null;
-  tpmLimit: number | null;
-}
+export type { Principal };
 
 export interface Authenticator {
   authenticate(authorization: string | undefined): Promise<Principal>;
