@@ -33,6 +33,26 @@ export const currencies: readonly Currency[] = [...builtIn.values()];
 
 export const currencyCodePattern = /^[a-z][a-z0-9_]{1,31}$/;
 
+/**
+ * The carbon currency of cap budgets: micrograms CO2e, shown as grams (6 decimals). It is a ledger
+ * currency, not a token anyone holds: it never appears in a wallet, a grant or a price list.
+ */
+export const carbonCurrency: Currency = {
+  code: 'carbon',
+  name: 'Carbon budget',
+  decimals: 6,
+  description: 'Micrograms CO2e a user, team or org may still emit this period (shown in grams).',
+};
+
+/**
+ * A currency the ledger keeps accounts in: a token currency, or the carbon currency of cap budgets
+ * (micrograms CO2e), which only budget accounts hold.
+ */
+export function ledgerCurrencyByCode(code: string): Currency {
+  if (code === carbonCurrency.code) return carbonCurrency;
+  return currencyByCode(code);
+}
+
 /** Looks a currency up by code; throws a message listing the known codes when there is none. */
 export function currencyByCode(code: string): Currency {
   const currency = builtIn.get(code);

@@ -17,3 +17,4 @@ export * from './carbon/request-emissions';
 export * from './parse-with';
 export * from './settlement/policy';
 export * from './storable';
+export * from './carbon/carbon-budget';

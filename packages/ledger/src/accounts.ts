@@ -1,4 +1,4 @@
-import { currencyByCode, ValidationError } from '@tokenwise/core';
+import { ledgerCurrencyByCode, ValidationError, type CarbonScope } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { ledgerAccounts } from '@tokenwise/db/schema';
 import { and, eq } from 'drizzle-orm';
@@ -37,6 +37,14 @@ export const accountPurposes = {
   reward_cap: { debitsMustNotExceedCredits: true, balanceDerived: false },
   /** Where reward allowances come from and go back to; derived, so it never serialises settlements. */
   reward_cap_source: { debitsMustNotExceedCredits: false, balanceDerived: true },
+  /**
+   * A user's, team's or org's carbon budget for one period (owner `<scopeId>:<period>`, currency
+   * `carbon`): funded from the cap, held by admission for each request's carbon bound, never below
+   * zero, so concurrent requests together cannot pass a hard cap.
+   */
+  carbon_budget: { debitsMustNotExceedCredits: true, balanceDerived: false },
+  /** Where an org's carbon budgets are funded from (caps, raises); derived, so funding never serialises. */
+  carbon_source: { debitsMustNotExceedCredits: false, balanceDerived: true },
 } as const;
 export type AccountPurpose = keyof typeof accountPurposes;
 
@@ -54,7 +62,7 @@ export interface AccountKey {
  * account exists, even for a moment, that verify would have to trust unsealed.
  */
 export async function ensureAccount(db: Db, key: AccountKey, hmacKey: Buffer): Promise<Account> {
-  currencyByCode(key.currency);
+  ledgerCurrencyByCode(key.currency);
   const flags = accountPurposes[key.purpose];
   if (flags === undefined)
     throw new ValidationError(
@@ -165,4 +173,25 @@ export function createAccountLookup(open: AccountLookup): AccountLookup {
     }
     return hit;
   };
+}
+
+/** The carbon budget account of a user, team or org for one period (`2026-12`, `2026-Q4`). */
+export function carbonBudgetKey(params: {
+  orgId: string;
+  scope: CarbonScope;
+  scopeId: string;
+  period: string;
+}): AccountKey {
+  return {
+    ownerType: params.scope,
+    ownerId: `${params.scopeId}:${params.period}`,
+    orgId: params.orgId,
+    currency: 'carbon',
+    purpose: 'carbon_budget',
+  };
+}
+
+/** The org's carbon source: every cap funding and raise of the org is debited from it. */
+export function carbonSourceKey(orgId: string): AccountKey {
+  return { ownerType: 'org', ownerId: orgId, orgId, currency: 'carbon', purpose: 'carbon_source' };
 }

@@ -1,5 +1,7 @@
 export {
   accountPurposes,
+  carbonBudgetKey,
+  carbonSourceKey,
   consumptionAccount,
   createAccountLookup,
   ensureAccount,

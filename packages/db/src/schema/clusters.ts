@@ -17,6 +17,15 @@ export const clusters = pgTable(
     definition: codecJsonb().notNull(),
     region: text().notNull(),
     gridIntensityGCo2ePerKwh: doublePrecision().notNull(),
+    /** Where the location-based intensity comes from (e.g. "Ember 2024, DE annual average"). */
+    gridIntensitySource: text(),
+    /** The market-based factor (contractual instruments: PPAs, certificates), gCO2e/kWh; null: none recorded. */
+    marketGridIntensityGCo2ePerKwh: doublePrecision(),
+    /**
+     * `owned`: the company runs it (electricity Scope 2, hardware Scope 3 category 2); `rented`:
+     * capacity bought from a provider (all of it Scope 3 category 1).
+     */
+    ownership: text().$type<'owned' | 'rented'>().notNull().default('owned'),
     /** null: the carbon model's default PUE. */
     pue: doublePrecision(),
     /** Who set the carbon coefficients through the API; null while they come from the startup config, which then may overwrite them. */
@@ -48,5 +57,10 @@ export const clusters = pgTable(
     check('clusters_region_present', sql`length(${table.region}) between 1 and 64`),
     check('clusters_version_positive', sql`${table.version} >= 1`),
     check('clusters_source', sql`${table.source} in ('config', 'api')`),
+    check('clusters_ownership', sql`${table.ownership} in ('owned', 'rented')`),
+    check(
+      'clusters_market_intensity_range',
+      sql`${table.marketGridIntensityGCo2ePerKwh} is null or (${table.marketGridIntensityGCo2ePerKwh} >= 0 and ${table.marketGridIntensityGCo2ePerKwh} <= 2000)`,
+    ),
   ],
 );

@@ -138,7 +138,22 @@ export const usageRecords = pgTable(
     priceListVersion: integer().notNull(),
     latencyMs: integer().notNull(),
     ttftMs: integer(),
+    /** Total emissions, operational + embodied (location-based): what caps count. */
     co2eMicrograms: amount().notNull(),
+    /** Energy x PUE x the cluster's location-based grid intensity. */
+    operationalCo2eMicrograms: amount()
+      .notNull()
+      .default(sql`0`),
+    /** The request's share of the hardware's manufacturing emissions. */
+    embodiedCo2eMicrograms: amount()
+      .notNull()
+      .default(sql`0`),
+    /** Operational emissions at the cluster's market-based factor, when it has one (GHG Protocol Scope 2). */
+    marketCo2eMicrograms: amount(),
+    /** Which methodology computed the carbon columns (e.g. `ecologits-0.11.3`). */
+    carbonMethodology: text().notNull().default('ecologits-0.11.3-operational-only'),
+    /** Set when the model had no profile: metered as dense at the price list's weight. */
+    carbonAssumed: boolean().notNull().default(false),
     energyMicroWh: amount().notNull(),
     /** The OpenAI `user` field, as the client sent it. */
     endUser: text(),
@@ -153,6 +168,7 @@ export const usageRecords = pgTable(
   (table) => [
     index('usage_records_user_idx').on(table.userId, table.createdAt),
     index('usage_records_team_idx').on(table.teamId, table.createdAt),
+    index('usage_records_org_idx').on(table.orgId, table.createdAt),
   ],
 );
 

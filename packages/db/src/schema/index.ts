@@ -6,3 +6,4 @@ export * from './ledger';
 export * from './gateway';
 export * from './settlement';
 export * from './clusters';
+export * from './carbon';

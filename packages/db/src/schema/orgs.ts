@@ -13,6 +13,8 @@ export const orgs = pgTable(
     allowPeerTransfers: boolean().notNull().default(false),
     /** The operator's own org: its admins may change platform-wide settings (clusters). At most one. */
     platform: boolean().notNull().default(false),
+    /** Low and normal priority requests prefer the cleanest healthy cluster serving their model. */
+    carbonAwareRouting: boolean().notNull().default(true),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

@@ -9,6 +9,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { amount, codecJsonb } from './columns';
@@ -126,6 +127,13 @@ export const notifications = pgTable(
     payload: codecJsonb().notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp({ withTimezone: true }),
+    /** Set for notifications that must be recorded once (a soft threshold per period and recipient). */
+    dedupeKey: text(),
   },
-  (table) => [index('notifications_pending_idx').on(table.id)],
+  (table) => [
+    index('notifications_pending_idx').on(table.id),
+    uniqueIndex('notifications_dedupe_key')
+      .on(table.dedupeKey)
+      .where(sql`${table.dedupeKey} is not null`),
+  ],
 );
