@@ -1,4 +1,5 @@
 import { adminRouter } from './routers/admin';
+import { carbonRouter } from './routers/carbon';
 import { grantsRouter } from './routers/grants';
 import { keysRouter } from './routers/keys';
 import { meRouter } from './routers/me';
@@ -17,6 +18,7 @@ export const appRouter = router({
   plugins: pluginsRouter,
   grants: grantsRouter,
   admin: adminRouter,
+  carbon: carbonRouter,
 });
 
 export type AppRouter = typeof appRouter;
