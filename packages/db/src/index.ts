@@ -33,3 +33,4 @@ export * from './queries/settlement-context';
 export * from './queries/settlements';
 export * from './queries/outbox';
 export * from './queries/reconcile';
+export * from './queries/carbon-caps';

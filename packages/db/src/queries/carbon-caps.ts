@@ -1,0 +1,101 @@
+import type { CarbonPeriodKind, CarbonScope } from '@tokenwise/core';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { carbonCaps } from '../schema/index';
+import { writeAudit } from './audit';
+
+/** The newest version of one scope's cap; `hardMicrograms` null means the cap was removed. */
+export interface CarbonCapVersion {
+  orgId: string;
+  scope: CarbonScope;
+  scopeId: string;
+  version: number;
+  period: CarbonPeriodKind;
+  hardMicrograms: bigint | null;
+  softPercent: number | null;
+  createdBy: string;
+  createdAt: Date;
+}
+
+const capColumns = {
+  orgId: carbonCaps.orgId,
+  scope: carbonCaps.scope,
+  scopeId: carbonCaps.scopeId,
+  version: carbonCaps.version,
+  period: carbonCaps.period,
+  hardMicrograms: carbonCaps.hardMicrograms,
+  softPercent: carbonCaps.softPercent,
+  createdBy: carbonCaps.createdBy,
+  createdAt: carbonCaps.createdAt,
+};
+
+/** The scope's current cap version (maybe one that removed the cap), or undefined if none was ever set. */
+export async function currentCarbonCap(
+  db: Db,
+  params: { scope: CarbonScope; scopeId: string },
+): Promise<CarbonCapVersion | undefined> {
+  const [row] = await db
+    .select(capColumns)
+    .from(carbonCaps)
+    .where(and(eq(carbonCaps.scope, params.scope), eq(carbonCaps.scopeId, params.scopeId)))
+    .orderBy(desc(carbonCaps.version))
+    .limit(1);
+  return row;
+}
+
+/** The current version of every scope's cap in the org that still caps something (removed ones left out). */
+export async function currentCarbonCapsOfOrg(db: Db, params: { orgId: string }): Promise<CarbonCapVersion[]> {
+  const rows = await db
+    .selectDistinctOn([carbonCaps.scope, carbonCaps.scopeId], capColumns)
+    .from(carbonCaps)
+    .where(eq(carbonCaps.orgId, params.orgId))
+    .orderBy(carbonCaps.scope, carbonCaps.scopeId, desc(carbonCaps.version));
+  return rows.filter((row) => row.hardMicrograms !== null);
+}
+
+/**
+ * Publishes the scope's next cap version (audited) in one transaction; the version number comes
+ * from the newest row under a transaction-scoped advisory lock on the scope, so two concurrent
+ * changes get distinct versions in the order they commit.
+ */
+export async function publishCarbonCap(
+  db: Db,
+  params: {
+    orgId: string;
+    scope: CarbonScope;
+    scopeId: string;
+    period: CarbonPeriodKind;
+    hardMicrograms: bigint | null;
+    softPercent: number | null;
+    actor: string;
+  },
+): Promise<{ previous: CarbonCapVersion | undefined; current: CarbonCapVersion }> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`carbon-cap:${params.scopeId}`}, 0))`);
+    const previous = await currentCarbonCap(tx, params);
+    const [current] = await tx
+      .insert(carbonCaps)
+      .values({
+        orgId: params.orgId,
+        scope: params.scope,
+        scopeId: params.scopeId,
+        version: (previous?.version ?? 0) + 1,
+        period: params.period,
+        hardMicrograms: params.hardMicrograms,
+        softPercent: params.softPercent,
+        createdBy: params.actor,
+      })
+      .returning(capColumns);
+    if (current === undefined) throw new Error('insert into carbon_caps returned no row');
+    await writeAudit(tx, {
+      orgId: params.orgId,
+      actor: params.actor,
+      action: 'carbon.cap.set',
+      entityType: `carbon_cap_${params.scope}`,
+      entityId: params.scopeId,
+      before: previous ?? null,
+      after: current,
+    });
+    return { previous, current };
+  });
+}
