@@ -32,6 +32,8 @@ export interface UpstreamLease {
 
 export interface UpstreamRouter {
   clusterFor(model: string): ClusterInfo | undefined;
+  /** Every cluster a request for `model` may be routed or failed over to (the carbon hold covers the dirtiest). */
+  clustersFor(model: string): ClusterInfo[];
   models(): string[];
   acquire(
     model: string,

@@ -129,6 +129,10 @@ export function createRouter(options: RouterOptions): CheckedRouter {
 
   return {
     clusterFor: (model: string): ClusterConfig | undefined => offered(model)?.config,
+    clustersFor: (model: string): ClusterConfig[] => {
+      const route = offered(model);
+      return route === undefined ? [] : [route.config];
+    },
     models: () => servedModels.filter((model) => offered(model) !== undefined),
     acquire,
     queueDepth: (model: string) => routeByModel.get(model)?.queueDepth(model) ?? 0,

@@ -53,6 +53,8 @@ export interface AcquireOptions {
 
 export interface Router {
   clusterFor(model: string): ClusterConfig | undefined;
+  /** Every cluster a request for `model` may be routed or failed over to (the carbon hold covers the dirtiest). */
+  clustersFor(model: string): ClusterConfig[];
   models(): string[];
   /** Waits in the model's priority queue (urgent > high > normal > low; FIFO within a tier) for a free slot on a healthy replica, least outstanding requests first. `exclude`: replica ids not to use (failover after a failure before the first byte). Aborting `signal` removes the waiter. */
   acquire(model: string, tier: PriorityTier, options?: AcquireOptions): Promise<Lease>;
