@@ -1,4 +1,4 @@
-import { co2eMicrogramsBound, microgramsToGrams } from '@tokenwise/core';
+import { co2eMicrogramsBound, gramsToMicrograms, microgramsToGrams } from '@tokenwise/core';
 import { setCarbonCap } from '@tokenwise/control';
 import { createTeam } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/db/testing';
@@ -70,12 +70,17 @@ describeEachBackend('200 concurrent requests against a hard carbon cap', (databa
     );
     const admitted = outcomes.filter((outcome) => outcome.ok);
     const refused = outcomes.flatMap((outcome) => (outcome.ok ? [] : [outcome.error]));
-    // 40.5 bounds fit: exactly 40 requests, however the 200 interleave.
-    expect(admitted.length).toBe(40);
+    // 40.5 bounds fit: at least 40 requests (more only if a finished one returned the rest of its hold in time).
+    expect(admitted.length).toBeGreaterThanOrEqual(40);
+    expect(refused.length).toBeGreaterThan(0);
     expect(refused.length).toBe(200 - admitted.length);
     for (const error of refused) {
       expect(error.status).toBe(429);
       expect(error.code).toBe('carbon_cap_reached');
+      // Refused only when what was left could not cover the request's bound.
+      const left = /has ([\d.,]+) g CO2e left/.exec((error as unknown as { message: string }).message)?.[1];
+      expect(left).toBeDefined();
+      expect(gramsToMicrograms(Number(left?.replaceAll(',', '')))).toBeLessThan(bound);
     }
     const message = (refused[0] as unknown as { message: string }).message;
     expect(message).toMatch(/your team's monthly carbon budget/);
@@ -95,6 +100,7 @@ describeEachBackend('200 concurrent requests against a hard carbon cap', (databa
     expect(balance.debitsPending).toBe(0n);
     expect(balance.debitsPosted).toBe(emitted);
     expect(balance.creditsPosted).toBe(capMicrograms);
+    expect(balance.debitsPosted).toBeLessThanOrEqual(capMicrograms);
     expect(balance.available).toBeGreaterThanOrEqual(0n);
     expect(await checkInvariants(db)).toEqual([]);
 

@@ -1,7 +1,7 @@
 import type { CarbonPeriodKind, CarbonScope } from '@tokenwise/core';
-import { and, desc, eq, gt, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { carbonCaps, carbonRaises, notifications, users } from '../schema/index';
+import { carbonCaps, carbonRaises, notifications, usageRecords, users } from '../schema/index';
 import { writeAudit } from './audit';
 
 /** The newest version of one scope's cap; `hardMicrograms` null means the cap was removed. */
@@ -163,4 +163,31 @@ export async function recordNotificationsOnce(
     .onConflictDoNothing({ target: notifications.dedupeKey, where: sql`${notifications.dedupeKey} is not null` })
     .returning({ id: notifications.id });
   return inserted.length;
+}
+
+/** Micrograms CO2e of the usage rows of a scope (org: all of it, system usage included) in [from, to). */
+export async function carbonEmittedBetween(
+  db: Db,
+  params: { orgId: string; scope: CarbonScope; scopeId: string; from: Date; to: Date },
+): Promise<bigint> {
+  const scoped =
+    params.scope === 'org'
+      ? eq(usageRecords.orgId, params.orgId)
+      : params.scope === 'team'
+        ? and(eq(usageRecords.orgId, params.orgId), eq(usageRecords.teamId, params.scopeId))
+        : and(eq(usageRecords.orgId, params.orgId), eq(usageRecords.userId, params.scopeId));
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${usageRecords.co2eMicrograms}), 0)::text` })
+    .from(usageRecords)
+    .where(and(scoped, gte(usageRecords.createdAt, params.from), lt(usageRecords.createdAt, params.to)));
+  return BigInt(row?.total ?? '0');
+}
+
+/** The user ids of a team's members (a lead sees their members' caps). */
+export async function teamMemberIds(db: Db, params: { orgId: string; teamId: string }): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.orgId, params.orgId), eq(users.teamId, params.teamId)));
+  return rows.map((row) => row.id);
 }
