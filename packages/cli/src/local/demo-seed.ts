@@ -248,7 +248,10 @@ async function withIds(
   if (user.userId !== undefined && user.teamId !== undefined && user.team !== undefined)
     return user as DevFile['users'][number];
   const found = await findUserByEmail(db, { orgId: org.id, email: user.email });
-  const team = found?.teamId == null ? undefined : await findTeamInOrg(db, { teamId: found.teamId, orgId: org.id });
+  const team =
+    found?.teamId === null || found?.teamId === undefined
+      ? undefined
+      : await findTeamInOrg(db, { teamId: found.teamId, orgId: org.id });
   return {
     ...user,
     userId: found?.id ?? '',
