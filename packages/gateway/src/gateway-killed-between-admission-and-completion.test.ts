@@ -59,6 +59,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
       allowedModels: null,
       rpmLimit: null,
       tpmLimit: null,
+      carbonAwareRouting: true,
     };
     const admission = await admit(
       { ledger: world.ledger, accounts: createPayerAccounts(world.ledger), holdTimeoutSeconds: holdSeconds },
