@@ -40,6 +40,8 @@ export interface Forwarding {
   kind: InferenceKind;
   /** Prefer the cleanest cluster serving the model over the least loaded (see prefersCleanCluster). */
   preferClean: boolean;
+  /** Names of the clusters admission sized the hold for: the request goes to none other. */
+  within: ReadonlySet<string>;
 }
 
 export async function sendWithFailover(
@@ -56,6 +58,7 @@ export async function sendWithFailover(
       signal: queueSignal,
       exclude,
       preferClean: request.preferClean,
+      within: request.within,
     });
     const payload = JSON.stringify(
       lease.vllmPriority === undefined ? request.body : { ...request.body, priority: lease.vllmPriority },

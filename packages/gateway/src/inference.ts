@@ -53,7 +53,7 @@ export async function handleInference(
         'forbidden',
       );
     const admission = await startAdmission(deps, kind, req, res, requestId, principal, phase);
-    const { model, stream, body, tier, tags, cluster, estimate } = admission;
+    const { model, stream, body, tier, tags, cluster, clusters, estimate } = admission;
     admitting = admission.admitting;
     chargeable = { principal, body, tags, startedAt, cluster };
     const early = deps.earlyForwarding.allowed(principal);
@@ -68,10 +68,11 @@ export async function handleInference(
     const queueAbort = AbortSignal.any([clientGone.signal, timeout, holdRefused.signal]);
     const upstreamAbort = stream ? queueAbort : AbortSignal.any([timeout, holdRefused.signal]);
     const preferClean = prefersCleanCluster(tier, principal.carbonAwareRouting);
+    const within = new Set(clusters.map((reachable) => reachable.name));
     const sending = sendWithFailover(
       deps,
       flight,
-      { model, tier, body: forwarded, kind, preferClean },
+      { model, tier, body: forwarded, kind, preferClean, within },
       queueAbort,
       upstreamAbort,
     );

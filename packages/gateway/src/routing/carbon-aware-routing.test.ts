@@ -163,6 +163,29 @@ describe('carbon-aware routing between two clusters serving one model', () => {
     await router.close();
   });
 
+  it('routes only to the clusters the request was admitted for, never to a cleaner one added since', async () => {
+    const router = testRouter(twoClusters());
+    const admittedFor = new Set(router.clustersFor('m1').map((cluster) => cluster.name));
+    router.addCluster(
+      clusterConfig({
+        name: 'cleanest',
+        gridIntensityGCo2ePerKwh: 5,
+        replicas: [{ id: 'cleanest-0', url: 'http://127.0.0.1:9301' }],
+      }),
+    );
+    const low = await router.acquire('m1', 'low', { preferClean: true, within: admittedFor });
+    expect(clusterOf(low)).toBe('clean');
+    const onlyDirty = await router.acquire('m1', 'low', { preferClean: true, within: new Set(['dirty']) });
+    expect(clusterOf(onlyDirty)).toBe('dirty');
+    const unbound = await router.acquire('m1', 'low', { preferClean: true });
+    expect(clusterOf(unbound)).toBe('cleanest');
+    await expect(router.acquire('m1', 'low', { within: new Set(['gone']) })).rejects.toBeInstanceOf(
+      NoHealthyReplicaError,
+    );
+    for (const lease of [low, onlyDirty, unbound]) lease.release({ ok: true });
+    await router.close();
+  });
+
   it('lists every enabled cluster serving the model, names the dirtiest as the one to size bounds by, and routes only to those', async () => {
     const router = testRouter(twoClusters());
     expect(router.clustersFor('m1').map((cluster) => cluster.name)).toEqual(['dirty', 'clean']);

@@ -3,7 +3,7 @@ import { circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circui
 import { carbonPerItKwh, chooseRoute } from './cluster-choice';
 import { ClusterRoute } from './cluster-route';
 import { parseClusterConfigs } from '@tokenwise/control';
-import { UnknownModelError } from './errors';
+import { NoHealthyReplicaError, UnknownModelError } from './errors';
 import {
   type HealthTarget,
   healthCheckIntervalMsDefault,
@@ -119,16 +119,26 @@ export function createRouter(options: RouterOptions): CheckedRouter {
   const enabledRoutes = (model: string): ClusterRoute[] =>
     (routesByModel.get(model) ?? []).filter((route) => !disabledClusters.has(route.config.name));
 
-  /** The cluster this request goes to or waits at (see chooseRoute); only enabled clusters, unless all are disabled. */
+  /**
+   * The cluster this request goes to or waits at (see chooseRoute): one of `within` (when given), and
+   * only an enabled one unless all of those are disabled.
+   */
   const routeFor = (
     model: string,
     serving: ClusterRoute[],
     tier: PriorityTier,
     options: AcquireOptions | undefined,
   ) => {
-    const enabled = serving.filter((route) => !disabledClusters.has(route.config.name));
+    const within = options?.within;
+    const allowed = within === undefined ? serving : serving.filter((route) => within.has(route.config.name));
+    if (allowed.length === 0)
+      throw new NoHealthyReplicaError(
+        `No cluster this request was admitted for serves model "${model}" any more; you were not charged. Retry it.`,
+        { model },
+      );
+    const enabled = allowed.filter((route) => !disabledClusters.has(route.config.name));
     // A request admitted just before its model's last cluster was disabled still finishes there.
-    const candidates = enabled.length > 0 ? enabled : serving;
+    const candidates = enabled.length > 0 ? enabled : allowed;
     if (candidates.length === 1) return candidates[0] as ClusterRoute;
     const tierIndex = vllmPriorityOf(tier);
     invariant(tierIndex !== undefined, `unknown priority tier "${String(tier)}"`);

@@ -54,6 +54,11 @@ export interface AcquireOptions {
    * free slot over the least loaded: low and normal tiers of an org with carbon-aware routing on.
    */
   preferClean?: boolean;
+  /**
+   * Names of the only clusters the request may go to: those its carbon hold was sized for at
+   * admission (`clustersFor`), so a cluster added or enabled since never gets it. Absent: any.
+   */
+  within?: ReadonlySet<string>;
 }
 
 export interface Router {
