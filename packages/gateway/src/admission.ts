@@ -83,9 +83,9 @@ export async function startAdmission(
     policyVersion: null,
     scoringConfigVersion: null,
   };
-  // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to.
+  // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to (routing keeps to `clusters`).
   const carbonPlan = await deps.carbonBudgets?.plan(principal, () =>
-    carbonBoundOver(deps.router.clustersFor(model), cluster, profile, estimate.completionTokensBound),
+    carbonBoundOver(clusters, cluster, profile, estimate.completionTokensBound),
   );
   const admitting = admit(
     {

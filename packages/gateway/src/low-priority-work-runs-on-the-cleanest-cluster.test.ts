@@ -46,8 +46,8 @@ describe('carbon-aware routing between two simulated clusters serving one model'
     await database?.close();
   });
 
-  /** Sends one request at `tier` and resolves with the cluster its usage row names. */
-  async function clusterOf(tier: string): Promise<string | undefined> {
+  /** Sends one request at `tier` and resolves with its usage row's cluster and emissions. */
+  async function usageOf(tier: string): Promise<{ cluster: string; co2eMicrograms: bigint } | undefined> {
     const { response } = await client.chat.completions
       .create(
         { model: testModel, messages: [{ role: 'user', content: tier }], max_tokens: 12 },
@@ -57,11 +57,13 @@ describe('carbon-aware routing between two simulated clusters serving one model'
     const requestId = response.headers.get('x-request-id') as string;
     await waitForUsageRows(database, { requestId });
     const [row] = await database.db
-      .select({ cluster: usageRecords.cluster })
+      .select({ cluster: usageRecords.cluster, co2eMicrograms: usageRecords.co2eMicrograms })
       .from(usageRecords)
       .where(eq(usageRecords.requestId, requestId));
-    return row?.cluster;
+    return row;
   }
+
+  const clusterOf = async (tier: string) => (await usageOf(tier))?.cluster;
 
   async function untilCleanRuns(requests: number): Promise<void> {
     const deadline = Date.now() + 5_000;
@@ -76,6 +78,17 @@ describe('carbon-aware routing between two simulated clusters serving one model'
     // Clean still has a free slot, but dirty is idle: urgent and high work takes the faster one.
     expect(await Promise.all([clusterOf('urgent'), clusterOf('high')])).toEqual(['dirty', 'dirty']);
     expect(await Promise.all(lows)).toEqual(['clean', 'clean', 'clean']);
+  });
+
+  it('meters each request at the grid intensity of the cluster that served it', async () => {
+    const low = await usageOf('low');
+    const busy = [usageOf('low'), usageOf('low')];
+    await untilCleanRuns(2);
+    const urgent = await usageOf('urgent');
+    await Promise.all(busy);
+    expect([low?.cluster, urgent?.cluster]).toEqual(['clean', 'dirty']);
+    // The same 12 completion tokens on either: at 20 against 700 gCO2e/kWh, clean emits less.
+    expect(low?.co2eMicrograms).toBeLessThan(urgent?.co2eMicrograms ?? 0n);
   });
 
   it('spreads low requests by load once the org turns carbon-aware routing off', async () => {
