@@ -21,6 +21,8 @@ export interface Admitting {
   tier: Admission['tier'];
   tags: Record<string, string>;
   cluster: ClusterInfo;
+  /** Every cluster the request may be routed or failed over to, read with `cluster`; routing keeps to them. */
+  clusters: ClusterInfo[];
   estimate: AdmissionEstimate;
   /** Settles with the admission once the holds are durable, or with why they were refused. */
   admitting: Promise<Admission>;
@@ -51,6 +53,7 @@ export async function startAdmission(
   if (principal.allowedModels !== null && !principal.allowedModels.includes(model)) throw modelNotFound(model);
   const cluster = deps.router.clusterFor(model);
   if (cluster === undefined) throw modelNotFound(model);
+  const clusters = deps.router.clustersFor(model);
   const priceList = await deps.priceLists.current(principal.orgId);
   if (priceList.list.models[model] === undefined)
     throw new GatewayError(
@@ -80,9 +83,9 @@ export async function startAdmission(
     policyVersion: null,
     scoringConfigVersion: null,
   };
-  // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to.
+  // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to (routing keeps to `clusters`).
   const carbonPlan = await deps.carbonBudgets?.plan(principal, () =>
-    carbonBoundOver(deps.router.clustersFor(model), cluster, profile, estimate.completionTokensBound),
+    carbonBoundOver(clusters, cluster, profile, estimate.completionTokensBound),
   );
   const admitting = admit(
     {
@@ -112,7 +115,7 @@ export async function startAdmission(
   });
   // Whatever happens next, the admission's outcome is awaited before the request ends.
   admitting.catch(() => undefined);
-  return { model, stream, body, tier, tags, cluster, estimate, admitting };
+  return { model, stream, body, tier, tags, cluster, clusters, estimate, admitting };
 }
 
 /** The largest carbon bound of the request over every cluster it may run on. */

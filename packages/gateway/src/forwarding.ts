@@ -38,6 +38,10 @@ export interface Forwarding {
   tier: Admission['tier'];
   body: Record<string, unknown>;
   kind: InferenceKind;
+  /** Prefer the cleanest cluster serving the model over the least loaded (see prefersCleanCluster). */
+  preferClean: boolean;
+  /** Names of the clusters admission sized the hold for: the request goes to none other. */
+  within: ReadonlySet<string>;
 }
 
 export async function sendWithFailover(
@@ -50,12 +54,17 @@ export async function sendWithFailover(
   const exclude = new Set<string>();
   let lastError: unknown;
   for (let attempt = 0; attempt <= failoverAttemptsMax; attempt++) {
-    const lease = await deps.router.acquire(request.model, request.tier, { signal: queueSignal, exclude });
+    const lease = await deps.router.acquire(request.model, request.tier, {
+      signal: queueSignal,
+      exclude,
+      preferClean: request.preferClean,
+      within: request.within,
+    });
     const payload = JSON.stringify(
       lease.vllmPriority === undefined ? request.body : { ...request.body, priority: lease.vllmPriority },
     );
     const sentAt = performance.now();
-    flight.forwarded = { replica: lease.replica.id };
+    flight.forwarded = { replica: lease.replica.id, cluster: lease.cluster };
     try {
       const response = await requestUpstream(deps.pools.pool(lease.replica.url), {
         method: 'POST',

@@ -66,6 +66,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
       allowedModels: null,
       rpmLimit: null,
       tpmLimit: null,
+      carbonAwareRouting: true,
     };
     const carbonPlan = await carbon?.budgets.plan(principal, () => carbon.bound);
     const admission = await admit(

@@ -115,6 +115,7 @@ describe('early forwarding memory', () => {
     allowedModels: null,
     rpmLimit: null,
     tpmLimit: null,
+    carbonAwareRouting: true,
   });
 
   it('forwards early until a key is refused, then waits for its holds for 30 s', () => {

@@ -8,6 +8,7 @@ import { GatewayError } from './openai-error';
 import type { UpstreamLease } from './ports';
 import { Flight, type InferenceDeps, type InferenceKind, type RelayMeta } from './relay-common';
 import { endFailedRequest, type ChargeableRequest } from './request-endings';
+import { prefersCleanCluster } from './routing/index';
 import { relayStream } from './stream-relay';
 
 export type { InferenceDeps, InferenceKind } from './relay-common';
@@ -52,7 +53,7 @@ export async function handleInference(
         'forbidden',
       );
     const admission = await startAdmission(deps, kind, req, res, requestId, principal, phase);
-    const { model, stream, body, tier, tags, cluster, estimate } = admission;
+    const { model, stream, body, tier, tags, cluster, clusters, estimate } = admission;
     admitting = admission.admitting;
     chargeable = { principal, body, tags, startedAt, cluster };
     const early = deps.earlyForwarding.allowed(principal);
@@ -66,7 +67,15 @@ export async function handleInference(
     // answer is still read after the client left, so it is charged vLLM's own usage.
     const queueAbort = AbortSignal.any([clientGone.signal, timeout, holdRefused.signal]);
     const upstreamAbort = stream ? queueAbort : AbortSignal.any([timeout, holdRefused.signal]);
-    const sending = sendWithFailover(deps, flight, { model, tier, body: forwarded, kind }, queueAbort, upstreamAbort);
+    const preferClean = prefersCleanCluster(tier, principal.carbonAwareRouting);
+    const within = new Set(clusters.map((reachable) => reachable.name));
+    const sending = sendWithFailover(
+      deps,
+      flight,
+      { model, tier, body: forwarded, kind, preferClean, within },
+      queueAbort,
+      upstreamAbort,
+    );
     if (early) {
       // Sent while the hold commits: nothing reaches the client before the hold is durable.
       sending.catch(() => undefined);
@@ -98,7 +107,7 @@ export async function handleInference(
       upstreamAbort,
       clientGone: clientGone.signal,
       timeout,
-      cluster,
+      cluster: upstream.lease.cluster,
       abandon: () => clientGone.abort(),
     };
     const relayed = stream

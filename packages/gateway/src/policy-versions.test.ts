@@ -30,6 +30,7 @@ describeEachBackend('the settlement versions a request is admitted under', (data
       allowedModels: null,
       rpmLimit: null,
       tpmLimit: null,
+      carbonAwareRouting: true,
     };
   });
 

@@ -38,6 +38,11 @@ export interface UpstreamRouter {
   acquire(
     model: string,
     tier: PriorityTier,
-    options?: { signal?: AbortSignal; exclude?: ReadonlySet<string> },
+    options?: {
+      signal?: AbortSignal;
+      exclude?: ReadonlySet<string>;
+      preferClean?: boolean;
+      within?: ReadonlySet<string>;
+    },
   ): Promise<UpstreamLease>;
 }

@@ -15,6 +15,7 @@ const principal = (
   allowedModels: null,
   rpmLimit: limits.rpmLimit ?? null,
   tpmLimit: limits.tpmLimit ?? null,
+  carbonAwareRouting: true,
 });
 
 function caught(run: () => void): RateLimitedError {

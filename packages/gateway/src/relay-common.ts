@@ -52,12 +52,12 @@ export class Flight {
   /** True once the hold's charge or release is decided; nothing may charge or release it again. */
   resolved = false;
   /** Set once a replica took the request: from then on the model may be working on it. */
-  forwarded: { replica: string } | undefined;
+  forwarded: { replica: string; cluster: ClusterInfo } | undefined;
   constructor(readonly requestId: string) {}
 }
 
 export interface RelayMeta {
-  /** The cluster as admitted: its carbon coefficients bounded the estimate, so they price the charge too. */
+  /** The cluster that served it, with the coefficients it was granted with (admission bounded them by the dirtiest it could reach). */
   cluster: ClusterInfo;
   principal: Principal;
   body: Record<string, unknown>;

@@ -71,7 +71,7 @@ async function chargeAbandoned(
     deps,
     flight,
     flight.forwarded?.replica ?? 'none',
-    charged,
+    { ...charged, cluster: flight.forwarded?.cluster ?? charged.cluster },
     { promptTokens: 0, completionTokens: 0 },
     outcome,
     undefined,

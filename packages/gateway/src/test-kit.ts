@@ -35,6 +35,8 @@ export async function startGatewayWorld(
     replicas?: number;
     sim?: Partial<VllmSimOptions>;
     cluster?: Partial<ClusterConfig>;
+    /** More clusters, after the test cluster (their model servers are the test's to start and stop). */
+    extraClusters?: ClusterConfig[];
     settings?: GatewaySettingsInput;
     priceList?: PriceListInput;
   } = {},
@@ -71,6 +73,7 @@ export async function startGatewayWorld(
         gridIntensityGCo2ePerKwh: 300,
         ...options.cluster,
       },
+      ...(options.extraClusters ?? []),
     ],
     settings: { completionTokensCap: 64, ...options.settings },
     healthCheckIntervalMs: 200,

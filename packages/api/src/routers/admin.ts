@@ -2,9 +2,11 @@ import { ConflictError, NotFoundError, slugSchema } from '@tokenwise/core';
 import {
   createTeam,
   createUser,
+  findCarbonAwareRouting,
   isPlatformOrg,
   listOrgTeams,
   pageOrgUsers,
+  setCarbonAwareRouting,
   setUserRoles,
   setUserTeam,
 } from '@tokenwise/db';
@@ -242,7 +244,22 @@ const clustersRouter = router({
     }),
 });
 
+/** The org's carbon-aware routing: on (the default), its low and normal priority requests prefer the cleanest cluster serving their model. */
+const carbonRoutingProcedures = {
+  /** Whether carbon-aware routing is on for the caller's org. */
+  carbonAwareRouting: adminProcedure.query(async ({ ctx }) => {
+    const enabled = await findCarbonAwareRouting(ctx.db, { orgId: ctx.user.orgId });
+    if (enabled === undefined) throw new NotFoundError(`No org ${ctx.user.orgId}.`);
+    return { enabled };
+  }),
+  /** Turns it on or off for the caller's org (audited when it changes); gateways apply it within a second. */
+  setCarbonAwareRouting: adminProcedure.input(z.object({ enabled: z.boolean() })).mutation(async ({ ctx, input }) => {
+    return setCarbonAwareRouting(ctx.db, { orgId: ctx.user.orgId, enabled: input.enabled, actor: actorOf(ctx.user) });
+  }),
+};
+
 export const adminRouter = router({
+  ...carbonRoutingProcedures,
   users: usersRouter,
   teams: teamsRouter,
   prices: pricesRouter,

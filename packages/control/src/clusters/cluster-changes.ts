@@ -64,12 +64,8 @@ function assertNoClash(config: ClusterConfig, existing: { name: string; definiti
       throw new ConflictError(
         `A cluster named "${config.name}" exists already; choose another name or change that one.`,
       );
+    // A model may be served by several clusters: the router picks one per request (cleanest or fastest).
     const definition = other.definition as Definition;
-    const model = config.models.find((candidate) => definition.models.includes(candidate));
-    if (model !== undefined)
-      throw new ConflictError(
-        `Model "${model}" is already served by cluster "${other.name}"; a model is served by one cluster only.`,
-      );
     const replica = config.replicas.find((candidate) => definition.replicas.some((taken) => taken.id === candidate.id));
     if (replica !== undefined)
       throw new ConflictError(

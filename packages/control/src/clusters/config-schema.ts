@@ -62,14 +62,16 @@ export const clusterSchema = z.strictObject({
     .optional(),
 });
 
-/** ClusterConfig[]: unique cluster names and replica ids, each model served by one cluster only, positive limits, http(s) URLs. */
+/**
+ * ClusterConfig[]: unique cluster names and replica ids, positive limits, http(s) URLs. A model may be
+ * served by several clusters (the router chooses per request, by carbon or by load).
+ */
 export const clusterConfigSchema = z
   .array(clusterSchema)
   .min(1, 'must list at least one cluster')
   .max(clustersMax, `must list at most ${clustersMax} clusters`)
   .superRefine((clusters, ctx) => {
     const clusterByName = new Map<string, number>();
-    const clusterByModel = new Map<string, string>();
     const clusterByReplica = new Map<string, string>();
     clusters.forEach((cluster, index) => {
       if (clusterByName.has(cluster.name))
@@ -80,14 +82,12 @@ export const clusterConfigSchema = z
         });
       clusterByName.set(cluster.name, index);
       cluster.models.forEach((model, modelIndex) => {
-        const owner = clusterByModel.get(model);
-        if (owner !== undefined)
+        if (cluster.models.indexOf(model) !== modelIndex)
           ctx.addIssue({
             code: 'custom',
             path: [index, 'models', modelIndex],
-            message: `"${model}" is already served by cluster "${owner}"; a model is served by one cluster only`,
+            message: `"${model}" is listed twice in cluster "${cluster.name}"`,
           });
-        else clusterByModel.set(model, cluster.name);
       });
       cluster.replicas.forEach((replica, replicaIndex) => {
         const owner = clusterByReplica.get(replica.id);

@@ -272,13 +272,19 @@ export async function listApiKeys(
     .limit(limit);
 }
 
-const authenticationColumns = { ...infoColumns, secretHmac: apiKeys.secretHmac, teamId: users.teamId };
+const authenticationColumns = {
+  ...infoColumns,
+  secretHmac: apiKeys.secretHmac,
+  teamId: users.teamId,
+  carbonAwareRouting: orgs.carbonAwareRouting,
+};
 
-/** What authentication needs about a key: its row, its HMAC and its user's current team. For the key store only. */
+/** What authentication needs about a key: its row, its HMAC, its user's current team and its org's routing setting. For the key store only. */
 export async function findKeyForAuthentication(db: Db, params: { keyId: string }) {
   const [row] = await db
     .select(authenticationColumns)
     .from(apiKeys)
+    .innerJoin(orgs, eq(orgs.id, apiKeys.orgId))
     .leftJoin(users, eq(users.id, apiKeys.userId))
     .where(eq(apiKeys.id, params.keyId))
     .limit(1);
@@ -291,6 +297,7 @@ export async function findKeysForAuthentication(db: Db, params: { keyIds: readon
   return db
     .select(authenticationColumns)
     .from(apiKeys)
+    .innerJoin(orgs, eq(orgs.id, apiKeys.orgId))
     .leftJoin(users, eq(users.id, apiKeys.userId))
     .where(inArray(apiKeys.id, [...params.keyIds]));
 }

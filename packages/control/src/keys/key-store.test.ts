@@ -68,6 +68,7 @@ describeEachBackend('API key authentication', (database) => {
       allowedModels: ['llama-3-8b', 'qwen-2.5-72b'],
       rpmLimit: 60,
       tpmLimit: 100_000,
+      carbonAwareRouting: true,
     });
     expect(await store.authenticate(`bearer   ${secret}  `)).toBe(principal);
   });

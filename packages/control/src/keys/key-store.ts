@@ -67,6 +67,7 @@ function toKnownKey(row: Awaited<ReturnType<typeof findKeysForAuthentication>>[n
     allowedModels: row.allowedModels === null ? null : Object.freeze([...row.allowedModels]),
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
+    carbonAwareRouting: row.carbonAwareRouting,
   });
   return {
     principal,

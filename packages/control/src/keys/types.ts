@@ -19,6 +19,8 @@ export interface Principal {
   allowedModels: readonly string[] | null;
   rpmLimit: number | null;
   tpmLimit: number | null;
+  /** The org's setting: its low and normal priority requests prefer the cleanest cluster serving their model. */
+  carbonAwareRouting: boolean;
 }
 
 export interface KeyStore {

@@ -86,6 +86,49 @@ export async function setPlatformOrg(
   });
 }
 
+/** Whether the org's low and normal priority requests prefer the cleanest cluster serving their model; undefined for no such org. */
+export async function findCarbonAwareRouting(db: Db, params: { orgId: string }): Promise<boolean | undefined> {
+  const [org] = await db
+    .select({ enabled: orgs.carbonAwareRouting })
+    .from(orgs)
+    .where(eq(orgs.id, params.orgId))
+    .limit(1);
+  return org?.enabled;
+}
+
+/**
+ * Turns carbon-aware routing of the org's low and normal priority requests on or off, audited with
+ * the setting before and after. Gateways apply it within their key cache TTL (at most 1 s): the
+ * principal carries it.
+ */
+export async function setCarbonAwareRouting(
+  db: Db,
+  params: { orgId: string; enabled: boolean; actor: string },
+): Promise<{ orgId: string; enabled: boolean; previous: boolean }> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ enabled: orgs.carbonAwareRouting })
+      .from(orgs)
+      .where(eq(orgs.id, params.orgId))
+      .for('update')
+      .limit(1);
+    if (before === undefined) throw new NotFoundError(`No org ${params.orgId}.`);
+    if (before.enabled !== params.enabled) {
+      await tx.update(orgs).set({ carbonAwareRouting: params.enabled }).where(eq(orgs.id, params.orgId));
+      await writeAudit(tx, {
+        orgId: params.orgId,
+        actor: params.actor,
+        action: 'org.set_carbon_aware_routing',
+        entityType: 'org',
+        entityId: params.orgId,
+        before: { carbonAwareRouting: before.enabled },
+        after: { carbonAwareRouting: params.enabled },
+      });
+    }
+    return { orgId: params.orgId, enabled: params.enabled, previous: before.enabled };
+  });
+}
+
 /** The org's IANA time zone (months and periods are counted in it), or undefined for no such org. */
 export async function findOrgTimeZone(db: Db, params: { orgId: string }): Promise<string | undefined> {
   const [org] = await db.select({ timeZone: orgs.timeZone }).from(orgs).where(eq(orgs.id, params.orgId)).limit(1);

@@ -9,6 +9,22 @@ import { TieredQueue } from './tiered-queue';
 import { type ClusterConfig, type Lease, type ReplicaSnapshot } from './types';
 import { Waiter, type WaiterOwner, onWaitTimeout } from './waiter';
 
+/** One cluster's standing for one request, at one instant (see ClusterRoute.standing). */
+export interface RouteStanding {
+  /** Some replica is neither disabled nor excluded: the request may run here at all. */
+  usable: boolean;
+  /** Some usable replica is healthy with a circuit that is not open: a wait here ends in service. */
+  servable: boolean;
+  /** Nothing waits and a usable replica has a free slot: the request would be granted at once. */
+  grantableNow: boolean;
+  /** queueDepthMax requests of the model wait here already. */
+  queueFull: boolean;
+  /** Requests in flight or waiting per slot of its servable replicas; Infinity with none. */
+  loadPerSlot: number;
+  /** Waiters served before a new one of this tier (plus itself), per servable slot: its expected wait in service times. */
+  waitPerSlot: number;
+}
+
 export interface ClusterRouteOptions {
   clock: () => number;
   circuitFailuresToOpen: number;
@@ -128,6 +144,28 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
 
   queueDepth(model: string): number {
     return this.depthByModel.get(model) ?? 0;
+  }
+
+  /** What the router weighs when it chooses among the clusters serving a model, for one request. */
+  standing(model: string, tierIndex: number, exclude: ReadonlySet<string> | undefined, nowMs: number): RouteStanding {
+    let usable = false;
+    let servableReplicas = 0;
+    let inFlight = 0;
+    for (const state of this.replicas) {
+      inFlight += state.inFlight;
+      if (state.disabled || exclude?.has(state.replica.id)) continue;
+      usable = true;
+      if (state.healthy && state.breaker.state(nowMs) !== 'open') servableReplicas++;
+    }
+    const slots = servableReplicas * this.config.maxConcurrencyPerReplica;
+    return {
+      usable: usable && !this.closed,
+      servable: slots > 0 && !this.closed,
+      grantableNow: !this.closed && this.queue.size === 0 && this.pick(nowMs, exclude) !== undefined,
+      queueFull: (this.depthByModel.get(model) ?? 0) >= this.config.queueDepthMax,
+      loadPerSlot: slots === 0 ? Infinity : (inFlight + this.queue.size) / slots,
+      waitPerSlot: slots === 0 ? Infinity : (this.queue.sizeThroughTier(tierIndex) + 1) / slots,
+    };
   }
 
   /** Hands free slots to waiters in priority order until no waiter fits a free slot. */

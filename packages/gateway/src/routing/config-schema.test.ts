@@ -28,9 +28,12 @@ describe('cluster config schema', () => {
     );
   });
 
-  it('names a model served by two clusters', () => {
+  it('accepts a model served by two clusters, and names a model listed twice in one', () => {
     const other = clusterConfig({ name: 'c2' }, ['r9']);
-    expect(messageOf([clusterConfig(), other])).toMatch(/1\.models\.0: "m1" is already served by cluster "c1"/);
+    expect(parseClusterConfigs([clusterConfig(), other]).map((cluster) => cluster.models)).toEqual([['m1'], ['m1']]);
+    expect(messageOf([clusterConfig({ models: ['m1', 'm2', 'm1'] })])).toMatch(
+      /0\.models\.2: "m1" is listed twice in cluster "c1"/,
+    );
   });
 
   it('names a duplicate cluster name', () => {

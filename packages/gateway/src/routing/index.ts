@@ -8,7 +8,7 @@ export {
   type RoutingErrorCode,
 } from './errors';
 export { healthCheckIntervalMsDefault, healthCheckTimeoutMsDefault } from './health-checker';
-export { tiersByUrgency, vllmPriorityOf } from './priority';
+export { prefersCleanCluster, tiersByUrgency, vllmPriorityOf } from './priority';
 export { createRouter, type CheckedRouter } from './router';
 export { estimateRetryAfterSeconds, retryAfterSecondsMax } from './service-rate';
 export type {

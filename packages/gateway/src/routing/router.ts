@@ -1,14 +1,16 @@
 import { type PriorityTier, invariant } from '@tokenwise/core';
 import { circuitCooldownMsDefault, circuitFailuresToOpenDefault } from './circuit-breaker';
+import { carbonPerItKwh, chooseRoute } from './cluster-choice';
 import { ClusterRoute } from './cluster-route';
 import { parseClusterConfigs } from '@tokenwise/control';
-import { UnknownModelError } from './errors';
+import { NoHealthyReplicaError, UnknownModelError } from './errors';
 import {
   type HealthTarget,
   healthCheckIntervalMsDefault,
   healthCheckTimeoutMsDefault,
   startHealthChecks,
 } from './health-checker';
+import { vllmPriorityOf } from './priority';
 import { type RouteLease } from './route-lease';
 import { type ReplicaState } from './replica-state';
 import {
@@ -35,7 +37,7 @@ export interface CheckedRouter extends Router {
    * circuits and queues are kept. False for an unknown cluster.
    */
   setAvailability(name: string, availability: { disabled: boolean; disabledReplicas: readonly string[] }): boolean;
-  /** Starts serving one more cluster (validated against those served: unique name, models, replica ids); the others are untouched. */
+  /** Starts serving one more cluster (validated against those served: unique name and replica ids; it may serve models others serve); the others are untouched. */
   addCluster(config: ClusterConfig): void;
   /** Replaces a cluster's replicas; kept replicas keep health, circuit and requests in flight. False for an unknown cluster. */
   setReplicas(name: string, replicas: readonly ReplicaConfig[]): boolean;
@@ -58,7 +60,8 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     circuitCooldownMs: options.circuitCooldownMs ?? circuitCooldownMsDefault,
   };
   const routes: ClusterRoute[] = [];
-  const routeByModel = new Map<string, ClusterRoute>();
+  /** Per model, the clusters serving it in configuration order (the order breaks ties). */
+  const routesByModel = new Map<string, ClusterRoute[]>();
   let servedModels: string[] = [];
   // The health checker reads this array every round, so routes added or removed later are checked or dropped.
   const targets: HealthTarget[] = [];
@@ -66,8 +69,8 @@ export function createRouter(options: RouterOptions): CheckedRouter {
   const attach = (config: ClusterConfig): void => {
     const route = new ClusterRoute(config, routeOptions);
     routes.push(route);
-    for (const model of config.models) routeByModel.set(model, route);
-    servedModels = [...routeByModel.keys()];
+    for (const model of config.models) routesByModel.set(model, [...(routesByModel.get(model) ?? []), route]);
+    servedModels = [...routesByModel.keys()];
     targetsOf.set(route, []);
     watch(route, route.replicas);
   };
@@ -92,8 +95,12 @@ export function createRouter(options: RouterOptions): CheckedRouter {
       `Cluster "${route.config.name}" was removed while this request waited; you were not charged. Retry: another cluster may serve the model.`,
     );
     routes.splice(routes.indexOf(route), 1);
-    for (const model of route.config.models) routeByModel.delete(model);
-    servedModels = [...routeByModel.keys()];
+    for (const model of route.config.models) {
+      const others = (routesByModel.get(model) ?? []).filter((other) => other !== route);
+      if (others.length === 0) routesByModel.delete(model);
+      else routesByModel.set(model, others);
+    }
+    servedModels = [...routesByModel.keys()];
     for (const target of targetsOf.get(route) ?? []) targets.splice(targets.indexOf(target), 1);
     targetsOf.delete(route);
   };
@@ -108,9 +115,50 @@ export function createRouter(options: RouterOptions): CheckedRouter {
   });
   let closing: Promise<void> | undefined;
 
+  const disabledClusters = new Set<string>();
+  const enabledRoutes = (model: string): ClusterRoute[] =>
+    (routesByModel.get(model) ?? []).filter((route) => !disabledClusters.has(route.config.name));
+
+  /**
+   * The cluster this request goes to or waits at (see chooseRoute): one of `within` (when given), and
+   * only an enabled one unless all of those are disabled.
+   */
+  const routeFor = (
+    model: string,
+    serving: ClusterRoute[],
+    tier: PriorityTier,
+    options: AcquireOptions | undefined,
+  ) => {
+    const within = options?.within;
+    const allowed = within === undefined ? serving : serving.filter((route) => within.has(route.config.name));
+    if (allowed.length === 0)
+      throw new NoHealthyReplicaError(
+        `No cluster this request was admitted for serves model "${model}" any more; you were not charged. Retry it.`,
+        { model },
+      );
+    const enabled = allowed.filter((route) => !disabledClusters.has(route.config.name));
+    // A request admitted just before its model's last cluster was disabled still finishes there.
+    const candidates = enabled.length > 0 ? enabled : allowed;
+    if (candidates.length === 1) return candidates[0] as ClusterRoute;
+    const tierIndex = vllmPriorityOf(tier);
+    invariant(tierIndex !== undefined, `unknown priority tier "${String(tier)}"`);
+    const nowMs = clock();
+    const chosen = chooseRoute(
+      candidates.map((route) => ({
+        route,
+        config: route.config,
+        standing: route.standing(model, tierIndex, options?.exclude, nowMs),
+      })),
+      options?.preferClean === true,
+    );
+    invariant(chosen !== undefined, `model "${model}" has a cluster to route to`);
+    return chosen;
+  };
+
   const acquire = async (model: string, tier: PriorityTier, acquireOptions?: AcquireOptions): Promise<Lease> => {
-    const route = routeByModel.get(model);
-    if (route === undefined) throw new UnknownModelError(model, servedModels);
+    const serving = routesByModel.get(model);
+    if (serving === undefined) throw new UnknownModelError(model, servedModels);
+    const route = routeFor(model, serving, tier, acquireOptions);
     const signal = acquireOptions?.signal;
     const lease = (await route.acquire(model, tier, signal, acquireOptions?.exclude)) as RouteLease;
     if (signal?.aborted) {
@@ -121,28 +169,28 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     return lease;
   };
 
-  const disabledClusters = new Set<string>();
-  const offered = (model: string) => {
-    const route = routeByModel.get(model);
-    return route !== undefined && !disabledClusters.has(route.config.name) ? route : undefined;
-  };
-
   return {
-    clusterFor: (model: string): ClusterConfig | undefined => offered(model)?.config,
-    clustersFor: (model: string): ClusterConfig[] => {
-      const route = offered(model);
-      return route === undefined ? [] : [route.config];
+    clusterFor: (model: string): ClusterConfig | undefined => {
+      // The dirtiest: a caller that sizes a carbon bound from one cluster covers every one the request may reach.
+      let dirtiest: ClusterConfig | undefined;
+      for (const { config } of enabledRoutes(model))
+        if (dirtiest === undefined || carbonPerItKwh(config) > carbonPerItKwh(dirtiest)) dirtiest = config;
+      return dirtiest;
     },
-    models: () => servedModels.filter((model) => offered(model) !== undefined),
+    clustersFor: (model: string): ClusterConfig[] => enabledRoutes(model).map((route) => route.config),
+    models: () => servedModels.filter((model) => enabledRoutes(model).length > 0),
     acquire,
-    queueDepth: (model: string) => routeByModel.get(model)?.queueDepth(model) ?? 0,
+    queueDepth: (model: string) =>
+      (routesByModel.get(model) ?? []).reduce((depth, route) => depth + route.queueDepth(model), 0),
     snapshot: (): RouterSnapshot => ({
       replicas: routes.flatMap((route) => route.snapshotReplicas()),
-      models: servedModels.map((model) => {
-        const route = routeByModel.get(model);
-        invariant(route !== undefined, `model "${model}" has a route`);
-        return { model, cluster: route.config.name, queueDepth: route.queueDepth(model) };
-      }),
+      models: servedModels.flatMap((model) =>
+        (routesByModel.get(model) ?? []).map((route) => ({
+          model,
+          cluster: route.config.name,
+          queueDepth: route.queueDepth(model),
+        })),
+      ),
     }),
     checkHealth: () => health.checkNow(),
     clusterNames: () => routes.map((route) => route.config.name),
@@ -157,7 +205,7 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     },
     addCluster: (config) => {
       if (closing !== undefined) return;
-      // Validated together with the clusters served now: unique names, models and replica ids.
+      // Validated together with the clusters served now: unique names and replica ids.
       const all = parseClusterConfigs([...routes.map((route) => route.config), config]);
       const added = all.at(-1);
       invariant(added !== undefined, 'the validated clusters include the added one');

@@ -31,6 +31,15 @@ export class TieredQueue<T extends QueueEntry> {
     return this.liveCount;
   }
 
+  /** Waiting entries of tiers 0..tierIndex: those served before a new entry of that tier. O(tiers). */
+  sizeThroughTier(tierIndex: number): number {
+    invariant(tierIndex >= 0 && tierIndex < this.tiers.length, `tierIndex ${tierIndex} is out of range`);
+    let count = 0;
+    for (let index = 0; index <= tierIndex; index++)
+      count += (this.tiers[index] as T[]).length - (this.heads[index] as number) - (this.deadCounts[index] as number);
+    return count;
+  }
+
   push(entry: T): void {
     invariant(entry.waiting, 'only waiting entries are queued');
     const tier = this.tiers[entry.tierIndex];

@@ -49,17 +49,29 @@ export interface RouterSnapshot {
 export interface AcquireOptions {
   signal?: AbortSignal;
   exclude?: ReadonlySet<string>;
+  /**
+   * Among the clusters serving the model, prefer the cleanest (lowest grid intensity x PUE) with a
+   * free slot over the least loaded: low and normal tiers of an org with carbon-aware routing on.
+   */
+  preferClean?: boolean;
+  /**
+   * Names of the only clusters the request may go to: those its carbon hold was sized for at
+   * admission (`clustersFor`), so a cluster added or enabled since never gets it. Absent: any.
+   */
+  within?: ReadonlySet<string>;
 }
 
 export interface Router {
+  /** One enabled cluster serving `model`: the one with the most operational carbon per kWh (so a bound sized from it covers them all). */
   clusterFor(model: string): ClusterConfig | undefined;
   /** Every cluster a request for `model` may be routed or failed over to (the carbon hold covers the dirtiest). */
   clustersFor(model: string): ClusterConfig[];
   models(): string[];
-  /** Waits in the model's priority queue (urgent > high > normal > low; FIFO within a tier) for a free slot on a healthy replica, least outstanding requests first. `exclude`: replica ids not to use (failover after a failure before the first byte). Aborting `signal` removes the waiter. */
+  /** Chooses one of the clusters serving the model (cleanest or least loaded, see `preferClean` and chooseRoute), then waits in that cluster's priority queue (urgent > high > normal > low; FIFO within a tier) for a free slot on a healthy replica, least outstanding requests first. `exclude`: replica ids not to use (failover after a failure before the first byte). Aborting `signal` removes the waiter. */
   acquire(model: string, tier: PriorityTier, options?: AcquireOptions): Promise<Lease>;
+  /** Requests waiting for the model, across the clusters serving it. */
   queueDepth(model: string): number;
-  /** Per replica: id, url, healthy, circuit state, inFlight; per model: queue depth. For /metrics. */
+  /** Per replica: id, url, healthy, circuit state, inFlight; per model and cluster serving it: queue depth. For /metrics. */
   snapshot(): RouterSnapshot;
   close(): Promise<void>;
 }

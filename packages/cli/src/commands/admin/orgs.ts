@@ -1,5 +1,5 @@
 import { currencyByCode, formatAmount, parseAmount, ValidationError } from '@tokenwise/core';
-import { createOrg, setGrantBounds, setPlatformOrg, type Db, type Org } from '@tokenwise/db';
+import { createOrg, setCarbonAwareRouting, setGrantBounds, setPlatformOrg, type Db, type Org } from '@tokenwise/db';
 import { createIssuanceMeter, type Ledger } from '@tokenwise/ledger';
 import type { AdminCommandSpecs, CommandOutput } from './admin-command';
 import { orgOf, orgOption } from './lookups';
@@ -26,7 +26,7 @@ async function describeIssuance(
   };
 }
 
-/** `org ...`: create an org, choose the platform org, bound what an org may issue. */
+/** `org ...`: create an org, choose the platform org, bound what an org may issue, switch carbon-aware routing. */
 export const orgCommands: AdminCommandSpecs = {
   'org create': {
     summary: 'create an org',
@@ -67,6 +67,33 @@ export const orgCommands: AdminCommandSpecs = {
       return {
         text: `Org ${org.slug} is the platform org${previous}: its admins may change clusters through the API.`,
         data: { orgId: org.id, previousOrgId },
+      };
+    },
+  },
+
+  'org set-carbon-routing': {
+    summary: "whether the org's low and normal priority requests prefer the cleanest cluster serving their model",
+    options: [
+      orgOption,
+      { name: 'on', description: 'prefer the cleanest healthy cluster with a free slot (the default)' },
+      { name: 'off', description: 'send every request to the least loaded cluster' },
+    ],
+    async run({ database }, options, actor) {
+      const org = await orgOf(database.db, options);
+      if ((options.on === true) === (options.off === true))
+        throw new ValidationError('Give exactly one of --on or --off.');
+      const { enabled, previous } = await setCarbonAwareRouting(database.db, {
+        orgId: org.id,
+        enabled: options.on === true,
+        actor,
+      });
+      const rule = enabled
+        ? 'its low and normal priority requests prefer the cleanest cluster serving their model'
+        : 'every request goes to the least loaded cluster serving its model';
+      const change = enabled === previous ? 'unchanged' : 'gateways apply it within a second';
+      return {
+        text: `Carbon-aware routing of org ${org.slug} is ${enabled ? 'on' : 'off'} (${change}): ${rule}.`,
+        data: { orgId: org.id, enabled, previous },
       };
     },
   },
