@@ -60,7 +60,7 @@ export async function startAdmission(
       'model_not_priced',
       'model',
     );
-  const profile: CarbonModelProfile = carbonProfileOf(model, priceList, deps.settings.modelProfiles);
+  const profile: CarbonModelProfile = carbonProfileOf(model, priceList, deps.settings.modelProfiles, cluster);
   const estimate = estimateAdmission({
     priceList: priceList.list,
     modelId: model,
