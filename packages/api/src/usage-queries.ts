@@ -14,8 +14,14 @@ export type UsageView = ReturnType<typeof toView>;
 function toView(row: UsageWithSettlement) {
   return {
     ...row,
-    /** grams of CO2e with six decimals, exact (micrograms / 1e6). */
+    /** grams of CO2e with six decimals, exact (micrograms / 1e6): operational + embodied. */
     co2eGrams: gramsOf(row.co2eMicrograms),
+    /** Energy x PUE x the cluster's location-based grid intensity. */
+    operationalCo2eGrams: gramsOf(row.operationalCo2eMicrograms),
+    /** The request's share of the hardware's manufacturing emissions. */
+    embodiedCo2eGrams: gramsOf(row.embodiedCo2eMicrograms),
+    /** Operational at the cluster's market-based factor; null when it has none. */
+    marketCo2eGrams: row.marketCo2eMicrograms === null ? null : gramsOf(row.marketCo2eMicrograms),
     createdAt: row.createdAt.toISOString(),
     settledAt: row.settledAt === null ? null : row.settledAt.toISOString(),
   };

@@ -89,7 +89,7 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
       actor: 'system:gateway',
     });
     expect((await run('clusters list', {})).text).toContain(
-      'gpu-eu v1: models llama-3-8b; priority scheduling, 32 per replica; region eu-west-1, 250 gCO2e/kWh location-based (source not recorded), no market-based factor, default PUE, owned: electricity Scope 2, hardware Scope 3 cat. 2 (from the startup configuration)\n    gpu-eu-0 http://10.0.0.5:8000 health unknown',
+      'gpu-eu v1: models llama-3-8b (no carbon profile: metered as dense at its price list weight); priority scheduling, 32 per replica; region eu-west-1, 250 gCO2e/kWh location-based (source not recorded), no market-based factor, default PUE, owned: electricity Scope 2, hardware Scope 3 cat. 2 (from the startup configuration)\n    gpu-eu-0 http://10.0.0.5:8000 health unknown',
     );
     const set = await run('clusters set-carbon', {
       cluster: 'gpu-eu',
@@ -170,10 +170,11 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
         region: 'us-east-1',
         gridIntensityGCo2ePerKwh: 380,
         pue: 1.3,
+        modelProfiles: { 'qwen-72b': { totalParamsBillions: 72.7, activeParamsBillions: 72.7 } },
       }),
     );
     expect((await run('clusters add', { file })).text).toMatch(
-      /^Added cluster gpu-us from .*cluster\.json; every gateway serves it within seconds:\n {2}gpu-us v1: models qwen-72b; FCFS scheduling/,
+      /^Added cluster gpu-us from .*cluster\.json; every gateway serves it within seconds:\n {2}gpu-us v1: models qwen-72b \(72\.7B\); FCFS scheduling/,
     );
     await expect(run('clusters remove', { cluster: 'gpu-us' })).rejects.toThrow(/is enabled: disable it first/);
     expect(

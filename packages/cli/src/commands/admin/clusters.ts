@@ -52,7 +52,14 @@ function describeCluster(record: ClusterRecord): string {
   });
   const scheduling = record.priorityScheduling ? 'priority scheduling' : 'FCFS scheduling';
   const state = record.disabledAt === null ? '' : ` DISABLED since ${record.disabledAt.toISOString()}`;
-  return `${record.name} v${record.version}${state}: models ${record.models.join(', ')}; ${scheduling}, ${record.maxConcurrencyPerReplica} per replica; ${describeCarbon(record)}\n    ${replicas.join('\n    ')}`;
+  const models = record.models.map((model) => {
+    const profile = record.modelProfiles?.[model];
+    if (profile === undefined) return `${model} (no carbon profile: metered as dense at its price list weight)`;
+    return profile.activeParamsBillions === profile.totalParamsBillions
+      ? `${model} (${profile.totalParamsBillions}B)`
+      : `${model} (${profile.totalParamsBillions}B, ${profile.activeParamsBillions}B active)`;
+  });
+  return `${record.name} v${record.version}${state}: models ${models.join(', ')}; ${scheduling}, ${record.maxConcurrencyPerReplica} per replica; ${describeCarbon(record)}\n    ${replicas.join('\n    ')}`;
 }
 
 /** `clusters disable|enable --cluster N [--replica R]`: a whole cluster, or one replica of it. */
