@@ -89,3 +89,15 @@ export function usageCarbonOf(
     energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)),
   };
 }
+
+/** Served models with no carbon profile on their cluster nor in the gateway setting: metered as assumed. */
+export function modelsWithoutProfile(
+  clusters: readonly (ClusterInfo & { models: readonly string[] })[],
+  settingsProfiles: Record<string, CarbonModelProfile>,
+): { model: string; cluster: string }[] {
+  return clusters.flatMap((cluster) =>
+    cluster.models
+      .filter((model) => cluster.modelProfiles?.[model] === undefined && settingsProfiles[model] === undefined)
+      .map((model) => ({ model, cluster: cluster.name })),
+  );
+}
