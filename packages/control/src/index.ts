@@ -27,3 +27,4 @@ export {
   holdTimeoutSecondsDefault,
   requestTimeoutMsDefault,
 } from './request-horizon';
+export * from './carbon/index';
