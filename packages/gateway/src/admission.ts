@@ -82,7 +82,13 @@ export async function startAdmission(
   };
   // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to.
   const carbonPlan = await deps.carbonBudgets?.plan(principal, () =>
-    carbonBoundOver(deps.router.clustersFor(model), cluster, profile, estimate.completionTokensBound),
+    carbonBoundOver(
+      deps.router.clustersFor(model),
+      cluster,
+      // Each cluster may declare its own profile of the model.
+      (candidate) => carbonProfileOf(model, priceList, deps.settings.modelProfiles, candidate),
+      estimate.completionTokensBound,
+    ),
   );
   const admitting = admit(
     {
@@ -119,12 +125,12 @@ export async function startAdmission(
 function carbonBoundOver(
   clusters: readonly ClusterInfo[],
   admitted: ClusterInfo,
-  profile: CarbonModelProfile,
+  profileOn: (cluster: ClusterInfo) => CarbonModelProfile,
   completionTokensBound: number,
 ): bigint {
   let bound = 0n;
   for (const candidate of clusters.length > 0 ? clusters : [admitted]) {
-    const value = co2eBoundFor(profile, candidate)(completionTokensBound);
+    const value = co2eBoundFor(profileOn(candidate), candidate)(completionTokensBound);
     if (value > bound) bound = value;
   }
   return bound;
