@@ -1,4 +1,5 @@
-import { ValidationError } from '@tokenwise/core';
+import { carbonSurchargeTerm, ValidationError, type CostTerm } from '@tokenwise/core';
+import { loadPriceListsByVersion, type CurrentPriceList } from '@tokenwise/control';
 import {
   findUsageWithSettlement,
   pageUsageWithSettlement,
@@ -11,11 +12,31 @@ import { decodeCursor, encodeCursor } from './inputs';
 /** A usage row as the API returns it: times as ISO strings (JSON has no dates), amounts as bigint. */
 export type UsageView = ReturnType<typeof toView>;
 
-function toView(row: UsageWithSettlement) {
+/**
+ * The carbon term of the request's cost: its total emissions (operational + embodied) at the
+ * internal carbon price of the list that priced it; null when that list has no carbon price.
+ */
+function carbonSurchargeOf(
+  row: UsageWithSettlement,
+  lists: Map<number, CurrentPriceList>,
+): (CostTerm & { perKgCo2e: bigint }) | null {
+  const carbonPrice = lists.get(row.priceListVersion)?.list.carbonPrice;
+  if (carbonPrice === undefined) return null;
+  return { ...carbonSurchargeTerm(carbonPrice, row.co2eMicrograms), perKgCo2e: carbonPrice.perKgCo2e };
+}
+
+function toView(row: UsageWithSettlement, lists: Map<number, CurrentPriceList>) {
   return {
     ...row,
-    /** grams of CO2e with six decimals, exact (micrograms / 1e6). */
+    carbonSurcharge: carbonSurchargeOf(row, lists),
+    /** grams of CO2e with six decimals, exact (micrograms / 1e6): operational + embodied. */
     co2eGrams: gramsOf(row.co2eMicrograms),
+    /** Energy x PUE x the cluster's location-based grid intensity. */
+    operationalCo2eGrams: gramsOf(row.operationalCo2eMicrograms),
+    /** The request's share of the hardware's manufacturing emissions. */
+    embodiedCo2eGrams: gramsOf(row.embodiedCo2eMicrograms),
+    /** Operational at the cluster's market-based factor; null when it has none. */
+    marketCo2eGrams: row.marketCo2eMicrograms === null ? null : gramsOf(row.marketCo2eMicrograms),
     createdAt: row.createdAt.toISOString(),
     settledAt: row.settledAt === null ? null : row.settledAt.toISOString(),
   };
@@ -59,8 +80,9 @@ export async function listUsage(
   });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
+  const lists = await loadPriceListsByVersion(db, { versions: page.map((row) => row.priceListVersion) });
   return {
-    items: page.map(toView),
+    items: page.map((row) => toView(row, lists)),
     nextCursor: rows.length > filter.limit && last !== undefined ? encodeCursor(last.createdAt, last.requestId) : null,
   };
 }
@@ -71,5 +93,6 @@ export async function findUsage(
   params: { visible: UsageScope; requestId: string },
 ): Promise<UsageView | undefined> {
   const row = await findUsageWithSettlement(db, { scope: params.visible, requestId: params.requestId });
-  return row === undefined ? undefined : toView(row);
+  if (row === undefined) return undefined;
+  return toView(row, await loadPriceListsByVersion(db, { versions: [row.priceListVersion] }));
 }

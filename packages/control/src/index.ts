@@ -7,6 +7,7 @@ export {
   listPriceLists,
   loadEffectivePriceList,
   loadNewestPriceList,
+  loadPriceListsByVersion,
   priceListPageMax,
   publishPriceList,
   type CurrentPriceList,

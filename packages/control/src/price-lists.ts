@@ -1,7 +1,7 @@
 import { invariant, parsePriceList, ValidationError, type PriceList } from '@tokenwise/core';
 import { writeAudit, type Db } from '@tokenwise/db';
 import { priceLists } from '@tokenwise/db/schema';
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 
 export interface CurrentPriceList {
   /** Unique across orgs: the version a usage row names identifies exactly this list. */
@@ -44,6 +44,19 @@ export async function loadNewestPriceList(
 /** The list that prices the org's requests now: its own newest, else the newest default. */
 export async function loadEffectivePriceList(db: Db, params: { orgId: string }): Promise<CurrentPriceList | undefined> {
   return (await loadNewestPriceList(db, params)) ?? (await loadNewestPriceList(db));
+}
+
+/** Lists by version (the version a usage row names), for at most `priceListPageMax` versions; unknown versions are left out. */
+export async function loadPriceListsByVersion(
+  db: Db,
+  params: { versions: readonly number[] },
+): Promise<Map<number, CurrentPriceList>> {
+  const versions = [...new Set(params.versions)];
+  if (versions.length > priceListPageMax)
+    throw new ValidationError(`At most ${priceListPageMax} price list versions at once, got ${versions.length}.`);
+  if (versions.length === 0) return new Map();
+  const rows = await db.select(columns).from(priceLists).where(inArray(priceLists.version, versions));
+  return new Map(rows.map((row) => [row.version, toCurrent(row)]));
 }
 
 export interface PriceListEntry {

@@ -63,7 +63,7 @@ export async function startAdmission(
       'model_not_priced',
       'model',
     );
-  const profile: CarbonModelProfile = carbonProfileOf(model, priceList, deps.settings.modelProfiles);
+  const profile: CarbonModelProfile = carbonProfileOf(model, priceList, deps.settings.modelProfiles, cluster);
   const estimate = estimateAdmission({
     priceList: priceList.list,
     modelId: model,
@@ -85,7 +85,13 @@ export async function startAdmission(
   };
   // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to (routing keeps to `clusters`).
   const carbonPlan = await deps.carbonBudgets?.plan(principal, () =>
-    carbonBoundOver(clusters, cluster, profile, estimate.completionTokensBound),
+    carbonBoundOver(
+      clusters,
+      cluster,
+      // Each cluster may declare its own profile of the model.
+      (candidate) => carbonProfileOf(model, priceList, deps.settings.modelProfiles, candidate),
+      estimate.completionTokensBound,
+    ),
   );
   const admitting = admit(
     {
@@ -122,12 +128,12 @@ export async function startAdmission(
 function carbonBoundOver(
   clusters: readonly ClusterInfo[],
   admitted: ClusterInfo,
-  profile: CarbonModelProfile,
+  profileOn: (cluster: ClusterInfo) => CarbonModelProfile,
   completionTokensBound: number,
 ): bigint {
   let bound = 0n;
   for (const candidate of clusters.length > 0 ? clusters : [admitted]) {
-    const value = co2eBoundFor(profile, candidate)(completionTokensBound);
+    const value = co2eBoundFor(profileOn(candidate), candidate)(completionTokensBound);
     if (value > bound) bound = value;
   }
   return bound;

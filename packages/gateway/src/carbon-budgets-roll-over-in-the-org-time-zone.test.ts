@@ -73,6 +73,7 @@ describeEachBackend('carbon budgets per period, in the org time zone', (database
       allowedModels: null,
       rpmLimit: null,
       tpmLimit: null,
+      carbonAwareRouting: true,
     };
     // December: two 4 g holds fit the 10 g cap, a third does not.
     const december = await budgets.plan(principal, () => hold);

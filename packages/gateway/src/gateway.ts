@@ -12,6 +12,7 @@ import { startClusterSync, type ClusterSync } from './routing/cluster-sync';
 import { createGatewayServer } from './server';
 import { gatewaySettingsSchema, type GatewaySettingsInput } from './settings';
 import { UpstreamPools } from './upstream-pools';
+import { modelsWithoutProfile } from './usage-carbon';
 import { createSettlementVersionsLookup } from './policy-versions';
 
 export interface GatewayOptions {
@@ -65,6 +66,10 @@ async function syncClusters(
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const settings = gatewaySettingsSchema.parse(options.settings ?? {});
   const log = options.log ?? ((line: string) => process.stderr.write(`gateway: ${line}\n`));
+  for (const { model, cluster } of modelsWithoutProfile(options.clusters, settings.modelProfiles))
+    log(
+      `model ${model} (cluster ${cluster}) declares no carbon profile: it is metered as dense at its price list weight and flagged carbon_assumed; add "modelProfiles": {"${model}": {"totalParamsBillions": ..., "activeParamsBillions": ...}} to the cluster`,
+    );
   const keys = createKeyStore({ db: options.db, pepper: options.keyPepper });
   const router = createRouter({ clusters: options.clusters, healthCheckIntervalMs: options.healthCheckIntervalMs });
   const clusterSync = await syncClusters(options, router, log).catch(async (error: unknown) => {

@@ -1,14 +1,12 @@
 import {
   assertCostWithinEstimate,
   chargeTransferId,
-  co2eMicrogramsBound,
   costBeyondEstimate,
   currencyByCode,
   formatAmount,
   holdTransferId,
   InsufficientFundsError,
   quoteCost,
-  requestEmissions,
   voidTransferId,
   type AdmissionEstimate,
   type Amount,
@@ -25,6 +23,7 @@ import type { PayerAccounts } from './payer-accounts';
 import type { ClusterInfo, Principal } from './ports';
 import type { SettlementVersions } from './policy-versions';
 import type { TokenUsage } from './stream-usage';
+import { carbonClusterOf, co2eBoundOn, modelCarbonOf, usageCarbonOf, type UsageCarbon } from './usage-carbon';
 
 /** One admitted request: its holds, one per currency the estimate needs. */
 export interface Admission {
@@ -58,34 +57,31 @@ export interface Completion {
 
 export interface Charge {
   cost: CostQuote;
+  /** Operational + embodied (what caps count and the carbon price charges), with its parts and methodology. */
+  carbon: UsageCarbon;
   co2eMicrograms: bigint;
   energyMicroWh: bigint;
   /** Set when usage went past the hold's bound: the whole hold is charged, never voided. */
   overrun: 'prompt' | 'completion' | 'cost' | undefined;
 }
 
+/** The model's carbon profile on `cluster` (its declared profile wins over the gateway setting); see modelCarbonOf. */
 export function carbonProfileOf(
   model: string,
   priceList: CurrentPriceList,
   profiles: Record<string, CarbonModelProfile>,
+  cluster?: ClusterInfo,
 ): CarbonModelProfile {
-  const profile = profiles[model];
-  if (profile !== undefined) return profile;
-  const weight = Number(priceList.list.models[model]?.weightMilliBillions ?? 1000n) / 1000;
-  return { totalParamsBillions: weight, activeParamsBillions: weight };
+  return modelCarbonOf(model, priceList, profiles, cluster).profile;
 }
 
 export function clusterProfileOf(cluster: ClusterInfo): CarbonClusterProfile {
-  return {
-    region: cluster.region,
-    gridIntensityGCo2ePerKwh: cluster.gridIntensityGCo2ePerKwh,
-    overrides: cluster.pue === undefined ? undefined : { pue: cluster.pue },
-  };
+  return carbonClusterOf(cluster);
 }
 
-/** The co2e bound the estimate needs when the price list prices carbon. */
+/** The co2e bound (operational + embodied) the estimate needs when the price list prices carbon. */
 export function co2eBoundFor(model: CarbonModelProfile, cluster: ClusterInfo): (outputTokens: number) => bigint {
-  return (outputTokens) => co2eMicrogramsBound(model, clusterProfileOf(cluster), outputTokens);
+  return co2eBoundOn(model, cluster);
 }
 
 const int32Max = 2_147_483_647;
@@ -215,30 +211,23 @@ export function priceUsage(
       : completion.usage.completionTokens > estimate.completionTokensBound
         ? 'completion'
         : undefined;
-  const emissions = requestEmissions(
-    carbonProfileOf(admission.model, admission.priceList, profiles),
-    clusterProfileOf(completion.cluster),
-    {
-      outputTokens,
-      latencySeconds: completion.latencyMs / 1000,
-    },
+  const carbon = usageCarbonOf(
+    modelCarbonOf(admission.model, admission.priceList, profiles, completion.cluster),
+    completion.cluster,
+    { outputTokens, latencySeconds: completion.latencyMs / 1000 },
   );
+  // The internal carbon price charges the total, operational + embodied.
   let cost = quoteCost(admission.priceList.list, {
     modelId: admission.model,
     tier: admission.tier,
     inputTokens,
     outputTokens,
-    co2eMicrograms: admission.priceList.list.carbonPrice === undefined ? undefined : emissions.co2eMicrograms,
+    co2eMicrograms: admission.priceList.list.carbonPrice === undefined ? undefined : carbon.co2eMicrograms,
   });
   if (overrun === undefined && costBeyondEstimate(estimate, cost) !== undefined) overrun = 'cost';
   if (overrun !== undefined) cost = estimate.cost;
   assertCostWithinEstimate(estimate, cost);
-  return {
-    cost,
-    co2eMicrograms: emissions.co2eMicrograms,
-    energyMicroWh: BigInt(Math.ceil(emissions.totalEnergyWh * 1e6)),
-    overrun,
-  };
+  return { cost, carbon, co2eMicrograms: carbon.co2eMicrograms, energyMicroWh: carbon.energyMicroWh, overrun };
 }
 
 /**
@@ -275,8 +264,13 @@ export async function charge(
     priceListVersion: admission.priceList.version,
     latencyMs: Math.round(completion.latencyMs),
     ttftMs: completion.ttftMs === undefined ? null : Math.round(completion.ttftMs),
-    co2eMicrograms: priced.co2eMicrograms,
-    energyMicroWh: priced.energyMicroWh,
+    co2eMicrograms: priced.carbon.co2eMicrograms,
+    operationalCo2eMicrograms: priced.carbon.operationalCo2eMicrograms,
+    embodiedCo2eMicrograms: priced.carbon.embodiedCo2eMicrograms,
+    marketCo2eMicrograms: priced.carbon.marketCo2eMicrograms,
+    carbonMethodology: priced.carbon.carbonMethodology,
+    carbonAssumed: priced.carbon.carbonAssumed,
+    energyMicroWh: priced.carbon.energyMicroWh,
     endUser: completion.endUser,
     tags: completion.tags,
     system: admission.system,

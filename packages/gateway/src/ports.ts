@@ -1,4 +1,4 @@
-import type { Principal } from '@tokenwise/control';
+import type { ClusterOwnership, ModelProfile, Principal } from '@tokenwise/control';
 import type { PriorityTier } from '@tokenwise/core';
 
 /**
@@ -19,8 +19,14 @@ export interface RequestLimiter {
 export interface ClusterInfo {
   name: string;
   region: string;
+  /** Location-based: what caps count. */
   gridIntensityGCo2ePerKwh: number;
   pue?: number;
+  /** Market-based factor; usage rows get a market-based operational figure when set. */
+  marketGridIntensityGCo2ePerKwh?: number;
+  ownership?: ClusterOwnership;
+  /** Carbon profiles of the models it serves, as its configuration declares them. */
+  modelProfiles?: Record<string, ModelProfile>;
 }
 
 export interface UpstreamLease {

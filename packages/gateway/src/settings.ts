@@ -1,13 +1,12 @@
-import { clientWriteStallMsDefault, holdTimeoutSeconds, requestTimeoutMsDefault } from '@tokenwise/control';
+import {
+  clientWriteStallMsDefault,
+  holdTimeoutSeconds,
+  modelProfileSchema,
+  requestTimeoutMsDefault,
+} from '@tokenwise/control';
 import { z } from 'zod';
 
 export { holdTimeoutSeconds };
-
-/** Carbon profile of a served model; without one, the price list's weight is used for both. */
-export const modelProfileSchema = z.object({
-  totalParamsBillions: z.number().positive().max(100_000),
-  activeParamsBillions: z.number().positive().max(100_000),
-});
 
 export const gatewaySettingsSchema = z.object({
   /** Completion tokens per choice when the client sets no max_tokens (written into the forwarded body). */
@@ -49,6 +48,11 @@ export const gatewaySettingsSchema = z.object({
    * durable: the commit overlaps the model's time to first token instead of adding to it.
    */
   forwardWhileHoldCommits: z.boolean().default(true),
+  /**
+   * Carbon profiles of models by name, for models whose cluster declares none (the cluster's
+   * `modelProfiles` win). A model with neither is metered as dense at its price list weight and
+   * flagged `carbon_assumed`.
+   */
   modelProfiles: z.record(z.string(), modelProfileSchema).default({}),
 });
 

@@ -168,6 +168,13 @@ const platformAdminProcedure = adminProcedure.use(async ({ ctx, next }) => {
 const clusterName = z.string().trim().min(1).max(128);
 const iso = (date: Date | null) => (date === null ? null : date.toISOString());
 
+/** Owned: its electricity is Scope 2, its hardware's manufacture Scope 3 category 2 (capital goods); rented: all Scope 3 category 1 (purchased services). */
+function ghgScopesOf(ownership: ClusterRecord['ownership']) {
+  return ownership === 'owned'
+    ? { operational: 'scope2', embodied: 'scope3-cat2' }
+    : { operational: 'scope3-cat1', embodied: 'scope3-cat1' };
+}
+
 function clusterView(record: ClusterRecord, operator: boolean) {
   return {
     name: record.name,
@@ -182,7 +189,13 @@ function clusterView(record: ClusterRecord, operator: boolean) {
     healthReportedAt: iso(record.healthReportedAt),
     region: record.region,
     gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
+    gridIntensitySource: record.gridIntensitySource,
+    marketGridIntensityGCo2ePerKwh: record.marketGridIntensityGCo2ePerKwh,
     pue: record.pue,
+    ownership: record.ownership,
+    /** GHG Protocol scopes of the cluster's emissions, from its ownership. */
+    ghgScopes: ghgScopesOf(record.ownership),
+    modelProfiles: record.modelProfiles ?? {},
     carbonSource: record.carbonSource,
     carbonSetBy: record.carbonSetBy,
     carbonSetAt: iso(record.carbonSetAt),
@@ -203,7 +216,7 @@ const clustersRouter = router({
     const operator = await isPlatformOrg(ctx.db, { orgId: ctx.user.orgId });
     return (await listClusters(ctx.db)).map((record) => clusterView(record, operator));
   }),
-  /** Sets a cluster's region, grid intensity and PUE (audited); gateways use them for new requests within seconds, and restarts keep them. */
+  /** Sets a cluster's region, grid intensity (location-based, its source, market-based), PUE and ownership (audited); gateways use them for new requests within seconds, and restarts keep them. */
   setCarbon: platformAdminProcedure
     .input(clusterCarbonSchema.extend({ name: clusterName }))
     .mutation(async ({ ctx, input }) => {

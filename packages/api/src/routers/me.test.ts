@@ -65,6 +65,14 @@ describe('me', () => {
     const rows = await (await f.as(f.users.colleague)).me.recentUsage({ limit: 10 });
     expect(rows.map((row) => row.requestId)).toEqual([mine]);
     expect(rows[0]).toMatchObject({ cost: 2_345n, co2eMicrograms: 1_500_000n, co2eGrams: '1.500000', score: 0.75 });
+    // The parts of the total, as stored (this row predates them: an operational-only methodology).
+    expect(rows[0]).toMatchObject({
+      operationalCo2eGrams: '0.000000',
+      embodiedCo2eGrams: '0.000000',
+      marketCo2eGrams: null,
+      carbonMethodology: 'ecologits-0.11.3-operational-only',
+      carbonAssumed: false,
+    });
     expect(typeof rows[0]?.createdAt).toBe('string');
   });
 

@@ -89,7 +89,7 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
       actor: 'system:gateway',
     });
     expect((await run('clusters list', {})).text).toContain(
-      'gpu-eu v1: models llama-3-8b; priority scheduling, 32 per replica; region eu-west-1, 250 gCO2e/kWh, default PUE (from the startup configuration)\n    gpu-eu-0 http://10.0.0.5:8000 health unknown',
+      'gpu-eu v1: models llama-3-8b (no carbon profile: metered as dense at its price list weight); priority scheduling, 32 per replica; region eu-west-1, 250 gCO2e/kWh location-based (source not recorded), no market-based factor, default PUE, owned: electricity Scope 2, hardware Scope 3 cat. 2 (from the startup configuration)\n    gpu-eu-0 http://10.0.0.5:8000 health unknown',
     );
     const set = await run('clusters set-carbon', {
       cluster: 'gpu-eu',
@@ -98,11 +98,44 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
       region: 'eu-north-1',
     });
     expect(set.text).toMatch(
-      /^Set the carbon coefficients of cluster gpu-eu: region eu-north-1, 55\.5 gCO2e\/kWh, PUE 1\.15 \(set by cli:tester at /,
+      /^Set the carbon coefficients of cluster gpu-eu: region eu-north-1, 55\.5 gCO2e\/kWh location-based \(source not recorded\), no market-based factor, PUE 1\.15, owned: .* \(set by cli:tester at /,
     );
     expect(
+      (
+        await run('clusters set-carbon', {
+          cluster: 'gpu-eu',
+          'grid-intensity': '55.5',
+          pue: '1.15',
+          source: 'Ember 2024, SE annual average',
+          market: '12',
+          ownership: 'rented',
+        })
+      ).text,
+    ).toContain(
+      'region eu-north-1, 55.5 gCO2e/kWh location-based (Ember 2024, SE annual average), market-based 12 gCO2e/kWh, PUE 1.15, rented: Scope 3 cat. 1',
+    );
+    await expect(
+      run('clusters set-carbon', { cluster: 'gpu-eu', 'grid-intensity': '55.5', pue: '1.15', ownership: 'leased' }),
+    ).rejects.toThrow(/ownership: must be "owned" or "rented"/);
+    expect(
+      (
+        await run('clusters set-carbon', {
+          cluster: 'gpu-eu',
+          'grid-intensity': '55.5',
+          pue: '1.15',
+          market: 'none',
+          ownership: 'owned',
+        })
+      ).data,
+    ).toMatchObject({
+      marketGridIntensityGCo2ePerKwh: null,
+      gridIntensitySource: 'Ember 2024, SE annual average',
+      ownership: 'owned',
+      version: 4,
+    });
+    expect(
       (await run('clusters set-carbon', { cluster: 'gpu-eu', 'grid-intensity': '60', pue: 'default' })).data,
-    ).toMatchObject({ gridIntensityGCo2ePerKwh: 60, pue: null, region: 'eu-north-1', version: 3 });
+    ).toMatchObject({ gridIntensityGCo2ePerKwh: 60, pue: null, region: 'eu-north-1', version: 5 });
     await expect(
       run('clusters set-carbon', { cluster: 'gpu-eu', 'grid-intensity': 'lots', pue: '1.2' }),
     ).rejects.toThrow(/--grid-intensity must be a decimal number/);
@@ -116,8 +149,8 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
     expect((await run('clusters disable', { cluster: 'gpu-eu' })).text).toBe(
       'Disabled cluster gpu-eu: its models get no new request within seconds; requests in flight finish.',
     );
-    expect((await run('clusters list', {})).text).toMatch(/gpu-eu v4 DISABLED since /);
-    expect((await run('clusters enable', { cluster: 'gpu-eu' })).data).toMatchObject({ disabledAt: null, version: 5 });
+    expect((await run('clusters list', {})).text).toMatch(/gpu-eu v6 DISABLED since /);
+    expect((await run('clusters enable', { cluster: 'gpu-eu' })).data).toMatchObject({ disabledAt: null, version: 7 });
     await expect(run('clusters disable', { cluster: 'gpu-eu', replica: 'gpu-eu-0' })).rejects.toThrow(
       /last enabled replica of cluster "gpu-eu"/,
     );
@@ -137,10 +170,11 @@ describe('tokenwise prices --org, org set-platform and clusters', () => {
         region: 'us-east-1',
         gridIntensityGCo2ePerKwh: 380,
         pue: 1.3,
+        modelProfiles: { 'qwen-72b': { totalParamsBillions: 72.7, activeParamsBillions: 72.7 } },
       }),
     );
     expect((await run('clusters add', { file })).text).toMatch(
-      /^Added cluster gpu-us from .*cluster\.json; every gateway serves it within seconds:\n {2}gpu-us v1: models qwen-72b; FCFS scheduling/,
+      /^Added cluster gpu-us from .*cluster\.json; every gateway serves it within seconds:\n {2}gpu-us v1: models qwen-72b \(72\.7B\); FCFS scheduling/,
     );
     await expect(run('clusters remove', { cluster: 'gpu-us' })).rejects.toThrow(/is enabled: disable it first/);
     expect(

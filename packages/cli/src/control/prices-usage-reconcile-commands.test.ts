@@ -155,6 +155,10 @@ describe('tokenwise prices, usage and reconcile through the platform control end
       priceListVersion: 2,
       latencyMs: 5,
       co2eMicrograms: 1_234_500n,
+      operationalCo2eMicrograms: 1_000_000n,
+      embodiedCo2eMicrograms: 234_500n,
+      marketCo2eMicrograms: requestId === 'req_new' ? 150_000n : null,
+      carbonAssumed: requestId === 'req_old',
       energyMicroWh: 1n,
       system: false,
       outcome: 'completed',
@@ -171,8 +175,8 @@ describe('tokenwise prices, usage and reconcile through the platform control end
     expect(carol.text).toBe(
       [
         'Latest usage of carol@acme.test (acme), newest first:',
-        '  2026-03-01T11:00:00.000Z  req_new  llama-3-8b  urgent  12 in / 34 out  0.0015 innovation + fee 0.001 priority  1.2345 gCO2e  completed',
-        '  2026-03-01T10:00:00.000Z  req_old  llama-3-8b  urgent  12 in / 34 out  0.0015 innovation + fee 0.001 priority  1.2345 gCO2e  completed',
+        '  2026-03-01T11:00:00.000Z  req_new  llama-3-8b  urgent  12 in / 34 out  0.0015 innovation + fee 0.001 priority  1.2345 gCO2e (1 operational + 0.2345 embodied; market 0.15)  completed',
+        '  2026-03-01T10:00:00.000Z  req_old  llama-3-8b  urgent  12 in / 34 out  0.0015 innovation + fee 0.001 priority  1.2345 gCO2e (1 operational + 0.2345 embodied) ASSUMED (no model profile)  completed',
       ].join('\n'),
     );
     const org = await run('usage', { org: 'acme', limit: '2' });

@@ -12,7 +12,11 @@ export interface InferenceCluster {
   close(): Promise<void>;
 }
 
-/** The simulated models `npm start` serves without VLLM_URL: a small dense model (2 replicas) and a MoE. */
+/**
+ * The simulated models `npm start` serves without VLLM_URL: a small dense model (2 replicas) and a
+ * MoE, each with the carbon profile of the model it stands for (Llama 3.1 8B: 8.03 B parameters,
+ * dense; Mixtral 8x7B: 46.7 B in all, 12.9 B active per token, Mistral AI's model card).
+ */
 const simulatedModels = [
   {
     model: 'sim/llama-3.1-8b-instruct',
@@ -20,6 +24,7 @@ const simulatedModels = [
     weightBillions: '8.03',
     cInputPerMTok: '150000',
     cOutputPerMTok: '600000',
+    profile: { totalParamsBillions: 8.03, activeParamsBillions: 8.03 },
   },
   {
     model: 'sim/mixtral-8x7b-instruct',
@@ -27,6 +32,7 @@ const simulatedModels = [
     weightBillions: '46.7',
     cInputPerMTok: '600000',
     cOutputPerMTok: '1800000',
+    profile: { totalParamsBillions: 46.7, activeParamsBillions: 12.9 },
   },
 ] as const;
 
@@ -61,7 +67,9 @@ const clusterDefaults = {
   queueWaitMsMax: 30_000,
   region: 'eu-west-1',
   gridIntensityGCo2ePerKwh: 250,
+  gridIntensitySource: 'demo figure (set the real one with `tokenwise clusters set-carbon --source`)',
   pue: 1.2,
+  ownership: 'owned' as const,
 };
 
 /** The clusters of TOKENWISE_CLUSTERS_FILE, a real vLLM at VLLM_URL (its models read from /v1/models), or the simulated cluster. */
@@ -126,9 +134,10 @@ export async function startInferenceCluster(options: {
       maxNumSeqs: 64,
     })),
   });
-  const clusters: ClusterConfig[] = simulatedModels.map(({ model }, index) => ({
+  const clusters: ClusterConfig[] = simulatedModels.map(({ model, profile }, index) => ({
     name: `sim-${index}`,
     models: [model],
+    modelProfiles: { [model]: { ...profile } },
     replicas: sim.replicas
       .filter((replica) => replica.model === model)
       .map((replica, n) => ({ id: `sim-${index}-${n}`, url: replica.url })),

@@ -8,6 +8,7 @@ import {
   lockCluster,
   toRecord,
   carbonOf,
+  carbonOfRow,
   definitionOf,
   type ClusterRecord,
   type Definition,
@@ -98,12 +99,7 @@ export async function removeCluster(db: Db, params: { name: string; actor: strin
       action: 'cluster.remove',
       entityType: 'cluster',
       entityId: params.name,
-      before: {
-        definition: row.definition,
-        region: row.region,
-        gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
-        pue: row.pue,
-      },
+      before: { definition: row.definition, ...carbonOfRow(row) },
       after: null,
     });
     return record;

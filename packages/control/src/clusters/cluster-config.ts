@@ -20,8 +20,28 @@ export interface ClusterConfig {
   /** Longest a request waits for a slot before it is refused with 429. */
   queueWaitMsMax: number;
   region: string;
+  /** Location-based grid intensity of the region. */
   gridIntensityGCo2ePerKwh: number;
   pue?: number;
+  /** Where the location-based figure comes from. */
+  gridIntensitySource?: string;
+  /** Market-based factor (PPAs, certificates), reported next to the location-based one. */
+  marketGridIntensityGCo2ePerKwh?: number;
+  /** GHG scope of its emissions; `owned` when unset. */
+  ownership?: ClusterOwnership;
+  /** Carbon profile per served model; a model without one is metered as dense at its price list weight. */
+  modelProfiles?: Record<string, ModelProfile>;
+}
+
+/** `owned`: electricity Scope 2, embodied Scope 3 category 2; `rented`: Scope 3 category 1. */
+export type ClusterOwnership = 'owned' | 'rented';
+
+/** A served model's parameters as the carbon model needs them (for a dense model active = total). */
+export interface ModelProfile {
+  totalParamsBillions: number;
+  activeParamsBillions: number;
+  /** Measured decode speed; replaces EcoLogits' latency regression. */
+  tokensPerSecond?: number;
 }
 
 /** closed: serving; open: refused until the cooldown ends; half-open: one trial request decides. */

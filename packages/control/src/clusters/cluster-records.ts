@@ -2,15 +2,22 @@ import { canonicalJson, NotFoundError } from '@tokenwise/core';
 import { writeAudit, type Db } from '@tokenwise/db';
 import { clusters } from '@tokenwise/db/schema';
 import { asc, eq } from 'drizzle-orm';
-import type { CircuitState, ClusterConfig, ReplicaConfig } from './cluster-config';
+import type { CircuitState, ClusterConfig, ClusterOwnership, ModelProfile, ReplicaConfig } from './cluster-config';
 import { clustersMax, parseClusterConfigs } from './config-schema';
 
 /** What a cluster's carbon accounting uses: gCO2e = energy x PUE x grid intensity of its region. */
 export interface ClusterCarbon {
   region: string;
+  /** Location-based: what caps count. */
   gridIntensityGCo2ePerKwh: number;
   /** null: the carbon model's default PUE. */
   pue: number | null;
+  /** Where the location-based figure comes from; null: not recorded. */
+  gridIntensitySource: string | null;
+  /** Market-based factor (GHG Protocol Scope 2, next to the location-based one); null: none. */
+  marketGridIntensityGCo2ePerKwh: number | null;
+  /** `owned`: electricity Scope 2, embodied Scope 3 category 2; `rented`: Scope 3 category 1. */
+  ownership: ClusterOwnership;
 }
 
 export interface ReplicaHealth {
@@ -29,6 +36,8 @@ export interface ClusterRecord extends ClusterCarbon {
   priorityScheduling: boolean;
   queueDepthMax: number;
   queueWaitMsMax: number;
+  /** Carbon profile per served model, as configured; a model without one is metered as assumed. */
+  modelProfiles?: Record<string, ModelProfile>;
   /** `config`: the coefficients come from the startup configuration; `api`: an operator set them, and a restart keeps them. */
   carbonSource: 'config' | 'api';
   carbonSetBy: string | null;
@@ -46,7 +55,16 @@ export interface ClusterRecord extends ClusterCarbon {
   healthReportedAt: Date | null;
 }
 
-export type Definition = Omit<ClusterConfig, 'name' | 'region' | 'gridIntensityGCo2ePerKwh' | 'pue'>;
+export type Definition = Omit<
+  ClusterConfig,
+  | 'name'
+  | 'region'
+  | 'gridIntensityGCo2ePerKwh'
+  | 'pue'
+  | 'gridIntensitySource'
+  | 'marketGridIntensityGCo2ePerKwh'
+  | 'ownership'
+>;
 
 export const definitionOf = (config: ClusterConfig): Definition => ({
   models: config.models,
@@ -55,12 +73,27 @@ export const definitionOf = (config: ClusterConfig): Definition => ({
   priorityScheduling: config.priorityScheduling,
   queueDepthMax: config.queueDepthMax,
   queueWaitMsMax: config.queueWaitMsMax,
+  // Only when declared, so a definition stored before profiles existed compares equal to the same config.
+  ...(config.modelProfiles === undefined ? {} : { modelProfiles: config.modelProfiles }),
 });
 
 export const carbonOf = (config: ClusterConfig): ClusterCarbon => ({
   region: config.region,
   gridIntensityGCo2ePerKwh: config.gridIntensityGCo2ePerKwh,
   pue: config.pue ?? null,
+  gridIntensitySource: config.gridIntensitySource ?? null,
+  marketGridIntensityGCo2ePerKwh: config.marketGridIntensityGCo2ePerKwh ?? null,
+  ownership: config.ownership ?? 'owned',
+});
+
+/** The carbon columns of a stored row. */
+export const carbonOfRow = (row: Row): ClusterCarbon => ({
+  region: row.region,
+  gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
+  pue: row.pue,
+  gridIntensitySource: row.gridIntensitySource,
+  marketGridIntensityGCo2ePerKwh: row.marketGridIntensityGCo2ePerKwh,
+  ownership: row.ownership,
 });
 
 export type Row = typeof clusters.$inferSelect;
@@ -71,9 +104,7 @@ export function toRecord(row: Row): ClusterRecord {
     name: row.name,
     source: row.source,
     ...definition,
-    region: row.region,
-    gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
-    pue: row.pue,
+    ...carbonOfRow(row),
     carbonSource: row.carbonSetBy === null ? 'config' : 'api',
     carbonSetBy: row.carbonSetBy,
     carbonSetAt: row.carbonSetAt,
@@ -102,6 +133,12 @@ export function clusterConfigOf(record: ClusterRecord): ClusterConfig {
     region: record.region,
     gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
     ...(record.pue === null ? {} : { pue: record.pue }),
+    ...(record.gridIntensitySource === null ? {} : { gridIntensitySource: record.gridIntensitySource }),
+    ...(record.marketGridIntensityGCo2ePerKwh === null
+      ? {}
+      : { marketGridIntensityGCo2ePerKwh: record.marketGridIntensityGCo2ePerKwh }),
+    ownership: record.ownership,
+    ...(record.modelProfiles === undefined ? {} : { modelProfiles: record.modelProfiles }),
   };
 }
 
@@ -161,20 +198,8 @@ async function registerCluster(db: Db, config: ClusterConfig, actor: string): Pr
     if (row === undefined) throw new Error(`cluster ${config.name} vanished during registration`);
     const keepsCarbon = row.carbonSetBy !== null;
     // A configured cluster of the same name as one added through the API takes it over: the configuration owns it from now on.
-    const current = {
-      source: row.source,
-      definition: row.definition,
-      region: row.region,
-      gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh,
-      pue: row.pue,
-    };
-    const next = {
-      source: 'config' as const,
-      definition,
-      ...(keepsCarbon
-        ? { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue }
-        : carbon),
-    };
+    const current = { source: row.source, definition: row.definition, ...carbonOfRow(row) };
+    const next = { source: 'config' as const, definition, ...(keepsCarbon ? carbonOfRow(row) : carbon) };
     if (canonicalJson(current) === canonicalJson(next)) return toRecord(row);
     const [updated] = await tx
       .update(clusters)

@@ -4,7 +4,9 @@ import { clusters } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ReplicaHealthReport } from './cluster-config';
+import { gridIntensitySourceSchema, marketGridIntensitySchema, ownershipSchema } from './config-schema';
 import {
+  carbonOfRow,
   lockCluster,
   toRecord,
   type ClusterRecord,
@@ -31,6 +33,12 @@ export const clusterCarbonSchema = z.strictObject({
     .min(1, 'must be at least 1 (PUE)')
     .max(3, 'must be at most 3 (PUE)')
     .nullable(),
+  /** Left out: unchanged; null: cleared. */
+  gridIntensitySource: gridIntensitySourceSchema.nullable().optional(),
+  /** Left out: unchanged; null: no market-based factor. */
+  marketGridIntensityGCo2ePerKwh: marketGridIntensitySchema.nullable().optional(),
+  /** Left out: unchanged. */
+  ownership: ownershipSchema.optional(),
 });
 
 export type ClusterCarbonInput = z.input<typeof clusterCarbonSchema>;
@@ -46,11 +54,18 @@ export async function setClusterCarbon(
   const carbon = parseWith(clusterCarbonSchema, params.carbon, 'carbon coefficients');
   return db.transaction(async (tx) => {
     const row = await lockCluster(tx, params.name);
-    const before = { region: row.region, gridIntensityGCo2ePerKwh: row.gridIntensityGCo2ePerKwh, pue: row.pue };
+    const before = carbonOfRow(row);
     const after = {
       region: carbon.region ?? row.region,
       gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh,
       pue: carbon.pue,
+      gridIntensitySource:
+        carbon.gridIntensitySource === undefined ? row.gridIntensitySource : carbon.gridIntensitySource,
+      marketGridIntensityGCo2ePerKwh:
+        carbon.marketGridIntensityGCo2ePerKwh === undefined
+          ? row.marketGridIntensityGCo2ePerKwh
+          : carbon.marketGridIntensityGCo2ePerKwh,
+      ownership: carbon.ownership ?? row.ownership,
     };
     const now = new Date();
     const [updated] = await tx

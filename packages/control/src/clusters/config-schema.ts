@@ -33,6 +33,52 @@ const baseUrl = z
 /** One replica: an id unique across clusters and the base URL of its vLLM server. */
 export const replicaSchema = z.strictObject({ id: z.string().regex(namePattern, nameMessage), url: baseUrl });
 
+/** Parameters beyond this are a typo (the largest published models have a few thousand billion). */
+export const modelParamsBillionsMax = 100_000;
+
+/**
+ * What the carbon model needs of a served model (EcoLogits 0.11.3): total parameters set the GPU
+ * count, active ones (a mixture of experts' routed share) the energy per token; a measured decode
+ * speed replaces the latency regression.
+ */
+export const modelProfileSchema = z
+  .strictObject({
+    totalParamsBillions: z
+      .number({ error: 'must be the total parameters in billions, such as 46.7' })
+      .positive('must be greater than 0 (billions of parameters)')
+      .max(modelParamsBillionsMax, `must be at most ${modelParamsBillionsMax} (billions of parameters)`),
+    activeParamsBillions: z
+      .number({ error: 'must be the parameters active per token in billions, such as 12.9 (= total when dense)' })
+      .positive('must be greater than 0 (billions of parameters)')
+      .max(modelParamsBillionsMax, `must be at most ${modelParamsBillionsMax} (billions of parameters)`),
+    tokensPerSecond: z
+      .number({ error: 'must be the measured decode speed in tokens per second' })
+      .positive('must be greater than 0 tokens per second')
+      .max(1_000_000, 'must be at most 1000000 tokens per second')
+      .optional(),
+  })
+  .refine((profile) => profile.activeParamsBillions <= profile.totalParamsBillions, {
+    message: 'activeParamsBillions must be at most totalParamsBillions',
+    path: ['activeParamsBillions'],
+  });
+
+/** Where a grid-intensity figure comes from, free text such as "Ember 2024, DE annual average". */
+export const gridIntensitySourceSchema = z
+  .string({ error: 'must say where the grid intensity comes from, such as "Ember 2024, DE annual average"' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters');
+
+/** The market-based factor (PPAs, certificates) next to the location-based one, as the GHG Protocol's Scope 2 asks. */
+export const marketGridIntensitySchema = z
+  .number({ error: 'must be a number of gCO2e per kWh (market-based)' })
+  .min(0, 'must be at least 0 gCO2e/kWh')
+  .max(2000, 'must be at most 2000 gCO2e/kWh');
+
+/** `owned`: electricity Scope 2, hardware Scope 3 category 2; `rented`: all of it Scope 3 category 1. */
+export const clusterOwnerships = ['owned', 'rented'] as const;
+export const ownershipSchema = z.enum(clusterOwnerships, { error: 'must be "owned" or "rented"' });
+
 /** One cluster's configuration (what an operator adds through the API); `clusterConfigSchema` also checks uniqueness across clusters. */
 export const clusterSchema = z.strictObject({
   name: z.string().regex(namePattern, nameMessage),
@@ -60,6 +106,16 @@ export const clusterSchema = z.strictObject({
     .min(1, 'must be at least 1 (PUE)')
     .max(3, 'must be at most 3 (PUE)')
     .optional(),
+  gridIntensitySource: gridIntensitySourceSchema.optional(),
+  marketGridIntensityGCo2ePerKwh: marketGridIntensitySchema.optional(),
+  ownership: ownershipSchema.optional(),
+  /** Per served model; a model without one is metered as dense at its price list weight, flagged `carbon_assumed`. */
+  modelProfiles: z
+    .record(z.string().regex(namePattern, nameMessage), modelProfileSchema)
+    .optional()
+    .refine((profiles) => profiles === undefined || Object.keys(profiles).length <= modelsPerClusterMax, {
+      message: `must have at most ${modelsPerClusterMax} profiles`,
+    }),
 });
 
 /**
@@ -74,6 +130,13 @@ export const clusterConfigSchema = z
     const clusterByName = new Map<string, number>();
     const clusterByReplica = new Map<string, string>();
     clusters.forEach((cluster, index) => {
+      for (const model of Object.keys(cluster.modelProfiles ?? {}))
+        if (!cluster.models.includes(model))
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'modelProfiles', model],
+            message: `"${model}" is not among the cluster's models; a profile describes a served model`,
+          });
       if (clusterByName.has(cluster.name))
         ctx.addIssue({
           code: 'custom',

@@ -1,6 +1,16 @@
-export type { CircuitState, ClusterConfig, ReplicaConfig, ReplicaHealthReport } from './cluster-config';
+export type {
+  CircuitState,
+  ClusterConfig,
+  ClusterOwnership,
+  ModelProfile,
+  ReplicaConfig,
+  ReplicaHealthReport,
+} from './cluster-config';
 export {
   clusterConfigSchema,
+  clusterOwnerships,
+  modelParamsBillionsMax,
+  modelProfileSchema,
   clusterSchema,
   clustersMax,
   concurrencyPerReplicaMax,

@@ -1,8 +1,8 @@
 import { ValidationError } from '../errors';
 
 /**
- * Coefficients of EcoLogits' LLM inference model (genai-impact/ecologits, ecologits/impacts/llm.py,
- * the batch-size model introduced in v0.9, documented at ecologits.ai "methodology/llm_inference").
+ * Coefficients of EcoLogits' LLM inference model, as released in ecologits 0.11.3 on PyPI
+ * (ecologits/impacts/llm.py, module constants; documented at ecologits.ai "methodology/llm_inference").
  * Every one can be overridden per cluster and per model.
  */
 export interface CarbonCoefficients {
@@ -27,6 +27,12 @@ export interface CarbonCoefficients {
   readonly batchSize: number;
   /** Power Usage Effectiveness of the data center. */
   readonly pue: number;
+  /** Manufacturing emissions of one server without its GPUs, kgCO2e. */
+  readonly serverEmbodiedKgCo2e: number;
+  /** Manufacturing emissions of one GPU, kgCO2e. */
+  readonly gpuEmbodiedKgCo2e: number;
+  /** Lifetime over which the hardware's embodied emissions are spread, seconds. */
+  readonly hardwareLifetimeSeconds: number;
 }
 
 export const ecoLogitsDefaults: CarbonCoefficients = {
@@ -51,6 +57,12 @@ export const ecoLogitsDefaults: CarbonCoefficients = {
   // Methodology page: "PUE = 1.2 for hyperscaler data centers"; EcoLogits now uses each provider's own PUE,
   // so set the cluster's measured PUE.
   pue: 1.2,
+  // llm.py SERVER_EMBODIED_IMPACT_GWP = 5700 (kgCO2eq, one server without its GPUs).
+  serverEmbodiedKgCo2e: 5700,
+  // llm.py GPU_EMBODIED_IMPACT_GWP = 273 (kgCO2eq, one GPU).
+  gpuEmbodiedKgCo2e: 273,
+  // llm.py HARDWARE_LIFESPAN = 3 * 365 * 24 * 60 * 60 (seconds: three years of 365 days).
+  hardwareLifetimeSeconds: 3 * 365 * 24 * 60 * 60,
 };
 
 /** Merges overrides over the defaults: cluster first, then model (the most specific wins). */
@@ -69,6 +81,7 @@ export function resolveCoefficients(...overrides: Array<Partial<CarbonCoefficien
     'gpuMemoryGb',
     'serverGpuCount',
     'batchSize',
+    'hardwareLifetimeSeconds',
   ];
   for (const name of positive) {
     if (merged[name] <= 0)
@@ -85,6 +98,8 @@ export function resolveCoefficients(...overrides: Array<Partial<CarbonCoefficien
     'latencyBeta',
     'latencyGamma',
     'serverPowerKw',
+    'serverEmbodiedKgCo2e',
+    'gpuEmbodiedKgCo2e',
   ] as const) {
     if (merged[name] < 0)
       throw new ValidationError(`Carbon coefficient ${name} must not be negative, got ${merged[name]}.`);

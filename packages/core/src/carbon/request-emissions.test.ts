@@ -4,7 +4,7 @@ import { ValidationError } from '../errors';
 import { ecoLogitsDefaults, resolveCoefficients } from './coefficients';
 import { co2eMicrogramsBound, requestEmissions, requiredGpuCount } from './request-emissions';
 
-describe('carbon per request, by EcoLogits (ecologits/impacts/llm.py)', () => {
+describe('carbon per request, by EcoLogits 0.11.3 (ecologits/impacts/llm.py)', () => {
   it('matches a hand computation for an 8B dense model, latency modelled', () => {
     // Llama-3-8B: P_total = P_active = 8 (billions). 500 output tokens, grid 400 gCO2e/kWh, PUE 1.2.
     // exp(beta * B) = exp(-0.011205921025579175 * 64) = exp(-0.71717894563707)   = 0.48812734922979
@@ -18,8 +18,12 @@ describe('carbon per request, by EcoLogits (ecologits/impacts/llm.py)', () => {
     // E_server      = 22.432687025 / 3600 h * 1200 W * 1/8 GPUs / 64 batch         = 0.014604613948 Wh
     // E_it          = 0.014604613948 + 0.022542296282                             = 0.037146910230 Wh
     // E             = 1.2 * 0.037146910230                                        = 0.044576292277 Wh
-    // gCO2e         = 0.044576292277 / 1000 kWh * 400 gCO2e/kWh                   = 0.017830516911 g
-    // stored        = ceil(17830.516911 ug)                                       = 17831 ug
+    // operational   = 0.044576292277 / 1000 kWh * 400 gCO2e/kWh                   = 0.017830516911 g
+    //               -> ceil(17830.516911 ug)                                      = 17831 ug
+    // hardware      = 1/8 servers * 5700 kg + 1 GPU * 273 kg                      = 985.5 kgCO2e
+    // embodied      = 1000 * 22.432687025 s * 985.5 / (94,608,000 s * 64 batch)   = 0.003651153487 g
+    //               -> ceil(3651.153487 ug)                                       = 3652 ug
+    // total         = 17831 + 3652                                                = 21483 ug
     const result = requestEmissions(
       { totalParamsBillions: 8, activeParamsBillions: 8 },
       { region: 'test-grid-400', gridIntensityGCo2ePerKwh: 400 },
@@ -31,8 +35,13 @@ describe('carbon per request, by EcoLogits (ecologits/impacts/llm.py)', () => {
     expect(result.serverEnergyWh).toBeCloseTo(0.014604613948, 11);
     expect(result.itEnergyWh).toBeCloseTo(0.03714691023, 11);
     expect(result.totalEnergyWh).toBeCloseTo(0.044576292277, 11);
-    expect(result.gCo2e).toBeCloseTo(0.017830516911, 11);
-    expect(result.co2eMicrograms).toBe(17831n);
+    expect(result.operationalGCo2e).toBeCloseTo(0.017830516911, 11);
+    expect(result.embodiedGCo2e).toBeCloseTo(0.003651153487, 11);
+    expect(result.operationalCo2eMicrograms).toBe(17831n);
+    expect(result.embodiedCo2eMicrograms).toBe(3652n);
+    expect(result.co2eMicrograms).toBe(21483n);
+    expect(result.marketCo2eMicrograms).toBeNull();
+    expect(result.methodology).toBe('ecologits-0.11.3');
   });
 
   it('matches a hand computation for a 47B-total / 13B-active MoE, latency measured, cluster PUE 1.1', () => {
@@ -48,11 +57,19 @@ describe('carbon per request, by EcoLogits (ecologits/impacts/llm.py)', () => {
     // E_server      = 12 / 3600 h * 1200 W * 2/8 GPUs / 64 batch                   = 0.015625 Wh
     // E_it          = 0.015625 + 0.095863323999                                   = 0.111488323999 Wh
     // E             = 1.1 * 0.111488323999                                        = 0.122637156398 Wh
-    // gCO2e         = 0.122637156398 / 1000 kWh * 56 gCO2e/kWh                    = 0.006867680758 g
-    // stored        = ceil(6867.680758 ug)                                        = 6868 ug
+    // operational   = 0.122637156398 / 1000 kWh * 56 gCO2e/kWh                    = 0.006867680758 g
+    //               -> ceil(6867.680758 ug)                                       = 6868 ug
+    // market        = 0.122637156398 / 1000 kWh * 10 gCO2e/kWh (the cluster's PPA) = 0.001226371564 g -> 1227 ug
+    // hardware      = 2/8 servers * 5700 kg + 2 GPUs * 273 kg                     = 1971 kgCO2e
+    // embodied      = 1000 * 12 s * 1971 / (94,608,000 s * 64 batch)              = 0.00390625 g -> 3907 ug
     const result = requestEmissions(
       { totalParamsBillions: 47, activeParamsBillions: 13 },
-      { region: 'test-grid-56', gridIntensityGCo2ePerKwh: 56, overrides: { pue: 1.1 } },
+      {
+        region: 'test-grid-56',
+        gridIntensityGCo2ePerKwh: 56,
+        marketGridIntensityGCo2ePerKwh: 10,
+        overrides: { pue: 1.1 },
+      },
       { outputTokens: 1000, latencySeconds: 12 },
     );
     expect(result.gpuCount).toBe(2);
@@ -60,8 +77,10 @@ describe('carbon per request, by EcoLogits (ecologits/impacts/llm.py)', () => {
     expect(result.gpuEnergyWh).toBeCloseTo(0.095863323999, 11);
     expect(result.serverEnergyWh).toBeCloseTo(0.015625, 12);
     expect(result.totalEnergyWh).toBeCloseTo(0.122637156398, 11);
-    expect(result.gCo2e).toBeCloseTo(0.006867680758, 11);
-    expect(result.co2eMicrograms).toBe(6868n);
+    expect(result.operationalGCo2e).toBeCloseTo(0.006867680758, 11);
+    expect(result.embodiedGCo2e).toBeCloseTo(0.00390625, 12);
+    expect(result.co2eMicrograms).toBe(6868n + 3907n);
+    expect(result.marketCo2eMicrograms).toBe(1227n);
   });
 
   it('rounds the GPU count up to a power of two from total parameters', () => {

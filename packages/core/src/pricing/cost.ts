@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { ceilDiv, formatScaled, pricingScale } from './exact';
 import {
   co2eMicrogramsPerRequestMax,
+  type CarbonPrice,
   type PriceList,
   type PriorityTier,
   priorityTiers,
@@ -43,6 +44,14 @@ export interface CostQuote {
   /** The charge per currency, each rounded up once from the exact sum of its terms. */
   readonly totals: Readonly<Record<string, Amount>>;
   readonly breakdown: CostBreakdown;
+}
+
+/**
+ * The carbon surcharge of `co2eMicrograms` (operational + embodied) at the internal carbon price,
+ * exact: micrograms x (minor units per kg) / 10^9 micrograms per kg.
+ */
+export function carbonSurchargeTerm(carbonPrice: CarbonPrice, co2eMicrograms: bigint): CostTerm {
+  return { currency: carbonPrice.currency, exactMinorUnits: formatScaled(co2eMicrograms * carbonPrice.perKgCo2e) };
 }
 
 function assertTokenCount(value: number, what: string): void {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, max, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { apiKeys, settlements, usageRecords } from '../schema/index';
 import { usageInScope, type UsageScope } from './usage-scope';
@@ -19,7 +19,13 @@ const usageWithSettlementColumns = {
   cost: usageRecords.cost,
   feeCurrency: usageRecords.feeCurrency,
   fee: usageRecords.fee,
+  /** Operational + embodied: what caps count. */
   co2eMicrograms: usageRecords.co2eMicrograms,
+  operationalCo2eMicrograms: usageRecords.operationalCo2eMicrograms,
+  embodiedCo2eMicrograms: usageRecords.embodiedCo2eMicrograms,
+  marketCo2eMicrograms: usageRecords.marketCo2eMicrograms,
+  carbonMethodology: usageRecords.carbonMethodology,
+  carbonAssumed: usageRecords.carbonAssumed,
   latencyMs: usageRecords.latencyMs,
   outcome: usageRecords.outcome,
   priceListVersion: usageRecords.priceListVersion,
@@ -110,4 +116,30 @@ export async function findUsageKeyMintedFor(
 export async function findUsageRecord(db: Db, params: { requestId: string }): Promise<UsageRecord | undefined> {
   const [usage] = await db.select().from(usageRecords).where(eq(usageRecords.requestId, params.requestId)).limit(1);
   return usage;
+}
+
+/** Models a doctor lists at most. */
+export const assumedCarbonModelsMax = 50;
+
+/**
+ * Models metered since `since` without a carbon profile (`carbon_assumed`), platform-wide: each
+ * with its request count and its last such request, for `tokenwise doctor`.
+ */
+export async function modelsWithAssumedCarbon(
+  db: Db,
+  params: { since: Date },
+): Promise<{ model: string; cluster: string; requests: number; lastAt: Date }[]> {
+  const rows = await db
+    .select({
+      model: usageRecords.model,
+      cluster: usageRecords.cluster,
+      requests: sql<number>`count(*)::int`,
+      lastAt: max(usageRecords.createdAt),
+    })
+    .from(usageRecords)
+    .where(and(eq(usageRecords.carbonAssumed, true), gte(usageRecords.createdAt, params.since)))
+    .groupBy(usageRecords.model, usageRecords.cluster)
+    .orderBy(asc(usageRecords.model), asc(usageRecords.cluster))
+    .limit(assumedCarbonModelsMax);
+  return rows.map((row) => ({ ...row, lastAt: row.lastAt ?? params.since }));
 }

@@ -71,6 +71,9 @@ export function startClusterSync(options: {
         region: record.region,
         gridIntensityGCo2ePerKwh: record.gridIntensityGCo2ePerKwh,
         pue: record.pue,
+        gridIntensitySource: record.gridIntensitySource,
+        marketGridIntensityGCo2ePerKwh: record.marketGridIntensityGCo2ePerKwh,
+        ownership: record.ownership,
       });
       if (added.has(record.name)) setReplicasOrLog(record);
       options.router.setAvailability(record.name, {

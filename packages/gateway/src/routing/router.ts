@@ -23,6 +23,16 @@ import {
   type RouterSnapshot,
 } from './types';
 
+/** A cluster's carbon fields as stored (null: not set); the optional ones are left as they are when absent. */
+export interface ClusterCarbonSetting {
+  region: string;
+  gridIntensityGCo2ePerKwh: number;
+  pue: number | null;
+  gridIntensitySource?: string | null;
+  marketGridIntensityGCo2ePerKwh?: number | null;
+  ownership?: 'owned' | 'rented';
+}
+
 /** A router that also lets callers (tests, startup) run a health-check round and wait for it. */
 export interface CheckedRouter extends Router {
   /** Runs one health-check round now and resolves when every replica answered or timed out. */
@@ -30,7 +40,7 @@ export interface CheckedRouter extends Router {
   /** Names of the clusters it routes to. */
   clusterNames(): string[];
   /** New carbon coefficients for a cluster's new requests; queues, slots and health stay as they are. False for an unknown cluster. */
-  setCarbon(name: string, carbon: { region: string; gridIntensityGCo2ePerKwh: number; pue: number | null }): boolean;
+  setCarbon(name: string, carbon: ClusterCarbonSetting): boolean;
   /**
    * Operator state of a cluster: a disabled cluster's models are not offered to new requests
    * (requests already queued or in flight finish); disabled replicas get no new request. Health,
@@ -197,10 +207,15 @@ export function createRouter(options: RouterOptions): CheckedRouter {
     setCarbon: (name, carbon) => {
       const route = routes.find((candidate) => candidate.config.name === name);
       if (route === undefined) return false;
-      const { pue: _pue, ...rest } = route.config;
-      const base = { ...rest, region: carbon.region, gridIntensityGCo2ePerKwh: carbon.gridIntensityGCo2ePerKwh };
+      const next: ClusterConfig = { ...route.config, region: carbon.region };
+      next.gridIntensityGCo2ePerKwh = carbon.gridIntensityGCo2ePerKwh;
+      for (const field of ['pue', 'gridIntensitySource', 'marketGridIntensityGCo2ePerKwh', 'ownership'] as const) {
+        const value = carbon[field];
+        if (value === null) delete next[field];
+        else if (value !== undefined) Object.assign(next, { [field]: value });
+      }
       // Leases already granted keep the config they were granted with; admissions read this one.
-      route.config = Object.freeze(carbon.pue === null ? base : { ...base, pue: carbon.pue });
+      route.config = Object.freeze(next);
       return true;
     },
     addCluster: (config) => {

@@ -27,7 +27,21 @@ function describeCarbon(record: ClusterRecord): string {
     record.carbonSetBy === null
       ? 'from the startup configuration'
       : `set by ${record.carbonSetBy} at ${record.carbonSetAt?.toISOString()}`;
-  return `region ${record.region}, ${record.gridIntensityGCo2ePerKwh} gCO2e/kWh, ${pue} (${source})`;
+  const from = record.gridIntensitySource === null ? 'source not recorded' : record.gridIntensitySource;
+  const market =
+    record.marketGridIntensityGCo2ePerKwh === null
+      ? 'no market-based factor'
+      : `market-based ${record.marketGridIntensityGCo2ePerKwh} gCO2e/kWh`;
+  const scopes =
+    record.ownership === 'owned' ? 'owned: electricity Scope 2, hardware Scope 3 cat. 2' : 'rented: Scope 3 cat. 1';
+  return `region ${record.region}, ${record.gridIntensityGCo2ePerKwh} gCO2e/kWh location-based (${from}), ${market}, ${pue}, ${scopes} (${source})`;
+}
+
+/** `--market` and `--source`: left out keeps the current value, `none` clears it. */
+function clearable<T>(options: CommandOptions, name: string, read: () => T): T | null | undefined {
+  const value = optionalText(options, name);
+  if (value === undefined) return undefined;
+  return value === 'none' ? null : read();
 }
 
 function describeCluster(record: ClusterRecord): string {
@@ -38,7 +52,14 @@ function describeCluster(record: ClusterRecord): string {
   });
   const scheduling = record.priorityScheduling ? 'priority scheduling' : 'FCFS scheduling';
   const state = record.disabledAt === null ? '' : ` DISABLED since ${record.disabledAt.toISOString()}`;
-  return `${record.name} v${record.version}${state}: models ${record.models.join(', ')}; ${scheduling}, ${record.maxConcurrencyPerReplica} per replica; ${describeCarbon(record)}\n    ${replicas.join('\n    ')}`;
+  const models = record.models.map((model) => {
+    const profile = record.modelProfiles?.[model];
+    if (profile === undefined) return `${model} (no carbon profile: metered as dense at its price list weight)`;
+    return profile.activeParamsBillions === profile.totalParamsBillions
+      ? `${model} (${profile.totalParamsBillions}B)`
+      : `${model} (${profile.totalParamsBillions}B, ${profile.activeParamsBillions}B active)`;
+  });
+  return `${record.name} v${record.version}${state}: models ${models.join(', ')}; ${scheduling}, ${record.maxConcurrencyPerReplica} per replica; ${describeCarbon(record)}\n    ${replicas.join('\n    ')}`;
 }
 
 /** `clusters disable|enable --cluster N [--replica R]`: a whole cluster, or one replica of it. */
@@ -68,7 +89,8 @@ async function changeAvailability(
 /** `clusters ...`: the registry of inference clusters every gateway routes to. */
 export const clusterCommands: AdminCommandSpecs = {
   'clusters list': {
-    summary: 'every cluster: models, replicas with health, region, gCO2e/kWh, PUE, state',
+    summary:
+      'every cluster: models, replicas with health, region, gCO2e/kWh (location and market), PUE, ownership, state',
     options: [],
     async run({ database }) {
       const records = await listClusters(database.db);
@@ -87,14 +109,34 @@ export const clusterCommands: AdminCommandSpecs = {
       { name: 'grid-intensity', value: 'gCO2e/kWh', required: true, description: 'grid carbon intensity, e.g. 250' },
       { name: 'pue', value: 'pue', required: true, description: 'power usage effectiveness, e.g. 1.15, or default' },
       { name: 'region', value: 'region', description: 'where it runs' },
+      {
+        name: 'source',
+        value: 'text',
+        description: 'where the grid intensity comes from, e.g. "Ember 2024, DE annual average", or none',
+      },
+      {
+        name: 'market',
+        value: 'gCO2e/kWh',
+        description: 'market-based factor (PPAs, certificates) reported next to it, or none',
+      },
+      {
+        name: 'ownership',
+        value: 'owned|rented',
+        description: 'owned: Scope 2 (+ Scope 3 cat. 2 hardware); rented: Scope 3 cat. 1',
+      },
     ],
     async run({ database }, options, actor) {
       const name = text(options, 'cluster');
       const pueText = text(options, 'pue');
+      const ownership = optionalText(options, 'ownership');
       const carbon = {
         region: optionalText(options, 'region'),
         gridIntensityGCo2ePerKwh: decimal(options, 'grid-intensity'),
         pue: pueText === 'default' ? null : decimal(options, 'pue'),
+        gridIntensitySource: clearable(options, 'source', () => text(options, 'source')),
+        marketGridIntensityGCo2ePerKwh: clearable(options, 'market', () => decimal(options, 'market')),
+        // Validated (owned | rented) by setClusterCarbon, which names the field.
+        ownership: ownership as 'owned' | 'rented' | undefined,
       };
       const record = await setClusterCarbon(database.db, { name, carbon, actor });
       return {

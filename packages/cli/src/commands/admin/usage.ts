@@ -12,6 +12,19 @@ function grams(micrograms: bigint): string {
   return fraction === '' ? whole.toString() : `${whole}.${fraction}`;
 }
 
+/** `1.2 gCO2e (1 operational + 0.2 embodied; market 0.3)`, flagged when the model had no carbon profile. */
+function carbonOf(row: {
+  co2eMicrograms: bigint;
+  operationalCo2eMicrograms: bigint;
+  embodiedCo2eMicrograms: bigint;
+  marketCo2eMicrograms: bigint | null;
+  carbonAssumed: boolean;
+}): string {
+  const market = row.marketCo2eMicrograms === null ? '' : `; market ${grams(row.marketCo2eMicrograms)}`;
+  const assumed = row.carbonAssumed ? ' ASSUMED (no model profile)' : '';
+  return `${grams(row.co2eMicrograms)} gCO2e (${grams(row.operationalCo2eMicrograms)} operational + ${grams(row.embodiedCo2eMicrograms)} embodied${market})${assumed}`;
+}
+
 const usageColumns = {
   createdAt: true,
   requestId: true,
@@ -25,6 +38,11 @@ const usageColumns = {
   feeCurrency: true,
   fee: true,
   co2eMicrograms: true,
+  operationalCo2eMicrograms: true,
+  embodiedCo2eMicrograms: true,
+  marketCo2eMicrograms: true,
+  carbonAssumed: true,
+  carbonMethodology: true,
   outcome: true,
   priceListVersion: true,
 } as const;
@@ -32,7 +50,7 @@ const usageColumns = {
 /** `usage`: what requests cost. */
 export const usageCommands: AdminCommandSpecs = {
   usage: {
-    summary: 'recent requests, newest first: tokens, cost, gCO2e',
+    summary: 'recent requests, newest first: tokens, cost, gCO2e (operational + embodied, market-based)',
     options: [
       orgOption,
       { name: 'user', value: 'email', description: "only this user's requests" },
@@ -53,7 +71,7 @@ export const usageCommands: AdminCommandSpecs = {
       });
       const lines = rows.map((row) => {
         const fee = row.feeCurrency === null || row.fee === null ? '' : ` + fee ${money(row.fee, row.feeCurrency)}`;
-        return `${row.createdAt.toISOString()}  ${row.requestId}  ${row.model}  ${row.tier}  ${row.promptTokens} in / ${row.completionTokens} out  ${money(row.cost, row.currency)}${fee}  ${grams(row.co2eMicrograms)} gCO2e  ${row.outcome}`;
+        return `${row.createdAt.toISOString()}  ${row.requestId}  ${row.model}  ${row.tier}  ${row.promptTokens} in / ${row.completionTokens} out  ${money(row.cost, row.currency)}${fee}  ${carbonOf(row)}  ${row.outcome}`;
       });
       const whose = email === undefined ? `org ${org.slug}` : `${email} (${org.slug})`;
       return {
