@@ -26,3 +26,4 @@ export {
   holdTimeoutSecondsDefault,
   requestTimeoutMsDefault,
 } from './request-horizon';
+export * from './carbon/index';

@@ -34,3 +34,4 @@ export * from './queries/settlements';
 export * from './queries/outbox';
 export * from './queries/reconcile';
 export * from './queries/carbon-caps';
+export * from './queries/carbon-raises';
