@@ -1,6 +1,7 @@
 import type { OptionSpec } from '../../command-spec';
 import type { AdminCommand, AdminCommandSpec, AdminCommandSpecs } from './admin-command';
 import { boundsCommands } from './bounds';
+import { carbonRaiseCommands } from './carbon-raises';
 import { clusterCommands } from './clusters';
 import { judgeBudgetCommands } from './judge-budget';
 import { keyCommands } from './keys';
@@ -37,6 +38,7 @@ export const adminCommandSpecs: AdminCommandSpecs = Object.fromEntries(
     ...scoringCommands,
     ...policyCommands,
     ...boundsCommands,
+    ...carbonRaiseCommands,
   }).map(([name, spec]): [string, AdminCommandSpec] => [name, { ...spec, options: [...spec.options, jsonOption] }]),
 );
 
@@ -58,4 +60,5 @@ export const adminGroups: Record<string, string> = {
   scoring: "which plugins score a team's requests, and their weights",
   policy: "how a team's requests are refunded and rewarded by their score",
   bounds: 'the most any team policy of an org may refund or reward',
+  carbon: 'green budgets: carbon caps, raise requests, emission reports',
 };
