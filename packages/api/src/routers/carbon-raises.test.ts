@@ -82,6 +82,9 @@ describe('carbon.requestRaise', () => {
     expect(
       (await lead.carbon.requestRaise({ scope: 'team', teamId: f.teams.eng.id, grams: 100, reason: 'launch' })).raiseId,
     ).toMatch(/^[0-9a-f-]{36}$/);
+    // Without teamId, a lead's own team.
+    const own = await lead.carbon.requestRaise({ scope: 'team', grams: 5, reason: 'own team' });
+    expect((await lead.carbon.raises({})).find((raise) => raise.raiseId === own.raiseId)?.scopeId).toBe(f.teams.eng.id);
     await expect(
       lead.carbon.requestRaise({ scope: 'team', teamId: f.teams.ops.id, grams: 100, reason: 'launch' }),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });

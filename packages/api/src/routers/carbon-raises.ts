@@ -17,7 +17,7 @@ export const carbonRaiseProcedures = {
   /**
    * Asks to raise a carbon cap by `grams` for the current period, or each period through `until`
    * (YYYY-MM-DD in the org's time zone): a user their own, a lead their team's, ESG officers and
-   * admins the org's. ESG officers are notified; nobody deciding within 3 days denies it.
+   * admins the org's. ESG officers are notified; nobody deciding by the deadline (3 days unless configured) denies it.
    */
   requestRaise: authedProcedure
     .input(
@@ -30,7 +30,7 @@ export const carbonRaiseProcedures = {
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const { raiseId } = await requestRaise(ctx.db, ctx.user, input);
+      const { raiseId } = await requestRaise(ctx.db, ctx.user, { ...input, deadlineMs: ctx.carbonRaiseDeadlineMs });
       return { raiseId };
     }),
 

@@ -23,6 +23,8 @@ export {
   describeDuration,
   isoDateIn,
   raiseDeadlineMsDefault,
+  raiseDeadlineMsMax,
+  raiseDeadlineMsMin,
   raiseEndsAt,
   raiseUntilDaysMax,
 } from './raise-dates';

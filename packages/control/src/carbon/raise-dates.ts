@@ -10,6 +10,9 @@ import {
 export const raiseUntilDaysMax = 366;
 /** How long officers have to decide before the workflow denies a raise, unless configured otherwise. */
 export const raiseDeadlineMsDefault = 3 * 24 * 3600 * 1000;
+/** Shortest and longest configurable deadline: a minute (demos, tests) to 30 days. */
+export const raiseDeadlineMsMin = 60_000;
+export const raiseDeadlineMsMax = 30 * 24 * 3600 * 1000;
 
 const isoDatePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 

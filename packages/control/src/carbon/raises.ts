@@ -2,6 +2,7 @@ import {
   ConflictError,
   ForbiddenError,
   gramsToMicrograms,
+  invariant,
   microgramsToGrams,
   NotFoundError,
   ValidationError,
@@ -21,7 +22,7 @@ import {
   type Db,
 } from '@tokenwise/db';
 import type { Role } from '@tokenwise/db/schema';
-import { checkRaiseUntil, raiseDeadlineMsDefault } from './raise-dates';
+import { checkRaiseUntil, raiseDeadlineMsDefault, raiseDeadlineMsMax, raiseDeadlineMsMin } from './raise-dates';
 import {
   applyRaiseGrant,
   capPeriodKind,
@@ -68,10 +69,12 @@ async function raisableScopeId(
     if (!officer) throw new ForbiddenError("Only ESG officers and admins may ask to raise the org's carbon cap.");
     return actor.orgId;
   }
-  if (params.teamId === undefined)
+  // A lead's own team when none is named.
+  const teamId = params.teamId ?? actor.teamId ?? undefined;
+  if (teamId === undefined)
     throw new ValidationError('teamId is required for a team raise.', { issues: ['teamId: required'] });
-  const team = await findTeamInOrg(db, { teamId: params.teamId, orgId: actor.orgId });
-  if (team === undefined) throw new NotFoundError(`No team ${params.teamId} in your org.`);
+  const team = await findTeamInOrg(db, { teamId, orgId: actor.orgId });
+  if (team === undefined) throw new NotFoundError(`No team ${teamId} in your org.`);
   if (!officer && !(has(actor, 'lead') && actor.teamId === team.id))
     throw new ForbiddenError(
       `Only the lead of team ${team.slug}, an ESG officer or an admin may ask to raise its cap.`,
@@ -94,10 +97,16 @@ export async function requestRaise(
     reason: string;
     until?: string;
     now?: Date;
+    /** How long officers have to decide (default {@link raiseDeadlineMsDefault}). */
     deadlineMs?: number;
   },
 ): Promise<{ raiseId: string; raise: CarbonRaise }> {
   const now = params.now ?? new Date();
+  const deadlineMs = params.deadlineMs ?? raiseDeadlineMsDefault;
+  invariant(
+    Number.isInteger(deadlineMs) && deadlineMs >= raiseDeadlineMsMin && deadlineMs <= raiseDeadlineMsMax,
+    `a raise deadline is ${raiseDeadlineMsMin}..${raiseDeadlineMsMax} ms, got ${deadlineMs}`,
+  );
   const requestedMicrograms = microgramsOf(params.grams);
   if (requestedMicrograms <= 0n)
     throw new ValidationError('grams must be more than 0.', { issues: ['grams: must be more than 0'] });
@@ -121,7 +130,7 @@ export async function requestRaise(
     requestedMicrograms,
     reason,
     until,
-    deadlineAt: new Date(now.getTime() + (params.deadlineMs ?? raiseDeadlineMsDefault)),
+    deadlineAt: new Date(now.getTime() + deadlineMs),
     actor: actorLabel(actor),
   });
   return { raiseId: raise.id, raise };
