@@ -10,3 +10,12 @@ export {
 export { trpcCodeByDomainCode } from './errors';
 export { appRouter, createCaller, type AppRouter } from './router';
 export { bodyBytesMax, startApiServer, type RunningApiServer } from './server';
+export {
+  carbonReport,
+  carbonReportDaysMax,
+  carbonReportInput,
+  type CarbonReportInput,
+  type CarbonReportRow,
+} from './carbon-report';
+export { carbonReportCsv } from './carbon-report-csv';
+export { carbonReportCsvPath } from './carbon-report-download';

@@ -1,5 +1,7 @@
-import { createHTTPServer } from '@trpc/server/adapters/standalone';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { carbonReportDownload, isCarbonReportDownload } from './carbon-report-download';
 import { createContextFactory, type ApiDeps } from './context';
 import { appRouter } from './router';
 
@@ -11,10 +13,21 @@ export interface RunningApiServer {
   close(): Promise<void>;
 }
 
-/** Serves the API over HTTP (tRPC standalone adapter) on loopback by default; port 0 picks a free one. */
+/**
+ * Serves the API over HTTP (tRPC standalone adapter) on loopback by default; port 0 picks a free
+ * one. Besides tRPC: `GET /carbon/report.csv`, the emission report as a file, same keys.
+ */
 export async function startApiServer(deps: ApiDeps & { port?: number; host?: string }): Promise<RunningApiServer> {
   const { createContext, close: closeKeys } = createContextFactory(deps);
-  const server = createHTTPServer({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
+  const trpc = createHTTPHandler({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
+  const download = carbonReportDownload({ createContext });
+  const server = createServer((req, res) => {
+    if (!isCarbonReportDownload(req)) return trpc(req, res);
+    download(req, res).catch((error: unknown) => {
+      // The handler answers every error it can; this is a failure to write at all (a closed socket).
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
+  });
   const host = deps.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -41,7 +41,7 @@ export async function runCli(argv: readonly string[], cli: CliSpec, run: RunComm
   }
 }
 
-/** The commander program for `cli`: a group command per first word of a two-word command, a command per command. */
+/** The commander program for `cli`: a group command per leading word of a command of several words, a command per command. */
 function buildProgram(cli: CliSpec, run: RunCommand, settle: (exitCode: number) => void): Command {
   const program = new Command('tokenwise')
     .description(cli.description)
@@ -57,19 +57,26 @@ function buildProgram(cli: CliSpec, run: RunCommand, settle: (exitCode: number) 
   refuseUnknownCommands(program, [], owners);
   const groups = new Map<string, Command>();
   for (const [name, spec] of Object.entries(cli.commands)) {
-    const [first, second] = name.split(' ') as [string, string | undefined];
-    if (second === undefined) {
-      addCommand(program, first, name, spec, owners, run, settle);
-      continue;
+    const words = name.split(' ');
+    const last = words.pop() as string;
+    // `carbon cap set`: the group `carbon`, its subgroup `cap`, the command `set`.
+    let parent = program;
+    for (let depth = 1; depth <= words.length; depth++) {
+      const path = words.slice(0, depth);
+      const key = path.join(' ');
+      let group = groups.get(key);
+      if (group === undefined) {
+        const summary = cli.groups[key] ?? '';
+        group = parent
+          .command(path[depth - 1] as string)
+          .summary(summary)
+          .description(sentence(summary));
+        refuseUnknownCommands(group, path, owners);
+        groups.set(key, group);
+      }
+      parent = group;
     }
-    let group = groups.get(first);
-    if (group === undefined) {
-      const summary = cli.groups[first] ?? '';
-      group = program.command(first).summary(summary).description(sentence(summary));
-      refuseUnknownCommands(group, [first], owners);
-      groups.set(first, group);
-    }
-    addCommand(group, second, name, spec, owners, run, settle);
+    addCommand(parent, last, name, spec, owners, run, settle);
   }
   return program;
 }

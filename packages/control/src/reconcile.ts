@@ -1,4 +1,11 @@
-import { holdTransferIdPrefix, invariant, transferIdPrefix, ValidationError, voidTransferId } from '@tokenwise/core';
+import {
+  carbonScopes,
+  holdTransferIdPrefix,
+  invariant,
+  transferIdPrefix,
+  ValidationError,
+  voidTransferId,
+} from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import { gatewayRequests, ledgerTransfers, usageRecords } from '@tokenwise/db/schema';
 import type { Ledger, LedgerOp } from '@tokenwise/ledger';
@@ -44,6 +51,13 @@ const isHoldOfRequest = or(
   eq(
     ledgerTransfers.id,
     sql`${transferIdPrefix.hold} || ${gatewayRequests.requestId} || '-' || ${gatewayRequests.feeCurrency}`,
+  ),
+  // The carbon holds on the user's, team's and org's budgets (`hold-<requestId>-carbon-<scope>`).
+  ...carbonScopes.map((scope) =>
+    eq(
+      ledgerTransfers.id,
+      sql`${transferIdPrefix.hold} || ${gatewayRequests.requestId} || '-' || ${`carbon-${scope}`}`,
+    ),
   ),
 );
 const unresolved = sql`not exists (select 1 from ${ledgerTransfers} resolution where resolution.pending_id = ${ledgerTransfers.id})`;

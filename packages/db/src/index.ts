@@ -34,4 +34,5 @@ export * from './queries/settlements';
 export * from './queries/outbox';
 export * from './queries/reconcile';
 export * from './queries/carbon-caps';
+export * from './queries/carbon-report';
 export * from './queries/carbon-raises';

@@ -1,6 +1,6 @@
 // npm run bench:gateway — the gateway's added latency and cost, side by side with vllm-sim direct.
 import { bundleEntries, startPostgresServer } from '@tokenwise/devtools';
-import { createOrg, createUser, executeRows, openDatabase } from '@tokenwise/db';
+import { createOrg, createTeam, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import type { ChildProcess } from 'node:child_process';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
-import { createApiKey, publishPriceList } from '@tokenwise/control';
+import { createApiKey, publishPriceList, setCarbonCap, type SetCarbonCapInput } from '@tokenwise/control';
 import { child, measuredOnSim, message, percentile, withSimVitals, type PhaseResult } from './bench-processes';
 import { describeVitals, type Vitals } from './vitals';
 
@@ -137,35 +137,57 @@ async function main(): Promise<void> {
       currency: 'innovation',
       purpose: 'issuance',
     });
-    const keys: string[] = [];
     const userIds: string[] = [];
-    for (let i = 0; i < userCount; i++) {
-      const user = await createUser(database.db, {
+    const createUsers = async (orgId: string, prefix: string, teamId: string | null): Promise<string[]> => {
+      const created: string[] = [];
+      for (let i = 0; i < userCount; i++) {
+        const user = await createUser(database.db, {
+          actor: 'bench',
+          input: { orgId, teamId, email: `${prefix}${i}@bench.example`, displayName: `User ${i}` },
+        });
+        userIds.push(user.id);
+        const wallet = await setupLedger.ensureAccount({
+          ownerType: 'user',
+          ownerId: user.id,
+          orgId,
+          currency: 'innovation',
+          purpose: 'wallet',
+        });
+        await setupLedger.submit([
+          {
+            type: 'transfer',
+            id: `fund-${wallet.id}`,
+            debitAccountId: issuance.id,
+            creditAccountId: wallet.id,
+            amount: 10n ** 15n,
+            code: 'grant',
+          },
+        ]);
+        created.push(
+          (await createApiKey(database.db, { pepper, orgId, userId: user.id, name: 'bench', actor: 'bench' })).secret,
+        );
+      }
+      return created;
+    };
+    const keys = await createUsers(org.id, 'user', null);
+    // BENCH_CARBON_CAPS=0 leaves them out: a second org whose every user, team and org has a carbon cap
+    // (never reached), so each request also holds and charges three carbon budgets.
+    const withCaps = process.env.BENCH_CARBON_CAPS !== '0';
+    let cappedKeys: string[] = [];
+    if (withCaps) {
+      const green = await createOrg(database.db, { actor: 'bench', input: { slug: 'bench-green', name: 'Green' } });
+      const team = await createTeam(database.db, {
         actor: 'bench',
-        input: { orgId: org.id, email: `user${i}@bench.example`, displayName: `User ${i}` },
+        input: { orgId: green.id, slug: 'green', name: 'Green' },
       });
-      userIds.push(user.id);
-      const wallet = await setupLedger.ensureAccount({
-        ownerType: 'user',
-        ownerId: user.id,
-        orgId: org.id,
-        currency: 'innovation',
-        purpose: 'wallet',
-      });
-      await setupLedger.submit([
-        {
-          type: 'transfer',
-          id: `fund-${wallet.id}`,
-          debitAccountId: issuance.id,
-          creditAccountId: wallet.id,
-          amount: 10n ** 15n,
-          code: 'grant',
-        },
-      ]);
-      keys.push(
-        (await createApiKey(database.db, { pepper, orgId: org.id, userId: user.id, name: 'bench', actor: 'bench' }))
-          .secret,
-      );
+      cappedKeys = await createUsers(green.id, 'green', team.id);
+      const capDeps = { db: database.db, ledger: setupLedger };
+      const cap = async (input: SetCarbonCapInput) =>
+        setCarbonCap(capDeps, { orgId: green.id, timeZone: 'UTC', actor: 'bench', input });
+      await cap({ scope: 'org', period: 'month', hardGrams: 100_000_000 });
+      await cap({ scope: 'team', teamId: team.id, period: 'month', hardGrams: 10_000_000, softPercent: 90 });
+      for (const userId of userIds.slice(userCount))
+        await cap({ scope: 'user', userId, period: 'month', hardGrams: 1_000_000, softPercent: 90 });
     }
     await setupLedger.close();
 
@@ -213,6 +235,7 @@ async function main(): Promise<void> {
     const warmUps = [
       await openLoop('warm-up gateway', gatewayUrl, false, keys, warmUpSeconds),
       await openLoop('warm-up gateway stream', gatewayUrl, true, keys, warmUpSeconds),
+      ...(withCaps ? [await openLoop('warm-up gateway+caps', gatewayUrl, false, cappedKeys, warmUpSeconds)] : []),
     ];
     const results: Record<string, PhaseResult> = {};
     let cpuMicros = 0;
@@ -228,6 +251,12 @@ async function main(): Promise<void> {
       results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () =>
         withSimVitals(sim, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys)),
       );
+      if (withCaps)
+        results[`capped-${label}`] = await measuredOnSim(simUrl, `gateway+caps ${label}`, () =>
+          withSimVitals(sim, `gateway+caps ${label}`, () =>
+            openLoop(`gateway+caps ${label}`, gatewayUrl, stream, cappedKeys),
+          ),
+        );
       gateway.send({ type: 'stats' });
       const stats = await message<
         Vitals & {
@@ -259,7 +288,7 @@ async function main(): Promise<void> {
           .join(', ')}\n`,
       );
       cpuMicros += stats.cpuMicros;
-      gatewayRequests += results[`gateway-${label}`]?.sent ?? 0;
+      gatewayRequests += (results[`gateway-${label}`]?.sent ?? 0) + (results[`capped-${label}`]?.sent ?? 0);
       rssBytes = Math.max(rssBytes, stats.rssBytes);
       process.stdout.write(
         `gateway memory: RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`,
@@ -275,6 +304,13 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nadded latency (gateway - direct): json p50 ${added('json', 'p50').toFixed(2)} ms, p99 ${added('json', 'p99').toFixed(2)} ms; stream p50 ${added('stream', 'p50').toFixed(2)} ms, p99 ${added('stream', 'p99').toFixed(2)} ms\n`,
     );
+    if (withCaps) {
+      const capped = (kind: string, p: 'p50' | 'p99') =>
+        (results[`capped-${kind}`]?.[p] ?? 0) - (results[`direct-${kind}`]?.[p] ?? 0);
+      process.stdout.write(
+        `added latency with carbon caps on every user, team and org: json p50 ${capped('json', 'p50').toFixed(2)} ms, p99 ${capped('json', 'p99').toFixed(2)} ms; stream p50 ${capped('stream', 'p50').toFixed(2)} ms, p99 ${capped('stream', 'p99').toFixed(2)} ms\n`,
+      );
+    }
     process.stdout.write(
       `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`,
     );
@@ -290,7 +326,7 @@ async function main(): Promise<void> {
     await once(gateway, 'exit');
     const okThroughGateway =
       Object.entries(results)
-        .filter(([name]) => name.startsWith('gateway'))
+        .filter(([name]) => name.startsWith('gateway') || name.startsWith('capped'))
         .reduce((sum, [, result]) => sum + result.ok, 0) + 0;
     const [usage] = (await database.db
       .select({ count: sql<number>`count(*)::int` })

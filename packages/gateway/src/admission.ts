@@ -80,16 +80,54 @@ export async function startAdmission(
     policyVersion: null,
     scoringConfigVersion: null,
   };
+  // Carbon caps: held for the dirtiest cluster the request may be routed or failed over to.
+  const carbonPlan = await deps.carbonBudgets?.plan(principal, () =>
+    carbonBoundOver(deps.router.clustersFor(model), cluster, profile, estimate.completionTokensBound),
+  );
   const admitting = admit(
-    { ledger: deps.ledger, accounts: deps.accounts, holdTimeoutSeconds: holdTimeoutSeconds(deps.settings) },
-    { requestId, principal, model, tier, priceList, estimate, system: principal.userId === null, ...versions },
+    {
+      ledger: deps.ledger,
+      accounts: deps.accounts,
+      holdTimeoutSeconds: holdTimeoutSeconds(deps.settings),
+      carbon: deps.carbonBudgets,
+    },
+    {
+      requestId,
+      principal,
+      model,
+      tier,
+      priceList,
+      estimate,
+      system: principal.userId === null,
+      ...versions,
+      carbonPlan,
+    },
   ).catch((error: unknown) => {
-    if (error instanceof InsufficientFundsError) deps.earlyForwarding.refused(principal);
+    if (
+      error instanceof InsufficientFundsError ||
+      (error instanceof GatewayError && error.code === 'carbon_cap_reached')
+    )
+      deps.earlyForwarding.refused(principal);
     throw error;
   });
   // Whatever happens next, the admission's outcome is awaited before the request ends.
   admitting.catch(() => undefined);
   return { model, stream, body, tier, tags, cluster, estimate, admitting };
+}
+
+/** The largest carbon bound of the request over every cluster it may run on. */
+function carbonBoundOver(
+  clusters: readonly ClusterInfo[],
+  admitted: ClusterInfo,
+  profile: CarbonModelProfile,
+  completionTokensBound: number,
+): bigint {
+  let bound = 0n;
+  for (const candidate of clusters.length > 0 ? clusters : [admitted]) {
+    const value = co2eBoundFor(profile, candidate)(completionTokensBound);
+    if (value > bound) bound = value;
+  }
+  return bound;
 }
 
 /** The body as forwarded: the endpoint's fields only (the dropped ones named in a header), validated. */

@@ -8,7 +8,13 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { admit } from './metering';
 import { createPayerAccounts } from './payer-accounts';
-import { loadNewestPriceList, closeAbandonedAdmissions, findAbandonedAdmissions } from '@tokenwise/control';
+import {
+  loadNewestPriceList,
+  closeAbandonedAdmissions,
+  findAbandonedAdmissions,
+  setCarbonCap,
+} from '@tokenwise/control';
+import { createCarbonBudgets, type CarbonBudgets } from './carbon-budgets';
 import { gatewaySettingsSchema, holdTimeoutSeconds } from './settings';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from './test-kit';
 
@@ -34,6 +40,7 @@ describeEachBackend('a gateway killed between admission and completion', (databa
     user: Awaited<ReturnType<GatewayWorld['user']>>,
     tier: PriorityTier = 'normal',
     holdSeconds = holdTimeoutSeconds(settings),
+    carbon?: { budgets: CarbonBudgets; bound: bigint },
   ) {
     const priceList = await loadNewestPriceList(database().db);
     if (priceList === undefined) throw new Error('no price list');
@@ -60,9 +67,16 @@ describeEachBackend('a gateway killed between admission and completion', (databa
       rpmLimit: null,
       tpmLimit: null,
     };
+    const carbonPlan = await carbon?.budgets.plan(principal, () => carbon.bound);
     const admission = await admit(
-      { ledger: world.ledger, accounts: createPayerAccounts(world.ledger), holdTimeoutSeconds: holdSeconds },
       {
+        ledger: world.ledger,
+        accounts: createPayerAccounts(world.ledger),
+        holdTimeoutSeconds: holdSeconds,
+        carbon: carbon?.budgets,
+      },
+      {
+        carbonPlan,
         requestId,
         principal,
         model: testModel,
@@ -156,6 +170,33 @@ describeEachBackend('a gateway killed between admission and completion', (databa
       posted: 1_000_000n,
       debitsPending: 0n,
     });
+  });
+
+  it("voids the carbon holds of an abandoned request too: the user's and org's budgets get it all back", async () => {
+    const user = await world.user({ innovation: 1_000_000n });
+    const db = database().db;
+    const deps = { db, ledger: world.ledger };
+    await setCarbonCap(deps, {
+      orgId: world.orgId,
+      timeZone: 'UTC',
+      actor: 'test',
+      input: { scope: 'user', userId: user.userId, period: 'month', hardGrams: 10 },
+    });
+    const budgets = createCarbonBudgets({ ...deps, log: () => {} });
+    const { requestId, admission } = await admitAndDie(user, 'normal', holdTimeoutSeconds(settings), {
+      budgets,
+      bound: 2_500_000n,
+    });
+    expect(admission.carbonHolds.map((hold) => [hold.slot, hold.amount])).toEqual([['carbon-user', 2_500_000n]]);
+    const budget = admission.carbonHolds[0]?.accountId as string;
+    expect(await world.ledger.balance(budget)).toMatchObject({ posted: 10_000_000n, debitsPending: 2_500_000n });
+    const [found] = (await findAbandonedAdmissions(db, { olderThan: cutoffLater(), limit })).filter(
+      (row) => row.requestId === requestId,
+    );
+    expect(found?.holdIds).toEqual([`hold-${requestId}-carbon-user`, `hold-${requestId}-innovation`]);
+    await closeAbandonedAdmissions(deps, { olderThan: cutoffLater(), limit });
+    expect(await getTransfer(db, `void-${requestId}-carbon-user`)).toMatchObject({ type: 'void' });
+    expect(await world.ledger.balance(budget)).toMatchObject({ posted: 10_000_000n, debitsPending: 0n });
   });
 
   it('closes a request whose hold already lapsed but was not yet released, as that expiry', async () => {

@@ -3,6 +3,7 @@ import type { Ledger } from '@tokenwise/ledger';
 import type { Server } from 'node:http';
 import { createKeyStore, createPriceListSource, registerClusters } from '@tokenwise/control';
 import { createRateLimiter } from './rate-limiter';
+import { createCarbonBudgets } from './carbon-budgets';
 import { EarlyForwarding } from './early-forwarding';
 import { GatewayMetrics } from './metrics';
 import { createPayerAccounts } from './payer-accounts';
@@ -28,6 +29,8 @@ export interface GatewayOptions {
   registerClusters?: boolean;
   /** How often operator changes to the clusters reach this gateway; default 2000. */
   clusterSyncIntervalMs?: number;
+  /** How long an org's carbon caps are served from memory before a background reread; default 2000. */
+  carbonRefreshMs?: number;
   log?: (line: string) => void;
 }
 
@@ -84,6 +87,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     settings,
     metrics,
     earlyForwarding: new EarlyForwarding(settings.forwardWhileHoldCommits),
+    carbonBudgets: createCarbonBudgets({
+      db: options.db,
+      ledger: options.ledger,
+      refreshMs: options.carbonRefreshMs,
+      log,
+    }),
     log,
     settlementVersionsOf: createSettlementVersionsLookup(options.db),
     queueDepths: () => Object.fromEntries(router.models().map((model) => [model, router.queueDepth(model)])),

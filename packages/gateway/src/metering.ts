@@ -20,6 +20,7 @@ import {
 import { gatewayRequests, outbox, requestPayloads, usageRecords } from '@tokenwise/db/schema';
 import type { Ledger, LedgerOp, OpResult } from '@tokenwise/ledger';
 import type { CurrentPriceList } from '@tokenwise/control';
+import type { CarbonBudgets, CarbonHold, CarbonPlan } from './carbon-budgets';
 import type { PayerAccounts } from './payer-accounts';
 import type { ClusterInfo, Principal } from './ports';
 import type { SettlementVersions } from './policy-versions';
@@ -34,6 +35,8 @@ export interface Admission {
   priceList: CurrentPriceList;
   estimate: AdmissionEstimate;
   holds: { currency: string; holdId: string; amount: Amount; wallet: string; availableAfter: Amount | undefined }[];
+  /** Holds on the user's, team's and org's carbon budgets (only the scopes with a cap). */
+  carbonHolds: CarbonHold[];
   system: boolean;
 }
 
@@ -93,8 +96,8 @@ const failed = (result: OpResult | undefined) => result !== undefined && !result
  * same transaction. Insufficient tokens: an error that states the estimate and the balance.
  */
 export async function admit(
-  deps: { ledger: Ledger; accounts: PayerAccounts; holdTimeoutSeconds: number },
-  request: Omit<Admission, 'holds'> & SettlementVersions,
+  deps: { ledger: Ledger; accounts: PayerAccounts; holdTimeoutSeconds: number; carbon?: CarbonBudgets },
+  request: Omit<Admission, 'holds' | 'carbonHolds'> & SettlementVersions & { carbonPlan?: CarbonPlan | undefined },
 ): Promise<Admission> {
   const { principal, estimate, requestId } = request;
   const currencies = Object.entries(estimate.cost.totals).filter(([, amount]) => amount > 0n);
@@ -126,25 +129,49 @@ export async function admit(
     scoringConfigVersion: request.scoringConfigVersion,
     system: request.system,
   };
-  const ops: LedgerOp[] = holds.map((hold, index) => ({
-    type: 'pending',
-    id: hold.holdId,
-    debitAccountId: hold.wallet,
-    creditAccountId: hold.sink,
-    amount: hold.amount,
-    code: 'hold',
+  const { carbonPlan, ...admitted } = request;
+  const carbonHolds = carbonPlan?.holds.filter((hold) => hold.amount > 0n) ?? [];
+  const chainLength = holds.length + carbonHolds.length;
+  const holdOps: LedgerOp[] = [
+    ...holds.map((hold) => ({
+      type: 'pending' as const,
+      id: hold.holdId,
+      debitAccountId: hold.wallet,
+      creditAccountId: hold.sink,
+      amount: hold.amount,
+      code: 'hold',
+    })),
+    ...carbonHolds.map((hold) => ({
+      type: 'pending' as const,
+      id: holdTransferId(requestId, hold.slot),
+      debitAccountId: hold.accountId,
+      creditAccountId: carbonPlan?.consumptionAccountId ?? '',
+      amount: hold.amount,
+      code: 'carbon_hold',
+    })),
+  ].map((op, index) => ({
+    ...op,
     timeoutSeconds: deps.holdTimeoutSeconds,
     userData: { requestId },
-    linked: index < holds.length - 1,
+    linked: index < chainLength - 1,
     attach: index === 0 ? [{ table: gatewayRequests, row: admissionRow }] : undefined,
   }));
+  // Budgets not yet known funded are funded first, in the same batch (no extra round trip), unlinked.
+  const fundingOps = carbonPlan?.fundingOps ?? [];
   let results: OpResult[] = [];
-  if (ops.length > 0) {
-    results = await deps.ledger.submit(ops);
+  if (holdOps.length > 0) {
+    const all = await deps.ledger.submit([...fundingOps, ...holdOps]);
+    if (carbonPlan !== undefined) deps.carbon?.funded(carbonPlan, all.slice(0, fundingOps.length));
+    results = all.slice(fundingOps.length);
     const refused = results.findIndex((result) => result.ok === false && result.code !== 'linked_event_failed');
     if (refused >= 0 || results.some(failed)) {
-      const hold = holds[Math.max(refused, 0)];
-      const result = results[Math.max(refused, 0)];
+      const index = Math.max(refused, 0);
+      const result = results[index];
+      const carbonHold = index >= holds.length ? carbonHolds[index - holds.length] : undefined;
+      if (carbonHold !== undefined && result !== undefined && !result.ok && result.code === 'insufficient_funds') {
+        throw (await deps.carbon?.capReached(carbonHold)) ?? new Error('carbon cap reached');
+      }
+      const hold = holds[index];
       if (hold !== undefined && result !== undefined && !result.ok && result.code === 'insufficient_funds') {
         const balance = await deps.ledger.balance(hold.wallet);
         const currency = currencyByCode(hold.currency);
@@ -160,7 +187,8 @@ export async function admit(
     }
   }
   return {
-    ...request,
+    ...admitted,
+    carbonHolds,
     holds: holds.map(({ currency, holdId, amount, wallet }, index) => {
       const result = results[index];
       return { currency, holdId, amount, wallet, availableAfter: result?.ok ? result.debitAvailable : undefined };
@@ -259,15 +287,24 @@ export async function charge(
     { table: requestPayloads, row: { requestId: admission.requestId, ...payload } },
   ];
   if (!admission.system) attach.push({ table: outbox, row: { requestId: admission.requestId, kind: 'settle' } });
-  const ops: LedgerOp[] = admission.holds.map((hold, index) => ({
-    type: 'post',
-    id: chargeTransferId(admission.requestId, hold.currency),
-    pendingId: hold.holdId,
-    amount: priced.cost.totals[hold.currency] ?? 0n,
-    code: 'charge',
-    linked: index < admission.holds.length - 1,
-    attach: index === 0 ? attach : undefined,
-  }));
+  const chainLength = admission.holds.length + admission.carbonHolds.length;
+  const ops: LedgerOp[] = [
+    ...admission.holds.map((hold) => ({
+      type: 'post' as const,
+      id: chargeTransferId(admission.requestId, hold.currency),
+      pendingId: hold.holdId,
+      amount: priced.cost.totals[hold.currency] ?? 0n,
+      code: 'charge',
+    })),
+    // What was emitted, never above the hold; an over-run charges the whole hold.
+    ...admission.carbonHolds.map((hold) => ({
+      type: 'post' as const,
+      id: chargeTransferId(admission.requestId, hold.slot),
+      pendingId: holdTransferId(admission.requestId, hold.slot),
+      amount: priced.overrun !== undefined || priced.co2eMicrograms > hold.amount ? hold.amount : priced.co2eMicrograms,
+      code: 'carbon_charge',
+    })),
+  ].map((op, index) => ({ ...op, linked: index < chainLength - 1, attach: index === 0 ? attach : undefined }));
   if (ops.length === 0) return;
   const results = await ledger.submit(ops);
   const problem = results.find((result) => !result.ok);
@@ -277,15 +314,21 @@ export async function charge(
 
 /** Nobody pays for an error: releases every hold of the request. */
 export async function release(ledger: Ledger, admission: Admission, reason: string): Promise<void> {
-  if (admission.holds.length === 0) return;
-  const results = await ledger.submit(
-    admission.holds.map((hold) => ({
+  if (admission.holds.length === 0 && admission.carbonHolds.length === 0) return;
+  const results = await ledger.submit([
+    ...admission.holds.map((hold) => ({
       type: 'void' as const,
       id: voidTransferId(admission.requestId, hold.currency),
       pendingId: hold.holdId,
       userData: { reason: reason.slice(0, 200) },
     })),
-  );
+    ...admission.carbonHolds.map((hold) => ({
+      type: 'void' as const,
+      id: voidTransferId(admission.requestId, hold.slot),
+      pendingId: holdTransferId(admission.requestId, hold.slot),
+      userData: { reason: reason.slice(0, 200) },
+    })),
+  ]);
   const problem = results.find((result) => !result.ok && result.code !== 'pending_already_voided');
   if (problem !== undefined && !problem.ok)
     throw new Error(`Releasing the holds of ${admission.requestId} failed: ${problem.code}: ${problem.message}`);

@@ -2,6 +2,7 @@ import { cutText } from '@tokenwise/core';
 import type { Db } from '@tokenwise/db';
 import type { Ledger } from '@tokenwise/ledger';
 import { performance } from 'node:perf_hooks';
+import type { CarbonBudgets } from './carbon-budgets';
 import type { EarlyForwarding } from './early-forwarding';
 import { charge, priceUsage, type Admission, type Completion } from './metering';
 import type { GatewayMetrics } from './metrics';
@@ -26,6 +27,8 @@ export interface InferenceDeps {
   settings: GatewaySettings;
   metrics: GatewayMetrics;
   earlyForwarding: EarlyForwarding;
+  /** Carbon caps: holds on budgets at admission, soft-threshold notifications after charges. */
+  carbonBudgets?: CarbonBudgets;
   /** The team's settlement-policy version to pin on the admission row (settlement issue). */
   settlementVersionsOf?: (principal: Principal) => Promise<SettlementVersions>;
   log: (line: string) => void;
@@ -112,6 +115,7 @@ export function priceCharge(
       return;
     }
     deps.limiter?.recordTokens(meta.principal, usage.promptTokens + usage.completionTokens);
+    if (admission.carbonHolds.length > 0) deps.carbonBudgets?.afterCharge(meta.principal, admission.carbonHolds);
     deps.metrics.observeUsage(
       admission.model,
       usage.promptTokens,

@@ -23,7 +23,7 @@ export interface GatewayWorld {
   /** Creates a user with a funded wallet and an inference key; returns the key, its id and wallet ids. */
   user(
     funds: { innovation?: bigint; priority?: bigint },
-    keyOptions?: { allowedModels?: string[] },
+    keyOptions?: { allowedModels?: string[]; teamId?: string },
   ): Promise<{ apiKey: string; keyId: string; userId: string; wallets: Record<string, string> }>;
   close(): Promise<void>;
 }
@@ -91,7 +91,12 @@ export async function startGatewayWorld(
     async user(funds, keyOptions = {}) {
       const user = await createUser(db, {
         actor: 'test',
-        input: { orgId: org.id, email: `${randomUUID().slice(0, 8)}@test.example`, displayName: 'Tester' },
+        input: {
+          orgId: org.id,
+          email: `${randomUUID().slice(0, 8)}@test.example`,
+          displayName: 'Tester',
+          ...(keyOptions.teamId === undefined ? {} : { teamId: keyOptions.teamId }),
+        },
       });
       const wallets: Record<string, string> = {};
       for (const [currency, amount] of Object.entries(funds)) {

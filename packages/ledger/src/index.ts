@@ -25,7 +25,7 @@ export { createIssuanceMeter, issuedBeforeMonth, type IssuanceMeter, type Issuan
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
 export * from './limits';
 export { hmacKeyBytesMin } from './mac';
-export { getBalance, getHistory, getTransfer, journalTotals, lastTransferWithCode } from './queries';
+export { getBalance, getHistory, getTransfer, getTransfers, journalTotals, lastTransferWithCode } from './queries';
 export type * from './types';
 export { failureCodes } from './types';
 export { verifyLedger, type VerifyReport } from './verify';

@@ -1,7 +1,7 @@
 import { ValidationError } from '@tokenwise/core';
 import { executeRows, type Db } from '@tokenwise/db';
 import { ledgerAccounts, ledgerBatches, ledgerTransfers } from '@tokenwise/db/schema';
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { historyPageSizeMax } from './limits';
 import type { Balance, Transfer } from './types';
 import { transferColumns } from './transfer-columns';
@@ -100,6 +100,16 @@ export async function lastTransferWithCode(
 export async function getTransfer(db: Db, id: string): Promise<Transfer | undefined> {
   const [row] = await db.select(transferColumns).from(ledgerTransfers).where(eq(ledgerTransfers.id, id)).limit(1);
   return row as Transfer | undefined;
+}
+
+/** The transfers with these ids that exist (any order). */
+export async function getTransfers(db: Db, ids: readonly string[]): Promise<Transfer[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select(transferColumns)
+    .from(ledgerTransfers)
+    .where(inArray(ledgerTransfers.id, [...ids]));
+  return rows as Transfer[];
 }
 
 /** Pending transfers past their expiry and not yet resolved, oldest first. */

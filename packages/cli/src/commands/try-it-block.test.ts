@@ -8,8 +8,22 @@ const devFile: DevFile = {
   temporalUiUrl: null,
   models: ['sim/small', 'sim/judge'],
   users: [
-    { email: 'eve@demo.test', roles: ['esg'], apiKey: 'tw_eve_secret' },
-    { email: 'ada@demo.test', roles: ['employee'], apiKey: 'tw_ada_secret' },
+    {
+      email: 'eve@demo.test',
+      userId: '00000000-0000-4000-8000-000000000001',
+      teamId: null,
+      team: null,
+      roles: ['esg'],
+      apiKey: 'tw_eve_secret',
+    },
+    {
+      email: 'ada@demo.test',
+      userId: '00000000-0000-4000-8000-000000000002',
+      teamId: '00000000-0000-4000-8000-00000000000a',
+      team: 'platform',
+      roles: ['employee'],
+      apiKey: 'tw_ada_secret',
+    },
   ],
 };
 

@@ -1,4 +1,5 @@
 import {
+  currentCarbonCap,
   currentScoringConfig,
   currentSettlementPolicy,
   findOrgBySlug,
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config';
 import { openServices, type Services } from '../services';
-import { demoUsers, readDevFile, seedDemo, type SeedOptions } from './demo-seed';
+import { demoTeamCapGrams, demoUsers, readDevFile, seedDemo, type SeedOptions } from './demo-seed';
 
 describe('the demo seed of npm start', () => {
   let dir: string;
@@ -68,6 +69,12 @@ describe('the demo seed of npm start', () => {
       new Set(['employee', 'lead', 'esg', 'admin']),
     );
     for (const user of first.devFile.users) expect(user.apiKey).toMatch(/^tw_/);
+    // Ids as the API uses them, so a newcomer (and the ESG officer, who has no team) can address them.
+    const ada = first.devFile.users.find((user) => user.email === 'ada@demo.test');
+    const eve = first.devFile.users.find((user) => user.email === 'eve@demo.test');
+    expect(ada).toMatchObject({ team: 'platform', teamId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(ada?.userId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(eve).toMatchObject({ team: null, teamId: null, roles: ['esg'] });
     expect((await stat(first.path)).mode & 0o777).toBe(0o600);
 
     const db = services.database.db;
@@ -77,6 +84,12 @@ describe('the demo seed of npm start', () => {
     expect(await isPlatformOrg(db, { orgId: org?.id ?? '' })).toBe(true);
     for (const slug of ['platform', 'research']) {
       const team = await findTeamBySlug(db, { orgId: org?.id ?? '', slug });
+      // A demo carbon cap per team, which Eve (ESG) can change.
+      expect(await currentCarbonCap(db, { scope: 'team', scopeId: team?.id ?? '' })).toMatchObject({
+        period: 'month',
+        hardMicrograms: BigInt(demoTeamCapGrams) * 1_000_000n,
+        softPercent: 80,
+      });
       expect((await currentScoringConfig(db, { teamId: team?.id ?? '' }))?.plugins).toEqual([
         { pluginId: 'llm-judge', weight: 1, config: { judgeModel: 'sim/judge', samples: 1, useJsonSchema: true } },
       ]);

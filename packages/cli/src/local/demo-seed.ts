@@ -4,10 +4,12 @@ import {
   createOrg,
   createTeam,
   createUser,
+  currentCarbonCap,
   currentScoringConfig,
   currentSettlementPolicy,
   findOrgBySlug,
   findTeamBySlug,
+  findTeamInOrg,
   findUserByEmail,
   getSettlementBounds,
   publishScoringConfig,
@@ -19,7 +21,7 @@ import {
 } from '@tokenwise/db';
 import { orgs, type Role } from '@tokenwise/db/schema';
 import { eq } from 'drizzle-orm';
-import { createApiKey } from '@tokenwise/control';
+import { createApiKey, setCarbonCap } from '@tokenwise/control';
 import { applyJudgeBudget, type Ledger } from '@tokenwise/ledger';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,7 +33,15 @@ export interface DevFile {
   apiUrl: string | null;
   temporalUiUrl: string | null;
   models: string[];
-  users: { email: string; roles: Role[]; apiKey: string }[];
+  /** Ids as the API uses them; `team` is the team's slug (null for those without a team, such as the ESG officer). */
+  users: {
+    email: string;
+    userId: string;
+    teamId: string | null;
+    team: string | null;
+    roles: Role[];
+    apiKey: string;
+  }[];
 }
 
 export const devFileName = 'dev.json';
@@ -212,6 +222,41 @@ async function grantDemoTokens(ledger: Ledger, db: Db, org: Org, userId: string,
   }
 }
 
+/** A monthly cap per demo team, notifying at 80%: Eve, the ESG officer, can change them and decide raises. */
+export const demoTeamCapGrams = 200;
+
+async function seedCarbonCaps(ledger: Ledger, db: Db, org: Org, teams: Team[]): Promise<void> {
+  for (const team of teams) {
+    if ((await currentCarbonCap(db, { scope: 'team', scopeId: team.id })) !== undefined) continue;
+    await setCarbonCap(
+      { db, ledger },
+      {
+        orgId: org.id,
+        timeZone: org.timeZone,
+        actor,
+        input: { scope: 'team', teamId: team.id, period: 'month', hardGrams: demoTeamCapGrams, softPercent: 80 },
+      },
+    );
+  }
+}
+
+async function withIds(
+  db: Db,
+  org: Org,
+  user: Pick<DevFile['users'][number], 'email' | 'roles' | 'apiKey'> & Partial<DevFile['users'][number]>,
+): Promise<DevFile['users'][number]> {
+  if (user.userId !== undefined && user.teamId !== undefined && user.team !== undefined)
+    return user as DevFile['users'][number];
+  const found = await findUserByEmail(db, { orgId: org.id, email: user.email });
+  const team = found?.teamId == null ? undefined : await findTeamInOrg(db, { teamId: found.teamId, orgId: org.id });
+  return {
+    ...user,
+    userId: found?.id ?? '',
+    teamId: found?.teamId ?? null,
+    team: team?.slug ?? null,
+  };
+}
+
 /**
  * Seeds the demo org on first start and writes dev.json with each user's key (shown only at
  * creation). When the org and dev.json both exist, nothing is seeded: only the URLs and models
@@ -226,8 +271,11 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     models: options.models,
   };
   const existing = await readDevFile(options.dataDir);
-  if (existing !== undefined && (await findOrgBySlug(db, { slug: demoOrgSlug })) !== undefined) {
-    const devFile = { ...existing, ...urls, users: existing.users };
+  const existingOrg = await findOrgBySlug(db, { slug: demoOrgSlug });
+  if (existing !== undefined && existingOrg !== undefined) {
+    // A dev.json of an older version lacks the ids: they are filled in from the users table.
+    const users = await Promise.all(existing.users.map((user) => withIds(db, existingOrg, user)));
+    const devFile = { ...existing, ...urls, users };
     return { seeded: false, devFile, path: await writeDevFile(options.dataDir, devFile) };
   }
   const judgeModel = options.models[1] ?? options.models[0];
@@ -241,6 +289,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   await ensureSettlementConfig(db, org, [...teams.values()], judgeModel);
   await fundRewardPool(ledger, db, org);
   await fundJudgeBudget(ledger, db, org);
+  await seedCarbonCaps(ledger, db, org, [...teams.values()]);
   const users: DevFile['users'] = [];
   for (const demo of demoUsers) {
     const teamId = demo.team === null ? null : (teams.get(demo.team)?.id ?? null);
@@ -260,7 +309,14 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
       scopes: ['inference', 'api'],
       actor,
     });
-    users.push({ email: user.email, roles: user.roles, apiKey: secret });
+    users.push({
+      email: user.email,
+      userId: user.id,
+      teamId: user.teamId,
+      team: demo.team,
+      roles: user.roles,
+      apiKey: secret,
+    });
   }
   const devFile: DevFile = { ...urls, users };
   return { seeded: true, devFile, path: await writeDevFile(options.dataDir, devFile) };

@@ -1,7 +1,7 @@
 import type { CarbonPeriodKind, CarbonScope } from '@tokenwise/core';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { carbonCaps } from '../schema/index';
+import { carbonCaps, carbonRaises, notifications, usageRecords, users } from '../schema/index';
 import { writeAudit } from './audit';
 
 /** The newest version of one scope's cap; `hardMicrograms` null means the cap was removed. */
@@ -98,4 +98,96 @@ export async function publishCarbonCap(
     });
     return { previous, current };
   });
+}
+
+/** An approved raise that reaches past the period it was decided in (`until`), not yet ended. */
+export interface UntilRaise {
+  id: string;
+  scope: CarbonScope;
+  scopeId: string;
+  grantedMicrograms: bigint;
+  /** Last day it applies to, `YYYY-MM-DD` in the org's time zone. */
+  until: string;
+  grantedPeriod: string | null;
+}
+
+/** The org's approved `until` raises still running: the gateway funds them into each later period. */
+export async function activeUntilRaises(db: Db, params: { orgId: string }): Promise<UntilRaise[]> {
+  const rows = await db
+    .select({
+      id: carbonRaises.id,
+      scope: carbonRaises.scope,
+      scopeId: carbonRaises.scopeId,
+      grantedMicrograms: carbonRaises.grantedMicrograms,
+      until: carbonRaises.until,
+      grantedPeriod: carbonRaises.grantedPeriod,
+    })
+    .from(carbonRaises)
+    .where(
+      and(
+        eq(carbonRaises.orgId, params.orgId),
+        eq(carbonRaises.state, 'approved'),
+        isNotNull(carbonRaises.until),
+        isNull(carbonRaises.endedAt),
+        gt(carbonRaises.grantedMicrograms, 0n),
+      ),
+    );
+  return rows.flatMap((row) =>
+    row.until === null || row.grantedMicrograms === null
+      ? []
+      : [{ ...row, until: row.until, grantedMicrograms: row.grantedMicrograms }],
+  );
+}
+
+/** The org's ESG officers (user ids): they receive cap alerts and raise requests. */
+export async function esgOfficersOf(db: Db, params: { orgId: string }): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.orgId, params.orgId), sql`${users.roles} @> array['esg']::text[]`));
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Records notifications that must exist once (their dedupe keys are unique): a retry, a second
+ * gateway or a concurrent request records nothing twice. Returns how many were new.
+ */
+export async function recordNotificationsOnce(
+  db: Db,
+  rows: { orgId: string; userId: string | null; kind: string; payload: unknown; dedupeKey: string }[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const inserted = await db
+    .insert(notifications)
+    .values(rows)
+    .onConflictDoNothing({ target: notifications.dedupeKey, where: sql`${notifications.dedupeKey} is not null` })
+    .returning({ id: notifications.id });
+  return inserted.length;
+}
+
+/** Micrograms CO2e of the usage rows of a scope (org: all of it, system usage included) in [from, to). */
+export async function carbonEmittedBetween(
+  db: Db,
+  params: { orgId: string; scope: CarbonScope; scopeId: string; from: Date; to: Date },
+): Promise<bigint> {
+  const scoped =
+    params.scope === 'org'
+      ? eq(usageRecords.orgId, params.orgId)
+      : params.scope === 'team'
+        ? and(eq(usageRecords.orgId, params.orgId), eq(usageRecords.teamId, params.scopeId))
+        : and(eq(usageRecords.orgId, params.orgId), eq(usageRecords.userId, params.scopeId));
+  const [row] = await db
+    .select({ total: sql<string>`coalesce(sum(${usageRecords.co2eMicrograms}), 0)::text` })
+    .from(usageRecords)
+    .where(and(scoped, gte(usageRecords.createdAt, params.from), lt(usageRecords.createdAt, params.to)));
+  return BigInt(row?.total ?? '0');
+}
+
+/** The user ids of a team's members (a lead sees their members' caps). */
+export async function teamMemberIds(db: Db, params: { orgId: string; teamId: string }): Promise<string[]> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.orgId, params.orgId), eq(users.teamId, params.teamId)));
+  return rows.map((row) => row.id);
 }

@@ -1,7 +1,9 @@
 import type { OptionSpec } from '../../command-spec';
 import type { AdminCommand, AdminCommandSpec, AdminCommandSpecs } from './admin-command';
 import { boundsCommands } from './bounds';
+import { carbonCapCommands } from './carbon-caps';
 import { carbonRaiseCommands } from './carbon-raises';
+import { carbonReportCommands } from './carbon-report';
 import { clusterCommands } from './clusters';
 import { judgeBudgetCommands } from './judge-budget';
 import { keyCommands } from './keys';
@@ -38,7 +40,9 @@ export const adminCommandSpecs: AdminCommandSpecs = Object.fromEntries(
     ...scoringCommands,
     ...policyCommands,
     ...boundsCommands,
+    ...carbonCapCommands,
     ...carbonRaiseCommands,
+    ...carbonReportCommands,
   }).map(([name, spec]): [string, AdminCommandSpec] => [name, { ...spec, options: [...spec.options, jsonOption] }]),
 );
 
@@ -60,5 +64,6 @@ export const adminGroups: Record<string, string> = {
   scoring: "which plugins score a team's requests, and their weights",
   policy: "how a team's requests are refunded and rewarded by their score",
   bounds: 'the most any team policy of an org may refund or reward',
-  carbon: 'green budgets: carbon caps, raise requests, emission reports',
+  carbon: 'green budgets: carbon caps, raises and emission reports',
+  'carbon cap': 'the carbon caps of an org, its teams and users',
 };
