@@ -3,6 +3,16 @@ export type { PlatformCheckInput, PlatformCheckResult } from './platform/workflo
 export { payloadConverter } from './payload-converter';
 export { installTemporalRuntime } from './runtime';
 export { startOutboxRelay, settlementWorkflowId, relayBatchMax, type OutboxRelay } from './settlement/relay';
+export { startCarbonRaiseRelay, carbonRaiseRelayBatchMax } from './carbon-raise/relay';
+export {
+  carbonRaiseDecidedSignal,
+  carbonRaisePhaseQuery,
+  carbonRaiseWorkflowId,
+  type CarbonRaiseInput,
+  type CarbonRaisePhase,
+  type CarbonRaiseResult,
+} from './carbon-raise/signals';
+export type { CarbonRaiseDeps } from './carbon-raise/activities';
 export { externalEvidenceSignal, settlementStateQuery, type SettlementState } from './settlement/queries';
 export { sendExternalEvidence, SettlementClosedError } from './settlement/send-external-evidence';
 export {

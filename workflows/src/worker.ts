@@ -2,6 +2,7 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Database } from '@tokenwise/db';
 import { fileURLToPath } from 'node:url';
 import { createAllowanceActivities, type AllowanceDeps } from './allowances/activities';
+import { createCarbonRaiseActivities, type CarbonRaiseDeps } from './carbon-raise/activities';
 import { createPlatformActivities } from './platform/activities';
 import { createReconcileActivities, type ReconcileDeps } from './reconcile/activities';
 import { createSettlementActivities, type SettlementDeps } from './settlement/activities';
@@ -26,6 +27,10 @@ export interface WorkerDeps {
   reconcile?: Omit<ReconcileDeps, 'db'>;
   /** Ledger for the allowance schedule's grants; without it the worker runs no allowance activities. */
   allowances?: Omit<AllowanceDeps, 'db'>;
+  /** Ledger for carbon raise approvals (an approval's grant); without it the worker runs no raise activities. */
+  carbonRaises?: Omit<CarbonRaiseDeps, 'db'>;
+  /** Workflows kept in memory between tasks (default 2,000); 0: every task replays its history, on no sticky queue. */
+  maxCachedWorkflows?: number;
   /** After shutdown() the worker gives up on tasks still running (a local activity retrying) after this long; unset: it waits for them. */
   shutdownForceTimeMs?: number;
 }
@@ -45,13 +50,16 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
         : createSettlementActivities({ db: deps.database.db, ...deps.settlement })),
       ...(deps.reconcile === undefined ? {} : createReconcileActivities({ db: deps.database.db, ...deps.reconcile })),
       ...(deps.allowances === undefined ? {} : createAllowanceActivities({ db: deps.database.db, ...deps.allowances })),
+      ...(deps.carbonRaises === undefined
+        ? {}
+        : createCarbonRaiseActivities({ db: deps.database.db, ...deps.carbonRaises })),
     },
     bundlerOptions: { ignoreModules: [] },
     // Settlements are many small workflows waiting on plugins: allow plenty in flight.
     maxConcurrentWorkflowTaskExecutions: 100,
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentLocalActivityExecutions: 200,
-    maxCachedWorkflows: 2_000,
+    maxCachedWorkflows: deps.maxCachedWorkflows ?? 2_000,
     ...(deps.shutdownForceTimeMs === undefined ? {} : { shutdownForceTime: deps.shutdownForceTimeMs }),
   });
 }

@@ -3,3 +3,4 @@ export { platformCheck } from './platform/workflows';
 export { settleUsage } from './settlement/workflows';
 export { reconcileLedger } from './reconcile/workflows';
 export { grantAllowances } from './allowances/workflows';
+export { carbonRaise } from './carbon-raise/workflows';

@@ -31,6 +31,8 @@ export interface ApiDeps {
   keyPepper: Buffer;
   /** Absent when the server was started without scoring plugins: the plugins router then refuses. */
   plugins?: PluginRegistry;
+  /** How long ESG officers have to decide a carbon raise before its workflow denies it; 3 days when absent. */
+  carbonRaiseDeadlineMs?: number;
 }
 
 export interface Context extends ApiDeps {
@@ -51,6 +53,7 @@ export async function createContextInner(
     ledger: deps.ledger,
     keyPepper: deps.keyPepper,
     plugins: deps.plugins,
+    carbonRaiseDeadlineMs: deps.carbonRaiseDeadlineMs,
     user,
     keyId: user === null ? null : (deps.keyId ?? null),
     authFailure: deps.authFailure ?? null,

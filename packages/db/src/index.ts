@@ -35,3 +35,4 @@ export * from './queries/outbox';
 export * from './queries/reconcile';
 export * from './queries/carbon-caps';
 export * from './queries/carbon-report';
+export * from './queries/carbon-raises';

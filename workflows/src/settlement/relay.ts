@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { countOutboxAttempt, markOutboxDelivered, pendingOutboxRows, type Db } from '@tokenwise/db';
+import { startRelayLoop, type OutboxRelay } from '../relay-loop';
 
 /** Outbox rows handed to Temporal per pass. */
 export const relayBatchMax = 100;
@@ -9,11 +10,7 @@ const startDeadlineMs = 5_000;
 /** Workflow starts in flight at once. */
 export const relayStartsInFlightMax = 16;
 
-export interface OutboxRelay {
-  /** One pass: starts a settlement per undelivered row; returns how many rows it delivered. */
-  runOnce(): Promise<number>;
-  stop(): Promise<void>;
-}
+export type { OutboxRelay } from '../relay-loop';
 
 /** The workflow id of a request's settlement: one per request, ever. */
 export function settlementWorkflowId(requestId: string): string {
@@ -32,12 +29,6 @@ export function startOutboxRelay(deps: {
   intervalMs?: number;
   log?: (line: string) => void;
 }): OutboxRelay {
-  const intervalMs = deps.intervalMs ?? 500;
-  const log = deps.log ?? ((line: string) => process.stderr.write(`relay: ${line}\n`));
-  let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
-  let failures = 0;
-
   const runOnce = async (): Promise<number> => {
     const rows = await pendingOutboxRows(deps.db, { kind: 'settle', limit: relayBatchMax });
     // Starts go out a few at a time; a row is marked delivered only once Temporal has its workflow.
@@ -75,30 +66,10 @@ export function startOutboxRelay(deps: {
     return rows.length;
   };
 
-  const tick = async () => {
-    while (!stopped) {
-      let handled = 0;
-      try {
-        handled = await runOnce();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        if (failures === 1 || failures % 20 === 0)
-          log(
-            `Temporal or the database is unavailable (${(error as Error).message}); outbox rows wait and are retried.`,
-          );
-      }
-      if (handled >= relayBatchMax) continue;
-      const backoffMs = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** Math.min(failures, 6), 30_000);
-      await new Promise((resolve) => setTimeout(resolve, backoffMs));
-    }
-  };
-  running = tick();
-  return {
+  return startRelayLoop({
     runOnce,
-    async stop() {
-      stopped = true;
-      await running;
-    },
-  };
+    batchMax: relayBatchMax,
+    intervalMs: deps.intervalMs ?? 500,
+    log: deps.log ?? ((line: string) => process.stderr.write(`relay: ${line}\n`)),
+  });
 }

@@ -7,6 +7,7 @@ import {
   ensureAllowanceSchedule,
   ensureReconcileSchedule,
   reconcileScheduleId,
+  startCarbonRaiseRelay,
   startOutboxRelay,
   taskQueue,
   type PlatformCheckResult,
@@ -72,7 +73,7 @@ export interface WorkerStarted {
   running: Promise<void>;
 }
 
-/** Temporal worker, scoring plugins, outbox relay, reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
+/** Temporal worker, scoring plugins, outbox relays (settlements, carbon raises), reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
 export async function startWorkerService(stack: Stack, options: WorkerStarterOptions): Promise<WorkerStarted> {
   const { services, log } = options;
   const { database, ledger } = services;
@@ -101,6 +102,7 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
         closeAbandonedAdmissions({ db: database.db, ledger }, { olderThan, limit: 200 }),
     },
     allowances: { ledger },
+    carbonRaises: { ledger },
   });
   const running = worker.run();
   stack.push('worker', async () => {
@@ -110,6 +112,8 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
 
   const relay = startOutboxRelay({ db: database.db, client, taskQueue });
   stack.push('outbox relay', () => relay.stop());
+  const carbonRaiseRelay = startCarbonRaiseRelay({ db: database.db, client, taskQueue });
+  stack.push('carbon raise relay', () => carbonRaiseRelay.stop());
   const reconcile = await ensureReconcileSchedule(client, {
     taskQueue,
     every: '5 minutes',

@@ -2,6 +2,7 @@ import type { OptionSpec } from '../../command-spec';
 import type { AdminCommand, AdminCommandSpec, AdminCommandSpecs } from './admin-command';
 import { boundsCommands } from './bounds';
 import { carbonCapCommands } from './carbon-caps';
+import { carbonRaiseCommands } from './carbon-raises';
 import { carbonReportCommands } from './carbon-report';
 import { clusterCommands } from './clusters';
 import { judgeBudgetCommands } from './judge-budget';
@@ -40,6 +41,7 @@ export const adminCommandSpecs: AdminCommandSpecs = Object.fromEntries(
     ...policyCommands,
     ...boundsCommands,
     ...carbonCapCommands,
+    ...carbonRaiseCommands,
     ...carbonReportCommands,
   }).map(([name, spec]): [string, AdminCommandSpec] => [name, { ...spec, options: [...spec.options, jsonOption] }]),
 );
