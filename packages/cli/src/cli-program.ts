@@ -195,7 +195,9 @@ function helpLayout(program: Command): HelpConfiguration {
     visibleCommands(this: Help, command: Command): Command[] {
       const visible = Help.prototype.visibleCommands.call(this, command);
       if (command !== program) return visible;
-      return visible.flatMap((child) => (child.commands.length > 0 ? [...child.commands] : [child]));
+      const leaves = (child: Command): Command[] =>
+        child.commands.length > 0 ? child.commands.flatMap(leaves) : [child];
+      return visible.flatMap(leaves);
     },
     subcommandTerm(command: Command): string {
       const path: string[] = [];
