@@ -15,6 +15,24 @@ import { child, measuredOnSim, message, percentile, withSimVitals, type PhaseRes
 import { describeVitals, type Vitals } from './vitals';
 
 const model = 'bench-model';
+
+type GatewayStats = Vitals & {
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  phases: Record<string, number>;
+  phaseMax: Record<string, number>;
+  ledger: {
+    batches: number;
+    ops: number;
+    retries: number;
+    cached: number;
+    loadMs: number;
+    writeMs: number;
+    statementMs: number;
+    statementMaxMs: number;
+  };
+};
 const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
 // Long enough that a p99 rests on 100 requests, not on a couple of the box's scheduling hiccups.
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -241,58 +259,57 @@ async function main(): Promise<void> {
     let cpuMicros = 0;
     let gatewayRequests = 0;
     let rssBytes = 0;
+    const cpuPerRequest: Record<string, number> = {};
+    let ledgerBefore: GatewayStats['ledger'] | undefined;
+    // One gateway phase with its own figures: the gateway's vitals, phases and ledger work are reset before it.
+    const gatewayPhase = async (key: string, name: string, stream: boolean, phaseKeys: string[]) => {
+      gateway.send({ type: 'reset' });
+      await message(gateway, 'reset');
+      const result = await measuredOnSim(simUrl, name, () =>
+        withSimVitals(sim, name, () => openLoop(name, gatewayUrl, stream, phaseKeys)),
+      );
+      results[key] = result;
+      gateway.send({ type: 'stats' });
+      const stats = await message<GatewayStats>(gateway, 'stats');
+      const ledger = stats.ledger;
+      const before = ledgerBefore ?? {
+        ...ledger,
+        batches: 0,
+        ops: 0,
+        cached: 0,
+        loadMs: 0,
+        writeMs: 0,
+        statementMs: 0,
+      };
+      ledgerBefore = ledger;
+      const batches = Math.max(ledger.batches - before.batches, 1);
+      const per = (field: 'loadMs' | 'writeMs' | 'statementMs') =>
+        ((ledger[field] - before[field]) / batches).toFixed(2);
+      process.stdout.write(`${name}: gateway ${describeVitals(stats)}
+`);
+      process.stdout.write(
+        `${name}: ledger writer ${ledger.batches - before.batches} batches, ${((ledger.ops - before.ops) / batches).toFixed(1)} ops/batch, read ${per('loadMs')} ms + write ${per('writeMs')} ms per batch (of which the write statement's round trip ${per('statementMs')} ms, longest ${ledger.statementMaxMs.toFixed(1)} ms since start), ${ledger.cached - before.cached} decided from the writer's memory (no read), ${ledger.retries} retries (cumulative)\n`,
+      );
+      process.stdout.write(
+        `${name}: gateway phases (mean / longest ms): ${Object.entries(stats.phases)
+          .map(([phase, ms]) => `${phase} ${ms.toFixed(2)} / ${(stats.phaseMax[phase] ?? 0).toFixed(1)}`)
+          .join(', ')}\n`,
+      );
+      cpuPerRequest[key] = stats.cpuMicros / Math.max(result.sent, 1);
+      process.stdout.write(
+        `${name}: gateway CPU ${cpuPerRequest[key].toFixed(0)} µs per request; memory RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`,
+      );
+      cpuMicros += stats.cpuMicros;
+      gatewayRequests += result.sent;
+      rssBytes = Math.max(rssBytes, stats.rssBytes);
+    };
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
       results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () =>
         withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)),
       );
-      gateway.send({ type: 'reset' });
-      await message(gateway, 'reset');
-      results[`gateway-${label}`] = await measuredOnSim(simUrl, `gateway ${label}`, () =>
-        withSimVitals(sim, `gateway ${label}`, () => openLoop(`gateway ${label}`, gatewayUrl, stream, keys)),
-      );
-      if (withCaps)
-        results[`capped-${label}`] = await measuredOnSim(simUrl, `gateway+caps ${label}`, () =>
-          withSimVitals(sim, `gateway+caps ${label}`, () =>
-            openLoop(`gateway+caps ${label}`, gatewayUrl, stream, cappedKeys),
-          ),
-        );
-      gateway.send({ type: 'stats' });
-      const stats = await message<
-        Vitals & {
-          rssBytes: number;
-          heapUsedBytes: number;
-          heapTotalBytes: number;
-          phases: Record<string, number>;
-          phaseMax: Record<string, number>;
-          ledger: {
-            batches: number;
-            ops: number;
-            retries: number;
-            cached: number;
-            loadMs: number;
-            writeMs: number;
-            statementMs: number;
-            statementMaxMs: number;
-          };
-        }
-      >(gateway, 'stats');
-      process.stdout.write(`gateway ${describeVitals(stats)}\n`);
-      const batches = Math.max(stats.ledger.batches, 1);
-      process.stdout.write(
-        `ledger writer: ${stats.ledger.batches} batches, ${(stats.ledger.ops / batches).toFixed(1)} ops/batch, read ${(stats.ledger.loadMs / batches).toFixed(2)} ms + write ${(stats.ledger.writeMs / batches).toFixed(2)} ms per batch (of which the write statement's round trip ${(stats.ledger.statementMs / batches).toFixed(2)} ms, longest ${stats.ledger.statementMaxMs.toFixed(1)} ms since start), ${stats.ledger.cached} decided from the writer's memory (no read), ${stats.ledger.retries} retries (cumulative)\n`,
-      );
-      process.stdout.write(
-        `gateway phases (mean / longest ms): ${Object.entries(stats.phases)
-          .map(([name, ms]) => `${name} ${ms.toFixed(2)} / ${(stats.phaseMax[name] ?? 0).toFixed(1)}`)
-          .join(', ')}\n`,
-      );
-      cpuMicros += stats.cpuMicros;
-      gatewayRequests += (results[`gateway-${label}`]?.sent ?? 0) + (results[`capped-${label}`]?.sent ?? 0);
-      rssBytes = Math.max(rssBytes, stats.rssBytes);
-      process.stdout.write(
-        `gateway memory: RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`,
-      );
+      await gatewayPhase(`gateway-${label}`, `gateway ${label}`, stream, keys);
+      if (withCaps) await gatewayPhase(`capped-${label}`, `gateway+caps ${label}`, stream, cappedKeys);
     }
     for (const result of Object.values(results)) {
       process.stdout.write(
@@ -311,8 +328,13 @@ async function main(): Promise<void> {
         `added latency with carbon caps on every user, team and org: json p50 ${capped('json', 'p50').toFixed(2)} ms, p99 ${capped('json', 'p99').toFixed(2)} ms; stream p50 ${capped('stream', 'p50').toFixed(2)} ms, p99 ${capped('stream', 'p99').toFixed(2)} ms\n`,
       );
     }
+    const cpuOf = (prefix: string) =>
+      Object.entries(cpuPerRequest)
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([key, micros]) => `${key.slice(prefix.length)} ${micros.toFixed(0)}`)
+        .join(', ');
     process.stdout.write(
-      `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request, RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`,
+      `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request (no caps: ${cpuOf('gateway-')}${withCaps ? `; caps: ${cpuOf('capped-')}` : ''}), RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`,
     );
 
     if (process.env.BENCH_HEAP === '1') {
@@ -341,7 +363,7 @@ async function main(): Promise<void> {
     if (pgStats) {
       const top = (await database.db.execute(
         sql`select calls::int as calls, round((mean_plan_time)::numeric, 3)::text as plan_ms, round((mean_exec_time)::numeric, 3)::text as exec_ms, round((max_exec_time)::numeric, 1)::text as max_exec_ms, round((total_exec_time + total_plan_time)::numeric)::text as total_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query
-            from pg_stat_statements order by total_exec_time + total_plan_time desc limit 8`,
+            from pg_stat_statements order by total_exec_time + total_plan_time desc limit 16`,
       )) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
       const rows = Array.isArray(top) ? top : (top.rows ?? []);
       const [activity] = (await executeRows<{ checkpoints: number; autovacuums: number }>(

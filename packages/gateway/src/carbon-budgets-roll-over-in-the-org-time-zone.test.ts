@@ -4,6 +4,8 @@ import { createOrg, createTeam, createUser } from '@tokenwise/db';
 import { describeEachBackend } from '@tokenwise/db/testing';
 import { createLedger, type Ledger } from '@tokenwise/ledger';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { notifications } from '@tokenwise/db/schema';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCarbonBudgets, type CarbonPlan } from './carbon-budgets';
 import type { Principal } from './ports';
@@ -109,5 +111,68 @@ describeEachBackend('carbon budgets per period, in the org time zone', (database
     const system = { ...principal, userId: null, teamId: null, systemOwner: 'judge' };
     const judged = (await budgets.plan(system, () => hold)) as CarbonPlan;
     expect(judged.holds.map((entry) => entry.scope)).toEqual(['org']);
+  });
+
+  it('a soft alert counts what was emitted, not a cap cut: none at 4.5 g of a cap cut to 10 g, one at 5 g', async () => {
+    const db = database().db;
+    const org = await createOrg(db, {
+      actor: 'test',
+      input: { slug: `soft-${randomUUID().slice(0, 8)}`, name: 'Soft' },
+    });
+    const user = await createUser(db, {
+      actor: 'test',
+      input: { orgId: org.id, email: 'ada@soft.test', displayName: 'Ada' },
+    });
+    const deps = { db, ledger };
+    const setCap = (hardGrams: number) =>
+      setCarbonCap(deps, {
+        orgId: org.id,
+        timeZone: org.timeZone,
+        actor: 'test',
+        input: { scope: 'user', userId: user.id, period: 'month', hardGrams, softPercent: 50 },
+      });
+    await setCap(100);
+    const budgets = createCarbonBudgets({ ...deps, refreshMs: 0, log: () => {} });
+    const principal: Principal = {
+      keyId: 'k',
+      orgId: org.id,
+      userId: user.id,
+      teamId: null,
+      systemOwner: null,
+      scopes: ['inference'],
+      allowedModels: null,
+      rpmLimit: null,
+      tpmLimit: null,
+      carbonAwareRouting: true,
+    };
+    /** One request: holds 4 g, is charged `micrograms`, and the soft check runs as after a real charge. */
+    const emit = async (micrograms: bigint) => {
+      const plan = (await budgets.plan(principal, () => 4_000_000n)) as CarbonPlan;
+      const [held] = await place(plan, budgets);
+      expect(held).toMatchObject({ ok: true });
+      const [posted] = await ledger.submit([
+        {
+          type: 'post',
+          id: `charge-${randomUUID()}`,
+          pendingId: (held as { transfer: { id: string } }).transfer.id,
+          amount: micrograms,
+        },
+      ]);
+      expect(posted).toMatchObject({ ok: true });
+      budgets.afterCharge(principal, plan.holds, [posted?.ok ? posted.debitPosted : undefined]);
+    };
+    const alerts = () =>
+      db
+        .select()
+        .from(notifications)
+        .where(and(eq(notifications.userId, user.id), eq(notifications.kind, 'carbon_soft_threshold')));
+    await emit(4_000_000n);
+    // The cut leaves 10 - 4 = 6 g, and posts 90 g of debits on the budget that nobody emitted.
+    await setCap(10);
+    await emit(500_000n);
+    await emit(500_000n);
+    await expect.poll(async () => (await alerts()).length, { timeout: 5_000 }).toBe(1);
+    const [alert] = await alerts();
+    expect(alert?.payload).toMatchObject({ softPercent: 50, usedMicrograms: 5_000_000n, capMicrograms: 10_000_000n });
   });
 });

@@ -1,6 +1,7 @@
 import { formatAmount, carbonCurrency, type CarbonScope } from '@tokenwise/core';
 import {
   budgetFundingOps,
+  budgetUse,
   capKey,
   createBudgetPeriods,
   fundedBy,
@@ -9,7 +10,7 @@ import {
   type CarbonCapEntry,
   type CarbonSnapshot,
 } from '@tokenwise/control';
-import { esgOfficersOf, recordNotificationsOnce, type Db } from '@tokenwise/db';
+import { currentCarbonCap, esgOfficersOf, recordNotificationsOnce, type Db } from '@tokenwise/db';
 import {
   carbonBudgetKey,
   carbonSourceKey,
@@ -52,8 +53,11 @@ export interface CarbonBudgets {
   funded(plan: CarbonPlan, results: readonly OpResult[]): void;
   /** The 429 for a refused carbon hold: which cap, what is left, when it resets, how to ask for a raise. */
   capReached(hold: CarbonHold): Promise<GatewayError>;
-  /** After a charge: records a soft-threshold notification once per threshold, period and recipient. */
-  afterCharge(principal: Principal, holds: readonly CarbonHold[]): void;
+  /**
+   * After a charge: records a soft-threshold notification once per threshold, period and recipient.
+   * `posted` is what each budget has posted after the charge, in `holds` order, as the charge returned it.
+   */
+  afterCharge(principal: Principal, holds: readonly CarbonHold[], posted: readonly (bigint | undefined)[]): void;
 }
 
 /** How long an org's caps are served from memory before they are reread in the background. */
@@ -204,24 +208,30 @@ export function createCarbonBudgets(deps: {
       );
     },
 
-    afterCharge(principal, holds) {
-      for (const hold of holds) {
+    afterCharge(principal, holds, posted) {
+      holds.forEach((hold, index) => {
         const percent = hold.cap.softPercent;
-        if (percent === null || hold.cap.hardMicrograms === 0n) continue;
+        if (percent === null || hold.cap.hardMicrograms === 0n) return;
         const memo = `${hold.accountId}:${percent}`;
-        if (notified.has(memo)) continue;
+        if (notified.has(memo)) return;
+        // What the charge left posted bounds what was emitted from above (cap cuts are debits
+        // too): below the threshold, nothing to read. Only a replay, which the ledger does not
+        // report on, reads the budget to find out.
+        const threshold = (hold.cap.hardMicrograms * BigInt(percent)) / 100n;
+        const postedAfter = posted[index];
+        if (postedAfter !== undefined && postedAfter < threshold) return;
         // One check per budget at a time; charges during a check ask for one more after it.
         const state = checks.get(memo);
         if (state !== undefined) {
           state.again = true;
-          continue;
+          return;
         }
         const run = { again: false };
         checks.set(memo, run);
         const loop = async () => {
           do {
             run.again = false;
-            await checkSoftThreshold(principal, hold, percent, memo);
+            await checkSoftThreshold(principal, hold, memo);
           } while (run.again && !notified.has(memo));
         };
         void loop()
@@ -229,14 +239,19 @@ export function createCarbonBudgets(deps: {
             log(`checking the soft threshold of ${hold.accountId} failed: ${(error as Error).message}`),
           )
           .finally(() => checks.delete(memo));
-      }
+      });
     },
   };
 
-  async function checkSoftThreshold(principal: Principal, hold: CarbonHold, percent: number, memo: string) {
-    const balance = await deps.ledger.balance(hold.accountId);
-    const threshold = (hold.cap.hardMicrograms * BigInt(percent)) / 100n;
-    if (balance.debitsPosted < threshold) return;
+  async function checkSoftThreshold(principal: Principal, hold: CarbonHold, memo: string) {
+    // The snapshot may be a refresh behind a cap change: decide on the cap as it is now.
+    const cap = await currentCarbonCap(deps.db, { scope: hold.scope, scopeId: hold.scopeId });
+    const hard = cap?.hardMicrograms ?? null;
+    if (cap === undefined || hard === null || hard === 0n || cap.softPercent === null) return;
+    if (cap.period !== hold.cap.period) return;
+    const threshold = (hard * BigInt(cap.softPercent)) / 100n;
+    const { used } = await budgetUse(deps, hold.accountId, cap.version);
+    if (used < threshold) return;
     const officers = await esgOfficersOf(deps.db, { orgId: principal.orgId });
     const recipients = new Set<string | null>(officers);
     if (principal.userId !== null) recipients.add(principal.userId);
@@ -244,9 +259,9 @@ export function createCarbonBudgets(deps: {
       scope: hold.scope,
       scopeId: hold.scopeId,
       period: hold.period.period,
-      softPercent: percent,
-      capMicrograms: hold.cap.hardMicrograms,
-      usedMicrograms: balance.debitsPosted,
+      softPercent: cap.softPercent,
+      capMicrograms: hard,
+      usedMicrograms: used,
       resetsAt: hold.period.end.toISOString(),
     };
     await recordNotificationsOnce(
@@ -256,7 +271,7 @@ export function createCarbonBudgets(deps: {
         userId,
         kind: 'carbon_soft_threshold',
         payload,
-        dedupeKey: `carbon-soft:${hold.accountId}:${percent}:${userId ?? 'org'}`,
+        dedupeKey: `carbon-soft:${hold.accountId}:${cap.softPercent}:${userId ?? 'org'}`,
       })),
     );
     notified.add(memo);

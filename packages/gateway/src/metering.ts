@@ -233,7 +233,8 @@ export function priceUsage(
 /**
  * The charge, final: posts each hold for the actual cost (the rest returns to the wallet) and
  * writes the usage row and, unless it is system usage, the settlement outbox row, in one
- * transaction.
+ * transaction. Returns what each carbon budget has posted after it, in `carbonHolds` order
+ * (undefined where the ledger did not say, as on a replay).
  */
 export async function charge(
   ledger: Ledger,
@@ -241,7 +242,7 @@ export async function charge(
   completion: Completion,
   priced: Charge,
   payload: Record<string, unknown>,
-): Promise<void> {
+): Promise<(bigint | undefined)[]> {
   const modelCurrency = admission.priceList.list.models[admission.model]?.currency ?? 'innovation';
   const feeCurrency = Object.keys(priced.cost.totals).find((currency) => currency !== modelCurrency) ?? null;
   const usageRow = {
@@ -299,11 +300,12 @@ export async function charge(
       code: 'carbon_charge',
     })),
   ].map((op, index) => ({ ...op, linked: index < chainLength - 1, attach: index === 0 ? attach : undefined }));
-  if (ops.length === 0) return;
+  if (ops.length === 0) return [];
   const results = await ledger.submit(ops);
   const problem = results.find((result) => !result.ok);
   if (problem !== undefined && !problem.ok)
     throw new Error(`Charging request ${admission.requestId} failed: ${problem.code}: ${problem.message}`);
+  return results.slice(admission.holds.length).map((result) => (result.ok ? result.debitPosted : undefined));
 }
 
 /** Nobody pays for an error: releases every hold of the request. */

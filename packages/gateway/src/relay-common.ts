@@ -105,8 +105,15 @@ export function priceCharge(
   }
   flight.resolved = true;
   const commit = async () => {
+    let carbonPosted: (bigint | undefined)[];
     try {
-      await charge(deps.ledger, admission, completion, priced, payloadOf(deps, meta.body, completionText));
+      carbonPosted = await charge(
+        deps.ledger,
+        admission,
+        completion,
+        priced,
+        payloadOf(deps, meta.body, completionText),
+      );
     } catch (error) {
       // The hold stays: reconciliation (or its expiry) closes it. Never retried blindly here.
       deps.log(
@@ -115,7 +122,8 @@ export function priceCharge(
       return;
     }
     deps.limiter?.recordTokens(meta.principal, usage.promptTokens + usage.completionTokens);
-    if (admission.carbonHolds.length > 0) deps.carbonBudgets?.afterCharge(meta.principal, admission.carbonHolds);
+    if (admission.carbonHolds.length > 0)
+      deps.carbonBudgets?.afterCharge(meta.principal, admission.carbonHolds, carbonPosted);
     deps.metrics.observeUsage(
       admission.model,
       usage.promptTokens,

@@ -45,5 +45,11 @@ function toResult(decision: Decision, transfers: Map<Draft, Transfer>): OpResult
   const transfer = transfers.get(decision.draft);
   invariant(transfer !== undefined, 'every accepted draft was written');
   if (decision.duplicate === true) return { ok: true, transfer, duplicate: true };
-  return { ok: true, transfer, duplicate: false, debitAvailable: decision.draft.debitAvailableAfter };
+  return {
+    ok: true,
+    transfer,
+    duplicate: false,
+    debitAvailable: decision.draft.debitAvailableAfter,
+    debitPosted: decision.draft.debitPostedAfter,
+  };
 }

@@ -18,10 +18,16 @@ export interface Draft extends Omit<Transfer, 'seq' | 'batchSeq' | 'createdAt'> 
   opIndex: number;
   /** What the debit account has available right after this transfer (undefined for derived accounts). */
   debitAvailableAfter?: Amount;
+  /** The debit account's posted debits right after this transfer (undefined for derived accounts). */
+  debitPostedAfter?: Amount;
 }
 
 function availableOf(account: AccountState): Amount | undefined {
   return account.balanceDerived ? undefined : account.creditsPosted - account.debitsPosted - account.debitsPending;
+}
+
+function postedOf(account: AccountState): Amount | undefined {
+  return account.balanceDerived ? undefined : account.debitsPosted;
 }
 
 export type Decision =
@@ -269,6 +275,7 @@ function decideMovement(
     userData: op.userData ?? null,
     opIndex,
     debitAvailableAfter: availableOf(debit),
+    debitPostedAfter: postedOf(debit),
   };
   scratch.drafts.push(draft);
   return { ok: true, draft };
@@ -315,6 +322,7 @@ function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): De
     const draft = {
       ...releaseDraft('void', op.id, pending, op.code ?? 'void', op.userData ?? null, opIndex),
       debitAvailableAfter: availableOf(debit),
+      debitPostedAfter: postedOf(debit),
     };
     scratch.drafts.push(draft);
     return { ok: true, draft };
@@ -329,6 +337,7 @@ function decideResolution(op: PostOrVoid, scratch: Scratch, opIndex: number): De
     ...releaseDraft('post', op.id, pending, op.code ?? 'post', op.userData ?? null, opIndex),
     amount,
     debitAvailableAfter: availableOf(debit),
+    debitPostedAfter: postedOf(debit),
   };
   scratch.drafts.push(draft);
   return { ok: true, draft };

@@ -52,8 +52,10 @@ describeEachBackend('ledger', (database) => {
     const sinkBefore = (await ledger.balance(sink.id)).posted;
     await ledger.hold({ id: `hold-${id}`, from: id, currency: 'innovation', amount: 600n, timeoutSeconds: 60 });
     expect(await ledger.balance(id)).toMatchObject({ available: 400n, debitsPending: 600n });
-    await ledger.execute({ type: 'post', id: `post-${id}`, pendingId: `hold-${id}`, amount: 250n });
+    const [posted] = await ledger.submit([{ type: 'post', id: `post-${id}`, pendingId: `hold-${id}`, amount: 250n }]);
     expect(await ledger.balance(id)).toMatchObject({ posted: 750n, available: 750n, debitsPending: 0n });
+    // The op's result says what the wallet has left and has spent, with no read.
+    expect(posted).toMatchObject({ ok: true, duplicate: false, debitAvailable: 750n, debitPosted: 250n });
     expect((await ledger.balance(sink.id)).posted - sinkBefore).toBe(250n);
   });
 

@@ -89,6 +89,8 @@ export type OpResult =
       duplicate: boolean;
       /** The debit wallet's available balance right after this op (not on replays or derived accounts). */
       debitAvailable?: Amount;
+      /** The debit account's posted debits right after this op (not on replays or derived accounts). */
+      debitPosted?: Amount;
     }
   | { ok: false; code: FailureCode; message: string };
 

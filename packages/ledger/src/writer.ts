@@ -208,7 +208,7 @@ export class BatchWriter {
       let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
       const transfers = new Map<Draft, Transfer>();
       for (const draft of drafts) {
-        const { opIndex: _opIndex, debitAvailableAfter: _available, ...columns } = draft;
+        const { opIndex: _opIndex, debitAvailableAfter: _available, debitPostedAfter: _posted, ...columns } = draft;
         transfers.set(draft, { ...columns, seq: nextSeq++, batchSeq, createdAt: now });
       }
       let written: ChainHead | undefined;

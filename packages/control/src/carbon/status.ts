@@ -1,6 +1,13 @@
 import { carbonTransferId, microgramsToGrams, type CarbonScope } from '@tokenwise/core';
 import { carbonEmittedBetween, currentCarbonCap, type Db } from '@tokenwise/db';
-import { carbonBudgetKey, carbonSourceKey, findAccount, getTransfers, type Ledger } from '@tokenwise/ledger';
+import {
+  carbonBudgetKey,
+  carbonSourceKey,
+  findAccount,
+  getTransfers,
+  type Balance,
+  type Ledger,
+} from '@tokenwise/ledger';
 import { activeUntilRaises } from '@tokenwise/db';
 import { createBudgetPeriods } from './budget-periods';
 import { budgetFundingOps } from './funding';
@@ -78,13 +85,8 @@ export async function carbonScopeStatus(
   let available = 0n;
   let unfunded = funding.reduce((sum, op) => sum + op.amount, 0n);
   if (budget !== undefined) {
-    const balance = await deps.ledger.balance(budget.id);
-    // Cap cuts are debits too; what was emitted is the rest.
-    const cutIds = Array.from({ length: cap.version }, (_, index) => carbonTransferId.capChange(budget.id, index + 1));
-    const cuts = (await getTransfers(deps.db, cutIds))
-      .filter((transfer) => transfer.debitAccountId === budget.id)
-      .reduce((sum, transfer) => sum + transfer.amount, 0n);
-    used = balance.debitsPosted - cuts;
+    const { balance, used: emitted } = await budgetUse(deps, budget.id, cap.version);
+    used = emitted;
     held = balance.debitsPending;
     available = balance.available;
     const landed = new Set(
@@ -105,4 +107,23 @@ export async function carbonScopeStatus(
     remainingGrams: microgramsToGrams(available + unfunded),
     softPercent: cap.softPercent,
   };
+}
+
+/**
+ * A budget account's balance and what was emitted from it: its posted debits less the cap cuts
+ * (which are debits too), over every cap version up to `capVersion`.
+ */
+export async function budgetUse(
+  deps: { db: Db; ledger: Ledger },
+  budgetAccountId: string,
+  capVersion: number,
+): Promise<{ balance: Balance; used: bigint }> {
+  const balance = await deps.ledger.balance(budgetAccountId);
+  const cutIds = Array.from({ length: capVersion }, (_, index) =>
+    carbonTransferId.capChange(budgetAccountId, index + 1),
+  );
+  const cuts = (await getTransfers(deps.db, cutIds))
+    .filter((transfer) => transfer.debitAccountId === budgetAccountId)
+    .reduce((sum, transfer) => sum + transfer.amount, 0n);
+  return { balance, used: balance.debitsPosted - cuts };
 }
