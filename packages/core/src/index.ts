@@ -1,4 +1,5 @@
 export * from './amount';
+export * from './bounded-map';
 export * from './codec';
 export * from './currency';
 export * from './errors';

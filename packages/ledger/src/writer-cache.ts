@@ -1,3 +1,4 @@
+import { setBounded } from '@tokenwise/core';
 import type { TransferType } from '@tokenwise/db/schema';
 import { performance } from 'node:perf_hooks';
 import type { AccountState, BatchState } from './evaluate';
@@ -42,16 +43,6 @@ export function derivedState(account: Account): AccountState {
     creditsPosted: 0n,
     allowPeerTransfers: false,
   };
-}
-
-function setBounded<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) {
-    const oldest = map.keys().next();
-    if (oldest.done === true) break;
-    map.delete(oldest.value);
-  }
 }
 
 /**
