@@ -1,6 +1,8 @@
 // The gateway as its own process for bench:gateway, so its CPU time and RSS are its own.
 import { openDatabase } from '@tokenwise/db';
 import { createLedger } from '@tokenwise/ledger';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { writeHeapSnapshot } from 'node:v8';
 import { ledgerBatchIntervalMs, startGateway } from '../src/index';
 import { watchVitals } from './vitals';
@@ -31,8 +33,17 @@ const gateway = await startGateway({
 process.send?.({ type: 'ready', url: gateway.url });
 // Where the gateway's own tail comes from: event-loop delay and garbage-collection pauses.
 const vitals = watchVitals();
+// BENCH_PROFILE=phases: one CPU profile per measured gateway phase (/tmp/gwprof/phase-<n>.cpuprofile).
+const phaseProfiles = process.env.BENCH_PROFILE === 'phases' ? new Session() : undefined;
+phaseProfiles?.connect();
+let phaseProfileCount = 0;
+const postProfiler = (method: string) =>
+  new Promise<unknown>((resolve, reject) =>
+    phaseProfiles?.post(method, (error, result) => (error === null ? resolve(result) : reject(error))),
+  );
 process.on('message', (message: { type: string }) => {
   if (message.type === 'reset') {
+    if (phaseProfiles !== undefined) void postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start'));
     vitals.reset();
     gateway.metrics.resetPhases();
     process.send?.({ type: 'reset' });
@@ -47,6 +58,14 @@ process.on('message', (message: { type: string }) => {
       file,
     });
   } else if (message.type === 'stats') {
+    if (phaseProfiles !== undefined)
+      void postProfiler('Profiler.stop').then((result) => {
+        mkdirSync('/tmp/gwprof', { recursive: true });
+        writeFileSync(
+          `/tmp/gwprof/phase-${++phaseProfileCount}.cpuprofile`,
+          JSON.stringify((result as { profile: unknown }).profile),
+        );
+      });
     process.send?.({
       type: 'stats',
       ...vitals.read(),
