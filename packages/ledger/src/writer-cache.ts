@@ -26,7 +26,7 @@ export interface LoadedState {
  * ordinary column: an admin's change takes effect within this time.
  */
 export const cachedAccountFreshMs = 2_000;
-/** Recent transfers remembered for their posts, voids and duplicates: about 10 s of traffic at 1,000 transfers/s. */
+/** Recent pending transfers remembered for their posts and voids: about 10 s of holds at 1,000 holds/s. */
 export const cachedTransfersMax = 10_000;
 /** After another writer's commit is seen, batches are read from the database for this long. */
 export const foreignCommitBackoffMs = 1_000;
@@ -53,7 +53,7 @@ export function derivedState(account: Account): AccountState {
 export class WriterCache {
   private head: CachedHead | undefined;
   private readonly accounts = new Map<string, { state: AccountState; readAt: number }>();
-  /** Committed transfers by id. */
+  /** Committed pending transfers by id. */
   private readonly transfers = new Map<string, Transfer>();
   /** Pending transfer id -> its resolution (null: still open), for pending transfers whose resolution is known. */
   private readonly pendings = new Map<string, TransferType | null>();
@@ -150,10 +150,15 @@ export class WriterCache {
       setBounded(this.transfers, transfer.id, transfer, cachedTransfersMax);
       setBounded(this.pendings, transfer.id, resolution ?? null, cachedTransfersMax);
     }
-    for (const [id, transfer] of loaded.state.existing) setBounded(this.transfers, id, transfer, cachedTransfersMax);
+    // Only pending transfers are kept: their posts and voids are decided from them. Any other id
+    // the memory does not know is taken as new, and the write statement's guard catches a retry.
+    for (const [id, transfer] of loaded.state.existing)
+      if (transfer.type === 'pending') setBounded(this.transfers, id, transfer, cachedTransfersMax);
     for (const transfer of batch.written) {
-      setBounded(this.transfers, transfer.id, transfer, cachedTransfersMax);
-      if (transfer.type === 'pending') setBounded(this.pendings, transfer.id, null, cachedTransfersMax);
+      if (transfer.type === 'pending') {
+        setBounded(this.transfers, transfer.id, transfer, cachedTransfersMax);
+        setBounded(this.pendings, transfer.id, null, cachedTransfersMax);
+      }
       if (transfer.pendingId !== null && this.pendings.has(transfer.pendingId))
         this.pendings.set(transfer.pendingId, transfer.type);
     }
