@@ -36,3 +36,4 @@ export * from './queries/reconcile';
 export * from './queries/carbon-caps';
 export * from './queries/carbon-report';
 export * from './queries/carbon-raises';
+export * from './queries/slack-preferences';
