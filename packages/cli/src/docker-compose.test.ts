@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadSlackConfig } from '@tokenwise/slack';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { gatewayNodeFlags } from '@tokenwise/gateway';
@@ -98,8 +99,13 @@ describe('docker-compose.yml, the production topology', () => {
     }
   });
 
-  it('keeps the Slack service, which exits 1 until the bot exists, out of `up` and out of a restart loop', () => {
-    expect(compose.services.slack).toMatchObject({ restart: 'no', profiles: ['slack'] });
+  it('runs the Slack bot with `up`, bound to an org, reachable on its port, and out of an endless restart loop when unconfigured', () => {
+    expect(compose.services.slack?.profiles).toBeUndefined();
+    expect(compose.services.slack).toMatchObject({ restart: 'on-failure:3', ports: ['3002:3002'] });
+    expect(environmentOf(compose.services.slack?.environment)).toMatchObject({
+      TOKENWISE_SLACK_PORT: '3002',
+      TOKENWISE_SLACK_HOST: '0.0.0.0',
+    });
   });
 
   it('lets containers reach the gateway and API, and the worker reach a gateway', () => {
@@ -112,13 +118,17 @@ describe('docker-compose.yml, the production topology', () => {
 
   it('gives every tokenwise service an environment that the configuration schema accepts, with secrets from an env_file', () => {
     const known = new Set(Object.keys(envSchema.shape));
+    // The Slack bot's own settings, read by @tokenwise/slack's loadSlackConfig.
+    const slackSettings = ['TOKENWISE_SLACK_ORG', 'TOKENWISE_SLACK_PORT', 'TOKENWISE_SLACK_HOST'];
     const secrets = {
       TOKENWISE_LEDGER_KEY: randomBytes(32).toString('hex'),
       TOKENWISE_KEY_PEPPER: randomBytes(32).toString('hex'),
     };
     for (const [name, service] of tokenwiseServices) {
       const environment = environmentOf(service.environment);
-      const unknown = Object.keys(environment).filter((key) => !known.has(key));
+      const unknown = Object.keys(environment).filter(
+        (key) => !known.has(key) && !(name === 'slack' && slackSettings.includes(key)),
+      );
       expect(unknown, `${name} sets variables the configuration does not know`).toEqual([]);
       for (const key of Object.keys(secrets))
         expect(environment[key], `${name} must not inline ${key}`).toBeUndefined();
@@ -134,5 +144,12 @@ describe('docker-compose.yml, the production topology', () => {
       });
       expect(config.ledgerKey?.length).toBe(32);
     }
+    const slack = environmentOf(compose.services.slack?.environment);
+    expect(
+      loadSlackConfig({ ...slack, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret' }, { gatewayPort: 4000 }),
+    ).toMatchObject({
+      transport: { kind: 'http', port: 3002, host: '0.0.0.0' },
+      orgSlug: 'demo',
+    });
   });
 });

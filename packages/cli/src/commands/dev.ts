@@ -4,11 +4,13 @@ import { loadConfig } from '../config';
 import { makeDataDirPrivate } from '../local/private-data-dir';
 import { ensureTemporalCli, startTemporalDevServer } from '@tokenwise/devtools';
 import { startControlServer } from '../control/control-server';
-import { seedDemo, type DevFile } from '../local/demo-seed';
+import { demoOrgSlug, seedDemo, type DevFile } from '../local/demo-seed';
 import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices } from '../services';
 import { startApiService } from '../starters/api-starter';
 import { startGatewayService } from '../starters/gateway-starter';
+import { slackExtensions } from '../starters/slack-extensions';
+import { planSlackBot, slackOffLine, startSlackService } from '../starters/slack-starter';
 import { exitIfStuckAfterStop, preferredPort, Stack } from '../starters/stack';
 import { loadScoringPlugins, startWorkerService } from '../starters/worker-starter';
 
@@ -80,6 +82,8 @@ export async function runDev(): Promise<number> {
       uiUrl = server.uiUrl;
     }
     log(`Temporal: ${address} (namespace ${config.temporalNamespace})${uiUrl ? `, UI ${uiUrl}` : ''}`);
+    // Slack variables are checked before anything is seeded: a half-configured bot names what is missing.
+    const slack = await planSlackBot(process.env, Number(new URL(gateway.url).port));
     // One registry for the API's plugins router and the worker's settlements.
     const settlement = await loadScoringPlugins({ services, gatewayUrl: gateway.url, dataDir: config.dataDir, log });
     const api = await startApiService(stack, {
@@ -97,11 +101,22 @@ export async function runDev(): Promise<number> {
       gatewayUrl: `${gateway.url}/v1`,
       apiUrl: api.url,
       temporalUiUrl: uiUrl ?? null,
+      slackUrl: slack?.url ?? null,
       models,
     });
     log(
       `Demo org: ${demo.seeded ? 'seeded' : 'already seeded'} (org demo, ${demo.devFile.users.length} users); URLs and API keys in ${demo.path}.`,
     );
+
+    if (slack === null) log(slackOffLine);
+    else
+      await startSlackService(stack, {
+        services,
+        planned: slack,
+        defaultOrgSlug: demoOrgSlug,
+        extensions: slackExtensions(),
+        log,
+      });
 
     const worker = await startWorkerService(stack, {
       services,
@@ -124,7 +139,7 @@ export async function runDev(): Promise<number> {
     });
     stack.push('run file', () => removeRunInfo(config.dataDir));
     log(
-      '\nTokenwise is running: database, ledger, gateway, tRPC API, Temporal, the worker and the settlement relay (the Slack bot comes later).',
+      `\nTokenwise is running: database, ledger, gateway, tRPC API, Temporal, the worker and the settlement relay${slack === null ? '' : ', and the Slack bot'}.`,
     );
     for (const line of tryIt(demo.devFile)) log(line);
     log('Press Ctrl-C to stop.');

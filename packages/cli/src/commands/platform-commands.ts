@@ -40,7 +40,8 @@ export const platformCommandSpecs: Record<string, PlatformCommandSpec> = {
     run: () => runApiCommand(),
   },
   slack: {
-    summary: 'the Slack bot: not part of this build yet (exits 1)',
+    summary:
+      'the Slack bot (DATABASE_URL; SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode; TOKENWISE_SLACK_ORG; TOKENWISE_SLACK_PORT)',
     options: [],
     run: () => runSlackCommand(),
   },

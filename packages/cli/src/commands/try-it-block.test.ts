@@ -6,6 +6,7 @@ const devFile: DevFile = {
   gatewayUrl: 'http://127.0.0.1:4000/v1',
   apiUrl: null,
   temporalUiUrl: null,
+  slackUrl: null,
   models: ['sim/small', 'sim/judge'],
   users: [
     {

@@ -35,6 +35,7 @@ describe('the demo seed of npm start', () => {
       apiUrl: 'http://127.0.0.1:4001',
       gatewayUrl: 'http://127.0.0.1:4000/v1',
       temporalUiUrl: 'http://127.0.0.1:8233',
+      slackUrl: null,
       models: ['sim/small', 'sim/judge'],
     };
   });
@@ -62,6 +63,7 @@ describe('the demo seed of npm start', () => {
       gatewayUrl: 'http://127.0.0.1:4000/v1',
       apiUrl: 'http://127.0.0.1:4001',
       temporalUiUrl: 'http://127.0.0.1:8233',
+      slackUrl: null,
       models: ['sim/small', 'sim/judge'],
     });
     expect(first.devFile.users.map((user) => user.email)).toEqual(demoUsers.map((user) => user.email));

@@ -32,6 +32,8 @@ export interface DevFile {
   /** The tRPC API's URL. */
   apiUrl: string | null;
   temporalUiUrl: string | null;
+  /** The Slack bot's HTTP receiver, `http://127.0.0.1:<port>` with no path (Slack posts to /slack/events); null when the bot is off or on Socket Mode. */
+  slackUrl: string | null;
   models: string[];
   /** Ids as the API uses them; `team` is the team's slug (null for those without a team, such as the ESG officer). */
   users: {
@@ -98,6 +100,8 @@ export interface SeedOptions {
   /** The tRPC API's URL. */
   apiUrl: string | null;
   temporalUiUrl: string | null;
+  /** The Slack bot's HTTP receiver (no path), or null. */
+  slackUrl: string | null;
   /** Served models, in order: the second one judges (the first when only one is served). */
   models: string[];
 }
@@ -271,6 +275,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     gatewayUrl: options.gatewayUrl,
     apiUrl: options.apiUrl,
     temporalUiUrl: options.temporalUiUrl,
+    slackUrl: options.slackUrl,
     models: options.models,
   };
   const existing = await readDevFile(options.dataDir);
