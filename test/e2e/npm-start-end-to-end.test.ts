@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
+import { startLocalSlack, type LocalSlack } from '@tokenwise/slack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/tokenwise.mjs', import.meta.url));
@@ -13,6 +14,7 @@ const bin = fileURLToPath(new URL('../../packages/cli/bin/tokenwise.mjs', import
 interface DevFile {
   gatewayUrl: string;
   apiUrl: string;
+  slackUrl: string | null;
   models: string[];
   users: { email: string; roles: string[]; apiKey: string }[];
 }
@@ -30,7 +32,11 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
   let dir: string;
   let platform: ChildProcess;
   let output = '';
+  // Slack is outside: a local one speaking its wire formats, as SLACK_API_URL.
+  let slack: LocalSlack;
   beforeAll(async () => {
+    slack = await startLocalSlack();
+    slack.addMember({ id: 'U0ADA', name: 'ada', realName: 'Ada', email: 'ada@demo.test' });
     dir = await mkdtemp(join(tmpdir(), 'tw-e2e-'));
     const {
       DATABASE_URL: _database,
@@ -41,7 +47,15 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
     } = process.env;
     platform = spawn(process.execPath, [bin, 'dev'], {
       cwd: dir,
-      env: { ...env, TOKENWISE_DATA_DIR: dir, TEMPORAL_UI_PORT: '0', TOKENWISE_GATEWAY_PORT: '0' },
+      env: {
+        ...env,
+        TOKENWISE_DATA_DIR: dir,
+        TEMPORAL_UI_PORT: '0',
+        TOKENWISE_GATEWAY_PORT: '0',
+        SLACK_BOT_TOKEN: slack.botToken,
+        SLACK_SIGNING_SECRET: slack.signingSecret,
+        SLACK_API_URL: slack.apiUrl,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     platform.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -49,6 +63,7 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
   });
   afterAll(async () => {
     if (platform.exitCode === null) platform.kill('SIGKILL');
+    await slack?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -83,6 +98,13 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
     expect(usage.score).not.toBeNull();
     expect(usage.score).toBeGreaterThanOrEqual(0);
     expect(usage.score).toBeLessThanOrEqual(1);
+
+    // The Slack bot runs in the same process, at dev.json's slackUrl: /tokens answers Ada with her request.
+    expect(devFile.slackUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const command = await slack.http(devFile.slackUrl as string).command({ userId: 'U0ADA', command: '/tokens' });
+    expect(command.status).toBe(200);
+    const answer = await slack.waitForResponse(command.responseUrlId, 15_000);
+    expect(JSON.stringify(answer.body)).toContain(usage.requestId);
 
     platform.kill('SIGINT');
     const [code] = (await once(platform, 'exit')) as [number | null];
