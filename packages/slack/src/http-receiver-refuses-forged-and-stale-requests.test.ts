@@ -13,7 +13,14 @@ describe('the HTTP receiver at /slack/events', () => {
   });
 
   const command = () =>
-    formBody({ command: '/tokens', text: '', user_id: 'U0EMMA', team_id: 'T0TOKENWISE', response_url: `${world.slack.baseUrl}/response/R0FORGED`, trigger_id: '1.2.3' });
+    formBody({
+      command: '/tokens',
+      text: '',
+      user_id: 'U0EMMA',
+      team_id: 'T0TOKENWISE',
+      response_url: `${world.slack.baseUrl}/response/R0FORGED`,
+      trigger_id: '1.2.3',
+    });
 
   it('listens on http://127.0.0.1:<port> with no path', () => {
     expect(world.bot.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -58,7 +65,11 @@ describe('the HTTP receiver at /slack/events', () => {
   });
 
   it('acks a signed command within 3 s and answers through its response_url', async () => {
-    const delivery = await world.sender.command({ userId: world.members.employee.id, command: '/tokens', text: 'help' });
+    const delivery = await world.sender.command({
+      userId: world.members.employee.id,
+      command: '/tokens',
+      text: 'help',
+    });
     expect(delivery.status).toBe(200);
     expect(delivery.elapsedMs).toBeLessThan(3_000);
     const answer = await world.slack.waitForResponse(delivery.responseUrlId);
