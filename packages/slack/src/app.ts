@@ -181,7 +181,8 @@ function startSocket(receiver: SocketModeReceiver, log: (line: string) => void, 
       stopped = true;
       clearTimeout(timer);
       wake?.();
-      await receiver.stop().catch(() => undefined);
+      // stop() rejects when the connection never opened; there is then nothing to close.
+      await receiver.stop().catch((error: unknown) => log(`slack: Socket Mode stop: ${(error as Error).message}`));
       await connecting;
     },
   };
