@@ -41,11 +41,21 @@ export interface Context extends ApiDeps {
   keyId: string | null;
   /** Why there is no user (bad key, missing scope); authedProcedure reports it. */
   authFailure: DomainError | null;
+  /**
+   * Set by an in-process caller that verified the user another way (the Slack bot, by email): they
+   * may then create their own inference key without a key to derive it from (keys.create).
+   */
+  selfServiceKeys: boolean;
 }
 
 /** The context without HTTP: tests pass the user they act as. */
 export async function createContextInner(
-  deps: ApiDeps & { user?: ApiUser | null; keyId?: string | null; authFailure?: DomainError | null },
+  deps: ApiDeps & {
+    user?: ApiUser | null;
+    keyId?: string | null;
+    authFailure?: DomainError | null;
+    selfServiceKeys?: boolean;
+  },
 ): Promise<Context> {
   const user = deps.user ?? null;
   return {
@@ -57,6 +67,7 @@ export async function createContextInner(
     user,
     keyId: user === null ? null : (deps.keyId ?? null),
     authFailure: deps.authFailure ?? null,
+    selfServiceKeys: user !== null && deps.selfServiceKeys === true,
   };
 }
 

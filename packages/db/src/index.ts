@@ -39,3 +39,4 @@ export * from './queries/carbon-raises';
 export * from './queries/slack-deliveries';
 export * from './queries/slack-digests';
 export * from './queries/slack-raise-messages';
+export * from './queries/slack-preferences';

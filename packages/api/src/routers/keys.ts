@@ -4,6 +4,7 @@ import {
   allowedModelsMax,
   createApiKey,
   createDerivedApiKey,
+  createSelfServiceApiKey,
   keyNameLengthMax,
   keyScopes,
   listApiKeys,
@@ -11,6 +12,7 @@ import {
   requestLimitMax,
   revokeApiKey,
   revokeApiKeyCascade,
+  selfServiceKeyDaysMax,
 } from '@tokenwise/control';
 import { z } from 'zod';
 import type { ApiUser, Context } from '../context';
@@ -78,6 +80,7 @@ async function createKey(ctx: Context & { user: ApiUser }, input: z.output<typeo
     };
     return createApiKey(ctx.db, { ...common, ...limits, userId: ownerId, createdByKeyId: ctx.keyId });
   }
+  if (ctx.keyId === null && ctx.selfServiceKeys) return createSelfServiceKey(ctx, input);
   if (ctx.keyId === null) {
     throw new ForbiddenError(
       'A key you create for yourself derives from the API key you call with: call with `Authorization: Bearer tw_...`, or ask an admin for one (`tokenwise keys create`).',
@@ -90,6 +93,31 @@ async function createKey(ctx: Context & { user: ApiUser }, input: z.output<typeo
     creatorKeyId: ctx.keyId,
     userId: ownerId,
     expiryField: 'expiresInDays',
+  });
+}
+
+/** Your own key without a key to derive it from (signed in through Slack): inference only, bounded expiry. */
+function createSelfServiceKey(ctx: Context & { user: ApiUser }, input: z.output<typeof createInput>) {
+  const asked = [
+    input.scopes.some((scope) => scope !== 'inference') ? 'scopes other than inference' : undefined,
+    input.allowedModels !== undefined ? 'allowedModels' : undefined,
+    input.rpmLimit !== undefined || input.tpmLimit !== undefined ? 'rpm/tpm limits' : undefined,
+    input.expiresInDays === null ? 'a key that never expires' : undefined,
+  ].filter((what) => what !== undefined);
+  if (asked.length > 0)
+    throw new ForbiddenError(
+      `A key created without an API key (e.g. from Slack) is an inference key for every model expiring within ${selfServiceKeyDaysMax} days; ${asked.join(', ')} need a key created with \`Authorization: Bearer tw_...\` or by an admin.`,
+    );
+  const days = input.expiresInDays ?? selfServiceKeyDaysMax;
+  if (days > selfServiceKeyDaysMax)
+    throw new ForbiddenError(`A key created without an API key expires within ${selfServiceKeyDaysMax} days.`);
+  return createSelfServiceApiKey(ctx.db, {
+    pepper: ctx.keyPepper,
+    orgId: ctx.user.orgId,
+    userId: ctx.user.userId,
+    name: input.name,
+    expiresAt: new Date(Date.now() + days * dayMs),
+    actor: actorOf(ctx.user),
   });
 }
 

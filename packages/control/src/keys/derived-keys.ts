@@ -94,6 +94,61 @@ export async function createDerivedApiKey(
   });
 }
 
+/** The longest a self-service key may live: one made without a creating key to bound it. */
+export const selfServiceKeyDaysMax = 90;
+
+/**
+ * Creates an inference-only key for a person who signed in through a channel the server trusts
+ * instead of an API key (the Slack bot, which linked them by verified email). No creating key
+ * bounds it, so it is bounded here: scope inference, every model, expiry within
+ * selfServiceKeyDaysMax, and the same limit on working keys per person as derived keys.
+ */
+export async function createSelfServiceApiKey(
+  db: Db,
+  params: {
+    pepper: Buffer;
+    orgId: string;
+    userId: string;
+    name: string;
+    expiresAt: Date;
+    actor: string;
+    clock?: () => Date;
+  },
+): Promise<{ key: ApiKeyInfo; secret: string }> {
+  const now = (params.clock ?? (() => new Date()))();
+  const name = parseWith(keyNameInput, params.name, 'API key name');
+  const latest = now.getTime() + selfServiceKeyDaysMax * 86_400_000;
+  if (params.expiresAt.getTime() <= now.getTime() || params.expiresAt.getTime() > latest)
+    throw new ValidationError(`A self-service key expires within ${selfServiceKeyDaysMax} days.`, {
+      issues: ['expiresAt: out of range'],
+    });
+  return db.transaction(async (tx) => {
+    await assertUnderActiveKeyLimit(tx, { userId: params.userId, now });
+    const created = await insertKey(tx, params.pepper, {
+      orgId: params.orgId,
+      userId: params.userId,
+      systemOwner: null,
+      name,
+      scopes: ['inference'],
+      allowedModels: null,
+      rpmLimit: null,
+      tpmLimit: null,
+      expiresAt: params.expiresAt,
+      createdByKeyId: null,
+    });
+    await writeAudit(tx, {
+      orgId: params.orgId,
+      actor: params.actor,
+      action: 'api_key.create',
+      entityType: 'api_key',
+      entityId: created.key.id,
+      before: null,
+      after: created.key,
+    });
+    return created;
+  });
+}
+
 function assertMayDerive(creator: ApiKeyInfo, caller: { orgId: string; userId: string; now: Date }): void {
   if (creator.orgId !== caller.orgId || creator.userId !== caller.userId) {
     throw new ForbiddenError(

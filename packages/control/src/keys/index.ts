@@ -7,7 +7,13 @@ export {
   rotateApiKey,
   type CreateApiKeyParams,
 } from './api-keys';
-export { createDerivedApiKey, revokeApiKeyCascade, type CreateDerivedApiKeyParams } from './derived-keys';
+export {
+  createDerivedApiKey,
+  createSelfServiceApiKey,
+  revokeApiKeyCascade,
+  selfServiceKeyDaysMax,
+  type CreateDerivedApiKeyParams,
+} from './derived-keys';
 export { deriveKeyFields, type CreatorBounds, type DerivedKeyFields, type DerivedKeyRequest } from './key-derivation';
 export { createKeyStore, parseAuthorization } from './key-store';
 export { createRuntimeKeys, judgeSystemOwner, type RuntimeKeyPayer, type RuntimeKeys } from './runtime-keys';

@@ -1,5 +1,5 @@
 import { parseWith, slugSchema } from '@tokenwise/core';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../client';
 import { roles, teams, users, type Role } from '../schema/index';
@@ -212,4 +212,29 @@ async function lockUserInOrg(tx: Db, params: { orgId: string; userId: string }):
     .for('update')
     .limit(1);
   return row;
+}
+
+/** The org's users holding `role`, by display name, at most `limit` (e.g. the admins to ask for access). */
+export async function listOrgUsersWithRole(
+  db: Db,
+  params: { orgId: string; role: Role; limit: number },
+): Promise<User[]> {
+  return db
+    .select(userColumns)
+    .from(users)
+    .where(and(eq(users.orgId, params.orgId), sql`${params.role} = any(${users.roles})`))
+    .orderBy(asc(users.displayName), asc(users.id))
+    .limit(params.limit);
+}
+
+/** Display names of the org's users among `userIds` (others' ids are not looked up). */
+export async function findUserNames(
+  db: Db,
+  params: { orgId: string; userIds: readonly string[] },
+): Promise<{ id: string; displayName: string }[]> {
+  if (params.userIds.length === 0) return [];
+  return db
+    .select({ id: users.id, displayName: users.displayName })
+    .from(users)
+    .where(and(eq(users.orgId, params.orgId), inArray(users.id, [...params.userIds])));
 }
