@@ -29,14 +29,14 @@ const claimedColumns = {
 
 /**
  * Gives each of the org's undelivered notifications of `kinds` a pending delivery row, oldest
- * first, at most `limit`; two processes doing it at once insert each row once. Answers how many
+ * first, at most `limit`, due at `now`; two processes doing it at once insert each row once. Answers how many
  * were new. Kinds the bot does not know stay untouched, for a bot that knows them.
  */
 export async function enqueueSlackDeliveries(
   db: Db,
-  params: { orgId: string; kinds: readonly string[]; limit: number },
+  params: { orgId: string; kinds: readonly string[]; limit: number; now: Date },
 ): Promise<number> {
-  const fresh = db
+  const fresh = await db
     .select({
       notificationId: notifications.id,
       orgId: notifications.orgId,
@@ -59,9 +59,10 @@ export async function enqueueSlackDeliveries(
     )
     .orderBy(asc(notifications.id))
     .limit(params.limit);
+  if (fresh.length === 0) return 0;
   const inserted = await db
     .insert(slackDeliveries)
-    .select(fresh)
+    .values(fresh.map((row) => ({ ...row, nextAttemptAt: params.now })))
     .onConflictDoNothing()
     .returning({ id: slackDeliveries.notificationId });
   return inserted.length;
@@ -184,11 +185,16 @@ export async function retrySlackDeliveries(
     .where(and(inArray(slackDeliveries.notificationId, [...params.ids]), eq(slackDeliveries.state, 'pending')));
 }
 
-/** One notification's delivery row as it stands (tests and diagnostics); undefined when it has none. */
-export async function findSlackDelivery(db: Db, params: { notificationId: bigint }) {
-  const [row] = await db
+/** Most delivery rows one listing returns. */
+export const slackDeliveriesListMax = 1_000;
+
+/** The org's delivery rows (of one user when given), oldest first: diagnostics and tests. */
+export async function listSlackDeliveries(db: Db, params: { orgId: string; userId?: string; limit?: number }) {
+  return db
     .select({
       notificationId: slackDeliveries.notificationId,
+      userId: slackDeliveries.userId,
+      kind: slackDeliveries.kind,
       state: slackDeliveries.state,
       attempts: slackDeliveries.attempts,
       nextAttemptAt: slackDeliveries.nextAttemptAt,
@@ -198,7 +204,24 @@ export async function findSlackDelivery(db: Db, params: { notificationId: bigint
       sentAt: slackDeliveries.sentAt,
     })
     .from(slackDeliveries)
-    .where(eq(slackDeliveries.notificationId, params.notificationId))
-    .limit(1);
-  return row;
+    .where(
+      and(
+        eq(slackDeliveries.orgId, params.orgId),
+        params.userId === undefined ? undefined : eq(slackDeliveries.userId, params.userId),
+      ),
+    )
+    .orderBy(asc(slackDeliveries.notificationId))
+    .limit(Math.min(Math.max(params.limit ?? slackDeliveriesListMax, 1), slackDeliveriesListMax));
+}
+
+/** Frees leased deliveries untried (a rate limit stopped the batch): due again at `nextAttemptAt`, no attempt counted. */
+export async function releaseSlackDeliveries(
+  db: Db,
+  params: { ids: readonly bigint[]; nextAttemptAt: Date },
+): Promise<void> {
+  if (params.ids.length === 0) return;
+  await db
+    .update(slackDeliveries)
+    .set({ nextAttemptAt: params.nextAttemptAt, leasedUntil: null, leaseOwner: null })
+    .where(and(inArray(slackDeliveries.notificationId, [...params.ids]), eq(slackDeliveries.state, 'pending')));
 }
