@@ -36,4 +36,7 @@ export * from './queries/reconcile';
 export * from './queries/carbon-caps';
 export * from './queries/carbon-report';
 export * from './queries/carbon-raises';
+export * from './queries/slack-deliveries';
+export * from './queries/slack-digests';
+export * from './queries/slack-raise-messages';
 export * from './queries/slack-preferences';

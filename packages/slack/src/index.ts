@@ -8,3 +8,10 @@ export { settlementMuteToggleAction } from './home/home-blocks';
 export { carbonRaiseRequestAction } from './commands/carbon-blocks';
 export { refusalText } from './commands/linked-user';
 export * as format from './format';
+export {
+  deliveryOptionsFromEnv,
+  slackDeliveryExtension,
+  startDeliveryLoop,
+  type DeliveryLoop,
+  type DeliveryLoopOptions,
+} from './delivery/index';
