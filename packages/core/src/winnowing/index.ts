@@ -1,0 +1,2 @@
+export * from './tokenize';
+export * from './keywords';
