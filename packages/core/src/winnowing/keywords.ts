@@ -6,9 +6,11 @@
  * therefore not renamable without changing fingerprints; both sides of a comparison are lexed the
  * same way, so this costs nothing but that).
  *
- * Left out on purpose: contextual words that are mostly names in practice (`get`, `set`, `map`,
- * `error`, `object`, `value`, `data`, `len`, `print`), so renaming such a variable does not change
- * a fingerprint.
+ * Left out on purpose: reserved words of one language that are everyday names in another
+ * (`fn`, `match`, `type`, `str`, `char`, `byte`, `range`, `select`, `mod`, `move`, `ref`, `out`,
+ * `params`, `record`, `template`, `register`, `operator`, `where`, `symbol`, `short`, `signed`)
+ * and contextual words (`get`, `set`, `map`, `error`, `object`), so renaming a variable with such a
+ * name does not change a fingerprint.
  */
 // prettier-ignore
 const keywordList = [
@@ -18,26 +20,23 @@ const keywordList = [
   'extends', 'false', 'finally', 'for', 'from', 'function', 'if', 'implements', 'import', 'in',
   'instanceof', 'interface', 'keyof', 'let', 'namespace', 'never', 'new', 'null', 'number', 'of',
   'package', 'private', 'protected', 'public', 'readonly', 'return', 'satisfies', 'static', 'string',
-  'super', 'switch', 'symbol', 'this', 'throw', 'true', 'try', 'type', 'typeof', 'undefined',
-  'unknown', 'var', 'void', 'while', 'with', 'yield',
+  'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'undefined', 'unknown', 'var', 'void',
+  'while', 'with', 'yield',
   // Python
   'and', 'assert', 'def', 'del', 'elif', 'except', 'False', 'global', 'is', 'lambda', 'None',
   'nonlocal', 'not', 'or', 'pass', 'raise', 'True', 'self', 'cls',
   // Go
-  'chan', 'defer', 'fallthrough', 'func', 'go', 'goto', 'nil', 'range', 'select', 'struct',
-  'int', 'int8', 'int16', 'int32', 'int64', 'uint', 'uint8', 'uint16', 'uint32', 'uint64',
-  'float32', 'float64', 'byte', 'rune',
+  'chan', 'defer', 'fallthrough', 'func', 'goto', 'nil', 'struct', 'int', 'int8', 'int16', 'int32',
+  'int64', 'uint', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64', 'rune',
   // Java / C#
-  'assert', 'byte', 'char', 'double', 'final', 'float', 'long', 'native', 'short', 'strictfp',
-  'synchronized', 'throws', 'transient', 'volatile', 'record', 'sealed', 'permits', 'override',
-  'virtual', 'using', 'internal', 'out', 'ref', 'params', 'bool', 'decimal',
+  'double', 'final', 'float', 'long', 'native', 'strictfp', 'synchronized', 'throws', 'transient',
+  'volatile', 'sealed', 'permits', 'override', 'virtual', 'using', 'bool',
   // Rust
-  'crate', 'dyn', 'extern', 'fn', 'impl', 'loop', 'match', 'mod', 'move', 'mut', 'pub', 'Self',
-  'trait', 'unsafe', 'use', 'where', 'i8', 'i16', 'i32', 'i64', 'i128', 'isize', 'u8', 'u16', 'u32',
-  'u64', 'u128', 'usize', 'f32', 'f64', 'str',
+  'crate', 'dyn', 'extern', 'impl', 'loop', 'mut', 'pub', 'Self', 'trait', 'unsafe', 'use', 'i8',
+  'i16', 'i32', 'i64', 'i128', 'isize', 'u8', 'u16', 'u32', 'u64', 'u128', 'usize', 'f32', 'f64',
   // C / C++
-  'auto', 'inline', 'register', 'restrict', 'signed', 'sizeof', 'typedef', 'union', 'unsigned',
-  'nullptr', 'template', 'typename', 'operator', 'friend', 'constexpr', 'noexcept', 'static_cast',
+  'auto', 'inline', 'restrict', 'sizeof', 'typedef', 'union', 'unsigned', 'nullptr', 'typename',
+  'friend', 'constexpr', 'noexcept', 'static_cast',
 ];
 
 const keywords: ReadonlySet<string> = new Set(keywordList);

