@@ -1,2 +1,5 @@
 export * from './tokenize';
 export * from './keywords';
+export * from './hash';
+export * from './options';
+export * from './winnow';
