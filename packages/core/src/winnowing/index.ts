@@ -5,3 +5,6 @@ export * from './options';
 export * from './winnow';
 export * from './extract-code-blocks';
 export * from './extract-added-lines';
+export * from './score';
+export * from './credit';
+export * from './sources';
