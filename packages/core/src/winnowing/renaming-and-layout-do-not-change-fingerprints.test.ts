@@ -7,6 +7,9 @@ import { fingerprintText } from './winnow';
 // whitespace, line breaks and comments between tokens, leave the tokens and fingerprints as
 // they were.
 
+// `/` is left out: whether it opens a regular expression depends on what follows on its line,
+// and random token soup (`( / a b / c`) is not code whose layout a formatter would change.
+
 type Piece = { identifier: number } | { text: string };
 
 const poolSize = 8;
@@ -19,27 +22,7 @@ const piece: fc.Arbitrary<Piece> = fc.oneof(
         fc.constantFrom('if', 'return', 'const', 'def', 'fn', 'while', 'for', 'class', 'await', 'self'),
         fc.constantFrom('0', '42', '3.14', '0x1F', '1e-3'),
         fc.string({ maxLength: 8 }).map((content) => `"${content.replace(/["\\\n\r]/g, '')}"`),
-        fc.constantFrom(
-          '(',
-          ')',
-          '{',
-          '}',
-          '[',
-          ']',
-          '=',
-          '==',
-          '=>',
-          '+',
-          '-',
-          '*',
-          '/',
-          '<',
-          '>',
-          '.',
-          ',',
-          ':',
-          ';',
-        ),
+        fc.constantFrom(...'( ) { } [ ] = == => + - * < > . , : ;'.split(' ')),
         fc.constantFrom('!', '&&', '?', '...', '->', '::'),
       )
       .map((text) => ({ text })),

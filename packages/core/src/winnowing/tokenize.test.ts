@@ -33,6 +33,14 @@ describe('tokenizeCode', () => {
     );
   });
 
+  it('lexes a regular expression where an operand may start, so its quotes open no string; division stays division', () => {
+    expect(lexed('const quote = /["\'`[\\]]/g;\nnext(a / b / c, [x] / 2)')).toBe(
+      'const $id = $re $id ( $id / $id / $id , [ $id ] / $num )',
+    );
+    expect(lexed('return /\\//.test(s); f(/[/]/)')).toBe('return $re . $id ( $id ) $id ( $re )');
+    expect(lexed('x = y / 2; /* c */ z')).toBe('$id = $id / $num $id');
+  });
+
   it('tells Rust lifetimes from character literals', () => {
     expect(lexed("fn f<'a>(x: &'a str) -> char { 'c' }")).toBe(
       "$id $id < ' $id > ( $id : & ' $id $id ) -> $id { $str }",

@@ -12,7 +12,8 @@ import { isCodeKeyword } from './keywords';
  *   labels, Rust lifetimes) becomes `$id`, so a consistent or inconsistent renaming is invisible;
  * - literal values: every number (any base, exponent or type suffix) becomes `$num`; every
  *   string, character, template literal or docstring becomes `$str`, together with its prefix
- *   (`r"…"`, `b'…'`, `f"…"`) and whatever it interpolates;
+ *   (`r"…"`, `b'…'`, `f"…"`) and whatever it interpolates; every regular expression literal
+ *   (`/…/flags` where an operand may start and it closes on its line) becomes `$re`;
  * - punctuation that formatters add or remove: `;` and a trailing `,` before `)`, `]` or `}`.
  *
  * What it KEEPS, in order: keywords of JS/TS, Python, Go, Java/C#, Rust and C/C++ (see
@@ -20,10 +21,10 @@ import { isCodeKeyword } from './keywords';
  * (`>>>=`, `===`, `=>`, `::`, `?.`). Any other character outside a string is a token of its own.
  *
  * Known approximations, identical on both sides of any comparison: `//` is always a comment
- * (Python's floor division included), a JS regular expression is lexed as ordinary tokens, a
+ * (Python's floor division included), a `/` after `)`, `]`, `}` or an operand is division, a
  * `${…}` interpolation ends at the first backtick, and `#comment` with no space is code.
  */
-export type CodeTokenKind = 'identifier' | 'keyword' | 'number' | 'string' | 'punctuation';
+export type CodeTokenKind = 'identifier' | 'keyword' | 'number' | 'string' | 'regex' | 'punctuation';
 
 export interface CodeToken {
   readonly kind: CodeTokenKind;
@@ -36,6 +37,7 @@ export interface CodeToken {
 export const identifierSymbol = '$id';
 export const numberSymbol = '$num';
 export const stringSymbol = '$str';
+export const regexSymbol = '$re';
 
 /** Longest text the lexer accepts in one call (a 10,000-line diff is about 0.5 M characters). */
 export const codeTextCharsMax = 8_000_000;
@@ -69,6 +71,8 @@ const stringPrefixes = new Set([
 ]);
 const lifetimeLeaders = new Set(['<', '&', 'break', 'continue']);
 const lifetimeFollowers = new Set([',', '+', ':']);
+/** After these a `/` divides; after anything else (an operator, `(`, `return`) it opens a regular expression. */
+const operandEnds = new Set([')', ']', '}', 'this', 'super', 'true', 'false', 'null', 'undefined', 'self', 'None']);
 const identifierPattern = /[\p{L}\p{Nl}_$][\p{L}\p{N}\p{Mn}\p{Mc}_$]*/uy;
 
 /** Lexes and normalises `text`; token lines start at `firstLine`. */
@@ -88,6 +92,9 @@ class Lexer {
   private at = 0;
   private line: number;
   private lastLifetimeLine = Number.NaN;
+  /** The last token read, `;` included: what decides whether a `/` divides or opens a regex. */
+  private previousKind: CodeTokenKind | undefined;
+  private previousSymbol = '';
 
   constructor(
     private readonly text: string,
@@ -119,6 +126,8 @@ class Lexer {
       this.push('string', stringSymbol, stringEnd(text, at));
     } else if (code === 39) {
       this.lexSingleQuote();
+    } else if (code === 47 && this.mayStartOperand() && regexEnd(text, at) > 0) {
+      this.push('regex', regexSymbol, regexEnd(text, at));
     } else if (isIdentifierStart(text, at)) {
       this.lexWord();
     } else {
@@ -187,6 +196,8 @@ class Lexer {
     const symbol = longestOperator(text, at) ?? String.fromCodePoint(text.codePointAt(at) ?? 0);
     const end = at + symbol.length;
     if (symbol === ';') {
+      this.previousKind = 'punctuation';
+      this.previousSymbol = symbol;
       this.at = end;
       return;
     }
@@ -194,8 +205,16 @@ class Lexer {
     this.push('punctuation', symbol, end);
   }
 
+  private mayStartOperand(): boolean {
+    const kind = this.previousKind;
+    if (kind === 'identifier' || kind === 'number' || kind === 'string' || kind === 'regex') return false;
+    return !operandEnds.has(this.previousSymbol);
+  }
+
   private push(kind: CodeTokenKind, symbol: string, end: number): void {
     this.tokens.push({ kind, symbol, line: this.line });
+    this.previousKind = kind;
+    this.previousSymbol = symbol;
     this.advanceTo(end);
   }
 
@@ -275,6 +294,24 @@ function numberEnd(text: string, at: number): number {
   }
   while (isAsciiWordChar(text.charCodeAt(end))) end += 1;
   return end;
+}
+
+/** End of the regular expression literal whose `/` is at `at` (flags included), or -1 when it does not close on its line. */
+function regexEnd(text: string, at: number): number {
+  let inClass = false;
+  for (let end = at + 1; end < text.length; end += 1) {
+    const char = text.charAt(end);
+    if (char === '\\') end += 1;
+    else if (char === '\n') return -1;
+    else if (char === '[') inClass = true;
+    else if (char === ']') inClass = false;
+    else if (char === '/' && !inClass) {
+      let flagsEnd = end + 1;
+      while (isAsciiWordChar(text.charCodeAt(flagsEnd))) flagsEnd += 1;
+      return flagsEnd;
+    }
+  }
+  return -1;
 }
 
 /**
