@@ -5,7 +5,7 @@ describe('extractAddedLines', () => {
   it('reads a GitHub patch field: new-file line numbers across hunks, removals and no-newline markers skipped', () => {
     const patch = [
       '@@ -1,4 +1,5 @@',
-      ' import { a } from "a";',
+      ' const a = "a";',
       '-const old = 1;',
       '+const fresh = 2;',
       '+++counter;',

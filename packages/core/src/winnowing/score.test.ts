@@ -111,10 +111,8 @@ describe('ignoring boilerplate', () => {
   const licence = `/*
  * Copyright (c) Example Corp. Licensed under the MIT licence.
  */
-import express from 'express';
-import { json } from 'body-parser';
-const app = express();
-app.use(json());
+const app = createApp({ logger: console, trustProxy: true });
+app.use(jsonBody({ limit: '1mb' }));
 app.listen(Number(process.env.PORT ?? 3000), () => console.log('listening'));`;
   const own = `export function slugify(title: string): string {
   return title.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
