@@ -19,3 +19,17 @@ export * from './parse-with';
 export * from './settlement/policy';
 export * from './storable';
 export * from './carbon/carbon-budget';
+export * from './experiments/metric-summary';
+export * from './experiments/comparison';
+export * from './experiments/frequentist';
+export * from './experiments/bayesian';
+export * from './experiments/sample-ratio-mismatch';
+export {
+  normalCdf,
+  normalSf,
+  normalQuantile,
+  studentTCdf,
+  studentTSf,
+  studentTQuantile,
+  chiSquareSf,
+} from './experiments/numerics/distributions';
