@@ -81,7 +81,7 @@ export function sampleRatioVerdict(
     reason: 'sample_ratio_mismatch',
     message:
       `sample-ratio mismatch: observed ${observed} units against an expected ${expected} ` +
-      `(chi-square ${check.chiSquare.toFixed(2)}, p = ${check.pValue.toPrecision(3)} < ${threshold}); ` +
+      `(chi-square ${check.chiSquare.toFixed(2)}, p = ${check.pValue.toExponential(2)} < ${threshold}); ` +
       'assignment or tracking is broken, so this result is not evidence',
     check,
   };
