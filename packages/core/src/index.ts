@@ -20,3 +20,17 @@ export * from './settlement/policy';
 export * from './storable';
 export * from './carbon/carbon-budget';
 export * from './winnowing';
+export * from './experiments/metric-summary';
+export * from './experiments/comparison';
+export * from './experiments/frequentist';
+export * from './experiments/bayesian';
+export * from './experiments/sample-ratio-mismatch';
+export {
+  normalCdf,
+  normalSf,
+  normalQuantile,
+  studentTCdf,
+  studentTSf,
+  studentTQuantile,
+  chiSquareSf,
+} from './experiments/numerics/distributions';
