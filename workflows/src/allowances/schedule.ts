@@ -1,4 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type { AllowanceRunInput } from './workflows';
 
 export const allowanceScheduleId = 'tokenwise-allowances';
@@ -14,7 +15,8 @@ export async function ensureAllowanceSchedule(
   try {
     await client.schedule.create({
       scheduleId: allowanceScheduleId,
-      spec: { intervals: [{ every: options.every }] },
+      // An ms-style string ('5 minutes'); Temporal parses it and refuses a malformed one at create.
+      spec: { intervals: [{ every: options.every as Duration }] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       action: {
         type: 'startWorkflow',

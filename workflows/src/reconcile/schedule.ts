@@ -1,4 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import type { ReconcileInput } from './workflows';
 
 export const reconcileScheduleId = 'tokenwise-reconcile';
@@ -11,7 +12,8 @@ export async function ensureReconcileSchedule(
   try {
     await client.schedule.create({
       scheduleId: reconcileScheduleId,
-      spec: { intervals: [{ every: options.every }] },
+      // An ms-style string ('5 minutes'); Temporal parses it and refuses a malformed one at create.
+      spec: { intervals: [{ every: options.every as Duration }] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       action: {
         type: 'startWorkflow',

@@ -7,3 +7,4 @@ export * from './gateway';
 export * from './settlement';
 export * from './clusters';
 export * from './carbon';
+export * from './slack';

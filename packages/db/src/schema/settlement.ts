@@ -132,6 +132,10 @@ export const notifications = pgTable(
   },
   (table) => [
     index('notifications_pending_idx').on(table.id),
+    /** The Slack bot's scan for notifications of its org it has not picked up yet. */
+    index('notifications_undelivered_org_idx')
+      .on(table.orgId, table.id)
+      .where(sql`${table.deliveredAt} is null`),
     uniqueIndex('notifications_dedupe_key')
       .on(table.dedupeKey)
       .where(sql`${table.dedupeKey} is not null`),
