@@ -19,3 +19,4 @@ export * from './parse-with';
 export * from './settlement/policy';
 export * from './storable';
 export * from './carbon/carbon-budget';
+export * from './request-tags';
