@@ -20,3 +20,4 @@ export * from './settlement/policy';
 export * from './storable';
 export * from './carbon/carbon-budget';
 export * from './request-tags';
+export * from './commit-trailers';
