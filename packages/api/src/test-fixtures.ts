@@ -107,6 +107,8 @@ export async function insertUsage(
     score?: number;
     requestId?: string;
     keyId?: string;
+    sessionId?: string;
+    experiment?: { experimentKey: string; variantKey: string };
   },
 ): Promise<string> {
   requestCounter += 1;
@@ -131,6 +133,9 @@ export async function insertUsage(
     energyMicroWh: 10_000n,
     system: false,
     outcome: 'completed',
+    sessionId: params.sessionId ?? null,
+    experimentKey: params.experiment?.experimentKey ?? null,
+    variantKey: params.experiment?.variantKey ?? null,
     createdAt: params.createdAt ?? new Date(Date.UTC(2026, 10, 1) + requestCounter * 1000),
   });
   if (params.score !== undefined) {

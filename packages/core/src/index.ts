@@ -34,3 +34,5 @@ export {
   studentTQuantile,
   chiSquareSf,
 } from './experiments/numerics/distributions';
+export * from './request-tags';
+export * from './commit-trailers';

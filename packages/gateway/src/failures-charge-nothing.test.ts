@@ -6,7 +6,7 @@ import { checkInvariants } from '@tokenwise/ledger';
 import { eq } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayWorld, testModel, testPriceList, type GatewayWorld } from './test-kit';
+import { startGatewayWorld, testModel, testPriceList, waitForUsageRows, type GatewayWorld } from './test-kit';
 
 const priceList = parsePriceList(testPriceList());
 
@@ -137,6 +137,47 @@ describe('failures and disconnects', () => {
     expect(results.every((result) => result.choices.length === 1)).toBe(true);
   });
 
+  const ask = (apiKey: string, headers: Record<string, string>) =>
+    new OpenAI({
+      apiKey,
+      baseURL: `${world.gateway.url}/v1`,
+      maxRetries: 0,
+      defaultHeaders: headers,
+    }).chat.completions.create({ model: testModel, messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 });
+
+  it('keeps the session and experiment tags on the usage row, where evidence finds the request by them', async () => {
+    const { apiKey, userId } = await world.user({ innovation: 10n ** 12n });
+    await ask(apiKey, {
+      'x-tokenwise-session': 'sess-2f9c.agent_1',
+      'x-tokenwise-experiment': 'checkout-button:blue',
+    });
+    await waitForUsageRows(database, { userId });
+    const [row] = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId));
+    expect(row).toMatchObject({ sessionId: 'sess-2f9c.agent_1', experimentKey: 'checkout-button', variantKey: 'blue' });
+    // Untagged requests carry none.
+    const other = await world.user({ innovation: 10n ** 12n });
+    await ask(other.apiKey, {});
+    await waitForUsageRows(database, { userId: other.userId });
+    const [untagged] = await database.db.select().from(usageRecords).where(eq(usageRecords.userId, other.userId));
+    expect(untagged).toMatchObject({ sessionId: null, experimentKey: null, variantKey: null });
+  });
+
+  it('refuses malformed session and experiment tags, saying what to fix, before anything is held or charged', async () => {
+    const { apiKey, userId, wallets } = await world.user({ innovation: 10n ** 12n });
+    const before = await world.ledger.balance(wallets.innovation as string);
+    for (const [header, value, says] of [
+      ['x-tokenwise-session', 'a b', /x-tokenwise-session: the session id "a b" may only hold letters, digits/],
+      ['x-tokenwise-session', 'x'.repeat(129), /at most 128/],
+      ['x-tokenwise-experiment', 'checkout-button', /expected <experimentKey>:<variantKey>/],
+      ['x-tokenwise-experiment', 'checkout:blue:green', /exactly one ':'/],
+    ] as const) {
+      const refused = await ask(apiKey, { [header]: value }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ status: 400, code: 'invalid_request' });
+      expect((refused as Error).message).toMatch(says);
+    }
+    expect(await world.ledger.balance(wallets.innovation as string)).toEqual(before);
+    expect(await database.db.select().from(usageRecords).where(eq(usageRecords.userId, userId))).toEqual([]);
+  });
   it('leaves the ledger sound', async () => {
     expect(await checkInvariants(database.db)).toEqual([]);
   });

@@ -20,6 +20,7 @@ import type { Ledger, LedgerOp, OpResult } from '@tokenwise/ledger';
 import type { CurrentPriceList } from '@tokenwise/control';
 import type { CarbonBudgets, CarbonHold, CarbonPlan } from './carbon-budgets';
 import type { PayerAccounts } from './payer-accounts';
+import { evidenceColumnsOf } from './request-body';
 import type { ClusterInfo, Principal } from './ports';
 import type { SettlementVersions } from './policy-versions';
 import type { TokenUsage } from './stream-usage';
@@ -274,6 +275,7 @@ export async function charge(
     energyMicroWh: priced.carbon.energyMicroWh,
     endUser: completion.endUser,
     tags: completion.tags,
+    ...evidenceColumnsOf(completion.tags),
     system: admission.system,
     outcome: completion.outcome,
   };

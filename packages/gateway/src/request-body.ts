@@ -1,4 +1,11 @@
-import { priorityTiers, type PriorityTier } from '@tokenwise/core';
+import {
+  experimentHeader,
+  parseExperimentTag,
+  parseSessionTag,
+  priorityTiers,
+  sessionHeader,
+  type PriorityTier,
+} from '@tokenwise/core';
 import type { IncomingMessage } from 'node:http';
 import { badRequest, GatewayError } from './openai-error';
 
@@ -63,9 +70,33 @@ export function tagsOf(req: IncomingMessage): Record<string, string> {
   for (const [name, value] of Object.entries(req.headers)) {
     if (!name.startsWith(tagHeaderPrefix) || name === priorityHeader || typeof value !== 'string') continue;
     if (++count > tagsMax) throw badRequest(`At most ${tagsMax} x-tokenwise-* headers are accepted.`);
+    // The evidence tags are refused when malformed, never cut: a cut id would link to the wrong evidence.
+    const parsed =
+      name === sessionHeader
+        ? parseSessionTag(value)
+        : name === experimentHeader
+          ? parseExperimentTag(value)
+          : undefined;
+    if (parsed !== undefined && !parsed.ok) throw badRequest(parsed.message);
     tags[name.slice(tagHeaderPrefix.length)] = value.slice(0, tagValueLengthMax);
   }
   return tags;
+}
+
+/** The usage row's evidence columns from tags `tagsOf` accepted: session id, experiment and variant keys. */
+export function evidenceColumnsOf(tags: Readonly<Record<string, string>>): {
+  sessionId: string | null;
+  experimentKey: string | null;
+  variantKey: string | null;
+} {
+  const session = tags[sessionHeader.slice(tagHeaderPrefix.length)];
+  const experiment = tags[experimentHeader.slice(tagHeaderPrefix.length)];
+  const parsed = experiment === undefined ? undefined : parseExperimentTag(experiment);
+  return {
+    sessionId: session !== undefined && parseSessionTag(session).ok ? session : null,
+    experimentKey: parsed?.ok === true ? parsed.value.experimentKey : null,
+    variantKey: parsed?.ok === true ? parsed.value.variantKey : null,
+  };
 }
 
 /** Checks what the gateway itself relies on; everything else passes through to vLLM untouched. */

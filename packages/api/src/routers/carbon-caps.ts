@@ -1,6 +1,13 @@
 import { carbonPeriodKinds, carbonScopes, microgramsToGrams, NotFoundError, type CarbonScope } from '@tokenwise/core';
 import { carbonScopeStatus, setCarbonCap } from '@tokenwise/control';
-import { currentCarbonCapsOfOrg, findOrgTimeZone, teamMemberIds, type CarbonCapVersion, type Db } from '@tokenwise/db';
+import {
+  activeUntilRaises,
+  currentCarbonCapsOfOrg,
+  findOrgTimeZone,
+  teamMemberIds,
+  type CarbonCapVersion,
+  type Db,
+} from '@tokenwise/db';
 import { z } from 'zod';
 import type { ApiUser } from '../context';
 import { hasRole } from '../scope';
@@ -91,8 +98,11 @@ export const carbonCapProcedures = {
   status: authedProcedure.query(async ({ ctx }) => {
     const timeZone = await orgTimeZone(ctx.db, ctx.user.orgId);
     const deps = { db: ctx.db, ledger: ctx.ledger };
+    // Read once for the three scopes; a scope with no cap never awaits it.
+    const untilRaises = activeUntilRaises(ctx.db, { orgId: ctx.user.orgId });
+    untilRaises.catch(() => undefined);
     const of = (scope: CarbonScope, scopeId: string) =>
-      carbonScopeStatus(deps, { orgId: ctx.user.orgId, timeZone, scope, scopeId });
+      carbonScopeStatus(deps, { orgId: ctx.user.orgId, timeZone, scope, scopeId, untilRaises });
     const [user, team, org] = await Promise.all([
       of('user', ctx.user.userId),
       ctx.user.teamId === null ? Promise.resolve(null) : of('team', ctx.user.teamId),

@@ -11,6 +11,9 @@ beforeAll(async () => {
       user: f.users.employee,
       createdAt: at(index),
       model: index % 2 === 0 ? 'llama-8b' : 'qwen-7b',
+      ...(index === 4
+        ? { sessionId: 'sess-1', experiment: { experimentKey: 'checkout-button', variantKey: 'blue' } }
+        : {}),
     });
   ids.colleague = await insertUsage(f.db, { user: f.users.colleague, createdAt: at(10) });
   ids.ops = await insertUsage(f.db, { user: f.users.opsEmployee, createdAt: at(11) });
@@ -29,6 +32,9 @@ describe('usage', () => {
     const third = await employee.usage.list({ limit: 2, cursor: second.nextCursor ?? undefined });
     expect(third.items.map((row) => row.requestId)).toEqual([ids.employee0]);
     expect(third.nextCursor).toBeNull();
+    // The request's session and experiment tags show with it.
+    expect(first.items[0]).toMatchObject({ sessionId: 'sess-1', experimentKey: 'checkout-button', variantKey: 'blue' });
+    expect(first.items[1]).toMatchObject({ sessionId: null, experimentKey: null, variantKey: null });
   });
 
   it('filters by model and time window', async () => {

@@ -8,7 +8,7 @@ import {
   type Balance,
   type Ledger,
 } from '@tokenwise/ledger';
-import { activeUntilRaises } from '@tokenwise/db';
+import { activeUntilRaises, type UntilRaise } from '@tokenwise/db';
 import { createBudgetPeriods } from './budget-periods';
 import { budgetFundingOps } from './funding';
 
@@ -37,7 +37,14 @@ const periods = createBudgetPeriods();
  */
 export async function carbonScopeStatus(
   deps: { db: Db; ledger: Ledger; now?: () => Date },
-  params: { orgId: string; timeZone: string; scope: CarbonScope; scopeId: string },
+  params: {
+    orgId: string;
+    timeZone: string;
+    scope: CarbonScope;
+    scopeId: string;
+    /** The org's running `until` raises, when the caller already read them (one read for several scopes). */
+    untilRaises?: Promise<UntilRaise[]>;
+  },
 ): Promise<CarbonScopeStatus> {
   const now = deps.now?.() ?? new Date();
   const cap = await currentCarbonCap(deps.db, { scope: params.scope, scopeId: params.scopeId });
@@ -68,7 +75,7 @@ export async function carbonScopeStatus(
   });
   const budget = await findAccount(deps.db, key);
   const source = await findAccount(deps.db, carbonSourceKey(params.orgId));
-  const untilRaises = await activeUntilRaises(deps.db, { orgId: params.orgId });
+  const untilRaises = await (params.untilRaises ?? activeUntilRaises(deps.db, { orgId: params.orgId }));
   const funding = budgetFundingOps({
     budgetAccountId: budget?.id ?? 'none',
     sourceAccountId: source?.id ?? 'none',

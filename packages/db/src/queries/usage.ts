@@ -29,6 +29,10 @@ const usageWithSettlementColumns = {
   latencyMs: usageRecords.latencyMs,
   outcome: usageRecords.outcome,
   priceListVersion: usageRecords.priceListVersion,
+  /** The client's `x-tokenwise-session` and `x-tokenwise-experiment` tags (null when not sent). */
+  sessionId: usageRecords.sessionId,
+  experimentKey: usageRecords.experimentKey,
+  variantKey: usageRecords.variantKey,
   createdAt: usageRecords.createdAt,
   score: settlements.score,
   confidence: settlements.confidence,

@@ -159,6 +159,11 @@ export const usageRecords = pgTable(
     endUser: text(),
     /** `x-tokenwise-*` headers (repository, experiment, ...) that scoring plugins read. */
     tags: codecJsonb(),
+    /** `x-tokenwise-session`, validated: the coding session whose commits may carry `Tokenwise-Session`. */
+    sessionId: text(),
+    /** `x-tokenwise-experiment` `<experimentKey>:<variantKey>`, validated: the A/B variant the output served. */
+    experimentKey: text(),
+    variantKey: text(),
     /** Usage of system accounts (judge calls): never settled, so scoring cannot loop on itself. */
     system: boolean().notNull(),
     /** completed, or client_aborted (charged for what was generated). */
@@ -169,6 +174,13 @@ export const usageRecords = pgTable(
     index('usage_records_user_idx').on(table.userId, table.createdAt),
     index('usage_records_team_idx').on(table.teamId, table.createdAt),
     index('usage_records_org_idx').on(table.orgId, table.createdAt),
+    // Evidence finds its requests through these, never by scanning Temporal.
+    index('usage_records_session_idx')
+      .on(table.orgId, table.sessionId)
+      .where(sql`${table.sessionId} is not null`),
+    index('usage_records_experiment_idx')
+      .on(table.orgId, table.experimentKey, table.variantKey, table.createdAt)
+      .where(sql`${table.experimentKey} is not null`),
   ],
 );
 

@@ -45,7 +45,17 @@ const usageColumns = {
   carbonMethodology: true,
   outcome: true,
   priceListVersion: true,
+  sessionId: true,
+  experimentKey: true,
+  variantKey: true,
 } as const;
+
+/** `  session s-1  experiment checkout:blue`, or nothing for an untagged request. */
+function evidenceTagsOf(row: { sessionId: string | null; experimentKey: string | null; variantKey: string | null }) {
+  const session = row.sessionId === null ? '' : `  session ${row.sessionId}`;
+  const experiment = row.experimentKey === null ? '' : `  experiment ${row.experimentKey}:${row.variantKey ?? ''}`;
+  return `${session}${experiment}`;
+}
 
 /** `usage`: what requests cost. */
 export const usageCommands: AdminCommandSpecs = {
@@ -71,7 +81,7 @@ export const usageCommands: AdminCommandSpecs = {
       });
       const lines = rows.map((row) => {
         const fee = row.feeCurrency === null || row.fee === null ? '' : ` + fee ${money(row.fee, row.feeCurrency)}`;
-        return `${row.createdAt.toISOString()}  ${row.requestId}  ${row.model}  ${row.tier}  ${row.promptTokens} in / ${row.completionTokens} out  ${money(row.cost, row.currency)}${fee}  ${carbonOf(row)}  ${row.outcome}`;
+        return `${row.createdAt.toISOString()}  ${row.requestId}  ${row.model}  ${row.tier}  ${row.promptTokens} in / ${row.completionTokens} out  ${money(row.cost, row.currency)}${fee}  ${carbonOf(row)}  ${row.outcome}${evidenceTagsOf(row)}`;
       });
       const whose = email === undefined ? `org ${org.slug}` : `${email} (${org.slug})`;
       return {
