@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { startLocalSlack, type LocalSlack } from '@tokenwise/slack/testing';
+import { imChannelOf, startLocalSlack, type LocalSlack } from '@tokenwise/slack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../packages/cli/bin/tokenwise.mjs', import.meta.url));
@@ -105,6 +105,13 @@ describe('npm start on a fresh data dir, driven as a user would', { timeout: 180
     expect(command.status).toBe(200);
     const answer = await slack.waitForResponse(command.responseUrlId, 15_000);
     expect(JSON.stringify(answer.body)).toContain(usage.requestId);
+    // The settlement reaches her as a direct message too (the first digest goes at once).
+    const dm = await slack.waitFor(
+      () => slack.messages().find((message) => message.channel === imChannelOf('U0ADA')),
+      'a direct message to Ada',
+      15_000,
+    );
+    expect(JSON.stringify(dm)).toContain(usage.requestId);
 
     platform.kill('SIGINT');
     const [code] = (await once(platform, 'exit')) as [number | null];
