@@ -6,17 +6,26 @@ describe('the bot over Socket Mode (SLACK_APP_TOKEN set)', () => {
   let request: string;
 
   beforeAll(async () => {
-    world = await openSlackWorld({ transport: 'socket', beforeBot: (slack) => slack.failAuthTest(2) });
+    world = await openSlackWorld({
+      transport: 'socket',
+      beforeBot: (slack) => {
+        slack.failAuthTest(2);
+        slack.failNext('apps.connections.open', { kind: 'http', status: 503 });
+      },
+    });
     request = await insertUsage(world.db, { user: world.users.employee, score: 0.6 });
   });
   afterAll(async () => {
     await world.close();
   });
 
-  it('opens the connection with the app token and has no HTTP URL', async () => {
+  it('opens the connection with the app token, after retrying a failed apps.connections.open, and has no HTTP URL', async () => {
     await world.slack.waitForSocket();
     expect(world.bot.url).toBeNull();
-    expect(world.slack.callsTo('apps.connections.open').at(-1)?.token).toBe(world.slack.appToken);
+    const opens = world.slack.callsTo('apps.connections.open');
+    expect(opens.map((call) => call.outcome)).toEqual(['http_503', 'ok']);
+    expect(opens.at(-1)?.token).toBe(world.slack.appToken);
+    expect(world.logs.some((line) => line.includes('Socket Mode connection failed'))).toBe(true);
   });
 
   it('acks a command envelope and answers through its response_url', async () => {
