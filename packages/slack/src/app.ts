@@ -3,13 +3,16 @@ import { ConfigError } from '@tokenwise/core';
 import { findOrgBySlug, findOrgSlug, type Db } from '@tokenwise/db';
 import type { Ledger } from '@tokenwise/ledger';
 import type { AddressInfo } from 'node:net';
-import { checkAuthUntilOk } from './auth-check';
+import { checkAuthUntilOk, slackErrorCode } from './auth-check';
 import { boltLogger } from './bolt-logger';
 import { registerCommands } from './commands/index';
 import type { SlackConfig } from './config';
 import { callerFactory, type SlackContext, type SlackExtension } from './context';
 import { registerHome } from './home/index';
 import { createIdentityResolver } from './identity';
+
+/** How long close() waits for a Socket Mode connection attempt to give up. */
+const socketStopWaitMs = 1_000;
 
 /** Where Slack sends commands, interactivity and events over HTTP. */
 export const slackEventsPath = '/slack/events';
@@ -85,7 +88,13 @@ export async function startSlackBot(deps: SlackBotDeps): Promise<RunningSlackBot
       : new SocketModeReceiver({
           appToken: config.transport.appToken,
           logger,
-          installerOptions: { clientOptions: config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl } },
+          // No SDK retries inside one apps.connections.open: startSocket retries with its own backoff and can stop.
+          installerOptions: {
+            clientOptions: {
+              ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
+              retryConfig: { retries: 0 },
+            },
+          },
         });
   const app = new App({
     receiver,
@@ -165,8 +174,8 @@ function startSocket(receiver: SocketModeReceiver, log: (line: string) => void, 
         log('slack: Socket Mode connected');
         return;
       } catch (error) {
-        const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
-        log(`slack: Socket Mode connection failed (${code}); retrying`);
+        if (stopped) return;
+        log(`slack: Socket Mode connection failed (${slackErrorCode(error)}); retrying`);
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -181,8 +190,12 @@ function startSocket(receiver: SocketModeReceiver, log: (line: string) => void, 
       stopped = true;
       clearTimeout(timer);
       wake?.();
-      await receiver.stop().catch(() => undefined);
-      await connecting;
+      // stop() rejects when the connection never opened; there is then nothing to close.
+      await receiver.stop().catch((error: unknown) => log(`slack: Socket Mode stop: ${slackErrorCode(error)}`));
+      // A start() parked in the SDK's own reconnect delay never settles once stopped: wait a bounded time.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([connecting, new Promise<void>((resolve) => (bound = setTimeout(resolve, socketStopWaitMs)))]);
+      clearTimeout(bound);
     },
   };
 }

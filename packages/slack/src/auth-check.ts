@@ -7,6 +7,14 @@ export interface BotIdentity {
   teamId: string | undefined;
 }
 
+/** Slack's error code (`invalid_auth`), else the error's message; never a token (the SDK's messages carry none). */
+export function slackErrorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const data = (error as { data?: { error?: unknown } }).data;
+  if (typeof data?.error === 'string') return data.error;
+  return error instanceof Error ? error.message : String(error);
+}
+
 export const authRetryInitialMsDefault = 1_000;
 export const authRetryMaxMsDefault = 60_000;
 
@@ -35,8 +43,7 @@ export function checkAuthUntilOk(deps: {
       deps.log(`slack: signed in to workspace ${result.team ?? result.team_id ?? '?'} as ${result.user ?? '?'}`);
       return true;
     } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error ?? (error as Error).message;
-      deps.log(`slack: auth.test failed (${code}); retrying`);
+      deps.log(`slack: auth.test failed (${slackErrorCode(error)}); retrying`);
       return false;
     }
   }

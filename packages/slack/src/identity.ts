@@ -63,8 +63,8 @@ async function memberOf(client: webApi.WebClient, slackUserId: string) {
 /**
  * Links Slack members to the users of ONE org by verified email (`users.info`, scope
  * `users:read.email`): a user of another org with the same email is never matched. Links are
- * cached for `ttlMs`, unknown members for `unknownTtlMs`; roles and team are reread each time the
- * link is refreshed.
+ * cached for `ttlMs`, unknown members for `unknownTtlMs`; roles and team are reread from the users
+ * table on every resolve.
  */
 export function createIdentityResolver(deps: {
   db: Db;
@@ -92,15 +92,29 @@ export function createIdentityResolver(deps: {
     return { kind: 'linked', user: access, email: user.email, displayName: user.displayName };
   }
 
+  /** The link (cached) from Slack to the users table; roles are not taken from it. */
+  async function linkOf(slackUserId: string): Promise<SlackIdentity> {
+    const cached = cache.get(slackUserId);
+    if (cached !== undefined && cached.expiresAtMs > now()) return cached.identity;
+    const identity = await lookUp(slackUserId);
+    cache.delete(slackUserId);
+    if (cache.size >= identityCacheEntriesMax) cache.delete(cache.keys().next().value as string);
+    cache.set(slackUserId, { identity, expiresAtMs: now() + (identity.kind === 'linked' ? ttlMs : unknownTtlMs) });
+    return identity;
+  }
+
   return {
     async resolve(slackUserId) {
-      const cached = cache.get(slackUserId);
-      if (cached !== undefined && cached.expiresAtMs > now()) return cached.identity;
-      const identity = await lookUp(slackUserId);
-      cache.delete(slackUserId);
-      if (cache.size >= identityCacheEntriesMax) cache.delete(cache.keys().next().value as string);
-      cache.set(slackUserId, { identity, expiresAtMs: now() + (identity.kind === 'linked' ? ttlMs : unknownTtlMs) });
-      return identity;
+      const link = await linkOf(slackUserId);
+      if (link.kind === 'unknown') return link;
+      // Roles and team as the users table has them NOW, like the API's key path: a demoted admin
+      // loses admin rights in Slack at once, not when the cached link expires.
+      const access = await findUserAccess(deps.db, { userId: link.user.userId, orgId: deps.orgId });
+      if (access === undefined) {
+        cache.delete(slackUserId);
+        return unknownMember(deps.db, deps.orgId, 'not_in_org', link.email);
+      }
+      return { ...link, user: access };
     },
     forget(slackUserId) {
       cache.delete(slackUserId);

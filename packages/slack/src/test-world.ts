@@ -13,7 +13,14 @@ import { startLocalSlack, type LocalSlack } from './testing/index';
  * our employee, a local Slack whose members carry those emails, and the bot (HTTP unless
  * `transport: 'socket'`) bound to the first org. PGlite; one per test file.
  */
-export async function openSlackWorld(options: { transport?: 'http' | 'socket'; bot?: Partial<SlackBotDeps> } = {}) {
+export async function openSlackWorld(
+  options: {
+    transport?: 'http' | 'socket';
+    bot?: Partial<SlackBotDeps>;
+    /** Runs before the bot starts: e.g. make auth.test fail. */
+    beforeBot?: (slack: LocalSlack) => void;
+  } = {},
+) {
   const database: Database = await openTestDatabase('pglite');
   const db = database.db;
   const ledger = createLedger({ db, hmacKey: randomBytes(32) });
@@ -50,6 +57,7 @@ export async function openSlackWorld(options: { transport?: 'http' | 'socket'; b
       ? { kind: 'socket', appToken: slack.appToken }
       : { kind: 'http', signingSecret: slack.signingSecret, port: 0, host: '127.0.0.1' };
   const logs: string[] = [];
+  options.beforeBot?.(slack);
   const bot: RunningSlackBot = await startSlackBot({
     db,
     ledger,

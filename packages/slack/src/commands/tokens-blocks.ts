@@ -18,7 +18,10 @@ export interface Message {
   blocks: types.KnownBlock[];
 }
 
-const section = (text: string): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3_000) } });
+const section = (text: string): types.KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(text, 3_000) },
+});
 const context = (text: string): types.KnownBlock => ({
   type: 'context',
   elements: [{ type: 'mrkdwn', text: clip(text, 2_000) }],
@@ -62,7 +65,7 @@ export function tokensMessage(input: {
   const monthLine =
     month.requests === 0
       ? 'No requests this month yet.'
-      : `This month: ${month.requests} requests, ${tokens(month.costMinorUnits, 'innovation')} spent, ${tokens(month.refundMinorUnits, 'innovation')} refunded, ${grams(Number(month.co2eMicrograms) / 1e6)} CO2e` +
+      : `This month: ${month.requests} ${month.requests === 1 ? 'request' : 'requests'}, ${tokens(month.costMinorUnits, 'innovation')} spent, ${tokens(month.refundMinorUnits, 'innovation')} refunded, ${grams(Number(month.co2eMicrograms) / 1e6)} CO2e` +
         (month.valuePer1kTokens === null ? '' : `, value ${month.valuePer1kTokens.toFixed(2)} per 1k tokens`);
   const blocks: types.KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: 'Your tokens' } },

@@ -24,8 +24,14 @@ export interface HomeData {
   settlementMuted: boolean;
 }
 
-const section = (text: string): types.KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: clip(text, 3_000) } });
-const header = (text: string): types.KnownBlock => ({ type: 'header', text: { type: 'plain_text', text: clip(text, 150) } });
+const section = (text: string): types.KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(text, 3_000) },
+});
+const header = (text: string): types.KnownBlock => ({
+  type: 'header',
+  text: { type: 'plain_text', text: clip(text, 150) },
+});
 
 function leaderboardBlocks(leaderboard: NonNullable<HomeData['leaderboard']>): types.KnownBlock[] {
   const blocks: types.KnownBlock[] = [header('Your team’s value per 1k tokens this month')];
