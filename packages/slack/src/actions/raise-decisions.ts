@@ -49,7 +49,12 @@ export function registerRaiseDecisions(app: App, ctx: SlackContext, copies: Rais
         const code = (error as { code?: unknown }).code;
         if (code !== 'FORBIDDEN' && code !== 'CONFLICT' && code !== 'NOT_FOUND' && code !== 'BAD_REQUEST')
           ctx.log(`slack: deciding raise ${raiseId} failed: ${error instanceof Error ? error.message : String(error)}`);
-        await tell(respond, refusalText(error));
+        await tell(
+          respond,
+          code === 'FORBIDDEN'
+            ? `Only ESG officers decide carbon raises, so this click changed nothing. (${refusalText(error)})`
+            : refusalText(error),
+        );
         // A conflict means someone decided first: make sure every copy shows it.
         if (code !== 'CONFLICT') return;
       }
