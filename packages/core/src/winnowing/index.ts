@@ -52,5 +52,12 @@ export {
   withoutIgnored,
   type Containment,
 } from './score';
-export { fingerprintCompletion, fingerprintDiff, matchedMergedLines, type FingerprintedFile } from './sources';
+export { completionTokensInRuns, mergedLinesOfRuns, runSeedsPerHashMax, sharedRuns, type SharedRun } from './runs';
+export {
+  fingerprintCompletion,
+  fingerprintDiff,
+  matchedMergedLines,
+  mergedLinesSharedWith,
+  type FingerprintedFile,
+} from './sources';
 export { creditLinesToEarliest, creditRequestsMax, mergedLineKey, type RequestLineMatches } from './credit';
