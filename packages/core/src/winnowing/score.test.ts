@@ -4,6 +4,7 @@ import {
   allWithoutIgnored,
   containment,
   fingerprintHashes,
+  frequentFingerprints,
   matchedLines,
   matchedTokenCount,
   withoutIgnored,
@@ -151,5 +152,15 @@ describe('matched length and lines', () => {
     const firstOnly = new Set([piece.fingerprints[0]!.hash]);
     expect(matchedLines(piece, firstOnly)).toEqual([1]);
     expect(matchedTokenCount([piece], new Set())).toBe(0);
+  });
+});
+
+describe('frequentFingerprints', () => {
+  it('finds the hashes that many completions share, to be ignored as boilerplate', () => {
+    const documents = [new Set([1, 2, 3]), new Set([2, 3]), new Set([3, 4]), new Set([3])];
+    expect([...frequentFingerprints(documents, 3)]).toEqual([3]);
+    expect([...frequentFingerprints(documents, 2)].sort()).toEqual([2, 3]);
+    expect(frequentFingerprints([], 1).size).toBe(0);
+    expect(() => frequentFingerprints(documents, 0)).toThrow(/documentsMin must be a whole number >= 1/);
   });
 });

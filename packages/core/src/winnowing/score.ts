@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors';
 import type { Fingerprint, FingerprintedCode } from './winnow';
 
 /**
@@ -85,4 +86,34 @@ export function matchedLines(piece: FingerprintedCode, hashes: ReadonlySet<numbe
     if (mark === 1) lines.add(piece.tokens[index]!.line);
   });
   return [...lines].sort((a, b) => a - b);
+}
+
+/** Limit on the documents counted in one call of `frequentFingerprints`. */
+export const frequencyDocumentsMax = 1_000_000;
+
+/**
+ * The hashes found in at least `documentsMin` of the given documents (each a completion's
+ * distinct hashes): boilerplate every model writes, to pass to `withoutIgnored`.
+ */
+export function frequentFingerprints(documents: Iterable<ReadonlySet<number>>, documentsMin: number): Set<number> {
+  if (!Number.isInteger(documentsMin) || documentsMin < 1) {
+    throw new ValidationError(`documentsMin must be a whole number >= 1, got ${documentsMin}.`);
+  }
+  const counts = new Map<number, number>();
+  const frequent = new Set<number>();
+  let documentCount = 0;
+  for (const hashes of documents) {
+    documentCount += 1;
+    if (documentCount > frequencyDocumentsMax) {
+      throw new ValidationError(
+        `More than ${frequencyDocumentsMax} documents (frequencyDocumentsMax); count in batches.`,
+      );
+    }
+    for (const hash of hashes) {
+      const count = (counts.get(hash) ?? 0) + 1;
+      counts.set(hash, count);
+      if (count >= documentsMin) frequent.add(hash);
+    }
+  }
+  return frequent;
 }

@@ -2,6 +2,7 @@ import { mergedLineKey } from './credit';
 import { addedLinesByPath, extractAddedLines } from './extract-added-lines';
 import { extractCodeBlocks } from './extract-code-blocks';
 import type { WinnowingOptions } from './options';
+import { mergedLinesOfRuns, sharedRuns } from './runs';
 import { matchedLines } from './score';
 import { fingerprintLines, type FingerprintedCode } from './winnow';
 
@@ -28,4 +29,19 @@ export function fingerprintDiff(diff: string, options?: Partial<WinnowingOptions
 /** The merged lines (`mergedLineKey`) covered by fingerprints in `hashes`: what one completion accounts for. */
 export function matchedMergedLines(files: readonly FingerprintedFile[], hashes: ReadonlySet<number>): string[] {
   return files.flatMap(({ path, code }) => matchedLines(code, hashes).map((line) => mergedLineKey(path, line)));
+}
+
+/**
+ * The merged lines (`mergedLineKey`) inside runs shared with the completion: like
+ * `matchedMergedLines`, but to the ends of each copied stretch (see `sharedRuns`). Pass pieces
+ * already stripped of ignored fingerprints on both sides.
+ */
+export function mergedLinesSharedWith(
+  files: readonly FingerprintedFile[],
+  completion: readonly FingerprintedCode[],
+): string[] {
+  return files.flatMap(({ path, code }) => {
+    const runs = completion.flatMap((piece) => sharedRuns(piece, code));
+    return mergedLinesOfRuns(code, runs).map((line) => mergedLineKey(path, line));
+  });
 }

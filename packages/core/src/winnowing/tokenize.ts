@@ -9,7 +9,7 @@ import { isCodeKeyword } from './keywords';
  * - comments: `// …` and `/* … *\/` (not nested), `# …` when `#` is followed by whitespace or
  *   ends the line (Python, shell, Ruby, YAML), and a `#!` first line;
  * - names: every identifier that is not a keyword (variables, functions, types, properties,
- *   labels, Rust lifetimes) becomes `$id`, so a consistent or inconsistent renaming is invisible;
+ *   labels, Rust lifetimes after their `'`) becomes `$id`, so any renaming is invisible;
  * - literal values: every number (any base, exponent or type suffix) becomes `$num`; every
  *   string, character, template literal or docstring becomes `$str`, together with its prefix
  *   (`r"…"`, `b'…'`, `f"…"`) and whatever it interpolates; every regular expression literal
@@ -22,7 +22,8 @@ import { isCodeKeyword } from './keywords';
  *
  * Known approximations, identical on both sides of any comparison: `//` is always a comment
  * (Python's floor division included), a `/` after `)`, `]`, `}` or an operand is division, a
- * `${…}` interpolation ends at the first backtick, and `#comment` with no space is code.
+ * `${…}` interpolation ends at the first backtick, `#comment` with no space is code, and a `'`
+ * right after `<` or `&` and before a name not closed by `'` is a Rust lifetime's tick.
  */
 export type CodeTokenKind = 'identifier' | 'keyword' | 'number' | 'string' | 'regex' | 'punctuation';
 
@@ -51,24 +52,8 @@ const operators2 = new Set([
   '/=', '%=', '&=', '|=', '^=', '**', '<<', '>>', ':=', '..',
 ]);
 const closingBrackets = new Set([')', ']', '}']);
-const stringPrefixes = new Set([
-  'r',
-  'b',
-  'f',
-  'u',
-  'R',
-  'B',
-  'F',
-  'U',
-  'rb',
-  'br',
-  'fr',
-  'rf',
-  'Rb',
-  'bR',
-  'RB',
-  'BR',
-]);
+// prettier-ignore
+const stringPrefixes = new Set(['r', 'b', 'f', 'u', 'R', 'B', 'F', 'U', 'rb', 'br', 'fr', 'rf', 'Rb', 'bR', 'RB', 'BR']);
 const lifetimeLeaders = new Set(['<', '&', 'break', 'continue']);
 const lifetimeFollowers = new Set([',', '+', ':']);
 /** After these a `/` divides; after anything else (an operator, `(`, `return`) it opens a regular expression. */
