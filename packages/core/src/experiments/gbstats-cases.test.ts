@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fixture from './fixtures/gbstats-cases.json';
 import { bayesianTest } from './bayesian';
 import type { ComparisonInput } from './comparison';
-import { expectClose } from './expect-close';
+import { expectClose } from './test-kit';
 import { frequentistTest } from './frequentist';
 import { sampleRatioMismatch } from './sample-ratio-mismatch';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectClose } from './expect-close';
+import { expectClose } from './test-kit';
 import { frequentistTest } from './frequentist';
 import type { MetricSummary } from './metric-summary';
 import { sampleRatioMismatch, sampleRatioVerdict } from './sample-ratio-mismatch';

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import fixture from '../fixtures/reference-values.json';
-import { expectClose } from '../expect-close';
+import { expectClose } from '../test-kit';
 import {
   chiSquareSf,
   normalCdf,

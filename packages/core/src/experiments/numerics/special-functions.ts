@@ -11,8 +11,9 @@ import { invariant } from '../../invariant';
 
 /** Iterations a series or continued fraction may take before we call it a bug: convergence takes O(sqrt(max(a, b))). */
 export const specialFunctionIterationsMax = 100_000;
-const epsilon = 1e-16;
+const epsilon = Number.EPSILON;
 const tiny = 1e-300;
+const logSmallestDouble = Math.log(Number.MIN_VALUE) - 10;
 
 // Lanczos, g = 7, n = 9 (relative error about 2e-15 for positive arguments).
 const lanczosG = 7;
@@ -99,6 +100,8 @@ export function regularizedGamma(a: number, x: number): { lower: number; upper: 
   if (x === 0) return { lower: 0, upper: 1 };
   if (x === Infinity) return { lower: 1, upper: 0 };
   const logPrefactor = a * Math.log(x) - x - logGamma(a);
+  // Past this the upper tail is below the smallest double (and x + 2 may round back to x).
+  if (x > a + 1 && logPrefactor < logSmallestDouble) return { lower: 1, upper: 0 };
   if (x < a + 1) {
     const lower = gammaSeries(a, x, logPrefactor);
     return { lower, upper: 1 - lower };
@@ -113,7 +116,7 @@ function gammaSeries(a: number, x: number, logPrefactor: number): number {
   for (let n = 1; n <= specialFunctionIterationsMax; n += 1) {
     term *= x / (a + n);
     sum += term;
-    if (Math.abs(term) < Math.abs(sum) * epsilon) return Math.min(1, sum * Math.exp(logPrefactor));
+    if (Math.abs(term) <= Math.abs(sum) * epsilon) return Math.min(1, sum * Math.exp(logPrefactor));
   }
   invariant(false, `incomplete gamma series did not converge (a ${a}, x ${x})`);
 }
@@ -134,7 +137,7 @@ function gammaContinuedFraction(a: number, x: number, logPrefactor: number): num
     d = 1 / d;
     const delta = d * c;
     h *= delta;
-    if (Math.abs(delta - 1) < epsilon) return Math.min(1, Math.exp(logPrefactor) * h);
+    if (Math.abs(delta - 1) <= epsilon) return Math.min(1, Math.exp(logPrefactor) * h);
   }
   invariant(false, `incomplete gamma continued fraction did not converge (a ${a}, x ${x})`);
 }
@@ -187,7 +190,7 @@ function betaContinuedFraction(x: number, complement: number, a: number, b: numb
     d = 1 / d;
     const delta = d * c;
     h *= delta;
-    if (Math.abs(delta - 1) < epsilon) return h;
+    if (Math.abs(delta - 1) <= epsilon) return h;
   }
   invariant(false, `incomplete beta continued fraction did not converge (x ${x}, a ${a}, b ${b})`);
 }
