@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, notExists, or, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { notifications, slackDeliveries, users, type SlackDeliveryState } from '../schema/index';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 
 /** A notification the bot holds (leased) to send: what it says and to whom. */
 export interface ClaimedSlackDelivery {
@@ -17,7 +18,8 @@ export interface ClaimedSlackDelivery {
 /** Longest error text kept on a delivery row. */
 export const slackDeliveryErrorCharsMax = 500;
 
-const claimedColumns = {
+/** The columns of a claimed delivery (its notification's payload and the user's email joined in). */
+export const claimedSlackDeliveryColumns = {
   notificationId: slackDeliveries.notificationId,
   userId: slackDeliveries.userId,
   email: users.email,
@@ -99,7 +101,7 @@ export async function claimDueSlackDeliveries(
     .returning({ id: slackDeliveries.notificationId });
   if (claimed.length === 0) return [];
   return db
-    .select(claimedColumns)
+    .select(claimedSlackDeliveryColumns)
     .from(slackDeliveries)
     .innerJoin(notifications, eq(notifications.id, slackDeliveries.notificationId))
     .leftJoin(users, eq(users.id, slackDeliveries.userId))
@@ -121,23 +123,34 @@ export async function markSlackDeliveriesSent(
   params: { ids: readonly bigint[]; channel: string; ts: string; sentAt: Date },
 ): Promise<void> {
   if (params.ids.length === 0) return;
+  await closeSlackDeliveries(db, params.ids, params.sentAt, {
+    state: 'sent',
+    channel: params.channel,
+    ts: params.ts,
+    sentAt: params.sentAt,
+    attempts: sql`${slackDeliveries.attempts} + 1`,
+  });
+}
+
+/**
+ * Ends pending deliveries with `changes` (their lease released) and marks their notifications
+ * delivered at `at`, in one transaction.
+ */
+async function closeSlackDeliveries(
+  db: Db,
+  ids: readonly bigint[],
+  at: Date,
+  changes: PgUpdateSetSource<typeof slackDeliveries>,
+): Promise<void> {
   await db.transaction(async (tx) => {
     await tx
       .update(slackDeliveries)
-      .set({
-        state: 'sent',
-        channel: params.channel,
-        ts: params.ts,
-        sentAt: params.sentAt,
-        leasedUntil: null,
-        leaseOwner: null,
-        attempts: sql`${slackDeliveries.attempts} + 1`,
-      })
-      .where(and(inArray(slackDeliveries.notificationId, [...params.ids]), eq(slackDeliveries.state, 'pending')));
+      .set({ ...changes, leasedUntil: null, leaseOwner: null })
+      .where(and(inArray(slackDeliveries.notificationId, [...ids]), eq(slackDeliveries.state, 'pending')));
     await tx
       .update(notifications)
-      .set({ deliveredAt: params.sentAt })
-      .where(and(inArray(notifications.id, [...params.ids]), isNull(notifications.deliveredAt)));
+      .set({ deliveredAt: at })
+      .where(and(inArray(notifications.id, [...ids]), isNull(notifications.deliveredAt)));
   });
 }
 
@@ -150,20 +163,9 @@ export async function markSlackDeliveriesHandled(
   params: { ids: readonly bigint[]; state: Exclude<SlackDeliveryState, 'pending' | 'sent'>; error?: string; at: Date },
 ): Promise<void> {
   if (params.ids.length === 0) return;
-  await db.transaction(async (tx) => {
-    await tx
-      .update(slackDeliveries)
-      .set({
-        state: params.state,
-        lastError: params.error?.slice(0, slackDeliveryErrorCharsMax) ?? null,
-        leasedUntil: null,
-        leaseOwner: null,
-      })
-      .where(and(inArray(slackDeliveries.notificationId, [...params.ids]), eq(slackDeliveries.state, 'pending')));
-    await tx
-      .update(notifications)
-      .set({ deliveredAt: params.at })
-      .where(and(inArray(notifications.id, [...params.ids]), isNull(notifications.deliveredAt)));
+  await closeSlackDeliveries(db, params.ids, params.at, {
+    state: params.state,
+    lastError: params.error?.slice(0, slackDeliveryErrorCharsMax) ?? null,
   });
 }
 

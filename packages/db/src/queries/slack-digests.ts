@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { notifications, slackDeliveries, slackUserStates, users } from '../schema/index';
-import type { ClaimedSlackDelivery } from './slack-deliveries';
+import { claimedSlackDeliveryColumns, type ClaimedSlackDelivery } from './slack-deliveries';
 
 /** The kind of notification sent as a digest (settlement results). */
 export const slackDigestKind = 'settlement';
@@ -81,15 +81,7 @@ export async function claimSlackDigest(
     if (state.lastDigestAt !== null && state.lastDigestAt.getTime() > params.now.getTime() - params.intervalMs)
       return undefined;
     const rows = await tx
-      .select({
-        notificationId: slackDeliveries.notificationId,
-        userId: slackDeliveries.userId,
-        email: users.email,
-        kind: slackDeliveries.kind,
-        payload: notifications.payload,
-        attempts: slackDeliveries.attempts,
-        createdAt: notifications.createdAt,
-      })
+      .select(claimedSlackDeliveryColumns)
       .from(slackDeliveries)
       .innerJoin(notifications, eq(notifications.id, slackDeliveries.notificationId))
       .innerJoin(users, eq(users.id, slackDeliveries.userId))
