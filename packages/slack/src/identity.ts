@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import { setBounded } from '@tokenwise/core';
 import type { ApiUser } from '@tokenwise/api';
 import { findUserAccess, findUserByEmail, listOrgUsersWithRole, type Db } from '@tokenwise/db';
 
@@ -6,7 +7,7 @@ import { findUserAccess, findUserByEmail, listOrgUsersWithRole, type Db } from '
 export const identityTtlMsDefault = 5 * 60_000;
 /** An unknown member is asked again sooner, so a user an admin just added is linked quickly. */
 export const unknownTtlMsDefault = 30_000;
-/** At most this many members cached; the oldest entry goes first. */
+/** About this many members cached (setBounded keeps up to an eighth more); the oldest go first. */
 export const identityCacheEntriesMax = 10_000;
 /** The admins named in the "whom to ask" message. */
 const adminsNamedMax = 3;
@@ -97,9 +98,12 @@ export function createIdentityResolver(deps: {
     const cached = cache.get(slackUserId);
     if (cached !== undefined && cached.expiresAtMs > now()) return cached.identity;
     const identity = await lookUp(slackUserId);
-    cache.delete(slackUserId);
-    if (cache.size >= identityCacheEntriesMax) cache.delete(cache.keys().next().value as string);
-    cache.set(slackUserId, { identity, expiresAtMs: now() + (identity.kind === 'linked' ? ttlMs : unknownTtlMs) });
+    setBounded(
+      cache,
+      slackUserId,
+      { identity, expiresAtMs: now() + (identity.kind === 'linked' ? ttlMs : unknownTtlMs) },
+      identityCacheEntriesMax,
+    );
     return identity;
   }
 
