@@ -25,6 +25,7 @@ export * from './experiments/comparison';
 export * from './experiments/frequentist';
 export * from './experiments/bayesian';
 export * from './experiments/sample-ratio-mismatch';
+export * from './experiments/ab-evidence';
 export {
   normalCdf,
   normalSf,

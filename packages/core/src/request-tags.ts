@@ -10,7 +10,7 @@ export const sessionHeader = 'x-tokenwise-session';
 export const experimentHeader = 'x-tokenwise-experiment';
 
 /** Letters, digits, `.`, `_`, `-`; starting with a letter or digit. */
-const keyPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const requestTagKeyPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const sessionIdLengthMax = 128;
 export const experimentKeyLengthMax = 64;
 export const variantKeyLengthMax = 64;
@@ -20,7 +20,7 @@ export type TagParse<T> = { ok: true; value: T } | { ok: false; message: string 
 function keyProblem(value: string, what: string, lengthMax: number): string | undefined {
   if (value.length === 0) return `${what} is empty`;
   if (value.length > lengthMax) return `${what} is ${value.length} characters; at most ${lengthMax}`;
-  if (!keyPattern.test(value))
+  if (!requestTagKeyPattern.test(value))
     return `${what} "${value.slice(0, 80)}" may only hold letters, digits, '.', '_' and '-', starting with a letter or digit`;
   return undefined;
 }

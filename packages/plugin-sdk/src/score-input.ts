@@ -3,7 +3,7 @@ import type { JsonValue } from './score-result';
 /**
  * Evidence delivered to a settlement from outside (an A/B result, say), as the plugin it names
  * receives it. `evidenceId` is the sender's idempotency key; `payload` is small JSON (the host caps
- * it at 2 KiB of UTF-8 JSON, externalEvidencePayloadBytesMax): large evidence travels as ids to fetch.
+ * it at 4 KiB of UTF-8 JSON, externalEvidencePayloadBytesMax): large evidence travels as ids to fetch.
  */
 export interface ExternalEvidence {
   readonly pluginId: string;

@@ -34,9 +34,9 @@ describe('external evidence checks', () => {
   it('caps the payload at its UTF-8 JSON size', () => {
     const fits = 'a'.repeat(externalEvidencePayloadBytesMax - 2);
     expect(externalEvidenceProblem(evidence({ payload: fits }))).toBeUndefined();
-    expect(externalEvidenceProblem(evidence({ payload: `${fits}a` }))).toMatch(/2049 bytes of JSON, more than 2048/);
+    expect(externalEvidenceProblem(evidence({ payload: `${fits}a` }))).toMatch(/4097 bytes of JSON, more than 4096/);
     // Multi-byte characters count as bytes, not characters.
-    expect(externalEvidenceProblem(evidence({ payload: 'é'.repeat(1_100) }))).toMatch(/more than 2048/);
+    expect(externalEvidenceProblem(evidence({ payload: 'é'.repeat(2_100) }))).toMatch(/more than 4096/);
     expect(utf8ByteLength('aé€😀')).toBe(new TextEncoder().encode('aé€😀').length);
   });
 });

@@ -4,8 +4,8 @@ import type { ExternalEvidence } from '@tokenwise/plugin-sdk';
 
 export type { ExternalEvidence };
 
-/** Bytes of UTF-8 JSON one evidence payload may take: a summary (an A/B verdict), or ids to fetch. */
-export const externalEvidencePayloadBytesMax = 2 * 1024;
+/** Bytes of UTF-8 JSON one evidence payload may take: a summary (an A/B result of up to 8 variations), or ids to fetch. */
+export const externalEvidencePayloadBytesMax = 4 * 1024;
 /** Evidence entries a settlement records, accepted and rejected together; later signals are only counted. */
 export const externalEvidenceEntriesMax = 32;
 /** Accepted evidence entries per plugin; each may wake the plugin once, so this bounds its extra polls. */
