@@ -16,6 +16,8 @@ export {
   validateScoreResult,
   scoreResultSchema,
   evidenceBytesMax,
+  evidenceKeysMax,
+  evidenceKeyCharsMax,
   rationaleCharsMax,
   reasonCharsMax,
   type JsonObject,

@@ -1,6 +1,6 @@
 import { ValidationError } from '@tokenwise/core';
 import { describe, expect, it } from 'vitest';
-import { evidenceBytesMax, validateScoreResult } from './score-result';
+import { evidenceBytesMax, evidenceKeysMax, validateScoreResult } from './score-result';
 
 const scored = {
   status: 'scored',
@@ -38,5 +38,26 @@ describe('validateScoreResult', () => {
   ])('refuses %s with a message', (_what, result, message) => {
     expect(() => validateScoreResult(result)).toThrow(ValidationError);
     expect(() => validateScoreResult(result)).toThrow(message);
+  });
+});
+
+describe('evidence keys of a pending result', () => {
+  it('accepts printable keys up to the limit and refuses the rest with a message', () => {
+    const keys = Array.from({ length: evidenceKeysMax }, (_, index) => `fp:${index}`);
+    expect(validateScoreResult({ status: 'pending', reason: 'waiting', evidenceKeys: keys })).toMatchObject({
+      evidenceKeys: keys,
+    });
+    expect(() => validateScoreResult({ status: 'pending', reason: 'w', evidenceKeys: [...keys, 'one-more'] })).toThrow(
+      /at most 2048 keys/,
+    );
+    expect(() => validateScoreResult({ status: 'pending', reason: 'w', evidenceKeys: ['has space'] })).toThrow(
+      /printable ASCII without spaces/,
+    );
+    expect(() => validateScoreResult({ status: 'pending', reason: 'w', evidenceKeys: [''] })).toThrow(
+      /must not be empty/,
+    );
+    expect(() => validateScoreResult({ status: 'pending', reason: 'w', evidenceKeys: ['x'.repeat(129)] })).toThrow(
+      ValidationError,
+    );
   });
 });

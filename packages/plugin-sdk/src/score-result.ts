@@ -5,6 +5,10 @@ import { z } from 'zod';
 export const evidenceBytesMax = 16 * 1024;
 export const rationaleCharsMax = 4_000;
 export const reasonCharsMax = 1_000;
+/** Evidence keys one pending result may ask the host to index (a completion's fingerprints fit). */
+export const evidenceKeysMax = 2_048;
+/** Characters of one evidence key. */
+export const evidenceKeyCharsMax = 128;
 
 /** A JSON value: what evidence may hold (no bigint, undefined, functions, NaN or Infinity). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -23,6 +27,13 @@ export interface ScoredResult {
 export interface PendingResult {
   readonly status: 'pending';
   readonly reason: string;
+  /**
+   * Keys under which evidence for this request will be recognised when it arrives (a session id,
+   * code fingerprints): the host indexes them for the plugin's evidence window, so whatever receives
+   * the evidence (a webhook relay) finds the waiting settlements through the index, never by
+   * scanning Temporal. Printable ASCII; the host stores them per org and plugin. SDK 1.2+.
+   */
+  readonly evidenceKeys?: readonly string[];
 }
 
 /** This plugin has nothing to say about this request (e.g. no ideal answer to compare with). */
@@ -62,7 +73,20 @@ export const scoreResultSchema = z.discriminatedUnion('status', [
     evidence: evidenceSchema,
     rationale: z.string().max(rationaleCharsMax),
   }),
-  z.strictObject({ status: z.literal('pending'), reason: reasonSchema }),
+  z.strictObject({
+    status: z.literal('pending'),
+    reason: reasonSchema,
+    evidenceKeys: z
+      .array(
+        z
+          .string()
+          .min(1, 'must not be empty')
+          .max(evidenceKeyCharsMax)
+          .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+      )
+      .max(evidenceKeysMax, `at most ${evidenceKeysMax} keys; index a sample (winnowing already keeps few)`)
+      .optional(),
+  }),
   z.strictObject({ status: z.literal('not_applicable'), reason: reasonSchema }),
 ]);
 

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { reconcileDriftCounts, unsettledDeliveredRequestIds, type Db } from '@tokenwise/db';
+import { purgeExpiredEvidenceKeys, reconcileDriftCounts, unsettledDeliveredRequestIds, type Db } from '@tokenwise/db';
 import { checkInvariants, type Ledger } from '@tokenwise/ledger';
 import { settlementWorkflowId } from '../settlement/relay';
 
@@ -24,12 +24,27 @@ export interface DriftReport {
 
 /** Requests re-driven per pass, at most. */
 const redriveBatchMax = 100;
+/** Evidence keys deleted per statement, and statements per pass: a pass purges at most 200,000 keys. */
+const purgeBatchMax = 10_000;
+const purgeBatchesMax = 20;
 
 /** Activities of the reconciliation schedule: close what died, re-drive what stalled, report drift. */
 export function createReconcileActivities(deps: ReconcileDeps) {
   return {
     async closeAbandoned(input: { olderThanMs: number }): Promise<number> {
       return deps.closeAbandonedAdmissions(new Date(Date.now() - input.olderThanMs));
+    },
+
+    /** Drops evidence-index keys of requests whose evidence window closed. */
+    async purgeEvidenceIndex(): Promise<number> {
+      const now = new Date();
+      let purged = 0;
+      for (let batch = 0; batch < purgeBatchesMax; batch++) {
+        const deleted = await purgeExpiredEvidenceKeys(deps.db, { now, limit: purgeBatchMax });
+        purged += deleted;
+        if (deleted < purgeBatchMax) break;
+      }
+      return purged;
     },
 
     async expireHolds(): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Database } from '@tokenwise/db';
-import { outbox, settlements } from '@tokenwise/db/schema';
+import { evidenceIndex, outbox, settlements, usageRecords } from '@tokenwise/db/schema';
 import { closeAbandonedAdmissions } from '@tokenwise/control';
 import { startGatewayWorld, testModel, waitForUsageRows, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { openTestDatabase } from '@tokenwise/db/testing';
@@ -70,8 +70,27 @@ describe('reconciliation on the Temporal dev server', () => {
         workflowId: `reconcile-${Date.now()}`,
         args: [{ abandonedAfterMs: 0, unsettledAfterMs: 0 }],
       });
+    // A key whose evidence window closed an hour ago, and one still open: the pass drops only the first.
+    const [usage] = await database.db.select().from(usageRecords).where(eq(usageRecords.requestId, requestId));
+    const indexed = (key: string, expiresAt: Date) => ({
+      orgId: usage!.orgId,
+      pluginId: 'github-commits',
+      key,
+      requestId,
+      requestCreatedAt: usage!.createdAt,
+      expiresAt,
+    });
+    await database.db
+      .insert(evidenceIndex)
+      .values([
+        indexed('fp:closed', new Date(Date.now() - 3_600_000)),
+        indexed('fp:open', new Date(Date.now() + 3_600_000)),
+      ]);
     const first = await run();
     expect(first.redriven).toBeGreaterThanOrEqual(1);
+    expect(first.purgedEvidenceKeys).toBeGreaterThanOrEqual(1);
+    const keysLeft = await database.db.select().from(evidenceIndex).where(eq(evidenceIndex.requestId, requestId));
+    expect(keysLeft.map((row) => row.key)).toEqual(['fp:open']);
     for (let attempt = 0; attempt < 200; attempt++) {
       if ((await database.db.select().from(settlements).where(eq(settlements.requestId, requestId))).length > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,7 +1,7 @@
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { createReconcileActivities, DriftReport } from './activities';
 
-const { closeAbandoned, expireHolds, redriveUnsettled, reportDrift } = proxyActivities<
+const { closeAbandoned, expireHolds, purgeEvidenceIndex, redriveUnsettled, reportDrift } = proxyActivities<
   ReturnType<typeof createReconcileActivities>
 >({
   startToCloseTimeout: '5 minutes',
@@ -20,15 +20,27 @@ export interface ReconcileResult {
   expiredHolds: number;
   redriven: number;
   drift: DriftReport;
+  /** Evidence-index keys of closed evidence windows deleted (absent from passes before the patch). */
+  purgedEvidenceKeys?: number;
 }
+
+/** Passes started after this patch also purge the evidence index. */
+export const purgeEvidenceIndexPatch = 'purge-evidence-index';
 
 /** One reconciliation pass (run by a Temporal Schedule): close, expire, re-drive, then report drift. */
 export async function reconcileLedger(input: ReconcileInput): Promise<ReconcileResult> {
   const closedAdmissions = await closeAbandoned({ olderThanMs: input.abandonedAfterMs });
   const expiredHolds = await expireHolds();
   const redriven = await redriveUnsettled({ olderThanMs: input.unsettledAfterMs });
+  const purgedEvidenceKeys = patched(purgeEvidenceIndexPatch) ? await purgeEvidenceIndex() : undefined;
   const drift = await reportDrift();
   if (drift.invariantViolations.length > 0)
     log.error('ledger invariants violated', { violations: drift.invariantViolations });
-  return { closedAdmissions, expiredHolds, redriven, drift };
+  return {
+    closedAdmissions,
+    expiredHolds,
+    redriven,
+    drift,
+    ...(purgedEvidenceKeys === undefined ? {} : { purgedEvidenceKeys }),
+  };
 }

@@ -13,6 +13,7 @@ import {
   findUsageRecord,
   insertNotification,
   insertSettlementIfAbsent,
+  indexEvidenceKeys,
   type Db,
   type SettlementRecord,
 } from '@tokenwise/db';
@@ -172,6 +173,17 @@ export function createSettlementActivities(deps: SettlementDeps) {
           evidence: outcome.evidence,
           rationale: outcome.rationale,
         };
+      if (outcome.status === 'pending' && outcome.evidenceKeys !== undefined && outcome.evidenceKeys.length > 0) {
+        // The keys go to the index, not into the workflow's history: they may be thousands.
+        await indexEvidenceKeys(deps.db, {
+          orgId: stored.orgId,
+          pluginId: plugin.id,
+          requestId: stored.requestId,
+          requestCreatedAt: stored.createdAt,
+          expiresAt: new Date(stored.createdAt.getTime() + plugin.evidenceWindowSeconds * 1000),
+          keys: outcome.evidenceKeys,
+        });
+      }
       return { pluginId: plugin.id, status: outcome.status, reason: outcome.reason };
     },
 

@@ -1,6 +1,6 @@
 import type { Worker } from '@temporalio/worker';
 import { NotFoundError, ValidationError } from '@tokenwise/core';
-import type { Database } from '@tokenwise/db';
+import { findRequestsByEvidenceKeys, findUsageRecord, type Database } from '@tokenwise/db';
 import { startGatewayWorld, type GatewayWorld } from '@tokenwise/gateway/testing';
 import { definePlugin, type ExternalEvidence } from '@tokenwise/plugin-sdk';
 import { openTestDatabase } from '@tokenwise/db/testing';
@@ -44,7 +44,12 @@ function abStandIn() {
       polls.set(input.requestId, [...(polls.get(input.requestId) ?? []), evidence.length]);
       await gates.get(input.requestId);
       const last = evidence.at(-1);
-      if (last === undefined) return { status: 'pending', reason: 'no A/B result yet' };
+      if (last === undefined)
+        return {
+          status: 'pending',
+          reason: 'no A/B result yet',
+          evidenceKeys: ['experiment:exp-42', `request:${input.requestId}`],
+        };
       const { lift } = last.payload as { lift: number };
       return {
         status: 'scored',
@@ -122,6 +127,17 @@ describe('external evidence reaches a settlement as a signal, on the Temporal de
     );
     const before = await handle.query(settlementStateQuery);
     expect(before.evidence).toEqual({ received: [], rejected: [], duplicatesIgnored: 0, droppedOverLimit: 0 });
+    // Whoever receives the result finds the waiting request through the evidence index, by the
+    // keys its pending answer named; the keys stay out of the workflow's history.
+    const usage = await findUsageRecord(database.db, { requestId });
+    const waiting = await findRequestsByEvidenceKeys(database.db, {
+      orgId: usage!.orgId,
+      pluginId: 'ab-stand-in',
+      keys: ['experiment:exp-42'],
+      now: new Date(),
+    });
+    expect(waiting.map((hit) => hit.requestId)).toContain(requestId);
+    expect(JSON.stringify((await handle.fetchHistory()).events)).not.toContain('experiment:exp-42');
 
     const sentAtMs = Date.now();
     await sendExternalEvidence(temporal.client, requestId, abResult('exp-42-final'));
