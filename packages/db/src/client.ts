@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   url?: string;
   /** PGlite data directory (embedded mode). With neither, an in-memory PGlite (tests). */
   dataDir?: string;
+  /** In-memory PGlite only: start from this dump (`dumpDataDir`) instead of an empty cluster (tests' migrated template). */
+  pgliteDump?: Blob;
   /** Connections in the node-postgres pool. */
   poolSize?: number;
 }
@@ -39,6 +41,8 @@ export interface Database {
   readonly location: string;
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
+  /** PGlite only: the whole cluster as a tarball, to start another in-memory PGlite from (tests' template). */
+  dumpPglite?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -86,7 +90,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, dump: Blob | undefined): Promise<Database> {
   let lock: DataDirLock | undefined;
   if (dataDir !== undefined) {
     // Owner-only: PGlite creates its files 0666 whatever the umask, so the directory is what guards them.
@@ -94,7 +98,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     lock = await acquireDataDirLock(dataDir);
   }
   try {
-    const client = new PGlite(dataDir);
+    const client = dump === undefined ? new PGlite(dataDir) : new PGlite({ loadDataDir: dump });
     await client.waitReady;
     const db = drizzlePglite(client, { schema, casing: 'snake_case' });
     return {
@@ -102,6 +106,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
       backend: 'pglite',
       location: dataDir ?? 'in memory',
       migrate: () => migratePglite(db, { migrationsFolder }),
+      dumpPglite: async () => client.dumpDataDir('none'),
       async close() {
         await client.close();
         await lock?.release();
@@ -116,5 +121,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 /** Opens node-postgres when `url` is given, else PGlite (on `dataDir`, or in memory). */
 export function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   if (options.url !== undefined && options.url !== '') return openPostgres(options.url, options.poolSize ?? 10);
-  return openPglite(options.dataDir);
+  if (options.pgliteDump !== undefined && options.dataDir !== undefined)
+    throw new ConfigError('pgliteDump starts an in-memory PGlite: leave dataDir out');
+  return openPglite(options.dataDir, options.pgliteDump);
 }
