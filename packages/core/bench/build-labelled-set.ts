@@ -548,11 +548,16 @@ function buildCases(source: Source, others: readonly Source[]): LabelledCase[] {
       else if (kind === 'in-prose') add(kind, true, inProse(language, chunk));
       else if (kind === 'edited') add(kind, true, fence(language, beforeEdits(chunk, foreignLines)));
       else {
-        const extra = foreignChunk(Math.max(3, Math.round(chunk.length / 3)));
-        if (extra === undefined) return;
-        const usedShare = tokensOf(chunk) / (tokensOf(chunk) + tokensOf(extra));
         // Mostly used (two thirds or more): the completion became merged code.
-        if (usedShare >= 0.65) add('partial', true, fence(language, [...chunk, '', ...extra]), usedShare);
+        for (let attempt = 0; attempt < 6; attempt += 1) {
+          const extra = foreignChunk(Math.max(2, Math.round(chunk.length / 4)));
+          if (extra === undefined) continue;
+          const usedShare = tokensOf(chunk) / (tokensOf(chunk) + tokensOf(extra));
+          if (usedShare >= 0.65 && usedShare <= 0.9) {
+            add('partial', true, fence(language, [...chunk, '', ...extra]), usedShare);
+            return;
+          }
+        }
       }
     });
   // A few completions that were mostly thrown away: one short stretch kept out of a long answer.
