@@ -1,6 +1,8 @@
 // npm run bench:winnowing — the commit-linkage matcher's speed: a 10,000-line diff of added lines
 // against 1,000 completions of 40 lines, a tenth of them copied from the diff. Real code only: the
 // diff is TypeScript's own compiler source, the other completions this repository's sources.
+// Then the same figure on the labelled set's release diffs and completions (`labelledSet`), run
+// the way the plugin runs it, with per-completion percentiles and memory (issue #16).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -13,6 +15,7 @@ import {
   matchedMergedLines,
   type FingerprintedCode,
 } from '../src/index';
+import { labelledBench } from './winnowing-labelled-bench';
 
 const diffLines = Number(process.env.BENCH_DIFF_LINES ?? 10_000);
 const completionCount = Number(process.env.BENCH_COMPLETIONS ?? 1_000);
@@ -80,4 +83,4 @@ const report = {
   meanContainmentOther: Number(mean(scores.slice(copiedCount).map((s) => s.containment)).toFixed(3)),
   otherWithAnyMatch: scores.slice(copiedCount).filter((s) => s.matchedFingerprints > 0).length,
 };
-console.log(JSON.stringify(report, null, 2));
+console.log(JSON.stringify({ ...report, labelledSet: labelledBench(diffLines, completionCount) }, null, 2));

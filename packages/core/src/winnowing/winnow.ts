@@ -2,7 +2,7 @@ import { ValidationError } from '../errors';
 import { invariant } from '../invariant';
 import { kgramHashes } from './hash';
 import { resolveWinnowingOptions, type WinnowingOptions } from './options';
-import { tokenizeCode, type CodeToken } from './tokenize';
+import { codeTextCharsMax, tokenizeCode, type CodeToken } from './tokenize';
 
 /**
  * Winnowing after Schleimer, Wilkerson and Aiken, "Winnowing: local algorithms for document
@@ -78,8 +78,11 @@ export function fingerprintText(text: string, options?: Partial<WinnowingOptions
 }
 
 /**
- * Tokenises lines that need not be consecutive (the added lines of a diff, a code block), as
- * one text, and gives each token the number of the line it came from.
+ * Tokenises lines that need not be consecutive (the added lines of a diff, a code block) into one
+ * token stream, and gives each token the number of the line it came from. Each stretch of
+ * consecutive line numbers is lexed apart: a comment, docstring or template literal that an added
+ * line opens and a context line closes (a hunk that edits a doc comment's first line) ends with
+ * its stretch, instead of swallowing every later hunk of the file.
  */
 export function tokenizeLines(lines: readonly CodeLine[]): CodeToken[] {
   const joined = lines.find((entry) => entry.text.includes('\n'));
@@ -88,12 +91,25 @@ export function tokenizeLines(lines: readonly CodeLine[]): CodeToken[] {
       `Line ${joined.line} holds a line break; split the text into one CodeLine per line first.`,
     );
   }
-  const tokens = tokenizeCode(lines.map((entry) => entry.text).join('\n'), 0);
-  return tokens.map((token) => {
-    const source = lines[token.line];
-    invariant(source !== undefined, `token on line index ${token.line} of ${lines.length}`);
-    return { ...token, line: source.line };
-  });
+  const chars = lines.reduce((sum, entry) => sum + entry.text.length + 1, 0);
+  if (chars > codeTextCharsMax) {
+    throw new ValidationError(
+      `Code text has ${chars} characters; split it below ${codeTextCharsMax} (codeTextCharsMax) before fingerprinting.`,
+    );
+  }
+  const tokens: CodeToken[] = [];
+  let start = 0;
+  for (let end = 1; end <= lines.length; end += 1) {
+    if (end < lines.length && lines[end]!.line === lines[end - 1]!.line + 1) continue;
+    const stretch = lines.slice(start, end);
+    for (const token of tokenizeCode(stretch.map((entry) => entry.text).join('\n'), 0)) {
+      const source = stretch[token.line];
+      invariant(source !== undefined, `token on line index ${token.line} of ${stretch.length}`);
+      tokens.push({ ...token, line: source.line });
+    }
+    start = end;
+  }
+  return tokens;
 }
 
 /** Fingerprints lines that need not be consecutive; matches map back through each token's line. */
