@@ -59,6 +59,26 @@ describe('createGithubClient against the local GitHub', () => {
     expect(third.data.title).toBe('Renamed');
   });
 
+  it('keeps its ETag cache bounded, per client', async () => {
+    github.addToken('ghp_small', 'ada');
+    const octokit = createGithubClient({
+      token: 'ghp_small',
+      baseUrl: github.url,
+      log: context.logger,
+      etagCacheEntriesMax: 1,
+    });
+    for (const page of [1, 2, 3, 1]) {
+      await octokit.rest.pulls.listFiles({ owner: 'acme', repo: 'payments', pull_number: 1, per_page: 100, page });
+    }
+    // Page 1 was evicted by pages 2 and 3 (one entry, plus setBounded's slack of one): asked again without If-None-Match.
+    const calls = github.calls().filter((call) => call.token === 'ghp_small');
+    expect(calls.map((call) => call.ifNoneMatch === null)).toEqual([true, true, true, true]);
+    // Another client (another token) never gets this client's cached answers.
+    github.addToken('ghp_other', 'ada');
+    await client('ghp_other').rest.pulls.listFiles({ owner: 'acme', repo: 'payments', pull_number: 1, per_page: 100 });
+    expect(github.calls().at(-1)).toMatchObject({ token: 'ghp_other', ifNoneMatch: null, status: 200 });
+  });
+
   it('waits out secondary limits, 403 and 429 with retry-after, and succeeds', async () => {
     github.addToken('ghp_secondary', 'ada');
     const octokit = client('ghp_secondary');
