@@ -3,7 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { invariant } from '@tokenwise/core';
-import type { PluginLogger } from '@tokenwise/plugin-sdk';
+import type { PluginLogger, PluginSecrets } from '@tokenwise/plugin-sdk';
 import { etagCache, etagCacheEntriesDefault } from './etag-cache';
 
 /** Times one request is retried after a rate limit (primary or secondary) before the client gives up. */
@@ -143,4 +143,17 @@ function rateLimitErrors(octokit: OctokitCore) {
     }
   });
   return {};
+}
+
+/** The client a team's configuration names: its token from the named secret, its GitHub Enterprise Server if any. */
+export function githubClientForConfig(
+  config: { readonly tokenSecret: string; readonly baseUrl?: string | undefined },
+  secrets: PluginSecrets,
+  log: PluginLogger,
+): GithubClient {
+  return createGithubClient({
+    token: secrets.get(config.tokenSecret),
+    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    log,
+  });
 }

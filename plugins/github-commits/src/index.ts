@@ -21,6 +21,7 @@ export {
 } from './evidence';
 export {
   createGithubClient,
+  githubClientForConfig,
   GithubRateLimitError,
   rateLimitRetriesDefault,
   rateLimitWaitSecondsDefault,

@@ -1,6 +1,7 @@
 import { createTestContext } from '@tokenwise/plugin-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGithubClient, type GithubClient } from './github-client';
+import { createSecrets } from '@tokenwise/plugin-sdk';
+import { githubClientForConfig, type GithubClient } from './github-client';
 import { matchPullToRequests } from './match-pull';
 import { addedPatch, completionOf, pending, requestId, retryCode } from './match-test-fixtures';
 import { listMergedPullsSince, loadMergedPull, pullPatchLinesMax } from './merged-pull';
@@ -13,7 +14,12 @@ describe('loadMergedPull and listMergedPullsSince against the local GitHub', () 
   beforeAll(async () => {
     github = await startLocalGithub();
     github.addToken('ghs_app', 'tokenwise[bot]');
-    client = createGithubClient({ token: 'ghs_app', baseUrl: github.url, log: createTestContext().logger });
+    // As the relay builds it: the token from the secret the team's config names.
+    client = githubClientForConfig(
+      { tokenSecret: 'ACME_GITHUB', baseUrl: github.url },
+      createSecrets({ ACME_GITHUB: 'ghs_app' }),
+      createTestContext().logger,
+    );
     const payments = github.addRepo('acme', 'payments');
     github.addPull(payments, {
       number: 7,
