@@ -143,7 +143,11 @@ export function matchPullToRequests(args: {
   const merged = fingerprintPull(pull, winnowing, ignored);
   const dropped = new Set([...ignored, ...merged.baseHashes]);
   const t = guaranteeThreshold(winnowing);
-  const claims = eligible.map((request) => claimOf(request, merged, dropped, winnowing, t));
+  // Each merged token's line key, made once per pull request rather than once per candidate.
+  const lineKeys = new Map(
+    merged.files.map((file) => [file, file.code.tokens.map((token) => mergedLineKey(file.path, token.line))]),
+  );
+  const claims = eligible.map((request) => claimOf(request, merged, lineKeys, dropped, winnowing, t));
   const credit = creditLinesToEarliest(
     claims.map(({ request, lines }) => ({
       requestId: request.requestId,
@@ -165,11 +169,13 @@ export function matchPullToRequests(args: {
       : request.sessionId !== undefined && trailers.sessionIds.has(request.sessionId)
         ? 'session'
         : null;
-    const measured = measure(claim, credit, winnowing.k, t);
+    const measured = measure(claim, lineKeys, credit, winnowing.k, t);
     if (measured.matchedTokens === 0 && provenance === null) return [];
     return [{ requestId: request.requestId, ...measured, provenance, ...shared }];
   });
 }
+
+type LineKeys = ReadonlyMap<FingerprintedFile, readonly string[]>;
 
 interface PieceRun {
   readonly piece: number;
@@ -188,6 +194,7 @@ interface Claim {
 function claimOf(
   request: PendingRequest,
   merged: FingerprintedPull,
+  lineKeys: LineKeys,
   dropped: ReadonlySet<number>,
   winnowing: WinnowingOptions,
   t: number,
@@ -202,9 +209,8 @@ function claimOf(
       for (const run of sharedRuns(piece, file.code)) {
         if (run.length < t) continue;
         runs.push({ piece: index, file, run });
-        for (let offset = 0; offset < run.length; offset += 1) {
-          lines.add(mergedLineKey(file.path, file.code.tokens[run.mergedStart + offset]!.line));
-        }
+        const keys = lineKeys.get(file)!;
+        for (let offset = 0; offset < run.length; offset += 1) lines.add(keys[run.mergedStart + offset]!);
       }
     }
   });
@@ -212,10 +218,11 @@ function claimOf(
 }
 
 /** Containment and lengths over the parts of its runs whose merged lines were credited to this request, each still >= t tokens. */
-function measure(claim: Claim, credit: ReadonlyMap<string, string>, k: number, t: number) {
+function measure(claim: Claim, lineKeys: LineKeys, credit: ReadonlyMap<string, string>, k: number, t: number) {
   const covered = claim.pieces.map((piece) => new Uint8Array(piece.tokens.length));
   let longestRunTokens = 0;
   for (const { piece, file, run } of claim.runs) {
+    const keys = lineKeys.get(file)!;
     let stretch = 0;
     const flush = (end: number) => {
       if (stretch >= t) {
@@ -225,8 +232,7 @@ function measure(claim: Claim, credit: ReadonlyMap<string, string>, k: number, t
       stretch = 0;
     };
     for (let offset = 0; offset < run.length; offset += 1) {
-      const key = mergedLineKey(file.path, file.code.tokens[run.mergedStart + offset]!.line);
-      if (credit.get(key) === claim.request.requestId) stretch += 1;
+      if (credit.get(keys[run.mergedStart + offset]!) === claim.request.requestId) stretch += 1;
       else flush(offset);
     }
     flush(run.length);
