@@ -10,7 +10,8 @@ import {
   type GithubEvidencePayload,
 } from './evidence';
 import githubCommits, { confidenceOf } from './index';
-import { matchPullToRequests } from './match-pull';
+import { fingerprintKey, requestKey } from './evidence-keys';
+import { fingerprintPull, matchPullToRequests } from './match-pull';
 import {
   addedPatch,
   completionOf,
@@ -86,6 +87,17 @@ describe('the github-commits plugin', () => {
     });
     const late = await score({ now: new Date('2026-12-16T09:00:01Z') });
     expect(late.result).toMatchObject({ status: 'not_applicable', reason: expect.stringMatching(/within 14 days/) });
+  });
+
+  it('names evidence keys while pending that a merged pull with its code is found by, and one without it is not', async () => {
+    const { result } = await score();
+    if (result.status !== 'pending') throw new Error('pending');
+    const keys = new Set(result.evidenceKeys);
+    expect(keys.has(requestKey(id))).toBe(true);
+    const keysOf = (code: string) =>
+      [...fingerprintPull(mergedPull({ files: [file('src/retry.js', addedPatch(code))] })).hashes].map(fingerprintKey);
+    expect(keysOf(retryCode).filter((key) => keys.has(key)).length).toBeGreaterThan(3);
+    expect(keysOf(csvCode).filter((key) => keys.has(key))).toEqual([]);
   });
 
   it('scores the weighted containment, with confidence from the matched length', async () => {

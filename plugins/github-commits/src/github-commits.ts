@@ -7,6 +7,7 @@ import {
   type ScoreResult,
 } from '@tokenwise/plugin-sdk';
 import { githubCommitsConfigSchema, type GithubCommitsConfig } from './config';
+import { completionEvidenceKeys } from './evidence-keys';
 import { githubCommitsPluginId, githubEvidencePayloadSchema, type GithubEvidencePayload } from './evidence';
 
 export const githubCommitsVersion = '0.1.0';
@@ -62,7 +63,16 @@ async function scoreFromEvidence(input: ScoreInput<GithubCommitsConfig>, ctx: Pl
         reason: `No merged pull request held at least ${percent(config.minContainment)} of this completion's code within ${config.windowDays} days.`,
       };
     }
-    return { status: 'pending', reason: pendingReason(best, config) };
+    return {
+      status: 'pending',
+      reason: pendingReason(best, config),
+      // The host indexes these for the window: the relay finds this request by a merged pull's keys.
+      evidenceKeys: completionEvidenceKeys({
+        requestId: input.requestId,
+        completion: input.completion,
+        winnowing: { k: config.k, w: config.w },
+      }),
+    };
   }
   const { payload } = best;
   return {

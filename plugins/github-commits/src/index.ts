@@ -62,3 +62,4 @@ export {
 } from './match-pull';
 export { extractBaseLines } from './base-lines';
 export { minifiedLineCharsMin, skippedFileReason, type SkipReason } from './skip-files';
+export { completionEvidenceKeys, fingerprintKey, requestKey, sessionKey } from './evidence-keys';
