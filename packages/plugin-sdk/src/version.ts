@@ -4,7 +4,7 @@ import { parseSemVer } from './semver';
  * The plugin contract's version. Major: a breaking change of ScoreInput, ScoreResult or the context.
  * Minor: additions a plugin may rely on (so a plugin built for 1.3 cannot run on a 1.2 host).
  */
-export const SDK_VERSION = '1.1.0';
+export const SDK_VERSION = '1.2.0';
 
 /** Why a plugin built against `pluginSdkVersion` cannot run on this SDK, or undefined when it can. */
 export function sdkIncompatibility(pluginSdkVersion: string, hostSdkVersion: string = SDK_VERSION): string | undefined {
