@@ -31,9 +31,13 @@ export function intervalConfidence(interval: { lower: number; upper: number }): 
   invariant(interval.upper >= interval.lower, 'an interval has upper >= lower');
   const centre = (interval.lower + interval.upper) / 2;
   const halfWidth = (interval.upper - interval.lower) / 2;
-  if (halfWidth === 0) return centre === 0 ? 0 : 1;
-  const ratio = halfWidth / Math.abs(centre);
-  if (ratio >= 1) return confidenceIncludingZeroMax / ratio;
+  // Which side of zero is read from the bounds themselves: the ratio may round either way at the edge.
+  if (includesZero(interval)) {
+    if (centre === 0) return 0;
+    return confidenceIncludingZeroMax * Math.min(1, Math.abs(centre) / halfWidth);
+  }
+  if (halfWidth === 0) return 1;
+  const ratio = Math.min(1, halfWidth / Math.abs(centre));
   return confidenceExcludingZeroMin + (1 - confidenceExcludingZeroMin) * (1 - ratio);
 }
 
