@@ -10,7 +10,14 @@ export {
   type PluginDefinition,
   type PluginSpec,
 } from './define-plugin';
-export { promptText, type ChatMessage, type ExternalEvidence, type ScoreCost, type ScoreInput } from './score-input';
+export {
+  promptText,
+  type ChatMessage,
+  type ExternalEvidence,
+  type ScoreCost,
+  type RequestExperiment,
+  type ScoreInput,
+} from './score-input';
 export { scoreInputOf, type StoredRequest } from './stored-request';
 export {
   validateScoreResult,

@@ -15,6 +15,12 @@ export interface ExternalEvidence {
   readonly observedAt: string;
 }
 
+/** An experiment tag: `<experimentKey>:<variantKey>` as the gateway validated and stored it. */
+export interface RequestExperiment {
+  readonly experimentKey: string;
+  readonly variantKey: string;
+}
+
 /** One chat message of the scored request, as the client sent it (content flattened to text). */
 export interface ChatMessage {
   readonly role: 'system' | 'user' | 'assistant' | 'tool' | 'developer';
@@ -45,6 +51,13 @@ export interface ScoreInput<TConfig = unknown> {
   readonly orgId: string;
   /** x-tokenwise-* request tags (repository, experiment, ideal, ...). Caller-controlled: untrusted. */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The A/B variant the request says it served (`x-tokenwise-experiment`, validated charset and
+   * length). The client's word, proving nothing alone. Filled by hosts on SDK 1.2+.
+   */
+  readonly experiment?: RequestExperiment;
+  /** The coding session the request says it ran under (`x-tokenwise-session`, validated). Untrusted; SDK 1.2+. */
+  readonly sessionId?: string;
   readonly createdAt: Date;
   readonly config: TConfig;
   /**

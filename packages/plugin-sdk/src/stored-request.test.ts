@@ -46,4 +46,19 @@ describe('scoreInputOf', () => {
     );
     expect(purged).toMatchObject({ promptMessages: '', completion: '', tags: {}, userId: '', teamId: '' });
   });
+
+  it('gives the plugin the validated experiment tag and session id of the usage row, both keys or none', () => {
+    const tagged = scoreInputOf(
+      { ...stored, experimentKey: 'checkout-button', variantKey: 'blue', sessionId: 'sess-42' },
+      {},
+    );
+    expect(tagged.experiment).toEqual({ experimentKey: 'checkout-button', variantKey: 'blue' });
+    expect(tagged.sessionId).toBe('sess-42');
+    const untagged = scoreInputOf({ ...stored, experimentKey: null, variantKey: null, sessionId: null }, {});
+    expect(untagged).not.toHaveProperty('experiment');
+    expect(untagged).not.toHaveProperty('sessionId');
+    expect(scoreInputOf({ ...stored, experimentKey: 'checkout-button', variantKey: null }, {})).not.toHaveProperty(
+      'experiment',
+    );
+  });
 });

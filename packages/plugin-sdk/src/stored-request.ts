@@ -12,6 +12,10 @@ export interface StoredRequest {
   readonly cost: bigint;
   readonly currency: string;
   readonly tags: unknown;
+  /** The usage row's validated evidence columns; null (or absent, for older callers) when untagged. */
+  readonly sessionId?: string | null;
+  readonly experimentKey?: string | null;
+  readonly variantKey?: string | null;
   readonly createdAt: Date;
   /** Chat messages or prompt text as stored; null or undefined when the payload is gone. */
   readonly prompt: unknown;
@@ -47,7 +51,15 @@ export function scoreInputOf<TConfig>(stored: StoredRequest, config: TConfig): S
     teamId: stored.teamId ?? '',
     orgId: stored.orgId,
     tags: (stored.tags ?? {}) as Record<string, string>,
+    ...experimentOf(stored),
+    ...(typeof stored.sessionId === 'string' ? { sessionId: stored.sessionId } : {}),
     createdAt: stored.createdAt,
     config,
   };
+}
+
+// Both keys or none: a half tag names no variant.
+function experimentOf(stored: StoredRequest): Pick<ScoreInput, 'experiment'> {
+  if (typeof stored.experimentKey !== 'string' || typeof stored.variantKey !== 'string') return {};
+  return { experiment: { experimentKey: stored.experimentKey, variantKey: stored.variantKey } };
 }

@@ -14,6 +14,10 @@ export interface ScoringRequestRecord {
   cost: bigint;
   currency: string;
   tags: unknown;
+  /** The validated `x-tokenwise-session` and `x-tokenwise-experiment` of the request; null when untagged. */
+  sessionId: string | null;
+  experimentKey: string | null;
+  variantKey: string | null;
   /** Usage of system accounts (judge calls) is never scored. */
   system: boolean;
   createdAt: Date;
@@ -42,6 +46,9 @@ export async function findScoringRequest(
       cost: usageRecords.cost,
       currency: usageRecords.currency,
       tags: usageRecords.tags,
+      sessionId: usageRecords.sessionId,
+      experimentKey: usageRecords.experimentKey,
+      variantKey: usageRecords.variantKey,
       system: usageRecords.system,
       createdAt: usageRecords.createdAt,
       prompt: requestPayloads.prompt,
