@@ -40,3 +40,5 @@ export * from './queries/slack-deliveries';
 export * from './queries/slack-digests';
 export * from './queries/slack-raise-messages';
 export * from './queries/slack-preferences';
+export * from './queries/github-accounts';
+export * from './queries/github-evidence';
