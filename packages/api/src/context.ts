@@ -1,7 +1,7 @@
 import { ForbiddenError, UnauthenticatedError, type DomainError } from '@tokenwise/core';
 import { findUserAccess, type Db } from '@tokenwise/db';
 import type { Role } from '@tokenwise/db/schema';
-import { createKeyStore, type KeyStore } from '@tokenwise/control';
+import { createKeyStore, type GithubConfig, type KeyStore } from '@tokenwise/control';
 import type { Ledger } from '@tokenwise/ledger';
 import type { LlmPayer, PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
 import type { IncomingMessage } from 'node:http';
@@ -33,6 +33,8 @@ export interface ApiDeps {
   plugins?: PluginRegistry;
   /** How long ESG officers have to decide a carbon raise before its workflow denies it; 3 days when absent. */
   carbonRaiseDeadlineMs?: number;
+  /** GitHub settings (githubConfigFromEnv): login linking needs its OAuth client id, the webhook receiver its secret. */
+  github?: GithubConfig;
 }
 
 export interface Context extends ApiDeps {
@@ -64,6 +66,7 @@ export async function createContextInner(
     keyPepper: deps.keyPepper,
     plugins: deps.plugins,
     carbonRaiseDeadlineMs: deps.carbonRaiseDeadlineMs,
+    github: deps.github,
     user,
     keyId: user === null ? null : (deps.keyId ?? null),
     authFailure: deps.authFailure ?? null,

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { carbonReportDownload, isCarbonReportDownload } from './carbon-report-download';
 import { createContextFactory, type ApiDeps } from './context';
+import { githubWebhook, isGithubWebhook } from './github-webhook';
 import { appRouter } from './router';
 
 /** Request bodies larger than this are refused before parsing. */
@@ -15,15 +16,18 @@ export interface RunningApiServer {
 
 /**
  * Serves the API over HTTP (tRPC standalone adapter) on loopback by default; port 0 picks a free
- * one. Besides tRPC: `GET /carbon/report.csv`, the emission report as a file, same keys.
+ * one. Besides tRPC: `GET /carbon/report.csv`, the emission report as a file, same keys; and
+ * `POST /webhooks/github`, GitHub's webhook deliveries (signed, no key).
  */
 export async function startApiServer(deps: ApiDeps & { port?: number; host?: string }): Promise<RunningApiServer> {
   const { createContext, close: closeKeys } = createContextFactory(deps);
   const trpc = createHTTPHandler({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
   const download = carbonReportDownload({ createContext });
+  const webhook = githubWebhook({ db: deps.db, secret: deps.github?.webhookSecret });
   const server = createServer((req, res) => {
-    if (!isCarbonReportDownload(req)) return trpc(req, res);
-    download(req, res).catch((error: unknown) => {
+    const handler = isGithubWebhook(req) ? webhook : isCarbonReportDownload(req) ? download : undefined;
+    if (handler === undefined) return trpc(req, res);
+    handler(req, res).catch((error: unknown) => {
       // The handler answers every error it can; this is a failure to write at all (a closed socket).
       res.destroy(error instanceof Error ? error : new Error(String(error)));
     });

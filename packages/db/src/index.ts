@@ -41,3 +41,5 @@ export * from './queries/slack-digests';
 export * from './queries/slack-raise-messages';
 export * from './queries/slack-preferences';
 export * from './queries/evidence-index';
+export * from './queries/github-accounts';
+export * from './queries/github-evidence';

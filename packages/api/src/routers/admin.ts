@@ -33,6 +33,7 @@ import { z } from 'zod';
 import { document, pageSize } from '../inputs';
 import { teamsListMax } from '../limits';
 import { teamInOrg } from '../scope';
+import { adminGithubProcedures } from './github';
 import { actorOf, roleProcedure, router } from '../trpc';
 
 const adminProcedure = roleProcedure('admin');
@@ -273,6 +274,7 @@ const carbonRoutingProcedures = {
 
 export const adminRouter = router({
   ...carbonRoutingProcedures,
+  ...adminGithubProcedures,
   users: usersRouter,
   teams: teamsRouter,
   prices: pricesRouter,

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import { pageSize } from '../inputs';
 import { authedProcedure, router } from '../trpc';
 import { listUsage } from '../usage-queries';
+import { meGithubProcedures } from './github';
 
 export const meRouter = router({
+  ...meGithubProcedures,
   /** Who the caller is: ids and roles, nothing else. */
   profile: authedProcedure.query(({ ctx }) => ({
     userId: ctx.user.userId,

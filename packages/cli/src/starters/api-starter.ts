@@ -1,4 +1,5 @@
 import { startApiServer, type PluginRegistry, type RunningApiServer } from '@tokenwise/api';
+import { githubConfigFromEnv } from '@tokenwise/control';
 import type { Services } from '../services';
 import type { Log, Stack } from './stack';
 
@@ -22,6 +23,8 @@ export async function startApiService(stack: Stack, options: ApiStarterOptions):
     ledger: services.ledger,
     keyPepper: services.keyPepper,
     plugins: options.plugins,
+    // GITHUB_OAUTH_CLIENT_ID, GITHUB_WEBHOOK_SECRET, TOKENWISE_GITHUB_URL, TOKENWISE_GITHUB_API_URL.
+    github: githubConfigFromEnv(process.env),
     port: options.port,
     host: options.host,
   });

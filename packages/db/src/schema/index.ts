@@ -9,3 +9,4 @@ export * from './clusters';
 export * from './carbon';
 export * from './slack';
 export * from './evidence-index';
+export * from './github';

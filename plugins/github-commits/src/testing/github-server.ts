@@ -354,6 +354,13 @@ export async function startLocalGithub() {
     /** The user enters `userCode` at the verification page and approves as `login`; false for an unknown code. */
     approveDevice: (userCode: string, login: string): boolean => decideDeviceCode(state, userCode, login),
     denyDevice: (userCode: string): boolean => decideDeviceCode(state, userCode, null),
+    /** The device code behind `userCode` runs out now, as if its 15 minutes had passed; false for an unknown code. */
+    expireDevice(userCode: string): boolean {
+      const entry = [...state.deviceCodes.values()].find((candidate) => candidate.userCode === userCode);
+      if (entry === undefined) return false;
+      entry.expiresAtMs = Date.now() - 1;
+      return true;
+    },
     calls: (): readonly GithubCall[] => state.calls,
     async close(): Promise<void> {
       server.closeAllConnections();
