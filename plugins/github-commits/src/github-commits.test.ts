@@ -10,7 +10,7 @@ import {
   type GithubEvidencePayload,
 } from './evidence';
 import githubCommits, { confidenceOf } from './index';
-import { fingerprintKey, requestKey } from './evidence-keys';
+import { fingerprintKey, requestKey, sessionKey } from './evidence-keys';
 import { fingerprintPull, matchPullToRequests } from './match-pull';
 import {
   addedPatch,
@@ -94,6 +94,17 @@ describe('the github-commits plugin', () => {
     if (result.status !== 'pending') throw new Error('pending');
     const keys = new Set(result.evidenceKeys);
     expect(keys.has(requestKey(id))).toBe(true);
+    const tagged = await githubCommits.score(
+      makeScoreInput<GithubCommitsConfig>({
+        requestId: id,
+        createdAt,
+        completion: completionOf(retryCode),
+        config: config(),
+        sessionId: 'ide-42',
+      }),
+      createTestContext({ now: new Date('2026-12-03T00:00:00Z') }),
+    );
+    expect(tagged.status === 'pending' && tagged.evidenceKeys).toContain(sessionKey('ide-42'));
     const keysOf = (code: string) =>
       [...fingerprintPull(mergedPull({ files: [file('src/retry.js', addedPatch(code))] })).hashes].map(fingerprintKey);
     expect(keysOf(retryCode).filter((key) => keys.has(key)).length).toBeGreaterThan(3);

@@ -69,6 +69,7 @@ async function scoreFromEvidence(input: ScoreInput<GithubCommitsConfig>, ctx: Pl
       // The host indexes these for the window: the relay finds this request by a merged pull's keys.
       evidenceKeys: completionEvidenceKeys({
         requestId: input.requestId,
+        sessionId: input.sessionId,
         completion: input.completion,
         winnowing: { k: config.k, w: config.w },
       }),
