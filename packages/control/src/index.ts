@@ -28,3 +28,4 @@ export {
   requestTimeoutMsDefault,
 } from './request-horizon';
 export * from './carbon/index';
+export * from './experiments/index';

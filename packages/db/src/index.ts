@@ -40,3 +40,4 @@ export * from './queries/slack-deliveries';
 export * from './queries/slack-digests';
 export * from './queries/slack-raise-messages';
 export * from './queries/slack-preferences';
+export * from './queries/experiments';

@@ -8,3 +8,4 @@ export * from './settlement';
 export * from './clusters';
 export * from './carbon';
 export * from './slack';
+export * from './experiments';
