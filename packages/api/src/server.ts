@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { carbonReportDownload, isCarbonReportDownload } from './carbon-report-download';
 import { createContextFactory, type ApiDeps } from './context';
+import { experimentsWebhook, isExperimentsWebhook } from './experiments-webhook';
 import { appRouter } from './router';
 
 /** Request bodies larger than this are refused before parsing. */
@@ -15,13 +16,20 @@ export interface RunningApiServer {
 
 /**
  * Serves the API over HTTP (tRPC standalone adapter) on loopback by default; port 0 picks a free
- * one. Besides tRPC: `GET /carbon/report.csv`, the emission report as a file, same keys.
+ * one. Besides tRPC: `GET /carbon/report.csv`, the emission report as a file, same keys; and
+ * `POST /webhooks/experiments`, A/B results signed with a service key's webhook secret.
  */
 export async function startApiServer(deps: ApiDeps & { port?: number; host?: string }): Promise<RunningApiServer> {
   const { createContext, close: closeKeys } = createContextFactory(deps);
   const trpc = createHTTPHandler({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
   const download = carbonReportDownload({ createContext });
+  const webhook = experimentsWebhook({ db: deps.db, keyPepper: deps.keyPepper });
   const server = createServer((req, res) => {
+    if (isExperimentsWebhook(req))
+      return void webhook(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error.' } }));
+      });
     if (!isCarbonReportDownload(req)) return trpc(req, res);
     download(req, res).catch((error: unknown) => {
       // The handler answers every error it can; this is a failure to write at all (a closed socket).
