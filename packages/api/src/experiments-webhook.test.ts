@@ -84,11 +84,11 @@ describe('POST /webhooks/experiments', () => {
     const text = body('w-3');
     const stale = await post(text, sign(text, { timestamp: Math.floor(Date.now() / 1000) - 301 }));
     expect(stale.status).toBe(401);
-    expect((await stale.json()).error.message).toContain('webhook-timestamp');
+    expect(((await stale.json()) as { error: { message: string } }).error.message).toContain('webhook-timestamp');
     const bad = JSON.stringify({ resultId: 'w-4' });
     const invalid = await post(bad, sign(bad));
     expect(invalid.status).toBe(400);
-    expect((await invalid.json()).error.message).toContain('experimentKey');
+    expect(((await invalid.json()) as { error: { message: string } }).error.message).toContain('experimentKey');
     const huge = 'x'.repeat(9 * 1024 * 1024);
     expect((await post(huge, sign('x'))).status).toBe(413);
   });
