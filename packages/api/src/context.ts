@@ -1,7 +1,13 @@
 import { ForbiddenError, UnauthenticatedError, type DomainError } from '@tokenwise/core';
 import { findUserAccess, type Db } from '@tokenwise/db';
 import type { Role } from '@tokenwise/db/schema';
-import { createKeyStore, type GithubConfig, type KeyStore } from '@tokenwise/control';
+import {
+  createKeyStore,
+  experimentsScope,
+  type ExperimentsService,
+  type GithubConfig,
+  type KeyStore,
+} from '@tokenwise/control';
 import type { Ledger } from '@tokenwise/ledger';
 import type { LlmPayer, PluginContext, PluginDefinition } from '@tokenwise/plugin-sdk';
 import type { IncomingMessage } from 'node:http';
@@ -39,6 +45,8 @@ export interface ApiDeps {
 
 export interface Context extends ApiDeps {
   user: ApiUser | null;
+  /** A service key with the experiments scope (no user behind it): experiments.* accept it and nothing else. */
+  service: ExperimentsService | null;
   /** The API key this call authenticated with; null for in-process callers (tests), which then create no keys for themselves. */
   keyId: string | null;
   /** Why there is no user (bad key, missing scope); authedProcedure reports it. */
@@ -54,12 +62,14 @@ export interface Context extends ApiDeps {
 export async function createContextInner(
   deps: ApiDeps & {
     user?: ApiUser | null;
+    service?: ExperimentsService | null;
     keyId?: string | null;
     authFailure?: DomainError | null;
     selfServiceKeys?: boolean;
   },
 ): Promise<Context> {
   const user = deps.user ?? null;
+  const service = user === null ? (deps.service ?? null) : null;
   return {
     db: deps.db,
     ledger: deps.ledger,
@@ -68,8 +78,15 @@ export async function createContextInner(
     carbonRaiseDeadlineMs: deps.carbonRaiseDeadlineMs,
     github: deps.github,
     user,
-    keyId: user === null ? null : (deps.keyId ?? null),
-    authFailure: deps.authFailure ?? null,
+    service,
+    keyId: user === null ? (service?.keyId ?? null) : (deps.keyId ?? null),
+    authFailure:
+      deps.authFailure ??
+      (service === null
+        ? null
+        : new ForbiddenError(
+            `API key ${service.keyId} is a service key with the experiments scope: it may call experiments.* only.`,
+          )),
     selfServiceKeys: user !== null && deps.selfServiceKeys === true,
   };
 }
@@ -83,8 +100,10 @@ async function authenticate(
   deps: ApiDeps,
   keyStore: KeyStore,
   authorization: string | undefined,
-): Promise<{ user: ApiUser; keyId: string }> {
+): Promise<{ user: ApiUser; keyId: string } | { service: ExperimentsService }> {
   const principal = await keyStore.authenticate(authorization);
+  if (principal.scopes.includes(experimentsScope))
+    return { service: { keyId: principal.keyId, orgId: principal.orgId } };
   if (!principal.scopes.includes('api'))
     throw new ForbiddenError(
       `API key ${principal.keyId} lacks the 'api' scope: ask an admin for a key with scope api.`,

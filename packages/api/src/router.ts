@@ -1,5 +1,6 @@
 import { adminRouter } from './routers/admin';
 import { carbonRouter } from './routers/carbon';
+import { experimentsRouter } from './routers/experiments';
 import { grantsRouter } from './routers/grants';
 import { keysRouter } from './routers/keys';
 import { meRouter } from './routers/me';
@@ -19,6 +20,7 @@ export const appRouter = router({
   grants: grantsRouter,
   admin: adminRouter,
   carbon: carbonRouter,
+  experiments: experimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

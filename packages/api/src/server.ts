@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { carbonReportDownload, isCarbonReportDownload } from './carbon-report-download';
 import { createContextFactory, type ApiDeps } from './context';
 import { githubWebhook, isGithubWebhook } from './github-webhook';
+import { experimentsWebhook, isExperimentsWebhook } from './experiments-webhook';
 import { appRouter } from './router';
 
 /** Request bodies larger than this are refused before parsing. */
@@ -17,18 +18,31 @@ export interface RunningApiServer {
 /**
  * Serves the API over HTTP (tRPC standalone adapter) on loopback by default; port 0 picks a free
  * one. Besides tRPC: `GET /carbon/report.csv`, the emission report as a file, same keys; and
- * `POST /webhooks/github`, GitHub's webhook deliveries (signed, no key).
+ * `POST /webhooks/github`, GitHub's webhook deliveries (signed, no key); and
+ * `POST /webhooks/experiments`, A/B results signed with a service key's webhook secret.
  */
 export async function startApiServer(deps: ApiDeps & { port?: number; host?: string }): Promise<RunningApiServer> {
   const { createContext, close: closeKeys } = createContextFactory(deps);
   const trpc = createHTTPHandler({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
   const download = carbonReportDownload({ createContext });
-  const webhook = githubWebhook({ db: deps.db, secret: deps.github?.webhookSecret });
+  const github = githubWebhook({ db: deps.db, secret: deps.github?.webhookSecret });
+  const experiments = experimentsWebhook({ db: deps.db, keyPepper: deps.keyPepper });
   const server = createServer((req, res) => {
-    const handler = isGithubWebhook(req) ? webhook : isCarbonReportDownload(req) ? download : undefined;
+    const handler = isGithubWebhook(req)
+      ? github
+      : isExperimentsWebhook(req)
+        ? experiments
+        : isCarbonReportDownload(req)
+          ? download
+          : undefined;
     if (handler === undefined) return trpc(req, res);
     handler(req, res).catch((error: unknown) => {
-      // The handler answers every error it can; this is a failure to write at all (a closed socket).
+      // The handlers answer every error they can; what reaches here is unexpected, or a failure to write at all.
+      if (!res.headersSent && res.writable) {
+        res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error.' } }));
+        return;
+      }
       res.destroy(error instanceof Error ? error : new Error(String(error)));
     });
   });

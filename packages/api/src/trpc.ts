@@ -72,3 +72,23 @@ export function roleProcedure(...roles: [Role, ...Role[]]) {
 
 /** The audit actor for a user acting through the API. */
 export const actorOf = (user: { userId: string }) => `user:${user.userId}`;
+
+/**
+ * A procedure for an experimentation platform: only a service key with the experiments scope, never
+ * a person's key (whatever their role); `ctx.service` is narrowed to non-null.
+ */
+export const experimentsProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.service !== null) return next({ ctx: { ...ctx, service: ctx.service } });
+  if (ctx.user !== null || ctx.authFailure instanceof ForbiddenError)
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message:
+        'experiments.* needs a service key with the experiments scope (an admin creates one with admin.createServiceKey); a person’s own key may not submit results.',
+    });
+  throw new TRPCError({
+    code: 'UNAUTHORIZED',
+    message:
+      ctx.authFailure?.message ??
+      'Send `Authorization: Bearer tw_...` with a service key that has the experiments scope.',
+  });
+});

@@ -29,3 +29,4 @@ export {
 } from './request-horizon';
 export * from './carbon/index';
 export * from './github/index';
+export * from './experiments/index';

@@ -43,3 +43,4 @@ export * from './queries/slack-preferences';
 export * from './queries/evidence-index';
 export * from './queries/github-accounts';
 export * from './queries/github-evidence';
+export * from './queries/experiments';

@@ -12,6 +12,9 @@ import {
 } from '@tokenwise/db';
 import { roles } from '@tokenwise/db/schema';
 import {
+  createExperimentsServiceKey,
+  experimentsScope,
+  keyNameLengthMax,
   addCluster,
   addReplica,
   clusterCarbonSchema,
@@ -272,9 +275,52 @@ const carbonRoutingProcedures = {
   }),
 };
 
+const dayMs = 86_400_000;
+
+/**
+ * Creates a service key for an experimentation platform: the `experiments` scope alone, no user
+ * behind it, the calling admin recorded as its submitter. The key and its webhook signing secret
+ * are shown once. Strict: `scopes` may only be `['experiments']`, any other field is refused.
+ */
+const createServiceKey = adminProcedure
+  .input(
+    z.strictObject({
+      name: z.string().trim().min(1).max(keyNameLengthMax),
+      scopes: z
+        .array(z.literal(experimentsScope, { error: "a service key's only scope is 'experiments'" }))
+        .length(1, "a service key's only scope is 'experiments'")
+        .default([experimentsScope]),
+      expiresInDays: z.number().int().min(1).max(3_650).nullable().default(null),
+    }),
+  )
+  .mutation(async ({ ctx, input }) => {
+    const created = await createExperimentsServiceKey(ctx.db, {
+      pepper: ctx.keyPepper,
+      orgId: ctx.user.orgId,
+      adminUserId: ctx.user.userId,
+      name: input.name,
+      expiresAt: input.expiresInDays === null ? null : new Date(Date.now() + input.expiresInDays * dayMs),
+      createdByKeyId: ctx.keyId,
+      actor: actorOf(ctx.user),
+    });
+    return {
+      key: {
+        id: created.key.id,
+        name: created.key.name,
+        scopes: created.key.scopes,
+        systemOwner: created.key.systemOwner,
+        expiresAt: created.key.expiresAt?.toISOString() ?? null,
+        createdAt: created.key.createdAt.toISOString(),
+      },
+      secret: created.secret,
+      webhookSecret: created.webhookSecret,
+    };
+  });
+
 export const adminRouter = router({
   ...carbonRoutingProcedures,
   ...adminGithubProcedures,
+  createServiceKey,
   users: usersRouter,
   teams: teamsRouter,
   prices: pricesRouter,

@@ -1,8 +1,8 @@
 import type { Db } from '@tokenwise/db';
 
 export const keyScopes = ['inference', 'api'] as const;
-/** `inference`: the OpenAI-compatible gateway; `api`: the tRPC API. */
-export type KeyScope = (typeof keyScopes)[number];
+/** `inference`: the OpenAI-compatible gateway; `api`: the tRPC API; `experiments` (service keys only, never in this list a person picks from): experiments.* alone. */
+export type KeyScope = (typeof keyScopes)[number] | 'experiments';
 
 /** Who a request acts for and what it may do, resolved from its API key. */
 export interface Principal {

@@ -33,7 +33,8 @@ export const apiKeys = pgTable(
     systemOwner: text(),
     name: text().notNull(),
     secretHmac: text().notNull(),
-    scopes: text().array().$type<('inference' | 'api')[]>().notNull(),
+    /** `experiments` only alone, on a key of system account `experiments` (a service key, see experiments.ts). */
+    scopes: text().array().$type<('inference' | 'api' | 'experiments')[]>().notNull(),
     /** null: every model the org serves. */
     allowedModels: text().array(),
     rpmLimit: integer(),
@@ -63,7 +64,11 @@ export const apiKeys = pgTable(
     check('api_keys_minted_for', sql`${table.mintedFor} in ('judge', 'plugin_dry_run')`),
     check(
       'api_keys_scopes',
-      sql`${table.scopes} <@ array['inference','api']::text[] and cardinality(${table.scopes}) > 0`,
+      sql`${table.scopes} <@ array['inference','api','experiments']::text[] and cardinality(${table.scopes}) > 0`,
+    ),
+    check(
+      'api_keys_experiments_scope_alone',
+      sql`not ('experiments' = any(${table.scopes})) or (${table.scopes} = array['experiments']::text[] and ${table.systemOwner} = 'experiments')`,
     ),
   ],
 );

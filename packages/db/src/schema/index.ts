@@ -10,3 +10,4 @@ export * from './carbon';
 export * from './slack';
 export * from './evidence-index';
 export * from './github';
+export * from './experiments';
