@@ -4,6 +4,7 @@ export { payloadConverter } from './payload-converter';
 export { installTemporalRuntime } from './runtime';
 export { startOutboxRelay, settlementWorkflowId, relayBatchMax, type OutboxRelay } from './settlement/relay';
 export { startCarbonRaiseRelay, carbonRaiseRelayBatchMax } from './carbon-raise/relay';
+export { startExperimentsRelay, experimentsRelayBatchMax, experimentsRelayPageMax } from './experiments/relay';
 export {
   carbonRaiseDecidedSignal,
   carbonRaisePhaseQuery,

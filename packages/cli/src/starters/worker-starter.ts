@@ -8,6 +8,7 @@ import {
   ensureReconcileSchedule,
   reconcileScheduleId,
   startCarbonRaiseRelay,
+  startExperimentsRelay,
   startOutboxRelay,
   taskQueue,
   type PlatformCheckResult,
@@ -114,6 +115,8 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
   stack.push('outbox relay', () => relay.stop());
   const carbonRaiseRelay = startCarbonRaiseRelay({ db: database.db, client, taskQueue });
   stack.push('carbon raise relay', () => carbonRaiseRelay.stop());
+  const experimentsRelay = startExperimentsRelay({ db: database.db, client });
+  stack.push('experiments relay', () => experimentsRelay.stop());
   const reconcile = await ensureReconcileSchedule(client, {
     taskQueue,
     every: '5 minutes',
