@@ -24,6 +24,15 @@ async function usageRowOf(database: Database, userId: string) {
   return row;
 }
 
+/** Resolves once the simulated vLLM runs a request: the gateway has admitted and forwarded it. */
+async function modelIsWorking(world: GatewayWorld): Promise<void> {
+  const started = Date.now();
+  while (world.sims.every((sim) => sim.metrics().running === 0)) {
+    if (Date.now() - started > 10_000) throw new Error('the request never reached the simulated vLLM');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('no free path: a client that leaves pays for what was generated', () => {
   let database: Database;
   let world: GatewayWorld;
@@ -53,7 +62,9 @@ describe('no free path: a client that leaves pays for what was generated', () =>
       { model: testModel, messages: [{ role: 'user', content: 'x' }], max_tokens: 40, ignore_eos: true },
       { signal: leaving.signal },
     );
-    setTimeout(() => leaving.abort(), 200);
+    // Leave once the model is at work on it (admission time varies with the machine), mid-answer.
+    await modelIsWorking(world);
+    setTimeout(() => leaving.abort(), 100);
     await expect(answer).rejects.toThrow();
     const row = await usageRowOf(database, userId);
     expect(row).toMatchObject({ outcome: 'client_aborted', completionTokens: 40 });
