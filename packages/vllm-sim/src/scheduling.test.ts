@@ -91,10 +91,12 @@ describe('scheduling', () => {
 
   it('preempts the lowest-priority running request, which resumes later with the same text', async () => {
     sim = await startTestSim({ maxNumSeqs: 1, schedulingPolicy: 'priority', latency: overlapLatency });
-    const reference = await run('reference', 5, []);
+    // A long victim (about 1 s of tokens), so the urgent request arrives while it runs on a busy machine too.
+    const victimTokens = 200;
+    const reference = await run('reference', 5, [], victimTokens);
     const order: string[] = [];
-    const victim = run('victim', 5, order);
-    await until(() => sim.metrics().generationTokens >= 20 + 3);
+    const victim = run('victim', 5, order, victimTokens);
+    await until(() => sim.metrics().generationTokens >= victimTokens + 3);
     const urgent = run('urgent', -1, order, 5);
     const [victimText] = await Promise.all([victim, urgent]);
     expect(order).toEqual(['urgent', 'victim']);
