@@ -315,6 +315,12 @@ async function main(): Promise<void> {
       return relayed !== undefined && relayed.relayedAt !== null;
     });
     const relaySeconds = (performance.now() - relayStartedAt) / 1000;
+    const signalledEarly = relayed?.signalledSettlements ?? 0;
+    const sortedEarly = [...signalLatenciesMs].sort((a, b) => a - b);
+    // Printed before the settlements drain, so a run that cannot wait for them still reports the wake.
+    process.stdout.write(
+      `relay signalled ${signalledEarly} settlements in ${relaySeconds.toFixed(1)} s (${(signalledEarly / relaySeconds).toFixed(0)} woken/s); signal p50 ${percentile(sortedEarly, 50).toFixed(1)} ms, p99 ${percentile(sortedEarly, 99).toFixed(1)} ms; now waiting for them to settle\n`,
+    );
     await waitFor(
       'the settlements to settle',
       async () => (await countOf(sql`select count(*)::int as n from settlements`)) >= tagged,

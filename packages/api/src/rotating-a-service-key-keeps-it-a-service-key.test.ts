@@ -112,17 +112,18 @@ describe('rotating a service key (tokenwise keys rotate)', () => {
   });
 
   it('a key with the experiments scope but no service-key row is refused, not rotated into a second such key', async () => {
+    // What the bug left behind: a key with the scope and the owner but no service-key row.
     const { key } = await createApiKey(f.db, {
       pepper: f.keyPepper,
       orgId: f.org.id,
-      systemOwner: 'experiments',
+      systemOwner: 'judge',
       name: 'orphan',
       scopes: ['api'],
       actor: 'test',
     });
     await f.db
       .update(apiKeys)
-      .set({ scopes: ['experiments'] })
+      .set({ scopes: ['experiments'], systemOwner: 'experiments' })
       .where(eq(apiKeys.id, key.id));
     await expect(
       rotateApiKey(f.db, { pepper: f.keyPepper, keyId: key.id, overlapSeconds: 0, actor: 't' }),
@@ -165,15 +166,10 @@ describe('the other key procedures treat a service key as an admin-only system k
     await expect(
       admin.keys.create({ name: 'x', userId: f.users.employee.id, scopes: ['experiments' as 'api'] }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(
-      createApiKey(f.db, {
-        pepper: f.keyPepper,
-        orgId: f.org.id,
-        systemOwner: 'experiments',
-        name: 'cli',
-        scopes: ['experiments'],
-        actor: 'cli:test',
-      }),
-    ).rejects.toThrow(/scopes/);
+    const cliKey = (systemOwner: string, scopes: ('api' | 'inference' | 'experiments')[]) =>
+      createApiKey(f.db, { pepper: f.keyPepper, orgId: f.org.id, systemOwner, name: 'cli', scopes, actor: 'cli:test' });
+    await expect(cliKey('judge', ['experiments'])).rejects.toThrow(/scopes/);
+    // Nor a key of the service keys' system account without its row, whatever its scopes.
+    await expect(cliKey('experiments', ['inference'])).rejects.toThrow(/owns service keys only/);
   });
 });

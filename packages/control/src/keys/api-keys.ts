@@ -3,7 +3,7 @@ import { findExperimentsServiceKey, insertExperimentsServiceKey, writeAudit, typ
 import { apiKeys, orgs, users } from '@tokenwise/db/schema';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
-import { experimentsScope, experimentsWebhookSecret } from '../experiments/webhook-secret';
+import { experimentsScope, experimentsSystemOwner, experimentsWebhookSecret } from '../experiments/webhook-secret';
 import { formatKey, keyIdPattern, newKeyId, newKeySecret, secretHmac } from './key-format';
 import {
   allowedModelsMax,
@@ -69,6 +69,10 @@ export const createApiKeyInput = z
   .refine((input) => (input.userId === null) !== (input.systemOwner === null), {
     message: 'give exactly one of userId (an employee) or systemOwner (a system account)',
     path: ['userId'],
+  })
+  .refine((input) => input.systemOwner !== experimentsSystemOwner, {
+    message: `system account "${experimentsSystemOwner}" owns service keys only: create one with admin.createServiceKey or \`tokenwise experiments service-key create\``,
+    path: ['systemOwner'],
   });
 
 export interface CreateApiKeyParams {
