@@ -89,7 +89,8 @@ export function experimentsWebhook(deps: { db: Db; keyPepper: Buffer; clock?: ()
         'BAD_REQUEST',
         'webhook-id, webhook-signature or x-tokenwise-key-id is malformed or too long.',
       );
-    const nowSeconds = Math.floor((deps.clock ?? (() => new Date()))().getTime() / 1000);
+    const now = (deps.clock ?? (() => new Date()))();
+    const nowSeconds = Math.floor(now.getTime() / 1000);
     if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > webhookToleranceSeconds)
       return fail(
         res,
@@ -107,7 +108,7 @@ export function experimentsWebhook(deps: { db: Db; keyPepper: Buffer; clock?: ()
       !webhookSignatureMatches(experimentsWebhookKey(deps.keyPepper, keyId), id, timestamp, body, signatures)
     )
       return fail(res, 401, 'UNAUTHORIZED', unauthorized);
-    const now = new Date(nowSeconds * 1000);
+    // The exact time, not the second it falls in: a key rotated with no overlap ends now, not up to 1 s later.
     if (
       key.revokedAt !== null ||
       (key.expiresAt !== null && key.expiresAt <= now) ||

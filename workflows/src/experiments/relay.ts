@@ -34,11 +34,22 @@ export const experimentsRelaySignalsInFlightMax = 32;
 /** Longest one signal may take before the pass gives up on it (and the page is retried). */
 const signalDeadlineMs = 10_000;
 
-/** Runs `work` on every item with at most `limit` running at once; the first failure fails the whole. */
+/**
+ * Runs `work` on every item with at most `limit` running at once; the first failure fails the whole
+ * and starts no further item, so a failed pass does not keep signalling beside the one that retries it.
+ */
 async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

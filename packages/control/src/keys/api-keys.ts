@@ -1,8 +1,9 @@
 import { ConflictError, invariant, NotFoundError, parseWith, ValidationError } from '@tokenwise/core';
-import { writeAudit, type Db } from '@tokenwise/db';
+import { findExperimentsServiceKey, insertExperimentsServiceKey, writeAudit, type Db } from '@tokenwise/db';
 import { apiKeys, orgs, users } from '@tokenwise/db/schema';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
+import { experimentsScope, experimentsSystemOwner, experimentsWebhookSecret } from '../experiments/webhook-secret';
 import { formatKey, keyIdPattern, newKeyId, newKeySecret, secretHmac } from './key-format';
 import {
   allowedModelsMax,
@@ -68,6 +69,10 @@ export const createApiKeyInput = z
   .refine((input) => (input.userId === null) !== (input.systemOwner === null), {
     message: 'give exactly one of userId (an employee) or systemOwner (a system account)',
     path: ['userId'],
+  })
+  .refine((input) => input.systemOwner !== experimentsSystemOwner, {
+    message: `system account "${experimentsSystemOwner}" owns service keys only: create one with admin.createServiceKey or \`tokenwise experiments service-key create\``,
+    path: ['systemOwner'],
   });
 
 export interface CreateApiKeyParams {
@@ -200,6 +205,12 @@ export async function revokeLocked(
  * working for `overlapSeconds` (never past its own expiry) so clients can switch without downtime.
  * A key that expires keeps its lifetime: the new one expires as long after now as the old did after
  * its creation, so rotation never lifts an expiry policy.
+ *
+ * A service key (experiments scope) stays one: the replacement gets the old key's service-key row
+ * (the same submitter) in the same transaction, and a new webhook signing secret, because that
+ * secret is derived from the key id. It is returned here once, like the key; the old secret
+ * signs only for the old key, until its overlap ends. A key with the experiments scope but no
+ * service-key row is refused rather than copied into another such key.
  */
 export async function rotateApiKey(
   db: Db,
@@ -208,6 +219,8 @@ export async function rotateApiKey(
   key: ApiKeyInfo;
   secret: string;
   /** The old key as it now is: replaced, ending at its new expiry. */ replaced: ApiKeyInfo;
+  /** Only for a service key: the replacement's webhook signing secret, shown once. */
+  webhookSecret?: string;
 }> {
   const overlapSeconds = parseWith(overlapInput, params.overlapSeconds, 'overlapSeconds');
   const now = (params.clock ?? (() => new Date()))();
@@ -221,6 +234,13 @@ export async function rotateApiKey(
       );
     if (old.expiresAt !== null && old.expiresAt.getTime() <= now.getTime())
       throw new ConflictError(`API key ${old.id} expired at ${old.expiresAt.toISOString()}: create a new key instead.`);
+    const service = old.scopes.includes(experimentsScope)
+      ? await findExperimentsServiceKey(tx, { keyId: old.id })
+      : undefined;
+    if (old.scopes.includes(experimentsScope) && (service === undefined || service.orgId !== old.orgId))
+      throw new ConflictError(
+        `API key ${old.id} has the experiments scope but is not a service key of its org: revoke it and have an admin create one with admin.createServiceKey.`,
+      );
     const lifetimeMs = old.expiresAt === null ? null : old.expiresAt.getTime() - old.createdAt.getTime();
     const created = await insertKey(tx, params.pepper, {
       orgId: old.orgId,
@@ -235,6 +255,12 @@ export async function rotateApiKey(
       // The replacement takes the old key's place in the chain, so revoking its creator with cascade still reaches it.
       createdByKeyId: old.createdByKeyId,
     });
+    if (service !== undefined)
+      await insertExperimentsServiceKey(tx, {
+        keyId: created.key.id,
+        orgId: service.orgId,
+        createdByUserId: service.createdByUserId,
+      });
     const overlapEnd = new Date(now.getTime() + overlapSeconds * 1000);
     const expiresAt = old.expiresAt !== null && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
     const [after] = await tx
@@ -252,7 +278,8 @@ export async function rotateApiKey(
       after: { ...created.key, rotatedFrom: old.id },
     });
     await writeAudit(tx, { ...audit, action: 'api_key.rotate', entityId: old.id, before: old, after });
-    return { ...created, replaced: after };
+    if (service === undefined) return { ...created, replaced: after };
+    return { ...created, replaced: after, webhookSecret: experimentsWebhookSecret(params.pepper, created.key.id) };
   });
 }
 

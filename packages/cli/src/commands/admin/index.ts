@@ -5,6 +5,7 @@ import { carbonCapCommands } from './carbon-caps';
 import { carbonRaiseCommands } from './carbon-raises';
 import { carbonReportCommands } from './carbon-report';
 import { clusterCommands } from './clusters';
+import { experimentCommands } from './experiments';
 import { judgeBudgetCommands } from './judge-budget';
 import { keyCommands } from './keys';
 import { ledgerCommands } from './ledger';
@@ -32,6 +33,7 @@ export const adminCommandSpecs: AdminCommandSpecs = Object.fromEntries(
     ...walletCommands,
     ...judgeBudgetCommands,
     ...keyCommands,
+    ...experimentCommands,
     ...priceCommands,
     ...clusterCommands,
     ...usageCommands,
@@ -58,6 +60,8 @@ export const adminGroups: Record<string, string> = {
   user: 'users within an org',
   'judge-budget': "the monthly budget that funds an org's judge wallet",
   keys: 'API keys: create, list, revoke, rotate',
+  experiments: 'A/B results: the service key an experimentation platform submits them with',
+  'experiments service-key': 'service keys with the experiments scope (rotate and revoke them with keys ...)',
   prices: 'the versioned price lists requests are charged by',
   clusters: 'the inference clusters every gateway routes to',
   ledger: "the journal's tamper evidence",

@@ -162,16 +162,20 @@ export const keyCommands: AdminCommandSpecs = {
         optionalText(options, 'overlap-seconds') === '0'
           ? 0
           : (optionalCount(options, 'overlap-seconds', 30 * 86_400) ?? 3_600);
-      const { key, secret, replaced } = await rotateApiKey(database.db, {
+      const { key, secret, replaced, webhookSecret } = await rotateApiKey(database.db, {
         pepper: keyPepper,
         keyId,
         overlapSeconds,
         actor,
       });
       const until = new Date(replaced.expiresAt ?? Date.now()).toISOString();
+      const webhook =
+        webhookSecret === undefined
+          ? ''
+          : `\n\nIts webhook signing secret for POST /webhooks/experiments is new too (the old one signs only for ${keyId}, until ${until}):\n\n  ${webhookSecret}\n`;
       return {
-        text: `Rotated API key ${keyId}: it keeps working until ${until}. Its replacement is ${key.id}:${shownOnce(secret)}`,
-        data: { key, secret, replaced },
+        text: `Rotated API key ${keyId}: it keeps working until ${until}. Its replacement is ${key.id}:${shownOnce(secret)}${webhook}`,
+        data: { key, secret, replaced, ...(webhookSecret === undefined ? {} : { webhookSecret }) },
       };
     },
   },
