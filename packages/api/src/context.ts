@@ -23,8 +23,11 @@ export interface ApiUser {
 /** The scoring plugins this server may describe and dry-run: the settlement runtime's shape. */
 export interface PluginRegistry {
   plugins: ReadonlyMap<string, PluginDefinition>;
-  /** The context a plugin runs with; its LLM client is metered, so judge calls are real usage, charged to `payer`. */
-  contextFor: (pluginId: string, payer: LlmPayer) => PluginContext;
+  /**
+   * The context a plugin runs with; its LLM client is metered, so judge calls are real usage, charged
+   * to `payer`, and its secrets are those of `payer.orgId`.
+   */
+  contextFor: (pluginId: string, payer: LlmPayer) => PluginContext | Promise<PluginContext>;
   /** How long one dry run may take before it is reported as a timeout; defaults to dryRunTimeoutMsDefault. */
   dryRunTimeoutMs?: number;
   /** Milliseconds since the epoch, for the per-user dry-run rate limit; Date.now by default (tests step it). */

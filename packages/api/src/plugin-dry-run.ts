@@ -126,12 +126,15 @@ export async function dryRunPlugin(
   const startedAt = performance.now();
   let outcome: PluginRunOutcome;
   try {
-    outcome = await runPluginSafely(
-      plugin,
-      scoreInputOf(stored, config),
-      registry.contextFor(plugin.id, { kind: 'user', orgId: params.user.orgId, userId: params.user.userId }),
-      { timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault },
-    );
+    // The caller's own org's secrets: a dry run reads nothing a settlement of that org could not.
+    const ctx = await registry.contextFor(plugin.id, {
+      kind: 'user',
+      orgId: params.user.orgId,
+      userId: params.user.userId,
+    });
+    outcome = await runPluginSafely(plugin, scoreInputOf(stored, config), ctx, {
+      timeoutMs: registry.dryRunTimeoutMs ?? dryRunTimeoutMsDefault,
+    });
   } finally {
     inFlight.set(registry, (inFlight.get(registry) ?? 1) - 1);
   }

@@ -81,7 +81,8 @@ function jsonSafe(_key: string, value: unknown): unknown {
 export interface PluginContextOptions {
   readonly logger: PluginLogger;
   readonly llm: LlmClient;
-  readonly secrets?: Readonly<Record<string, string>>;
+  /** The run's secrets (orgSecretsFromEnv(...).forOrg(slug) in settlement); none when left out. */
+  readonly secrets?: PluginSecrets;
   readonly fetch?: FetchFn;
   readonly fetchTimeoutMs: number;
   readonly clock?: Clock;
@@ -95,7 +96,7 @@ export function createPluginContext(options: PluginContextOptions): PluginContex
     logger: options.logger,
     llm: options.llm,
     fetch: withTimeout(options.fetch ?? globalThis.fetch, options.fetchTimeoutMs, signal),
-    secrets: createSecrets(options.secrets ?? {}),
+    secrets: options.secrets ?? createSecrets({}),
     clock: options.clock ?? systemClock,
     signal,
   };

@@ -47,6 +47,17 @@ export {
   type PluginLogger,
   type PluginSecrets,
 } from './context';
+export {
+  orgSecretsFromEnv,
+  orgSecretKey,
+  orgSecretVariable,
+  isSecretName,
+  secretNamePattern,
+  secretNameCharsMax,
+  secretVariablePrefix,
+  allowListEntriesMax,
+  type OrgSecrets,
+} from './org-secrets';
 export { FetchTimeoutError, withTimeout, type FetchFn } from './fetch-with-timeout';
 export {
   createGatewayLlmClient,

@@ -35,8 +35,11 @@ export const githubCommitsConfigSchema = z
       .optional(),
     baseUrl: baseUrlSchema.optional(),
     /**
-     * Name of the secret holding the token (TOKENWISE_SECRET_<NAME>): a GitHub App installation
-     * token or a fine-grained token with read access to pull requests and contents.
+     * Name of the secret holding the token: a GitHub App installation token or a fine-grained token
+     * with read access to pull requests and contents. The org reads it from
+     * TOKENWISE_SECRET_<ORG>__<NAME> (its slug in capitals, dashes as _), or from a deployment-wide
+     * TOKENWISE_SECRET_<NAME> only when TOKENWISE_SECRET_<NAME>_ORGS lists its slug or is *; never
+     * another org's (see orgSecretsFromEnv in plugin-sdk).
      */
     tokenSecret: z
       .string()

@@ -45,9 +45,9 @@ export interface SettlementDeps {
   plugins: ReadonlyMap<string, PluginDefinition>;
   /**
    * The context a plugin runs with (its metered LLM client, secrets, logger); its LLM calls are
-   * charged to `payer`, the judge wallet of the org whose request is scored.
+   * charged to `payer`, the judge wallet of the org whose request is scored; its secrets are that org's.
    */
-  contextFor: (pluginId: string, payer: LlmPayer) => PluginContext;
+  contextFor: (pluginId: string, payer: LlmPayer) => PluginContext | Promise<PluginContext>;
   pluginTimeoutMs: number;
 }
 
@@ -147,7 +147,7 @@ export function createSettlementActivities(deps: SettlementDeps) {
       if (stored === undefined) return { pluginId: input.pluginId, status: 'error', reason: 'usage row vanished' };
       const scoreInput = scoreInputOf(stored, input.config);
       // The org whose request is scored pays for its judging, from its own judge wallet.
-      const base = deps.contextFor(plugin.id, { kind: 'judge', orgId: stored.orgId });
+      const base = await deps.contextFor(plugin.id, { kind: 'judge', orgId: stored.orgId });
       const budget = watchJudgeBudget(base.llm);
       const outcome = await runWithHeartbeats({ ...base, llm: budget.llm }, (ctx) =>
         runPluginSafely(plugin, { ...scoreInput, externalEvidence: input.externalEvidence ?? [] }, ctx, {

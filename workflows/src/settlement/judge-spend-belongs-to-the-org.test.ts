@@ -172,7 +172,11 @@ describe("judge spend is the scored org's own", () => {
     const judgeWallet = await world.ledger.ensureAccount(judgeWalletKey({ orgId: org, currency: 'innovation' }));
     const lead = await createScoringTeam(database, world, ['metered-judge'], org);
     const judged = await chargedRequest(database, lead.client);
-    const ctx = meteredContexts(world, database)('metered-judge', { kind: 'user', orgId: org, userId: lead.userId });
+    const ctx = await meteredContexts(world, database)('metered-judge', {
+      kind: 'user',
+      orgId: org,
+      userId: lead.userId,
+    });
     const outcome = await runPluginSafely(
       meteredJudge,
       makeScoreInput({ requestId: judged.requestId, config: {} }),

@@ -191,12 +191,22 @@ export function meteredContexts(world: GatewayWorld, database: Database): Settle
 
 export async function startSettlementWorld(
   plugins: PluginDefinition[],
-  options: { metered?: boolean } = {},
+  options: {
+    metered?: boolean;
+    /** The plugins' contexts, made once the world is up (a runtime as production wires it); test contexts otherwise. */
+    contextFor?: (world: GatewayWorld, database: Database) => Promise<SettlementDeps['contextFor']>;
+  } = {},
 ): Promise<SettlementWorld> {
   const [database, temporal] = await Promise.all([openTestDatabase('pglite'), connectTestTemporal()]);
   const world = await startGatewayWorld(database);
   const deps = settlementDepsFor(world.ledger, plugins);
-  const settlement = options.metered === true ? { ...deps, contextFor: meteredContexts(world, database) } : deps;
+  const contextFor =
+    options.contextFor !== undefined
+      ? await options.contextFor(world, database)
+      : options.metered === true
+        ? meteredContexts(world, database)
+        : deps.contextFor;
+  const settlement = { ...deps, contextFor };
   const worker = await createWorker({
     connection: temporal.workerConnection,
     namespace: temporal.namespace,

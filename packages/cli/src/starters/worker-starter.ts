@@ -64,6 +64,8 @@ export async function loadScoringPlugins(options: {
   options.log(
     `Scoring plugins: ${[...settlement.plugins.keys()].join(', ') || 'none'}${rejected === '' ? '' : `; rejected: ${rejected}`}.`,
   );
+  // Variable names only, never values: `tokenwise doctor` lists the same with which org reads what.
+  for (const problem of settlement.secretProblems) options.log(`Plugin secrets: ${problem}`);
   return settlement;
 }
 
