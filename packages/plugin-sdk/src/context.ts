@@ -60,6 +60,20 @@ export function createSecrets(values: Readonly<Record<string, string>>, owner = 
   };
 }
 
+/** Environment variables holding plugin secrets: `TOKENWISE_SECRET_<NAME>` is the secret `<NAME>`. */
+export const secretEnvPrefix = 'TOKENWISE_SECRET_';
+
+/** The named secrets the environment holds (`TOKENWISE_SECRET_GITHUB_TOKEN` is `GITHUB_TOKEN`); empty values are left out. */
+export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(secretEnvPrefix) || value === undefined || value === '') continue;
+    const secretName = name.slice(secretEnvPrefix.length);
+    if (/^[A-Z][A-Z0-9_]{0,63}$/.test(secretName)) secrets[secretName] = value;
+  }
+  return secrets;
+}
+
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A logger writing one JSON line per entry (to stderr by default), with fixed fields such as the plugin id. */

@@ -38,6 +38,8 @@ export {
   createJsonLogger,
   createPluginContext,
   createSecrets,
+  secretEnvPrefix,
+  secretsFromEnv,
   systemClock,
   type Clock,
   type LlmPayer,

@@ -6,6 +6,7 @@ import {
   createJsonLogger,
   createPluginContext,
   loadPlugins,
+  secretsFromEnv,
   type LlmPayer,
   type PluginContext,
   type PluginDefinition,
@@ -22,6 +23,8 @@ export interface SettlementRuntime {
   rejected: { source: string; reason: string }[];
   /** A plugin's context whose LLM calls go through the gateway, charged to `payer`. */
   contextFor: (pluginId: string, payer: LlmPayer) => PluginContext;
+  /** The plugins' named secrets, from TOKENWISE_SECRET_<NAME> (the GitHub relay reads its tokens here too). */
+  secrets: Readonly<Record<string, string>>;
 }
 
 /**
@@ -37,6 +40,7 @@ export async function startSettlementRuntime(deps: {
   dataDir: string;
   gatewayUrl: string;
 }): Promise<SettlementRuntime> {
+  const secrets = secretsFromEnv(process.env);
   const { loaded, rejected } = await loadPlugins({ workspaceDir, allowNpm: false });
   const keys = createRuntimeKeys({ db: deps.db, pepper: deps.keyPepper, actor: 'system:settlement-runtime' });
   const llmFor = (payer: LlmPayer) =>
@@ -49,10 +53,12 @@ export async function startSettlementRuntime(deps: {
   return {
     plugins: new Map(loaded.map(({ plugin }) => [plugin.id, plugin])),
     rejected: rejected.map(({ source, reason }) => ({ source, reason })),
+    secrets,
     contextFor: (pluginId, payer) =>
       createPluginContext({
         logger: createJsonLogger({ plugin: pluginId }),
         llm: llmFor(payer),
+        secrets,
         fetchTimeoutMs: 10_000,
       }),
   };

@@ -9,10 +9,12 @@ import {
   reconcileScheduleId,
   startCarbonRaiseRelay,
   startExperimentsRelay,
+  startGithubRelay,
   startOutboxRelay,
   taskQueue,
   type PlatformCheckResult,
 } from '@tokenwise/workflows';
+import { createSecrets } from '@tokenwise/plugin-sdk';
 import { startSettlementRuntime, type SettlementRuntime } from '../local/settlement-runtime';
 import type { Services } from '../services';
 import { connectTemporal } from './temporal-connection';
@@ -74,7 +76,7 @@ export interface WorkerStarted {
   running: Promise<void>;
 }
 
-/** Temporal worker, scoring plugins, outbox relays (settlements, carbon raises), reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
+/** Temporal worker, scoring plugins, outbox relays (settlements, carbon raises, experiments, GitHub evidence), reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
 export async function startWorkerService(stack: Stack, options: WorkerStarterOptions): Promise<WorkerStarted> {
   const { services, log } = options;
   const { database, ledger } = services;
@@ -117,6 +119,12 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
   stack.push('carbon raise relay', () => carbonRaiseRelay.stop());
   const experimentsRelay = startExperimentsRelay({ db: database.db, client });
   stack.push('experiments relay', () => experimentsRelay.stop());
+  const githubRelay = startGithubRelay({
+    db: database.db,
+    client,
+    secrets: createSecrets(settlement.secrets, 'the GitHub relay'),
+  });
+  stack.push('github relay', () => githubRelay.stop());
   const reconcile = await ensureReconcileSchedule(client, {
     taskQueue,
     every: '5 minutes',
