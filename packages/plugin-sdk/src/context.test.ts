@@ -2,7 +2,7 @@ import { ConfigError } from '@tokenwise/core';
 import { type Server, createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJsonLogger, createPluginContext, createSecrets } from './context';
+import { createJsonLogger, createPluginContext, createSecrets, secretsFromEnv } from './context';
 import { FetchTimeoutError, withTimeout } from './fetch-with-timeout';
 import { scriptedLlm } from './testing/scripted-llm';
 
@@ -18,6 +18,17 @@ describe('secrets', () => {
       'Secret "GITHUB_TOKEN" is not configured for plugin "commit-landed". Configured secrets: A, B.',
     );
     expect(() => createSecrets({}).get('X')).toThrow(/Configured secrets: none/);
+  });
+
+  it('reads TOKENWISE_SECRET_<NAME> from the environment, and nothing else', () => {
+    const env = {
+      TOKENWISE_SECRET_GITHUB_TOKEN: 'ghs_x',
+      TOKENWISE_SECRET_EMPTY: '',
+      TOKENWISE_SECRET_lower: 'no',
+      GITHUB_TOKEN: 'not-a-plugin-secret',
+      TOKENWISE_KEY_PEPPER: 'never',
+    };
+    expect(secretsFromEnv(env)).toEqual({ GITHUB_TOKEN: 'ghs_x' });
   });
 });
 
