@@ -9,6 +9,7 @@ import {
   markOutboxDelivered,
   matchInputsMax,
   pendingGithubEvidenceOutboxRows,
+  widelySharedEvidenceKeys,
   type Db,
   type GithubEvidence,
 } from '@tokenwise/db';
@@ -44,6 +45,11 @@ export const githubRelayBatchMax = 10;
 export const githubRelayRetryMsMin = 1_000;
 /** Longest wait between two attempts of one row. */
 export const githubRelayRetryMsMax = 15 * 60_000;
+/**
+ * A fingerprint indexed under this many of an org's waiting requests is boilerplate and never
+ * counts (the labelled set's setting: 8 documents).
+ */
+export const githubRelayFrequentRequestsMin = 8;
 /** Longest one signal may take before the pass gives up on it (and the row is retried). */
 const signalDeadlineMs = 10_000;
 
@@ -142,21 +148,22 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
     outcome: GithubRelayOutcome,
   ) => {
     const keys = pullEvidenceKeys(pull, evidence, winnowing);
-    const hits = await findRequestsByEvidenceKeys(deps.db, {
-      orgId,
-      pluginId: githubCommitsPluginId,
-      keys,
-      now: new Date(),
-      limit: matchInputsMax,
-    });
+    const lookup = { orgId, pluginId: githubCommitsPluginId, keys, now: new Date() };
+    const hits = await findRequestsByEvidenceKeys(deps.db, { ...lookup, limit: matchInputsMax });
     const inputs = await findMatchInputs(deps.db, { orgId, requestIds: hits.map((hit) => hit.requestId) });
     const candidates = candidatesFor(inputs, pull, winnowing).filter(({ request }) => !done.has(request.requestId));
     if (candidates.length === 0) return;
+    const frequent = await widelySharedEvidenceKeys(deps.db, {
+      ...lookup,
+      keys: keys.filter((key) => key.startsWith('fp:')),
+      requestsMin: githubRelayFrequentRequestsMin,
+    });
     const matches = matchPullToRequests({
       pull,
       candidates: candidates.map(({ request }) => request),
       options: {
         winnowing,
+        ignored: new Set(frequent.map((key) => Number(key.slice('fp:'.length)))),
         // Each request's own plugin applies its team's weight and window; the matcher only must not drop them.
         selfMergeWeight: Math.max(...candidates.map(({ config }) => config.selfMergeWeight)),
         windowDays: windowDaysMax,

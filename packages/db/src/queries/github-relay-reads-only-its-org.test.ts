@@ -2,7 +2,13 @@ import { describeEachBackend } from '@tokenwise/db/testing';
 import { beforeAll, expect, it } from 'vitest';
 import { outbox, requestPayloads, scoringConfigs, usageRecords } from '../schema/index';
 import { linkGithubAccount } from './github-accounts';
-import { currentPluginConfigs, findMatchInputs, pendingGithubEvidenceOutboxRows } from './github-relay';
+import { indexEvidenceKeys } from './evidence-index';
+import {
+  currentPluginConfigs,
+  findMatchInputs,
+  pendingGithubEvidenceOutboxRows,
+  widelySharedEvidenceKeys,
+} from './github-relay';
 import { createOrg } from './orgs';
 import { createTeam, createUser, type User } from './users';
 
@@ -120,5 +126,31 @@ describeEachBackend("the GitHub relay's reads", (database, backend) => {
     expect(await pendingGithubEvidenceOutboxRows(db, { limit: 1 })).toEqual([
       { outboxId: rows[0]!.id, evidenceId: 'ev-1' },
     ]);
+  });
+
+  it("names the keys many of the org's waiting requests share, counting only the org's own and open windows", async () => {
+    const db = database().db;
+    const now = new Date();
+    const index = (org: string, requestId: string, keys: string[], expiresAt = new Date(now.getTime() + 86_400_000)) =>
+      indexEvidenceKeys(db, {
+        orgId: org,
+        pluginId: 'github-commits',
+        requestId,
+        requestCreatedAt: now,
+        expiresAt,
+        keys,
+      });
+    for (const n of [1, 2]) await index(orgId, `req-common-${n}`, ['fp:7', 'fp:8']);
+    await index(orgId, 'req-expired', ['fp:8'], new Date(now.getTime() - 1));
+    await index(otherOrgId, 'req-elsewhere', ['fp:7', 'fp:9']);
+    await index(orgId, 'req-rare', ['fp:7', 'fp:9']);
+    const shared = await widelySharedEvidenceKeys(db, {
+      orgId,
+      pluginId: 'github-commits',
+      keys: ['fp:7', 'fp:8', 'fp:9'],
+      requestsMin: 3,
+      now,
+    });
+    expect(shared).toEqual(['fp:7']);
   });
 });

@@ -1,7 +1,16 @@
 import { invariant } from '@tokenwise/core';
-import { and, asc, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, asc, countDistinct, eq, gt, gte, inArray, isNull, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { githubAccounts, outbox, requestPayloads, scoringConfigs, teams, usageRecords } from '../schema/index';
+import {
+  evidenceIndex,
+  githubAccounts,
+  outbox,
+  requestPayloads,
+  scoringConfigs,
+  teams,
+  usageRecords,
+} from '../schema/index';
+import { evidenceLookupKeysMax } from './evidence-index';
 import { githubEvidenceOutboxKind } from './github-evidence';
 
 /** Team configurations one relay pass reads at most (every team of every org that enabled the plugin). */
@@ -114,4 +123,32 @@ export async function findMatchInputs(
       and(eq(githubAccounts.userId, usageRecords.userId), eq(githubAccounts.orgId, usageRecords.orgId)),
     )
     .where(and(eq(usageRecords.orgId, params.orgId), inArray(usageRecords.requestId, [...params.requestIds])));
+}
+
+/**
+ * Of `keys`, those the org's waiting requests share widely: indexed under at least `requestsMin`
+ * distinct requests of `pluginId` whose window is open. A fingerprint in that many completions is
+ * boilerplate every model writes, not proof that one request became the merged code.
+ */
+export async function widelySharedEvidenceKeys(
+  db: Db,
+  params: { orgId: string; pluginId: string; keys: readonly string[]; requestsMin: number; now: Date },
+): Promise<string[]> {
+  invariant(params.keys.length <= evidenceLookupKeysMax, `at most ${evidenceLookupKeysMax} keys per lookup`);
+  invariant(Number.isInteger(params.requestsMin) && params.requestsMin >= 2, 'requestsMin must be a whole number >= 2');
+  if (params.keys.length === 0) return [];
+  const rows = await db
+    .select({ key: evidenceIndex.key })
+    .from(evidenceIndex)
+    .where(
+      and(
+        eq(evidenceIndex.orgId, params.orgId),
+        eq(evidenceIndex.pluginId, params.pluginId),
+        inArray(evidenceIndex.key, [...params.keys]),
+        gt(evidenceIndex.expiresAt, params.now),
+      ),
+    )
+    .groupBy(evidenceIndex.key)
+    .having(gte(countDistinct(evidenceIndex.requestId), params.requestsMin));
+  return rows.map((row) => row.key);
 }
