@@ -5,6 +5,7 @@ export { installTemporalRuntime } from './runtime';
 export { startOutboxRelay, settlementWorkflowId, relayBatchMax, type OutboxRelay } from './settlement/relay';
 export { startCarbonRaiseRelay, carbonRaiseRelayBatchMax } from './carbon-raise/relay';
 export { startExperimentsRelay, experimentsRelayBatchMax, experimentsRelayPageMax } from './experiments/relay';
+export { startGithubRelay, githubRelayBatchMax, type GithubRelayDeps, type GithubRelayOutcome } from './github/relay';
 export {
   carbonRaiseDecidedSignal,
   carbonRaisePhaseQuery,

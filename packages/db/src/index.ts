@@ -43,4 +43,5 @@ export * from './queries/slack-preferences';
 export * from './queries/evidence-index';
 export * from './queries/github-accounts';
 export * from './queries/github-evidence';
+export * from './queries/github-relay';
 export * from './queries/experiments';

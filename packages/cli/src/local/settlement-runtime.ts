@@ -11,6 +11,7 @@ import {
   type LlmPayer,
   type PluginContext,
   type PluginDefinition,
+  type PluginSecrets,
 } from '@tokenwise/plugin-sdk';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +27,8 @@ export interface SettlementRuntime {
   contextFor: (pluginId: string, payer: LlmPayer) => Promise<PluginContext>;
   /** What in the TOKENWISE_SECRET_* variables shares nothing or is ignored (variable names, never values). */
   secretProblems: readonly string[];
+  /** The secrets `orgId` may read (the GitHub relay reads each org's token here). */
+  secretsFor: (orgId: string) => Promise<PluginSecrets>;
 }
 
 /**
@@ -55,19 +58,21 @@ export async function startSettlementRuntime(deps: {
       onUnauthorized: () => keys.forget(payer),
       timeoutMs: llmCallTimeoutMs,
     });
+  const secretsFor = async (orgId: string): Promise<PluginSecrets> => {
+    const slug = await findOrgSlug(deps.db, { orgId });
+    return slug === undefined ? createSecrets({}, `org ${orgId}, which does not exist`) : secrets.forOrg(slug);
+  };
   return {
     plugins: new Map(loaded.map(({ plugin }) => [plugin.id, plugin])),
     rejected: rejected.map(({ source, reason }) => ({ source, reason })),
     secretProblems: secrets.problems,
-    contextFor: async (pluginId, payer) => {
-      const slug = await findOrgSlug(deps.db, { orgId: payer.orgId });
-      return createPluginContext({
+    secretsFor,
+    contextFor: async (pluginId, payer) =>
+      createPluginContext({
         logger: createJsonLogger({ plugin: pluginId }),
         llm: llmFor(payer),
-        secrets:
-          slug === undefined ? createSecrets({}, `org ${payer.orgId}, which does not exist`) : secrets.forOrg(slug),
+        secrets: await secretsFor(payer.orgId),
         fetchTimeoutMs: 10_000,
-      });
-    },
+      }),
   };
 }

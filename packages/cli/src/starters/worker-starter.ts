@@ -9,6 +9,7 @@ import {
   reconcileScheduleId,
   startCarbonRaiseRelay,
   startExperimentsRelay,
+  startGithubRelay,
   startOutboxRelay,
   taskQueue,
   type PlatformCheckResult,
@@ -76,7 +77,7 @@ export interface WorkerStarted {
   running: Promise<void>;
 }
 
-/** Temporal worker, scoring plugins, outbox relays (settlements, carbon raises), reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
+/** Temporal worker, scoring plugins, outbox relays (settlements, carbon raises, experiments, GitHub evidence), reconcile and allowance Schedules and a platform check; each closer goes on the stack. */
 export async function startWorkerService(stack: Stack, options: WorkerStarterOptions): Promise<WorkerStarted> {
   const { services, log } = options;
   const { database, ledger } = services;
@@ -119,6 +120,12 @@ export async function startWorkerService(stack: Stack, options: WorkerStarterOpt
   stack.push('carbon raise relay', () => carbonRaiseRelay.stop());
   const experimentsRelay = startExperimentsRelay({ db: database.db, client });
   stack.push('experiments relay', () => experimentsRelay.stop());
+  const githubRelay = startGithubRelay({
+    db: database.db,
+    client,
+    secretsFor: settlement.secretsFor,
+  });
+  stack.push('github relay', () => githubRelay.stop());
   const reconcile = await ensureReconcileSchedule(client, {
     taskQueue,
     every: '5 minutes',
