@@ -3,11 +3,12 @@ import { experimentsScope, experimentsWebhookKey, submitExperimentResults } from
 import { findExperimentsServiceKey, type Db } from '@tokenwise/db';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { submitResultsBytesMax } from './limits';
 
 /** Where experimentation platforms push results, signed the Standard Webhooks way. */
 export const experimentsWebhookPath = '/webhooks/experiments';
-/** Bytes of one webhook body: 100,000 assignees as uuids fit. */
-export const experimentsWebhookBytesMax = 8 * 1024 * 1024;
+/** Bytes of one webhook body: as much as experiments.submitResults takes (100,000 assignees fit). */
+export const experimentsWebhookBytesMax = submitResultsBytesMax;
 /** How far a `webhook-timestamp` may be from the server's clock, either way. */
 export const webhookToleranceSeconds = 5 * 60;
 const keyIdPattern = /^[a-z2-7]{12}$/;

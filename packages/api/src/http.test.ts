@@ -4,6 +4,7 @@ import { amountMax } from '@tokenwise/core';
 import { setGrantBounds } from '@tokenwise/db';
 import { createApiKey } from '@tokenwise/control';
 import { createApiClient } from './client';
+import { bodyBytesMax } from './limits';
 import { startApiServer, type RunningApiServer } from './server';
 import { openApiFixture, type ApiFixture } from './test-fixtures';
 
@@ -147,5 +148,52 @@ describe('API over HTTP', () => {
     const afterCascade = (await derived.me.profile.query().catch((e: unknown) => e)) as TRPCClientError<never>;
     expect(afterCascade.data).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(afterCascade.message).toContain(`API key ${created.key.id} was revoked`);
+  });
+
+  it('an A/B result listing 60,000 assignees (1.9 MB) is taken; the same size anywhere else is refused with 413', async () => {
+    const admin = await f.as(f.users.admin);
+    const { secret } = await admin.admin.createServiceKey({ name: 'big results' });
+    const assignees = Array.from({ length: 60_000 }, (_, i) => `assignee-${String(i).padStart(6, '0')}@example.test`);
+    const result = {
+      resultId: 'big-result',
+      experimentKey: 'big-experiment',
+      metricId: 'conversion',
+      higherIsBetter: true,
+      startedAt: '2026-10-01T00:00:00Z',
+      variations: [
+        { key: 'control', summary: { kind: 'mean' as const, count: 30_000, sum: 15_000, sumSquares: 15_000 } },
+        { key: 'treatment', summary: { kind: 'mean' as const, count: 30_000, sum: 16_000, sumSquares: 16_000 } },
+      ],
+      assignments: { control: assignees.slice(0, 30_000), treatment: assignees.slice(30_000) },
+    };
+    const body = JSON.stringify(result);
+    expect(body.length).toBeGreaterThan(1.5 * bodyBytesMax);
+    const stored = await createApiClient({ url: server.url, apiKey: secret }).experiments.submitResults.mutate(result);
+    expect(stored).toMatchObject({ resultId: 'big-result', stored: 'new', unmatchedAssignments: 60_000 });
+
+    // Batched with another call, or sent to any other procedure by a key that may call it, the same body is too large.
+    const employee = await createApiKey(f.db, {
+      pepper: f.keyPepper,
+      orgId: f.org.id,
+      userId: f.users.employee.id,
+      name: 'big bodies',
+      scopes: ['api'],
+      actor: 'test',
+    });
+    for (const [path, key] of [
+      ['/experiments.submitResults,keys.create?batch=1', secret],
+      ['/keys.create', employee.secret],
+    ] as const) {
+      const answer = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: path.includes('batch') ? JSON.stringify({ 0: result, 1: {} }) : body,
+      });
+      const text = await answer.text();
+      // A batch answers 207 with each call's result; the oversized body fails them with 413.
+      expect(answer.status, `${path}: ${text}`).toBe(path.includes('batch') ? 207 : 413);
+      expect(text).toContain('PAYLOAD_TOO_LARGE');
+      expect(text).toContain(`over ${bodyBytesMax} bytes`);
+    }
   });
 });

@@ -9,7 +9,8 @@ export {
 } from './context';
 export { trpcCodeByDomainCode } from './errors';
 export { appRouter, createCaller, type AppRouter } from './router';
-export { bodyBytesMax, startApiServer, type RunningApiServer } from './server';
+export { bodyBytesMax } from './limits';
+export { startApiServer, type RunningApiServer } from './server';
 export {
   carbonReport,
   carbonReportDaysMax,

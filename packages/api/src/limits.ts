@@ -17,3 +17,12 @@ export const dryRunTimeoutMsDefault = 60_000;
 export const pluginIdLengthMax = 64;
 /** Plugin dry runs one user may start per minute (each may make charged LLM calls). */
 export const dryRunsPerUserPerMinute = 10;
+/** tRPC request bodies larger than this are refused before parsing (413, PAYLOAD_TOO_LARGE). */
+export const bodyBytesMax = 1024 * 1024;
+/**
+ * The one procedure whose input is large by nature: an A/B result lists up to 100,000 assigned
+ * users (about 2.5 MB of emails), so `POST /experiments.submitResults` alone (unbatched) takes as
+ * much as the signed experiments webhook does.
+ */
+export const submitResultsBytesMax = 8 * 1024 * 1024;
+export const submitResultsPath = '/experiments.submitResults';

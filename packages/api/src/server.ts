@@ -5,10 +5,15 @@ import { carbonReportDownload, isCarbonReportDownload } from './carbon-report-do
 import { createContextFactory, type ApiDeps } from './context';
 import { githubWebhook, isGithubWebhook } from './github-webhook';
 import { experimentsWebhook, isExperimentsWebhook } from './experiments-webhook';
+import { bodyBytesMax, submitResultsBytesMax, submitResultsPath } from './limits';
 import { appRouter } from './router';
 
-/** Request bodies larger than this are refused before parsing. */
-export const bodyBytesMax = 1024 * 1024;
+/** `POST /experiments.submitResults`, unbatched: the only call that takes submitResultsBytesMax. */
+function isSubmitResults(req: { method?: string; url?: string }): boolean {
+  if (req.method !== 'POST' || req.url === undefined) return false;
+  const query = req.url.indexOf('?');
+  return (query === -1 ? req.url : req.url.slice(0, query)) === submitResultsPath;
+}
 
 export interface RunningApiServer {
   url: string;
@@ -24,6 +29,7 @@ export interface RunningApiServer {
 export async function startApiServer(deps: ApiDeps & { port?: number; host?: string }): Promise<RunningApiServer> {
   const { createContext, close: closeKeys } = createContextFactory(deps);
   const trpc = createHTTPHandler({ router: appRouter, createContext, maxBodySize: bodyBytesMax });
+  const trpcResults = createHTTPHandler({ router: appRouter, createContext, maxBodySize: submitResultsBytesMax });
   const download = carbonReportDownload({ createContext });
   const github = githubWebhook({ db: deps.db, secret: deps.github?.webhookSecret });
   const experiments = experimentsWebhook({ db: deps.db, keyPepper: deps.keyPepper });
@@ -35,7 +41,7 @@ export async function startApiServer(deps: ApiDeps & { port?: number; host?: str
         : isCarbonReportDownload(req)
           ? download
           : undefined;
-    if (handler === undefined) return trpc(req, res);
+    if (handler === undefined) return isSubmitResults(req) ? trpcResults(req, res) : trpc(req, res);
     handler(req, res).catch((error: unknown) => {
       // The handlers answer every error they can; what reaches here is unexpected, or a failure to write at all.
       if (!res.headersSent && res.writable) {

@@ -3,6 +3,7 @@ import type { Role } from '@tokenwise/db/schema';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Context } from './context';
 import { invalidFields, toTrpcError } from './errors';
+import { bodyBytesMax, submitResultsBytesMax, submitResultsPath } from './limits';
 import { apiTransformer } from './transformer';
 
 const isDev = process.env.NODE_ENV === 'development';
@@ -14,9 +15,11 @@ const t = initTRPC.context<Context>().create({
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
     const fields = error.code === 'BAD_REQUEST' ? invalidFields(error.cause) : [];
     const message =
-      fields.length > 0 && !error.message.includes(fields[0] ?? '')
-        ? `Invalid ${fields.join(', ')}: ${error.message}`
-        : error.message;
+      error.code === 'PAYLOAD_TOO_LARGE'
+        ? `The request body is over ${bodyBytesMax} bytes, the most a call takes (${submitResultsBytesMax} for ${submitResultsPath.slice(1)} sent alone, unbatched): send less, e.g. in several calls.`
+        : fields.length > 0 && !error.message.includes(fields[0] ?? '')
+          ? `Invalid ${fields.join(', ')}: ${error.message}`
+          : error.message;
     return {
       ...shape,
       message: internal && !isDev ? 'Internal server error.' : message,
