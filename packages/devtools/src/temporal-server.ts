@@ -49,8 +49,26 @@ async function makeOwnerOnly(dbFilename: string): Promise<void> {
   }
 }
 
-/** Starts `temporal server start-dev` on loopback ports and waits until its namespace answers. */
+/** Start-ups tried when a port picked as free was taken by another process before the server bound it. */
+const portRaceAttemptsMax = 4;
+
+/**
+ * Starts `temporal server start-dev` on loopback ports and waits until its namespace answers. The
+ * HTTP and metrics ports (and the gRPC port, unless given) are picked free just before the server
+ * starts; on a busy machine another process can take one first, so a start-up that fails with
+ * "address already in use" is tried again on new ports.
+ */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= portRaceAttemptsMax || !/address already in use/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startOnce(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const namespace = options.namespace ?? 'default';
   const port = options.port ?? (await freePort());
   const args = [
