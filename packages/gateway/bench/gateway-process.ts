@@ -33,8 +33,11 @@ const gateway = await startGateway({
 process.send?.({ type: 'ready', url: gateway.url });
 // Where the gateway's own tail comes from: event-loop delay and garbage-collection pauses.
 const vitals = watchVitals();
-// BENCH_PROFILE=phases: one CPU profile per measured gateway phase (/tmp/gwprof/phase-<n>.cpuprofile).
-const phaseProfiles = process.env.BENCH_PROFILE === 'phases' ? new Session() : undefined;
+// BENCH_PROFILE=phases: one CPU profile per measured gateway phase (/tmp/gwprof/phase-<n>.cpuprofile);
+// BENCH_PROFILE=allocations: where each phase allocates instead (/tmp/gwprof/phase-<n>.heapprofile, sampled).
+const profileKind = process.env.BENCH_PROFILE;
+const allocations = profileKind === 'allocations';
+const phaseProfiles = profileKind === 'phases' || allocations ? new Session() : undefined;
 phaseProfiles?.connect();
 let phaseProfileCount = 0;
 const postProfiler = (method: string) =>
@@ -43,7 +46,18 @@ const postProfiler = (method: string) =>
   );
 process.on('message', (message: { type: string }) => {
   if (message.type === 'reset') {
-    if (phaseProfiles !== undefined) void postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start'));
+    if (phaseProfiles !== undefined)
+      void (
+        allocations
+          ? postProfiler('HeapProfiler.enable').then(() =>
+              phaseProfiles.post('HeapProfiler.startSampling', {
+                samplingInterval: 16_384,
+                includeObjectsCollectedByMajorGC: true,
+                includeObjectsCollectedByMinorGC: true,
+              }),
+            )
+          : postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start'))
+      );
     vitals.reset();
     gateway.metrics.resetPhases();
     process.send?.({ type: 'reset' });
@@ -59,10 +73,10 @@ process.on('message', (message: { type: string }) => {
     });
   } else if (message.type === 'stats') {
     if (phaseProfiles !== undefined)
-      void postProfiler('Profiler.stop').then((result) => {
+      void postProfiler(allocations ? 'HeapProfiler.stopSampling' : 'Profiler.stop').then((result) => {
         mkdirSync('/tmp/gwprof', { recursive: true });
         writeFileSync(
-          `/tmp/gwprof/phase-${++phaseProfileCount}.cpuprofile`,
+          `/tmp/gwprof/phase-${++phaseProfileCount}.${allocations ? 'heapprofile' : 'cpuprofile'}`,
           JSON.stringify((result as { profile: unknown }).profile),
         );
       });
