@@ -132,6 +132,8 @@ describe('POST /webhooks/github', () => {
       repositoryKey: 'codertocat/hello-world',
       baseRef: 'master',
       mergeCommitSha: pushPayload.after,
+      beforeSha: pushPayload.before,
+      forced: false,
       authorLogin: 'Codertocat',
       requestIds: [requestId],
       sessionIds: ['sess-42'],
