@@ -16,6 +16,7 @@ import {
 import {
   createGithubClient,
   githubCommitsPluginId,
+  githubMatchEvidenceId,
   GithubRateLimitError,
   loadMergedPull,
   loadPushedCode,
@@ -184,7 +185,7 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
       try {
         payload = githubEvidenceFor(match);
       } catch (error) {
-        log(`${pull.repo}#${pull.number}: ${(error as Error).message}; not sent.`);
+        log(`${githubMatchEvidenceId(match.pull)}: ${(error as Error).message}; not sent.`);
         continue;
       }
       if ((await signal(match.requestId, payload)) === 'signalled') outcome.signalled++;
