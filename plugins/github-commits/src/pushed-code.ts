@@ -6,6 +6,8 @@ export const zeroSha = '0'.repeat(40);
 /** Commits of one push read from GitHub's comparison, 100 a page; a longer push is cut (`truncated`). */
 export const pushCommitsMax = pullCommitsMax;
 const comparePageSize = 100;
+/** GitHub's comparison lists at most 300 files; a push that changed more is cut there (`truncated`). */
+export const compareFilesMax = 300;
 
 export interface PushRef {
   readonly owner: string;
@@ -93,7 +95,7 @@ export async function loadPushedCode(client: GithubClient, ref: PushRef): Promis
     commits: commits.map(({ sha, message, authorLogin: login }) => ({ sha, message, authorLogin: login })),
     files: kept.files,
     skippedFiles: kept.skipped,
-    truncated: truncated || kept.truncated,
+    truncated: truncated || kept.truncated || files.length >= compareFilesMax,
   };
 }
 
