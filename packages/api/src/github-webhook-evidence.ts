@@ -35,8 +35,10 @@ const pullRequestEvent = z.object({
 });
 const pushEvent = z.object({
   ref: z.string().max(255),
+  before: z.string().max(64),
   after: z.string().max(64),
   deleted: z.boolean(),
+  forced: z.boolean().optional(),
   repository,
   sender: z.object({ login }).optional(),
   commits: z
@@ -91,6 +93,8 @@ function pullRequestDecision(payload: unknown): WebhookDecision {
       pullNumber: pull.number,
       baseRef: pull.base.ref,
       mergeCommitSha: pull.merge_commit_sha,
+      beforeSha: null,
+      forced: false,
       authorLogin: pull.user?.login ?? null,
       mergedByLogin: pull.merged_by?.login ?? null,
       mergedAt: new Date(pull.merged_at),
@@ -127,6 +131,9 @@ function pushDecision(payload: unknown): WebhookDecision {
       pullNumber: null,
       baseRef: push.repository.default_branch,
       mergeCommitSha: push.after,
+      // Kept so the relay diffs before...after, and decides about a new branch or a forced push.
+      beforeSha: push.before,
+      forced: push.forced === true,
       authorLogin: push.sender?.login ?? null,
       mergedByLogin: null,
       mergedAt: null,

@@ -132,6 +132,8 @@ describe('POST /webhooks/github', () => {
       repositoryKey: 'codertocat/hello-world',
       baseRef: 'master',
       mergeCommitSha: pushPayload.after,
+      beforeSha: pushPayload.before,
+      forced: false,
       authorLogin: 'Codertocat',
       requestIds: [requestId],
       sessionIds: ['sess-42'],
@@ -147,6 +149,15 @@ describe('POST /webhooks/github', () => {
     });
     const outbox = await pendingOutboxRows(f.db, { kind: 'github_evidence', limit: 10 });
     expect(outbox.map((entry) => entry.requestId)).toContain(row?.id);
+  });
+
+  it('a forced push is recorded with its before and forced flag, for the relay to credit nobody by it', async () => {
+    const before = 'e'.repeat(40);
+    const forced = { ...pushWithTrailers, before, forced: true } satisfies PushPayload;
+    const answer = await deliverWebhook({ url, secret, event: 'push', payload: forced });
+    expect(answer.status).toBe(200);
+    const id = /evidence ([0-9a-f-]{36})/.exec(answer.body)?.[1] ?? '';
+    expect(await findGithubEvidence(f.db, { id })).toMatchObject({ kind: 'push', beforeSha: before, forced: true });
   });
 
   it('a merged pull request into the default branch becomes evidence; its description trailers count', async () => {

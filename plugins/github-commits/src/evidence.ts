@@ -31,6 +31,23 @@ export function githubEvidenceId(repo: string, pullNumber: number): string {
   return `github-pull-${createHash('sha256').update(`${repo.toLowerCase()}#${pullNumber}`).digest('hex')}`;
 }
 
+/**
+ * Evidence id of one push's evidence: one per push (its `after`) and settlement, so a redelivered
+ * push wakes nothing twice.
+ */
+export function githubPushEvidenceId(repo: string, after: string): string {
+  const readable = `github-push-${repo.toLowerCase()}@${after.toLowerCase()}`;
+  if (readable.length <= githubEvidenceIdCharsMax) return readable;
+  return `github-push-${createHash('sha256').update(`${repo.toLowerCase()}@${after.toLowerCase()}`).digest('hex')}`;
+}
+
+/** The evidence id of one match: per pull request, or per push. */
+export function githubMatchEvidenceId(pull: { repo: string; number: number; after?: string }): string {
+  return pull.after === undefined
+    ? githubEvidenceId(pull.repo, pull.number)
+    : githubPushEvidenceId(pull.repo, pull.after);
+}
+
 /** `owner/name` as GitHub allows them. */
 export const repoFullNamePattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 
@@ -47,13 +64,18 @@ export const githubEvidencePayloadSchema = z
     coAuthor: z.boolean(),
     selfMerged: z.boolean(),
     approvedByOther: z.boolean(),
+    /** Where the code landed: a pull request (`number`), or a push to the default branch (`number` 0, `after`). */
     pull: z.object({
       repo: z.string().regex(repoFullNamePattern, 'must be owner/name'),
       number: z
         .number()
         .int()
-        .min(1)
+        .min(0)
         .max(2 ** 31 - 1),
+      after: z
+        .string()
+        .regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'must be a commit sha')
+        .optional(),
       url: z
         .string()
         .max(pullUrlCharsMax)
@@ -64,6 +86,10 @@ export const githubEvidencePayloadSchema = z
   .refine((payload) => payload.longestRunTokens <= payload.matchedTokens, {
     message: 'longestRunTokens cannot exceed matchedTokens',
     path: ['longestRunTokens'],
+  })
+  .refine((payload) => (payload.pull.number === 0) === (payload.pull.after !== undefined), {
+    message: 'a pull request has a number (from 1) and no after; a push has number 0 and its after sha',
+    path: ['pull'],
   });
 export type GithubEvidencePayload = z.output<typeof githubEvidencePayloadSchema>;
 

@@ -149,13 +149,24 @@ export function confidenceOf(
   return Math.min(0.4 + 0.45 * length + (payload.coAuthor ? 0.05 : 0), 0.9);
 }
 
+/** `owner/name#12` for a pull request, `a push to owner/name (abc1234)` for a push. */
+function landing(pull: GithubEvidencePayload['pull']): string {
+  return pull.after === undefined
+    ? `${pull.repo}#${pull.number}`
+    : `a push to ${pull.repo} (${pull.after.slice(0, 7)})`;
+}
+
 function pendingReason(best: WeightedMatch | undefined, config: GithubCommitsConfig): string {
   if (best === undefined) return 'No merged pull request with code of this completion yet.';
   const { pull } = best.payload;
   if (best.weight < 1 && best.payload.containment >= config.minContainment) {
-    return `${pull.repo}#${pull.number} holds this code but was merged by its author without another reviewer's approval, which this team weighs at ${config.selfMergeWeight}.`;
+    const how =
+      pull.after === undefined
+        ? "was merged by its author without another reviewer's approval"
+        : 'was pushed straight to the default branch, with no review by anyone else';
+    return `${landing(pull)} holds this code but ${how}, which this team weighs at ${config.selfMergeWeight}.`;
   }
-  return `${pull.repo}#${pull.number} holds only ${percent(best.payload.containment)} of this completion's code (at least ${percent(config.minContainment)} counts); waiting for more.`;
+  return `${landing(pull)} holds only ${percent(best.payload.containment)} of this completion's code (at least ${percent(config.minContainment)} counts); waiting for more.`;
 }
 
 function rationale(best: WeightedMatch): string {
@@ -168,8 +179,9 @@ function rationale(best: WeightedMatch): string {
         : payload.coAuthor
           ? ', committed with an AI co-author trailer'
           : '';
-  const weighted = weight < 1 ? ` It was self-merged without approval, so it counts at weight ${weight}.` : '';
-  return `${percent(payload.containment)} of this completion's code was merged in ${payload.pull.repo}#${payload.pull.number} (longest shared run ${payload.longestRunTokens} tokens${via}).${weighted}`;
+  const unreviewed = payload.pull.after === undefined ? 'self-merged without approval' : 'pushed without review';
+  const weighted = weight < 1 ? ` It was ${unreviewed}, so it counts at weight ${weight}.` : '';
+  return `${percent(payload.containment)} of this completion's code was merged in ${landing(payload.pull)} (longest shared run ${payload.longestRunTokens} tokens${via}).${weighted}`;
 }
 
 function percent(share: number): string {

@@ -13,6 +13,8 @@ export {
   githubCommitsPluginId,
   githubEvidenceId,
   githubEvidenceIdCharsMax,
+  githubMatchEvidenceId,
+  githubPushEvidenceId,
   githubEvidencePayload,
   githubEvidencePayloadSchema,
   githubEvidenceSource,
@@ -60,6 +62,7 @@ export {
   type PendingRequest,
   type RequestMatch,
 } from './match-pull';
+export { loadPushedCode, pushCommitsMax, soleAuthor, zeroSha, type PushRef } from './pushed-code';
 export { extractBaseLines } from './base-lines';
 export { minifiedLineCharsMin, skippedFileReason, type SkipReason } from './skip-files';
 export { completionEvidenceKeys, fingerprintKey, requestKey, sessionKey } from './evidence-keys';

@@ -68,7 +68,14 @@ export interface RequestMatch {
   readonly coAuthor: boolean;
   readonly selfMerged: boolean;
   readonly approvedByOther: boolean;
-  readonly pull: { readonly repo: string; readonly number: number; readonly url: string; readonly mergedAt: string };
+  /** Where it landed; `after` (and `number` 0) for a push to the default branch. */
+  readonly pull: {
+    readonly repo: string;
+    readonly number: number;
+    readonly url: string;
+    readonly mergedAt: string;
+    readonly after?: string;
+  };
 }
 
 /** A pull request's added lines fingerprinted, stripped of the base side's and the ignored fingerprints. */
@@ -160,7 +167,13 @@ export function matchPullToRequests(args: {
     coAuthor: trailers.coAuthor,
     selfMerged,
     approvedByOther: pull.approvedByOther,
-    pull: { repo: pull.repo, number: pull.number, url: pull.url, mergedAt: pull.mergedAt },
+    pull: {
+      repo: pull.repo,
+      number: pull.number,
+      url: pull.url,
+      mergedAt: pull.mergedAt,
+      ...(pull.push === undefined ? {} : { after: pull.push.after }),
+    },
   };
   return claims.flatMap((claim) => {
     const { request } = claim;

@@ -27,11 +27,18 @@ export interface MergedPullCommit {
   readonly authorLogin: string | null;
 }
 
-/** A pull request as matching needs it. Files, commits and reviews are loaded only when it merged into the default branch. */
+/**
+ * A pull request as matching needs it. Files, commits and reviews are loaded only when it merged
+ * into the default branch. A push straight to the default branch is one too (`loadPushedCode`):
+ * `number` 0, `push` set, no reviews.
+ */
 export interface MergedPull {
   /** `owner/name`. */
   readonly repo: string;
+  /** The pull request's number; 0 for a push (pull request numbers start at 1). */
   readonly number: number;
+  /** Set when the code landed by a push to the default branch rather than a pull request. */
+  readonly push?: { readonly before: string; readonly after: string };
   readonly url: string;
   readonly merged: boolean;
   readonly mergedAt: string | null;
@@ -115,7 +122,8 @@ async function collect<T>(pages: AsyncIterable<{ data: T[] }>, itemsMax: number)
   return { items, truncated: false };
 }
 
-function keepFiles(entries: readonly { filename: string; patch?: string }[]) {
+/** The files matching reads, by GitHub's `patch`; skipped ones counted by reason, all cut to pullPatchLinesMax lines. */
+export function keepFiles(entries: readonly { filename: string; patch?: string }[]) {
   const files: MergedPullFile[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
   let linesLeft = pullPatchLinesMax;

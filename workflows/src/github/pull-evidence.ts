@@ -7,8 +7,8 @@ import {
   fingerprintPull,
   githubCommitsConfigSchema,
   githubCommitsPluginId,
-  githubEvidenceId,
   githubEvidencePayload,
+  githubMatchEvidenceId,
   githubEvidenceSource,
   requestKey,
   sessionKey,
@@ -120,13 +120,14 @@ export function candidatesFor(
 
 /**
  * The external evidence one match sends to its request's settlement: the plugin's payload
- * (checked by its schema), under one evidence id per pull request, so a redelivery counts once.
+ * (checked by its schema), under one evidence id per pull request or per push (`after`), so a
+ * redelivery counts once.
  * Throws when the payload breaks the schema or the host's bounds (4 KiB).
  */
 export function githubEvidenceFor(match: RequestMatch): ExternalEvidence {
   const evidence: ExternalEvidence = {
     pluginId: githubCommitsPluginId,
-    evidenceId: githubEvidenceId(match.pull.repo, match.pull.number),
+    evidenceId: githubMatchEvidenceId(match.pull),
     source: githubEvidenceSource,
     observedAt: match.pull.mergedAt,
     payload: githubEvidencePayload(match) as unknown as ExternalEvidence['payload'],
@@ -134,4 +135,40 @@ export function githubEvidenceFor(match: RequestMatch): ExternalEvidence {
   const problem = externalEvidenceProblem(evidence);
   if (problem !== undefined) throw new Error(`evidence for ${match.requestId} refused: ${problem}`);
   return evidence;
+}
+
+/** What the relay loads for one evidence row: a pull request, a push's comparison, or nothing (and why). */
+export type Landing =
+  | { readonly kind: 'pull'; readonly pullNumber: number }
+  | { readonly kind: 'push'; readonly before: string; readonly after: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+const shaPattern = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/**
+ * How one evidence row is relayed. A push to the default branch is code that landed without a pull
+ * request (the receiver already dropped pushes to other branches and deletions). Two kinds of push
+ * credit nobody, on purpose:
+ * - a push that created the branch (`before` all zeros): there is no base to diff against, so every
+ *   line of the repository would count as added; it is an import of existing history, not new code;
+ * - a forced push: it rewrote the branch, so `before...after` diffs against a history that is gone,
+ *   and the code it brings back may already have been credited; what survives lands again by the
+ *   next ordinary push or pull request.
+ */
+export function landingOf(
+  evidence: Pick<GithubEvidence, 'kind' | 'pullNumber' | 'beforeSha' | 'mergeCommitSha' | 'forced'>,
+): Landing {
+  if (evidence.kind === 'pull_request') {
+    return evidence.pullNumber === null
+      ? { kind: 'none', reason: 'a pull request without a number' }
+      : { kind: 'pull', pullNumber: evidence.pullNumber };
+  }
+  const before = evidence.beforeSha?.toLowerCase();
+  const after = evidence.mergeCommitSha?.toLowerCase();
+  if (evidence.forced) return { kind: 'none', reason: 'a forced push rewrote the branch; it credits nobody' };
+  if (before === undefined || after === undefined || !shaPattern.test(before) || !shaPattern.test(after))
+    return { kind: 'none', reason: 'a push without its before and after commits' };
+  if (/^0+$/.test(before))
+    return { kind: 'none', reason: 'a push that created the branch has no base to diff against; it credits nobody' };
+  return { kind: 'push', before, after };
 }

@@ -16,8 +16,10 @@ import {
 import {
   createGithubClient,
   githubCommitsPluginId,
+  githubMatchEvidenceId,
   GithubRateLimitError,
   loadMergedPull,
+  loadPushedCode,
   matchPullToRequests,
   windowDaysMax,
   type GithubClient,
@@ -33,10 +35,12 @@ import {
   candidatesFor,
   configWatches,
   githubEvidenceFor,
+  landingOf,
   parseGithubConfig,
   pullEvidenceKeys,
   sourceKey,
   winnowingKey,
+  type Landing,
 } from './pull-evidence';
 
 /** Evidence outbox rows taken per pass. */
@@ -87,8 +91,13 @@ export interface GithubRelayDeps {
 }
 
 /**
- * Relays each merged pull request the webhook receiver recorded (outbox kind `github_evidence`)
- * to the settlements it concerns. For each org whose team configurations watch the repository it
+ * Relays each merged pull request and each push to a default branch the webhook receiver recorded
+ * (outbox kind `github_evidence`) to the settlements it concerns. A push is code that landed
+ * without a pull request, so without anyone else's review: it is matched as a pull request
+ * self-merged by its commits' author (`loadPushedCode`), which counts only at each team's
+ * `selfMergeWeight` (0 by default: nothing is sent), under one evidence id per push
+ * (`github-push-<repo>@<after>`); a forced push or one that created the branch credits nobody
+ * (`landingOf`). For each org whose team configurations watch the repository it
  * loads the pull request from GitHub with that org's configured token, fingerprints it, finds the
  * org's waiting requests through the evidence index (never scanning Temporal, never another org's
  * requests), matches them (the author must be the request's user's linked login; each merged line
@@ -176,7 +185,7 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
       try {
         payload = githubEvidenceFor(match);
       } catch (error) {
-        log(`${pull.repo}#${pull.number}: ${(error as Error).message}; not sent.`);
+        log(`${githubMatchEvidenceId(match.pull)}: ${(error as Error).message}; not sent.`);
         continue;
       }
       if ((await signal(match.requestId, payload)) === 'signalled') outcome.signalled++;
@@ -185,10 +194,37 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
     }
   };
 
+  /** The landed code `landing` names, loaded with `github` (one org's token); undefined when it did not land on the default branch. */
+  const loadLanded = async (
+    github: GithubClient,
+    evidence: GithubEvidence,
+    landing: Exclude<Landing, { kind: 'none' }>,
+  ): Promise<MergedPull | undefined> => {
+    const [owner, repo] = evidence.repositoryFullName.split('/') as [string, string];
+    if (landing.kind === 'pull') {
+      const pull = await loadMergedPull(github, { owner, repo, pullNumber: landing.pullNumber });
+      return pull.merged && pull.intoDefaultBranch ? pull : undefined;
+    }
+    const push = await loadPushedCode(github, {
+      owner,
+      repo,
+      defaultBranch: evidence.baseRef,
+      before: landing.before,
+      after: landing.after,
+      receivedAt: evidence.receivedAt,
+    });
+    if (!push.merged) log(`${push.repo}@${landing.after}: not a fast-forward of ${landing.before}; it credits nobody.`);
+    return push.merged ? push : undefined;
+  };
+
   const relayEvidence = async (evidence: GithubEvidence): Promise<GithubRelayOutcome> => {
     const outcome = { signalled: 0, skipped: 0 };
-    if (evidence.kind !== 'pull_request' || evidence.pullNumber === null) return outcome;
-    const [owner, name] = evidence.repositoryFullName.split('/') as [string, string];
+    const landing = landingOf(evidence);
+    if (landing.kind === 'none') {
+      if (evidence.kind === 'push')
+        log(`${evidence.repositoryFullName}@${evidence.mergeCommitSha ?? '?'}: ${landing.reason}.`);
+      return outcome;
+    }
     const byOrg = new Map<string, GithubCommitsConfig[]>();
     for (const entry of await currentPluginConfigs(deps.db, { pluginId: githubCommitsPluginId })) {
       const config = parseGithubConfig(entry.config);
@@ -203,8 +239,8 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
         bySource.set(sourceKey(config), [...(bySource.get(sourceKey(config)) ?? []), config]);
       for (const sourceConfigs of bySource.values()) {
         const github = await githubFor(orgId, sourceConfigs[0]!);
-        const pull = await loadMergedPull(github, { owner, repo: name, pullNumber: evidence.pullNumber });
-        if (!pull.merged || !pull.intoDefaultBranch) continue;
+        const pull = await loadLanded(github, evidence, landing);
+        if (pull === undefined) continue;
         const settings = new Map(sourceConfigs.map((config) => [winnowingKey(config), { k: config.k, w: config.w }]));
         for (const winnowing of settings.values()) await relayToOrg(orgId, evidence, pull, winnowing, done, outcome);
       }

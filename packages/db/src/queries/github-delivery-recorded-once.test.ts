@@ -9,6 +9,8 @@ const evidence: GithubEvidenceInput = {
   pullNumber: null,
   baseRef: 'main',
   mergeCommitSha: 'a'.repeat(40),
+  beforeSha: 'b'.repeat(40),
+  forced: false,
   authorLogin: 'octocat',
   mergedByLogin: null,
   mergedAt: null,

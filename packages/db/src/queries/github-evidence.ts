@@ -19,6 +19,10 @@ export interface GithubEvidenceInput {
   pullNumber: number | null;
   baseRef: string;
   mergeCommitSha: string | null;
+  /** A push's `before` (all zeros for a new branch); null for a pull request. */
+  beforeSha: string | null;
+  /** A push that rewrote history. */
+  forced: boolean;
   authorLogin: string | null;
   mergedByLogin: string | null;
   mergedAt: Date | null;
@@ -90,6 +94,8 @@ export async function findGithubEvidence(db: Db, params: { id: string }): Promis
       pullNumber: githubEvidence.pullNumber,
       baseRef: githubEvidence.baseRef,
       mergeCommitSha: githubEvidence.mergeCommitSha,
+      beforeSha: githubEvidence.beforeSha,
+      forced: githubEvidence.forced,
       authorLogin: githubEvidence.authorLogin,
       mergedByLogin: githubEvidence.mergedByLogin,
       mergedAt: githubEvidence.mergedAt,

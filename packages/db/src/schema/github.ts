@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { codecJsonb } from './columns';
 import { orgs } from './orgs';
 import { users } from './users';
@@ -133,6 +144,13 @@ export const githubEvidence = pgTable(
     baseRef: text().notNull(),
     /** The pull request's merge commit, or the push's `after`. */
     mergeCommitSha: text(),
+    /**
+     * The push's `before` (all zeros when the push created the branch): the relay diffs
+     * `before...after`. Null for a pull request, and for pushes recorded before it was kept.
+     */
+    beforeSha: text(),
+    /** The push rewrote the branch's history (`forced`); always false for a pull request. */
+    forced: boolean().notNull().default(false),
     /** The pull request's author, or the pusher (`sender`). */
     authorLogin: text(),
     mergedByLogin: text(),

@@ -1,14 +1,26 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decideDeviceCode, handleDeviceFlow } from './github-device-flow';
-import { commit, diffEntry, pullRequest, pullRequestSummary, repository, review, simpleUser } from './github-shapes';
+import {
+  commit,
+  commitComparison,
+  compareCommitsUnpagedMax,
+  diffEntry,
+  pullRequest,
+  pullRequestSummary,
+  repository,
+  review,
+  simpleUser,
+} from './github-shapes';
 import {
   createGithubState,
   etagOf,
   fakeSha,
   type GithubCall,
   type GithubFault,
+  type GithubCommit,
   type GithubPull,
+  type GithubPush,
   type GithubRepo,
 } from './github-state';
 
@@ -33,6 +45,8 @@ interface Route {
   handle(match: RegExpExecArray, query: URLSearchParams, base: string): unknown[] | unknown;
   /** Lists are paginated with `per_page`, `page` and a `Link` header, as on GitHub. */
   list?: boolean;
+  /** The route pages itself (an object holding a list, such as a comparison's commits): `handle` returns `{ body, link }`. */
+  paged?: boolean;
 }
 
 /** One page of a list, and the `Link` header that points to the others. */
@@ -57,7 +71,8 @@ function paginate(items: unknown[], query: URLSearchParams, url: URL): { page: u
 
 /**
  * A local GitHub REST API for tests, driven by the real `@octokit/rest`: repositories, pull
- * requests with their files (unified `patch`), reviews and commits, `GET /user`; `Link`
+ * requests with their files (unified `patch`), reviews and commits, pushes compared
+ * `before...after` (commits paged, files with `patch` on the first page), `GET /user`; `Link`
  * pagination; `x-ratelimit-*` headers with a primary limit per token (403 when spent, free 304s);
  * secondary limits (403 or 429 with `retry-after`) on demand; weak ETags and 304 for a matching
  * `If-None-Match`; and the OAuth device flow (`/login/device/code`, `/login/oauth/access_token`).
@@ -149,7 +164,37 @@ export async function startLocalGithub() {
         return pull.commits.map((entry) => commit(state, repo, entry, base));
       },
     },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/repos/${seg}/${seg}/compare/([0-9a-f]{7,64})\\.\\.\\.([0-9a-f]{7,64})$`),
+      paged: true,
+      handle: ([, owner, name, before, after], query, base) => {
+        const repo = repoOf(owner as string, name as string);
+        const push = repo.pushes.get(`${before}...${after}`);
+        if (push === undefined) throw new HttpError(404, 'Not Found');
+        return comparePage(repo, push, query, base);
+      },
+    },
   ];
+
+  /**
+   * One page of a comparison, as GitHub pages it: without `page` or `per_page` the first 250
+   * commits; with them, that page of commits (the `Link` header points to the others) and the
+   * files on the first page only.
+   */
+  function comparePage(repo: GithubRepo, push: GithubPush, query: URLSearchParams, base: string) {
+    const requestUrl = new URL(`${base}/repos/${repo.owner}/${repo.name}/compare/${push.before}...${push.after}`);
+    if (!query.has('page') && !query.has('per_page')) {
+      const commits = push.commits.slice(0, compareCommitsUnpagedMax);
+      return { body: commitComparison(state, repo, push, { commits, first: true }, base), link: undefined };
+    }
+    const { page, link } = paginate(push.commits, query, requestUrl);
+    const first = Math.max(Number(query.get('page') ?? 1) || 1, 1) === 1;
+    return {
+      body: commitComparison(state, repo, push, { commits: page as GithubCommit[], first }, base),
+      link,
+    };
+  }
 
   function rateHeaders(token: string | null): Record<string, string> {
     const entry = token === null ? undefined : state.tokens.get(token);
@@ -246,6 +291,10 @@ export async function startLocalGithub() {
         );
         body = page;
         if (link !== undefined) headers.link = link;
+      } else if (route.paged === true) {
+        const paged = route.handle(match, url.searchParams, base) as { body: unknown; link: string | undefined };
+        body = paged.body;
+        if (paged.link !== undefined) headers.link = paged.link;
       } else {
         body = route.handle(match, url.searchParams, base);
       }
@@ -309,6 +358,7 @@ export async function startLocalGithub() {
         defaultBranch: options.defaultBranch ?? 'main',
         private: options.private ?? true,
         pulls: new Map(),
+        pushes: new Map(),
       };
       state.repos.set(`${owner}/${name}`.toLowerCase(), repo);
       return repo;
@@ -341,6 +391,21 @@ export async function startLocalGithub() {
         ...pull,
       };
       repo.pulls.set(number, full);
+      return full;
+    },
+    /**
+     * Commits pushed onto `repo`'s default branch, answered by the compare endpoint for
+     * `before...after`. `after` defaults to the last commit's sha, `before` to a fixed parent.
+     */
+    addPush(repo: GithubRepo, push: Partial<GithubPush> & Pick<GithubPush, 'commits' | 'files'>): GithubPush {
+      for (const entry of push.commits) if (entry.author !== null) this.addUser(entry.author);
+      const full: GithubPush = {
+        before: fakeSha(`${repo.name}:before:${repo.pushes.size}`),
+        after: push.commits.at(-1)?.sha ?? fakeSha(`${repo.name}:after:${repo.pushes.size}`),
+        status: 'ahead',
+        ...push,
+      };
+      repo.pushes.set(`${full.before}...${full.after}`, full);
       return full;
     },
     /** The next `times` requests whose path matches answer with `fault` instead. */

@@ -4,6 +4,7 @@ import {
   type GithubCommit,
   type GithubPull,
   type GithubPullFile,
+  type GithubPush,
   type GithubRepo,
   type GithubReview,
   type GithubState,
@@ -115,12 +116,18 @@ function countLines(patch: string | undefined, sign: '+' | '-'): number {
   return patch.split('\n').filter((line) => line.startsWith(sign) && !line.startsWith(`${sign.repeat(3)} `)).length;
 }
 
-export function diffEntry(repo: GithubRepo, pull: GithubPull, file: GithubPullFile, base: string) {
+export function diffEntry(
+  repo: GithubRepo,
+  /** A pull request, or a push as `{ number: 0, headSha: after }`. */
+  pull: Pick<GithubPull, 'number' | 'headSha'>,
+  file: GithubPullFile,
+  base: string,
+) {
   const fullName = `${repo.owner}/${repo.name}`;
   const additions = countLines(file.patch, '+');
   const deletions = countLines(file.patch, '-');
   return {
-    sha: fakeSha(`${fullName}#${pull.number}:${file.filename}`),
+    sha: fakeSha(`${fullName}#${pull.number === 0 ? pull.headSha : pull.number}:${file.filename}`),
     filename: file.filename,
     status: file.status,
     additions,
@@ -177,4 +184,50 @@ export function commit(state: GithubState, repo: GithubRepo, entry: GithubCommit
     committer: entry.author === null ? null : simpleUser(state, entry.author, base),
     parents: [],
   } satisfies DeepPartial<Schemas['commit']>;
+}
+
+/** Compare commits answers at most this many commits when not paginated, as GitHub does. */
+export const compareCommitsUnpagedMax = 250;
+/** and at most this many files, on the first page only. */
+export const compareFilesMax = 300;
+
+/**
+ * `GET /repos/{o}/{r}/compare/{before}...{after}` for a push: the commits between (one page of
+ * them, `commits` being that page) and, on the first page, the files diffed against `before`.
+ */
+export function commitComparison(
+  state: GithubState,
+  repo: GithubRepo,
+  push: GithubPush,
+  page: { commits: GithubCommit[]; first: boolean },
+  base: string,
+) {
+  const fullName = `${repo.owner}/${repo.name}`;
+  const basehead = `${push.before}...${push.after}`;
+  const baseCommit = commit(
+    state,
+    repo,
+    { sha: push.before, message: 'Earlier work', author: repo.owner, authoredAt: '2026-01-01T00:00:00Z' },
+    base,
+  );
+  const files = page.first
+    ? push.files
+        .slice(0, compareFilesMax)
+        .map((file) => diffEntry(repo, { number: 0, headSha: push.after }, file, base))
+    : [];
+  return {
+    url: `${base}/repos/${fullName}/compare/${basehead}`,
+    html_url: `https://github.com/${fullName}/compare/${basehead}`,
+    permalink_url: `https://github.com/${fullName}/compare/${repo.owner}:${push.before}...${repo.owner}:${push.after}`,
+    diff_url: `https://github.com/${fullName}/compare/${basehead}.diff`,
+    patch_url: `https://github.com/${fullName}/compare/${basehead}.patch`,
+    base_commit: baseCommit,
+    merge_base_commit: baseCommit,
+    status: push.status,
+    ahead_by: push.commits.length,
+    behind_by: push.status === 'diverged' ? 1 : 0,
+    total_commits: push.commits.length,
+    commits: page.commits.map((entry) => commit(state, repo, entry, base)),
+    files,
+  } satisfies DeepPartial<Schemas['commit-comparison']>;
 }

@@ -51,6 +51,18 @@ export interface GithubPull {
   commits: GithubCommit[];
 }
 
+/** Commits pushed onto a branch: what `GET /repos/{o}/{r}/compare/{before}...{after}` answers. */
+export interface GithubPush {
+  before: string;
+  after: string;
+  /** Oldest first, as compare lists them; the last one's sha is `after`. */
+  commits: GithubCommit[];
+  /** The files changed between `before` and `after`, each diffed against `before`. */
+  files: GithubPullFile[];
+  /** `ahead` for a fast-forward; `diverged` when the push rewrote history. */
+  status: 'ahead' | 'diverged';
+}
+
 export interface GithubRepo {
   id: number;
   owner: string;
@@ -58,6 +70,8 @@ export interface GithubRepo {
   defaultBranch: string;
   private: boolean;
   pulls: Map<number, GithubPull>;
+  /** By `before...after`. */
+  pushes: Map<string, GithubPush>;
 }
 
 /** A token the server accepts: whose it is, and its own primary rate limit window. */

@@ -8,6 +8,7 @@ export {
   type GithubFault,
   type GithubPull,
   type GithubPullFile,
+  type GithubPush,
   type GithubRepo,
   type GithubReview,
 } from './github-state';

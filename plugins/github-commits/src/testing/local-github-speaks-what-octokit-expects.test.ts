@@ -2,7 +2,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalGithub, type LocalGithub } from './index';
+import { fakeSha, startLocalGithub, type LocalGithub } from './index';
 
 const Client = Octokit.plugin(throttling, retry);
 
@@ -106,6 +106,65 @@ describe('the local GitHub, driven by the real @octokit/rest with the throttling
         .slice(before)
         .map((call) => call.query.page),
     ).toEqual([undefined, '2', '3']);
+  });
+
+  it('compares a push before...after: commits paged by Link, files with their patch on the first page only', async () => {
+    const octokit = client('ghp_ada');
+    const repo = github.addRepo('acme', 'pushed');
+    const push = github.addPush(repo, {
+      commits: Array.from({ length: 120 }, (_, index) => ({
+        sha: fakeSha(`push-${index}`),
+        message: index === 0 ? 'Parser\n\nTokenwise-Request: req_1' : `Step ${index}`,
+        author: 'ada',
+        authoredAt: `2026-12-01T10:${String(index % 60).padStart(2, '0')}:00Z`,
+      })),
+      files: [{ filename: 'src/parser.ts', status: 'added', patch: '@@ -0,0 +1,1 @@\n+export const parse = 1;' }],
+    });
+    const basehead = `${push.before}...${push.after}`;
+    const { data: whole } = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: 'acme',
+      repo: 'pushed',
+      basehead,
+    });
+    expect(whole).toMatchObject({ status: 'ahead', ahead_by: 120, behind_by: 0, total_commits: 120 });
+    expect(whole.commits).toHaveLength(120);
+    expect(whole.base_commit.sha).toBe(push.before);
+    expect(whole.files?.map((file) => [file.filename, file.status, file.additions, file.patch])).toEqual([
+      ['src/parser.ts', 'added', 1, '@@ -0,0 +1,1 @@\n+export const parse = 1;'],
+    ]);
+    expect(whole.commits[0]).toMatchObject({
+      sha: fakeSha('push-0'),
+      author: { login: 'ada' },
+      commit: {
+        message: expect.stringContaining('Tokenwise-Request: req_1'),
+        committer: { date: '2026-12-01T10:00:00Z' },
+      },
+    });
+
+    const first = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: 'acme',
+      repo: 'pushed',
+      basehead,
+      per_page: 100,
+      page: 1,
+    });
+    expect(first.data.commits).toHaveLength(100);
+    expect(first.headers.link).toContain('rel="next"');
+    const second = await octokit.rest.repos.compareCommitsWithBasehead({
+      owner: 'acme',
+      repo: 'pushed',
+      basehead,
+      per_page: 100,
+      page: 2,
+    });
+    expect(second.data.commits.map((entry) => entry.sha)).toEqual(
+      Array.from({ length: 20 }, (_, index) => fakeSha(`push-${index + 100}`)),
+    );
+    expect(second.data.files).toEqual([]);
+    const unknown = await octokit.rest.repos
+      .compareCommitsWithBasehead({ owner: 'acme', repo: 'pushed', basehead: `${push.after}...${push.before}` })
+      .catch((error: unknown) => error);
+    expect(unknown).toMatchObject({ status: 404 });
   });
 
   it('answers a matching If-None-Match with 304, which costs no rate limit', async () => {
