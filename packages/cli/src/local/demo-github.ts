@@ -126,12 +126,13 @@ export interface PlayedMerge {
  */
 export async function playMergedPull(
   demo: DemoGithub,
-  params: { apiUrl: string; requestId: string; login: string; completion: string },
+  params: { apiUrl: string; requestId: string; login: string; completion: string; number: number },
 ): Promise<PlayedMerge> {
   const lines = extractCodeBlocks(params.completion).flatMap((block) => block.lines.map((line) => line.text));
   const mergedAt = new Date().toISOString();
-  const filename = `src/generated/${params.requestId.replace(/[^A-Za-z0-9_.-]/g, '_')}.txt`;
-  const number = demo.repo.pulls.size + 1;
+  // Not under a generated/ path: commit linkage skips generated files, as it should.
+  const filename = `src/code-of-${params.requestId.replace(/[^A-Za-z0-9_.-]/g, '_')}.txt`;
+  const { number } = params;
   const pull = demo.github.addPull(demo.repo, {
     number,
     title: `Add the code of request ${params.requestId}`,

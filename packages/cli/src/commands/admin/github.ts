@@ -17,7 +17,9 @@ import {
   linkGithubAccount,
   type Db,
 } from '@tokenwise/db';
+import { githubEvidence } from '@tokenwise/db/schema';
 import { githubCommitsPluginId, requestKey } from '@tokenwise/plugin-github-commits';
+import { eq, max } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readDevFile } from '../../local/demo-seed';
 import { demoGithubReviewer, githubLoginPattern, playMergedPull, type DemoGithub } from '../../local/demo-github';
@@ -59,6 +61,19 @@ async function emailOf(db: Db, params: { orgId: string; userId: string }): Promi
     where: (users, { and, eq }) => and(eq(users.id, params.userId), eq(users.orgId, params.orgId)),
   });
   return user?.email ?? params.userId;
+}
+
+/**
+ * The next pull request number of the demo repository. The stand-in forgets its pulls at each
+ * start, but the platform remembers their evidence (a settlement counts each pull request once),
+ * so numbers continue after the highest one recorded.
+ */
+async function nextPullNumber(db: Db, demo: DemoGithub): Promise<number> {
+  const [recorded] = await db
+    .select({ last: max(githubEvidence.pullNumber) })
+    .from(githubEvidence)
+    .where(eq(githubEvidence.repositoryKey, `${demo.repo.owner}/${demo.repo.name}`.toLowerCase()));
+  return Math.max(recorded?.last ?? 0, ...demo.repo.pulls.keys()) + 1;
 }
 
 /** The stand-in, or why `npm start` runs none: only the npm start process holds one. */
@@ -167,10 +182,11 @@ export const githubCommands: AdminCommandSpecs = {
       const apiUrl = (await readDevFile(config.dataDir))?.apiUrl ?? null;
       if (apiUrl === null)
         throw new ValidationError(`No API URL in ${config.dataDir}/dev.json: restart npm start, which writes it.`);
-      const played = await playMergedPull(demo, { apiUrl, requestId, login, completion });
+      const number = await nextPullNumber(database.db, demo);
+      const played = await playMergedPull(demo, { apiUrl, requestId, login, completion, number });
       return {
         text: [
-          `Merged ${played.repository}#${played.number} on the local GitHub (${played.url}): opened by ${login}, approved and merged by ${demoGithubReviewer}, adding ${played.filename} with the ${played.lines} lines of code of request ${requestId} (commit trailer Tokenwise-Request: ${requestId}).`,
+          `Merged ${played.repository}#${played.number} on the local GitHub (${played.url}): opened by ${login}, approved and merged by ${demoGithubReviewer}, adding ${played.filename}: the ${played.lines === 1 ? 'line' : `${played.lines} lines`} of code of request ${requestId}, its commit carrying the trailer Tokenwise-Request: ${requestId}.`,
           `Delivered the signed pull_request closed-and-merged webhook to ${apiUrl}/webhooks/github (delivery ${played.deliveryId}).`,
           "The worker's GitHub relay now loads the pull request, matches it and wakes the settlement. Watch the refund arrive, within seconds:",
           `  npx tokenwise history --org ${orgSlug} --user ${email}`,
