@@ -99,21 +99,17 @@ describe('the commit-linkage demo path under npm start, as the README tells it',
     const ray = devFile.users.find((user) => user.email === 'ray@demo.test');
     if (ray === undefined) throw new Error('no ray@demo.test in dev.json');
 
-    const [linked, answer] = await Promise.all([
-      tokenwise(['github', 'link', '--org', 'demo', '--user', 'ray@demo.test', '--login', 'ray-gh'], dir),
-      new OpenAI({ baseURL: devFile.gatewayUrl, apiKey: ray.apiKey, maxRetries: 0 }).chat.completions
-        .create({
-          model: devFile.models[0] as string,
-          messages: [{ role: 'user', content: 'Write the routing table of the orders service as JSON' }],
-          response_format: { type: 'json_schema', json_schema: { name: 'routes', schema: { const: routes } } },
-        })
-        .withResponse(),
-    ]);
-    expect(linked).toMatchObject({ code: 0, stdout: expect.stringContaining('Linked GitHub login ray-gh') });
+    const answer = await new OpenAI({ baseURL: devFile.gatewayUrl, apiKey: ray.apiKey, maxRetries: 0 }).chat.completions
+      .create({
+        model: devFile.models[0] as string,
+        messages: [{ role: 'user', content: 'Write the routing table of the orders service as JSON' }],
+        response_format: { type: 'json_schema', json_schema: { name: 'routes', schema: { const: routes } } },
+      })
+      .withResponse();
     const requestId = answer.response.headers.get('x-request-id') as string;
     const cost = BigInt(answer.response.headers.get('x-tokenwise-cost-innovation') as string);
 
-    const [played, unknown, refusedNowhere] = await Promise.all([
+    const [unlinked, unknown, refusedNowhere] = await Promise.all([
       tokenwise(['github', 'play-merge', '--request', requestId], dir),
       tokenwise(['github', 'play-merge', '--request', 'no-such-request'], dir),
       nowhere,
@@ -122,6 +118,18 @@ describe('the commit-linkage demo path under npm start, as the README tells it',
     expect(refusedNowhere.stderr).toMatch(/works only while the platform runs \(npm start\)/);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No request no-such-request: copy an id from `tokenwise usage --org demo`/);
+    // No merge can be Ray's before his login is linked: the refusal says how to link it.
+    expect(unlinked.code).toBe(1);
+    expect(unlinked.stderr).toContain(
+      'has no linked GitHub login, so no merge can be theirs: link one first with `tokenwise github link --org demo --user ray@demo.test --login <login>`',
+    );
+
+    const linked = await tokenwise(
+      ['github', 'link', '--org', 'demo', '--user', 'ray@demo.test', '--login', 'ray-gh'],
+      dir,
+    );
+    expect(linked).toMatchObject({ code: 0, stdout: expect.stringContaining('Linked GitHub login ray-gh') });
+    const played = await tokenwise(['github', 'play-merge', '--request', requestId], dir);
     expect(played.code, played.stderr).toBe(0);
     expect(played.stdout).toContain('Merged tokenwise-demo/app#1 on the local GitHub');
     expect(played.stdout).toContain(`npx tokenwise history --org demo --user ray@demo.test`);
