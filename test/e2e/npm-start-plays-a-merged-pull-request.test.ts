@@ -97,16 +97,21 @@ describe('the commit-linkage demo path under npm start, as the README tells it',
     expect(devFile.githubUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(output).toContain(`GitHub: a local stand-in at ${devFile.githubUrl}`);
     const ray = devFile.users.find((user) => user.email === 'ray@demo.test');
-    if (ray === undefined) throw new Error('no ray@demo.test in dev.json');
+    const ada = devFile.users.find((user) => user.email === 'ada@demo.test');
+    if (ray === undefined || ada === undefined) throw new Error('no ray@demo.test or ada@demo.test in dev.json');
 
-    const answer = await new OpenAI({ baseURL: devFile.gatewayUrl, apiKey: ray.apiKey, maxRetries: 0 }).chat.completions
-      .create({
-        model: devFile.models[0] as string,
-        messages: [{ role: 'user', content: 'Write the routing table of the orders service as JSON' }],
-        response_format: { type: 'json_schema', json_schema: { name: 'routes', schema: { const: routes } } },
-      })
-      .withResponse();
+    const askForCode = (apiKey: string) =>
+      new OpenAI({ baseURL: devFile.gatewayUrl, apiKey, maxRetries: 0 }).chat.completions
+        .create({
+          model: devFile.models[0] as string,
+          messages: [{ role: 'user', content: 'Write the routing table of the orders service as JSON' }],
+          response_format: { type: 'json_schema', json_schema: { name: 'routes', schema: { const: routes } } },
+        })
+        .withResponse();
+    // Ada's team (platform) scores with the judge: her code merged on the local GitHub would wake nothing.
+    const [answer, adaAnswer] = await Promise.all([askForCode(ray.apiKey), askForCode(ada.apiKey)]);
     const requestId = answer.response.headers.get('x-request-id') as string;
+    const adaRequestId = adaAnswer.response.headers.get('x-request-id') as string;
     const cost = BigInt(answer.response.headers.get('x-tokenwise-cost-innovation') as string);
 
     // (Unknown and malformed ids are refused in packages/cli's github-commands test, in process.)
@@ -122,10 +127,15 @@ describe('the commit-linkage demo path under npm start, as the README tells it',
       'has no linked GitHub login, so no merge can be theirs: link one first with `tokenwise github link --org demo --user ray@demo.test --login <login>`',
     );
 
-    const linked = await tokenwise(
-      ['github', 'link', '--org', 'demo', '--user', 'ray@demo.test', '--login', 'ray-gh'],
-      dir,
+    const [linked, adaLinked] = await Promise.all(
+      [
+        ['ray@demo.test', 'ray-gh'],
+        ['ada@demo.test', 'ada-gh'],
+      ].map(([email, login]) =>
+        tokenwise(['github', 'link', '--org', 'demo', '--user', email as string, '--login', login as string], dir),
+      ),
     );
+    expect(adaLinked?.code).toBe(0);
     expect(linked).toMatchObject({ code: 0, stdout: expect.stringContaining('Linked GitHub login ray-gh') });
     const played = await tokenwise(['github', 'play-merge', '--request', requestId], dir);
     expect(played.code, played.stderr).toBe(0);
@@ -146,10 +156,16 @@ describe('the commit-linkage demo path under npm start, as the README tells it',
     }, 'the merge to settle the request');
     expect(settled).toMatchObject({ score: 1, refund: cost / 2n });
 
-    // Played again, the settled request is refused: the merge would change nothing.
-    const again = await tokenwise(['github', 'play-merge', '--request', requestId], dir);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/is settled already/);
+    // Played again, the settled request is refused (the merge would change nothing), and so is Ada's.
+    const [again, notWatched] = await Promise.all(
+      [requestId, adaRequestId].map((id) => tokenwise(['github', 'play-merge', '--request', id], dir)),
+    );
+    expect(again?.code).toBe(1);
+    expect(again?.stderr).toMatch(/is settled already/);
+    expect(notWatched?.code).toBe(1);
+    expect(notWatched?.stderr).toMatch(
+      /The team of ada@demo.test does not score with github-commits against the local GitHub .* the research team does/,
+    );
 
     platform.kill('SIGINT');
     const [code] = (await once(platform, 'exit')) as [number | null];

@@ -115,7 +115,11 @@ async function mergeableRequest(db: Db, demo: DemoGithub, requestId: string) {
     throw new ValidationError(
       `Request ${requestId} is settled already (${settled.reason}): a merge now changes nothing. Make a new request and play its merge.`,
     );
-  const completion = request.completion ?? '';
+  if (request.completion === null)
+    throw new ValidationError(
+      `Request ${requestId}'s answer is not stored (purged after its retention, or never kept): make a new request and play its merge.`,
+    );
+  const completion = request.completion;
   const codeTokens = codeTokenCount(completion);
   if (codeTokens < codeTokensMin)
     throw new ValidationError(
