@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Config } from './config';
 import { loadKeyPepper } from './key-pepper';
+import type { DemoGithub } from './local/demo-github';
 import { openPrivateDatabase } from './local/open-private-database';
 import { makeDataDirPrivate, tightenDataDir } from './local/private-data-dir';
 
@@ -16,6 +17,8 @@ export interface Services {
   ledger: Ledger;
   /** The HMAC pepper of API key secrets. */
   keyPepper: Buffer;
+  /** The local GitHub stand-in, in the `npm start` process only: what `github play-merge` drives. */
+  demoGithub?: DemoGithub;
   close(): Promise<void>;
 }
 

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { makeDataDirPrivate } from '../local/private-data-dir';
 import { ensureTemporalCli, startTemporalDevServer } from '@tokenwise/devtools';
+import { githubConfigFromEnv } from '@tokenwise/control';
 import { startControlServer } from '../control/control-server';
-import { demoOrgSlug, seedDemo, type DevFile } from '../local/demo-seed';
+import { configuredGithubVariable, demoGithubOwner, demoGithubRepo, startDemoGithub } from '../local/demo-github';
+import { demoGithubTeam, demoOrgSlug, seedDemo, type DevFile } from '../local/demo-seed';
 import { removeRunInfo, writeRunInfo } from '../run-file';
 import { openServices } from '../services';
 import { startApiService } from '../starters/api-starter';
@@ -51,7 +53,15 @@ export async function runDev(): Promise<number> {
     log(
       `Ledger: journal HMAC key ${config.ledgerKey ? 'from TOKENWISE_LEDGER_KEY' : `in ${config.ledgerKeyPath}`}, checkpoints exported to ${config.ledgerCheckpointPath}.`,
     );
-    const control = await startControlServer(services);
+    // GitHub cannot be reached from a laptop demo: unless the operator configured GitHub, a local
+    // stand-in plays it, its webhook secret and the demo org's token handed to the API and the
+    // worker directly, never through process.env.
+    const githubVariable = configuredGithubVariable(process.env);
+    const demoGithub = githubVariable === null ? await startDemoGithub(demoOrgSlug) : undefined;
+    if (demoGithub !== undefined) stack.push('local GitHub', () => demoGithub.close());
+    const githubEnv = demoGithub === undefined ? undefined : { ...process.env, ...demoGithub.env };
+    // The control endpoint runs `github play-merge` here, where the stand-in lives.
+    const control = await startControlServer({ ...services, demoGithub });
     stack.push('control endpoint', () => control.close());
 
     const { gateway, models } = await startGatewayService(stack, {
@@ -85,14 +95,26 @@ export async function runDev(): Promise<number> {
     // Slack variables are checked before anything is seeded: a half-configured bot names what is missing.
     const slack = await planSlackBot(process.env, Number(new URL(gateway.url).port));
     // One registry for the API's plugins router and the worker's settlements.
-    const settlement = await loadScoringPlugins({ services, gatewayUrl: gateway.url, dataDir: config.dataDir, log });
+    const settlement = await loadScoringPlugins({
+      services,
+      gatewayUrl: gateway.url,
+      dataDir: config.dataDir,
+      log,
+      env: githubEnv,
+    });
     const api = await startApiService(stack, {
       services,
       port: await preferredPort(config.apiPort),
       host: config.apiHost,
       plugins: settlement,
+      github: githubEnv === undefined ? undefined : githubConfigFromEnv(githubEnv),
       log,
     });
+    log(
+      demoGithub === undefined
+        ? `GitHub: configured (${githubVariable ?? ''} is set), so no local stand-in runs.`
+        : `GitHub: a local stand-in at ${demoGithub.url} (repository ${demoGithubOwner}/${demoGithubRepo}, watched by the ${demoGithubTeam} team's commit linkage); \`npx tokenwise github play-merge --request ID\` merges a request's code there.`,
+    );
     const demo = await seedDemo({
       db: database.db,
       ledger: services.ledger,
@@ -102,6 +124,7 @@ export async function runDev(): Promise<number> {
       apiUrl: api.url,
       temporalUiUrl: uiUrl ?? null,
       slackUrl: slack?.url ?? null,
+      githubUrl: demoGithub?.url ?? null,
       models,
     });
     log(

@@ -1,10 +1,10 @@
-import { stringifyJson } from '@tokenwise/core';
+import { stringifyJson, ValidationError } from '@tokenwise/core';
 import { userInfo } from 'node:os';
 import { loadConfig } from '../config';
 import { runRemoteCommand } from '../control/control-client';
 import { readRunInfo } from '../run-file';
 import { openServices } from '../services';
-import { adminCommands, type CommandOptions, type CommandOutput } from './admin/index';
+import { adminCommandSpecs, type CommandOptions, type CommandOutput } from './admin/index';
 
 function actorName(): string {
   try {
@@ -20,16 +20,21 @@ function actorName(): string {
  */
 export async function runAdminCommand(name: string, options: CommandOptions & { json?: boolean }): Promise<number> {
   const config = loadConfig();
-  const command = adminCommands[name];
-  if (command === undefined) throw new Error(`no admin command ${name}`);
+  const spec = adminCommandSpecs[name];
+  if (spec === undefined) throw new Error(`no admin command ${name}`);
   const run = await readRunInfo(config.dataDir);
+  if (spec.needsRunningPlatform === true && run?.control === undefined)
+    throw new ValidationError(
+      `tokenwise ${name} works only while the platform runs (npm start): none serves the data dir ${config.dataDir}. Start it with \`npm start\` in this directory (or set TOKENWISE_DATA_DIR to its data dir), then run this again.`,
+    );
   let output: CommandOutput;
-  if (run?.control !== undefined && config.databaseUrl === undefined) {
+  // A command that needs the platform's process runs there even when both could reach a PostgreSQL server.
+  if (run?.control !== undefined && (config.databaseUrl === undefined || spec.needsRunningPlatform === true)) {
     output = await runRemoteCommand(run.control, name, options, actorName());
   } else {
     const services = await openServices(config);
     try {
-      output = await command(services, options, actorName());
+      output = await spec.run(services, options, actorName());
     } finally {
       await services.close();
     }

@@ -7,6 +7,7 @@ const devFile: DevFile = {
   apiUrl: null,
   temporalUiUrl: null,
   slackUrl: null,
+  githubUrl: null,
   models: ['sim/small', 'sim/judge'],
   users: [
     {

@@ -25,6 +25,7 @@ import { createApiKey, setCarbonCap } from '@tokenwise/control';
 import { applyJudgeBudget, type Ledger } from '@tokenwise/ledger';
 import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { demoGithubScoring } from './demo-github';
 
 /** What `npm start` hands a new user: where everything is, and a working key per demo user. */
 export interface DevFile {
@@ -34,6 +35,8 @@ export interface DevFile {
   temporalUiUrl: string | null;
   /** The Slack bot's HTTP receiver, `http://127.0.0.1:<port>` with no path (Slack posts to /slack/events); null when the bot is off or on Socket Mode. */
   slackUrl: string | null;
+  /** The local GitHub stand-in's REST base (the research team's commit linkage reads it); null when the operator configured GitHub. */
+  githubUrl: string | null;
   models: string[];
   /** Ids as the API uses them; `team` is the team's slug (null for those without a team, such as the ESG officer). */
   users: {
@@ -102,6 +105,8 @@ export interface SeedOptions {
   temporalUiUrl: string | null;
   /** The Slack bot's HTTP receiver (no path), or null. */
   slackUrl: string | null;
+  /** The local GitHub stand-in's REST base, or null (none runs): the research team scores with github-commits against it. */
+  githubUrl?: string | null;
   /** Served models, in order: the second one judges (the first when only one is served). */
   models: string[];
 }
@@ -145,6 +150,41 @@ async function ensureTeam(db: Db, org: Org, slug: string, name: string): Promise
   );
 }
 
+/** The llm-judge as the demo seeds it: one sample, its verdict as JSON. */
+const judgeScoring = (judgeModel: string) => [
+  { pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1, useJsonSchema: true } },
+];
+
+/** The team whose scoring follows the local GitHub: commit linkage while the stand-in runs, else the judge. */
+export const demoGithubTeam = 'research';
+
+/** JSON with sorted keys: jsonb gives keys back in its own order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))
+      : item,
+  );
+}
+
+/**
+ * The research team scores with github-commits against the stand-in (its URL changes with the
+ * port at each start) or, without one, with the judge. Only a config the seed itself published is
+ * replaced, and only when it differs: a lead's own choice is never overwritten, and a restart on the
+ * same URL publishes nothing.
+ */
+async function ensureGithubTeamScoring(db: Db, org: Org, githubUrl: string | null, judgeModel: string | undefined) {
+  const team = await findTeamBySlug(db, { orgId: org.id, slug: demoGithubTeam });
+  if (team === undefined) return;
+  const wanted =
+    githubUrl !== null ? demoGithubScoring(githubUrl) : judgeModel === undefined ? undefined : judgeScoring(judgeModel);
+  if (wanted === undefined) return;
+  const current = await currentScoringConfig(db, { teamId: team.id });
+  if (current !== undefined && (current.createdBy !== actor || canonical(current.plugins) === canonical(wanted)))
+    return;
+  await publishScoringConfig(db, { teamId: team.id, plugins: wanted, actor });
+}
+
 /** Teams' scoring (the llm-judge) and settlement policies, and the org's bounds; only what is missing. */
 async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeModel: string): Promise<void> {
   if (!(await getSettlementBounds(db, { orgId: org.id })).explicit)
@@ -153,7 +193,7 @@ async function ensureSettlementConfig(db: Db, org: Org, teams: Team[], judgeMode
     if ((await currentScoringConfig(db, { teamId: team.id })) === undefined) {
       await publishScoringConfig(db, {
         teamId: team.id,
-        plugins: [{ pluginId: 'llm-judge', weight: 1, config: { judgeModel, samples: 1, useJsonSchema: true } }],
+        plugins: judgeScoring(judgeModel),
         actor,
       });
     }
@@ -276,17 +316,19 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     apiUrl: options.apiUrl,
     temporalUiUrl: options.temporalUiUrl,
     slackUrl: options.slackUrl,
+    githubUrl: options.githubUrl ?? null,
     models: options.models,
   };
+  const judgeModel = options.models[1] ?? options.models[0];
   const existing = await readDevFile(options.dataDir);
   const existingOrg = await findOrgBySlug(db, { slug: demoOrgSlug });
   if (existing !== undefined && existingOrg !== undefined) {
     // A dev.json of an older version lacks the ids: they are filled in from the users table.
     const users = await Promise.all(existing.users.map((user) => withIds(db, existingOrg, user)));
+    await ensureGithubTeamScoring(db, existingOrg, urls.githubUrl, judgeModel);
     const devFile = { ...existing, ...urls, users };
     return { seeded: false, devFile, path: await writeDevFile(options.dataDir, devFile) };
   }
-  const judgeModel = options.models[1] ?? options.models[0];
   if (judgeModel === undefined) throw new Error('The demo seed needs at least one served model for the judge.');
   const org = await ensureOrg(db);
   // On a machine of its own, the demo admin runs the platform too (clusters, the default price list).
@@ -294,6 +336,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   if (platform === undefined) await setPlatformOrg(db, { orgId: org.id, actor });
   const teams = new Map<string, Team>();
   for (const team of demoTeams) teams.set(team.slug, await ensureTeam(db, org, team.slug, team.name));
+  await ensureGithubTeamScoring(db, org, urls.githubUrl, judgeModel);
   await ensureSettlementConfig(db, org, [...teams.values()], judgeModel);
   await fundRewardPool(ledger, db, org);
   await fundJudgeBudget(ledger, db, org);

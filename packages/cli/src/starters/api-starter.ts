@@ -1,5 +1,5 @@
 import { startApiServer, type PluginRegistry, type RunningApiServer } from '@tokenwise/api';
-import { githubConfigFromEnv } from '@tokenwise/control';
+import { githubConfigFromEnv, type GithubConfig } from '@tokenwise/control';
 import type { Services } from '../services';
 import type { Log, Stack } from './stack';
 
@@ -12,6 +12,8 @@ export interface ApiStarterOptions {
    * (loadScoringPlugins) has this shape. Without it the plugins router refuses, as the API documents.
    */
   plugins?: PluginRegistry;
+  /** GitHub settings in place of the environment's (npm start's local GitHub stand-in); githubConfigFromEnv otherwise. */
+  github?: GithubConfig;
   log: Log;
 }
 
@@ -24,7 +26,7 @@ export async function startApiService(stack: Stack, options: ApiStarterOptions):
     keyPepper: services.keyPepper,
     plugins: options.plugins,
     // GITHUB_OAUTH_CLIENT_ID, GITHUB_WEBHOOK_SECRET, TOKENWISE_GITHUB_URL, TOKENWISE_GITHUB_API_URL.
-    github: githubConfigFromEnv(process.env),
+    github: options.github ?? githubConfigFromEnv(process.env),
     port: options.port,
     host: options.host,
   });

@@ -52,6 +52,8 @@ export async function loadScoringPlugins(options: {
   gatewayUrl: string;
   dataDir: string;
   log: Log;
+  /** Where plugin secrets (TOKENWISE_SECRET_*) are read, once; process.env by default. */
+  env?: Readonly<Record<string, string | undefined>>;
 }): Promise<SettlementRuntime> {
   const { services } = options;
   const settlement = await startSettlementRuntime({
@@ -60,6 +62,7 @@ export async function loadScoringPlugins(options: {
     keyPepper: services.keyPepper,
     dataDir: options.dataDir,
     gatewayUrl: options.gatewayUrl,
+    env: options.env,
   });
   const rejected = settlement.rejected.map((entry) => `${entry.source} (${entry.reason})`).join('; ');
   options.log(

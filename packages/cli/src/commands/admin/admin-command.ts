@@ -15,6 +15,8 @@ export type AdminCommand = (services: Services, options: CommandOptions, actor: 
 /** An admin command with its help and options; `run` is what the registry and the control server call. */
 export interface AdminCommandSpec extends CommandSpec {
   run: AdminCommand;
+  /** It needs what only the running platform process holds (the local GitHub stand-in): refused when none runs. */
+  needsRunningPlatform?: boolean;
 }
 
 /** One command group's commands, keyed by their full name (`keys create`). */

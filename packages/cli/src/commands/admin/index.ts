@@ -6,6 +6,7 @@ import { carbonRaiseCommands } from './carbon-raises';
 import { carbonReportCommands } from './carbon-report';
 import { clusterCommands } from './clusters';
 import { experimentCommands } from './experiments';
+import { githubCommands } from './github';
 import { judgeBudgetCommands } from './judge-budget';
 import { keyCommands } from './keys';
 import { ledgerCommands } from './ledger';
@@ -34,6 +35,7 @@ export const adminCommandSpecs: AdminCommandSpecs = Object.fromEntries(
     ...judgeBudgetCommands,
     ...keyCommands,
     ...experimentCommands,
+    ...githubCommands,
     ...priceCommands,
     ...clusterCommands,
     ...usageCommands,
@@ -62,6 +64,7 @@ export const adminGroups: Record<string, string> = {
   keys: 'API keys: create, list, revoke, rotate',
   experiments: 'A/B results: the service key an experimentation platform submits them with',
   'experiments service-key': 'service keys with the experiments scope (rotate and revoke them with keys ...)',
+  github: "commit linkage: users' GitHub logins, and under npm start a merged pull request played on the local GitHub",
   prices: 'the versioned price lists requests are charged by',
   clusters: 'the inference clusters every gateway routes to',
   ledger: "the journal's tamper evidence",
