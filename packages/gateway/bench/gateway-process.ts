@@ -47,17 +47,15 @@ const postProfiler = (method: string) =>
 process.on('message', (message: { type: string }) => {
   if (message.type === 'reset') {
     if (phaseProfiles !== undefined)
-      void (
-        allocations
-          ? postProfiler('HeapProfiler.enable').then(() =>
-              phaseProfiles.post('HeapProfiler.startSampling', {
-                samplingInterval: 16_384,
-                includeObjectsCollectedByMajorGC: true,
-                includeObjectsCollectedByMinorGC: true,
-              }),
-            )
-          : postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start'))
-      );
+      void (allocations
+        ? postProfiler('HeapProfiler.enable').then(() =>
+            phaseProfiles.post('HeapProfiler.startSampling', {
+              samplingInterval: 16_384,
+              includeObjectsCollectedByMajorGC: true,
+              includeObjectsCollectedByMinorGC: true,
+            }),
+          )
+        : postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start')));
     vitals.reset();
     gateway.metrics.resetPhases();
     process.send?.({ type: 'reset' });
