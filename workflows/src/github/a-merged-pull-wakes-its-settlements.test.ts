@@ -1,6 +1,6 @@
 import { createOrg, findOrgSlug, pendingOutboxRows } from '@tokenwise/db';
 import { outbox } from '@tokenwise/db/schema';
-import { deliverWebhook, fakeSha, type GithubPull, type GithubRepo } from '@tokenwise/plugin-github-commits/testing';
+import { deliverWebhook, fakeSha, mergedPullPayload, newFilePatch } from '@tokenwise/plugin-github-commits/testing';
 import { orgSecretVariable } from '@tokenwise/plugin-sdk';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,33 +10,12 @@ import { startGithubRelay } from './relay';
 import {
   codeOf,
   codeRequest,
-  newFilePatch,
   relayGithubToken as token,
   relayWebhookSecret as webhookSecret,
   startRelayWorld,
   type RelayedRow,
   type RelayWorld,
 } from './relay-test-world';
-
-/** The `pull_request` closed-and-merged delivery GitHub sends for `pull`. */
-function mergedPullPayload(repo: GithubRepo, pull: GithubPull) {
-  return {
-    action: 'closed',
-    number: pull.number,
-    repository: { full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch },
-    pull_request: {
-      number: pull.number,
-      merged: true,
-      merged_at: pull.mergedAt,
-      merge_commit_sha: pull.mergeCommitSha,
-      title: pull.title,
-      body: pull.body,
-      user: { login: pull.user },
-      merged_by: { login: pull.mergedBy },
-      base: { ref: pull.baseRef },
-    },
-  };
-}
 
 describe('a merged pull request wakes the settlements of the code it holds', () => {
   let relayWorld: RelayWorld;

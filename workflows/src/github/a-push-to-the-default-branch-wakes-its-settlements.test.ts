@@ -1,6 +1,12 @@
 import { findGithubEvidence, findOrgSlug, pendingOutboxRows } from '@tokenwise/db';
 import { githubPushEvidenceId } from '@tokenwise/plugin-github-commits';
-import { deliverWebhook, fakeSha, type GithubPush, type GithubRepo } from '@tokenwise/plugin-github-commits/testing';
+import {
+  deliverWebhook,
+  fakeSha,
+  newFilePatch,
+  type GithubPush,
+  type GithubRepo,
+} from '@tokenwise/plugin-github-commits/testing';
 import { orgSecretVariable } from '@tokenwise/plugin-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedRefund, settlementTrace, until } from '../settlement/test-world';
@@ -9,7 +15,6 @@ import { startGithubRelay } from './relay';
 import {
   codeOf,
   codeRequest,
-  newFilePatch,
   relayGithubToken,
   relayWebhookSecret,
   startRelayWorld,

@@ -71,9 +71,6 @@ export async function codeRequest(database: Database, client: OpenAI, code: Reco
 }
 
 /** GitHub's `patch` of a new file holding `lines`. */
-export const newFilePatch = (lines: string[]) =>
-  `@@ -0,0 +1,${lines.length} @@\n${lines.map((line) => `+${line}`).join('\n')}`;
-
 /** Starts the world; `close` stops it all. */
 export async function startRelayWorld() {
   const [database, temporal, github] = await Promise.all([

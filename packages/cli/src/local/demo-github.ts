@@ -2,8 +2,9 @@ import { extractCodeBlocks } from '@tokenwise/core';
 import {
   deliverWebhook,
   fakeSha,
+  mergedPullPayload,
+  newFilePatch,
   startLocalGithub,
-  type GithubPull,
   type GithubRepo,
   type LocalGithub,
 } from '@tokenwise/plugin-github-commits/testing';
@@ -82,31 +83,6 @@ export function demoGithubScoring(url: string) {
       },
     },
   ];
-}
-
-/** GitHub's `patch` of a new file holding `lines`. */
-function newFilePatch(lines: readonly string[]): string {
-  return `@@ -0,0 +1,${lines.length} @@\n${lines.map((line) => `+${line}`).join('\n')}`;
-}
-
-/** The `pull_request` closed-and-merged delivery GitHub sends for `pull`. */
-function mergedPullPayload(repo: GithubRepo, pull: GithubPull) {
-  return {
-    action: 'closed',
-    number: pull.number,
-    repository: { full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch },
-    pull_request: {
-      number: pull.number,
-      merged: true,
-      merged_at: pull.mergedAt,
-      merge_commit_sha: pull.mergeCommitSha,
-      title: pull.title,
-      body: pull.body,
-      user: { login: pull.user },
-      merged_by: { login: pull.mergedBy },
-      base: { ref: pull.baseRef },
-    },
-  };
 }
 
 export interface PlayedMerge {

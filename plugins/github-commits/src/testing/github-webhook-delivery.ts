@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import type { GithubPull, GithubRepo } from './github-state';
 
 /** What the receiver answered to one delivery. */
 export interface WebhookDeliveryAnswer {
@@ -42,4 +43,29 @@ export async function deliverWebhook(params: {
     body,
   });
   return { deliveryId, status: response.status, body: await response.text() };
+}
+
+/** The `pull_request` closed-and-merged delivery GitHub sends for `pull`. */
+export function mergedPullPayload(repo: GithubRepo, pull: GithubPull) {
+  return {
+    action: 'closed',
+    number: pull.number,
+    repository: { full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch },
+    pull_request: {
+      number: pull.number,
+      merged: true,
+      merged_at: pull.mergedAt,
+      merge_commit_sha: pull.mergeCommitSha,
+      title: pull.title,
+      body: pull.body,
+      user: { login: pull.user },
+      merged_by: { login: pull.mergedBy },
+      base: { ref: pull.baseRef },
+    },
+  };
+}
+
+/** A GitHub `patch` that adds `lines` as a new file. */
+export function newFilePatch(lines: readonly string[]): string {
+  return `@@ -0,0 +1,${lines.length} @@\n${lines.map((line) => `+${line}`).join('\n')}`;
 }

@@ -1,6 +1,12 @@
 /** The local GitHub for tests: `@tokenwise/plugin-github-commits/testing`. */
 export { startLocalGithub, type LocalGithub } from './github-server';
-export { deliverWebhook, signWebhookBody, type WebhookDeliveryAnswer } from './github-webhook-delivery';
+export {
+  deliverWebhook,
+  mergedPullPayload,
+  newFilePatch,
+  signWebhookBody,
+  type WebhookDeliveryAnswer,
+} from './github-webhook-delivery';
 export {
   fakeSha,
   type GithubCall,
