@@ -32,6 +32,13 @@ export interface DatabaseOptions {
   pgliteDump?: Blob;
   /** Connections in the node-postgres pool. */
   poolSize?: number;
+  /**
+   * How long an idle pooled connection stays open (node-postgres' default: 10 s). Services pass
+   * {@link serviceIdleTimeoutMs}: after a quiet spell, the first requests then find their connections
+   * open instead of waiting for new backends with cold caches. Idle connections never keep the
+   * process alive.
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface Database {
@@ -56,11 +63,19 @@ function redactUrl(url: string): string {
   }
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+/** Idle connections a long-running service keeps: five minutes. */
+export const serviceIdleTimeoutMs = 300_000;
+
+async function openPostgres(url: string, poolSize: number, idleTimeoutMs: number): Promise<Database> {
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${redactUrl(url)}".`);
   }
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    idleTimeoutMillis: idleTimeoutMs,
+    allowExitOnIdle: true,
+  });
   // A client that loses its server (idle, or mid-transaction) must not crash the process with an
   // unhandled 'error' event: the query in flight rejects, and the pool replaces the client.
   pool.on('error', () => {});
@@ -120,7 +135,8 @@ async function openPglite(dataDir: string | undefined, dump: Blob | undefined): 
 
 /** Opens node-postgres when `url` is given, else PGlite (on `dataDir`, or in memory). */
 export function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  if (options.url !== undefined && options.url !== '') return openPostgres(options.url, options.poolSize ?? 10);
+  if (options.url !== undefined && options.url !== '')
+    return openPostgres(options.url, options.poolSize ?? 10, options.idleTimeoutMs ?? 10_000);
   if (options.pgliteDump !== undefined && options.dataDir !== undefined)
     throw new ConfigError('pgliteDump starts an in-memory PGlite: leave dataDir out');
   return openPglite(options.dataDir, options.pgliteDump);

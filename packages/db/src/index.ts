@@ -1,6 +1,7 @@
 export {
   openDatabase,
   migrationsFolder,
+  serviceIdleTimeoutMs,
   type Backend,
   type Database,
   type DatabaseOptions,

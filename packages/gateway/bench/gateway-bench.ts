@@ -6,6 +6,7 @@ import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { inArray, sql } from 'drizzle-orm';
@@ -20,8 +21,7 @@ type GatewayStats = Vitals & {
   rssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
-  phases: Record<string, number>;
-  phaseMax: Record<string, number>;
+  phases: Record<string, { p50: number; p99: number; max: number }>;
   ledger: {
     batches: number;
     ops: number;
@@ -51,6 +51,8 @@ async function openLoop(
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const latencies: number[] = [];
+  // BENCH_TIMELINE=1: each request's start and latency, to see whether a tail comes in bursts (/tmp/gwtimeline/<phase>.csv).
+  const timeline: string[] = [];
   let ok = 0;
   let failed = 0;
   let sent = 0;
@@ -80,6 +82,7 @@ async function openLoop(
           if (response.statusCode === 200 && (!stream || text.includes('[DONE]'))) {
             ok++;
             latencies.push(performance.now() - t0);
+            timeline.push(`${(t0 - startedAt).toFixed(1)},${(performance.now() - t0).toFixed(2)}`);
           } else {
             failed++;
             if (failed <= 3) process.stderr.write(`${name}: ${response.statusCode} ${text.slice(0, 200)}\n`);
@@ -96,6 +99,13 @@ async function openLoop(
   await pool.close();
   latencies.sort((a, b) => a - b);
   loop.disable();
+  if (process.env.BENCH_TIMELINE === '1') {
+    mkdirSync('/tmp/gwtimeline', { recursive: true });
+    writeFileSync(
+      `/tmp/gwtimeline/${name.replace(/[^a-z0-9+]+/gi, '-')}.csv`,
+      `startMs,latencyMs\n${timeline.join('\n')}\n`,
+    );
+  }
   return {
     name,
     sent,
@@ -291,8 +301,8 @@ async function main(): Promise<void> {
         `${name}: ledger writer ${ledger.batches - before.batches} batches, ${((ledger.ops - before.ops) / batches).toFixed(1)} ops/batch, read ${per('loadMs')} ms + write ${per('writeMs')} ms per batch (of which the write statement's round trip ${per('statementMs')} ms, longest ${ledger.statementMaxMs.toFixed(1)} ms since start), ${ledger.cached - before.cached} decided from the writer's memory (no read), ${ledger.retries} retries (cumulative)\n`,
       );
       process.stdout.write(
-        `${name}: gateway phases (mean / longest ms): ${Object.entries(stats.phases)
-          .map(([phase, ms]) => `${phase} ${ms.toFixed(2)} / ${(stats.phaseMax[phase] ?? 0).toFixed(1)}`)
+        `${name}: gateway phases (p50 / p99 / longest ms): ${Object.entries(stats.phases)
+          .map(([phase, ms]) => `${phase} ${ms.p50.toFixed(2)} / ${ms.p99.toFixed(1)} / ${ms.max.toFixed(1)}`)
           .join(', ')}\n`,
       );
       cpuPerRequest[key] = stats.cpuMicros / Math.max(result.sent, 1);

@@ -1,5 +1,5 @@
 // The gateway as its own process for bench:gateway, so its CPU time and RSS are its own.
-import { openDatabase } from '@tokenwise/db';
+import { openDatabase, serviceIdleTimeoutMs } from '@tokenwise/db';
 import { createLedger } from '@tokenwise/ledger';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -13,7 +13,7 @@ const config = JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as {
   ledgerKey: string;
   clusters: unknown;
 };
-const database = await openDatabase({ url: config.databaseUrl, poolSize: 8 });
+const database = await openDatabase({ url: config.databaseUrl, poolSize: 8, idleTimeoutMs: serviceIdleTimeoutMs });
 const ledger = createLedger({
   db: database.db,
   hmacKey: Buffer.from(config.ledgerKey, 'hex'),
@@ -31,6 +31,15 @@ const gateway = await startGateway({
   log: (line) => process.stderr.write(`gateway: ${line}\n`),
 });
 process.send?.({ type: 'ready', url: gateway.url });
+// Every observation of each phase since the last reset, so the bench can print percentiles, not only means.
+const phaseSamples = new Map<string, number[]>();
+const observePhase = gateway.metrics.observePhase.bind(gateway.metrics);
+gateway.metrics.observePhase = (name: string, ms: number) => {
+  observePhase(name, ms);
+  let list = phaseSamples.get(name);
+  if (list === undefined) phaseSamples.set(name, (list = []));
+  list.push(ms);
+};
 // Where the gateway's own tail comes from: event-loop delay and garbage-collection pauses.
 const vitals = watchVitals();
 // BENCH_PROFILE=phases: one CPU profile per measured gateway phase (/tmp/gwprof/phase-<n>.cpuprofile);
@@ -57,6 +66,7 @@ process.on('message', (message: { type: string }) => {
           )
         : postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start')));
     vitals.reset();
+    phaseSamples.clear();
     gateway.metrics.resetPhases();
     process.send?.({ type: 'reset' });
   } else if (message.type === 'heap') {
@@ -84,8 +94,13 @@ process.on('message', (message: { type: string }) => {
       rssBytes: process.memoryUsage().rss,
       heapUsedBytes: process.memoryUsage().heapUsed,
       heapTotalBytes: process.memoryUsage().heapTotal,
-      phases: gateway.metrics.phaseMeansMs(),
-      phaseMax: gateway.metrics.phaseMaxMs(),
+      phases: Object.fromEntries(
+        [...phaseSamples].map(([name, samples]) => {
+          samples.sort((a, b) => a - b);
+          const at = (p: number) => samples[Math.min(samples.length - 1, Math.floor(samples.length * p))] ?? 0;
+          return [name, { p50: at(0.5), p99: at(0.99), max: samples[samples.length - 1] ?? 0 }];
+        }),
+      ),
       ledger: ledger.stats(),
     });
   } else if (message.type === 'stop') {

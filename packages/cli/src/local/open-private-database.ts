@@ -1,4 +1,4 @@
-import { openDatabase, type Database } from '@tokenwise/db';
+import { openDatabase, serviceIdleTimeoutMs, type Database } from '@tokenwise/db';
 import type { Config } from '../config';
 import { makeDataDirPrivate, tightenDataDir } from './private-data-dir';
 
@@ -14,7 +14,7 @@ export async function openPrivateDatabase(
   config: Config,
   onError: (error: Error) => void = reportTightenError,
 ): Promise<Database> {
-  if (config.databaseUrl) return openDatabase({ url: config.databaseUrl });
+  if (config.databaseUrl) return openDatabase({ url: config.databaseUrl, idleTimeoutMs: serviceIdleTimeoutMs });
   await makeDataDirPrivate(config.dataDir);
   const database = await openDatabase({ dataDir: config.pgliteDir });
   let running: Promise<void> | undefined;
