@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { linkedSignal } from './abort';
 import { startAdmission } from './admission';
 import { forwardedBody, isUpstreamFault, relayUpstreamError, sendWithFailover } from './forwarding';
 import { relayJson } from './json-relay';
@@ -65,8 +66,8 @@ export async function handleInference(
     const timeout = deadline.signal;
     // Waiting for a model slot ends when the client leaves; once forwarded, a whole (non-stream)
     // answer is still read after the client left, so it is charged vLLM's own usage.
-    const queueAbort = AbortSignal.any([clientGone.signal, timeout, holdRefused.signal]);
-    const upstreamAbort = stream ? queueAbort : AbortSignal.any([timeout, holdRefused.signal]);
+    const queueAbort = linkedSignal([clientGone.signal, timeout, holdRefused.signal]);
+    const upstreamAbort = stream ? queueAbort : linkedSignal([timeout, holdRefused.signal]);
     const preferClean = prefersCleanCluster(tier, principal.carbonAwareRouting);
     const within = new Set(clusters.map((reachable) => reachable.name));
     const sending = sendWithFailover(
