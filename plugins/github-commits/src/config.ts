@@ -1,4 +1,5 @@
 import { winnowingOptionsSchema } from '@tokenwise/core';
+import { isSecretName, secretNameCharsMax } from '@tokenwise/plugin-sdk';
 import { z } from 'zod';
 import { repoFullNamePattern } from './evidence';
 import { windowDaysDefault, windowDaysMax } from './match-pull';
@@ -43,7 +44,10 @@ export const githubCommitsConfigSchema = z
      */
     tokenSecret: z
       .string()
-      .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a secret name in capitals, digits and _, e.g. GITHUB_TOKEN')
+      .refine(
+        isSecretName,
+        `must be a secret name: capitals and digits in words joined by single underscores, at most ${secretNameCharsMax} characters, not ending in _ORGS, e.g. GITHUB_TOKEN`,
+      )
       .default('GITHUB_TOKEN'),
     /** Days after a request in which its code may merge; two weeks covers an ordinary review cycle. */
     windowDays: z.number().int().min(1).max(windowDaysMax).default(windowDaysDefault),

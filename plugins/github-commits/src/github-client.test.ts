@@ -53,6 +53,10 @@ describe('createGithubClient against the local GitHub', () => {
     expect(calls.map((call) => call.status)).toEqual([200, 304]);
     expect(calls[1]?.ifNoneMatch).toBe(first.headers.etag);
     expect(github.state.tokens.get('ghp_etag')?.remaining).toBe(99);
+    // The 304 is logged as what it is: an answer from the cache, not a failed request.
+    const etagLogs = context.logs.filter((entry) => entry.message.includes('/repos/acme/payments/pulls/1 '));
+    expect(etagLogs.filter((entry) => entry.message.includes(' - 304 ')).map((entry) => entry.level)).toEqual(['info']);
+    expect(etagLogs.filter((entry) => entry.level === 'error')).toEqual([]);
     // A changed pull request is fetched afresh.
     github.state.repos.get('acme/payments')!.pulls.get(1)!.title = 'Renamed';
     const third = await octokit.rest.pulls.get({ owner: 'acme', repo: 'payments', pull_number: 1 });

@@ -43,6 +43,9 @@ export class GithubRateLimitError extends Error {
   }
 }
 
+/** How Octokit's request log writes a 304: `GET /repos/acme/app/pulls/1 - 304 with id ... in 12ms`. */
+const notModified = /^[A-Z]+ \S+ - 304 with id /;
+
 const GithubOctokit = Octokit.plugin(throttling, retry, etagCache, rateLimitErrors);
 
 /** The REST client commit linkage uses: @octokit/rest with throttling, retries and conditional requests. */
@@ -76,7 +79,14 @@ export function createGithubClient(options: GithubClientOptions): GithubClient {
     auth: options.token,
     ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl.replace(/\/+$/, '') }),
     userAgent: 'tokenwise-github-commits',
-    log: { debug: () => {}, info: (message: string) => log.info(message), warn: log.warn, error: log.error },
+    log: {
+      debug: () => {},
+      info: (message: string) => log.info(message),
+      warn: log.warn,
+      // Octokit's request log reports a 304 as a failed request; the ETag cache answers it, so it is news, not an error.
+      error: (message: string, fields?: Record<string, unknown>) =>
+        notModified.test(message) ? log.info(message) : log.error(message, fields),
+    },
     request: { fetch: timedFetch(options.requestTimeoutMs ?? requestTimeoutMsDefault) },
     throttle: {
       onRateLimit: onLimit('primary'),

@@ -216,6 +216,11 @@ describe('the github-commits configuration', () => {
     expect(problems({ owner: 'acme', baseUrl: 'https://user:pw@ghe.example.com/api/v3' })).toHaveLength(1);
     expect(problems({ owner: 'acme', baseUrl: 'https://ghe.example.com/api/v3' })).toEqual([]);
     expect(problems({ owner: 'acme', tokenSecret: '../etc' })).toEqual([expect.stringMatching(/secret name/)]);
+    // Names the org's secret reader would refuse at the first merge are refused when the team saves them:
+    // a double underscore could name another org's variable, and _ORGS is an allow-list, not a secret.
+    for (const tokenSecret of ['B__TOKEN', 'GITHUB_TOKEN_ORGS', 'TOKEN_', `T${'X'.repeat(64)}`])
+      expect(problems({ owner: 'acme', tokenSecret })).toEqual([expect.stringMatching(/single underscores/)]);
+    expect(problems({ owner: 'acme', tokenSecret: 'ACME_GITHUB_2' })).toEqual([]);
     expect(problems({ owner: 'acme', windowDays: 31 })).toHaveLength(1);
     expect(problems({ owner: 'acme', selfMergeWeight: 2 })).toHaveLength(1);
     expect(problems({ owner: 'acme', k: 0 })).toEqual([expect.stringMatching(/k must be at least 1/)]);

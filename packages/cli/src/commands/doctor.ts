@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { ConflictError } from '@tokenwise/core';
 import { migrationState } from '@tokenwise/db';
+import { orgSecretsFromEnv, secretVariablePrefix } from '@tokenwise/plugin-sdk';
 import { loadConfig, type Config } from '../config';
 import { openPrivateDatabase } from '../local/open-private-database';
 import {
@@ -16,7 +17,7 @@ import { readRunInfo } from '../run-file';
 import { checkCarbonProfiles } from './doctor-carbon';
 
 type Status = 'ok' | 'warn' | 'fail';
-interface Check {
+export interface Check {
   name: string;
   status: Status;
   detail: string;
@@ -170,6 +171,26 @@ async function checkDataDir(config: Config): Promise<Check> {
   };
 }
 
+/**
+ * The plugin secrets (TOKENWISE_SECRET_*) as the worker will read them: a misnamed, empty or unshared
+ * variable is ignored there, said once in its log at start; here, before a merge goes unscored.
+ * Names only: never a value.
+ */
+export function checkPluginSecrets(env: Readonly<Record<string, string | undefined>>): Check {
+  const variables = Object.keys(env).filter((name) => name.startsWith(secretVariablePrefix)).length;
+  const { problems } = orgSecretsFromEnv(env);
+  if (problems.length > 0)
+    return { name: 'Plugin secrets', status: 'warn', detail: `${problems.length} ignored: ${problems.join(' ')}` };
+  return {
+    name: 'Plugin secrets',
+    status: 'ok',
+    detail:
+      variables === 0
+        ? `none set (plugins that need one, such as github-commits' token, read ${secretVariablePrefix}<ORG>__<NAME>)`
+        : `${variables} ${secretVariablePrefix}* variable${variables === 1 ? '' : 's'}, all readable as set`,
+  };
+}
+
 /** `tokenwise doctor`: what is installed and running. Exit 1 when something required fails. */
 export async function runDoctor(options: { json: boolean }): Promise<number> {
   const config = loadConfig();
@@ -186,6 +207,7 @@ export async function runDoctor(options: { json: boolean }): Promise<number> {
         checkPlatform(config),
       ])
     ).flat(),
+    checkPluginSecrets(process.env),
     dataDir,
   ];
   if (options.json) {
