@@ -15,6 +15,29 @@ import { chainsOf, type Submission } from './submission';
 import type { Account, LedgerOp, OpResult, Transfer } from './types';
 
 /**
+ * A draft as the journal row it becomes. Written out field by field: built by rest and spread, each
+ * row got a hidden class of its own in V8 (26 classes for 30 rows), so the writer's memory held
+ * thousands of them and every read of a row's fields in the batch path went megamorphic.
+ */
+function numbered(draft: Draft, seq: bigint, batchSeq: bigint, createdAt: Date): Transfer {
+  return {
+    seq,
+    id: draft.id,
+    type: draft.type,
+    debitAccountId: draft.debitAccountId,
+    creditAccountId: draft.creditAccountId,
+    currency: draft.currency,
+    amount: draft.amount,
+    pendingId: draft.pendingId,
+    expiresAt: draft.expiresAt,
+    code: draft.code,
+    userData: draft.userData,
+    batchSeq,
+    createdAt,
+  };
+}
+
+/**
  * Every writer, in every process, takes this transaction-level advisory lock first: one chain, and
  * one lock order. Exported for tests that hold it to stall every writer.
  */
@@ -207,10 +230,7 @@ export class BatchWriter {
       const batchSeq = (previous?.seq ?? 0n) + 1n;
       let nextSeq = (previous?.lastTransferSeq ?? 0n) + 1n;
       const transfers = new Map<Draft, Transfer>();
-      for (const draft of drafts) {
-        const { opIndex: _opIndex, debitAvailableAfter: _available, debitPostedAfter: _posted, ...columns } = draft;
-        transfers.set(draft, { ...columns, seq: nextSeq++, batchSeq, createdAt: now });
-      }
+      for (const draft of drafts) transfers.set(draft, numbered(draft, nextSeq++, batchSeq, now));
       let written: ChainHead | undefined;
       if (drafts.length > 0) {
         try {
