@@ -33,10 +33,21 @@ export const foreignCommitBackoffMs = 1_000;
 /** After a batch decided from memory had to be decided again, batches are read for this long. */
 export const redecidedBackoffMs = 250;
 
-/** A derived-balance account as evaluation sees it: no totals of its own. */
+/**
+ * A derived-balance account as evaluation sees it: no totals of its own. Written out field by field,
+ * in the order the batch read builds accounts: by spread, every state got a V8 hidden class of its
+ * own (60 of 60 in a probe), and evaluation's reads of every account went megamorphic.
+ */
 export function derivedState(account: Account): AccountState {
   return {
-    ...account,
+    id: account.id,
+    orgId: account.orgId,
+    ownerType: account.ownerType,
+    ownerId: account.ownerId,
+    currency: account.currency,
+    purpose: account.purpose,
+    debitsMustNotExceedCredits: account.debitsMustNotExceedCredits,
+    balanceDerived: account.balanceDerived,
     debitsPending: 0n,
     debitsPosted: 0n,
     creditsPending: 0n,
