@@ -382,7 +382,7 @@ async function main(): Promise<void> {
             from pg_stat_statements order by total_exec_time + total_plan_time desc limit 16`,
       )) as unknown as { rows?: Record<string, unknown>[] } | Record<string, unknown>[];
       const rows = Array.isArray(top) ? top : (top.rows ?? []);
-      const [activity] = (await executeRows<{
+      type Activity = {
         checkpoints: number;
         autovacuums: number;
         walRecords: string;
@@ -390,22 +390,13 @@ async function main(): Promise<void> {
         walBytes: string;
         walSyncMs: string;
         walSyncs: string;
-      }>(
+      };
+      const [activity] = (await executeRows<Activity>(
         database.db,
         sql`select (select (checkpoints_timed + checkpoints_req)::int from pg_stat_bgwriter) as checkpoints, (select coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int from pg_stat_user_tables) as autovacuums,
           w.wal_records::text as "walRecords", w.wal_fpi::text as "walFpi", w.wal_bytes::text as "walBytes", w.wal_sync::text as "walSyncs", round(w.wal_sync_time)::text as "walSyncMs"
           from pg_stat_wal w`,
-      )) as [
-        {
-          checkpoints: number;
-          autovacuums: number;
-          walRecords: string;
-          walFpi: string;
-          walBytes: string;
-          walSyncMs: string;
-          walSyncs: string;
-        },
-      ];
+      )) as [Activity];
       process.stdout.write(
         `\nPostgreSQL background work during the run: ${activity.checkpoints} checkpoints, ${activity.autovacuums} autovacuum/autoanalyze runs; WAL ${activity.walRecords} records, ${activity.walFpi} full-page images, ${(Number(activity.walBytes) / 2 ** 20).toFixed(0)} MB, ${activity.walSyncs} syncs (${activity.walSyncMs} ms, with track_wal_io_timing)\n`,
       );
