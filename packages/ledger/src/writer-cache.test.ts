@@ -142,6 +142,29 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
     expect(await a.balance(id)).toMatchObject({ posted: 70n });
   });
 
+  it('forgets a hold once it is posted: a retried post is the same duplicate and a late void is refused, each on a read', async () => {
+    const id = await wallet();
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount: 100n,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
+    await a.hold({ id: `h-${id}`, from: id, currency: 'innovation', amount: 60n, timeoutSeconds: 60 });
+    const post = { type: 'post' as const, id: `p-${id}`, pendingId: `h-${id}`, amount: 25n };
+    const [first] = await a.submit([post]);
+    const [again] = await a.submit([post]);
+    const [late] = await a.submit([{ type: 'void', id: `v-${id}`, pendingId: `h-${id}` }]);
+    expect(first).toMatchObject({ ok: true, duplicate: false });
+    expect(again).toMatchObject({ ok: true, duplicate: true });
+    expect(late).toMatchObject({ ok: false, code: 'pending_already_posted' });
+    expect(await a.balance(id)).toMatchObject({ posted: 75n, available: 75n, debitsPending: 0n });
+    expect(await checkInvariants(database().db)).toEqual([]);
+  });
+
   it('posts a hold that another writer voided meanwhile as refused, not applied', async () => {
     const id = await wallet();
     await a.grant({

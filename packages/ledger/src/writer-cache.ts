@@ -170,8 +170,13 @@ export class WriterCache {
         setBounded(this.transfers, transfer.id, transfer, cachedTransfersMax);
         setBounded(this.pendings, transfer.id, null, cachedTransfersMax);
       }
-      if (transfer.pendingId !== null && this.pendings.has(transfer.pendingId))
-        this.pendings.set(transfer.pendingId, transfer.type);
+      // A resolved hold is forgotten: a later post or void of it (a retry, reconciliation) is
+      // decided on a read. Kept until the bound pushed it out, every hold lived for seconds and
+      // reached V8's old generation, to die there: with carbon caps, four holds a request.
+      if (transfer.pendingId !== null) {
+        this.transfers.delete(transfer.pendingId);
+        this.pendings.delete(transfer.pendingId);
+      }
     }
   }
 }
