@@ -43,9 +43,11 @@ gateway.metrics.observePhase = (name: string, ms: number) => {
 // Where the gateway's own tail comes from: event-loop delay and garbage-collection pauses.
 const vitals = watchVitals();
 // BENCH_PROFILE=phases: one CPU profile per measured gateway phase (/tmp/gwprof/phase-<n>.cpuprofile);
-// BENCH_PROFILE=allocations: where each phase allocates instead (/tmp/gwprof/phase-<n>.heapprofile, sampled).
+// BENCH_PROFILE=allocations: where each phase allocates instead (/tmp/gwprof/phase-<n>.heapprofile, sampled);
+// BENCH_PROFILE=promoted: only what outlived the young generation (what old-generation collections pay for).
 const profileKind = process.env.BENCH_PROFILE;
-const allocations = profileKind === 'allocations';
+const promotedOnly = profileKind === 'promoted';
+const allocations = profileKind === 'allocations' || promotedOnly;
 const phaseProfiles = profileKind === 'phases' || allocations ? new Session() : undefined;
 phaseProfiles?.connect();
 let phaseProfileCount = 0;
@@ -61,7 +63,7 @@ process.on('message', (message: { type: string }) => {
             phaseProfiles.post('HeapProfiler.startSampling', {
               samplingInterval: 16_384,
               includeObjectsCollectedByMajorGC: true,
-              includeObjectsCollectedByMinorGC: true,
+              includeObjectsCollectedByMinorGC: !promotedOnly,
             }),
           )
         : postProfiler('Profiler.enable').then(() => postProfiler('Profiler.start')));
