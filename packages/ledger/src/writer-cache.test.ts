@@ -25,6 +25,20 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
         key,
       )
     ).id;
+  /** A new wallet that writer a granted `amount`, so a has it in memory. */
+  const fundedWallet = async (amount: bigint) => {
+    const id = await wallet();
+    await a.grant({
+      id: `grant-${id}`,
+      to: id,
+      currency: 'innovation',
+      amount,
+      actor: 'user:admin',
+      reason: 'test',
+      orgId,
+    });
+    return id;
+  };
 
   beforeAll(async () => {
     orgId = (
@@ -44,16 +58,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   });
 
   it('decides a holding writer’s batches from memory, and the journal matches a fresh read', async () => {
-    const id = await wallet();
-    await a.grant({
-      id: `grant-${id}`,
-      to: id,
-      currency: 'innovation',
-      amount: 1_000n,
-      actor: 'user:admin',
-      reason: 'test',
-      orgId,
-    });
+    const id = await fundedWallet(1_000n);
     const before = a.stats().cached;
     for (let i = 0; i < 5; i++) {
       await a.hold({ id: `hold-${id}-${i}`, from: id, currency: 'innovation', amount: 100n, timeoutSeconds: 60 });
@@ -65,16 +70,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   });
 
   it('admits a hold that only another writer’s grant pays for (a refusal is decided on a fresh read)', async () => {
-    const id = await wallet();
-    await a.grant({
-      id: `grant-${id}`,
-      to: id,
-      currency: 'innovation',
-      amount: 100n,
-      actor: 'user:admin',
-      reason: 'test',
-      orgId,
-    });
+    const id = await fundedWallet(100n);
     await a.hold({ id: `first-${id}`, from: id, currency: 'innovation', amount: 100n, timeoutSeconds: 60 });
     // Writer a remembers 0 available; b grants 500 more.
     await b.grant({
@@ -93,16 +89,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   });
 
   it('never overdraws when another writer spent what this writer remembers as available', async () => {
-    const id = await wallet();
-    await a.grant({
-      id: `grant-${id}`,
-      to: id,
-      currency: 'innovation',
-      amount: 100n,
-      actor: 'user:admin',
-      reason: 'test',
-      orgId,
-    });
+    const id = await fundedWallet(100n);
     await a.hold({ id: `warm-${id}`, from: id, currency: 'innovation', amount: 1n, timeoutSeconds: 60 });
     // Writer a remembers 99 available; b spends 90 of it.
     await b.submit([
@@ -116,16 +103,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   });
 
   it('answers an id another writer already committed as a duplicate, and moves nothing twice', async () => {
-    const id = await wallet();
-    await a.grant({
-      id: `grant-${id}`,
-      to: id,
-      currency: 'innovation',
-      amount: 100n,
-      actor: 'user:admin',
-      reason: 'test',
-      orgId,
-    });
+    const id = await fundedWallet(100n);
     await a.hold({ id: `warm-${id}`, from: id, currency: 'innovation', amount: 1n, timeoutSeconds: 60 });
     const op = {
       type: 'transfer' as const,
@@ -143,16 +121,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   });
 
   it('forgets a hold once it is posted: a retried post is the same duplicate and a late void is refused, each on a read', async () => {
-    const id = await wallet();
-    await a.grant({
-      id: `grant-${id}`,
-      to: id,
-      currency: 'innovation',
-      amount: 100n,
-      actor: 'user:admin',
-      reason: 'test',
-      orgId,
-    });
+    const id = await fundedWallet(100n);
     await a.hold({ id: `h-${id}`, from: id, currency: 'innovation', amount: 60n, timeoutSeconds: 60 });
     const post = { type: 'post' as const, id: `p-${id}`, pendingId: `h-${id}`, amount: 25n };
     const [first] = await a.submit([post]);
@@ -166,16 +135,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
   });
 
   it('posts a hold that another writer voided meanwhile as refused, not applied', async () => {
-    const id = await wallet();
-    await a.grant({
-      id: `grant-${id}`,
-      to: id,
-      currency: 'innovation',
-      amount: 100n,
-      actor: 'user:admin',
-      reason: 'test',
-      orgId,
-    });
+    const id = await fundedWallet(100n);
     await a.hold({ id: `h-${id}`, from: id, currency: 'innovation', amount: 60n, timeoutSeconds: 60 });
     await b.execute({ type: 'void', id: `v-${id}`, pendingId: `h-${id}` });
     const [post] = await a.submit([{ type: 'post', id: `p-${id}`, pendingId: `h-${id}`, amount: 60n }]);
