@@ -37,6 +37,12 @@ const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
 // Long enough that a p99 rests on 100 requests, not on a couple of the box's scheduling hiccups.
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 20);
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+/**
+ * Each measured phase starts after this much of its own traffic, unmeasured: the phases before it
+ * left its path idle for a minute or more (caches of its keys and accounts expired, its code cold),
+ * and a cold start inside the window was most of its p99. Its figures are printed on their own.
+ */
+const leadInSeconds = Number(process.env.BENCH_LEAD_IN_SECONDS ?? 3);
 const userCount = 50;
 
 /** Open loop: requests leave on schedule whether or not earlier ones finished. */
@@ -261,7 +267,7 @@ async function main(): Promise<void> {
     children.push(gateway);
     const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
     process.stdout.write(
-      `PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase after ${warmUpSeconds} s of warm-up.\n\n`,
+      `PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase, each after ${leadInSeconds} s of its own traffic unmeasured, after ${warmUpSeconds} s of warm-up per path.\n\n`,
     );
 
     // Warm both paths (JIT, connection pools, caches) before measuring.
@@ -272,6 +278,11 @@ async function main(): Promise<void> {
       ...(withCaps ? [await openLoop('warm-up gateway+caps', gatewayUrl, false, cappedKeys, warmUpSeconds)] : []),
     ];
     const results: Record<string, PhaseResult> = {};
+    // The same traffic right before a measured phase, unmeasured; its own figures show the cold start.
+    const leadIns: PhaseResult[] = [];
+    const leadIn = async (name: string, url: string, stream: boolean, phaseKeys: string[] | undefined) => {
+      if (leadInSeconds > 0) leadIns.push(await openLoop(`${name} lead-in`, url, stream, phaseKeys, leadInSeconds));
+    };
     let cpuMicros = 0;
     let gatewayRequests = 0;
     let rssBytes = 0;
@@ -279,6 +290,7 @@ async function main(): Promise<void> {
     let ledgerBefore: GatewayStats['ledger'] | undefined;
     // One gateway phase with its own figures: the gateway's vitals, phases and ledger work are reset before it.
     const gatewayPhase = async (key: string, name: string, stream: boolean, phaseKeys: string[]) => {
+      await leadIn(name, gatewayUrl, stream, phaseKeys);
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
       const result = await measuredOnSim(simUrl, name, () =>
@@ -321,6 +333,7 @@ async function main(): Promise<void> {
     };
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
+      await leadIn(`direct ${label}`, simUrl, stream, undefined);
       results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () =>
         withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)),
       );
@@ -330,6 +343,11 @@ async function main(): Promise<void> {
     for (const result of Object.values(results)) {
       process.stdout.write(
         `${result.name.padEnd(15)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  (load generator's event loop p99 ${result.loopP99.toFixed(1)} ms, max ${result.loopMax.toFixed(1)} ms)\n`,
+      );
+    }
+    for (const result of leadIns) {
+      process.stdout.write(
+        `${result.name.padEnd(27)} ${result.achievedRps.toFixed(0).padStart(5)} req/s ok ${result.ok}/${result.sent}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  (the first ${leadInSeconds} s after the path was idle; not in the figures above)\n`,
       );
     }
     const added = (kind: string, p: 'p50' | 'p99') =>
@@ -370,7 +388,10 @@ async function main(): Promise<void> {
       .select({ count: sql<number>`count(*)::int` })
       .from(usageRecords)
       .where(inArray(usageRecords.userId, userIds))) as { count: number }[];
-    const warmUpOk = warmUps.reduce((sum, result) => sum + result.ok, 0);
+    const warmUpOk = [...warmUps, ...leadIns.filter((result) => !result.name.startsWith('direct'))].reduce(
+      (sum, result) => sum + result.ok,
+      0,
+    );
     const missingUsage = Math.max(0, okThroughGateway + warmUpOk - (usage?.count ?? 0));
     const violations = await checkInvariants(database.db);
     process.stdout.write(
