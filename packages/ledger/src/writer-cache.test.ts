@@ -25,7 +25,7 @@ describeEachBackend('ledger writer memory, with another writer committing in bet
         key,
       )
     ).id;
-  /** A new wallet that writer a granted `amount`, so a has it in memory. */
+  /** A new wallet granted `amount` through writer `a`, so `a` has it in memory. */
   const fundedWallet = async (amount: bigint) => {
     const id = await wallet();
     await a.grant({
