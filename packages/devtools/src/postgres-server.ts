@@ -73,12 +73,39 @@ async function canQuery(url: string): Promise<boolean> {
   }
 }
 
+/** One WAL segment (PostgreSQL's default `--wal-segsize`). */
+const walSegmentMb = 16;
+
+/**
+ * Makes `segments` WAL segments ready to recycle, as on a server that has run a while: a fresh
+ * cluster creates (zero-fills and fsyncs) each new segment, and the commit that crosses into it
+ * waits 15-50 ms (wait event WALInitSync), about once per 16 MB of WAL. After this and a
+ * checkpoint, the server recycles the old segments instead, as long as `min_wal_size` keeps them.
+ */
+async function recycleWal(url: string, segments: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('create table devtools_wal_warm_up (n int)');
+    for (let index = 0; index < segments; index++) {
+      await client.query('insert into devtools_wal_warm_up values ($1)', [index]);
+      await client.query('select pg_switch_wal()');
+    }
+    await client.query('drop table devtools_wal_warm_up');
+    await client.query('checkpoint');
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Starts a throwaway PostgreSQL server in a fresh temp directory on a free loopback port, with
- * fsync on as in production, and removes everything on stop.
+ * fsync on as in production, and removes everything on stop. `warmWalMb`: that much WAL is made
+ * ready to recycle before the server is handed over (benchmarks measure a server that has run a
+ * while), with `min_wal_size` raised to keep it and `max_wal_size` to twice that.
  */
 export async function startPostgresServer(
-  options: { env?: NodeJS.ProcessEnv; settings?: Record<string, string> } = {},
+  options: { env?: NodeJS.ProcessEnv; settings?: Record<string, string>; warmWalMb?: number } = {},
 ): Promise<PostgresServer> {
   const binDir = await findPostgresBinDir(options.env);
   if (binDir === undefined) throw new ProvisionError(postgresInstallHint);
@@ -102,6 +129,9 @@ export async function startPostgresServer(
     max_connections: '300',
     listen_addresses: '127.0.0.1',
     unix_socket_directories: root,
+    ...(options.warmWalMb === undefined
+      ? {}
+      : { min_wal_size: `${options.warmWalMb}MB`, max_wal_size: `${2 * options.warmWalMb}MB` }),
     ...options.settings,
   };
   const args = [
@@ -120,6 +150,15 @@ export async function startPostgresServer(
     throw error;
   }
   const version = (await runCommand(join(binDir, 'postgres'), ['--version'])).stdout.trim();
+  if (options.warmWalMb !== undefined) {
+    try {
+      await recycleWal(url, Math.ceil(options.warmWalMb / walSegmentMb));
+    } catch (error) {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+      throw error;
+    }
+  }
   return {
     url,
     socketUrl: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(root)}&port=${port}`,

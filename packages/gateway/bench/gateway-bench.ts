@@ -1,6 +1,6 @@
 // npm run bench:gateway — the gateway's added latency and cost, side by side with vllm-sim direct.
 import { bundleEntries, startPostgresServer } from '@tokenwise/devtools';
-import { createOrg, createTeam, createUser, executeRows, openDatabase, type Db } from '@tokenwise/db';
+import { createOrg, createTeam, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
 import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import type { ChildProcess } from 'node:child_process';
@@ -125,32 +125,19 @@ async function openLoop(
   };
 }
 
-/** WAL a full run writes is about 400 MB: this many 16 MB segments are made ready to recycle. */
-const walSegmentsWarmed = 48;
-
-/** Leaves `segments` WAL segments for the server to recycle, as on a server that has run a while. */
-async function recyclableWal(db: Db, segments: number): Promise<void> {
-  await db.execute(sql`create table bench_wal_warm_up (n int)`);
-  for (let index = 0; index < segments; index++) {
-    await db.execute(sql`insert into bench_wal_warm_up values (${index})`);
-    await db.execute(sql`select pg_switch_wal()`);
-  }
-  await db.execute(sql`drop table bench_wal_warm_up`);
-  await db.execute(sql`checkpoint`);
-}
+/** WAL a full run writes: about 400 MB (48 segments of 16 MB). */
+const walWarmedMb = 768;
 
 async function main(): Promise<void> {
   // BENCH_PG_STATS=1: where PostgreSQL spends its time per statement (plan and execution), printed at the end.
   const pgStats = process.env.BENCH_PG_STATS === '1';
-  // A server that has run a while recycles its WAL segments at each checkpoint; a fresh cluster
-  // creates (zero-fills and fsyncs) each one, and the commit that crosses into it waits 15-50 ms
-  // (wait event WALInitSync), about once per 16 MB of WAL. Unless BENCH_FRESH_WAL=1, the bench
-  // first switches through enough segments for the run and checkpoints, so the run recycles them.
+  // A server that has run a while recycles its WAL segments; a fresh cluster creates each one, and
+  // the commit that crosses into it waits 15-50 ms. Unless BENCH_FRESH_WAL=1, the run recycles.
   const warmWal = process.env.BENCH_FRESH_WAL !== '1';
   const server = await startPostgresServer({
+    ...(warmWal ? { warmWalMb: walWarmedMb } : {}),
     settings: {
       shared_buffers: '256MB',
-      ...(warmWal ? { min_wal_size: '1GB', max_wal_size: '2GB' } : {}),
       ...(process.env.BENCH_ASYNC_COMMIT === '1' ? { synchronous_commit: 'off' } : {}),
       ...(pgStats
         ? {
@@ -165,7 +152,6 @@ async function main(): Promise<void> {
   try {
     const database = await openDatabase({ url: server.url, poolSize: 4 });
     await database.migrate();
-    if (warmWal) await recyclableWal(database.db, walSegmentsWarmed);
     if (pgStats) await database.db.execute(sql`create extension if not exists pg_stat_statements`);
     const ledgerKey = randomBytes(32);
     const pepper = randomBytes(32);
