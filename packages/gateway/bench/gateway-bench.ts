@@ -6,7 +6,7 @@ import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { inArray, sql } from 'drizzle-orm';
@@ -14,6 +14,7 @@ import { Pool } from 'undici';
 import { createApiKey, publishPriceList, setCarbonCap, type SetCarbonCapInput } from '@tokenwise/control';
 import { child, measuredOnSim, message, percentile, withSimVitals, type PhaseResult } from './bench-processes';
 import { describeVitals, type Vitals } from './vitals';
+import { describeBursts, phaseFile, samplePostgresActivity, timelineDir, type PostgresActivity } from './timeline';
 
 const model = 'bench-model';
 
@@ -57,7 +58,7 @@ async function openLoop(
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const latencies: number[] = [];
-  // BENCH_TIMELINE=1: each request's start and latency, to see whether a tail comes in bursts (/tmp/gwtimeline/<phase>.csv).
+  // BENCH_TIMELINE=1: each request's start, latency and wall-clock start, to see whether a tail comes in bursts (timeline.ts).
   const timeline: string[] = [];
   let ok = 0;
   let failed = 0;
@@ -88,7 +89,9 @@ async function openLoop(
           if (response.statusCode === 200 && (!stream || text.includes('[DONE]'))) {
             ok++;
             latencies.push(performance.now() - t0);
-            timeline.push(`${(t0 - startedAt).toFixed(1)},${(performance.now() - t0).toFixed(2)}`);
+            timeline.push(
+              `${(t0 - startedAt).toFixed(1)},${(performance.now() - t0).toFixed(2)},${(performance.timeOrigin + t0).toFixed(1)}`,
+            );
           } else {
             failed++;
             if (failed <= 3) process.stderr.write(`${name}: ${response.statusCode} ${text.slice(0, 200)}\n`);
@@ -106,11 +109,8 @@ async function openLoop(
   latencies.sort((a, b) => a - b);
   loop.disable();
   if (process.env.BENCH_TIMELINE === '1') {
-    mkdirSync('/tmp/gwtimeline', { recursive: true });
-    writeFileSync(
-      `/tmp/gwtimeline/${name.replace(/[^a-z0-9+]+/gi, '-')}.csv`,
-      `startMs,latencyMs\n${timeline.join('\n')}\n`,
-    );
+    mkdirSync(timelineDir, { recursive: true });
+    writeFileSync(`${timelineDir}/${phaseFile(name)}`, `startMs,latencyMs,epochMs\n${timeline.join('\n')}\n`);
   }
   return {
     name,
@@ -138,6 +138,8 @@ async function main(): Promise<void> {
     ...(warmWal ? { warmWalMb: walWarmedMb } : {}),
     settings: {
       shared_buffers: '256MB',
+      // BENCH_PG_SETTINGS='{"name":"value"}': more server settings, to try one.
+      ...(JSON.parse(process.env.BENCH_PG_SETTINGS ?? '{}') as Record<string, string>),
       ...(process.env.BENCH_ASYNC_COMMIT === '1' ? { synchronous_commit: 'off' } : {}),
       ...(pgStats
         ? {
@@ -149,6 +151,9 @@ async function main(): Promise<void> {
     },
   });
   const children: ChildProcess[] = [];
+  if (process.env.BENCH_TIMELINE === '1') rmSync(timelineDir, { recursive: true, force: true });
+  const pgTimeline: PostgresActivity | undefined =
+    process.env.BENCH_TIMELINE === '1' ? samplePostgresActivity(server.url) : undefined;
   try {
     const database = await openDatabase({ url: server.url, poolSize: 4 });
     await database.migrate();
@@ -334,6 +339,9 @@ async function main(): Promise<void> {
           .map(([phase, ms]) => `${phase} ${ms.p50.toFixed(2)} / ${ms.p99.toFixed(1)} / ${ms.max.toFixed(1)}`)
           .join(', ')}\n`,
       );
+      const direct = results[`direct-${stream ? 'stream' : 'json'}`];
+      if (pgTimeline !== undefined && direct !== undefined)
+        process.stdout.write(`${name}: ${describeBursts(phaseFile(name), direct.p99 + 30, pgTimeline.samples())}\n`);
       cpuPerRequest[key] = stats.cpuMicros / Math.max(result.sent, 1);
       process.stdout.write(
         `${name}: gateway CPU ${cpuPerRequest[key].toFixed(0)} µs per request; memory RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`,
@@ -452,6 +460,7 @@ async function main(): Promise<void> {
     );
     await database.close();
   } finally {
+    await pgTimeline?.stop();
     for (const process of children) if (process.exitCode === null) process.kill('SIGKILL');
     await server.stop();
   }

@@ -1,5 +1,7 @@
 // What a bench child process reports about its own tail: CPU time, its main thread's share of a CPU, event-loop delay and GC pauses.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { timelineDir } from './timeline';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 export interface Vitals {
@@ -38,8 +40,14 @@ export function watchVitals(): { reset(): void; read(): Vitals } {
   loopDelay.enable();
   let pauses: number[] = [];
   let byKind: Vitals['gc']['byKind'] = {};
+  // BENCH_TIMELINE=1: each pause on the wall clock (/tmp/gwtimeline/gc-<pid>.csv), written at each read().
+  const timeline = process.env.BENCH_TIMELINE === '1' ? ([] as string[]) : undefined;
+  const timelineFile = `${timelineDir}/gc-${basename(process.argv[1] ?? String(process.pid)).replace(/\..*/, '')}.csv`;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
+      timeline?.push(
+        `${(performance.timeOrigin + entry.startTime).toFixed(1)},${entry.duration.toFixed(2)},${gcKinds[entry.detail?.kind ?? 0] ?? 'other'}`,
+      );
       pauses.push(entry.duration);
       const slot = (byKind[gcKinds[entry.detail?.kind ?? 0] ?? 'other'] ??= { count: 0, ms: 0, maxMs: 0 });
       slot.count++;
@@ -56,6 +64,11 @@ export function watchVitals(): { reset(): void; read(): Vitals } {
       byKind = {};
     },
     read() {
+      if (timeline !== undefined && timeline.length > 0) {
+        mkdirSync(timelineDir, { recursive: true });
+        appendFileSync(timelineFile, `${timeline.join('\n')}\n`);
+        timeline.length = 0;
+      }
       const cpu = process.cpuUsage(baseline);
       const sched = threadSchedstat();
       const wallNs = sched && schedBaseline ? (sched.at - schedBaseline.at) * 1e6 : 0;
