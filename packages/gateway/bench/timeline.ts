@@ -5,8 +5,9 @@
 import { executeRows, openDatabase } from '@tokenwise/db';
 import { sql } from 'drizzle-orm';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { timelineDir } from './vitals';
 
-export const timelineDir = '/tmp/gwtimeline';
+export { timelineDir };
 
 /** A phase's request timeline file, in the timeline dir. */
 export function phaseFile(name: string): string {

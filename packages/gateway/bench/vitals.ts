@@ -1,8 +1,10 @@
 // What a bench child process reports about its own tail: CPU time, its main thread's share of a CPU, event-loop delay and GC pauses.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { timelineDir } from './timeline';
 import { monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+
+/** BENCH_TIMELINE=1 writes here (timeline.ts); defined here so a child process loads no database code for it. */
+export const timelineDir = '/tmp/gwtimeline';
 
 export interface Vitals {
   cpuMicros: number;
@@ -45,11 +47,10 @@ export function watchVitals(): { reset(): void; read(): Vitals } {
   const timelineFile = `${timelineDir}/gc-${basename(process.argv[1] ?? String(process.pid)).replace(/\..*/, '')}.csv`;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
-      timeline?.push(
-        `${(performance.timeOrigin + entry.startTime).toFixed(1)},${entry.duration.toFixed(2)},${gcKinds[entry.detail?.kind ?? 0] ?? 'other'}`,
-      );
+      const kind = gcKinds[entry.detail?.kind ?? 0] ?? 'other';
+      timeline?.push(`${(performance.timeOrigin + entry.startTime).toFixed(1)},${entry.duration.toFixed(2)},${kind}`);
       pauses.push(entry.duration);
-      const slot = (byKind[gcKinds[entry.detail?.kind ?? 0] ?? 'other'] ??= { count: 0, ms: 0, maxMs: 0 });
+      const slot = (byKind[kind] ??= { count: 0, ms: 0, maxMs: 0 });
       slot.count++;
       slot.ms += entry.duration;
       slot.maxMs = Math.max(slot.maxMs, entry.duration);
