@@ -56,7 +56,7 @@ describe('me.linkGithub (GitHub device flow)', () => {
   it('links the login GitHub proves once the user approves; the device code and token never leave', async () => {
     const emma = await as(f.users.employee);
     const started = await start(f.users.employee);
-    expect(started).toMatchObject({ state: 'pending', verificationUri: 'https://github.com/login/device' });
+    expect(started).toMatchObject({ state: 'pending', verificationUri: `${github.url}/login/device` });
     expect(JSON.stringify(started)).not.toMatch(/device_?code/i);
     expect(await emma.me.linkGithub({ attemptId: started.attemptId })).toMatchObject({ state: 'pending' });
     expect(github.approveDevice(started.userCode, 'emma-gh')).toBe(true);

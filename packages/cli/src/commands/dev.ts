@@ -113,7 +113,7 @@ export async function runDev(): Promise<number> {
     log(
       demoGithub === undefined
         ? `GitHub: configured (${githubVariable ?? ''} is set), so no local stand-in runs.`
-        : `GitHub: a local stand-in at ${demoGithub.url} (repository ${demoGithubOwner}/${demoGithubRepo}, watched by the ${demoGithubTeam} team's commit linkage); \`npx tokenwise github play-merge --request ID\` merges a request's code there.`,
+        : `GitHub: a local stand-in at ${demoGithub.url} (repository ${demoGithubOwner}/${demoGithubRepo}, watched by the ${demoGithubTeam} team's commit linkage); users prove a login with me.linkGithub, entering its code at ${demoGithub.url}/login/device; \`npx tokenwise github play-merge --request ID\` merges a request's code there.`,
     );
     const demo = await seedDemo({
       db: database.db,

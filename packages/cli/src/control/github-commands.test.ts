@@ -1,4 +1,13 @@
-import { currentScoringConfig, findOrgBySlug, findTeamBySlug, publishScoringConfig } from '@tokenwise/db';
+import { githubConfigFromEnv, pollGithubLink, startGithubLink } from '@tokenwise/control';
+import {
+  currentScoringConfig,
+  findGithubAccount,
+  findOrgBySlug,
+  findTeamBySlug,
+  publishScoringConfig,
+} from '@tokenwise/db';
+import { githubLinkAttempts } from '@tokenwise/db/schema';
+import { eq } from 'drizzle-orm';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,10 +68,59 @@ describe('the local GitHub of npm start: the research team follows it, and the g
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('hands the demo org its own token and the API the webhook secret, both generated per start', () => {
-    expect(Object.keys(demo.env).sort()).toEqual(['GITHUB_WEBHOOK_SECRET', 'TOKENWISE_SECRET_DEMO__GITHUB_TOKEN']);
+  it('hands the demo org its own token and the API the webhook secret and an OAuth app, all generated per start', () => {
+    expect(Object.keys(demo.env).sort()).toEqual([
+      'GITHUB_OAUTH_CLIENT_ID',
+      'GITHUB_WEBHOOK_SECRET',
+      'TOKENWISE_GITHUB_API_URL',
+      'TOKENWISE_GITHUB_URL',
+      'TOKENWISE_SECRET_DEMO__GITHUB_TOKEN',
+    ]);
     expect(demo.env.GITHUB_WEBHOOK_SECRET).toBe(demo.webhookSecret);
     expect(demo.webhookSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(githubConfigFromEnv({ ...demo.env })).toMatchObject({
+      oauthClientId: expect.stringMatching(/^Iv1\.demo[0-9a-f]{16}$/),
+      webUrl: demo.url,
+      apiUrl: demo.url,
+    });
+  });
+
+  it('lets a user prove a login through the stand-in: the code entered on its page as lin-gh links lin-gh', async () => {
+    const { devFile } = await seedDemo(options);
+    const lin = devFile.users.find((user) => user.email === 'lin@demo.test');
+    if (lin === undefined) throw new Error('no lin in the demo seed');
+    const org = await findOrgBySlug(services.database.db, { slug: 'demo' });
+    const github = githubConfigFromEnv({ ...demo.env });
+    const who = {
+      config: { clientId: github.oauthClientId ?? '', webUrl: github.webUrl, apiUrl: github.apiUrl },
+      orgId: org?.id ?? '',
+      userId: lin.userId,
+    };
+    const started = await startGithubLink(services.database.db, who);
+    expect(started.verificationUri).toBe(`${demo.url}/login/device`);
+    expect(await pollGithubLink(services.database.db, { ...who, attemptId: started.attemptId })).toMatchObject({
+      state: 'pending',
+    });
+    // What the person does in the browser: the page's form, posted.
+    const approved = await fetch(started.verificationUri, {
+      method: 'POST',
+      body: new URLSearchParams({ user_code: started.userCode, login: 'lin-gh', decision: 'approve' }),
+    });
+    expect(approved.status).toBe(200);
+    // GitHub's interval has passed on both sides (the attempt may be polled again, and GitHub agrees).
+    await services.database.db
+      .update(githubLinkAttempts)
+      .set({ nextPollAt: new Date(Date.now() - 1_000) })
+      .where(eq(githubLinkAttempts.id, started.attemptId));
+    for (const entry of demo.github.state.deviceCodes.values()) entry.lastPollMs = 0;
+    expect(await pollGithubLink(services.database.db, { ...who, attemptId: started.attemptId })).toMatchObject({
+      state: 'linked',
+      login: 'lin-gh',
+    });
+    expect(await findGithubAccount(services.database.db, { orgId: who.orgId, userId: lin.userId })).toMatchObject({
+      login: 'lin-gh',
+      provenVia: 'device_flow',
+    });
   });
 
   it('points research at the stand-in, moves it with the port, publishes nothing on the same URL, and leaves a lead’s config alone', async () => {

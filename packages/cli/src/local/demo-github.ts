@@ -41,7 +41,10 @@ export interface DemoGithub {
   /** The REST base the demo team's config names as `baseUrl`. */
   url: string;
   webhookSecret: string;
-  /** What the platform reads in place of the environment: the demo org's token and the webhook secret. */
+  /**
+   * What the platform reads in place of the environment: the demo org's token, the webhook secret,
+   * and the OAuth app and URLs that let users prove a login through the stand-in's device flow.
+   */
   env: Readonly<Record<string, string>>;
   github: LocalGithub;
   repo: GithubRepo;
@@ -58,12 +61,22 @@ export async function startDemoGithub(orgSlug: string): Promise<DemoGithub> {
   const github = await startLocalGithub();
   const token = `ghs_demo${randomBytes(18).toString('hex')}`;
   const webhookSecret = randomBytes(32).toString('hex');
+  // The OAuth app users prove their login with (me.linkGithub): its device flow runs on the stand-in,
+  // whose page at <url>/login/device takes the code.
+  const oauthClientId = `Iv1.demo${randomBytes(8).toString('hex')}`;
   github.addToken(token, demoGithubBot);
+  github.addOAuthClient(oauthClientId);
   const repo = github.addRepo(demoGithubOwner, demoGithubRepo);
   return {
     url: github.url,
     webhookSecret,
-    env: { [orgSecretVariable(orgSlug, demoGithubTokenSecret)]: token, GITHUB_WEBHOOK_SECRET: webhookSecret },
+    env: {
+      [orgSecretVariable(orgSlug, demoGithubTokenSecret)]: token,
+      GITHUB_WEBHOOK_SECRET: webhookSecret,
+      GITHUB_OAUTH_CLIENT_ID: oauthClientId,
+      TOKENWISE_GITHUB_URL: github.url,
+      TOKENWISE_GITHUB_API_URL: github.url,
+    },
     github,
     repo,
     close: () => github.close(),

@@ -39,11 +39,11 @@ function userCode(): string {
  */
 export function handleDeviceFlow(
   state: GithubState,
-  path: string,
-  raw: string,
-  headers: IncomingHttpHeaders,
+  request: { method: string; path: string; raw: string; headers: IncomingHttpHeaders },
 ): { status: number; contentType: string; body: string } {
+  const { path, raw, headers } = request;
   const body = parseBody(raw, headers['content-type']);
+  if (path === '/login/device') return verificationPage(state, request.method, body);
   const clientId = body.client_id ?? '';
   if (path === '/login/device/code') {
     if (!state.oauthClients.has(clientId)) return { status: 404, contentType: 'text/plain', body: 'Not Found' };
@@ -62,7 +62,8 @@ export function handleDeviceFlow(
     return answer(headers, {
       device_code: entry.deviceCode,
       user_code: entry.userCode,
-      verification_uri: 'https://github.com/login/device',
+      // Where the user enters the code: this server's own page, as github.com names its own.
+      verification_uri: `http://${headers.host ?? '127.0.0.1'}/login/device`,
       expires_in: expiresInSeconds,
       interval: intervalSeconds,
     });
@@ -107,4 +108,68 @@ export function decideDeviceCode(state: GithubState, code: string, login: string
     entry.approvedBy = login;
   }
   return true;
+}
+
+/** A GitHub login as GitHub allows it. */
+const loginPattern = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(status: number, title: string, content: string) {
+  return {
+    status,
+    contentType: 'text/html; charset=utf-8',
+    body: `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${content}</body></html>`,
+  };
+}
+
+const form = `<form method="post" action="/login/device">
+<p><label>Code <input name="user_code" placeholder="BCDF-GHJK" required></label></p>
+<p><label>Signed in as (your GitHub login) <input name="login" required></label></p>
+<p><button name="decision" value="approve">Authorize</button> <button name="decision" value="deny">Cancel</button></p>
+</form>`;
+
+/**
+ * github.com/login/device as this stand-in serves it: the user types the code their app showed
+ * and approves or cancels. GitHub knows who is signed in; the stand-in has no sign-in, so the
+ * form asks for the login to approve as (a local demo: any login can be claimed here).
+ */
+function verificationPage(state: GithubState, method: string, body: Record<string, string>) {
+  if (method === 'GET') return page(200, 'Device activation', `<p>Enter the code shown by the application.</p>${form}`);
+  if (method !== 'POST') return page(405, 'Method not allowed', '<p>GET shows the form; POST sends it.</p>');
+  const code = (body.user_code ?? '').trim().toUpperCase();
+  const login = (body.login ?? '').trim();
+  const decision = body.decision ?? 'approve';
+  if (decision !== 'approve' && decision !== 'deny')
+    return page(400, 'Unknown decision', '<p>decision is approve or deny.</p>' + form);
+  if (decision === 'approve' && !loginPattern.test(login))
+    return page(
+      400,
+      'Not a GitHub login',
+      '<p>A login is 1 to 39 letters, digits or single hyphens, not starting or ending with a hyphen, e.g. ray-gh.</p>' +
+        form,
+    );
+  const entry = [...state.deviceCodes.values()].find((candidate) => candidate.userCode === code);
+  if (entry === undefined || entry.expiresAtMs <= Date.now())
+    return page(
+      404,
+      'No such code',
+      `<p>No device is waiting for code ${escapeHtml(code)}: check it, or start again in the application (codes expire after ${expiresInSeconds / 60} minutes).</p>${form}`,
+    );
+  if (entry.approvedBy !== null || entry.denied)
+    return page(
+      409,
+      'Code already used',
+      '<p>This code was already approved or cancelled: start again in the application.</p>',
+    );
+  decideDeviceCode(state, code, decision === 'approve' ? login : null);
+  return decision === 'approve'
+    ? page(
+        200,
+        'Device authorized',
+        `<p>Approved as ${escapeHtml(login)}. Return to the application: it finishes the link when it next asks.</p>`,
+      )
+    : page(200, 'Authorization cancelled', '<p>Nothing was linked. Return to the application.</p>');
 }

@@ -75,7 +75,8 @@ function paginate(items: unknown[], query: URLSearchParams, url: URL): { page: u
  * `before...after` (commits paged, files with `patch` on the first page), `GET /user`; `Link`
  * pagination; `x-ratelimit-*` headers with a primary limit per token (403 when spent, free 304s);
  * secondary limits (403 or 429 with `retry-after`) on demand; weak ETags and 304 for a matching
- * `If-None-Match`; and the OAuth device flow (`/login/device/code`, `/login/oauth/access_token`).
+ * `If-None-Match`; and the OAuth device flow (`/login/device/code`, `/login/oauth/access_token`, and
+ * the page `/login/device` where the user enters the code).
  */
 export async function startLocalGithub() {
   const state = createGithubState();
@@ -253,7 +254,12 @@ export async function startLocalGithub() {
       if (url.pathname.startsWith('/login/')) {
         const chunks: Buffer[] = [];
         for await (const chunk of request) chunks.push(chunk as Buffer);
-        const answer = handleDeviceFlow(state, url.pathname, Buffer.concat(chunks).toString('utf8'), request.headers);
+        const answer = handleDeviceFlow(state, {
+          method,
+          path: url.pathname,
+          raw: Buffer.concat(chunks).toString('utf8'),
+          headers: request.headers,
+        });
         call.status = answer.status;
         response.writeHead(answer.status, { 'content-type': answer.contentType });
         response.end(answer.body);

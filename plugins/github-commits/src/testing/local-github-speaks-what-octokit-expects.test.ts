@@ -209,7 +209,7 @@ describe('the local GitHub, driven by the real @octokit/rest with the throttling
         })
       ).json()) as Record<string, string | number>;
     const code = await post('/login/device/code', { client_id: 'Iv1.tokenwise', scope: 'read:user' });
-    expect(code).toMatchObject({ verification_uri: 'https://github.com/login/device', interval: 5, expires_in: 900 });
+    expect(code).toMatchObject({ verification_uri: `${github.url}/login/device`, interval: 5, expires_in: 900 });
     expect(code.user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
     const poll = () =>
       post('/login/oauth/access_token', {
@@ -231,5 +231,57 @@ describe('the local GitHub, driven by the real @octokit/rest with the throttling
       grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
     });
     expect(wrongClient).toEqual({ error: 'incorrect_client_credentials' });
+  });
+
+  it('serves the page where a person enters the code: approving there issues a token of that login, once', async () => {
+    github.addOAuthClient('Iv1.page');
+    const json = { accept: 'application/json', 'content-type': 'application/json' };
+    const code = (await (
+      await fetch(`${github.url}/login/device/code`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ client_id: 'Iv1.page' }),
+      })
+    ).json()) as { device_code: string; user_code: string; verification_uri: string };
+    const shown = await fetch(code.verification_uri);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).toMatch(/<form method="post" action="\/login\/device">/);
+    const send = async (fields: Record<string, string>) => {
+      const response = await fetch(code.verification_uri, { method: 'POST', body: new URLSearchParams(fields) });
+      return { status: response.status, text: await response.text() };
+    };
+    // Bad input: what to fix is said, nothing is decided, and what was typed comes back escaped.
+    const unknown = await send({ user_code: 'ZZZZ-<b>', login: 'ray-gh', decision: 'approve' });
+    expect(unknown).toMatchObject({
+      status: 404,
+      text: expect.stringMatching(/No device is waiting for code ZZZZ-&#60;B&#62;/),
+    });
+    expect(await send({ user_code: code.user_code, login: '-not a login', decision: 'approve' })).toMatchObject({
+      status: 400,
+      text: expect.stringMatching(/letters, digits or single hyphens/),
+    });
+    const poll = async () =>
+      (await (
+        await fetch(`${github.url}/login/oauth/access_token`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({
+            client_id: 'Iv1.page',
+            device_code: code.device_code,
+            grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          }),
+        })
+      ).json()) as Record<string, string>;
+    expect(await poll()).toEqual({ error: 'authorization_pending' });
+    // Typed in lower case, as people do.
+    const approved = await send({ user_code: code.user_code.toLowerCase(), login: 'ray-gh', decision: 'approve' });
+    expect(approved).toMatchObject({ status: 200, text: expect.stringMatching(/Approved as ray-gh/) });
+    expect(await send({ user_code: code.user_code, login: 'eve-gh', decision: 'approve' })).toMatchObject({
+      status: 409,
+    });
+    github.state.deviceCodes.get(code.device_code)!.lastPollMs = 0; // the client waited its interval
+    const token = await poll();
+    const { data: me } = await client(String(token.access_token)).rest.users.getAuthenticated();
+    expect(me.login).toBe('ray-gh');
   });
 });
