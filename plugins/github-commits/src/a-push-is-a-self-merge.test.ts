@@ -10,7 +10,9 @@ import {
 } from './evidence';
 import { githubClientForConfig, type GithubClient } from './github-client';
 import { githubCommits } from './github-commits';
+import { extractBaseLines } from './base-lines';
 import { matchPullToRequests } from './match-pull';
+import type { MergedPull } from './merged-pull';
 import {
   addedPatch,
   cacheCode,
@@ -21,7 +23,8 @@ import {
   requestId,
   retryCode,
 } from './match-test-fixtures';
-import { loadPushedCode } from './pushed-code';
+import { extractAddedLines } from '@tokenwise/core';
+import { loadPushedCode, loadPushedCodeByAuthor, pushSplitCommitsMax, slicePatch } from './pushed-code';
 import { fakeSha, startLocalGithub, type GithubCommit, type GithubPullFile, type LocalGithub } from './testing';
 
 const receivedAt = new Date('2026-12-02T12:00:00Z');
@@ -162,6 +165,201 @@ describe('a push to the default branch is code landed without review: a self-mer
       const candidates = [pending(1, completionOf(retryCode))];
       expect(matchPullToRequests({ pull: code, candidates, options: { selfMergeWeight: 1 } })).toEqual([]);
     }
+  });
+
+  /** Pushes onto a fresh repository and loads it per author, as the relay does; `log` gets its lines. */
+  async function pushedByAuthor(commits: GithubCommit[], files: GithubPullFile[], log: string[] = []) {
+    repoNumber += 1;
+    const repo = github.addRepo('acme', `repo-${repoNumber}`);
+    const push = github.addPush(repo, { commits, files });
+    const ref = {
+      owner: 'acme',
+      repo: repo.name,
+      defaultBranch: 'main',
+      before: push.before,
+      after: push.after,
+      receivedAt,
+    };
+    return loadPushedCodeByAuthor(client, ref, (line) => log.push(line));
+  }
+  const addedTexts = (slice: { files: readonly { path: string; patch: string }[] }) =>
+    slice.files.flatMap((entry) =>
+      extractAddedLines(entry.patch, entry.path).map((line) => `${entry.path}:${line.line}:${line.text}`),
+    );
+  const numbered = (path: string, code: string, first: number) =>
+    code.split('\n').map((text, index) => `${path}:${first + index}:${text}`);
+
+  it('gives each author of a push of several authors’ commits the landed lines their own commits added, at their line numbers', async () => {
+    const retryLines = retryCode.split('\n').length;
+    const cacheLines = cacheCode.split('\n').length;
+    const commits = [
+      {
+        ...commitOf('ada', 0, `Retries\n\nTokenwise-Request: ${requestId(1)}`),
+        files: [
+          { filename: 'src/cache.ts', status: 'modified' as const, patch: patchAfterContext(cacheCode, retryCode) },
+        ],
+      },
+      {
+        ...commitOf('bob', 1),
+        files: [
+          {
+            filename: 'src/cache.ts',
+            status: 'modified' as const,
+            patch: patchAfterContext(`${cacheCode}\n${retryCode}`, csvCode),
+          },
+        ],
+      },
+    ];
+    // The comparison: one diff of both commits' lines below the base's cache.
+    const code = await pushedByAuthor(commits, [
+      { filename: 'src/cache.ts', status: 'modified', patch: patchAfterContext(cacheCode, `${retryCode}\n${csvCode}`) },
+    ]);
+    expect(
+      code.map((slice) => [slice.authorLogin, slice.mergedByLogin, slice.commits.map((entry) => entry.sha)]),
+    ).toEqual([
+      ['ada', 'ada', [commits[0]!.sha]],
+      ['bob', 'bob', [commits[1]!.sha]],
+    ]);
+    const [ada, bob] = code as [MergedPull, MergedPull];
+    // A line each author's commits added, such as a lone `}`, is each one's: Ada's retry and Bob's
+    // parser both end with `  }` and `}`. Every kept line keeps its number in the file.
+    const csvAt = cacheLines + retryLines + 1;
+    expect(addedTexts(ada)).toEqual([
+      ...numbered('src/cache.ts', retryCode, cacheLines + 1),
+      `src/cache.ts:${csvAt + 10}:  }`,
+      `src/cache.ts:${csvAt + 13}:}`,
+    ]);
+    expect(addedTexts(bob)).toEqual([
+      `src/cache.ts:${csvAt - 2}:  }`,
+      `src/cache.ts:${csvAt - 1}:}`,
+      ...numbered('src/cache.ts', csvCode, csvAt),
+    ]);
+    expect(ada.mergedAt).toBe('2026-12-02T10:00:00.000Z');
+    expect(bob.mergedAt).toBe('2026-12-02T10:01:00.000Z');
+
+    // Ada asked for both blocks, but wrote only the retry: Bob's CSV parser is not hers, and the
+    // cache was in the base before either of them.
+    const candidates = [
+      pending(1, completionOf(retryCode)),
+      pending(2, completionOf(csvCode)),
+      pending(3, completionOf(cacheCode)),
+      pending(4, completionOf(csvCode), { userGithubLogin: 'bob' }),
+      pending(5, completionOf(retryCode), { userGithubLogin: 'bob' }),
+    ];
+    const matched = (slice: MergedPull) =>
+      matchPullToRequests({ pull: slice, candidates, options: { selfMergeWeight: 1 } }).map((match) => [
+        match.requestId,
+        match.provenance,
+        match.selfMerged,
+      ]);
+    expect(matched(ada)).toEqual([[requestId(1), 'request', true]]);
+    expect(matched(bob)).toEqual([[requestId(4), null, true]]);
+  });
+
+  it('credits a line rewritten by another author to the rewriter, gives lines of unmapped commits to nobody, and keeps files apart', async () => {
+    const limitOf = (value: number) => `export const retryLimit = ${value};`;
+    const commits = [
+      {
+        ...commitOf('ada', 0),
+        files: [
+          { filename: 'src/limits.ts', status: 'added' as const, patch: addedPatch(limitOf(10)) },
+          { filename: 'src/retry.ts', status: 'added' as const, patch: addedPatch(retryCode) },
+        ],
+      },
+      {
+        ...commitOf('bob', 1),
+        files: [
+          {
+            filename: 'src/limits.ts',
+            status: 'modified' as const,
+            patch: `@@ -1 +1 @@\n-${limitOf(10)}\n+${limitOf(20)}`,
+          },
+        ],
+      },
+      // GitHub maps this commit's email to nobody: its CSV parser is nobody's, even where Ada's
+      // commit added the same text to another file.
+      {
+        ...commitOf(null, 2),
+        files: [{ filename: 'src/csv.ts', status: 'added' as const, patch: addedPatch(csvCode) }],
+      },
+      {
+        ...commitOf('ada', 3),
+        files: [{ filename: 'src/retry-csv.ts', status: 'added' as const, patch: addedPatch(csvCode) }],
+      },
+    ];
+    const code = await pushedByAuthor(commits, [
+      { filename: 'src/csv.ts', status: 'added', patch: addedPatch(csvCode) },
+      { filename: 'src/limits.ts', status: 'added', patch: addedPatch(limitOf(20)) },
+      { filename: 'src/retry-csv.ts', status: 'added', patch: addedPatch(csvCode) },
+      { filename: 'src/retry.ts', status: 'added', patch: addedPatch(retryCode) },
+    ]);
+    const byLogin = Object.fromEntries(code.map((slice) => [slice.authorLogin, addedTexts(slice)]));
+    expect(Object.keys(byLogin)).toEqual(['ada', 'bob']);
+    expect(byLogin.ada).toEqual([
+      ...numbered('src/retry-csv.ts', csvCode, 1),
+      ...numbered('src/retry.ts', retryCode, 1),
+    ]);
+    expect(byLogin.bob).toEqual([`src/limits.ts:1:${limitOf(20)}`]);
+  });
+
+  it('credits nobody for a push of several authors with more commits than are read one by one, and asks GitHub for none of them', async () => {
+    const log: string[] = [];
+    const before = github.calls().length;
+    const code = await pushedByAuthor(
+      Array.from({ length: pushSplitCommitsMax + 1 }, (_, index) => ({
+        ...commitOf(index % 2 === 0 ? 'ada' : 'bob', index),
+        files: [{ filename: `src/step-${index}.ts`, status: 'added' as const, patch: addedPatch(`step(${index});`) }],
+      })),
+      [{ filename: 'src/retry.ts', status: 'added', patch: addedPatch(retryCode) }],
+      log,
+    );
+    expect(code).toHaveLength(1);
+    expect(code[0]).toMatchObject({ authorLogin: null, mergedByLogin: null });
+    expect(log).toEqual([expect.stringContaining(`${pushSplitCommitsMax + 1} commits by several authors`)]);
+    expect(
+      github
+        .calls()
+        .slice(before)
+        .filter((call) => call.path.includes('/commits/')),
+    ).toEqual([]);
+  });
+
+  it('loads one author’s push once, without reading its commits one by one', async () => {
+    const before = github.calls().length;
+    const code = await pushedByAuthor(
+      [commitOf('ada', 0), commitOf('ada', 1)],
+      [{ filename: 'src/retry.ts', status: 'added', patch: addedPatch(retryCode) }],
+    );
+    expect(code.map((slice) => slice.authorLogin)).toEqual(['ada']);
+    expect(
+      github
+        .calls()
+        .slice(before)
+        .map((call) => call.path),
+    ).toEqual([expect.stringMatching(/\/compare\/[0-9a-f]+\.\.\.[0-9a-f]+$/)]);
+  });
+
+  it('slices a patch without losing a kept line’s numbers, or the base lines around them', () => {
+    const patch = [
+      '@@ -3,4 +3,7 @@',
+      ' keep context',
+      '+mine one',
+      '+theirs',
+      '-removed base line',
+      '+mine two',
+      ' more context',
+      '+theirs too',
+      ' last context',
+      '\\ No newline at end of file',
+    ].join('\n');
+    const sliced = slicePatch(patch, (text) => text.startsWith('mine'));
+    expect(extractAddedLines(sliced)).toEqual([
+      { path: undefined, line: 4, text: 'mine one' },
+      { path: undefined, line: 6, text: 'mine two' },
+    ]);
+    expect(extractAddedLines(patch).filter((line) => line.text.startsWith('mine'))).toEqual(extractAddedLines(sliced));
+    expect(extractBaseLines(sliced)).toEqual(extractBaseLines(patch));
+    expect(slicePatch(patch, () => true)).toBe(['@@ -3,4 +3,7 @@', ...patch.split('\n').slice(1)].join('\n'));
   });
 
   it('counts only the lines the push added: code already in the base matches nothing', async () => {

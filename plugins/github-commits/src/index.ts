@@ -62,7 +62,16 @@ export {
   type PendingRequest,
   type RequestMatch,
 } from './match-pull';
-export { loadPushedCode, pushCommitsMax, soleAuthor, zeroSha, type PushRef } from './pushed-code';
+export {
+  loadPushedCode,
+  loadPushedCodeByAuthor,
+  pushCommitsMax,
+  pushSplitCommitsMax,
+  slicePatch,
+  soleAuthor,
+  zeroSha,
+  type PushRef,
+} from './pushed-code';
 export { extractBaseLines } from './base-lines';
 export { minifiedLineCharsMin, skippedFileReason, type SkipReason } from './skip-files';
 export { completionEvidenceKeys, fingerprintKey, requestKey, sessionKey } from './evidence-keys';

@@ -195,4 +195,113 @@ describe('a push to the default branch wakes the settlements of the code it hold
       await relay.stop();
     }
   });
+  it('gives each author of a push of several authors’ commits the lines their own commits added, and asks GitHub nothing when no team weighs self-merges', async () => {
+    const { database, world, github, linkedTeam, pendingSettlement, evidenceOf } = relayWorld;
+    const repo = github.addRepo('acme', 'ledger');
+    const quiet = github.addRepo('acme', 'quiet');
+    const source = { baseUrl: github.url, tokenSecret: 'GITHUB_TOKEN' };
+    const selfMerges = { ...source, repositories: ['acme/ledger'], selfMergeWeight: 0.5 };
+    const ella = await linkedTeam('ella-gh', selfMerges);
+    const finn = await linkedTeam('finn-gh', selfMerges);
+    // Gus's team watches acme/quiet at the default selfMergeWeight, 0: no push there can credit anyone.
+    const gus = await linkedTeam('gus-gh', { ...source, repositories: ['acme/quiet'] });
+    const ellaRequest = await codeRequest(database, ella.client, codeOf(21));
+    const finnRequest = await codeRequest(database, finn.client, codeOf(22));
+    // Ella asked for Finn's code too; it lands in the same push, but Finn's commit wrote it.
+    const ellaCopy = await codeRequest(database, ella.client, codeOf(22));
+    const gusRequest = await codeRequest(database, gus.client, codeOf(23));
+    const [ellaHandle, finnHandle] = await Promise.all(
+      [ellaRequest, finnRequest, ellaCopy, gusRequest].map(({ requestId }) => pendingSettlement(requestId)),
+    );
+
+    const pushedAt = new Date().toISOString();
+    const commitOf = (author: string, label: string, message: string, completion: string) => ({
+      sha: fakeSha(label),
+      message,
+      author,
+      authoredAt: pushedAt,
+      files: [{ filename: `routes/${label}.json`, status: 'added' as const, patch: newFilePatch([completion]) }],
+    });
+    const commits = [
+      commitOf(
+        'ella-gh',
+        'ella-ledger',
+        `Ledger routes\n\nTokenwise-Request: ${ellaRequest.requestId}`,
+        ellaRequest.completion,
+      ),
+      commitOf('finn-gh', 'finn-ledger', 'More routes', finnRequest.completion),
+    ];
+    const push = github.addPush(repo, { commits, files: commits.flatMap((commit) => commit.files) });
+    const quietCommits = [
+      commitOf('gus-gh', 'gus-quiet', `Routes\n\nTokenwise-Request: ${gusRequest.requestId}`, gusRequest.completion),
+      commitOf('ella-gh', 'ella-quiet', 'Tidy', ellaRequest.completion),
+    ];
+    const quietPush = github.addPush(quiet, { commits: quietCommits, files: quietCommits.flatMap((c) => c.files) });
+    for (const [target, pushed, sender] of [
+      [repo, push, 'ella-gh'],
+      [quiet, quietPush, 'gus-gh'],
+    ] as const) {
+      const answer = await deliverWebhook({
+        url: relayWorld.webhookUrl,
+        secret: relayWebhookSecret,
+        event: 'push',
+        payload: pushPayload(target, pushed, sender),
+      });
+      expect(answer.status).toBe(200);
+    }
+
+    const rows: RelayedRow[] = [];
+    const slug = (await findOrgSlug(database.db, { orgId: world.orgId }))!;
+    const callsBefore = github.calls().length;
+    const relay = startGithubRelay(
+      relayWorld.relayDeps(rows, { [orgSecretVariable(slug, 'GITHUB_TOKEN')]: relayGithubToken }),
+    );
+    try {
+      const [ellaResult, finnResult] = (await Promise.all([ellaHandle!.result(), finnHandle!.result()])) as [
+        SettlementResult,
+        SettlementResult,
+      ];
+      expect(ellaResult).toMatchObject({ status: 'settled', score: 0.5, refund: expectedRefund(ellaRequest.cost) });
+      expect(finnResult).toMatchObject({ status: 'settled' });
+      expect(finnResult.score).toBeGreaterThan(0);
+      await until(
+        async () => (rows.filter((row) => row.outcome !== undefined).length === 2 ? true : undefined),
+        'both pushes relayed',
+      );
+      const outcomes = new Map<string, RelayedRow['outcome']>();
+      for (const row of rows) {
+        const evidence = await findGithubEvidence(database.db, { id: row.evidenceId });
+        if (row.outcome !== undefined) outcomes.set(evidence?.mergeCommitSha as string, row.outcome);
+      }
+      expect(Object.fromEntries(outcomes)).toEqual({
+        [push.after]: { signalled: 2, skipped: 0 },
+        [quietPush.after]: { signalled: 0, skipped: 0 },
+      });
+      for (const [request, after] of [
+        [ellaRequest, push.after],
+        [finnRequest, push.after],
+      ] as const) {
+        expect((await evidenceOf(request.requestId)).received).toEqual([
+          expect.objectContaining({
+            evidenceId: githubPushEvidenceId('acme/ledger', after),
+            payload: expect.objectContaining({ requestId: request.requestId, selfMerged: true }),
+          }),
+        ]);
+      }
+      // Finn's lines are not Ella's, and nothing of acme/quiet was asked of GitHub.
+      for (const untouched of [ellaCopy, gusRequest]) {
+        expect(await evidenceOf(untouched.requestId)).toMatchObject({ received: [], rejected: [] });
+      }
+      const paths = github
+        .calls()
+        .slice(callsBefore)
+        .map((call) => call.path);
+      expect(paths.filter((path) => path.includes('/acme/quiet/'))).toEqual([]);
+      expect(paths.filter((path) => path.includes('/acme/ledger/commits/')).sort()).toEqual(
+        commits.map((commit) => `/repos/acme/ledger/commits/${commit.sha}`).sort(),
+      );
+    } finally {
+      await relay.stop();
+    }
+  });
 });

@@ -19,7 +19,7 @@ import {
   githubMatchEvidenceId,
   GithubRateLimitError,
   loadMergedPull,
-  loadPushedCode,
+  loadPushedCodeByAuthor,
   matchPullToRequests,
   windowDaysMax,
   type GithubClient,
@@ -94,8 +94,10 @@ export interface GithubRelayDeps {
  * Relays each merged pull request and each push to a default branch the webhook receiver recorded
  * (outbox kind `github_evidence`) to the settlements it concerns. A push is code that landed
  * without a pull request, so without anyone else's review: it is matched as a pull request
- * self-merged by its commits' author (`loadPushedCode`), which counts only at each team's
- * `selfMergeWeight` (0 by default: nothing is sent), under one evidence id per push
+ * self-merged by its commits' author (a push of several authors' commits as one per author, each
+ * holding the lines its author's commits added: `loadPushedCodeByAuthor`), which counts only at
+ * each team's `selfMergeWeight` (0 by default: nothing is sent, and GitHub is not asked), under one
+ * evidence id per push
  * (`github-push-<repo>@<after>`); a forced push or one that created the branch credits nobody
  * (`landingOf`). For each org whose team configurations watch the repository it
  * loads the pull request from GitHub with that org's configured token, fingerprints it, finds the
@@ -194,27 +196,42 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
     }
   };
 
-  /** The landed code `landing` names, loaded with `github` (one org's token); undefined when it did not land on the default branch. */
+  /**
+   * The landed code `landing` names, loaded with `github` (one org's token): a merged pull request,
+   * or a push as one slice per author (`loadPushedCodeByAuthor`); none when it did not land on the
+   * default branch, or when it is a push and no team of `configs` weighs self-merges (nothing
+   * could be sent, so GitHub is not asked).
+   */
   const loadLanded = async (
     github: GithubClient,
     evidence: GithubEvidence,
     landing: Exclude<Landing, { kind: 'none' }>,
-  ): Promise<MergedPull | undefined> => {
+    configs: readonly GithubCommitsConfig[],
+  ): Promise<MergedPull[]> => {
     const [owner, repo] = evidence.repositoryFullName.split('/') as [string, string];
     if (landing.kind === 'pull') {
       const pull = await loadMergedPull(github, { owner, repo, pullNumber: landing.pullNumber });
-      return pull.merged && pull.intoDefaultBranch ? pull : undefined;
+      return pull.merged && pull.intoDefaultBranch ? [pull] : [];
     }
-    const push = await loadPushedCode(github, {
-      owner,
-      repo,
-      defaultBranch: evidence.baseRef,
-      before: landing.before,
-      after: landing.after,
-      receivedAt: evidence.receivedAt,
-    });
-    if (!push.merged) log(`${push.repo}@${landing.after}: not a fast-forward of ${landing.before}; it credits nobody.`);
-    return push.merged ? push : undefined;
+    if (configs.every((config) => config.selfMergeWeight === 0)) return [];
+    const slices = await loadPushedCodeByAuthor(
+      github,
+      {
+        owner,
+        repo,
+        defaultBranch: evidence.baseRef,
+        before: landing.before,
+        after: landing.after,
+        receivedAt: evidence.receivedAt,
+      },
+      log,
+    );
+    const landed = slices.filter((slice) => slice.merged);
+    if (landed.length === 0)
+      log(
+        `${evidence.repositoryFullName}@${landing.after}: not a fast-forward of ${landing.before}; it credits nobody.`,
+      );
+    return landed;
   };
 
   const relayEvidence = async (evidence: GithubEvidence): Promise<GithubRelayOutcome> => {
@@ -239,10 +256,10 @@ export function startGithubRelay(deps: GithubRelayDeps): OutboxRelay {
         bySource.set(sourceKey(config), [...(bySource.get(sourceKey(config)) ?? []), config]);
       for (const sourceConfigs of bySource.values()) {
         const github = await githubFor(orgId, sourceConfigs[0]!);
-        const pull = await loadLanded(github, evidence, landing);
-        if (pull === undefined) continue;
+        const pulls = await loadLanded(github, evidence, landing, sourceConfigs);
         const settings = new Map(sourceConfigs.map((config) => [winnowingKey(config), { k: config.k, w: config.w }]));
-        for (const winnowing of settings.values()) await relayToOrg(orgId, evidence, pull, winnowing, done, outcome);
+        for (const pull of pulls)
+          for (const winnowing of settings.values()) await relayToOrg(orgId, evidence, pull, winnowing, done, outcome);
       }
     }
     return outcome;

@@ -4,6 +4,7 @@ import { decideDeviceCode, handleDeviceFlow } from './github-device-flow';
 import {
   commit,
   commitComparison,
+  commitWithFiles,
   compareCommitsUnpagedMax,
   diffEntry,
   pullRequest,
@@ -72,7 +73,8 @@ function paginate(items: unknown[], query: URLSearchParams, url: URL): { page: u
 /**
  * A local GitHub REST API for tests, driven by the real `@octokit/rest`: repositories, pull
  * requests with their files (unified `patch`), reviews and commits, pushes compared
- * `before...after` (commits paged, files with `patch` on the first page), `GET /user`; `Link`
+ * `before...after` (commits paged, files with `patch` on the first page), single commits with their
+ * own files (`GET /repos/{o}/{r}/commits/{sha}`), `GET /user`; `Link`
  * pagination; `x-ratelimit-*` headers with a primary limit per token (403 when spent, free 304s);
  * secondary limits (403 or 429 with `retry-after`) on demand; weak ETags and 304 for a matching
  * `If-None-Match`; and the OAuth device flow (`/login/device/code`, `/login/oauth/access_token`, and
@@ -163,6 +165,18 @@ export async function startLocalGithub() {
       handle: ([, owner, name, number], _query, base) => {
         const [repo, pull] = pullOf(owner as string, name as string, number as string);
         return pull.commits.map((entry) => commit(state, repo, entry, base));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/repos/${seg}/${seg}/commits/([0-9a-f]{7,64})$`),
+      handle: ([, owner, name, sha], _query, base) => {
+        const repo = repoOf(owner as string, name as string);
+        const commits = [...repo.pushes.values(), ...repo.pulls.values()].flatMap((entry) => entry.commits);
+        const found = commits.find((entry) => entry.sha.startsWith(sha as string));
+        // GitHub answers an unknown sha with 422.
+        if (found === undefined) throw new HttpError(422, `No commit found for SHA: ${sha}`);
+        return commitWithFiles(state, repo, found, base);
       },
     },
     {

@@ -186,6 +186,26 @@ export function commit(state: GithubState, repo: GithubRepo, entry: GithubCommit
   } satisfies DeepPartial<Schemas['commit']>;
 }
 
+/** A commit's own files, at most this many on a page, as GitHub lists them. */
+export const commitFilesMax = 300;
+
+/**
+ * `GET /repos/{o}/{r}/commits/{ref}`: the commit, its stats, and its files diffed against its
+ * parent (the first page of them).
+ */
+export function commitWithFiles(state: GithubState, repo: GithubRepo, entry: GithubCommit, base: string) {
+  const files = (entry.files ?? [])
+    .slice(0, commitFilesMax)
+    .map((file) => diffEntry(repo, { number: 0, headSha: entry.sha }, file, base));
+  const additions = files.reduce((sum, file) => sum + file.additions, 0);
+  const deletions = files.reduce((sum, file) => sum + file.deletions, 0);
+  return {
+    ...commit(state, repo, entry, base),
+    stats: { additions, deletions, total: additions + deletions },
+    files,
+  } satisfies DeepPartial<Schemas['commit']>;
+}
+
 /** Compare commits answers at most this many commits when not paginated, as GitHub does. */
 export const compareCommitsUnpagedMax = 250;
 /** and at most this many files, on the first page only. */

@@ -28,6 +28,8 @@ export interface GithubCommit {
   /** The GitHub login of the author, when the commit's email maps to one. */
   author: string | null;
   authoredAt: string;
+  /** The commit's own diff against its parent, as `GET /repos/{o}/{r}/commits/{sha}` lists it. */
+  files?: GithubPullFile[];
 }
 
 export interface GithubPull {

@@ -167,6 +167,38 @@ describe('the local GitHub, driven by the real @octokit/rest with the throttling
     expect(unknown).toMatchObject({ status: 404 });
   });
 
+  it('serves a single commit with its own files diffed against its parent, and 422 for a sha it does not know', async () => {
+    const octokit = client('ghp_ada');
+    const repo = github.addRepo('acme', 'commits');
+    const patch = '@@ -1 +1,2 @@\n context\n+export const added = 1;';
+    github.addPush(repo, {
+      commits: [
+        {
+          sha: fakeSha('single-1'),
+          message: 'Add a constant',
+          author: 'ada',
+          authoredAt: '2026-12-01T10:00:00Z',
+          files: [{ filename: 'src/constants.ts', status: 'modified', patch }],
+        },
+      ],
+      files: [],
+    });
+    const { data } = await octokit.rest.repos.getCommit({ owner: 'acme', repo: 'commits', ref: fakeSha('single-1') });
+    expect(data).toMatchObject({
+      sha: fakeSha('single-1'),
+      author: { login: 'ada' },
+      commit: { message: 'Add a constant' },
+      stats: { additions: 1, deletions: 0, total: 1 },
+    });
+    expect(data.files?.map((file) => [file.filename, file.status, file.additions, file.patch])).toEqual([
+      ['src/constants.ts', 'modified', 1, patch],
+    ]);
+    const unknown = await octokit.rest.repos
+      .getCommit({ owner: 'acme', repo: 'commits', ref: fakeSha('never-pushed') })
+      .catch((error: unknown) => error);
+    expect(unknown).toMatchObject({ status: 422, message: expect.stringContaining('No commit found for SHA') });
+  });
+
   it('answers a matching If-None-Match with 304, which costs no rate limit', async () => {
     const octokit = client('ghp_ada');
     const first = await octokit.rest.pulls.get({ owner: 'acme', repo: 'payments', pull_number: 7 });
