@@ -20,8 +20,11 @@ const model = 'bench-model';
 
 type GatewayStats = Vitals & {
   rssBytes: number;
+  /** The phase's peak resident memory (Linux VmHWM, reset at the phase's start). */
+  peakRssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
+  heapSpaces: Record<string, number>;
   phases: Record<string, { p50: number; p99: number; max: number }>;
   ledger: {
     batches: number;
@@ -46,16 +49,22 @@ const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const leadInSeconds = Number(process.env.BENCH_LEAD_IN_SECONDS ?? 3);
 const userCount = 50;
 
-/** The bar the gateway is held to (issue #14): latency it adds over the model server, per path. */
-const addedLatencyBar = { p50Ms: 5, p99Ms: 30, ratePerSecond: 500 };
+/** The bar the gateway is held to (issues #4 and #14): latency it adds over the model server and its peak memory, per path. */
+const addedLatencyBar = { p50Ms: 5, p99Ms: 30, rssMb: 200, ratePerSecond: 500 };
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 /**
  * Whether each measured gateway path met the bar, from its figures and the direct path's of the
  * same kind; only the paths this run measured. A run at another rate is not held to it.
  */
-function barVerdict(results: Record<string, Pick<PhaseResult, 'name' | 'p50' | 'p99'>>, rate: number): string {
+function barVerdict(
+  results: Record<string, Pick<PhaseResult, 'name' | 'p50' | 'p99'>>,
+  rate: number,
+  peakRss: Record<string, number> = {},
+): string {
   const bar = addedLatencyBar;
-  const head = `bar (added p50 <= ${bar.p50Ms} ms and p99 <= ${bar.p99Ms} ms at ${bar.ratePerSecond} req/s, every path)`;
+  const head = `bar (added p50 <= ${bar.p50Ms} ms and p99 <= ${bar.p99Ms} ms, peak RSS <= ${bar.rssMb} MB at ${bar.ratePerSecond} req/s, every path)`;
   if (rate !== bar.ratePerSecond) return `${head}: not judged, this run sent ${rate} req/s`;
   const met: string[] = [];
   const missed: string[] = [];
@@ -67,6 +76,7 @@ function barVerdict(results: Record<string, Pick<PhaseResult, 'name' | 'p50' | '
     const over = [
       ...(p50 > bar.p50Ms ? [`p50 ${p50.toFixed(2)} ms`] : []),
       ...(p99 > bar.p99Ms ? [`p99 ${p99.toFixed(2)} ms`] : []),
+      ...((peakRss[key] ?? 0) > bar.rssMb * 2 ** 20 ? [`peak RSS ${mb(peakRss[key] ?? 0)} MB`] : []),
     ];
     if (over.length === 0) met.push(result.name);
     else missed.push(`${result.name} (${over.join(', ')})`);
@@ -307,7 +317,11 @@ async function main(): Promise<void> {
       process.env.BENCH_PROFILE === '1',
     );
     children.push(gateway);
-    const gatewayUrl = (await message<{ url: string }>(gateway, 'ready')).url;
+    const ready = await message<{ url: string; rssBytes: number; heapTotalBytes: number }>(gateway, 'ready');
+    const gatewayUrl = ready.url;
+    process.stdout.write(
+      `gateway started: RSS ${mb(ready.rssBytes)} MB, V8 heap ${mb(ready.heapTotalBytes)} MB, before any request\n`,
+    );
     process.stdout.write(
       `PostgreSQL ${server.version}; vllm-sim (TTFT 20 ms, 32 output tokens) and the gateway in their own processes; ${ratePerSecond} req/s open loop for ${phaseSeconds} s per phase, each after ${leadInSeconds} s of its own traffic unmeasured, after ${warmUpSeconds} s of warm-up per path.\n\n`,
     );
@@ -331,6 +345,7 @@ async function main(): Promise<void> {
     let cpuMicros = 0;
     let gatewayRequests = 0;
     let rssBytes = 0;
+    const peakRss: Record<string, number> = {};
     const cpuPerRequest: Record<string, number> = {};
     let ledgerBefore: GatewayStats['ledger'] | undefined;
     // One gateway phase with its own figures: the gateway's vitals, phases and ledger work are reset before it.
@@ -374,11 +389,17 @@ async function main(): Promise<void> {
         process.stdout.write(`${name}: ${describeBursts(phaseFile(name), direct.p99 + 30, pgTimeline.samples())}\n`);
       cpuPerRequest[key] = stats.cpuMicros / Math.max(result.sent, 1);
       process.stdout.write(
-        `${name}: gateway CPU ${cpuPerRequest[key].toFixed(0)} µs per request; memory RSS ${(stats.rssBytes / 2 ** 20).toFixed(0)} MB, V8 heap ${(stats.heapUsedBytes / 2 ** 20).toFixed(0)} MB used of ${(stats.heapTotalBytes / 2 ** 20).toFixed(0)} MB\n`,
+        `${name}: gateway CPU ${cpuPerRequest[key].toFixed(0)} µs per request; memory RSS peak ${mb(stats.peakRssBytes)} MB, at the end ${mb(stats.rssBytes)} MB, V8 heap ${mb(stats.heapUsedBytes)} MB used of ${mb(stats.heapTotalBytes)} MB (${Object.entries(
+          stats.heapSpaces,
+        )
+          .filter(([, bytes]) => bytes >= 2 ** 20)
+          .map(([space, bytes]) => `${space} ${mb(bytes)}`)
+          .join(', ')})\n`,
       );
       cpuMicros += stats.cpuMicros;
       gatewayRequests += result.sent;
-      rssBytes = Math.max(rssBytes, stats.rssBytes);
+      peakRss[key] = stats.peakRssBytes;
+      rssBytes = Math.max(rssBytes, stats.peakRssBytes);
     };
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
@@ -418,9 +439,9 @@ async function main(): Promise<void> {
         .map(([key, micros]) => `${key.slice(prefix.length)} ${micros.toFixed(0)}`)
         .join(', ');
     process.stdout.write(
-      `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request (no caps: ${cpuOf('gateway-')}${withCaps ? `; caps: ${cpuOf('capped-')}` : ''}), RSS ${(rssBytes / 2 ** 20).toFixed(0)} MB\n`,
+      `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request (no caps: ${cpuOf('gateway-')}${withCaps ? `; caps: ${cpuOf('capped-')}` : ''}), peak RSS ${mb(rssBytes)} MB\n`,
     );
-    process.stdout.write(`${barVerdict(results, ratePerSecond)}\n`);
+    process.stdout.write(`${barVerdict(results, ratePerSecond, peakRss)}\n`);
 
     if (process.env.BENCH_HEAP === '1') {
       gateway.send({ type: 'heap' });

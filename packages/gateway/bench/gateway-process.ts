@@ -1,9 +1,9 @@
 // The gateway as its own process for bench:gateway, so its CPU time and RSS are its own.
 import { openDatabase, serviceIdleTimeoutMs } from '@tokenwise/db';
 import { createLedger } from '@tokenwise/ledger';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { ledgerBatchIntervalMs, startGateway } from '../src/index';
 import { watchVitals } from './vitals';
 
@@ -30,7 +30,12 @@ const gateway = await startGateway({
   },
   log: (line) => process.stderr.write(`gateway: ${line}\n`),
 });
-process.send?.({ type: 'ready', url: gateway.url });
+process.send?.({
+  type: 'ready',
+  url: gateway.url,
+  rssBytes: process.memoryUsage().rss,
+  heapTotalBytes: process.memoryUsage().heapTotal,
+});
 // Every observation of each phase since the last reset, so the bench can print percentiles, not only means.
 const phaseSamples = new Map<string, number[]>();
 const observePhase = gateway.metrics.observePhase.bind(gateway.metrics);
@@ -55,8 +60,29 @@ const postProfiler = (method: string) =>
   new Promise<unknown>((resolve, reject) =>
     phaseProfiles?.post(method, (error, result) => (error === null ? resolve(result) : reject(error))),
   );
+/**
+ * Linux keeps the process's peak resident memory (VmHWM); writing 5 to clear_refs starts it again
+ * at the current RSS, so each phase reports its own peak, not a sample at its end.
+ */
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not Linux, or not allowed: the peak then counts from the start of the process.
+  }
+}
+function peakRssBytes(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch {
+    // Not Linux.
+  }
+  return process.memoryUsage().rss;
+}
 process.on('message', (message: { type: string }) => {
   if (message.type === 'reset') {
+    resetPeakRss();
     if (phaseProfiles !== undefined)
       void (allocations
         ? postProfiler('HeapProfiler.enable').then(() =>
@@ -94,8 +120,13 @@ process.on('message', (message: { type: string }) => {
       type: 'stats',
       ...vitals.read(),
       rssBytes: process.memoryUsage().rss,
+      peakRssBytes: peakRssBytes(),
       heapUsedBytes: process.memoryUsage().heapUsed,
       heapTotalBytes: process.memoryUsage().heapTotal,
+      // What each V8 space holds committed now (MB): which one a larger heap grew in.
+      heapSpaces: Object.fromEntries(
+        getHeapSpaceStatistics().map((space) => [space.space_name.replace(/_space$/, ''), space.space_size]),
+      ),
       phases: Object.fromEntries(
         [...phaseSamples].map(([name, samples]) => {
           samples.sort((a, b) => a - b);
