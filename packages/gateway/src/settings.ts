@@ -71,12 +71,25 @@ export const ledgerBatchIntervalMs = 10;
  * Node (V8) flags the gateway process runs with (Compose's command, bench:gateway):
  * - `--no-parallel-scavenge`: young-generation collections on the main thread alone; on a few busy
  *   cores, waiting for helper threads that are not scheduled made them pause for longer.
+ * - `--max-old-space-size=2047`: a heap limit just under 2 GB, chosen for what it does to V8's heap
+ *   growing. V8 lets the old generation grow to up to 4 times its live size before collecting it
+ *   when the heap limit is 2 GB or more (Node's default on a server is about 4 GB), and scales that
+ *   factor down to 1.3-2 for smaller limits (MemoryController::MaxGrowingFactor; on Node 20's V8 11.3
+ *   this limit gives 2). The gateway's heap holds 23 MB after a full collection at the end of
+ *   bench:gateway (its caches are bounded), 30-50 MB with requests in flight; with the default,
+ *   that sat in 81-94 MB of committed old space, and with carbon caps, which
+ *   promote 34 KB a request against 14 KB (more ledger operations alive across two scavenges), every
+ *   capped phase of bench:gateway peaked at 198-224 MB resident, over the 200 MB bar. With this
+ *   limit: 163-167 MB peak on every path (old space 37-48 MB), 5-10 incremental collections a phase
+ *   against 2-6. Four full runs each way, alternated: 1,022-1,131 µs of gateway CPU per request
+ *   against 991-1,066 µs without it. A 1 GB limit (factor 1.6) gave 148-157 MB but 14-17
+ *   collections a phase and 1,177-1,211 µs.
  *
- * V8's own heap growing is kept. `--heap-growing-percent=50`, once here to keep resident memory
+ * V8's own heap growing is otherwise kept. `--heap-growing-percent=50`, once here to keep resident memory
  * near the live set, started a full collection every 1-1.5 s under load (16-20 in a 23 s phase
  * against 2-3), and the marking that ran nearly all the time slowed every request: in four
  * alternating pairs of bench:gateway, capped streams used 1,349-1,511 µs of gateway CPU per request
  * without it against 1,445-1,654 µs with it, event-loop delay p99 6.5-11.2 ms against 11.2-16.4 ms,
  * and added p99 19-37 ms against 41-58 ms, for about 50 MB more resident memory (205-218 MB).
  */
-export const gatewayNodeFlags: readonly string[] = ['--no-parallel-scavenge'];
+export const gatewayNodeFlags: readonly string[] = ['--no-parallel-scavenge', '--max-old-space-size=2047'];
