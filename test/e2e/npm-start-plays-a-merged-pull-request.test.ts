@@ -124,26 +124,47 @@ describe('the commit-linkage demo path under npm start, as the README tells it',
     // No merge can be Ray's before his login is linked: the refusal says how to link it.
     expect(unlinked.code).toBe(1);
     expect(unlinked.stderr).toContain(
-      'has no linked GitHub login, so no merge can be theirs: link one first with `tokenwise github link --org demo --user ray@demo.test --login <login>`',
+      "has no linked GitHub login, so no merge can be theirs: link one first (they prove it with the API's me.linkGithub",
     );
+    expect(unlinked.stderr).toContain('`tokenwise github link --org demo --user ray@demo.test --login <login>`');
 
-    const [linked, adaLinked] = await Promise.all(
-      [
-        ['ray@demo.test', 'ray-gh'],
-        ['ada@demo.test', 'ada-gh'],
-      ].map(([email, login]) =>
-        tokenwise(['github', 'link', '--org', 'demo', '--user', email as string, '--login', login as string], dir),
-      ),
+    // Step 1 of the README: Ray proves his login through the local GitHub's device flow, entering
+    // the code on its page as ray-gh; Ada's is linked by an admin, the alternative it names.
+    const api = createApiClient({ url: devFile.apiUrl, apiKey: ray.apiKey });
+    const adaLinked = await tokenwise(
+      ['github', 'link', '--org', 'demo', '--user', 'ada@demo.test', '--login', 'ada-gh'],
+      dir,
     );
-    expect(adaLinked?.code).toBe(0);
-    expect(linked).toMatchObject({ code: 0, stdout: expect.stringContaining('Linked GitHub login ray-gh') });
+    expect(adaLinked).toMatchObject({ code: 0, stdout: expect.stringContaining('Linked GitHub login ada-gh') });
+    const started = (await api.me.linkGithub.mutate({})) as {
+      attemptId: string;
+      userCode: string;
+      verificationUri: string;
+      intervalSeconds: number;
+    };
+    expect(started.verificationUri).toBe(`${devFile.githubUrl}/login/device`);
+    const page = await fetch(started.verificationUri, {
+      method: 'POST',
+      body: new URLSearchParams({ user_code: started.userCode, login: 'ray-gh', decision: 'approve' }),
+    });
+    expect(page.status).toBe(200);
+    const linked = await until(
+      async () => {
+        // GitHub's interval between two polls, as a client waits it.
+        await new Promise((resolve) => setTimeout(resolve, (started.intervalSeconds + 0.5) * 1000));
+        const answer = (await api.me.linkGithub.mutate({ attemptId: started.attemptId })) as { state: string };
+        return answer.state === 'pending' ? undefined : answer;
+      },
+      'Ray’s device-flow link',
+      6,
+    );
+    expect(linked).toMatchObject({ state: 'linked', login: 'ray-gh' });
     const played = await tokenwise(['github', 'play-merge', '--request', requestId], dir);
     expect(played.code, played.stderr).toBe(0);
     expect(played.stdout).toContain('Merged tokenwise-demo/app#1 on the local GitHub');
     expect(played.stdout).toContain(`npx tokenwise history --org demo --user ray@demo.test`);
 
     // The merge is Ray's reviewed code with its request trailer: score 1, half the cost back (the demo policy).
-    const api = createApiClient({ url: devFile.apiUrl, apiKey: ray.apiKey });
     const settled = await until(async () => {
       const rows = (await api.me.recentUsage.query({ limit: 5 })) as {
         requestId: string;

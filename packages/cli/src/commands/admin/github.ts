@@ -99,7 +99,7 @@ async function mergeableRequest(db: Db, demo: DemoGithub, requestId: string) {
   const account = await findGithubAccount(db, { orgId: request.orgId, userId: request.userId });
   if (account === undefined)
     throw new ValidationError(
-      `${email}, who made request ${requestId}, has no linked GitHub login, so no merge can be theirs: link one first with \`tokenwise github link --org ${orgSlug} --user ${email} --login <login>\`.`,
+      `${email}, who made request ${requestId}, has no linked GitHub login, so no merge can be theirs: link one first (they prove it with the API's me.linkGithub, entering its code at GitHub's /login/device page, or an admin links it with \`tokenwise github link --org ${orgSlug} --user ${email} --login <login>\`).`,
     );
   const config = request.teamId === null ? undefined : await currentScoringConfig(db, { teamId: request.teamId });
   const watching = config?.plugins.some(
