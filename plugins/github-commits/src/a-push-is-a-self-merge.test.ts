@@ -54,20 +54,23 @@ describe('a push to the default branch is code landed without review: a self-mer
     authoredAt: `2026-12-02T10:${String(index % 60).padStart(2, '0')}:00Z`,
   });
 
-  /** Pushes `commits` and `files` onto a fresh repository and loads the push as the relay does. */
-  async function pushed(commits: GithubCommit[], files: GithubPullFile[], status: 'ahead' | 'diverged' = 'ahead') {
+  /** Pushes `commits` and `files` onto a fresh repository: the ref the relay loads it by. */
+  function pushRef(commits: GithubCommit[], files: GithubPullFile[], status: 'ahead' | 'diverged' = 'ahead') {
     repoNumber += 1;
     const repo = github.addRepo('acme', `repo-${repoNumber}`);
     const push = github.addPush(repo, { commits, files, status });
-    return loadPushedCode(client, {
+    return {
       owner: 'acme',
       repo: repo.name,
       defaultBranch: 'main',
       before: push.before,
       after: push.after,
       receivedAt,
-    });
+    };
   }
+  /** Pushes and loads the push as one. */
+  const pushed = (commits: GithubCommit[], files: GithubPullFile[], status: 'ahead' | 'diverged' = 'ahead') =>
+    loadPushedCode(client, pushRef(commits, files, status));
 
   it('loads the comparison across pages, skipping lockfiles, with the author as its own merger and no approval', async () => {
     const commits = [
@@ -167,21 +170,9 @@ describe('a push to the default branch is code landed without review: a self-mer
     }
   });
 
-  /** Pushes onto a fresh repository and loads it per author, as the relay does; `log` gets its lines. */
-  async function pushedByAuthor(commits: GithubCommit[], files: GithubPullFile[], log: string[] = []) {
-    repoNumber += 1;
-    const repo = github.addRepo('acme', `repo-${repoNumber}`);
-    const push = github.addPush(repo, { commits, files });
-    const ref = {
-      owner: 'acme',
-      repo: repo.name,
-      defaultBranch: 'main',
-      before: push.before,
-      after: push.after,
-      receivedAt,
-    };
-    return loadPushedCodeByAuthor(client, ref, (line) => log.push(line));
-  }
+  /** Pushes and loads the push per author, as the relay does; `log` gets its lines. */
+  const pushedByAuthor = (commits: GithubCommit[], files: GithubPullFile[], log: string[] = []) =>
+    loadPushedCodeByAuthor(client, pushRef(commits, files), (line) => log.push(line));
   const addedTexts = (slice: { files: readonly { path: string; patch: string }[] }) =>
     slice.files.flatMap((entry) =>
       extractAddedLines(entry.patch, entry.path).map((line) => `${entry.path}:${line.line}:${line.text}`),
