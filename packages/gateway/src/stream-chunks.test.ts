@@ -1,6 +1,8 @@
+import { startVllmSim } from '@tokenwise/vllm-sim';
 import { describe, expect, it } from 'vitest';
 import { withoutUsage, type ChunkJson } from './inference';
 import { SseParser } from './sse';
+import { tokenChunk } from './token-chunk';
 
 const chat =
   '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"say \\"usage\\":{} }}"},"logprobs":null,"finish_reason":null}],"usage":{"prompt_tokens":12,"total_tokens":15,"completion_tokens":3}}';
@@ -43,6 +45,124 @@ describe('SSE parsing', () => {
       const events: string[] = [];
       for (let at = 0; at < stream.length; at += size) events.push(...parser.push(stream.slice(at, at + size)));
       expect(events).toEqual(expected);
+    }
+  });
+});
+
+describe('token chunks read without parsing', () => {
+  const chatToken = (content: string, index = 0) =>
+    `{"id":"chatcmpl-7","object":"chat.completion.chunk","created":1796652622,"model":"llama-3.1-8b","choices":[{"index":${index},"delta":{"content":${JSON.stringify(content)}},"logprobs":null,"finish_reason":null}]}`;
+  const completionToken = (text: string, index = 0) =>
+    `{"id":"cmpl-7","object":"text_completion","created":1796652622,"model":"llama-3.1-8b","choices":[{"index":${index},"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null}`;
+  const tricky = ['', ' token', 'say "hi"', 'back\\slash', 'line\nbreak\ttab', 'é ☃ 🦙', '\u0001', '</s>', '"}]}'];
+
+  it('reads a token chunk of either endpoint exactly as JSON.parse does, escapes included', () => {
+    for (const content of tricky)
+      for (const index of [0, 3]) {
+        expect(tokenChunk(chatToken(content, index), 'chat')).toEqual({ index, content });
+        expect(tokenChunk(completionToken(content, index), 'completions')).toEqual({ index, content });
+      }
+    // \u escapes, a lone surrogate among them, as a server may write them.
+    const escaped = chatToken('x').replace('"content":"x"', '"content":"\\u00e9\\ud83e\\udd99\\ud800\\/"');
+    expect(tokenChunk(escaped, 'chat')?.content).toBe(
+      (JSON.parse(escaped) as { choices: { delta: { content: string } }[] }).choices[0]?.delta.content,
+    );
+  });
+
+  it('leaves every other chunk to the parser: role, finish, usage, several choices, other fields, the other endpoint, malformed', () => {
+    const token = chatToken('x');
+    const others = [
+      token.replace('"delta":{"content":"x"}', '"delta":{"role":"assistant","content":""}'),
+      token.replace('"finish_reason":null', '"finish_reason":"stop","stop_reason":null'),
+      token.replace(']}', '],"usage":{"prompt_tokens":1,"total_tokens":2,"completion_tokens":1}}'),
+      token.replace(
+        '"finish_reason":null}]',
+        '"finish_reason":null},{"index":1,"delta":{"content":"y"},"logprobs":null,"finish_reason":null}]',
+      ),
+      token.replace('"delta":{"content":"x"}', '"delta":{"content":"x","tool_calls":[]}'),
+      token.replace('"delta":{"content":"x"}', '"delta":{"reasoning_content":"x"}'),
+      token.replace('"logprobs":null', '"logprobs":{"content":[]}'),
+      token.replace('"id":"chatcmpl-7"', '"id":"chat\\"cmpl"'),
+      token.replace('"index":0', '"index":01'),
+      token.replace('"index":0', '"index":-1'),
+      token.replace('"index":0', '"index":1e3'),
+      token.replace('"created":1796652622', '"created":1796652622.5'),
+      token.replace('"content":"x"', '"content":"\\x"'),
+      token.replace('"content":"x"', '"content":"\u0001"'),
+      token.replace('"content":"x"', '"content":"x'),
+      token.replace('{"id"', '{ "id"'),
+      `${token} `,
+      token.slice(0, -1),
+      completionToken('x'),
+    ];
+    for (const data of others) expect(tokenChunk(data, 'chat'), data).toBeUndefined();
+    expect(tokenChunk(token, 'completions')).toBeUndefined();
+    expect(tokenChunk(completionToken('x').replace(',"usage":null', ''), 'completions')).toBeUndefined();
+  });
+
+  it('never reads a chunk differently from JSON.parse, over thousands of random edits of token chunks', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const alphabet = ['"', '\\', '{', '}', '[', ']', ',', ':', '0', '1', 'u', 'n', 'x', ' ', '\n', '\u0000', 'é'];
+    let read = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const kind = round % 2 === 0 ? 'chat' : 'completions';
+      let data = kind === 'chat' ? chatToken(tricky[round % tricky.length] ?? '') : completionToken('tok');
+      for (let edits = 1 + random(3); edits > 0; edits--) {
+        const at = random(data.length + 1);
+        const char = alphabet[random(alphabet.length)] ?? '';
+        const edit = random(3);
+        data =
+          edit === 0
+            ? data.slice(0, at) + char + data.slice(at)
+            : edit === 1
+              ? data.slice(0, at) + data.slice(at + 1)
+              : data.slice(0, at) + char + data.slice(at + 1);
+      }
+      const token = tokenChunk(data, kind);
+      if (token === undefined) continue;
+      read++;
+      const parsed = JSON.parse(data) as ChunkJson;
+      expect(parsed.choices).toHaveLength(1);
+      const choice = parsed.choices?.[0];
+      expect(choice?.finish_reason).toBeNull();
+      expect(parsed.usage ?? null).toBeNull();
+      expect({ index: choice?.index, content: kind === 'chat' ? choice?.delta?.content : choice?.text }).toEqual(token);
+    }
+    // Some edits leave a valid token chunk (in the content, mostly): the comparison above ran on them.
+    expect(read).toBeGreaterThan(100);
+  });
+
+  it('reads every token chunk vllm-sim streams, for both endpoints', async () => {
+    const sim = await startVllmSim({ model: 'm', seed: 3, outputTokens: { min: 12, max: 12 } });
+    try {
+      for (const [path, kind, body] of [
+        ['/v1/chat/completions', 'chat', { messages: [{ role: 'user', content: 'hi' }] }],
+        ['/v1/completions', 'completions', { prompt: 'hi' }],
+      ] as const) {
+        const response = await fetch(`${sim.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'm', stream: true, stream_options: { include_usage: true }, n: 2, ...body }),
+        });
+        const events = new SseParser().push(await response.text()).filter((data) => data !== '[DONE]');
+        const chunks = events.map((data) => JSON.parse(data) as ChunkJson);
+        const plain = chunks.filter(
+          (chunk) =>
+            chunk.choices?.length === 1 &&
+            chunk.usage === (kind === 'chat' ? undefined : null) &&
+            chunk.choices[0]?.finish_reason === null &&
+            (kind === 'completions' || !('role' in (chunk.choices[0]?.delta ?? {}))),
+        );
+        expect(plain.length).toBeGreaterThanOrEqual(2 * 11);
+        const read = events.filter((data) => tokenChunk(data, kind) !== undefined);
+        expect(read).toHaveLength(plain.length);
+      }
+    } finally {
+      await sim.close();
     }
   });
 });

@@ -15,6 +15,7 @@ import {
 } from './relay-common';
 import { SseParser } from './sse';
 import { StreamUsage } from './stream-usage';
+import { tokenChunk } from './token-chunk';
 
 export interface ChunkJson {
   id?: unknown;
@@ -76,31 +77,43 @@ export async function relayStream(
           batch += 'data: [DONE]\n\n';
           continue;
         }
-        let chunk: ChunkJson;
-        try {
-          chunk = JSON.parse(data) as ChunkJson;
-        } catch {
-          batch += `data: ${data}\n\n`;
-          continue;
+        // Most chunks are one token of one choice: read without parsing (token-chunk.ts).
+        const token = tokenChunk(data, kind);
+        let chunk: ChunkJson | undefined;
+        let piece: unknown;
+        let pieceIndex: unknown;
+        if (token !== undefined) {
+          tracker.observeToken(token.index, token.content.length > 0);
+          piece = token.content;
+          pieceIndex = token.index;
+        } else {
+          try {
+            chunk = JSON.parse(data) as ChunkJson;
+          } catch {
+            batch += `data: ${data}\n\n`;
+            continue;
+          }
+          tracker.observe(chunk as Parameters<StreamUsage['observe']>[0]);
+          const choice = chunk.choices?.[0];
+          piece = kind === 'chat' ? choice?.delta?.content : choice?.text;
+          pieceIndex = choice?.index;
         }
-        tracker.observe(chunk as Parameters<StreamUsage['observe']>[0]);
-        const finalUsage = Array.isArray(chunk.choices) && chunk.choices.length === 0;
+        const finalUsage = chunk !== undefined && Array.isArray(chunk.choices) && chunk.choices.length === 0;
         if (!finalUsage && tracker.overBound(perChoiceMax, totalMax)) {
           // Past the hold: this chunk is not sent; the answer ends at the bound.
           ending = 'cut_at_bound';
-          batch += closingEvents(chunk, tracker, kind, wantsUsage, perChoiceMax, totalMax);
+          const cut = chunk ?? (JSON.parse(data) as ChunkJson);
+          batch += closingEvents(cut, tracker, kind, wantsUsage, perChoiceMax, totalMax);
           writer.end(batch);
           break upstreamLoop;
         }
-        const choice = chunk.choices?.[0];
-        const piece = kind === 'chat' ? choice?.delta?.content : choice?.text;
         if (typeof piece === 'string' && piece.length > 0) {
           ttftMs ??= performance.now() - meta.startedAt;
-          if (choice?.index === 0 && completionText.length < deps.settings.payloadBytesMax) completionText += piece;
+          if (pieceIndex === 0 && completionText.length < deps.settings.payloadBytesMax) completionText += piece;
         }
         if (finalUsage && !wantsUsage) continue;
         const out =
-          !finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null
+          chunk !== undefined && !finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null
             ? withoutUsage(data, chunk, kind)
             : data;
         batch += `data: ${out}\n\n`;

@@ -55,23 +55,39 @@ export class StreamUsage {
         this.final = { promptTokens: count(usage.prompt_tokens), completionTokens: count(usage.completion_tokens) };
       return;
     }
-    if (usage !== null && usage !== undefined) this.prompt = Math.max(this.prompt, count(usage.prompt_tokens));
-    for (const choice of choices) {
-      const index = count(choice.index);
-      let entry = this.perChoice.get(index);
-      if (entry === undefined) {
-        entry = { reported: 0, counted: 0, finished: false };
-        this.perChoice.set(index, entry);
-      }
-      const before = Math.max(entry.reported, entry.counted);
-      if (usage !== null && usage !== undefined)
-        entry.reported = Math.max(entry.reported, count(usage.completion_tokens));
-      if (hasOutput(choice)) entry.counted++;
-      const after = Math.max(entry.reported, entry.counted);
-      this.completionTotal += after - before;
-      this.choiceMax = Math.max(this.choiceMax, after);
-      if (choice.finish_reason !== null && choice.finish_reason !== undefined) entry.finished = true;
+    const hasUsage = usage !== null && usage !== undefined;
+    if (hasUsage) this.prompt = Math.max(this.prompt, count(usage.prompt_tokens));
+    const reported = hasUsage ? count(usage.completion_tokens) : 0;
+    for (const choice of choices)
+      this.observeChoice(
+        count(choice.index),
+        reported,
+        hasOutput(choice),
+        choice.finish_reason !== null && choice.finish_reason !== undefined,
+      );
+  }
+
+  /**
+   * One chunk of a single unfinished choice without usage (`tokenChunk`), counted as `observe`
+   * counts it.
+   */
+  observeToken(index: number, output: boolean): void {
+    this.observeChoice(index, 0, output, false);
+  }
+
+  private observeChoice(index: number, reported: number, output: boolean, finished: boolean): void {
+    let entry = this.perChoice.get(index);
+    if (entry === undefined) {
+      entry = { reported: 0, counted: 0, finished: false };
+      this.perChoice.set(index, entry);
     }
+    const before = Math.max(entry.reported, entry.counted);
+    entry.reported = Math.max(entry.reported, reported);
+    if (output) entry.counted++;
+    const after = Math.max(entry.reported, entry.counted);
+    this.completionTotal += after - before;
+    this.choiceMax = Math.max(this.choiceMax, after);
+    if (finished) entry.finished = true;
   }
 
   /** True once the stream has reported any usage or output. */
