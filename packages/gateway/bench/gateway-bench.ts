@@ -49,6 +49,19 @@ const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const leadInSeconds = Number(process.env.BENCH_LEAD_IN_SECONDS ?? 3);
 const userCount = 50;
 
+/**
+ * A second org whose every user, team and org has a carbon cap (never reached), so each request also
+ * holds and charges three carbon budgets. BENCH_CARBON_CAPS=0 leaves it out; =user caps only its
+ * users (one carbon budget a request), to see what the team's and the org's shared holds cost.
+ */
+const capsMode = process.env.BENCH_CARBON_CAPS ?? 'all';
+if (!['0', 'user', 'all'].includes(capsMode))
+  throw new Error(
+    `BENCH_CARBON_CAPS must be 0 (no caps), user (users' caps only) or all (the default), not "${capsMode}".`,
+  );
+const withCaps = capsMode !== '0';
+const capsPath = capsMode === 'user' ? 'gateway+user caps' : 'gateway+caps';
+
 /** The bar the gateway is held to (issues #4 and #14): latency it adds over the model server and its peak memory, per path. */
 const addedLatencyBar = { p50Ms: 5, p99Ms: 30, rssMb: 200, ratePerSecond: 500 };
 
@@ -262,9 +275,6 @@ async function main(): Promise<void> {
       return created;
     };
     const keys = await createUsers(org.id, 'user', null);
-    // BENCH_CARBON_CAPS=0 leaves them out: a second org whose every user, team and org has a carbon cap
-    // (never reached), so each request also holds and charges three carbon budgets.
-    const withCaps = process.env.BENCH_CARBON_CAPS !== '0';
     let cappedKeys: string[] = [];
     if (withCaps) {
       const green = await createOrg(database.db, { actor: 'bench', input: { slug: 'bench-green', name: 'Green' } });
@@ -276,8 +286,10 @@ async function main(): Promise<void> {
       const capDeps = { db: database.db, ledger: setupLedger };
       const cap = async (input: SetCarbonCapInput) =>
         setCarbonCap(capDeps, { orgId: green.id, timeZone: 'UTC', actor: 'bench', input });
-      await cap({ scope: 'org', period: 'month', hardGrams: 100_000_000 });
-      await cap({ scope: 'team', teamId: team.id, period: 'month', hardGrams: 10_000_000, softPercent: 90 });
+      if (capsMode === 'all') {
+        await cap({ scope: 'org', period: 'month', hardGrams: 100_000_000 });
+        await cap({ scope: 'team', teamId: team.id, period: 'month', hardGrams: 10_000_000, softPercent: 90 });
+      }
       for (const userId of userIds.slice(userCount))
         await cap({ scope: 'user', userId, period: 'month', hardGrams: 1_000_000, softPercent: 90 });
     }
@@ -331,7 +343,7 @@ async function main(): Promise<void> {
     const warmUps = [
       await openLoop('warm-up gateway', gatewayUrl, false, keys, warmUpSeconds),
       await openLoop('warm-up gateway stream', gatewayUrl, true, keys, warmUpSeconds),
-      ...(withCaps ? [await openLoop('warm-up gateway+caps', gatewayUrl, false, cappedKeys, warmUpSeconds)] : []),
+      ...(withCaps ? [await openLoop(`warm-up ${capsPath}`, gatewayUrl, false, cappedKeys, warmUpSeconds)] : []),
     ];
     const results: Record<string, PhaseResult> = {};
     // The same traffic right before a measured phase, unmeasured; its own figures show the cold start.
@@ -408,7 +420,7 @@ async function main(): Promise<void> {
         withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)),
       );
       await gatewayPhase(`gateway-${label}`, `gateway ${label}`, stream, keys);
-      if (withCaps) await gatewayPhase(`capped-${label}`, `gateway+caps ${label}`, stream, cappedKeys);
+      if (withCaps) await gatewayPhase(`capped-${label}`, `${capsPath} ${label}`, stream, cappedKeys);
     }
     for (const result of Object.values(results)) {
       process.stdout.write(
@@ -432,7 +444,9 @@ async function main(): Promise<void> {
         .join('; ');
     process.stdout.write(`\nadded latency (gateway - direct): ${addedOf('gateway')}\n`);
     if (withCaps)
-      process.stdout.write(`added latency with carbon caps on every user, team and org: ${addedOf('capped')}\n`);
+      process.stdout.write(
+        `added latency with carbon caps on ${capsMode === 'user' ? 'every user (not their team or org)' : 'every user, team and org'}: ${addedOf('capped')}\n`,
+      );
     const cpuOf = (prefix: string) =>
       Object.entries(cpuPerRequest)
         .filter(([key]) => key.startsWith(prefix))
