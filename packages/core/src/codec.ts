@@ -73,7 +73,43 @@ export function fromJsonValue(value: unknown, depth = 0): unknown {
 
 /** JSON.stringify that carries bigints. */
 export function stringifyJson(value: unknown): string {
+  // A flat object of plain values is its own JSON value: no copy.
+  if (flatKeys(value) !== undefined) return JSON.stringify(value);
   return JSON.stringify(toJsonValue(value));
+}
+
+/**
+ * The keys of a plain object whose values are all strings, booleans, finite numbers or null, none
+ * of them an array index and the object no tagged bigint; else undefined. Such an object (the
+ * ledger's `{ requestId }` on every hold) encodes without the generic walk, to the same text.
+ */
+function flatKeys(value: unknown): string[] | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === bigintTag) return undefined;
+  for (const key of keys) {
+    // JSON.stringify writes array-index keys first, in numeric order, and the generic copy drops
+    // an own __proto__: both are left to the generic path.
+    const first = key.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || key === '__proto__') return undefined;
+    const item = value[key];
+    const kind = typeof item;
+    if (kind === 'string' || kind === 'boolean' || item === null) continue;
+    if (kind === 'number' && Number.isFinite(item)) continue;
+    return undefined;
+  }
+  return keys;
+}
+
+/** Text that JSON writes as it is, between quotes: no quote, backslash, control character or surrogate. */
+const plainJsonText = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * `JSON.stringify` of one string, equal to it for every string: text that needs no escape (ids,
+ * codes, account ids) skips its generic entry, about four times as fast. The ledger writes six a row.
+ */
+export function jsonString(text: string): string {
+  return plainJsonText.test(text) ? `"${text}"` : JSON.stringify(text);
 }
 
 /** JSON.parse that restores bigints written by `stringifyJson`. */
@@ -92,6 +128,18 @@ export const amountCodec = {
  * order its keys were built in (jsonb reorders keys). Used where text is hashed or MACed.
  */
 export function canonicalJson(value: unknown): string {
+  const keys = flatKeys(value);
+  if (keys !== undefined) {
+    const record = value as Record<string, string | boolean | number | null>;
+    keys.sort();
+    let out = '{';
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as string;
+      const item = record[key];
+      out += `${index > 0 ? ',' : ''}${jsonString(key)}:${typeof item === 'string' ? jsonString(item) : String(item)}`;
+    }
+    return `${out}}`;
+  }
   return JSON.stringify(sortKeys(toJsonValue(value)));
 }
 

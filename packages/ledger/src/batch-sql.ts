@@ -3,6 +3,7 @@ import { executeRows, pgArray, stringifyJsonb, type Db } from '@tokenwise/db';
 import type { TransferType } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import type { AccountState } from './evaluate';
+import { isoTime } from './iso-time';
 import type { OwnerType, Transfer } from './types';
 
 /**
@@ -182,7 +183,7 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
         ${batch.batchSeq.toString()}::bigint, ${batch.createdAt.toISOString()}::timestamptz, u.row_mac
       from unnest(${column((row) => row.seq)}::bigint[], ${column((row) => row.id)}::text[], ${column((row) => row.type)}::text[],
         ${column((row) => row.debitAccountId)}::uuid[], ${column((row) => row.creditAccountId)}::uuid[], ${column((row) => row.currency)}::text[],
-        ${column((row) => row.amount)}::bigint[], ${column((row) => row.pendingId)}::text[], ${column((row) => row.expiresAt?.toISOString())}::timestamptz[],
+        ${column((row) => row.amount)}::bigint[], ${column((row) => row.pendingId)}::text[], ${column((row) => (row.expiresAt === null ? null : isoTime(row.expiresAt)))}::timestamptz[],
         ${column((row) => row.code)}::text[], ${column((row) => stringifyJsonb(row.userData))}::jsonb[], ${column((row) => row.rowMac)}::text[])
         as u(seq, id, type, debit, credit, currency, amount, pending_id, expires_at, code, user_data, row_mac)
       where ${locked}

@@ -1,5 +1,6 @@
-import { assertAmount, canonicalJson, invariant } from '@tokenwise/core';
+import { assertAmount, canonicalJson, invariant, jsonString } from '@tokenwise/core';
 import { createHmac } from 'node:crypto';
+import { isoTime } from './iso-time';
 import type { Transfer } from './types';
 
 /** The chain's first link: batch 1 chains to this. */
@@ -23,11 +24,11 @@ export function transferMac(key: Buffer, transfer: Transfer): string {
  * than the HMAC itself. Only `userData`, free-form JSON, goes through the generic encoder.
  */
 export function transferCanonical(transfer: Transfer): string {
-  return `[${bigintJson(transfer.seq)},${JSON.stringify(transfer.id)},${JSON.stringify(transfer.type)},${JSON.stringify(
+  return `[${bigintJson(transfer.seq)},${jsonString(transfer.id)},${jsonString(transfer.type)},${jsonString(
     transfer.debitAccountId,
-  )},${JSON.stringify(transfer.creditAccountId)},${JSON.stringify(transfer.currency)},${bigintJson(transfer.amount)},${
-    transfer.pendingId === null ? 'null' : JSON.stringify(transfer.pendingId)
-  },${transfer.expiresAt === null ? 'null' : `"${transfer.expiresAt.toISOString()}"`},${JSON.stringify(transfer.code)},${
+  )},${jsonString(transfer.creditAccountId)},${jsonString(transfer.currency)},${bigintJson(transfer.amount)},${
+    transfer.pendingId === null ? 'null' : jsonString(transfer.pendingId)
+  },${transfer.expiresAt === null ? 'null' : `"${isoTime(transfer.expiresAt)}"`},${jsonString(transfer.code)},${
     transfer.userData === null || transfer.userData === undefined ? 'null' : canonicalJson(transfer.userData)
   },${batchTail(transfer.batchSeq, transfer.createdAt)}`;
 }
