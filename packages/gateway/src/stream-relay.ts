@@ -124,7 +124,9 @@ export async function relayStream(
         writer.end(batch);
         continue;
       }
-      if (!(await writer.push(batch))) {
+      // Most pushes are written or coalesced at once: only a write that waits for drain is awaited.
+      const pushed = writer.push(batch);
+      if (!(typeof pushed === 'boolean' ? pushed : await pushed)) {
         ending = 'client_left';
         if (writer.stalled) meta.abandon();
         break;
@@ -238,8 +240,11 @@ class ClientWriter {
     private readonly stallMs: number,
   ) {}
 
-  /** Queues `text`; writes it when the interval allows. False when the client is gone. */
-  async push(text: string): Promise<boolean> {
+  /**
+   * Queues `text`; writes it when the interval allows. False when the client is gone; a promise only
+   * when the write waits for the client to drain.
+   */
+  push(text: string): boolean | Promise<boolean> {
     this.pending += text;
     if (this.pending === '') return !this.res.destroyed;
     const now = performance.now();
@@ -285,10 +290,10 @@ class ClientWriter {
     return out;
   }
 
-  private write(text: string): Promise<boolean> {
+  private write(text: string): boolean | Promise<boolean> {
     const res = this.res;
-    if (res.destroyed) return Promise.resolve(false);
-    if (res.write(text)) return Promise.resolve(true);
+    if (res.destroyed) return false;
+    if (res.write(text)) return true;
     return new Promise<boolean>((resolve) => {
       const finish = (value: boolean) => {
         clearTimeout(timer);
