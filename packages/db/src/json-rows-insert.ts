@@ -1,3 +1,4 @@
+import { jsonString } from '@tokenwise/core';
 import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
 import { toSnakeCase } from 'drizzle-orm/casing';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
@@ -71,7 +72,13 @@ export function jsonRowsInserts(table: PgTable, rows: readonly Record<string, un
         if (value === null) continue;
         const driver = column.column.mapToDriverValue(value) as unknown;
         fields.push(
-          `${column.jsonKey}:${column.json && typeof driver === 'string' ? driver : JSON.stringify(typeof driver === 'bigint' ? driver.toString() : driver)}`,
+          `${column.jsonKey}:${
+            typeof driver === 'string'
+              ? column.json
+                ? driver
+                : jsonString(driver)
+              : JSON.stringify(typeof driver === 'bigint' ? driver.toString() : driver)
+          }`,
         );
       }
       return `{${fields.join(',')}}`;

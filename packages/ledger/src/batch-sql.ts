@@ -142,7 +142,9 @@ export interface BatchWrite {
   prevMac: string;
   mac: string;
   createdAt: Date;
-  rows: (Transfer & { rowMac: string })[];
+  rows: Transfer[];
+  /** Each row's MAC, in the order of `rows`. */
+  rowMacs: readonly string[];
   accounts: AccountState[];
   /** More data-modifying statements (audit rows, attached rows) to run in the same statement. */
   extra: SQL[];
@@ -153,6 +155,50 @@ export interface BatchWrite {
    * journal, so the batch is decided again on a fresh read.
    */
   guardNewIds?: readonly string[];
+}
+
+/** The journal rows as one array literal per column, gathered in one pass over the rows. */
+function journalColumns(rows: readonly Transfer[], rowMacs: readonly string[]) {
+  const count = rows.length;
+  const seq: bigint[] = new Array<bigint>(count);
+  const id: string[] = new Array<string>(count);
+  const type: string[] = new Array<string>(count);
+  const debit: string[] = new Array<string>(count);
+  const credit: string[] = new Array<string>(count);
+  const currency: string[] = new Array<string>(count);
+  const amount: bigint[] = new Array<bigint>(count);
+  const pendingId: (string | null)[] = new Array<string | null>(count);
+  const expiresAt: (string | null)[] = new Array<string | null>(count);
+  const code: string[] = new Array<string>(count);
+  const userData: (string | null)[] = new Array<string | null>(count);
+  for (let index = 0; index < count; index++) {
+    const row = rows[index] as Transfer;
+    seq[index] = row.seq;
+    id[index] = row.id;
+    type[index] = row.type;
+    debit[index] = row.debitAccountId;
+    credit[index] = row.creditAccountId;
+    currency[index] = row.currency;
+    amount[index] = row.amount;
+    pendingId[index] = row.pendingId;
+    expiresAt[index] = row.expiresAt === null ? null : isoTime(row.expiresAt);
+    code[index] = row.code;
+    userData[index] = stringifyJsonb(row.userData);
+  }
+  return {
+    seq: pgArray(seq),
+    id: pgArray(id),
+    type: pgArray(type),
+    debit: pgArray(debit),
+    credit: pgArray(credit),
+    currency: pgArray(currency),
+    amount: pgArray(amount),
+    pendingId: pgArray(pendingId),
+    expiresAt: pgArray(expiresAt),
+    code: pgArray(code),
+    userData: pgArray(userData),
+    rowMac: pgArray(rowMacs),
+  };
 }
 
 /** The SQLSTATE a guarded batch fails with when one of its new ids is already taken (division by zero, raised on purpose). */
@@ -166,7 +212,7 @@ export const journalIdTakenCode = '22012';
  */
 export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
   const { rows, accounts } = batch;
-  const column = (pick: (row: (typeof rows)[number]) => string | bigint | null | undefined) => pgArray(rows.map(pick));
+  const columns = journalColumns(rows, batch.rowMacs);
   const first = rows[0]?.seq ?? 0n;
   const last = rows[rows.length - 1]?.seq ?? 0n;
   const locked = sql`(select true from chain_lock)`;
@@ -181,10 +227,10 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
         (seq, id, type, debit_account_id, credit_account_id, currency, amount, pending_id, expires_at, code, user_data, batch_seq, created_at, row_mac)
       select u.seq, u.id, u.type, u.debit, u.credit, u.currency, u.amount, u.pending_id, u.expires_at, u.code, u.user_data,
         ${batch.batchSeq.toString()}::bigint, ${batch.createdAt.toISOString()}::timestamptz, u.row_mac
-      from unnest(${column((row) => row.seq)}::bigint[], ${column((row) => row.id)}::text[], ${column((row) => row.type)}::text[],
-        ${column((row) => row.debitAccountId)}::uuid[], ${column((row) => row.creditAccountId)}::uuid[], ${column((row) => row.currency)}::text[],
-        ${column((row) => row.amount)}::bigint[], ${column((row) => row.pendingId)}::text[], ${column((row) => (row.expiresAt === null ? null : isoTime(row.expiresAt)))}::timestamptz[],
-        ${column((row) => row.code)}::text[], ${column((row) => stringifyJsonb(row.userData))}::jsonb[], ${column((row) => row.rowMac)}::text[])
+      from unnest(${columns.seq}::bigint[], ${columns.id}::text[], ${columns.type}::text[],
+        ${columns.debit}::uuid[], ${columns.credit}::uuid[], ${columns.currency}::text[],
+        ${columns.amount}::bigint[], ${columns.pendingId}::text[], ${columns.expiresAt}::timestamptz[],
+        ${columns.code}::text[], ${columns.userData}::jsonb[], ${columns.rowMac}::text[])
         as u(seq, id, type, debit, credit, currency, amount, pending_id, expires_at, code, user_data, row_mac)
       where ${locked}
       returning 1

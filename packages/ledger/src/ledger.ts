@@ -156,6 +156,15 @@ export function createLedger(options: LedgerOptions): Ledger {
 
   const submit = async (ops: LedgerOp[]): Promise<OpResult[]> => {
     if (ops.length > batchOpsMax) throw new ValidationError(`At most ${batchOpsMax} operations per call.`);
+    // The common case, every op well formed: straight to the writer, results in the same order.
+    let allValid = true;
+    for (const op of ops) {
+      if (invalidReason(op) !== undefined) {
+        allValid = false;
+        break;
+      }
+    }
+    if (allValid) return writer.submit(ops.map(storableOp));
     // A malformed op never reaches the database; the rest of its linked chain fails with it.
     const results: (OpResult | undefined)[] = new Array(ops.length).fill(undefined);
     const valid: LedgerOp[] = [];

@@ -353,7 +353,9 @@ export class BatchWriter {
       guardNewIds: string[] | undefined;
     },
   ): Promise<ChainHead> {
-    const rows = batch.transfers.map((transfer) => ({ ...transfer, rowMac: transferMac(this.deps.hmacKey, transfer) }));
+    const rows = batch.transfers;
+    // Beside the rows, not spread into copies of them: a copy of a 13-field row cost about a microsecond.
+    const rowMacs = rows.map((transfer) => transferMac(this.deps.hmacKey, transfer));
     const touched = new Set(batch.transfers.flatMap((transfer) => [transfer.debitAccountId, transfer.creditAccountId]));
     const accounts = [...touched]
       .map((id) => batch.state.accounts.get(id))
@@ -369,11 +371,7 @@ export class BatchWriter {
       transferCount: rows.length,
       createdAt: batch.now,
     };
-    const mac = batchMac(
-      this.deps.hmacKey,
-      link,
-      rows.map((row) => row.rowMac),
-    );
+    const mac = batchMac(this.deps.hmacKey, link, rowMacs);
     const audits = batch.ops.flatMap((op, index) => {
       const decision = batch.decisions[index];
       if (
@@ -404,6 +402,7 @@ export class BatchWriter {
       mac,
       createdAt: batch.now,
       rows,
+      rowMacs,
       accounts,
       extra,
       chainLockKey,
