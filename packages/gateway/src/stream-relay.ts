@@ -15,7 +15,7 @@ import {
 } from './relay-common';
 import { SseParser } from './sse';
 import { StreamUsage } from './stream-usage';
-import { tokenChunk } from './token-chunk';
+import { tokenChunk, tokenWithoutUsage } from './token-chunk';
 
 export interface ChunkJson {
   id?: unknown;
@@ -77,13 +77,13 @@ export async function relayStream(
           batch += 'data: [DONE]\n\n';
           continue;
         }
-        // Most chunks are one token of one choice: read without parsing (token-chunk.ts).
+        // Most chunks are one token of one choice, with continuous usage: read without parsing (token-chunk.ts).
         const token = tokenChunk(data, kind);
         let chunk: ChunkJson | undefined;
         let piece: unknown;
         let pieceIndex: unknown;
         if (token !== undefined) {
-          tracker.observeToken(token.index, token.content.length > 0);
+          tracker.observeToken(token.index, token.content.length > 0, token.promptTokens, token.completionTokens);
           piece = token.content;
           pieceIndex = token.index;
         } else {
@@ -113,9 +113,17 @@ export async function relayStream(
         }
         if (finalUsage && !wantsUsage) continue;
         const out =
-          chunk !== undefined && !finalUsage && !wantsContinuous && chunk.usage !== undefined && chunk.usage !== null
-            ? withoutUsage(data, chunk, kind)
-            : data;
+          token !== undefined
+            ? token.usageLength > 0 && !wantsContinuous
+              ? tokenWithoutUsage(data, token, kind)
+              : data
+            : chunk !== undefined &&
+                !finalUsage &&
+                !wantsContinuous &&
+                chunk.usage !== undefined &&
+                chunk.usage !== null
+              ? withoutUsage(data, chunk, kind)
+              : data;
         batch += `data: ${out}\n\n`;
       }
       if (ending === 'done') {

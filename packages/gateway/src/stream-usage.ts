@@ -68,11 +68,12 @@ export class StreamUsage {
   }
 
   /**
-   * One chunk of a single unfinished choice without usage (`tokenChunk`), counted as `observe`
-   * counts it.
+   * One chunk of a single unfinished choice (`tokenChunk`), with its continuous usage when it
+   * carries one, counted as `observe` counts it.
    */
-  observeToken(index: number, output: boolean): void {
-    this.observeChoice(index, 0, output, false);
+  observeToken(index: number, output: boolean, promptTokens?: number, completionTokens?: number): void {
+    if (promptTokens !== undefined) this.prompt = Math.max(this.prompt, promptTokens);
+    this.observeChoice(index, completionTokens ?? 0, output, false);
   }
 
   private observeChoice(index: number, reported: number, output: boolean, finished: boolean): void {

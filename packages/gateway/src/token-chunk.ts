@@ -10,16 +10,23 @@ const head = (object: string) =>
   String.raw`^\{"id":${plainString},"object":"${object}","created":${integer},"model":${plainString},"choices":\[`;
 
 /**
- * The one chunk shape that is most of every vLLM stream: a single choice's token, not finished,
- * without usage. Chat: `{"index":0,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}`;
- * completions carry `"text"`, `"stop_reason":null` and `"usage":null` (every field, as vLLM dumps them).
+ * The cumulative usage vLLM puts on every chunk when the gateway asks for `continuous_usage_stats`
+ * (it always does): UsageInfo's fields in its order, `prompt_tokens_details` where it is dumped.
+ */
+const usageSuffix = String.raw`,"usage":\{"prompt_tokens":(${integer}),"total_tokens":${integer},"completion_tokens":(${integer})(?:,"prompt_tokens_details":null)?\}`;
+
+/**
+ * The one chunk shape that is most of every vLLM stream: a single choice's token, not finished.
+ * Chat: `{"index":0,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}`, then the
+ * continuous usage or nothing; completions carry `"text"` and `"stop_reason":null`, then the
+ * continuous usage or `"usage":null` (every field, as vLLM dumps them).
  */
 const tokenChunkShapes: Record<InferenceKind, RegExp> = {
   chat: new RegExp(
-    `${head(String.raw`chat\.completion\.chunk`)}\\{"index":(${integer}),"delta":\\{"content":(${stringLiteral})\\},"logprobs":null,"finish_reason":null\\}\\]\\}$`,
+    `${head(String.raw`chat\.completion\.chunk`)}\\{"index":(${integer}),"delta":\\{"content":(${stringLiteral})\\},"logprobs":null,"finish_reason":null\\}\\](${usageSuffix})?\\}$`,
   ),
   completions: new RegExp(
-    `${head('text_completion')}\\{"index":(${integer}),"text":(${stringLiteral}),"logprobs":null,"finish_reason":null,"stop_reason":null\\}\\],"usage":null\\}$`,
+    `${head('text_completion')}\\{"index":(${integer}),"text":(${stringLiteral}),"logprobs":null,"finish_reason":null,"stop_reason":null\\}\\](?:,"usage":null|(${usageSuffix}))\\}$`,
   ),
 };
 
@@ -28,20 +35,35 @@ export interface TokenChunk {
   index: number;
   /** The token's text (`delta.content` for chat, `text` for completions). */
   content: string;
+  /** The continuous usage's prompt and (cumulative) completion tokens, when the chunk carries usage. */
+  promptTokens: number | undefined;
+  completionTokens: number | undefined;
+  /** Characters of the usage field at the end (`,"usage":{…}`, before the closing brace), 0 without. */
+  usageLength: number;
 }
 
 /**
  * Reads a stream chunk of that shape without parsing it: the relay meets one per token, and a
- * JSON.parse of each cost about 1 µs and four objects. Any other chunk (the role chunk, the last
- * one of a choice, usage, several choices, other fields or order, anything malformed) gives
- * undefined and is parsed as before; what this returns is exactly what JSON.parse would give.
+ * JSON.parse of each cost about 1.7 µs and six objects. Any other chunk (the role chunk, the last
+ * one of a choice, the final usage, several choices, other fields or order, anything malformed)
+ * gives undefined and is parsed as before; what this returns is exactly what JSON.parse would give.
  */
 export function tokenChunk(data: string, kind: InferenceKind): TokenChunk | undefined {
   const match = tokenChunkShapes[kind].exec(data);
   if (match === null) return undefined;
   const literal = match[2] as string;
+  const usage = match[3];
   return {
     index: Number(match[1]),
     content: literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1),
+    promptTokens: usage === undefined ? undefined : Number(match[4]),
+    completionTokens: usage === undefined ? undefined : Number(match[5]),
+    usageLength: usage === undefined ? 0 : usage.length,
   };
+}
+
+/** A token chunk without the usage the client did not ask for: what `withoutUsage` writes for it. */
+export function tokenWithoutUsage(data: string, token: TokenChunk, kind: InferenceKind): string {
+  const head = data.slice(0, data.length - 1 - token.usageLength);
+  return kind === 'chat' ? `${head}}` : `${head},"usage":null}`;
 }
