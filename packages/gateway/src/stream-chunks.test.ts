@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { withoutUsage, type ChunkJson } from './inference';
 import { SseParser } from './sse';
 import { forwardedBody } from './forwarding';
-import { tokenChunk, tokenWithoutUsage } from './token-chunk';
+import { tokenChunk, usageCut } from './token-chunk';
 
 const chat =
   '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"say \\"usage\\":{} }}"},"logprobs":null,"finish_reason":null}],"usage":{"prompt_tokens":12,"total_tokens":15,"completion_tokens":3}}';
@@ -88,8 +88,8 @@ describe('token chunks read without parsing', () => {
   const readToken = (data: string, kind: 'chat' | 'completions') => {
     const token = tokenChunk(data, kind);
     if (token === undefined) return undefined;
-    const { usageLength, ...read } = token;
-    return { ...read, withoutUsage: usageLength > 0 ? tokenWithoutUsage(data, token, kind) : data };
+    const { usageAt, ...read } = token;
+    return { ...read, withoutUsage: usageAt > 0 ? usageCut(data, usageAt, kind) : data };
   };
 
   it('reads a token chunk of either endpoint exactly as JSON.parse does, with or without continuous usage, escapes included', () => {

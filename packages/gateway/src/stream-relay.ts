@@ -15,7 +15,7 @@ import {
 } from './relay-common';
 import { SseParser } from './sse';
 import { StreamUsage } from './stream-usage';
-import { tokenChunk, tokenWithoutUsage } from './token-chunk';
+import { tokenChunk, usageCut } from './token-chunk';
 
 export interface ChunkJson {
   id?: unknown;
@@ -112,18 +112,14 @@ export async function relayStream(
           if (pieceIndex === 0 && completionText.length < deps.settings.payloadBytesMax) completionText += piece;
         }
         if (finalUsage && !wantsUsage) continue;
-        const out =
-          token !== undefined
-            ? token.usageLength > 0 && !wantsContinuous
-              ? tokenWithoutUsage(data, token, kind)
-              : data
-            : chunk !== undefined &&
-                !finalUsage &&
-                !wantsContinuous &&
-                chunk.usage !== undefined &&
-                chunk.usage !== null
-              ? withoutUsage(data, chunk, kind)
-              : data;
+        let out = data;
+        if (!wantsContinuous) {
+          if (token !== undefined) {
+            if (token.usageAt > 0) out = usageCut(data, token.usageAt, kind);
+          } else if (chunk !== undefined && !finalUsage && chunk.usage !== undefined && chunk.usage !== null) {
+            out = withoutUsage(data, chunk, kind);
+          }
+        }
         batch += `data: ${out}\n\n`;
       }
       if (ending === 'done') {
@@ -221,7 +217,7 @@ export function withoutUsage(data: string, chunk: ChunkJson, kind: InferenceKind
   const at = data.lastIndexOf(',"usage":{');
   const keys = Object.keys(chunk);
   if (at > 0 && keys[keys.length - 1] === 'usage' && data.endsWith('}}') && data.indexOf('{', at + 10) < 0) {
-    return kind === 'chat' ? `${data.slice(0, at)}}` : `${data.slice(0, at)},"usage":null}`;
+    return usageCut(data, at, kind);
   }
   const copy: ChunkJson = { ...chunk };
   if (kind === 'chat') delete copy.usage;

@@ -38,8 +38,8 @@ export interface TokenChunk {
   /** The continuous usage's prompt and (cumulative) completion tokens, when the chunk carries usage. */
   promptTokens: number | undefined;
   completionTokens: number | undefined;
-  /** Characters of the usage field at the end (`,"usage":{…}`, before the closing brace), 0 without. */
-  usageLength: number;
+  /** Where the usage field (`,"usage":{…}`, the chunk's last) starts, or -1 without usage. */
+  usageAt: number;
 }
 
 /**
@@ -58,12 +58,14 @@ export function tokenChunk(data: string, kind: InferenceKind): TokenChunk | unde
     content: literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1),
     promptTokens: usage === undefined ? undefined : Number(match[4]),
     completionTokens: usage === undefined ? undefined : Number(match[5]),
-    usageLength: usage === undefined ? 0 : usage.length,
+    usageAt: usage === undefined ? -1 : data.length - 1 - usage.length,
   };
 }
 
-/** A token chunk without the usage the client did not ask for: what `withoutUsage` writes for it. */
-export function tokenWithoutUsage(data: string, token: TokenChunk, kind: InferenceKind): string {
-  const head = data.slice(0, data.length - 1 - token.usageLength);
-  return kind === 'chat' ? `${head}}` : `${head},"usage":null}`;
+/**
+ * The chunk without its usage field (at `at`, its last field, a flat object), as vLLM writes a
+ * chunk when usage was not asked for: chat drops the field, completions carry `"usage":null`.
+ */
+export function usageCut(data: string, at: number, kind: InferenceKind): string {
+  return kind === 'chat' ? `${data.slice(0, at)}}` : `${data.slice(0, at)},"usage":null}`;
 }
