@@ -7,6 +7,7 @@ import type { Flight, InferenceDeps, InferenceKind, Upstream } from './relay-com
 import { priorityBodyField } from './request-body';
 import { requestUpstream } from './upstream-request';
 import { readBounded } from './upstream-read';
+import type { CancelSignal } from './abort';
 
 /** Tries on another replica when one fails before answering. */
 const failoverAttemptsMax = 2;
@@ -48,8 +49,8 @@ export async function sendWithFailover(
   deps: InferenceDeps,
   flight: Flight,
   request: Forwarding,
-  queueSignal: AbortSignal,
-  upstreamSignal: AbortSignal,
+  queueSignal: CancelSignal,
+  upstreamSignal: CancelSignal,
 ): Promise<Upstream> {
   const exclude = new Set<string>();
   let lastError: unknown;
@@ -134,7 +135,7 @@ export async function relayUpstreamError(
 }
 
 /** True when `error` is the model server's failure (it counts against the replica's circuit breaker). */
-export function isUpstreamFault(error: unknown, cutByUs: AbortSignal): boolean {
+export function isUpstreamFault(error: unknown, cutByUs: CancelSignal): boolean {
   if (cutByUs.aborted) return false;
   if (error instanceof GatewayError) return error.status === 502 || error.status === 504;
   // Socket and protocol errors while reading the answer come from the upstream; our own bugs are

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { linkedSignal } from './abort';
+import { linkedSignal, RequestAbort } from './abort';
 import { startAdmission } from './admission';
 import { forwardedBody, isUpstreamFault, relayUpstreamError, sendWithFailover } from './forwarding';
 import { relayJson } from './json-relay';
@@ -27,14 +27,14 @@ export async function handleInference(
 ): Promise<void> {
   const startedAt = performance.now();
   const flight = new Flight(requestId);
-  const clientGone = new AbortController();
+  const clientGone = new RequestAbort();
   res.once('close', () => {
     if (!res.writableFinished) clientGone.abort();
   });
   let lease: UpstreamLease | undefined;
-  const deadline = new AbortController();
+  const deadline = new RequestAbort();
   const deadlineTimer = setTimeout(() => deadline.abort(), deps.settings.requestTimeoutMs);
-  const holdRefused = new AbortController();
+  const holdRefused = new RequestAbort();
   let admitting: Promise<Admission> | undefined;
   let chargeable: ChargeableRequest | undefined;
   try {
@@ -63,11 +63,10 @@ export async function handleInference(
       phase('admit');
     }
     const forwarded = forwardedBody(body, estimate.forwardedMaxTokens, stream);
-    const timeout = deadline.signal;
     // Waiting for a model slot ends when the client leaves; once forwarded, a whole (non-stream)
     // answer is still read after the client left, so it is charged vLLM's own usage.
-    const queueAbort = linkedSignal([clientGone.signal, timeout, holdRefused.signal]);
-    const upstreamAbort = stream ? queueAbort : linkedSignal([timeout, holdRefused.signal]);
+    const queueAbort = linkedSignal([clientGone, deadline, holdRefused]);
+    const upstreamAbort = stream ? queueAbort : linkedSignal([deadline, holdRefused]);
     const preferClean = prefersCleanCluster(tier, principal.carbonAwareRouting);
     const within = new Set(clusters.map((reachable) => reachable.name));
     const sending = sendWithFailover(
@@ -106,8 +105,8 @@ export async function handleInference(
       tags,
       startedAt,
       upstreamAbort,
-      clientGone: clientGone.signal,
-      timeout,
+      clientGone,
+      timeout: deadline,
       cluster: upstream.lease.cluster,
       abandon: () => clientGone.abort(),
     };
@@ -123,19 +122,11 @@ export async function handleInference(
     });
     if (!ok) upstream.lease.release({ ok: false });
   } catch (error) {
-    lease?.release({ ok: !isUpstreamFault(error, deadline.signal) });
+    lease?.release({ ok: !isUpstreamFault(error, deadline) });
     // A request that failed while its hold was committing releases the hold once it is known.
     if (flight.admission === undefined && admitting !== undefined)
       flight.admission = await admitting.catch(() => undefined);
-    await endFailedRequest(
-      deps,
-      kind,
-      flight,
-      res,
-      error,
-      { clientGone: clientGone.signal, deadline: deadline.signal },
-      chargeable,
-    );
+    await endFailedRequest(deps, kind, flight, res, error, { clientGone, deadline }, chargeable);
   } finally {
     clearTimeout(deadlineTimer);
   }

@@ -1,5 +1,6 @@
 import type { ClusterOwnership, ModelProfile, Principal } from '@tokenwise/control';
 import type { PriorityTier } from '@tokenwise/core';
+import type { CancelSignal } from './abort';
 
 /**
  * What the request path needs from its collaborators. Control's key store and the router
@@ -45,7 +46,7 @@ export interface UpstreamRouter {
     model: string,
     tier: PriorityTier,
     options?: {
-      signal?: AbortSignal;
+      signal?: CancelSignal;
       exclude?: ReadonlySet<string>;
       preferClean?: boolean;
       within?: ReadonlySet<string>;

@@ -14,6 +14,7 @@ import type { GatewaySettings } from './settings';
 import type { TokenUsage } from './stream-usage';
 import type { UpstreamBody } from './upstream-request';
 import type { UpstreamPools } from './upstream-pools';
+import type { CancelSignal } from './abort';
 
 export interface InferenceDeps {
   db: Db;
@@ -63,9 +64,9 @@ export interface RelayMeta {
   body: Record<string, unknown>;
   tags: Record<string, string>;
   startedAt: number;
-  upstreamAbort: AbortSignal;
-  clientGone: AbortSignal;
-  timeout: AbortSignal;
+  upstreamAbort: CancelSignal;
+  clientGone: CancelSignal;
+  timeout: CancelSignal;
   /** Marks the client as gone (a client that stopped reading is cut). */
   abandon: () => void;
 }

@@ -9,6 +9,7 @@ import {
   type Outcome,
   type RelayMeta,
 } from './relay-common';
+import type { CancelSignal } from './abort';
 
 /** What a charge of an abandoned request needs to know about it. */
 export type ChargeableRequest = Omit<RelayMeta, 'upstreamAbort' | 'clientGone' | 'timeout' | 'abandon'>;
@@ -23,7 +24,7 @@ export async function endFailedRequest(
   flight: Flight,
   res: ServerResponse,
   error: unknown,
-  signals: { clientGone: AbortSignal; deadline: AbortSignal },
+  signals: { clientGone: CancelSignal; deadline: CancelSignal },
   chargeable: ChargeableRequest | undefined,
 ): Promise<void> {
   const { requestId } = flight;
@@ -55,7 +56,7 @@ export async function endFailedRequest(
  * request the model was working on. A deadline that expired while the request still waited for a
  * model slot is the platform's doing: that is released, not charged.
  */
-function abandonedOrTimedOut(flight: Flight, clientGone: AbortSignal, deadline: AbortSignal): boolean {
+function abandonedOrTimedOut(flight: Flight, clientGone: CancelSignal, deadline: CancelSignal): boolean {
   if (clientGone.aborted) return true;
   return deadline.aborted && flight.forwarded !== undefined;
 }

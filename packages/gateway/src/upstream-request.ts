@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { CancelSignal } from './abort';
 
 /** Bytes queued unread before the model server is paused (TCP then holds the rest). */
 const queuedBytesMax = 1 << 20;
@@ -106,7 +107,7 @@ export function requestUpstream(
     path: string;
     headers: Record<string, string>;
     body: string;
-    signal: AbortSignal;
+    signal: CancelSignal;
     headersTimeout: number;
     bodyTimeout: number;
   },

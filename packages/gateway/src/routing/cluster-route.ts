@@ -6,7 +6,7 @@ import { type ReplicaState, hasFreeSlot, snapshotReplica } from './replica-state
 import { type LeaseOwner, RouteLease } from './route-lease';
 import { ServiceRate, estimateRetryAfterSeconds } from './service-rate';
 import { TieredQueue } from './tiered-queue';
-import { type ClusterConfig, type Lease, type ReplicaSnapshot } from './types';
+import { type CancelSignal, type ClusterConfig, type Lease, type ReplicaSnapshot } from './types';
 import { Waiter, type WaiterOwner, onWaitTimeout } from './waiter';
 
 /** One cluster's standing for one request, at one instant (see ClusterRoute.standing). */
@@ -108,7 +108,7 @@ export class ClusterRoute implements LeaseOwner, WaiterOwner {
   acquire(
     model: string,
     tier: PriorityTier,
-    signal: AbortSignal | undefined,
+    signal: CancelSignal | undefined,
     exclude: ReadonlySet<string> | undefined,
   ): Promise<Lease> {
     if (this.closed) return Promise.reject(new NoHealthyReplicaError(shuttingDownMessage));

@@ -11,6 +11,20 @@ export {
   type RoutingErrorCode,
 } from './errors';
 
+/** An abort listener: a function, or an object that is its own listener (`handleEvent`), as on an EventTarget. */
+export type CancelListener = (() => void) | { handleEvent(): void };
+
+/**
+ * What the request path reads of an abort signal. A web `AbortSignal` satisfies it, and so does the
+ * lighter `RequestAbort` (../abort.ts) the gateway makes for each request.
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: CancelListener, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: CancelListener): void;
+}
+
 export interface Replica {
   id: string;
   url: string;
@@ -47,7 +61,7 @@ export interface RouterSnapshot {
 }
 
 export interface AcquireOptions {
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   exclude?: ReadonlySet<string>;
   /**
    * Among the clusters serving the model, prefer the cleanest (lowest grid intensity x PUE) with a

@@ -1,6 +1,6 @@
 import { type PriorityTier } from '@tokenwise/core';
 import { type QueueEntry } from './tiered-queue';
-import { type Lease } from './types';
+import { type CancelSignal, type Lease } from './types';
 
 /** What a waiter tells its cluster when it leaves the queue on its own. */
 export interface WaiterOwner {
@@ -19,7 +19,7 @@ export class Waiter implements QueueEntry {
     readonly tier: PriorityTier,
     readonly tierIndex: number,
     readonly exclude: ReadonlySet<string> | undefined,
-    readonly signal: AbortSignal | undefined,
+    readonly signal: CancelSignal | undefined,
     readonly resolve: (lease: Lease) => void,
     readonly reject: (error: unknown) => void,
   ) {}
