@@ -7,9 +7,15 @@ export const sseLineBytesMax = 4 * 1024 * 1024;
  */
 export class SseParser {
   private tail = '';
+  private started = false;
 
   push(chunk: string): string[] {
-    const text = this.tail + chunk;
+    let text = this.tail + chunk;
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      // One leading byte order mark is ignored (the SSE standard; TextDecoder used to drop it).
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     const events: string[] = [];
     let start = 0;
     for (;;) {

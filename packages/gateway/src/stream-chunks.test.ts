@@ -48,6 +48,15 @@ describe('SSE parsing', () => {
       expect(events).toEqual(expected);
     }
   });
+
+  it('ignores one leading byte order mark, as the SSE standard says, and keeps any later one', () => {
+    const parser = new SseParser();
+    expect(parser.push('')).toEqual([]);
+    expect(parser.push('\uFEFF')).toEqual([]);
+    expect(parser.push('data: first\n\n')).toEqual(['first']);
+    expect(parser.push('\uFEFFdata: second\n\ndata: \uFEFFthird\n\n')).toEqual(['\uFEFFthird']);
+    expect(new SseParser().push('\uFEFF\uFEFFdata: x\n\n')).toEqual([]);
+  });
 });
 
 describe('token chunks read without parsing', () => {
