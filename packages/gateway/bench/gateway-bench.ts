@@ -13,6 +13,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { createApiKey, publishPriceList, setCarbonCap, type SetCarbonCapInput } from '@tokenwise/control';
 import { child, measuredOnSim, message, percentile, withSimVitals, type PhaseResult } from './bench-processes';
+import { postmasterOf, serverCpuReader } from './server-cpu';
 import { describeVitals, type Vitals } from './vitals';
 import { describeBursts, phaseFile, samplePostgresActivity, timelineDir, type PostgresActivity } from './timeline';
 
@@ -209,6 +210,10 @@ async function main(): Promise<void> {
     process.env.BENCH_TIMELINE === '1' ? samplePostgresActivity(server.url) : undefined;
   try {
     const database = await openDatabase({ url: server.url, poolSize: 4 });
+    // What each gateway phase costs the database server too (all its processes, from /proc).
+    const [backend] = await executeRows<{ pid: number }>(database.db, sql`select pg_backend_pid() as pid`);
+    const postmaster = backend === undefined ? undefined : postmasterOf(backend.pid);
+    const serverCpu = postmaster === undefined ? undefined : serverCpuReader(postmaster);
     await database.migrate();
     if (pgStats) await database.db.execute(sql`create extension if not exists pg_stat_statements`);
     const ledgerKey = randomBytes(32);
@@ -359,6 +364,7 @@ async function main(): Promise<void> {
     let rssBytes = 0;
     const peakRss: Record<string, number> = {};
     const cpuPerRequest: Record<string, number> = {};
+    const serverCpuPerRequest: Record<string, number> = {};
     let ledgerBefore: GatewayStats['ledger'] | undefined;
     // One gateway phase with its own figures: the gateway's vitals, phases and ledger work are reset before it.
     const gatewayPhase = async (key: string, name: string, stream: boolean, phaseKeys: string[]) => {
@@ -366,9 +372,11 @@ async function main(): Promise<void> {
       warmUps.push(...(await leadIn(name, gatewayUrl, stream, phaseKeys)));
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
+      const serverCpuBefore = serverCpu?.();
       const result = await measuredOnSim(simUrl, name, () =>
         withSimVitals(sim, name, () => openLoop(name, gatewayUrl, stream, phaseKeys)),
       );
+      const serverCpuAfter = serverCpu?.();
       results[key] = result;
       gateway.send({ type: 'stats' });
       const stats = await message<GatewayStats>(gateway, 'stats');
@@ -408,6 +416,12 @@ async function main(): Promise<void> {
           .map(([space, bytes]) => `${space} ${mb(bytes)}`)
           .join(', ')})\n`,
       );
+      if (serverCpuBefore !== undefined && serverCpuAfter !== undefined) {
+        serverCpuPerRequest[key] = (serverCpuAfter - serverCpuBefore) / Math.max(result.sent, 1);
+        process.stdout.write(
+          `${name}: PostgreSQL server CPU ${serverCpuPerRequest[key].toFixed(0)} µs per request (all its processes, ${((serverCpuAfter - serverCpuBefore) / 1e4 / phaseSeconds).toFixed(0)}% of one core)\n`,
+        );
+      }
       cpuMicros += stats.cpuMicros;
       gatewayRequests += result.sent;
       peakRss[key] = stats.peakRssBytes;
@@ -447,14 +461,18 @@ async function main(): Promise<void> {
       process.stdout.write(
         `added latency with carbon caps on ${capsMode === 'user' ? 'every user (not their team or org)' : 'every user, team and org'}: ${addedOf('capped')}\n`,
       );
-    const cpuOf = (prefix: string) =>
-      Object.entries(cpuPerRequest)
+    const cpuOf = (prefix: string, perRequest = cpuPerRequest) =>
+      Object.entries(perRequest)
         .filter(([key]) => key.startsWith(prefix))
         .map(([key, micros]) => `${key.slice(prefix.length)} ${micros.toFixed(0)}`)
         .join(', ');
     process.stdout.write(
       `gateway CPU ${(cpuMicros / gatewayRequests).toFixed(0)} µs per request (no caps: ${cpuOf('gateway-')}${withCaps ? `; caps: ${cpuOf('capped-')}` : ''}), peak RSS ${mb(rssBytes)} MB\n`,
     );
+    if (Object.keys(serverCpuPerRequest).length > 0)
+      process.stdout.write(
+        `PostgreSQL server CPU per request: no caps: ${cpuOf('gateway-', serverCpuPerRequest)}${withCaps ? `; caps: ${cpuOf('capped-', serverCpuPerRequest)}` : ''} µs\n`,
+      );
     process.stdout.write(`${barVerdict(results, ratePerSecond, peakRss)}\n`);
 
     if (process.env.BENCH_HEAP === '1') {
