@@ -14,9 +14,6 @@ import * as schema from './schema/index';
 
 export type Schema = typeof schema;
 /** A database handle or a transaction: query functions accept either. */
-/** How drizzle names columns from schema keys, for every connection and statement builder. */
-export const dbCasing = 'snake_case';
-
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 export type Backend = 'pglite' | 'postgres';
@@ -85,7 +82,7 @@ async function openPostgres(url: string, poolSize: number, idleTimeoutMs: number
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  const db = drizzleNodePg(pool, { schema, casing: dbCasing });
+  const db = drizzleNodePg(pool, { schema, casing: 'snake_case' });
   return {
     db,
     backend: 'postgres',
@@ -96,7 +93,7 @@ async function openPostgres(url: string, poolSize: number, idleTimeoutMs: number
       try {
         await client.query('select pg_advisory_lock($1)', [migrationLockKey]);
         try {
-          await migrateNodePg(drizzleNodePg(client, { schema, casing: dbCasing }), { migrationsFolder });
+          await migrateNodePg(drizzleNodePg(client, { schema, casing: 'snake_case' }), { migrationsFolder });
         } finally {
           await client.query('select pg_advisory_unlock($1)', [migrationLockKey]);
         }
@@ -118,7 +115,7 @@ async function openPglite(dataDir: string | undefined, dump: Blob | undefined): 
   try {
     const client = dump === undefined ? new PGlite(dataDir) : new PGlite({ loadDataDir: dump });
     await client.waitReady;
-    const db = drizzlePglite(client, { schema, casing: dbCasing });
+    const db = drizzlePglite(client, { schema, casing: 'snake_case' });
     return {
       db,
       backend: 'pglite',

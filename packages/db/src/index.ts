@@ -14,7 +14,6 @@ export { migrationState, type MigrationState } from './migration-state';
 export * from './queries/audit';
 export * from './queries/orgs';
 export { executeRows } from './execute-rows';
-export { executePrepared, preparedNameOf, preparedTextsMax } from './execute-prepared';
 export { pgErrorOf, type PgErrorInfo } from './pg-error';
 export { pgArray } from './pg-array';
 export { jsonRowsInserts } from './json-rows-insert';

@@ -20,7 +20,7 @@ function migratedPgliteDump(path: string): Promise<Blob> {
  * PGlite's initdb, copying a template skips the migrations), so opening one costs a fraction of
  * migrating from scratch; `migrate()` still runs and finds nothing to do.
  */
-export async function openTestDatabase(backend: Backend, options: { poolSize?: number } = {}): Promise<Database> {
+export async function openTestDatabase(backend: Backend): Promise<Database> {
   if (backend === 'pglite') {
     const dumpPath = inject('pgliteTemplatePath');
     const dump = dumpPath === undefined || dumpPath === '' ? undefined : await migratedPgliteDump(dumpPath);
@@ -45,7 +45,7 @@ export async function openTestDatabase(backend: Backend, options: { poolSize?: n
   }
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ url: url.toString(), poolSize: options.poolSize ?? 20 });
+  const database = await openDatabase({ url: url.toString(), poolSize: 20 });
   await database.migrate();
   return {
     ...database,

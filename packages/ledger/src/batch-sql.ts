@@ -1,5 +1,5 @@
 import { fromJsonValue } from '@tokenwise/core';
-import { executePrepared, executeRows, pgArray, stringifyJsonb, type Db } from '@tokenwise/db';
+import { executeRows, pgArray, stringifyJsonb, type Db } from '@tokenwise/db';
 import type { TransferType } from '@tokenwise/db/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import type { AccountState } from './evaluate';
@@ -209,8 +209,6 @@ export const journalIdTakenCode = '22012';
  * statement. The chain lock is an InitPlan that every modifying part waits on, so no row changes
  * before the lock is held (two writers never lock rows in two orders). If another writer committed
  * a batch since this one read its state, the batch and transfer seqs collide and it all fails.
- * Its text depends only on which parts a batch has (guard, attached tables), so it runs as a named
- * prepared statement: PostgreSQL parses and plans it once per connection, not on every batch.
  */
 export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
   const { rows, accounts } = batch;
@@ -223,10 +221,7 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
     batch.guardNewIds === undefined
       ? sql``
       : sql`, 1 / (case when exists (select 1 from ledger_transfers where id = any(${pgArray([...batch.guardNewIds])}::text[])) then 0 else 1 end)`;
-  await executePrepared(
-    tx,
-    'ledger_write',
-    sql`with chain_lock as materialized (select pg_advisory_xact_lock(${batch.chainLockKey})${guard})
+  await tx.execute(sql`with chain_lock as materialized (select pg_advisory_xact_lock(${batch.chainLockKey})${guard})
     , journal as (
       insert into ledger_transfers
         (seq, id, type, debit_account_id, credit_account_id, currency, amount, pending_id, expires_at, code, user_data, batch_seq, created_at, row_mac)
@@ -250,6 +245,5 @@ export async function writeBatch(tx: Db, batch: BatchWrite): Promise<void> {
     insert into ledger_batches (seq, prev_mac, mac, first_transfer_seq, last_transfer_seq, transfer_count, created_at)
     select ${batch.batchSeq.toString()}::bigint, ${batch.prevMac}, ${batch.mac}, ${first.toString()}::bigint, ${last.toString()}::bigint,
       ${rows.length}::int, ${batch.createdAt.toISOString()}::timestamptz
-    where ${locked}`,
-  );
+    where ${locked}`);
 }
