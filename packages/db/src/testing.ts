@@ -20,7 +20,7 @@ function migratedPgliteDump(path: string): Promise<Blob> {
  * PGlite's initdb, copying a template skips the migrations), so opening one costs a fraction of
  * migrating from scratch; `migrate()` still runs and finds nothing to do.
  */
-export async function openTestDatabase(backend: Backend): Promise<Database> {
+export async function openTestDatabase(backend: Backend): Promise<Database & { url?: string }> {
   if (backend === 'pglite') {
     const dumpPath = inject('pgliteTemplatePath');
     const dump = dumpPath === undefined || dumpPath === '' ? undefined : await migratedPgliteDump(dumpPath);
@@ -49,6 +49,7 @@ export async function openTestDatabase(backend: Backend): Promise<Database> {
   await database.migrate();
   return {
     ...database,
+    url: url.toString(),
     async close() {
       await database.close();
       const dropper = new pg.Client({ connectionString: adminUrl });

@@ -1,5 +1,6 @@
 import {
   assertWithinGrantBounds,
+  ConfigError,
   expireTransferId,
   ForbiddenError,
   grantTransferId,
@@ -31,6 +32,7 @@ import type { Account, Balance, LedgerOp, OpResult, Transfer } from './types';
 import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
 import { chainsOf } from './submission';
+import { ThreadedWriter } from './threaded-writer';
 import { BatchWriter, type ChainHead } from './writer';
 
 export interface LedgerOptions {
@@ -51,6 +53,12 @@ export interface LedgerOptions {
    * database and writer work per operation, at that much more latency per submit.
    */
   batchIntervalMs?: number;
+  /**
+   * Runs the batch writer on a worker thread of its own with its own connections to this PostgreSQL
+   * server (the same database as `db`): the requests' thread then only validates ops and passes them
+   * over (see {@link ThreadedWriter}). Not with PGlite, nor with a `clock` (the thread keeps real time).
+   */
+  writerThread?: { databaseUrl: string; entry?: URL };
 }
 
 /** The Tokenwise ledger: the only way tokens move. */
@@ -116,6 +124,8 @@ export interface Ledger {
     writeMs: number;
     statementMs: number;
     statementMaxMs: number;
+    /** With `writerThread`: that thread's V8 heap. */
+    thread?: { heapUsedBytes: number; heapTotalBytes: number };
   }>;
   close(): Promise<void>;
 }
@@ -143,16 +153,28 @@ export function createLedger(options: LedgerOptions): Ledger {
           clock,
           intervalMs: options.checkpointIntervalMs,
         });
-  const writer = new BatchWriter({
-    db: options.db,
-    hmacKey: options.hmacKey,
-    clock,
-    batchIntervalMs: options.batchIntervalMs,
-    onCommit: (committed) => {
-      if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
-      exporter?.committed(committed);
-    },
-  });
+  const onCommit = (committed: ChainHead) => {
+    if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
+    exporter?.committed(committed);
+  };
+  if (options.writerThread !== undefined && options.clock !== undefined)
+    throw new ConfigError('The ledger writer thread keeps real time: leave out either writerThread or clock.');
+  const writer =
+    options.writerThread === undefined
+      ? new BatchWriter({
+          db: options.db,
+          hmacKey: options.hmacKey,
+          clock,
+          batchIntervalMs: options.batchIntervalMs,
+          onCommit,
+        })
+      : new ThreadedWriter({
+          databaseUrl: options.writerThread.databaseUrl,
+          entry: options.writerThread.entry,
+          hmacKey: options.hmacKey,
+          batchIntervalMs: options.batchIntervalMs,
+          onCommit,
+        });
 
   const submit = async (ops: LedgerOp[]): Promise<OpResult[]> => {
     if (ops.length > batchOpsMax) throw new ValidationError(`At most ${batchOpsMax} operations per call.`);
