@@ -42,11 +42,8 @@ export async function loadLedgerKey(config: Config): Promise<Buffer> {
   return key;
 }
 
-/**
- * Opens the database (migrated) and the ledger, in a data dir made owner-only. With
- * `ledgerWriterThread` and a PostgreSQL server, the ledger writes its batches from a thread of its own.
- */
-export async function openServices(config: Config, options: { ledgerWriterThread?: boolean } = {}): Promise<Services> {
+/** Opens the database (migrated) and the ledger, in a data dir made owner-only. */
+export async function openServices(config: Config): Promise<Services> {
   await makeDataDirPrivate(config.dataDir);
   const database = await openPrivateDatabase(config);
   try {
@@ -57,10 +54,6 @@ export async function openServices(config: Config, options: { ledgerWriterThread
       hmacKey: await loadLedgerKey(config),
       checkpointPath: config.ledgerCheckpointPath,
       batchIntervalMs: ledgerBatchIntervalMs,
-      writerThread:
-        options.ledgerWriterThread === true && config.databaseUrl !== undefined
-          ? { databaseUrl: config.databaseUrl }
-          : undefined,
     });
     // Files an older version left readable (keys, dev.json, Temporal's SQLite file) are the platform's too.
     await tightenDataDir(config.dataDir);

@@ -20,7 +20,7 @@ function migratedPgliteDump(path: string): Promise<Blob> {
  * PGlite's initdb, copying a template skips the migrations), so opening one costs a fraction of
  * migrating from scratch; `migrate()` still runs and finds nothing to do.
  */
-export async function openTestDatabase(backend: Backend): Promise<Database & { url?: string }> {
+export async function openTestDatabase(backend: Backend): Promise<Database> {
   if (backend === 'pglite') {
     const dumpPath = inject('pgliteTemplatePath');
     const dump = dumpPath === undefined || dumpPath === '' ? undefined : await migratedPgliteDump(dumpPath);
@@ -49,7 +49,6 @@ export async function openTestDatabase(backend: Backend): Promise<Database & { u
   await database.migrate();
   return {
     ...database,
-    url: url.toString(),
     async close() {
       await database.close();
       const dropper = new pg.Client({ connectionString: adminUrl });

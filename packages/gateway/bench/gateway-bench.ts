@@ -2,7 +2,7 @@
 import { bundleEntries, startPostgresServer } from '@tokenwise/devtools';
 import { createOrg, createTeam, createUser, executeRows, openDatabase } from '@tokenwise/db';
 import { usageRecords } from '@tokenwise/db/schema';
-import { checkInvariants, createLedger, writerThreadBundle } from '@tokenwise/ledger';
+import { checkInvariants, createLedger } from '@tokenwise/ledger';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -36,7 +36,6 @@ type GatewayStats = Vitals & {
     writeMs: number;
     statementMs: number;
     statementMaxMs: number;
-    thread?: { heapUsedBytes: number; heapTotalBytes: number };
   };
 };
 const ratePerSecond = Number(process.env.BENCH_RPS ?? 500);
@@ -319,10 +318,7 @@ async function main(): Promise<void> {
     ];
     // The gateway runs from a bundle with gatewayNodeFlags, as Compose runs it (`npm run build`): no TypeScript loader in its process.
     await bundleEntries(
-      {
-        'gateway-process': fileURLToPath(new URL('./gateway-process.ts', import.meta.url)),
-        ...writerThreadBundle,
-      },
+      { 'gateway-process': fileURLToPath(new URL('./gateway-process.ts', import.meta.url)) },
       fileURLToPath(new URL('./dist', import.meta.url)),
     );
     const gateway = child(
@@ -401,7 +397,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${name}: gateway ${describeVitals(stats)}
 `);
       process.stdout.write(
-        `${name}: ledger writer ${ledger.batches - before.batches} batches, ${((ledger.ops - before.ops) / batches).toFixed(1)} ops/batch, read ${per('loadMs')} ms + write ${per('writeMs')} ms per batch (of which the write statement's round trip ${per('statementMs')} ms, longest ${ledger.statementMaxMs.toFixed(1)} ms since start), ${ledger.cached - before.cached} decided from the writer's memory (no read), ${ledger.retries} retries (cumulative)${ledger.thread === undefined ? '' : `; on its own thread, V8 heap ${mb(ledger.thread.heapUsedBytes)} MB used of ${mb(ledger.thread.heapTotalBytes)} MB`}\n`,
+        `${name}: ledger writer ${ledger.batches - before.batches} batches, ${((ledger.ops - before.ops) / batches).toFixed(1)} ops/batch, read ${per('loadMs')} ms + write ${per('writeMs')} ms per batch (of which the write statement's round trip ${per('statementMs')} ms, longest ${ledger.statementMaxMs.toFixed(1)} ms since start), ${ledger.cached - before.cached} decided from the writer's memory (no read), ${ledger.retries} retries (cumulative)\n`,
       );
       process.stdout.write(
         `${name}: gateway phases (p50 / p99 / longest ms): ${Object.entries(stats.phases)

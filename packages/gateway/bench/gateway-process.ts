@@ -18,8 +18,6 @@ const ledger = createLedger({
   db: database.db,
   hmacKey: Buffer.from(config.ledgerKey, 'hex'),
   batchIntervalMs: Number(process.env.BENCH_BATCH_INTERVAL_MS ?? ledgerBatchIntervalMs),
-  // As the gateway service runs it; BENCH_WRITER_THREAD=0 keeps the writer on the requests' thread.
-  writerThread: process.env.BENCH_WRITER_THREAD === '0' ? undefined : { databaseUrl: config.databaseUrl },
 });
 const gateway = await startGateway({
   db: database.db,

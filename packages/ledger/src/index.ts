@@ -23,7 +23,6 @@ export { checkInvariants } from './invariants';
 export { applyJudgeBudget, type JudgeBudgetThisMonth } from './judge-budget';
 export { createIssuanceMeter, issuedBeforeMonth, type IssuanceMeter, type IssuanceStatus } from './org-issuance';
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
-export { writerThreadBundle, writerThreadEntry } from './threaded-writer';
 export * from './limits';
 export { hmacKeyBytesMin } from './mac';
 export { getBalance, getHistory, getTransfer, getTransfers, journalTotals, lastTransferWithCode } from './queries';

@@ -1,6 +1,5 @@
 import {
   assertWithinGrantBounds,
-  ConfigError,
   expireTransferId,
   ForbiddenError,
   grantTransferId,
@@ -32,7 +31,6 @@ import type { Account, Balance, LedgerOp, OpResult, Transfer } from './types';
 import { invalidReason, storableOp } from './validate';
 import { verifyLedger, type VerifyReport } from './verify';
 import { chainsOf } from './submission';
-import { ThreadedWriter } from './threaded-writer';
 import { BatchWriter, type ChainHead } from './writer';
 
 export interface LedgerOptions {
@@ -53,12 +51,6 @@ export interface LedgerOptions {
    * database and writer work per operation, at that much more latency per submit.
    */
   batchIntervalMs?: number;
-  /**
-   * Runs the batch writer on a worker thread of its own with its own connections to this PostgreSQL
-   * server (the same database as `db`): the requests' thread then only validates ops and passes them
-   * over (see {@link ThreadedWriter}). Not with PGlite, nor with a `clock` (the thread keeps real time).
-   */
-  writerThread?: { databaseUrl: string; entry?: URL };
 }
 
 /** The Tokenwise ledger: the only way tokens move. */
@@ -124,8 +116,6 @@ export interface Ledger {
     writeMs: number;
     statementMs: number;
     statementMaxMs: number;
-    /** With `writerThread`: that thread's V8 heap. */
-    thread?: { heapUsedBytes: number; heapTotalBytes: number };
   }>;
   close(): Promise<void>;
 }
@@ -153,28 +143,16 @@ export function createLedger(options: LedgerOptions): Ledger {
           clock,
           intervalMs: options.checkpointIntervalMs,
         });
-  const onCommit = (committed: ChainHead) => {
-    if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
-    exporter?.committed(committed);
-  };
-  if (options.writerThread !== undefined && options.clock !== undefined)
-    throw new ConfigError('The ledger writer thread keeps real time: leave out either writerThread or clock.');
-  const writer =
-    options.writerThread === undefined
-      ? new BatchWriter({
-          db: options.db,
-          hmacKey: options.hmacKey,
-          clock,
-          batchIntervalMs: options.batchIntervalMs,
-          onCommit,
-        })
-      : new ThreadedWriter({
-          databaseUrl: options.writerThread.databaseUrl,
-          entry: options.writerThread.entry,
-          hmacKey: options.hmacKey,
-          batchIntervalMs: options.batchIntervalMs,
-          onCommit,
-        });
+  const writer = new BatchWriter({
+    db: options.db,
+    hmacKey: options.hmacKey,
+    clock,
+    batchIntervalMs: options.batchIntervalMs,
+    onCommit: (committed) => {
+      if (head === undefined || committed.batchSeq > head.batchSeq) head = committed;
+      exporter?.committed(committed);
+    },
+  });
 
   const submit = async (ops: LedgerOp[]): Promise<OpResult[]> => {
     if (ops.length > batchOpsMax) throw new ValidationError(`At most ${batchOpsMax} operations per call.`);

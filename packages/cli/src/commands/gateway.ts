@@ -8,7 +8,6 @@ import { runService } from './service-command';
 export function runGatewayCommand(options: { simulatedCluster: boolean }): Promise<number> {
   return runService({
     name: 'gateway',
-    ledgerWriterThread: true,
     requires: (config) =>
       config.vllmUrl === undefined && config.clustersFile === undefined && !options.simulatedCluster
         ? [

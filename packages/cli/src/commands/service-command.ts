@@ -1,7 +1,4 @@
 import { ConfigError } from '@tokenwise/core';
-import { writerThreadEntry } from '@tokenwise/ledger';
-import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { installTemporalRuntime } from '@tokenwise/workflows';
 import { loadConfig, type Config } from '../config';
 import { openServices, type Services } from '../services';
@@ -23,8 +20,6 @@ export interface ServiceSpec {
   name: string;
   /** Settings this service cannot run without, checked before anything starts. */
   requires?: (config: Config) => string[];
-  /** The ledger's batch writer on a thread of its own (the gateway: it meters every request). */
-  ledgerWriterThread?: boolean;
   /** Starts the service; `running` (optional) settles when it stops on its own. */
   start(context: ServiceContext): Promise<{ running?: Promise<unknown> }>;
 }
@@ -65,11 +60,9 @@ export async function runService(spec: ServiceSpec): Promise<number> {
   );
   const stack = new Stack();
   try {
-    const services = await openServices(config, { ledgerWriterThread: spec.ledgerWriterThread });
+    const services = await openServices(config);
     stack.push('database and ledger', () => services.close());
     log(`Database: ${services.database.backend} at ${services.database.location}, migrations applied.`);
-    if (spec.ledgerWriterThread === true)
-      log(`Ledger: batches are written from a thread of their own (${basename(fileURLToPath(writerThreadEntry()))}).`);
     const { running } = await spec.start({ config, services, stack, log, signal: stopping.signal });
     log(`tokenwise ${spec.name} is running; SIGTERM or Ctrl-C stops it.`);
     await (running === undefined ? stopped : Promise.race([stopped, running]));

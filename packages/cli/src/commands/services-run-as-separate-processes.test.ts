@@ -1,7 +1,6 @@
 import { createApiClient } from '@tokenwise/api';
 import { findOrgBySlug } from '@tokenwise/db';
 import { gatewayNodeFlags } from '@tokenwise/gateway';
-import { writerThreadBundle } from '@tokenwise/ledger';
 import { startVllmSim, type VllmSim } from '@tokenwise/vllm-sim';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -94,7 +93,7 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tw-services-'));
-    await bundleEntries({ gateway: `${cliDir}src/gateway-main.ts`, ...writerThreadBundle }, `${cliDir}dist`);
+    await bundleEntries({ gateway: `${cliDir}src/gateway-main.ts` }, `${cliDir}dist`);
     sim = await startVllmSim({ model });
     admin = new pg.Client({ connectionString: inject('postgresAdminUrl') });
     await admin.connect();
@@ -219,10 +218,6 @@ describe('gateway, worker and api as separate processes on PostgreSQL and Tempor
     running.push(gateway, api, worker);
     await Promise.all([started(gateway, 'gateway'), started(api, 'api'), started(worker, 'worker')]);
     expect(worker.output()).toMatch(/platform check passed/);
-    // The gateway's ledger writes from its own thread, started from the bundle too (no TypeScript loader).
-    expect(gateway.output()).toMatch(
-      /Ledger: batches are written from a thread of their own \(ledger-writer-thread\.mjs\)/,
-    );
 
     const ada = devFile.users.find((user) => user.email.startsWith('ada'));
     if (ada === undefined) throw new Error('no ada in the demo seed');
