@@ -13,6 +13,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { createApiKey, publishPriceList, setCarbonCap, type SetCarbonCapInput } from '@tokenwise/control';
 import { child, measuredOnSim, message, percentile, withSimVitals, type PhaseResult } from './bench-processes';
+import { boxTimes, describeBox, fixedWorkloadMs } from './machine';
 import { postmasterOf, serverCpuReader } from './server-cpu';
 import { describeVitals, type Vitals } from './vitals';
 import { describeBursts, phaseFile, samplePostgresActivity, timelineDir, type PostgresActivity } from './timeline';
@@ -366,15 +367,33 @@ async function main(): Promise<void> {
     const cpuPerRequest: Record<string, number> = {};
     const serverCpuPerRequest: Record<string, number> = {};
     let ledgerBefore: GatewayStats['ledger'] | undefined;
+    // The machine's own speed before each measured phase, and how busy it was (and how much of it the hypervisor took) during it.
+    const workloadMs: number[] = [];
+    const stolen: number[] = [];
+    const onTheMachine = async <T>(name: string, phase: () => Promise<T>): Promise<T> => {
+      const before = boxTimes();
+      const result = await phase();
+      const after = boxTimes();
+      if (before !== undefined && after !== undefined)
+        stolen.push((100 * (after.steal - before.steal)) / Math.max(after.total - before.total, 1));
+      const box = describeBox(before, after);
+      process.stdout.write(
+        `${name}: ${box === undefined ? '' : `${box}; `}a fixed CPU workload took ${workloadMs.at(-1)?.toFixed(1)} ms just before (lower is faster)\n`,
+      );
+      return result;
+    };
     // One gateway phase with its own figures: the gateway's vitals, phases and ledger work are reset before it.
     const gatewayPhase = async (key: string, name: string, stream: boolean, phaseKeys: string[]) => {
+      workloadMs.push(fixedWorkloadMs());
       // Unmeasured gateway traffic, like the warm-ups: its usage rows are counted with theirs.
       warmUps.push(...(await leadIn(name, gatewayUrl, stream, phaseKeys)));
       gateway.send({ type: 'reset' });
       await message(gateway, 'reset');
       const serverCpuBefore = serverCpu?.();
-      const result = await measuredOnSim(simUrl, name, () =>
-        withSimVitals(sim, name, () => openLoop(name, gatewayUrl, stream, phaseKeys)),
+      const result = await onTheMachine(name, () =>
+        measuredOnSim(simUrl, name, () =>
+          withSimVitals(sim, name, () => openLoop(name, gatewayUrl, stream, phaseKeys)),
+        ),
       );
       const serverCpuAfter = serverCpu?.();
       results[key] = result;
@@ -429,9 +448,12 @@ async function main(): Promise<void> {
     };
     for (const stream of (process.env.BENCH_KINDS ?? 'json,stream').split(',').map((kind) => kind === 'stream')) {
       const label = stream ? 'stream' : 'json';
+      workloadMs.push(fixedWorkloadMs());
       await leadIn(`direct ${label}`, simUrl, stream, undefined);
-      results[`direct-${label}`] = await measuredOnSim(simUrl, `direct ${label}`, () =>
-        withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)),
+      results[`direct-${label}`] = await onTheMachine(`direct ${label}`, () =>
+        measuredOnSim(simUrl, `direct ${label}`, () =>
+          withSimVitals(sim, `direct ${label}`, () => openLoop(`direct ${label}`, simUrl, stream, undefined)),
+        ),
       );
       await gatewayPhase(`gateway-${label}`, `gateway ${label}`, stream, keys);
       if (withCaps) await gatewayPhase(`capped-${label}`, `${capsPath} ${label}`, stream, cappedKeys);
@@ -473,6 +495,9 @@ async function main(): Promise<void> {
       process.stdout.write(
         `PostgreSQL server CPU per request: no caps: ${cpuOf('gateway-', serverCpuPerRequest)}${withCaps ? `; caps: ${cpuOf('capped-', serverCpuPerRequest)}` : ''} µs\n`,
       );
+    process.stdout.write(
+      `the machine: a fixed CPU workload took ${Math.min(...workloadMs).toFixed(1)}-${Math.max(...workloadMs).toFixed(1)} ms before the phases (lower is faster; compare runs on it)${stolen.length === 0 ? '' : `, the hypervisor took up to ${Math.max(...stolen).toFixed(1)}% of its CPU in a phase`}\n`,
+    );
     process.stdout.write(`${barVerdict(results, ratePerSecond, peakRss)}\n`);
 
     if (process.env.BENCH_HEAP === '1') {
