@@ -13,7 +13,7 @@ import { inArray, sql } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { createApiKey, publishPriceList, setCarbonCap, type SetCarbonCapInput } from '@tokenwise/control';
 import { child, measuredOnSim, message, percentile, withSimVitals, type PhaseResult } from './bench-processes';
-import { boxTimes, describeBox, fixedWorkloadMs } from './machine';
+import { boxShares, boxTimes, fixedWorkloadMs } from './machine';
 import { postmasterOf, serverCpuReader } from './server-cpu';
 import { describeVitals, type Vitals } from './vitals';
 import { describeBursts, phaseFile, samplePostgresActivity, timelineDir, type PostgresActivity } from './timeline';
@@ -373,12 +373,14 @@ async function main(): Promise<void> {
     const onTheMachine = async <T>(name: string, phase: () => Promise<T>): Promise<T> => {
       const before = boxTimes();
       const result = await phase();
-      const after = boxTimes();
-      if (before !== undefined && after !== undefined)
-        stolen.push((100 * (after.steal - before.steal)) / Math.max(after.total - before.total, 1));
-      const box = describeBox(before, after);
+      const shares = boxShares(before, boxTimes());
+      if (shares !== undefined) stolen.push(shares.stealPercent);
+      const box =
+        shares === undefined
+          ? ''
+          : `the machine ${shares.busyPercent.toFixed(1)}% busy, ${shares.stealPercent.toFixed(1)}% stolen by the hypervisor; `;
       process.stdout.write(
-        `${name}: ${box === undefined ? '' : `${box}; `}a fixed CPU workload took ${workloadMs.at(-1)?.toFixed(1)} ms just before (lower is faster)\n`,
+        `${name}: ${box}a fixed CPU workload took ${workloadMs.at(-1)?.toFixed(1)} ms just before (lower is faster)\n`,
       );
       return result;
     };

@@ -46,10 +46,15 @@ export function boxTimes(): BoxTimes | undefined {
   }
 }
 
-/** "the machine 78% busy, 0.4% stolen by the hypervisor", between two readings. */
-export function describeBox(before: BoxTimes | undefined, after: BoxTimes | undefined): string | undefined {
+/** The shares of the machine's CPU time between two readings that were busy and that the hypervisor took, in percent. */
+export function boxShares(
+  before: BoxTimes | undefined,
+  after: BoxTimes | undefined,
+): { busyPercent: number; stealPercent: number } | undefined {
   if (before === undefined || after === undefined) return undefined;
   const total = Math.max(after.total - before.total, 1);
-  const percent = (value: number) => ((100 * value) / total).toFixed(1);
-  return `the machine ${percent(after.busy - before.busy)}% busy, ${percent(after.steal - before.steal)}% stolen by the hypervisor`;
+  return {
+    busyPercent: (100 * (after.busy - before.busy)) / total,
+    stealPercent: (100 * (after.steal - before.steal)) / total,
+  };
 }
