@@ -1,6 +1,15 @@
 // How fast the machine itself was while bench:gateway ran. On a shared virtual machine the same code
 // runs 15-20% slower within an hour, and whether a path meets the bar follows that; these figures
 // let two runs be compared on the machine they had, not only on what they measured.
+//
+// They cover arithmetic, not the kernel. The gateway's work is mostly socket writes and reads, and
+// those the machine makes dearer on its own: a 64-byte loopback TCP round trip between two sockets
+// of one idle process took 23-47 µs from one 15 ms sample to the next (12.7-18.6 µs from Python's
+// blocking sockets), and the commit that met the bar on 2026-11-26 (5d27377) took 1,450 µs of
+// gateway CPU a request in a full run and 1,500-1,664 µs in streams-only runs on 2026-12-07,
+// against 940-1,015 and 1,253-1,327 µs then. A kernel gauge taken before a phase would not
+// describe the phase, so none is printed: to tell the machine from the code, run the older commit
+// in the same hour (a git worktree, npm ci, npm run build, the same bench).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
